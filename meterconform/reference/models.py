@@ -1,0 +1,376 @@
+"""The rules of Marketplace Metering and the ledger of what was metered: no HTTP, thread-safe, injectable clock."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Callable, Mapping
+
+from . import exceptions as exc
+from . import faults as fault
+from .seed import Seed
+from .shapes import check_constraints, input_node
+
+FUTURE_TOLERANCE_SECONDS = 3600  # a timestamp more than this far ahead of the clock is out of bounds
+HOUR = 3600
+
+# Which named error a broken model constraint (length, range, pattern) of each shape is answered with;
+# shapes not listed answer ValidationException.
+CONSTRAINT_ERRORS: Mapping[str, Callable[[str], exc.MeteringError]] = {
+    "ProductCode": exc.InvalidProductCodeException,
+    "UsageDimension": exc.InvalidUsageDimensionException,
+    "TagList": exc.InvalidTagException,
+    "TagKey": exc.InvalidTagException,
+    "TagValue": exc.InvalidTagException,
+    "UsageAllocations": exc.InvalidUsageAllocationsException,
+    "CustomerIdentifier": exc.InvalidCustomerIdentifierException,
+    "LicenseArn": exc.InvalidLicenseException,
+    "VersionInteger": exc.InvalidPublicKeyVersionException,
+    "NonEmptyString": exc.InvalidTokenException,
+}
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who signed the request: the access key id (the metering identity, as an EC2 instance) and the Region."""
+
+    identity: str
+    region: str
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A usage quantity compared by value; `decimal` says whether it was sent as a decimal string."""
+
+    decimal: bool
+    value: Decimal
+
+
+@dataclass(frozen=True)
+class StoredRecord:
+    """One metering record in the ledger."""
+
+    record_id: str
+    operation: str
+    key: tuple[Any, ...]
+    fingerprint: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class _TokenUse:
+    request: tuple[Any, ...]
+    record_id: str
+
+
+@dataclass(frozen=True)
+class _Judged:
+    """A UsageRecord that passed the request-level checks, with what per-record judgement needs."""
+
+    record: dict[str, Any]
+    timestamp: int | float
+    key: tuple[Any, ...]
+    fingerprint: tuple[Any, ...]
+    subscribed: bool
+
+
+def _quantity(struct: Mapping[str, Any], whole: str, decimal: str, where: str) -> Quantity:
+    """The quantity of a request, record or allocation; both members given is a ValidationException."""
+    if whole in struct and decimal in struct:
+        raise exc.ValidationException(
+            f"{where}{whole} and {where}{decimal} are both set; send exactly one of them."
+        )
+    if decimal in struct:
+        return Quantity(True, Decimal(struct[decimal]))
+    return Quantity(False, Decimal(struct.get(whole, 0)))
+
+
+def _jwt_segment(obj: Mapping[str, Any]) -> str:
+    raw = json.dumps(obj, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+class MeteringModel:
+    """The endpoint's state and rules; each operation takes a Caller and a type-checked input dict."""
+
+    def __init__(self, seed: Seed, faults: frozenset[str] = frozenset(), clock: Callable[[], float] | None = None):
+        self.seed = seed
+        self.faults = frozenset(faults)
+        self.clock = clock or time.time
+        self._lock = threading.Lock()
+        self._records: dict[str, StoredRecord] = {}
+        self._slots: dict[tuple[Any, ...], StoredRecord] = {}  # MeterUsage (identity, product, dimension, hour)
+        self._tokens: dict[tuple[str, str], _TokenUse] = {}  # MeterUsage (identity, ClientToken)
+        self._batch: dict[tuple[Any, ...], StoredRecord] = {}  # BatchMeterUsage (customer, dimension, time)
+        self._limits = {"UsageAllocations": (1, seed.max_allocations)}
+        if self._on("six-tags-accepted"):
+            self._limits["TagList"] = (1, 6)
+        if self._on("batch-cap-26"):
+            self._limits["UsageRecordList"] = (0, 26)
+        self._dimensions_folded = {d.casefold(): d for d in seed.dimensions}
+
+    # --- white-box views for self-tests ------------------------------------------------------------------------
+
+    def record_count(self) -> int:
+        """How many metering records the ledger holds (MeterUsage and BatchMeterUsage)."""
+        with self._lock:
+            return len(self._records)
+
+    def records(self) -> list[StoredRecord]:
+        """A snapshot of the ledger."""
+        with self._lock:
+            return list(self._records.values())
+
+    # --- shared rules ---------------------------------------------------------------------------------------------
+
+    def _on(self, name: str) -> bool:
+        return fault.on(self.faults, name)
+
+    def _constraints(self, operation: str, params: Mapping[str, Any]) -> None:
+        check_constraints(params, input_node(operation), CONSTRAINT_ERRORS, self._limits)
+
+    def _product(self, code: str) -> None:
+        if code != self.seed.product_code:
+            raise exc.InvalidProductCodeException(
+                f"ProductCode {code!r} does not match the product {self.seed.product_code!r}."
+            )
+
+    def _dimension(self, name: str, where: str) -> str:
+        """The profile's spelling of dimension `name`, or the error for an unknown dimension."""
+        if name in self.seed.dimensions:
+            return name
+        if self._on("dimension-case-insensitive") and name.casefold() in self._dimensions_folded:
+            return self._dimensions_folded[name.casefold()]
+        message = f"{where} {name!r} is not a dimension of the product; known: {sorted(self.seed.dimensions)}."
+        if self._on("unknown-dimension-wrong-error"):
+            raise exc.InvalidProductCodeException(message)
+        raise exc.InvalidUsageDimensionException(message)
+
+    def _allocations(self, struct: Mapping[str, Any], quantity: Quantity, where: str) -> frozenset[Any] | None:
+        """The allocations as a canonical set of (tag set, quantity), after checking the allocation rules."""
+        allocations = struct.get("UsageAllocations")
+        if allocations is None:
+            return None
+        canonical: set[tuple[frozenset[tuple[str, str]] | None, Decimal]] = set()
+        tag_sets: set[frozenset[tuple[str, str]] | None] = set()
+        total = Decimal(0)
+        for i, allocation in enumerate(allocations):
+            at = f"{where}UsageAllocations[{i}]."
+            if "AllocatedUsageQuantity" not in allocation and "AllocatedUsageQuantityAsDecimal" not in allocation:
+                raise exc.ValidationException(
+                    f"{at[:-1]} has no quantity; set AllocatedUsageQuantity or AllocatedUsageQuantityAsDecimal."
+                )
+            share = _quantity(allocation, "AllocatedUsageQuantity", "AllocatedUsageQuantityAsDecimal", at)
+            if share.decimal != quantity.decimal:
+                raise exc.InvalidUsageAllocationsException(
+                    f"{at[:-1]} uses a {'decimal' if share.decimal else 'whole'} quantity but the usage quantity "
+                    f"is {'decimal' if quantity.decimal else 'whole'}; allocations must use the same type."
+                )
+            tags = allocation.get("Tags")
+            tag_set = None if tags is None else frozenset((t["Key"], t["Value"]) for t in tags)
+            if tag_set in tag_sets:
+                what = "a second allocation without tags" if tag_set is None else "a tag set already used"
+                raise exc.InvalidUsageAllocationsException(
+                    f"{at[:-1]} has {what}; each allocation needs a unique set of tags (at most one without)."
+                )
+            tag_sets.add(tag_set)
+            canonical.add((tag_set, share.value))
+            total += share.value
+        if total != quantity.value and not self._on("allocation-sum-unchecked"):
+            raise exc.InvalidUsageAllocationsException(
+                f"{where}UsageAllocations add up to {total} but the usage quantity is {quantity.value}; "
+                "the allocated quantities must sum to the usage quantity."
+            )
+        return frozenset(canonical)
+
+    def _in_window(self, timestamp: int | float, hours: float) -> bool:
+        try:
+            age = self.clock() - timestamp
+        except OverflowError:
+            return False
+        return -FUTURE_TOLERANCE_SECONDS <= age <= hours * HOUR
+
+    def _stale(self, where: str, timestamp: int | float, hours: float) -> exc.TimestampOutOfBoundsException:
+        return exc.TimestampOutOfBoundsException(
+            f"{where}Timestamp {timestamp} is outside the accepted window: at most {hours:g} hours in the past "
+            f"and {FUTURE_TOLERANCE_SECONDS // HOUR} hour in the future of {int(self.clock())}."
+        )
+
+    def _store(self, operation: str, key: tuple[Any, ...], fingerprint: tuple[Any, ...]) -> StoredRecord:
+        record = StoredRecord(str(uuid.uuid4()), operation, key, fingerprint)
+        self._records[record.record_id] = record
+        return record
+
+    # --- operations -----------------------------------------------------------------------------------------------
+
+    def meter_usage(self, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
+        """MeterUsage: one record per (identity, dimension, hour); identical retries and ClientToken replays idempotent."""
+        self._constraints("MeterUsage", params)
+        if caller.region != self.seed.region:
+            raise exc.InvalidEndpointRegionException(
+                f"The request is signed for Region {caller.region!r} but this endpoint is in {self.seed.region!r}."
+            )
+        self._product(params["ProductCode"])
+        dimension = self._dimension(params["UsageDimension"], "UsageDimension")
+        quantity = _quantity(params, "UsageQuantity", "UsageQuantityAsDecimal", "")
+        allocations = self._allocations(params, quantity, "")
+        timestamp = params["Timestamp"]
+        window = self.seed.meter_window_hours + (1 if self._on("meter-window-7h") else 0)
+        if not self._in_window(timestamp, window):
+            raise self._stale("", timestamp, window)
+
+        fingerprint = (quantity.value, allocations)
+        request = (params["ProductCode"], timestamp, dimension) + fingerprint
+        token = None if self._on("client-token-ignored") else params.get("ClientToken")
+        dry_run = params.get("DryRun", False)
+        records_on_dry_run = self._on("dryrun-records")
+        new_id_on_retry = self._on("new-id-on-retry")
+        slot = (caller.identity, params["ProductCode"], dimension, int(timestamp // HOUR))
+
+        with self._lock:
+            if token is not None:
+                prior = self._tokens.get((caller.identity, token))
+                if prior is not None:
+                    if prior.request != request:
+                        raise exc.IdempotencyConflictException(
+                            f"ClientToken {token!r} was already used with different parameters; use a new "
+                            "ClientToken for a different request.",
+                            status=self.seed.idempotency_conflict_status,
+                        )
+                    if dry_run and not records_on_dry_run:
+                        raise exc.DryRunOperation("Request would have succeeded, but DryRun flag is set.")
+                    if not new_id_on_retry:
+                        return {"MeteringRecordId": prior.record_id}
+            existing = self._slots.get(slot)
+            if existing is not None and existing.fingerprint != fingerprint:
+                raise exc.DuplicateRequestException(
+                    f"Usage for dimension {dimension!r} in the hour of {timestamp} was already metered with a "
+                    "different quantity or allocations; recorded values cannot be changed."
+                )
+            if dry_run and not records_on_dry_run:
+                raise exc.DryRunOperation("Request would have succeeded, but DryRun flag is set.")
+            if existing is None or new_id_on_retry:
+                existing = self._slots[slot] = self._store("MeterUsage", slot, fingerprint)
+            if token is not None:
+                self._tokens[(caller.identity, token)] = _TokenUse(request, existing.record_id)
+        if dry_run:
+            raise exc.DryRunOperation("Request would have succeeded, but DryRun flag is set.")
+        return {"MeteringRecordId": existing.record_id}
+
+    def _judge_request_level(self, product: str | None, index: int, record: dict[str, Any]) -> _Judged:
+        """Check one UsageRecord for the errors that reject the whole batch; return what judging it needs."""
+        where = f"UsageRecords[{index}]."
+        by_customer = "CustomerIdentifier" in record
+        if by_customer == ("CustomerAWSAccountId" in record):
+            raise exc.ValidationException(
+                f"{where[:-1]} must have exactly one of CustomerIdentifier and CustomerAWSAccountId, "
+                f"has {'both' if by_customer else 'neither'}."
+            )
+        if by_customer and product is None:
+            raise exc.InvalidProductCodeException(
+                f"{where[:-1]} uses CustomerIdentifier, which needs the request's ProductCode; send ProductCode "
+                "or identify the customer by CustomerAWSAccountId and LicenseArn."
+            )
+        dimension = self._dimension(record["Dimension"], f"{where}Dimension")
+        quantity = _quantity(record, "Quantity", "QuantityAsDecimal", where)
+        allocations = self._allocations(record, quantity, where)
+        license_arn = record.get("LicenseArn")
+        if by_customer:
+            if license_arn is not None:
+                raise exc.InvalidLicenseException(
+                    f"{where}LicenseArn is set on a record identified by CustomerIdentifier; LicenseArn goes "
+                    "with CustomerAWSAccountId."
+                )
+            who: tuple[str, str] = ("customer", record["CustomerIdentifier"])
+            subscribed = who[1] in self.seed.subscribed
+        else:
+            account = record["CustomerAWSAccountId"]
+            expected = self.seed.licenses.get(account)
+            if license_arn is None or license_arn != expected:
+                raise exc.InvalidLicenseException(
+                    f"{where}LicenseArn {license_arn!r} is not the license of account {account!r}"
+                    + (f" (expected {expected!r})." if expected else " (the account holds no license).")
+                )
+            who = ("account", account)
+            subscribed = account in self.seed.subscribed_accounts
+        timestamp = record["Timestamp"]
+        return _Judged(record, timestamp, (who, dimension), (quantity.value, allocations), subscribed)
+
+    def batch_meter_usage(self, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
+        """BatchMeterUsage: request-level checks, the all-or-nothing window, then one result per record in order."""
+        self._constraints("BatchMeterUsage", params)
+        product = params.get("ProductCode")
+        if product is not None:
+            self._product(product)
+        judged = [self._judge_request_level(product, i, r) for i, r in enumerate(params["UsageRecords"])]
+        window = self.seed.batch_window_hours + (1 if self._on("batch-window-7h") else 0)
+        stale = [i for i, j in enumerate(judged) if not self._in_window(j.timestamp, window)]
+        if stale and not self._on("partial-batch-on-stale"):
+            raise self._stale(f"UsageRecords[{stale[0]}].", judged[stale[0]].timestamp, window)
+        by_hour = self.seed.batch_dedup == "hour"
+        results = []
+        with self._lock:
+            for i, j in enumerate(judged):
+                if i in stale:
+                    continue
+                if not j.subscribed:
+                    results.append({"UsageRecord": j.record, "Status": "CustomerNotSubscribed"})
+                    continue
+                key = j.key + (int(j.timestamp // HOUR) if by_hour else j.timestamp,)
+                existing = self._batch.get(key)
+                if existing is None:
+                    existing = self._batch[key] = self._store("BatchMeterUsage", key, j.fingerprint)
+                elif existing.fingerprint != j.fingerprint:
+                    if not self._on("duplicate-record-as-success"):
+                        results.append({"UsageRecord": j.record, "Status": "DuplicateRecord"})
+                        continue
+                    existing = self._store("BatchMeterUsage", key, j.fingerprint)
+                results.append({"UsageRecord": j.record, "MeteringRecordId": existing.record_id, "Status": "Success"})
+        if stale:
+            raise self._stale(f"UsageRecords[{stale[0]}].", judged[stale[0]].timestamp, window)
+        return {"Results": results, "UnprocessedRecords": []}
+
+    def register_usage(self, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
+        """RegisterUsage: check Region, product and key version; answer a PS256-shaped JWT (random signature)."""
+        self._constraints("RegisterUsage", params)
+        if caller.region != self.seed.region:
+            raise exc.InvalidRegionException(
+                f"RegisterUsage is signed for Region {caller.region!r} but must be called in {self.seed.region!r}."
+            )
+        self._product(params["ProductCode"])
+        version = params["PublicKeyVersion"]
+        if version not in self.seed.public_key_versions:
+            raise exc.InvalidPublicKeyVersionException(
+                f"PublicKeyVersion {version} is not one of {sorted(self.seed.public_key_versions)}."
+            )
+        payload: dict[str, Any] = {"productCode": params["ProductCode"], "publicKeyVersion": version}
+        if "Nonce" in params:
+            payload["nonce"] = params["Nonce"]
+        payload["iat"] = int(self.clock())
+        signature = base64.urlsafe_b64encode(os.urandom(256)).rstrip(b"=").decode()
+        return {"Signature": f"{_jwt_segment({'alg': 'PS256', 'typ': 'JWT'})}.{_jwt_segment(payload)}.{signature}"}
+
+    def resolve_customer(self, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
+        """ResolveCustomer: a valid token resolves (repeatably), an expired one is expired, anything else invalid."""
+        self._constraints("ResolveCustomer", params)
+        token = params["RegistrationToken"]
+        resolved = self.seed.valid_tokens.get(token)
+        if resolved is not None:
+            result: dict[str, Any] = {
+                "ProductCode": self.seed.product_code,
+                "CustomerAWSAccountId": resolved.account,
+                "LicenseArn": resolved.license_arn,
+            }
+            if resolved.customer:
+                result["CustomerIdentifier"] = resolved.customer
+            if resolved.agreement_id:
+                result["Metadata"] = {"AgreementId": resolved.agreement_id}
+            return result
+        if token in self.seed.expired_tokens and not self._on("expired-token-as-invalid"):
+            raise exc.ExpiredTokenException("The registration token has expired; ask the buyer to register again.")
+        raise exc.InvalidTokenException("The registration token is not valid.")

@@ -1,0 +1,145 @@
+"""The AWS JSON 1.1 protocol: route by X-Amz-Target, verify SigV4, parse and type-check, call the model, serialize."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from . import auth
+from . import exceptions as exc
+from . import faults as fault
+from .models import Caller, MeteringModel
+from .shapes import check_required, clean, input_node
+
+TARGET_PREFIX = "AWSMPMeteringService."
+CONTENT_TYPE = "application/x-amz-json-1.1"
+MAX_BODY_BYTES = 1024 * 1024  # "each request must be less than 1 MB": bodies above 1 MiB are refused with 413
+
+log = logging.getLogger("meterconform.reference")
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An HTTP response to send, with what the request log needs."""
+
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    operation: str | None = None
+    error: str | None = None
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number {text[:40]} is too large")
+    return value
+
+
+_decoder = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
+
+
+def parse_body(body: bytes) -> dict[str, Any]:
+    """The request body as a JSON object; empty means {}; anything not a strict JSON object is a SerializationException."""
+    if not body.strip():
+        return {}
+    try:
+        value = _decoder.decode(body.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise exc.SerializationException(f"The body is not valid UTF-8 (byte {error.start}).") from None
+    except RecursionError:
+        raise exc.SerializationException("The body is nested too deeply to deserialize.") from None
+    except ValueError as error:
+        raise exc.SerializationException(f"The body is not valid JSON: {error}.") from None
+    if not isinstance(value, dict):
+        raise exc.SerializationException("The body must be a JSON object.")
+    return value
+
+
+class Protocol:
+    """Turns one HTTP request into one Reply, never raising."""
+
+    def __init__(self, model: MeteringModel, faults: frozenset[str] = frozenset()):
+        self.model = model
+        self.faults = frozenset(faults)
+        self.unexpected_errors = 0  # requests that reached the catch-all (a bug if a self-test sees one)
+        self._count_lock = threading.Lock()
+        self._handlers: dict[str, Callable[[Caller, dict[str, Any]], dict[str, Any]]] = {
+            "MeterUsage": model.meter_usage,
+            "BatchMeterUsage": model.batch_meter_usage,
+            "RegisterUsage": model.register_usage,
+            "ResolveCustomer": model.resolve_customer,
+        }
+
+    def _operation(self, target: list[str] | tuple[str, ...]) -> str:
+        if not target:
+            raise exc.UnknownOperationException("The request has no X-Amz-Target header.")
+        prefix, _, name = target[0].partition(".")
+        if f"{prefix}." != TARGET_PREFIX or name not in self._handlers:
+            raise exc.UnknownOperationException(
+                f"X-Amz-Target {target[0]!r} names no operation; expected {TARGET_PREFIX}<Operation> with one "
+                f"of {', '.join(sorted(self._handlers))}."
+            )
+        return name
+
+    def handle(self, method: str, raw_path: str, get_all: auth.GetAll, body: bytes) -> Reply:
+        """Answer one request: the result, a named error, or (for a bug) InternalServiceErrorException."""
+        request_id = str(uuid.uuid4())
+        operation = None
+        try:
+            path, _, query = raw_path.partition("?")
+            if method != "POST":
+                raise exc.MethodNotAllowedException(f"Method {method} is not allowed; send POST /.")
+            if path != "/":
+                raise exc.NotFoundException(f"Path {path!r} does not exist; send POST /.")
+            if len(body) > MAX_BODY_BYTES:
+                raise exc.RequestEntityTooLargeException(
+                    f"The body is {len(body)} bytes; requests must be at most {MAX_BODY_BYTES} bytes."
+                )
+            operation = self._operation(get_all("x-amz-target"))
+            credential = auth.verify(method, path, query, get_all, body, self.model.seed.secret_access_key, time.time())
+            try:
+                params = parse_body(body)
+            except exc.SerializationException:
+                if fault.on(self.faults, "malformed-json-500"):
+                    page = b"<html><body><h1>500 Internal Server Error</h1></body></html>"
+                    return Reply(500, (("Content-Type", "text/html"), ("x-amzn-RequestId", request_id)), page, operation)
+                raise
+            node = input_node(operation)
+            params = clean(params, node, "")
+            check_required(params, node)
+            result = self._handlers[operation](Caller(credential.access_key_id, credential.region), params)
+            body_out = json.dumps(result, separators=(",", ":")).encode()
+            return Reply(200, (("Content-Type", CONTENT_TYPE), ("x-amzn-RequestId", request_id)), body_out, operation)
+        except exc.MeteringError as error:
+            return self.error_reply(error, request_id, operation)
+        except Exception:
+            with self._count_lock:
+                self.unexpected_errors += 1
+            log.exception("unexpected error answering %s %s (%s)", method, raw_path, operation)
+            return self.error_reply(
+                exc.InternalServiceErrorException("An internal error has occurred. Retry your request."),
+                request_id,
+                operation,
+            )
+
+    def error_reply(self, error: exc.MeteringError, request_id: str | None = None, operation: str | None = None) -> Reply:
+        """The JSON 1.1 error response for `error` (HTTP 200 under the errors-with-200 fault)."""
+        status = 200 if fault.on(self.faults, "errors-with-200") else error.status
+        body = json.dumps({"__type": error.code, "message": error.message}, separators=(",", ":")).encode()
+        headers = (
+            ("Content-Type", CONTENT_TYPE),
+            ("x-amzn-RequestId", request_id or str(uuid.uuid4())),
+            ("x-amzn-ErrorType", error.code),
+        )
+        return Reply(status, headers, body, operation, error.code)

@@ -1,0 +1,206 @@
+"""The loopback HTTP/1.1 server: a stdlib ThreadingHTTPServer handing each request to the Protocol."""
+
+from __future__ import annotations
+
+import socket
+import socketserver
+import sys
+import threading
+import time
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from . import exceptions as exc
+from .responses import MAX_BODY_BYTES, Protocol, Reply
+
+DRAIN_LIMIT = 16 * MAX_BODY_BYTES  # an over-large body up to this size is read and dropped, keeping the connection
+_CHUNK = 64 * 1024
+
+
+class _TooLarge(Exception):
+    """The body exceeds MAX_BODY_BYTES; `drained` says whether it was read to its end."""
+
+    def __init__(self, size: int, drained: bool):
+        super().__init__(size)
+        self.size = size
+        self.drained = drained
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Reads one request at a time off a keep-alive connection and writes each response in one write."""
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    server_version = "meterconform-reference"
+    sys_version = ""
+    timeout = 120  # an idle keep-alive connection is closed after this many seconds
+    server: "MeteringHTTPServer"
+
+    def handle_one_request(self) -> None:
+        try:
+            self.raw_requestline = self.rfile.readline(65537)
+            if len(self.raw_requestline) > 65536:
+                self.requestline, self.request_version, self.command = "", "", ""
+                self.send_error(414, "Request line too long")
+                return
+            if not self.raw_requestline:
+                self.close_connection = True
+                return
+            if not self.parse_request():
+                return
+            self._serve()
+        except OSError:  # timeouts, resets, a connection closed by stop()
+            self.close_connection = True
+
+    def _serve(self) -> None:
+        started = time.perf_counter()
+        protocol = self.server.protocol
+        try:
+            body = self._read_body()
+        except _TooLarge as error:
+            self.close_connection = self.close_connection or not error.drained
+            reply = protocol.error_reply(
+                exc.RequestEntityTooLargeException(
+                    f"The body is {error.size} bytes or more; requests must be at most {MAX_BODY_BYTES} bytes."
+                )
+            )
+        except exc.MeteringError as error:
+            self.close_connection = True
+            reply = protocol.error_reply(error)
+        else:
+            if body is None:  # the client closed before sending the whole body
+                self.close_connection = True
+                return
+            headers = self.headers
+            reply = protocol.handle(self.command, self.path, lambda name: headers.get_all(name) or (), body)
+        self._write(reply)
+        if self.server.verbose:
+            ms = (time.perf_counter() - started) * 1000
+            sys.stderr.write(
+                f"{self.command} {reply.operation or '-'} {reply.status} {reply.error or '-'} {ms:.1f}ms\n"
+            )
+            sys.stderr.flush()
+
+    def _read_body(self) -> bytes | None:
+        encoding = self.headers.get("Transfer-Encoding")
+        if encoding is not None:
+            if encoding.strip().lower() != "chunked":
+                raise exc.BadRequestException(f"Transfer-Encoding {encoding!r} is not supported; use chunked.")
+            return self._read_chunked()
+        lengths = self.headers.get_all("Content-Length") or []
+        if not lengths:
+            return b""
+        text = lengths[0].strip()
+        if len(set(v.strip() for v in lengths)) > 1 or not text.isdigit() or not text.isascii():
+            raise exc.BadRequestException(f"Content-Length {', '.join(lengths)!r} is not one non-negative integer.")
+        size = int(text)
+        if size > MAX_BODY_BYTES:
+            drained = size <= DRAIN_LIMIT and self._discard(size)
+            raise _TooLarge(size, drained)
+        body = self.rfile.read(size)
+        return body if len(body) == size else None
+
+    def _discard(self, size: int) -> bool:
+        while size > 0:
+            got = self.rfile.read(min(size, _CHUNK))
+            if not got:
+                return False
+            size -= len(got)
+        return True
+
+    def _read_chunked(self) -> bytes | None:
+        parts: list[bytes] = []
+        total = 0
+        while True:
+            line = self.rfile.readline(1026)
+            if not line:
+                return None
+            try:
+                size = int(line.split(b";", 1)[0].strip(), 16)
+            except ValueError:
+                raise exc.BadRequestException("A chunk size line of the chunked body is malformed.") from None
+            if size < 0:
+                raise exc.BadRequestException("A chunk size of the chunked body is negative.")
+            if size == 0:
+                while True:  # trailers, up to the blank line
+                    trailer = self.rfile.readline(65537)
+                    if trailer in (b"\r\n", b"\n", b""):
+                        break
+                break
+            total += size
+            if total > DRAIN_LIMIT:
+                raise _TooLarge(total, False)
+            chunk = self.rfile.read(size)
+            if len(chunk) < size:
+                return None
+            if total <= MAX_BODY_BYTES:
+                parts.append(chunk)
+            self.rfile.readline(3)  # the CRLF after the chunk
+        if total > MAX_BODY_BYTES:
+            raise _TooLarge(total, True)
+        return b"".join(parts)
+
+    def _write(self, reply: Reply) -> None:
+        """Write the status line, headers and body in a single write (no Nagle / delayed-ACK stall)."""
+        phrase = self.responses.get(reply.status, ("",))[0]
+        lines = [f"HTTP/1.1 {reply.status} {phrase}"]
+        lines += [f"{name}: {value}" for name, value in reply.headers]
+        lines.append(f"Content-Length: {len(reply.body)}")
+        lines.append(f"Date: {formatdate(usegmt=True)}")
+        if self.close_connection:
+            lines.append("Connection: close")
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        self.wfile.write(head if self.command == "HEAD" else head + reply.body)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Errors found by the stdlib's request parsing, answered as JSON like every other error."""
+        self.close_connection = True
+        reason = message or self.responses.get(code, ("Bad request",))[0]
+        name = "BadRequestException" if code < 500 else "InternalServiceErrorException"
+        self._write(self.server.protocol.error_reply(exc.MeteringError(name, reason, code)))
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        """Silence the stdlib's access log (the server writes its own with --verbose)."""
+
+
+class MeteringHTTPServer(ThreadingHTTPServer):
+    """A threading HTTP server that knows its Protocol and can close every open connection on stop."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, address: tuple[str, int], protocol: Protocol, verbose: bool = False):
+        self.protocol = protocol
+        self.verbose = verbose
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        super().__init__(address, _Handler)
+
+    def server_bind(self) -> None:
+        """Bind without HTTPServer's reverse-DNS lookup of the host name."""
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = str(self.server_address[0]), int(self.server_address[1])
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """Shut down every open client connection, so idle keep-alive threads end."""
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
