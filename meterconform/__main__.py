@@ -1,0 +1,7 @@
+"""`python -m meterconform` is the `meterconform` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,196 @@
+"""Shared verdict functions: expected versus actual for one exchange, failing with a cited clause."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping, Sequence
+
+from .clients import Exchange, Transport, fresh_identity
+from .failures import ConformanceFailure, skip_throttled, skip_unimplemented
+from .profile import Profile
+from .reproduce import reproduction, request_json
+from .slots import Slots
+
+UNIMPLEMENTED_CODES = {"UnknownOperationException", "NotImplemented", "NotImplementedException",
+                       "InvalidAction", "UnsupportedOperation", "UnknownOperation"}
+THROTTLING = "ThrottlingException"
+TIMELY_CLAUSE = "PROTO.RESPONSE.TIMELY"
+SCHEMA_CLAUSE = "OUT.{op}.SCHEMA"
+MAX_EVIDENCE = 12
+
+
+def clause_info(clause_id: str):
+    """The catalog entry for a clause id (KeyError naming close ids when unknown)."""
+    from .catalog import load_catalog
+
+    return load_catalog().get(clause_id)
+
+
+def _status_text(status: Any) -> str:
+    if status in (None, "4xx"):
+        return "a 4xx status"
+    if isinstance(status, (list, tuple)):
+        return "HTTP " + " or ".join(str(s) for s in status)
+    return f"HTTP {status}"
+
+
+def _status_ok(actual: int | None, status: Any) -> bool:
+    if actual is None:
+        return False
+    if status in (None, "4xx"):
+        return 400 <= actual < 500
+    if status == "5xx":
+        return 500 <= actual < 600
+    if isinstance(status, (list, tuple)):
+        return actual in status
+    return actual == status
+
+
+def looks_unimplemented(exchange: Exchange) -> str | None:
+    """Evidence that the endpoint lacks the operation entirely (501, UnknownOperation, moto's message)."""
+    if exchange.transport_error:
+        return None
+    text = exchange.body[:2000].decode("utf-8", "replace").lower()
+    if exchange.status == 501:
+        return "HTTP 501"
+    if exchange.error_code in UNIMPLEMENTED_CODES:
+        return exchange.error_code
+    if exchange.status and exchange.status >= 500 and ("not yet implemented" in text or "has not been implemented" in text):
+        return f"HTTP {exchange.status}: {text[:120].strip()}"
+    return None
+
+
+@dataclass
+class Metering:
+    """What a check holds: the profile, a transport, its own identity, the evidence of its exchanges."""
+
+    profile: Profile
+    transport: Transport
+    slots: Slots
+    identity: str | None = None
+    evidence: list[Exchange] = field(default_factory=list)
+    observations: list[dict] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.transport.record = self._record
+
+    # -- sending -------------------------------------------------------------------------------
+    def _record(self, exchange: Exchange) -> None:
+        self.evidence.append(exchange)
+        del self.evidence[:-MAX_EVIDENCE]
+
+    def fresh_identity(self) -> str | None:
+        """A new MeterUsage instance on an emulator; on a real endpoint the configured identity."""
+        return None if self.profile.endpoint.is_real else fresh_identity()
+
+    def call(self, operation: str, request: Mapping[str, Any], *, identity: str | None = "<own>",
+             region: str | None = None, validate: bool = False, allow_unimplemented: bool = False) -> Exchange:
+        """Send through boto3 as this check's identity; an unimplemented operation skips the check."""
+        who = self.identity if identity == "<own>" else identity
+        exchange = self.transport.call(operation, request, identity=who, region=region, validate=validate)
+        if not allow_unimplemented:
+            evidence = looks_unimplemented(exchange)
+            if evidence:
+                skip_unimplemented(operation, evidence)
+        return exchange
+
+    def raw(self, body: Any = None, **kwargs: Any) -> Exchange:
+        """Send raw bytes (see Transport.raw), as this check's identity unless told otherwise."""
+        kwargs.setdefault("identity", self.identity)
+        return self.transport.raw(body, **kwargs)
+
+    def now(self) -> float:
+        return time.time()
+
+    def batch_key(self, *, min_age: float = 60, max_age: float | None = None,
+                  customers: Sequence[str] | None = None, dimensions: Sequence[str] | None = None):
+        """A (customer, dimension, timestamp) no other check of this run uses (see slots.py)."""
+        customers = customers or self.profile.need("customers.subscribed", "BatchMeterUsage needs a subscribed customer")
+        dimensions = dimensions or self.profile.need("product.dimensions")
+        return self.slots.take(customers, dimensions, min_age=min_age, max_age=max_age)
+
+    # -- verdicts ------------------------------------------------------------------------------
+    def fail(self, clause_id: str, *, expected: str, actual: str, exchange: Exchange | None = None,
+             note: str = "") -> None:
+        """Raise the typed failure for `clause_id` with the exchange as evidence."""
+        clause = clause_info(clause_id)
+        quote = clause.quotes[0] if clause.quotes else {}
+        ex = exchange or (self.evidence[-1] if self.evidence else None)
+        raise ConformanceFailure(
+            clause_id, level=clause.level, title=clause.title, quote=quote.get("text", ""), source=quote.get("source", ""),
+            expected=expected, actual=actual,
+            request_text=(f"{ex.operation or ex.method} {request_json(ex, 600)}" if ex else ""),
+            reproduction=reproduction(ex, self.profile.endpoint.region) if ex else "", note=note,
+        )
+
+    def _answered(self, exchange: Exchange, clause_id: str) -> None:
+        if exchange.transport_error == "timeout":
+            self.fail(TIMELY_CLAUSE, expected=f"an answer within {self.profile.endpoint.read_timeout:g} s (endpoint.read_timeout)",
+                      actual=f"no answer (timed out) while checking {clause_id}", exchange=exchange)
+        if exchange.transport_error:
+            self.fail(TIMELY_CLAUSE, expected="an HTTP answer", actual=f"no response: {exchange.transport_error} while checking {clause_id}",
+                      exchange=exchange)
+
+    def expect_error(self, exchange: Exchange, clause_id: str, errors: Iterable[str] | None = "<catalog>",
+                     status: Any = "<catalog>") -> str:
+        """The exchange must be the clause's documented error (names and status from the catalog
+        unless given; errors=None means any client error). Returns the error name seen."""
+        clause = clause_info(clause_id)
+        outcome = clause.outcome or {}
+        if errors == "<catalog>":
+            errors = outcome.get("errors") if outcome.get("kind") == "error" else None
+        if status == "<catalog>":
+            status = outcome.get("status", 400) if outcome.get("kind") == "error" else "4xx"
+        errors = list(errors) if errors else None
+        self._answered(exchange, clause_id)
+        if exchange.error_code == THROTTLING and (not errors or THROTTLING not in errors):
+            skip_throttled(exchange.operation)
+        want = (" or ".join(errors) if errors else "a client error") + f" with {_status_text(status)}"
+        if errors and exchange.error_code not in errors:
+            self.fail(clause_id, expected=want, actual=exchange.summary(), exchange=exchange)
+        if not errors and (exchange.status is None or not 400 <= exchange.status < 500):
+            self.fail(clause_id, expected=want, actual=exchange.summary(), exchange=exchange)
+        if not _status_ok(exchange.status, status):
+            self.fail(clause_id, expected=want, actual=exchange.summary(), exchange=exchange,
+                      note="the error name is right but the HTTP status is not")
+        return exchange.error_code or ""
+
+    def expect_success(self, exchange: Exchange, clause_id: str) -> dict:
+        """The exchange must be a 2xx with a JSON object body that validates against the operation's
+        output schema; returns the body."""
+        self._answered(exchange, clause_id)
+        if exchange.error_code == THROTTLING:
+            skip_throttled(exchange.operation)
+        body = exchange.json
+        if exchange.status is None or not 200 <= exchange.status < 300 or exchange.error_code:
+            self.fail(clause_id, expected="success (HTTP 200)", actual=exchange.summary(), exchange=exchange)
+        if not isinstance(body, dict):
+            self.fail(clause_id, expected="success with a JSON object body", actual=exchange.summary(), exchange=exchange)
+        self.expect_output_schema(exchange, body)
+        return body
+
+    def expect_output_schema(self, exchange: Exchange, body: dict) -> None:
+        """Every successful response validates against its operation's response schema."""
+        from .shapes import output_errors
+
+        problems = output_errors(exchange.operation, body)
+        if problems:
+            self.fail(SCHEMA_CLAUSE.format(op=_op_area(exchange.operation)), expected=f"a {exchange.operation} result matching its model shape",
+                      actual="; ".join(problems[:5]) + f"  body: {json.dumps(body)[:400]}", exchange=exchange)
+
+    def expect(self, condition: bool, clause_id: str, *, expected: str, actual: str, exchange: Exchange | None = None,
+               note: str = "") -> None:
+        """A property check: fail the clause unless `condition`."""
+        if not condition:
+            self.fail(clause_id, expected=expected, actual=actual, exchange=exchange, note=note)
+
+    def observe(self, clause_id: str, text: str, exchange: Exchange | None = None) -> None:
+        """Record an INFO observation (undocumented behaviour): shown in reports, never gating."""
+        ex = exchange or (self.evidence[-1] if self.evidence else None)
+        self.observations.append({"clause": clause_id, "text": text, "response": ex.summary() if ex else ""})
+
+
+def _op_area(operation: str | None) -> str:
+    return {"MeterUsage": "MU", "BatchMeterUsage": "BMU", "RegisterUsage": "RU", "ResolveCustomer": "RC"}.get(operation or "", "PROTO")

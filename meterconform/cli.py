@@ -1,0 +1,49 @@
+"""The `meterconform` command line: run, serve, clauses, report."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from . import __version__
+
+COMMANDS = ("run", "serve", "clauses", "report")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="meterconform",
+        description="Conformance test suite and fuzzer for the AWS Marketplace Metering Service API. "
+                    "Point it at an endpoint (real AWS, moto, your emulator or gateway) to learn, clause by clause, "
+                    "whether it honours the contract.",
+        epilog="Run `meterconform COMMAND --help` for a command's options. With no profile, `run` tests the "
+               "embedded reference endpoint.",
+    )
+    parser.add_argument("--version", action="version", version=f"meterconform {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f".commands.{name}", __package__)
+        except ModuleNotFoundError:
+            continue
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 2
+    module = importlib.import_module(f".commands.{args.command}", __package__)
+    try:
+        return int(module.run(args) or 0)
+    except KeyboardInterrupt:
+        print("meterconform: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,339 @@
+"""Talking to an endpoint: boto3 calls and raw SigV4-signed HTTP, both recorded as Exchanges."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+from urllib.parse import urlsplit
+
+import botocore.session
+import urllib3
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.config import Config
+from botocore.credentials import Credentials
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
+
+from .profile import Profile
+from .ratelimit import RateLimiter
+from .redact import redact_headers
+
+SERVICE = "meteringmarketplace"
+SIGNING_NAME = "aws-marketplace"
+TARGET_PREFIX = "AWSMPMeteringService"
+CONTENT_TYPE = "application/x-amz-json-1.1"
+OPERATIONS = ("MeterUsage", "BatchMeterUsage", "RegisterUsage", "ResolveCustomer")
+
+_botocore_session = botocore.session.get_session()
+_local = threading.local()
+
+
+def error_name(type_value: Any) -> str | None:
+    """The error shape name from a `__type` or `x-amzn-ErrorType` value, as clients read it.
+
+    Clients strip anything before `#` (a namespace) and after `:` (a URI suffix)."""
+    if not isinstance(type_value, str) or not type_value:
+        return None
+    name = type_value.split(":", 1)[0]
+    return name.rsplit("#", 1)[-1] or None
+
+
+@dataclass
+class Exchange:
+    """One request and what came back: the evidence behind every verdict."""
+
+    operation: str | None
+    via: str  # "boto3" or "raw"
+    request: Any  # wire-form dict, or bytes/str for raw bodies that are not JSON
+    request_headers: dict[str, str] = field(default_factory=dict)
+    method: str = "POST"
+    url: str = ""
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    elapsed: float = 0.0
+    transport_error: str | None = None  # "timeout", "unreachable", "connection-closed"
+    sdk_error_code: str | None = None  # the code botocore's own parser read (boto3 path)
+    identity: str | None = None
+
+    @property
+    def json(self) -> Any:
+        """The response body parsed as JSON, or None when it is not JSON."""
+        try:
+            return json.loads(self.body.decode("utf-8")) if self.body else None
+        except (UnicodeDecodeError, ValueError):
+            return None
+
+    @property
+    def header_error(self) -> str | None:
+        return error_name(self.headers.get("x-amzn-errortype"))
+
+    @property
+    def error_code(self) -> str | None:
+        """The error name from the body's `__type` (else `code`), else the x-amzn-ErrorType header."""
+        body = self.json
+        if isinstance(body, dict):
+            for key in ("__type", "code", "Code"):
+                if key in body:
+                    return error_name(body[key])
+        return self.header_error
+
+    @property
+    def message(self) -> str | None:
+        body = self.json
+        if isinstance(body, dict):
+            for key in ("message", "Message"):
+                if isinstance(body.get(key), str):
+                    return body[key]
+        return None
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300 and self.error_code is None
+
+    def summary(self) -> str:
+        """One line: status and error name, or the transport failure."""
+        if self.transport_error:
+            return f"no response ({self.transport_error})"
+        text = f"HTTP {self.status}"
+        if self.error_code:
+            text += f" {self.error_code}"
+            if self.message:
+                text += f": {self.message[:160]}"
+        elif self.json is None and self.body:
+            text += f" non-JSON body ({self.headers.get('content-type', 'no content-type')}): {self.body[:120]!r}"
+        return text
+
+
+def wire_to_params(request: Mapping[str, Any]) -> dict[str, Any]:
+    """boto3 keyword arguments for a wire-form request (epoch numbers become aware datetimes)."""
+
+    def ts(value: Any) -> Any:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return _dt.datetime.fromtimestamp(value, tz=_dt.timezone.utc)
+        return value
+
+    params = dict(request)
+    if "Timestamp" in params:
+        params["Timestamp"] = ts(params["Timestamp"])
+    if isinstance(params.get("UsageRecords"), list):
+        params["UsageRecords"] = [
+            {**r, "Timestamp": ts(r["Timestamp"])} if isinstance(r, dict) and "Timestamp" in r else r
+            for r in params["UsageRecords"]
+        ]
+    return params
+
+
+def _snake(op: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() else c for c in op).lstrip("_")
+
+
+class Transport:
+    """Sends requests to one endpoint as a given identity; every exchange goes to `record`."""
+
+    def __init__(self, profile: Profile, url: str, *, limiter: RateLimiter | None = None):
+        if profile.endpoint.url is None and url is None:
+            raise ValueError("Transport needs an endpoint URL")
+        self.profile = profile
+        self.url = url.rstrip("/")
+        self.limiter = limiter
+        self._clients: dict[tuple, Any] = {}
+        self._pool = urllib3.PoolManager(
+            num_pools=4,
+            maxsize=16,
+            retries=False,
+            timeout=urllib3.Timeout(connect=profile.endpoint.connect_timeout, read=profile.endpoint.read_timeout),
+        )
+        self._lock = threading.Lock()
+        self.record: Callable[[Exchange], None] = lambda exchange: None
+
+    # -- credentials ---------------------------------------------------------------------------
+    def credentials(self, identity: str | None = None) -> Credentials:
+        """The signing credentials: the profile's keys (with another access key id for a fresh
+        identity on an emulator), else the standard boto3 chain."""
+        ep = self.profile.endpoint
+        if ep.access_key_id and ep.secret_access_key:
+            return Credentials(identity or ep.access_key_id, ep.secret_access_key, ep.session_token)
+        session = botocore.session.Session(profile=ep.config_profile) if ep.config_profile else _botocore_session
+        creds = session.get_credentials()
+        if creds is None:
+            raise RuntimeError(
+                "no AWS credentials found: set endpoint.access_key_id and endpoint.secret_access_key in the "
+                "profile, name a config profile with endpoint.config_profile, or configure the standard "
+                "boto3 chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, ~/.aws/credentials, a role)"
+            )
+        frozen = creds.get_frozen_credentials()
+        return Credentials(frozen.access_key, frozen.secret_key, frozen.token)
+
+    def client(self, identity: str | None = None, *, validate: bool = False, region: str | None = None):
+        """A botocore client with retries off; client-side validation off unless `validate`."""
+        region = region or self.profile.endpoint.region
+        key = (identity, validate, region)
+        with self._lock:
+            client = self._clients.get(key)
+            if client is None:
+                creds = self.credentials(identity)
+                client = _botocore_session.create_client(
+                    SERVICE,
+                    region_name=region,
+                    endpoint_url=self.url,
+                    aws_access_key_id=creds.access_key,
+                    aws_secret_access_key=creds.secret_key,
+                    aws_session_token=creds.token,
+                    config=Config(
+                        retries={"total_max_attempts": 1, "mode": "standard"},  # max_attempts=1 still means 2 attempts
+                        parameter_validation=validate,
+                        connect_timeout=self.profile.endpoint.connect_timeout,
+                        read_timeout=self.profile.endpoint.read_timeout,
+                        max_pool_connections=16,
+                    ),
+                )
+                client.meta.events.register("before-send", _capture_request)
+                client.meta.events.register("after-call", _capture_response)
+                client.meta.events.register("after-call-error", _capture_response_error)
+                self._clients[key] = client
+            return client
+
+    # -- the boto3 path ------------------------------------------------------------------------
+    def call(self, operation: str, request: Mapping[str, Any], *, identity: str | None = None,
+             region: str | None = None, validate: bool = False) -> Exchange:
+        """Send a wire-form request through boto3 (botocore's serializer, signer and parser)."""
+        if operation not in OPERATIONS:
+            raise ValueError(f"unknown operation {operation!r}; expected one of {', '.join(OPERATIONS)}")
+        client = self.client(identity, validate=validate, region=region)
+        exchange = Exchange(operation=operation, via="boto3", request=dict(request), url=self.url,
+                            identity=identity or self.profile.endpoint.access_key_id)
+        _local.exchange = exchange
+        if self.limiter:
+            self.limiter.acquire(operation)
+        start = time.perf_counter()
+        try:
+            getattr(client, _snake(operation))(**wire_to_params(request))
+        except ClientError as exc:
+            exchange.sdk_error_code = exc.response.get("Error", {}).get("Code")
+        except (ReadTimeoutError, ConnectTimeoutError) as exc:
+            exchange.transport_error = "timeout" if isinstance(exc, ReadTimeoutError) else "unreachable"
+        except EndpointConnectionError:
+            exchange.transport_error = "unreachable"
+        except ConnectionClosedError:
+            exchange.transport_error = "connection-closed"
+        except Exception as exc:  # a parser failure on a malformed response is evidence, not a crash
+            exchange.sdk_error_code = f"<botocore could not parse the response: {type(exc).__name__}: {exc}>"
+        finally:
+            exchange.elapsed = time.perf_counter() - start
+            _local.exchange = None
+        self.record(exchange)
+        return exchange
+
+    # -- the raw path --------------------------------------------------------------------------
+    def raw(self, body: Any = None, *, operation: str | None = None, target: str | None = "<auto>",
+            headers: Mapping[str, str | None] | None = None, sign: bool | str = True, method: str = "POST",
+            path: str = "/", identity: str | None = None, region: str | None = None,
+            content_type: str | None = CONTENT_TYPE) -> Exchange:
+        """Send arbitrary bytes: a dict body is JSON-encoded; `target` "<auto>" derives
+        `AWSMPMeteringService.<operation>`, None omits the header; `sign` True signs with SigV4,
+        False sends unsigned, "bad" signs with a wrong secret. A header mapped to None is removed."""
+        if isinstance(body, (dict, list)):
+            data = json.dumps(body).encode()
+        elif isinstance(body, str):
+            data = body.encode("utf-8", "surrogatepass")
+        else:
+            data = body or b""
+        hdrs: dict[str, str] = {}
+        if target == "<auto>":
+            target = f"{TARGET_PREFIX}.{operation}" if operation else None
+        if target is not None:
+            hdrs["X-Amz-Target"] = target
+        if content_type is not None:
+            hdrs["Content-Type"] = content_type
+        extra = dict(headers or {})
+        hdrs.update({k: v for k, v in extra.items() if v is not None})
+        for k, v in extra.items():
+            if v is None:
+                hdrs.pop(k, None)
+        url = self.url + path
+        region = region or self.profile.endpoint.region
+        if sign:
+            creds = self.credentials(identity)
+            if sign == "bad":
+                creds = Credentials(creds.access_key, "wrong-" + (creds.secret_key or "secret"), creds.token)
+            aws_req = AWSRequest(method=method, url=url, data=data, headers=hdrs)
+            SigV4Auth(creds, SIGNING_NAME, region).add_auth(aws_req)
+            hdrs = dict(aws_req.headers.items())
+        exchange = Exchange(operation=operation, via="raw", request=body if isinstance(body, (dict, list)) else data,
+                            request_headers=redact_headers(hdrs), method=method, url=url,
+                            identity=identity or self.profile.endpoint.access_key_id)
+        if self.limiter:
+            self.limiter.acquire(operation)
+        start = time.perf_counter()
+        try:
+            resp = self._pool.request(method, url, body=data, headers=hdrs, redirect=False, preload_content=True)
+            exchange.status = resp.status
+            exchange.headers = {k.lower(): v for k, v in resp.headers.items()}
+            exchange.body = resp.data
+        except urllib3.exceptions.ReadTimeoutError:
+            exchange.transport_error = "timeout"
+        except (urllib3.exceptions.ConnectTimeoutError, urllib3.exceptions.NewConnectionError):
+            exchange.transport_error = "unreachable"
+        except urllib3.exceptions.ProtocolError:
+            exchange.transport_error = "connection-closed"
+        except urllib3.exceptions.HTTPError as exc:
+            exchange.transport_error = f"http-error: {type(exc).__name__}"
+        finally:
+            exchange.elapsed = time.perf_counter() - start
+        self.record(exchange)
+        return exchange
+
+    def close(self) -> None:
+        self._pool.clear()
+        for client in self._clients.values():
+            client.close()
+
+
+def _capture_request(request, **kwargs) -> None:
+    exchange = getattr(_local, "exchange", None)
+    if exchange is not None:
+        exchange.request_headers = redact_headers({k: v for k, v in request.headers.items()})
+        exchange.method = request.method
+
+
+def _capture_response(http_response, parsed, model, **kwargs) -> None:
+    exchange = getattr(_local, "exchange", None)
+    if exchange is not None:
+        exchange.status = http_response.status_code
+        exchange.headers = {k.lower(): v for k, v in http_response.headers.items()}
+        exchange.body = http_response.content
+
+
+def _capture_response_error(**kwargs) -> None:
+    """Connection failures: nothing to capture; the caller records the transport error."""
+
+
+def fresh_identity() -> str:
+    """A new access key id, so an emulator sees a new MeterUsage instance (slots are per identity)."""
+    return "AKIDMC" + uuid.uuid4().hex[:14].upper()
+
+
+def probe(url: str, timeout: float = 3.0) -> str | None:
+    """None when something answers HTTP at `url`, else a sentence saying why not."""
+    parts = urlsplit(url)
+    try:
+        pool = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(connect=timeout, read=timeout))
+        pool.request("POST", url.rstrip("/") + "/", body=b"{}", headers={"Content-Type": CONTENT_TYPE})
+        return None
+    except urllib3.exceptions.ReadTimeoutError:
+        return f"the endpoint {url} accepted a connection but sent no answer within {timeout:g} s"
+    except urllib3.exceptions.HTTPError as exc:
+        reason = getattr(exc, "reason", None) or exc
+        return f"cannot reach the endpoint {url} ({parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}): {reason}"

@@ -1,0 +1,1 @@
+"""Subcommands of the `meterconform` command line, one module each."""

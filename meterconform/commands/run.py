@@ -1,0 +1,130 @@
+"""`meterconform run`: run the suites against one endpoint and gate on the verdicts."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+
+EPILOG = """\
+exit codes:
+  0  every gating check passed (FAIL and ERROR gate; NON-STRICT, INFO, UNIMPLEMENTED, SKIPPED don't)
+  1  at least one check failed or the suite itself broke
+  2  usage or profile error
+  3  the endpoint cannot be reached
+
+examples:
+  meterconform run                                   # the embedded reference endpoint
+  meterconform run --profile my-endpoint.toml -n 2   # your endpoint, two processes
+  meterconform run --endpoint-url http://127.0.0.1:5000 --profile p.toml -- -k MeterUsage
+"""
+
+
+def suites_dir() -> Path:
+    """Where the suites are: the installed package's copy, else the checkout's suites/."""
+    try:
+        from importlib import resources
+
+        path = Path(str(resources.files("meterconform.suites")))
+        if path.is_dir():
+            return path
+    except ModuleNotFoundError:
+        pass
+    return Path(__file__).resolve().parents[2] / "suites"
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("run", help="run the conformance suites against an endpoint",
+                              description="Run the conformance suites against one endpoint (the embedded reference endpoint "
+                                          "when neither --profile nor --endpoint-url names one) and write the reports.",
+                              epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--profile", metavar="PATH", help="target profile TOML (default: the embedded default profile)")
+    p.add_argument("--endpoint-url", metavar="URL", help="endpoint URL; overrides the profile's endpoint.url")
+    p.add_argument("--report-dir", metavar="DIR", default="reports", help="where reports go (default: ./reports)")
+    p.add_argument("-n", "--workers", metavar="N", default=None, help="parallel processes (pytest-xdist), a number or 'auto'")
+    p.add_argument("--depth", choices=["quick", "ci", "deep"], default="ci", help="how hard Hypothesis searches (default: ci)")
+    p.add_argument("--seed", type=int, default=None, help="Hypothesis seed (default: random, printed in the header)")
+    p.add_argument("--fault", metavar="NAME", action="append", default=[],
+                   help="embedded endpoint only: switch on a named deviation (repeatable; `meterconform serve --list-faults`)")
+    p.add_argument("--allow-billing", action="store_true", help="on a real endpoint, also run checks that may record usage")
+    p.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: extra pytest arguments (-k, -x, --lf, ...)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..clients import probe
+    from ..events import gating, read_events
+    from ..profile import ProfileError, load_profile
+
+    try:
+        profile = load_profile(args.profile)
+    except ProfileError as exc:
+        print(f"meterconform: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    url = args.endpoint_url or profile.endpoint.url
+    if url and args.fault:
+        print("meterconform: --fault switches deviations on in the embedded reference endpoint; drop --endpoint-url/"
+              "endpoint.url to use it, or start `meterconform serve --fault ...` yourself", file=sys.stderr)
+        return EXIT_USAGE
+    report_dir = Path(args.report_dir)
+    report_dir.mkdir(parents=True, exist_ok=True)
+    seed = args.seed if args.seed is not None else random.randrange(2**32)
+    extra = list(args.pytest_args or [])
+    if extra and extra[0] == "--":
+        extra = extra[1:]
+    with ExitStack() as stack:
+        if url:
+            problem = probe(url, timeout=profile.endpoint.connect_timeout)
+            if problem:
+                print(f"meterconform: {problem}. Start the endpoint or fix endpoint.url / --endpoint-url.", file=sys.stderr)
+                return EXIT_UNREACHABLE
+        else:
+            from ..reference import running_endpoint
+
+            try:
+                url = stack.enter_context(running_endpoint(dict(profile.raw), faults=args.fault))
+            except ValueError as exc:
+                print(f"meterconform: {exc}", file=sys.stderr)
+                return EXIT_USAGE
+            print(f"meterconform: embedded reference endpoint at {url}" + (f" (faults: {', '.join(args.fault)})" if args.fault else ""))
+        events_path = report_dir / "events.jsonl"
+        if events_path.exists():
+            events_path.unlink()
+        pytest_args = [
+            str(suites_dir()), "-p", "meterconform.plugin", "-c", os.devnull, "--rootdir", str(suites_dir().parent),
+            "-p", "no:cacheprovider", "--endpoint-url", url, "--depth", args.depth, f"--hypothesis-seed={seed}",
+            "--events", str(events_path), "--conformance-json", str(report_dir / "conformance.json"),
+            "--junitxml", str(report_dir / "junit.xml"), "-o", "junit_family=xunit2", "-q", "-rN",
+        ]
+        if args.profile:
+            pytest_args += ["--profile", args.profile]
+        for fault in args.fault:
+            pytest_args += ["--reference-fault", fault]
+        if args.allow_billing:
+            pytest_args.append("--allow-billing")
+        if args.workers and str(args.workers) not in ("0", "1"):
+            pytest_args += ["-n", str(args.workers)]
+        pytest_args += extra
+        env_before = os.environ.get("METERCONFORM_RATE_FILE")
+        if profile.endpoint.rate_per_second and not env_before:
+            os.environ["METERCONFORM_RATE_FILE"] = str(report_dir / ".rate-limit")
+        import pytest
+
+        code = pytest.main(pytest_args)
+    if code == EXIT_UNREACHABLE:
+        return EXIT_UNREACHABLE
+    if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.INTERRUPTED):
+        return EXIT_USAGE if code == pytest.ExitCode.USAGE_ERROR else EXIT_FAILED
+    if not events_path.exists():
+        print("meterconform: no check ran (the selection matched nothing?)", file=sys.stderr)
+        return EXIT_USAGE
+    _, events = read_events(events_path)
+    if not events:
+        print("meterconform: no check ran (the selection matched nothing?)", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"meterconform: reports in {report_dir}/ (junit.xml, conformance.json, events.jsonl)")
+    return EXIT_FAILED if gating(events) else EXIT_OK

@@ -1,0 +1,174 @@
+"""Raw results: one JSON event per check, and the per-clause verdicts computed from them."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any, Iterable
+
+from .clients import Exchange
+from .failures import ConformanceFailure
+from .redact import redact_headers, redact_text, redact_value
+from .reproduce import reproduction
+
+VERDICTS = ("FAIL", "ERROR", "NON-STRICT", "PASS", "INFO", "UNIMPLEMENTED", "SKIPPED")
+GATING = {"FAIL", "ERROR"}
+_KEEP_HEADERS = ("content-type", "x-amzn-errortype", "x-amzn-requestid", "content-length")
+
+
+def _level(clause_id: str) -> str:
+    try:
+        from .catalog import load_catalog
+
+        return load_catalog().get(clause_id).level
+    except Exception:
+        return "MUST"
+
+
+def _first_failure(exc: BaseException | None) -> BaseException | None:
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            found = _first_failure(inner)
+            if isinstance(found, AssertionError):
+                return found
+        return exc.exceptions[0] if exc.exceptions else exc
+    return exc
+
+
+def exchange_record(ex: Exchange, limit: int = 4000) -> dict[str, Any]:
+    """An exchange as JSON, redacted and truncated."""
+    if isinstance(ex.request, (bytes, bytearray)):
+        req: Any = redact_text(ex.request[:limit].decode("utf-8", "backslashreplace"))
+    else:
+        req = redact_value(ex.request)
+    body = redact_text(ex.body[:limit].decode("utf-8", "backslashreplace"))
+    return {
+        "via": ex.via, "operation": ex.operation, "method": ex.method, "url": ex.url, "request": req,
+        "request_headers": redact_headers(ex.request_headers), "status": ex.status,
+        "headers": {k: ex.headers[k] for k in _KEEP_HEADERS if k in ex.headers}, "body": body,
+        "body_truncated": len(ex.body) > limit, "elapsed_ms": round(ex.elapsed * 1000, 2),
+        "transport_error": ex.transport_error, "error_code": ex.error_code, "sdk_error_code": ex.sdk_error_code,
+    }
+
+
+def build_event(item, report, clauses: list[str], exc: BaseException | None, metering) -> dict[str, Any]:
+    """The event for one finished check: verdict label, clause, evidence, reproduction."""
+    exc = _first_failure(exc)
+    levels = {cid: _level(cid) for cid in clauses}
+    event: dict[str, Any] = {
+        "nodeid": item.nodeid, "check": getattr(item, "originalname", item.name), "clauses": clauses, "levels": levels,
+        "operations": sorted({m.args[0] for m in item.iter_markers("operation")}) if item.get_closest_marker("operation") else [],
+        "outcome": report.outcome, "when": report.when, "duration": round(report.duration, 4),
+        "failed_clause": None, "expected": None, "actual": None, "reason": "", "reproduction": None,
+        "observations": list(getattr(metering, "observations", []) or []),
+        "evidence": [exchange_record(e) for e in (getattr(metering, "evidence", []) or [])[-3:]],
+        "time": time.time(),
+    }
+    if report.outcome == "passed":
+        event["verdict"] = "INFO" if clauses and all(levels[c] == "INFO" for c in clauses) else "PASS"
+    elif report.outcome == "skipped":
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr or "")
+        reason = reason.removeprefix("Skipped: ")
+        event["reason"] = reason
+        event["verdict"] = "UNIMPLEMENTED" if reason.startswith("UNIMPLEMENTED") else "SKIPPED"
+    elif isinstance(exc, ConformanceFailure):
+        event.update(failed_clause=exc.clause_id, expected=exc.expected, actual=redact_text(exc.actual),
+                     reason=redact_text(exc.render()), reproduction=redact_text(exc.reproduction) or None)
+        event["verdict"] = {"SHOULD": "NON-STRICT", "INFO": "INFO"}.get(exc.level, "FAIL")
+    elif isinstance(exc, AssertionError) and report.when == "call":
+        event["verdict"] = "FAIL"
+        event["reason"] = redact_text(str(exc))[:4000]
+        last = (getattr(metering, "evidence", None) or [None])[-1]
+        if last is not None and metering is not None:
+            event["reproduction"] = redact_text(reproduction(last, metering.profile.endpoint.region))
+    else:
+        event["verdict"] = "ERROR"
+        event["reason"] = redact_text(f"{type(exc).__name__}: {exc}" if exc else str(report.longrepr))[:4000]
+    if report.outcome == "failed" and hasattr(report, "longreprtext"):
+        text = report.longreprtext
+        marker = text.find("Falsifying example")
+        if marker >= 0:
+            event["falsifying_example"] = redact_text(text[marker:marker + 3000])
+    return event
+
+
+def clause_verdicts(events: Iterable[dict]) -> dict[str, dict[str, Any]]:
+    """Per clause: the worst verdict of the checks citing it, and which checks they were."""
+    rank = {v: i for i, v in enumerate(VERDICTS)}
+    out: dict[str, dict[str, Any]] = {}
+    for ev in events:
+        for cid in ev["clauses"]:
+            verdict = ev["verdict"]
+            if verdict in ("FAIL", "NON-STRICT") and ev.get("failed_clause") not in (None, cid):
+                verdict = "PASS"  # the check failed on another of its clauses
+            entry = out.setdefault(cid, {"verdict": "SKIPPED", "checks": [], "level": ev["levels"].get(cid, "MUST")})
+            entry["checks"].append({"nodeid": ev["nodeid"], "verdict": verdict})
+            if rank[verdict] < rank[entry["verdict"]]:
+                entry["verdict"] = verdict
+    return out
+
+
+def gating(events: Iterable[dict]) -> list[dict]:
+    """The events that fail the run (FAIL and ERROR)."""
+    return [e for e in events if e["verdict"] in GATING]
+
+
+def write_outputs(events: list[dict], meta: dict, *, events_path: str | None, conformance_path: str | None) -> None:
+    """Write events.jsonl (a meta line, then one line per check) and conformance.json."""
+    events = sorted(events, key=lambda e: e["nodeid"])
+    if events_path:
+        path = Path(events_path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w", encoding="utf-8") as fh:
+            fh.write(json.dumps({"meta": meta}) + "\n")
+            for ev in events:
+                fh.write(json.dumps(ev, default=str) + "\n")
+    if conformance_path:
+        path = Path(conformance_path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        counts: dict[str, int] = {}
+        for ev in events:
+            counts[ev["verdict"]] = counts.get(ev["verdict"], 0) + 1
+        doc = {
+            "meta": meta, "counts": counts,
+            "checks": [{k: ev[k] for k in ("nodeid", "check", "clauses", "verdict", "failed_clause", "reason", "expected", "actual", "duration")}
+                       for ev in events],
+            "clauses": _clause_entries(clause_verdicts(events)),
+        }
+        path.write_text(json.dumps(doc, indent=2, default=str), encoding="utf-8")
+
+
+def _clause_entries(verdicts: dict[str, dict]) -> dict[str, dict]:
+    try:
+        from .catalog import load_catalog
+
+        catalog = load_catalog()
+    except Exception:
+        catalog = None
+    out = {}
+    for cid, entry in sorted(verdicts.items()):
+        data = dict(entry)
+        if catalog is not None:
+            try:
+                clause = catalog.get(cid)
+                data.update(title=clause.title, level=clause.level, quotes=list(clause.quotes), operations=list(clause.operations))
+            except KeyError:
+                data.update(title="(unknown clause)")
+        out[cid] = data
+    return out
+
+
+def read_events(path: str | Path) -> tuple[dict, list[dict]]:
+    """Read an events file back: (meta, events)."""
+    meta: dict = {}
+    events: list[dict] = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        obj = json.loads(line)
+        if "meta" in obj and len(obj) == 1:
+            meta = obj["meta"]
+        else:
+            events.append(obj)
+    return meta, events

@@ -1,0 +1,54 @@
+"""The typed outcomes a check can end with besides passing: failure, throttling, unimplemented."""
+
+from __future__ import annotations
+
+import pytest
+
+
+class ConformanceFailure(AssertionError):
+    """An endpoint broke a clause: carries the clause, expected, actual and a reproduction."""
+
+    def __init__(self, clause_id: str, *, expected: str, actual: str, level: str = "MUST", title: str = "",
+                 quote: str = "", source: str = "", request_text: str = "", reproduction: str = "", note: str = ""):
+        self.clause_id = clause_id
+        self.level = level
+        self.title = title
+        self.quote = quote
+        self.source = source
+        self.expected = expected
+        self.actual = actual
+        self.request_text = request_text
+        self.reproduction = reproduction
+        self.note = note
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        lines = [f"{self.clause_id} [{self.level}] {self.title}".rstrip()]
+        if self.quote:
+            lines.append(f'  "{self.quote}"' + (f"  ({self.source})" if self.source else ""))
+        if self.request_text:
+            lines.append(f"  request:  {self.request_text}")
+        lines.append(f"  expected: {self.expected}")
+        lines.append(f"  actual:   {self.actual}")
+        if self.note:
+            lines.append(f"  note:     {self.note}")
+        if self.reproduction:
+            lines.append("  Reproduce with:")
+            lines.extend("    " + line for line in self.reproduction.splitlines())
+        return "\n".join(lines)
+
+
+class Throttled(pytest.skip.Exception):
+    """The endpoint answered ThrottlingException: no verdict on the clause under test."""
+
+
+class Unimplemented(pytest.skip.Exception):
+    """The endpoint does not implement the operation at all."""
+
+
+def skip_throttled(operation: str | None) -> None:
+    raise Throttled(f"THROTTLED: the endpoint answered ThrottlingException to {operation}; no verdict (slow down: endpoint.rate_per_second)")
+
+
+def skip_unimplemented(operation: str | None, evidence: str) -> None:
+    raise Unimplemented(f"UNIMPLEMENTED: the endpoint does not implement {operation} ({evidence})")

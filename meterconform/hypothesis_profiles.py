@@ -1,0 +1,33 @@
+"""Hypothesis settings for a run: quick (smoke), ci (the default) and deep (a fuzzing campaign).
+
+A run under a CI service gets the same `ci` depth as a local run, deliberately: Hypothesis's own built-in
+"ci" profile (loaded when the CI variable is set) derandomizes and drops the example database; we keep the
+database (so a stored failure replays first) and print the seed in the header instead."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, Phase, settings
+
+_COMMON = dict(
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large,
+                           HealthCheck.filter_too_much],
+    print_blob=True,
+    report_multiple_bugs=False,
+)
+
+DEPTHS = {
+    "quick": dict(max_examples=4, phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink], **_COMMON),
+    "ci": dict(max_examples=20, phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink], **_COMMON),
+    "deep": dict(max_examples=500, phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink], **_COMMON),
+}
+
+for _name, _values in DEPTHS.items():
+    settings.register_profile(f"meterconform-{_name}", **_values)
+
+
+def load_depth(depth: str) -> None:
+    """Make `depth` the active Hypothesis settings profile."""
+    if depth not in DEPTHS:
+        raise ValueError(f"unknown depth {depth!r}; use one of {', '.join(DEPTHS)}")
+    settings.load_profile(f"meterconform-{depth}")

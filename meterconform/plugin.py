@@ -1,0 +1,294 @@
+"""The pytest plugin: options, the target profile, endpoint fixtures, clause markers and raw events."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from . import __version__
+from .clients import Transport, probe
+from .events import build_event, write_outputs
+from .failures import ConformanceFailure, Throttled, Unimplemented
+from .hypothesis_profiles import DEPTHS, load_depth
+from .profile import MissingProfileData, Profile, ProfileError, load_profile
+from .ratelimit import RateLimiter
+from .redact import register_secret
+from .slots import Slots
+
+ENV_PROFILE = "METERCONFORM_PROFILE"
+ENV_URL = "METERCONFORM_ENDPOINT_URL"
+ENV_DEPTH = "METERCONFORM_DEPTH"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("meterconform", "meterconform: Marketplace Metering conformance")
+    group.addoption("--profile", dest="mc_profile", default=None, metavar="PATH",
+                    help=f"target profile TOML (env {ENV_PROFILE}; ini meterconform_profile). Omit for the embedded reference endpoint.")
+    group.addoption("--endpoint-url", dest="mc_endpoint_url", default=None, metavar="URL",
+                    help=f"endpoint URL, overriding the profile's endpoint.url (env {ENV_URL}; ini meterconform_endpoint_url)")
+    group.addoption("--depth", dest="mc_depth", default=None, choices=sorted(DEPTHS),
+                    help=f"how hard Hypothesis searches: quick (smoke), ci (default), deep (a fuzzing campaign) (env {ENV_DEPTH})")
+    group.addoption("--events", dest="mc_events", default=None, metavar="PATH",
+                    help="write one JSON line per check (the raw results every report is computed from)")
+    group.addoption("--conformance-json", dest="mc_conformance_json", default=None, metavar="PATH",
+                    help="write the per-check and per-clause verdicts as one JSON document")
+    group.addoption("--reference-fault", dest="mc_faults", action="append", default=[], metavar="NAME",
+                    help="switch a named deviation on in the embedded reference endpoint (repeatable; see `meterconform serve --list-faults`)")
+    group.addoption("--allow-billing", dest="mc_allow_billing", action="store_true", default=False,
+                    help="on a real endpoint, also run checks that record usage (they may bill the profile's test customers)")
+    parser.addini("meterconform_profile", "target profile TOML path", default=None)
+    parser.addini("meterconform_endpoint_url", "endpoint URL", default=None)
+    parser.addini("meterconform_depth", "Hypothesis depth: quick, ci or deep", default=None)
+
+
+def _pick(config: pytest.Config, option: str, env: str, ini: str) -> str | None:
+    """Command line, then environment, then [tool.pytest.ini_options]."""
+    value = config.getoption(option)
+    if value:
+        return value
+    if os.environ.get(env):
+        return os.environ[env]
+    return config.getini(ini) or None
+
+
+@dataclass
+class RunContext:
+    """Everything a run shares: the profile, where the endpoint is, and the collected events."""
+
+    profile: Profile
+    url: str | None
+    depth: str
+    faults: list[str]
+    allow_billing: bool
+    events: list[dict] = field(default_factory=list)
+    stack: ExitStack = field(default_factory=ExitStack)
+    started: float = field(default_factory=time.time)
+    embedded: bool = False
+
+    def meta(self, config: pytest.Config) -> dict[str, Any]:
+        import boto3
+        import botocore
+        import hypothesis
+
+        seed = config.getoption("hypothesis_seed", default=None)
+        return {
+            "tool": "meterconform", "version": __version__,
+            "profile": self.profile.source, "endpoint": self.url or "embedded reference endpoint (one per worker)",
+            "embedded": self.url is None or self.embedded, "kind": self.profile.endpoint.kind,
+            "region": self.profile.endpoint.region, "depth": self.depth, "faults": self.faults,
+            "billing": "allowed" if self.allow_billing else ("guarded" if self.profile.endpoint.is_real else "not applicable (loopback emulator)"),
+            "hypothesis_seed": seed, "started": self.started, "finished": time.time(),
+            "versions": {"botocore": botocore.__version__, "boto3": boto3.__version__, "hypothesis": hypothesis.__version__,
+                         "pytest": pytest.__version__},
+        }
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "clause(*ids): the contract clause ids a check verifies")
+    config.addinivalue_line("markers", "records_usage: the check may record (bill) usage on a real endpoint")
+    config.addinivalue_line("markers", "smoke: the smoke suite (one success and one error per operation)")
+    if getattr(config, "_meterconform", None) is not None:
+        return
+    try:
+        profile = load_profile(_pick(config, "mc_profile", ENV_PROFILE, "meterconform_profile"))
+    except ProfileError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    url = _pick(config, "mc_endpoint_url", ENV_URL, "meterconform_endpoint_url") or profile.endpoint.url
+    if url:
+        profile = profile.with_url(url)
+    depth = _pick(config, "mc_depth", ENV_DEPTH, "meterconform_depth") or "ci"
+    if depth not in DEPTHS:
+        raise pytest.UsageError(f"--depth {depth!r} is not one of {', '.join(sorted(DEPTHS))}")
+    if not config.getoption("hypothesis_profile", default=None):
+        load_depth(depth)
+    register_secret(profile.endpoint.access_key_id, profile.endpoint.secret_access_key, profile.endpoint.session_token,
+                    *(t.token for t in profile.registration_tokens.valid), *profile.registration_tokens.expired,
+                    *profile.registration_tokens.invalid)
+    config._meterconform = RunContext(profile=profile, url=url, depth=depth, faults=list(config.getoption("mc_faults") or []),
+                                      allow_billing=bool(config.getoption("mc_allow_billing")))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    ctx: RunContext | None = getattr(config, "_meterconform", None)
+    if ctx is not None:
+        ctx.stack.close()
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    ctx: RunContext = config._meterconform
+    ep = ctx.profile.endpoint
+    where = ctx.url or "the embedded reference endpoint (started on loopback)"
+    lines = [f"meterconform {__version__}: profile {ctx.profile.source}; endpoint {where}; kind {ep.kind}; region {ep.region}; depth {ctx.depth}"]
+    if ctx.faults:
+        lines.append(f"meterconform: reference endpoint faults on: {', '.join(ctx.faults)}")
+    if ep.is_real:
+        mode = "ALLOWED (--allow-billing)" if ctx.allow_billing else "GUARDED: checks that could record usage are held back"
+        lines.append(f"meterconform: billing {mode}")
+    return lines
+
+
+# -- fixtures --------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def mc_run(request: pytest.FixtureRequest) -> RunContext:
+    return request.config._meterconform
+
+
+@pytest.fixture(scope="session")
+def endpoint_url(mc_run: RunContext) -> str:
+    """The endpoint under test: the profile's URL, else an embedded reference endpoint for this process."""
+    if mc_run.url is None:
+        from .reference import running_endpoint
+
+        mc_run.url = mc_run.stack.enter_context(running_endpoint(dict(mc_run.profile.raw), faults=mc_run.faults))
+        mc_run.embedded = True
+        return mc_run.url
+    problem = probe(mc_run.url, timeout=mc_run.profile.endpoint.connect_timeout)
+    if problem:
+        pytest.exit(f"meterconform: {problem}. Start the endpoint or fix endpoint.url / --endpoint-url.", returncode=3)
+    return mc_run.url
+
+
+@pytest.fixture(scope="session")
+def profile(mc_run: RunContext, endpoint_url: str) -> Profile:
+    """The target profile, aimed at the endpoint under test."""
+    return mc_run.profile.with_url(endpoint_url) if mc_run.profile.endpoint.url != endpoint_url else mc_run.profile
+
+
+@pytest.fixture(scope="session")
+def transport(profile: Profile, endpoint_url: str, request: pytest.FixtureRequest):
+    rate = profile.endpoint.rate_per_second
+    limiter = None
+    if rate:
+        shared = os.environ.get("METERCONFORM_RATE_FILE")
+        limiter = RateLimiter(rate, shared)
+    t = Transport(profile, endpoint_url, limiter=limiter)
+    yield t
+    t.close()
+
+
+@pytest.fixture(scope="session")
+def slots(request: pytest.FixtureRequest) -> Slots:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    return Slots(int(worker[2:]) if worker.startswith("gw") else 0, count)
+
+
+@pytest.fixture
+def metering(profile: Profile, transport: Transport, slots: Slots, request: pytest.FixtureRequest):
+    """The check's handle on the endpoint: call/raw, verdict helpers, its own identity and evidence."""
+    from .checks import Metering
+
+    m = Metering(profile=profile, transport=transport, slots=slots)
+    m.identity = m.fresh_identity()
+    request.node._meterconform_metering = m
+    yield m
+
+
+@pytest.fixture(scope="session")
+def client(transport: Transport):
+    """A plain boto3 (botocore) client on the endpoint: retries off, client-side validation off."""
+    return transport.client(None, validate=False)
+
+
+@pytest.fixture
+def raw(metering):
+    """Send arbitrary bytes and headers, SigV4-signed (sign=True), unsigned (False) or mis-signed ("bad")."""
+    return metering.raw
+
+
+# -- guards ------------------------------------------------------------------------------------
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    ctx: RunContext = item.config._meterconform
+    if item.get_closest_marker("records_usage") and ctx.profile.endpoint.is_real and not ctx.allow_billing:
+        pytest.skip("BILLING GUARD: this check may record usage on a real endpoint; run with --allow-billing to include it")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function):
+    try:
+        return (yield)
+    except MissingProfileData as exc:
+        pytest.skip(f"SKIPPED: {exc}")
+    except BaseExceptionGroup as group:  # Hypothesis may group a missing-data error
+        missing = [e for e in group.exceptions if isinstance(e, MissingProfileData)]
+        if missing:
+            pytest.skip(f"SKIPPED: {missing[0]}")
+        raise
+
+
+# -- events ------------------------------------------------------------------------------------
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    if not hasattr(item, "get_closest_marker"):
+        return report
+    clauses = [cid for mark in item.iter_markers("clause") for cid in mark.args]
+    if not clauses:
+        return report
+    is_final = report.when == "call" or (report.when == "setup" and report.outcome != "passed") or (report.when == "teardown" and report.outcome == "failed")
+    if is_final:
+        metering = getattr(item, "_meterconform_metering", None)
+        exc = call.excinfo.value if call.excinfo else None
+        event = build_event(item, report, clauses, exc, metering)
+        report.meterconform = event
+        for cid in clauses:
+            report.user_properties.append(("clause", cid))
+        report.user_properties.append(("verdict", event["verdict"]))
+        if event["verdict"] == "NON-STRICT" and report.outcome == "failed":
+            # A SHOULD that is not met is reported, not gated.
+            report.outcome = "skipped"
+            report.wasxfail = f"NON-STRICT: {event['reason'][:300]}"
+    return report
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    event = getattr(report, "meterconform", None)
+    if event is None:
+        return
+    config = _config_holder.get("config")
+    ctx: RunContext | None = getattr(config, "_meterconform", None) if config else None
+    if ctx is None:
+        return
+    # A teardown failure after a finished call replaces that check's event.
+    ctx.events = [e for e in ctx.events if e["nodeid"] != event["nodeid"]]
+    ctx.events.append(event)
+
+
+_config_holder: dict[str, Any] = {}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _config_holder["config"] = session.config
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    if hasattr(config, "workerinput"):
+        return
+    ctx: RunContext = config._meterconform
+    events_path = config.getoption("mc_events")
+    json_path = config.getoption("mc_conformance_json")
+    if events_path or json_path:
+        write_outputs(ctx.events, ctx.meta(config), events_path=events_path, conformance_path=json_path)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    ctx: RunContext | None = getattr(config, "_meterconform", None)
+    if ctx is None or not ctx.events or hasattr(config, "workerinput"):
+        return
+    from .summary import render_summary
+
+    terminalreporter.write_sep("=", "meterconform conformance summary")
+    for line in render_summary(ctx.events, ctx.meta(config)):
+        terminalreporter.write_line(line)

@@ -1,0 +1,62 @@
+"""Redaction: credentials, registration tokens and signatures never reach a report, log or attachment."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterable, Mapping
+
+MASK = "***redacted***"
+SECRET_HEADERS = {"authorization", "x-amz-security-token", "x-amz-credential", "x-amz-signature"}
+SECRET_MEMBERS = {"RegistrationToken", "Signature", "SecretAccessKey", "SessionToken", "secret_access_key",
+                  "session_token", "aws_secret_access_key", "aws_session_token", "access_key_id"}
+_AKID = re.compile(r"\b(AKIA|ASIA|AIDA|AROA)[A-Z0-9]{12,}\b")
+_AUTH = re.compile(r"(AWS4-HMAC-SHA256)\s+Credential=[^\s,]+,\s*SignedHeaders=([^\s,]+),\s*Signature=[0-9a-fA-F]+")
+
+_known_secrets: set[str] = set()
+
+
+def register_secret(*values: str | None) -> None:
+    """Remember values (keys, tokens) that must be masked wherever they appear in text."""
+    for value in values:
+        if value and len(value) >= 4:
+            _known_secrets.add(value)
+
+
+def known_secrets() -> Iterable[str]:
+    return tuple(_known_secrets)
+
+
+def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Headers with Authorization reduced to its algorithm and signed-header list, tokens masked."""
+    out = {}
+    for key, value in headers.items():
+        value = value.decode() if isinstance(value, bytes) else str(value)
+        low = key.lower()
+        if low == "authorization":
+            m = _AUTH.search(value)
+            out[key] = f"{m.group(1)} Credential={MASK}, SignedHeaders={m.group(2)}, Signature={MASK}" if m else MASK
+        elif low in SECRET_HEADERS:
+            out[key] = MASK
+        else:
+            out[key] = redact_text(value)
+    return out
+
+
+def redact_value(value: Any) -> Any:
+    """A JSON-like value with secret members masked and known secrets removed from strings."""
+    if isinstance(value, dict):
+        return {k: (MASK if k in SECRET_MEMBERS and v not in (None, "") else redact_value(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact_value(v) for v in value]
+    if isinstance(value, str):
+        return redact_text(value)
+    return value
+
+
+def redact_text(text: str) -> str:
+    """Text with known secrets and anything shaped like an AWS access key id masked."""
+    for secret in sorted(_known_secrets, key=len, reverse=True):
+        if secret in text:
+            text = text.replace(secret, MASK)
+    text = _AUTH.sub(lambda m: f"{m.group(1)} Credential={MASK}, SignedHeaders={m.group(2)}, Signature={MASK}", text)
+    return _AKID.sub(MASK, text)

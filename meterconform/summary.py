@@ -1,0 +1,56 @@
+"""The one-screen terminal summary: counts per operation and verdict, then the failing clauses."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from typing import Iterable
+
+from .events import GATING, VERDICTS, clause_verdicts
+
+_AREAS = {"MU": "MeterUsage", "BMU": "BatchMeterUsage", "RU": "RegisterUsage", "RC": "ResolveCustomer"}
+
+
+def operation_of(event: dict) -> str:
+    """The operation an event belongs to, from its first clause's area (shared areas: "Shared")."""
+    for cid in event["clauses"]:
+        area = cid.split(".", 1)[0]
+        if area in _AREAS:
+            return _AREAS[area]
+        if area == "OUT":
+            sub = cid.split(".")[1]
+            if sub in _AREAS:
+                return _AREAS[sub]
+    first = event["clauses"][0].split(".", 1)[0] if event["clauses"] else ""
+    return {"PROTO": "Protocol", "TAG": "Tags & allocations", "ALLOC": "Tags & allocations"}.get(first, "Other")
+
+
+def render_summary(events: list[dict], meta: dict) -> list[str]:
+    per_op: dict[str, Counter] = defaultdict(Counter)
+    for ev in events:
+        per_op[operation_of(ev)][ev["verdict"]] += 1
+    shown = [v for v in VERDICTS if any(c[v] for c in per_op.values())]
+    width = max([len(op) for op in per_op] + [9])
+    lines = [f"endpoint: {meta.get('endpoint')}  profile: {meta.get('profile')}  depth: {meta.get('depth')}  seed: {meta.get('hypothesis_seed')}"]
+    if meta.get("faults"):
+        lines.append(f"reference endpoint faults: {', '.join(meta['faults'])}")
+    lines.append(f"billing: {meta.get('billing')}")
+    lines.append("operation".ljust(width) + "".join(f"{v:>14}" for v in shown))
+    total = Counter()
+    for op in sorted(per_op):
+        lines.append(op.ljust(width) + "".join(f"{per_op[op][v]:>14}" for v in shown))
+        total.update(per_op[op])
+    lines.append("total".ljust(width) + "".join(f"{total[v]:>14}" for v in shown))
+    clauses = clause_verdicts(events)
+    failing = {cid: c for cid, c in clauses.items() if c["verdict"] in GATING | {"NON-STRICT"}}
+    if failing:
+        lines.append("")
+        lines.append("clauses not met:")
+        for cid, c in sorted(failing.items()):
+            checks = [x["nodeid"].split("::")[-1] for x in c["checks"] if x["verdict"] == c["verdict"]]
+            lines.append(f"  {c['verdict']:<10} {cid} [{c['level']}]  {', '.join(checks[:3])}{' …' if len(checks) > 3 else ''}")
+    gate = sum(total[v] for v in GATING)
+    lines.append("")
+    lines.append(f"verdict: {'NOT CONFORMANT' if gate else 'CONFORMANT'} — {total['PASS']} passed, {total['FAIL']} failed, "
+                 f"{total['ERROR']} errors, {total['NON-STRICT']} non-strict, {total['INFO']} info, "
+                 f"{total['UNIMPLEMENTED']} unimplemented, {total['SKIPPED']} skipped")
+    return lines
