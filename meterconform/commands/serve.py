@@ -1,0 +1,91 @@
+"""`meterconform serve`: run the reference endpoint in the foreground until Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+import tomllib
+from typing import Any
+
+EPILOG = """\
+examples:
+  meterconform serve                                  # default profile, a free port on 127.0.0.1
+  meterconform serve --port 5000 -v                   # fixed port, one log line per request
+  meterconform serve --fault meter-window-7h --fault batch-cap-26
+  meterconform serve --list-faults
+"""
+
+
+def register(subparsers: Any) -> None:
+    """Add the `serve` subcommand to an argparse subparsers object."""
+    p = subparsers.add_parser(
+        "serve",
+        help="run the reference endpoint in the foreground",
+        description="Serve the reference Marketplace Metering endpoint on loopback, seeded from a target profile, "
+        "optionally with named faults switched on. Stops on Ctrl-C or SIGTERM.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--profile", metavar="PATH", help="target profile TOML (default: the embedded default profile)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=0, help="port to listen on (default: 0, a free port)")
+    p.add_argument(
+        "--fault", action="append", default=[], metavar="NAME", help="switch on a named deviation (repeatable)"
+    )
+    p.add_argument("--list-faults", action="store_true", help="print the fault names and what each does, then exit")
+    p.add_argument("-v", "--verbose", action="store_true", help="log one line per request to stderr")
+
+
+def _load_profile(path: str) -> dict[str, Any] | None:
+    """The parsed profile, or None after printing one sentence saying why it cannot be read."""
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        print(f"meterconform serve: the profile {path} does not exist; pass the path of a TOML target profile.",
+              file=sys.stderr)
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        print(f"meterconform serve: the profile {path} is not a readable TOML file ({error}).", file=sys.stderr)
+    return None
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve until SIGINT or SIGTERM; 0 on a clean stop, 2 on a usage, profile or bind error."""
+    from ..reference import ReferenceEndpoint, faults
+
+    if args.list_faults:
+        print(faults.table())
+        return 0
+    profile = None
+    if args.profile:
+        profile = _load_profile(args.profile)
+        if profile is None:
+            return 2
+    try:
+        endpoint = ReferenceEndpoint(profile, args.fault, args.host, args.port, verbose=args.verbose)
+    except ValueError as error:
+        print(f"meterconform serve: {error}", file=sys.stderr)
+        return 2
+
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        try:
+            url = endpoint.start()
+        except OSError as error:
+            print(f"meterconform serve: cannot listen on {args.host}:{args.port}: {error.strerror or error}.",
+                  file=sys.stderr)
+            return 2
+        active = ", ".join(sorted(endpoint.faults)) or "none"
+        print(f"meterconform reference endpoint listening on {url} (faults: {active})", flush=True)
+        while not stop.wait(0.5):
+            pass
+        endpoint.stop()
+        print("meterconform reference endpoint stopped", file=sys.stderr, flush=True)
+        return 0
+    finally:
+        endpoint.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
