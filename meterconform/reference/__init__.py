@@ -49,7 +49,7 @@ class ReferenceEndpoint:
             return self.url
         self._server = MeteringHTTPServer((self.host, self.port), self.protocol, self.verbose)
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="meterconform-reference", daemon=True
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name="meterconform-reference", daemon=True
         )
         self._thread.start()
         return self.url

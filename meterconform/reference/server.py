@@ -73,7 +73,9 @@ class _Handler(BaseHTTPRequestHandler):
                 self.close_connection = True
                 return
             headers = self.headers
-            reply = protocol.handle(self.command, self.path, lambda name: headers.get_all(name) or (), body)
+            words = self.requestline.split()  # the path as sent: the stdlib collapses a leading "//" in self.path
+            path = words[1] if len(words) == 3 else self.path
+            reply = protocol.handle(self.command, path, lambda name: headers.get_all(name) or (), body)
         self._write(reply)
         if self.server.verbose:
             ms = (time.perf_counter() - started) * 1000
