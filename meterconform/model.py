@@ -83,3 +83,14 @@ def _walk(shapes: Mapping[str, Any], op: str, shape_name: str, path: str, seen: 
     elif shape["type"] == "map":
         yield from _walk(shapes, op, shape["key"]["shape"], f"{path}{{key}}", seen)
         yield from _walk(shapes, op, shape["value"]["shape"], f"{path}{{}}", seen)
+
+
+def definition_text(shape: Mapping[str, Any]) -> str:
+    """A shape's constraints as quotable text: "type string; max 100; min 1; pattern ^[a-z]+$" (no docs, no members)."""
+    parts = []
+    for key, value in shape.items():
+        if key in ("documentation", "members", "member", "key", "value") or isinstance(value, dict):
+            continue
+        shown = ", ".join(str(v) for v in value) if isinstance(value, list) else str(value).lower() if isinstance(value, bool) else str(value)
+        parts.append(f"{key} {shown}")
+    return "; ".join(parts)
