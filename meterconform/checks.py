@@ -16,7 +16,7 @@ from .slots import Slots
 UNIMPLEMENTED_CODES = {"UnknownOperationException", "NotImplemented", "NotImplementedException",
                        "InvalidAction", "UnsupportedOperation", "UnknownOperation"}
 THROTTLING = "ThrottlingException"
-TIMELY_CLAUSE = "PROTO.RESPONSE.TIMELY"
+TIMELY_CLAUSE = "PROTO.TIMEOUT"
 SCHEMA_CLAUSE = "OUT.{op}.SCHEMA"
 MAX_EVIDENCE = 12
 
@@ -116,10 +116,10 @@ class Metering:
              note: str = "") -> None:
         """Raise the typed failure for `clause_id` with the exchange as evidence."""
         clause = clause_info(clause_id)
-        quote = clause.quotes[0] if clause.quotes else {}
+        quote = clause.quotes[0] if clause.quotes else None
         ex = exchange or (self.evidence[-1] if self.evidence else None)
         raise ConformanceFailure(
-            clause_id, level=clause.level, title=clause.title, quote=quote.get("text", ""), source=quote.get("source", ""),
+            clause_id, level=clause.level, title=clause.title, quote=quote.text if quote else "", source=quote.source if quote else "",
             expected=expected, actual=actual,
             request_text=(f"{ex.operation or ex.method} {request_json(ex, 600)}" if ex else ""),
             reproduction=reproduction(ex, self.profile.endpoint.region) if ex else "", note=note,
@@ -137,12 +137,10 @@ class Metering:
                      status: Any = "<catalog>") -> str:
         """The exchange must be the clause's documented error (names and status from the catalog
         unless given; errors=None means any client error). Returns the error name seen."""
-        clause = clause_info(clause_id)
-        outcome = clause.outcome or {}
-        if errors == "<catalog>":
-            errors = outcome.get("errors") if outcome.get("kind") == "error" else None
-        if status == "<catalog>":
-            status = outcome.get("status", 400) if outcome.get("kind") == "error" else "4xx"
+        if errors == "<catalog>" or status == "<catalog>":
+            cat_errors, cat_status = expected_error(clause_info(clause_id).outcome)
+            errors = cat_errors if errors == "<catalog>" else errors
+            status = cat_status if status == "<catalog>" else status
         errors = list(errors) if errors else None
         self._answered(exchange, clause_id)
         if exchange.error_code == THROTTLING and (not errors or THROTTLING not in errors):
@@ -190,6 +188,25 @@ class Metering:
         """Record an INFO observation (undocumented behaviour): shown in reports, never gating."""
         ex = exchange or (self.evidence[-1] if self.evidence else None)
         self.observations.append({"clause": clause_id, "text": text, "response": ex.summary() if ex else ""})
+
+
+def expected_error(outcome) -> tuple[list[str] | None, Any]:
+    """The error names and status a catalog outcome accepts (None: any client error). For `one_of`,
+    the union of its error alternatives."""
+    if outcome.kind == "error":
+        return list(outcome.errors), outcome.status if outcome.status is not None else 400
+    if outcome.kind == "one_of":
+        names: list[str] = []
+        statuses: set[int] = set()
+        for alt in outcome.alternatives:
+            if alt.kind == "error":
+                names.extend(n for n in alt.errors if n not in names)
+                st = alt.status if alt.status is not None else 400
+                statuses.update(st if isinstance(st, tuple) else ([st] if isinstance(st, int) else []))
+            elif alt.kind == "client_error":
+                return None, "4xx"
+        return names or None, (tuple(sorted(statuses)) if statuses else "4xx")
+    return None, "4xx"
 
 
 def _op_area(operation: str | None) -> str:

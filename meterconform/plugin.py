@@ -290,5 +290,6 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     from .summary import render_summary
 
     terminalreporter.write_sep("=", "meterconform conformance summary")
-    for line in render_summary(ctx.events, ctx.meta(config)):
+    details = 10 if config.getoption("tbstyle", "auto") == "no" else 0
+    for line in render_summary(ctx.events, ctx.meta(config), details=details):
         terminalreporter.write_line(line)

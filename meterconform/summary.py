@@ -24,7 +24,8 @@ def operation_of(event: dict) -> str:
     return {"PROTO": "Protocol", "TAG": "Tags & allocations", "ALLOC": "Tags & allocations"}.get(first, "Other")
 
 
-def render_summary(events: list[dict], meta: dict) -> list[str]:
+def render_summary(events: list[dict], meta: dict, details: int = 0) -> list[str]:
+    """The summary lines; `details` failing checks are also shown with their clause and reproduction."""
     per_op: dict[str, Counter] = defaultdict(Counter)
     for ev in events:
         per_op[operation_of(ev)][ev["verdict"]] += 1
@@ -48,6 +49,14 @@ def render_summary(events: list[dict], meta: dict) -> list[str]:
         for cid, c in sorted(failing.items()):
             checks = [x["nodeid"].split("::")[-1] for x in c["checks"] if x["verdict"] == c["verdict"]]
             lines.append(f"  {c['verdict']:<10} {cid} [{c['level']}]  {', '.join(checks[:3])}{' …' if len(checks) > 3 else ''}")
+    if details:
+        shown_failures = [ev for ev in events if ev["verdict"] in GATING | {"NON-STRICT"}]
+        for ev in shown_failures[:details]:
+            lines.append("")
+            lines.append(f"{ev['verdict']}: {ev['nodeid']}")
+            lines.extend("  " + line for line in (ev.get("reason") or "").splitlines()[:40])
+        if len(shown_failures) > details:
+            lines.append(f"... and {len(shown_failures) - details} more (see conformance.json)")
     gate = sum(total[v] for v in GATING)
     lines.append("")
     lines.append(f"verdict: {'NOT CONFORMANT' if gate else 'CONFORMANT'} — {total['PASS']} passed, {total['FAIL']} failed, "

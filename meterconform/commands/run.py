@@ -98,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
             str(suites_dir()), "-p", "meterconform.plugin", "-c", os.devnull, "--rootdir", str(suites_dir().parent),
             "-p", "no:cacheprovider", "--endpoint-url", url, "--depth", args.depth, f"--hypothesis-seed={seed}",
             "--events", str(events_path), "--conformance-json", str(report_dir / "conformance.json"),
-            "--junitxml", str(report_dir / "junit.xml"), "-o", "junit_family=xunit2", "-q", "-rN",
+            "--junitxml", str(report_dir / "junit.xml"), "-o", "junit_family=xunit2", "-q", "-rN", "--tb=no",
         ]
         if args.profile:
             pytest_args += ["--profile", args.profile]
