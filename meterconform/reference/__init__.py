@@ -41,7 +41,8 @@ class ReferenceEndpoint:
         if self._server is None:
             raise RuntimeError("the reference endpoint is not started; call start() first")
         host = self._server.server_name
-        return f"http://[{host}]:{self._server.server_port}" if ":" in host else f"http://{host}:{self._server.server_port}"
+        netloc = f"[{host}]" if ":" in host else host
+        return f"http://{netloc}:{self._server.server_port}"
 
     def start(self) -> str:
         """Bind the port and serve in a daemon thread; return the base URL."""
@@ -49,7 +50,10 @@ class ReferenceEndpoint:
             return self.url
         self._server = MeteringHTTPServer((self.host, self.port), self.protocol, self.verbose)
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name="meterconform-reference", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.02},
+            name="meterconform-reference",
+            daemon=True,
         )
         self._thread.start()
         return self.url

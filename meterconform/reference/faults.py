@@ -7,8 +7,8 @@ from typing import Iterable
 # name -> one line saying what the endpoint then does wrong. Adding a fault: one entry here, one
 # `faults.on(active, "name")` test at the place that deviates, one self-test in tests/reference/test_faults.py.
 FAULTS: dict[str, str] = {
-    "meter-window-7h": "MeterUsage accepts timestamps one hour beyond the profile's window (7 h old with the default 6 h).",
-    "batch-window-7h": "BatchMeterUsage accepts timestamps one hour beyond the profile's window (7 h old with the default 6 h).",
+    "meter-window-7h": "MeterUsage accepts timestamps 1 h older than the profile's window (7 h with the default).",
+    "batch-window-7h": "BatchMeterUsage accepts timestamps 1 h older than the profile's window (7 h with the default).",
     "batch-cap-26": "BatchMeterUsage accepts 26 UsageRecords (the model's maximum is 25).",
     "new-id-on-retry": "An identical MeterUsage retry is metered again and gets a new MeteringRecordId.",
     "allocation-sum-unchecked": "Allocations whose quantities do not add up to the usage quantity are accepted.",

@@ -209,7 +209,7 @@ class MeteringModel:
     # --- operations -----------------------------------------------------------------------------------------------
 
     def meter_usage(self, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
-        """MeterUsage: one record per (identity, dimension, hour); identical retries and ClientToken replays idempotent."""
+        """MeterUsage: one record per (identity, dimension, hour); identical retries and token replays idempotent."""
         self._constraints("MeterUsage", params)
         if caller.region != self.seed.region:
             raise exc.InvalidEndpointRegionException(

@@ -50,7 +50,7 @@ _decoder = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite
 
 
 def parse_body(body: bytes) -> dict[str, Any]:
-    """The request body as a JSON object; empty means {}; anything not a strict JSON object is a SerializationException."""
+    """The body as a JSON object; empty means {}; anything but a strict JSON object is a SerializationException."""
     if not body.strip():
         return {}
     try:
@@ -113,7 +113,8 @@ class Protocol:
             except exc.SerializationException:
                 if fault.on(self.faults, "malformed-json-500"):
                     page = b"<html><body><h1>500 Internal Server Error</h1></body></html>"
-                    return Reply(500, (("Content-Type", "text/html"), ("x-amzn-RequestId", request_id)), page, operation)
+                    headers = (("Content-Type", "text/html"), ("x-amzn-RequestId", request_id))
+                    return Reply(500, headers, page, operation)
                 raise
             node = input_node(operation)
             params = clean(params, node, "")
@@ -133,7 +134,9 @@ class Protocol:
                 operation,
             )
 
-    def error_reply(self, error: exc.MeteringError, request_id: str | None = None, operation: str | None = None) -> Reply:
+    def error_reply(
+        self, error: exc.MeteringError, request_id: str | None = None, operation: str | None = None
+    ) -> Reply:
         """The JSON 1.1 error response for `error` (HTTP 200 under the errors-with-200 fault)."""
         status = 200 if fault.on(self.faults, "errors-with-200") else error.status
         body = json.dumps({"__type": error.code, "message": error.message}, separators=(",", ":")).encode()

@@ -64,7 +64,7 @@ def test_at_most_25_usage_records(endpoint, client, count, code):
         assert endpoint.model.record_count() == 0
 
 
-# --- product code and customer identification --------------------------------------------------------------------------
+# --- product code and customer identification -------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("product, records, code", [
@@ -131,7 +131,7 @@ def test_batch_window_comes_from_the_profile(make_endpoint):
     assert client_error(batch, client, [record(Timestamp=T0 - 24 * HOUR - 1)])[0] == "TimestampOutOfBoundsException"
 
 
-# --- de-duplication -------------------------------------------------------------------------------------------------------
+# --- de-duplication ---------------------------------------------------------------------------------------------------
 
 
 def test_identical_retries_and_subsets_return_the_same_record_ids(endpoint, client):

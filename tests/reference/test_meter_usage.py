@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import HOUR, PRODUCT, T0, client_error, make_client, usage
+from .conftest import HOUR, T0, client_error, make_client, usage
 
 
 def test_meter_usage_answers_a_record_id_and_stores_one_record(endpoint, client):
@@ -124,7 +124,7 @@ def test_window_comes_from_the_profile(make_endpoint):
     assert client_error(client.meter_usage, **usage(Timestamp=T0 - HOUR - 1))[0] == "TimestampOutOfBoundsException"
 
 
-# --- ClientToken -------------------------------------------------------------------------------------------------------
+# --- ClientToken ------------------------------------------------------------------------------------------------------
 
 
 def test_same_client_token_and_parameters_returns_the_same_record(endpoint, client):
@@ -159,7 +159,7 @@ def test_idempotency_conflict_status_comes_from_the_profile(make_endpoint):
         "IdempotencyConflictException", 409)
 
 
-# --- DryRun ------------------------------------------------------------------------------------------------------------
+# --- DryRun -----------------------------------------------------------------------------------------------------------
 
 
 def test_dry_run_records_nothing_and_answers_dry_run_operation(endpoint, client):

@@ -6,7 +6,7 @@ import pytest
 
 from meterconform.reference.seed import default_profile, seed_from_profile
 
-from .conftest import PRODUCT, T0, client_error, make_client, usage
+from .conftest import PRODUCT, client_error, make_client, usage
 
 
 def test_the_default_seed_is_the_default_profile():
@@ -57,4 +57,4 @@ def test_bad_profile_values_are_refused_naming_the_key(profile, names):
 
 def test_unknown_profile_sections_and_keys_are_ignored():
     seed = seed_from_profile({"endpoint": {"url": "http://x", "kind": "aws"}, "suite": {"anything": 1}})
-    assert seed.product_code == PRODUCT and T0
+    assert seed.product_code == PRODUCT
