@@ -52,6 +52,9 @@ def register(subparsers) -> None:
     p.add_argument("--fault", metavar="NAME", action="append", default=[],
                    help="embedded endpoint only: switch on a named deviation (repeatable; `meterconform serve --list-faults`)")
     p.add_argument("--allow-billing", action="store_true", help="on a real endpoint, also run checks that may record usage")
+    p.add_argument("--baseline", metavar="TOML", help="expectations baseline: known deviations that do not gate (see `meterconform baseline --help`)")
+    p.add_argument("--allure", action="store_true", help="also write Allure results and render them when an Allure renderer is installed")
+    p.add_argument("--no-html", action="store_true", help="skip conformance.html")
     p.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: extra pytest arguments (-k, -x, --lf, ...)")
 
 
@@ -126,5 +129,6 @@ def run(args: argparse.Namespace) -> int:
     if not events:
         print("meterconform: no check ran (the selection matched nothing?)", file=sys.stderr)
         return EXIT_USAGE
-    print(f"meterconform: reports in {report_dir}/ (junit.xml, conformance.json, events.jsonl)")
-    return EXIT_FAILED if gating(events) else EXIT_OK
+    from ..render import finish_run
+
+    return finish_run(args, report_dir, events_path)
