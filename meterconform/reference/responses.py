@@ -80,6 +80,8 @@ class Protocol:
             "RegisterUsage": model.register_usage,
             "ResolveCustomer": model.resolve_customer,
         }
+        for operation in self._handlers:  # compile the input shapes now, not on the first request
+            input_node(operation)
 
     def _operation(self, target: list[str] | tuple[str, ...]) -> str:
         if not target:
