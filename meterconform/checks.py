@@ -48,18 +48,62 @@ def _status_ok(actual: int | None, status: Any) -> bool:
     return actual == status
 
 
-def looks_unimplemented(exchange: Exchange) -> str | None:
-    """Evidence that the endpoint lacks the operation entirely (501, UnknownOperation, moto's message)."""
+def _unimplemented_answer(exchange: Exchange) -> str | None:
+    """Evidence that this one answer says "no such operation" (501, UnknownOperation and kin)."""
     if exchange.transport_error:
         return None
-    text = exchange.body[:2000].decode("utf-8", "replace").lower()
     if exchange.status == 501:
         return "HTTP 501"
     if exchange.error_code in UNIMPLEMENTED_CODES:
         return exchange.error_code
+    text = exchange.body[:2000].decode("utf-8", "replace").lower()
     if exchange.status and exchange.status >= 500 and ("not yet implemented" in text or "has not been implemented" in text):
         return f"HTTP {exchange.status}: {text[:120].strip()}"
     return None
+
+
+def _server_error_page(exchange: Exchange) -> bool:
+    return bool(exchange.status and exchange.status >= 500 and exchange.json is None)
+
+
+def _probe_request(operation: str, profile: Profile) -> dict[str, Any]:
+    """A well-formed request that records nothing (DryRun, an empty batch, an unknown token)."""
+    now = int(time.time()) - 60
+    code = profile.product.code or "meterconform-probe"
+    dimension = (profile.product.dimensions or ("meterconform-probe",))[0]
+    return {
+        "MeterUsage": {"ProductCode": code, "Timestamp": now, "UsageDimension": dimension, "UsageQuantity": 0, "DryRun": True},
+        "BatchMeterUsage": {"ProductCode": code, "UsageRecords": []},
+        "RegisterUsage": {"ProductCode": code, "PublicKeyVersion": (profile.product.public_key_versions or (1,))[0]},
+        "ResolveCustomer": {"RegistrationToken": "meterconform-probe-token"},
+    }[operation]
+
+
+_probe_cache: dict[tuple[str, str], str | None] = {}
+
+
+def unimplemented_evidence(transport: Transport, exchange: Exchange) -> str | None:
+    """Whether the endpoint lacks `exchange.operation` entirely.
+
+    A 501 or an UnknownOperation-style error says so at once. A 5xx page that is not JSON could be a
+    crash or a missing operation: probe once per run with an empty input and a well-formed request that
+    records nothing; only when both answer a non-JSON 5xx (or 501) is the operation unimplemented."""
+    direct = _unimplemented_answer(exchange)
+    if direct or not exchange.operation or not _server_error_page(exchange):
+        return direct
+    key = (transport.url, exchange.operation)
+    if key not in _probe_cache:
+        record, transport.record = transport.record, (lambda ex: None)
+        try:
+            answers = [transport.raw({}, operation=exchange.operation),
+                       transport.raw(_probe_request(exchange.operation, transport.profile), operation=exchange.operation)]
+        finally:
+            transport.record = record
+        if all(_unimplemented_answer(a) or _server_error_page(a) for a in answers):
+            _probe_cache[key] = f"an empty input and a well-formed request both answered {answers[1].summary()[:120]}"
+        else:
+            _probe_cache[key] = None
+    return _probe_cache[key]
 
 
 @dataclass
@@ -91,7 +135,7 @@ class Metering:
         who = self.identity if identity == "<own>" else identity
         exchange = self.transport.call(operation, request, identity=who, region=region, validate=validate)
         if not allow_unimplemented:
-            evidence = looks_unimplemented(exchange)
+            evidence = unimplemented_evidence(self.transport, exchange)
             if evidence:
                 skip_unimplemented(operation, evidence)
         return exchange

@@ -81,7 +81,8 @@ class RunContext:
         return {
             "tool": "meterconform", "version": __version__,
             "profile": self.profile.source, "endpoint": self.url or "embedded reference endpoint (one per worker)",
-            "embedded": self.url is None or self.embedded, "kind": self.profile.endpoint.kind,
+            "embedded": self.url is None or self.embedded or os.environ.get("METERCONFORM_TARGET") == "reference",
+            "target": os.environ.get("METERCONFORM_TARGET") or ("reference" if self.embedded else "external"), "kind": self.profile.endpoint.kind,
             "region": self.profile.endpoint.region, "depth": self.depth, "faults": self.faults,
             "billing": "allowed" if self.allow_billing else ("guarded" if self.profile.endpoint.is_real else "not applicable (loopback emulator)"),
             "hypothesis_seed": seed, "started": self.started, "finished": time.time(),

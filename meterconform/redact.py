@@ -7,9 +7,11 @@ from typing import Any, Iterable, Mapping
 
 MASK = "***redacted***"
 SECRET_HEADERS = {"authorization", "x-amz-security-token", "x-amz-credential", "x-amz-signature"}
-SECRET_MEMBERS = {"RegistrationToken", "Signature", "SecretAccessKey", "SessionToken", "secret_access_key",
+SECRET_MEMBERS = {"RegistrationToken", "SecretAccessKey", "SessionToken", "secret_access_key",
                   "session_token", "aws_secret_access_key", "aws_session_token", "access_key_id"}
 _AKID = re.compile(r"\b(AKIA|ASIA|AIDA|AROA)[A-Z0-9]{12,}\b")
+# A JWT (RegisterUsage's Signature): keep header and payload (evidence), mask the signature segment.
+_JWT = re.compile(r"\b(eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)\.[A-Za-z0-9_-]{8,}")
 _AUTH = re.compile(r"(AWS4-HMAC-SHA256)\s+Credential=[^\s,]+,\s*SignedHeaders=([^\s,]+),\s*Signature=[0-9a-fA-F]+")
 
 _known_secrets: set[str] = set()
@@ -59,4 +61,5 @@ def redact_text(text: str) -> str:
         if secret in text:
             text = text.replace(secret, MASK)
     text = _AUTH.sub(lambda m: f"{m.group(1)} Credential={MASK}, SignedHeaders={m.group(2)}, Signature={MASK}", text)
+    text = _JWT.sub(lambda m: f"{m.group(1)}.{MASK}", text)
     return _AKID.sub(MASK, text)

@@ -38,6 +38,26 @@ def suites_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "suites"
 
 
+def _moto_profile_path(report_dir: Path) -> Path:
+    """The moto profile as a file the pytest run can load."""
+    from ..profile import _resource_text
+
+    path = report_dir / ".moto-profile.toml"
+    path.write_text(_resource_text("meterconform", "data/moto-profile.toml"), encoding="utf-8")
+    return path
+
+
+def _redact_file(path: Path) -> None:
+    """pytest writes failure text into junit.xml verbatim: mask every known secret in it."""
+    from ..redact import redact_text
+
+    if path.exists():
+        text = path.read_text(encoding="utf-8")
+        clean = redact_text(text)
+        if clean != text:
+            path.write_text(clean, encoding="utf-8")
+
+
 def register(subparsers) -> None:
     p = subparsers.add_parser("run", help="run the conformance suites against an endpoint",
                               description="Run the conformance suites against one endpoint (the embedded reference endpoint "
@@ -45,6 +65,9 @@ def register(subparsers) -> None:
                               epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--profile", metavar="PATH", help="target profile TOML (default: the embedded default profile)")
     p.add_argument("--endpoint-url", metavar="URL", help="endpoint URL; overrides the profile's endpoint.url")
+    p.add_argument("--target", choices=["reference", "moto"], default=None,
+                   help="start a built-in target: the reference endpoint (the default without a URL) or moto's server, "
+                        "seeded in-process (needs pip install 'meterconform[moto]')")
     p.add_argument("--report-dir", metavar="DIR", default="reports", help="where reports go (default: ./reports)")
     p.add_argument("-n", "--workers", metavar="N", default=None, help="parallel processes (pytest-xdist), a number or 'auto'")
     p.add_argument("--depth", choices=["quick", "ci", "deep"], default="ci", help="how hard Hypothesis searches (default: ci)")
@@ -63,12 +86,20 @@ def run(args: argparse.Namespace) -> int:
     from ..events import gating, read_events
     from ..profile import ProfileError, load_profile
 
+    from ..targets import TargetError, moto_profile, running_moto
+
     try:
-        profile = load_profile(args.profile)
+        profile = load_profile(args.profile) if (args.profile or args.target != "moto") else moto_profile()
     except ProfileError as exc:
         print(f"meterconform: {exc}", file=sys.stderr)
         return EXIT_USAGE
     url = args.endpoint_url or profile.endpoint.url
+    if args.target and url:
+        print(f"meterconform: --target {args.target} starts its own endpoint; drop --endpoint-url / endpoint.url", file=sys.stderr)
+        return EXIT_USAGE
+    if args.target == "moto" and args.fault:
+        print("meterconform: --fault applies to the reference endpoint, not to moto", file=sys.stderr)
+        return EXIT_USAGE
     if url and args.fault:
         print("meterconform: --fault switches deviations on in the embedded reference endpoint; drop --endpoint-url/"
               "endpoint.url to use it, or start `meterconform serve --fault ...` yourself", file=sys.stderr)
@@ -85,6 +116,13 @@ def run(args: argparse.Namespace) -> int:
             if problem:
                 print(f"meterconform: {problem}. Start the endpoint or fix endpoint.url / --endpoint-url.", file=sys.stderr)
                 return EXIT_UNREACHABLE
+        elif args.target == "moto":
+            try:
+                url = stack.enter_context(running_moto(profile))
+            except TargetError as exc:
+                print(f"meterconform: {exc}", file=sys.stderr)
+                return EXIT_USAGE
+            print(f"meterconform: moto server at {url} (subscribers seeded: {', '.join(profile.customers.subscribed) or 'none'})")
         else:
             from ..reference import running_endpoint
 
@@ -105,6 +143,9 @@ def run(args: argparse.Namespace) -> int:
         ]
         if args.profile:
             pytest_args += ["--profile", args.profile]
+        elif args.target == "moto":
+            pytest_args += ["--profile", str(_moto_profile_path(report_dir))]
+        os.environ["METERCONFORM_TARGET"] = args.target or ("reference" if not (args.endpoint_url or profile.endpoint.url) else "")
         for fault in args.fault:
             pytest_args += ["--reference-fault", fault]
         if args.allow_billing:
@@ -118,6 +159,7 @@ def run(args: argparse.Namespace) -> int:
         import pytest
 
         code = pytest.main(pytest_args)
+    _redact_file(report_dir / "junit.xml")
     if code == EXIT_UNREACHABLE:
         return EXIT_UNREACHABLE
     if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.INTERRUPTED):

@@ -1,0 +1,48 @@
+"""Built-in targets: endpoints meterconform can start itself (the reference endpoint, moto's server)."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import tomllib
+from typing import Iterator
+
+from .profile import Profile, _resource_text, from_dict
+
+TARGETS = ("reference", "moto")
+
+
+class TargetError(Exception):
+    """A built-in target cannot be started; the message says how to fix it."""
+
+
+def moto_profile() -> Profile:
+    """The profile describing a seeded moto server (meterconform/data/moto-profile.toml)."""
+    return from_dict(tomllib.loads(_resource_text("meterconform", "data/moto-profile.toml")), "<moto target>")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_moto(profile: Profile) -> Iterator[str]:
+    """moto's real HTTP server on loopback, in this process, its subscriber list seeded from the profile."""
+    try:
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.meteringmarketplace.models import meteringmarketplace_backends
+        from moto.server import ThreadedMotoServer
+    except ImportError:
+        raise TargetError("moto is not installed; install it with: pip install 'meterconform[moto]'") from None
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        backend = meteringmarketplace_backends[DEFAULT_ACCOUNT_ID][profile.endpoint.region]
+        if profile.product.code:
+            backend.customers_by_product[profile.product.code].extend(profile.customers.subscribed)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
