@@ -86,6 +86,7 @@ class Catalog:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_id", {c.id: c for c in self.clauses})
+        object.__setattr__(self, "_by_constraint", {ref: c for c in self.clauses for ref in c.model})
 
     def get(self, clause_id: str) -> Clause:
         """The clause with this id; KeyError naming the id and the closest known ids otherwise."""
@@ -93,6 +94,16 @@ class Catalog:
             return self._by_id[clause_id]  # type: ignore[attr-defined]
         except KeyError:
             raise KeyError(unknown_id_message(clause_id, self.ids)) from None
+
+    def for_constraint(self, ref: str) -> Clause:
+        """The clause covering a model input constraint, by its reference (meterconform.model.Constraint.ref):
+        "MeterUsage:ProductCode.required", "BatchMeterUsage:UsageRecords[].UsageAllocations[].Tags.max"..."""
+        try:
+            return self._by_constraint[ref]  # type: ignore[attr-defined]
+        except KeyError:
+            close = difflib.get_close_matches(ref, list(self._by_constraint), n=3, cutoff=0.5)  # type: ignore[attr-defined]
+            hint = f"closest: {', '.join(close)}" if close else "see model-summary.json's input_constraints"
+            raise KeyError(f"no clause covers the model constraint {ref!r}; {hint}") from None
 
     def __contains__(self, clause_id: object) -> bool:
         return clause_id in self._by_id  # type: ignore[attr-defined]

@@ -404,3 +404,12 @@ def test_every_notes_bullet_is_in_the_checklist(notes):
     phrases = [normalize(p) for p, _, _ in NOTES_RULES]
     unmapped = [b[:100] for b in bullets if not any(p in b for p in phrases)]
     assert not unmapped, "notes bullets with no rule in NOTES_RULES:\n  " + "\n  ".join(unmapped)
+
+
+def test_for_constraint_finds_the_clause_of_each_model_constraint(catalog, model):
+    for constraint in input_constraints(model):
+        assert constraint.ref in catalog.for_constraint(constraint.ref).model
+    assert catalog.for_constraint("BatchMeterUsage:UsageRecords.max").id == "BMU.RECORDS.MAX"
+    assert catalog.for_constraint("MeterUsage:UsageAllocations[].Tags[].Key.pattern").id == "TAG.KEY.PATTERN"
+    with pytest.raises(KeyError, match="BatchMeterUsage:UsageRecords.max"):
+        catalog.for_constraint("BatchMeterUsage:UsageRecord.max")

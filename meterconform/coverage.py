@@ -1,0 +1,87 @@
+"""Traceability: which checks of the suites cite which clauses, read from pytest's own collection."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from meterconform._collect_clauses import OUT_ENV
+from meterconform.catalog import Catalog, unknown_id_message
+from meterconform.resources import suites_dir as default_suites_dir
+
+HARNESS_PLUGIN = "meterconform.plugin"
+COLLECT_PLUGIN = "meterconform._collect_clauses"
+
+
+class CollectionError(Exception):
+    """pytest could not collect the suites; the message carries pytest's own report."""
+
+
+@dataclass(frozen=True)
+class Collection:
+    """The collected checks (node id → cited clause ids) and any collection errors (node id → pytest's report)."""
+
+    checks: dict[str, tuple[str, ...]]
+    errors: dict[str, str]
+
+    def coverage(self) -> dict[str, list[str]]:
+        """clause id → the node ids of the checks citing it (in collection order)."""
+        by_clause: dict[str, list[str]] = {}
+        for nodeid, ids in self.checks.items():
+            for clause_id in dict.fromkeys(ids):
+                by_clause.setdefault(clause_id, []).append(nodeid)
+        return by_clause
+
+    def unknown_citations(self, catalog: Catalog) -> list[str]:
+        """One message per (check, id) pair citing an id the catalog does not have."""
+        return [f"{nodeid}: {unknown_id_message(cid, catalog.ids)}" for nodeid, ids in self.checks.items() for cid in ids if cid not in catalog]
+
+    def uncited(self) -> list[str]:
+        """Checks that cite no clause at all."""
+        return [nodeid for nodeid, ids in self.checks.items() if not ids]
+
+
+def _harness_available() -> bool:
+    try:
+        return importlib.util.find_spec(HARNESS_PLUGIN) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def collect(suites_dir: str | Path | None = None, *, timeout: float = 300) -> Collection:
+    """Run `pytest --collect-only` over `suites_dir` (default: the packaged suites) in a subprocess and read the markers."""
+    suites = Path(suites_dir) if suites_dir is not None else default_suites_dir()
+    if not suites.is_dir():
+        raise CollectionError(f"suites directory {suites} does not exist; pass the directory holding the test_*.py checks")
+    with tempfile.TemporaryDirectory(prefix="meterconform-clauses-") as tmp:
+        out = Path(tmp) / "clauses.json"
+        cmd = [sys.executable, "-m", "pytest", str(suites), "--collect-only", "-q", "-c", os.devnull, "--rootdir", str(suites.parent),
+               "-p", "no:cacheprovider", "-p", COLLECT_PLUGIN]
+        if _harness_available():
+            cmd += ["-p", HARNESS_PLUGIN]
+        package_root = str(Path(__file__).resolve().parent.parent)
+        env = {**os.environ, OUT_ENV: str(out), "PYTHONPATH": os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p)}
+        try:
+            run = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=suites.parent, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise CollectionError(f"collecting {suites} took more than {timeout:.0f} s; run `{' '.join(cmd)}` to see where it hangs") from None
+        if not out.exists():
+            tail = "\n".join((run.stdout + run.stderr).strip().splitlines()[-30:])
+            raise CollectionError(f"pytest could not collect {suites} (exit {run.returncode}):\n{tail}")
+        data = json.loads(out.read_text(encoding="utf-8"))
+    return Collection({k: tuple(v) for k, v in data["checks"].items()}, dict(data["errors"]))
+
+
+def collect_coverage(suites_dir: str | Path | None = None) -> dict[str, list[str]]:
+    """clause id → node ids of the checks citing it; CollectionError if any suite module fails to collect."""
+    collection = collect(suites_dir)
+    if collection.errors:
+        details = "\n".join(f"--- {nodeid}\n{text.strip()[-1500:]}" for nodeid, text in collection.errors.items())
+        raise CollectionError(f"{len(collection.errors)} suite module(s) failed to collect:\n{details}")
+    return collection.coverage()
