@@ -1,0 +1,163 @@
+"""Real endpoints, safely: the billing guard, redaction canaries, unreachable / throttling endpoints, the limiter."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from meterconform.ratelimit import RateLimiter
+from meterconform.reference import ReferenceEndpoint
+from tests.suites.runner import REPO
+
+CLI = [sys.executable, "-m", "meterconform"]
+
+
+def _profile_text(url: str | None, kind: str, *, key="AKIDMETERCONFORM0001", secret="meterconform-reference-secret",
+                  extra: str = "") -> str:
+    default = (REPO / "meterconform/data/default-profile.toml").read_text()
+    body = default.split("[endpoint]", 1)[1].split("[contract]", 1)[1]
+    endpoint = [f'kind = "{kind}"', 'region = "us-east-1"', f'access_key_id = "{key}"', f'secret_access_key = "{secret}"',
+                "rate_per_second = 1000", "connect_timeout = 2", "read_timeout = 5"]
+    if url:
+        endpoint.insert(0, f'url = "{url}"')
+    return "[endpoint]\n" + "\n".join(endpoint) + "\n" + extra + "\n[contract]" + body
+
+
+def _run(args: list[str], cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("METERCONFORM_", "PYTEST_XDIST"))}
+    return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def test_billing_guard_sends_nothing_that_could_record_usage(tmp_path):
+    """kind = "aws": the whole suite runs against a reference endpoint and not one usage record is stored."""
+    with ReferenceEndpoint() as endpoint:
+        profile = tmp_path / "aws.toml"
+        profile.write_text(_profile_text(endpoint.url, "aws"))
+        proc = _run(CLI + ["run", "--profile", str(profile), "--report-dir", str(tmp_path / "r"), "--depth", "quick", "-n", "2"], tmp_path)
+        assert proc.returncode in (0, 1), proc.stdout[-3000:] + proc.stderr[-3000:]
+        assert endpoint.model.record_count() == 0, [r for r in endpoint.model.records()][:5]
+        events = [json.loads(line) for line in (tmp_path / "r/events.jsonl").read_text().splitlines()[1:]]
+        guarded = [e for e in events if e["reason"].startswith("BILLING GUARD")]
+        assert guarded, "no check was held back: the guard did nothing"
+        assert "billing: guarded" in proc.stdout
+
+
+def test_billing_guard_opt_in_lets_usage_through(tmp_path):
+    with ReferenceEndpoint() as endpoint:
+        profile = tmp_path / "aws.toml"
+        profile.write_text(_profile_text(endpoint.url, "aws"))
+        proc = _run(CLI + ["run", "--profile", str(profile), "--report-dir", str(tmp_path / "r"), "--allow-billing",
+                           "--", "-k", "smoke"], tmp_path)
+        assert proc.returncode == 0, proc.stdout[-3000:]
+        assert endpoint.model.record_count() >= 2
+
+
+CANARIES = {
+    "access key": "AKIDCANARY7Q3XW9PLM2",
+    "secret": "canary-secret-0f9e8d7c6b5a",
+    "valid token": "canary-valid-token-5e4d3c",
+    "expired token": "canary-expired-token-2b1a",
+    "invalid token": "canary-invalid-token-9z8y",
+}
+
+
+def test_no_canary_secret_reaches_any_output(tmp_path):
+    tokens = (f'[registration_tokens]\nexpired = ["{CANARIES["expired token"]}"]\ninvalid = ["{CANARIES["invalid token"]}"]\n'
+              f'[registration_tokens.valid.{CANARIES["valid token"]}]\ncustomer = "cust-alpha"\naccount = "111122223333"\n'
+              'license_arn = "arn:aws:license-manager::111122223333:license:l-0123456789abcdef0123456789abcdef"\n')
+    text = _profile_text(None, "emulator", key=CANARIES["access key"], secret=CANARIES["secret"])
+    text = text.split("[registration_tokens]")[0] + tokens
+    profile = tmp_path / "canary.toml"
+    profile.write_text(text)
+    out = tmp_path / "out"
+    # A fault makes checks fail, so failure texts and reproductions are written too.
+    proc = _run(CLI + ["run", "--profile", str(profile), "--report-dir", str(out), "--depth", "quick", "--allure",
+                       "--fault", "expired-token-as-invalid", "--fault", "unknown-dimension-wrong-error"], tmp_path)
+    assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-2000:]
+    files = [p for p in out.rglob("*") if p.is_file()]
+    assert any(p.name == "junit.xml" for p in files) and any(p.name == "events.jsonl" for p in files)
+    leaks = {(name, str(p.relative_to(out))) for p in files for name, canary in CANARIES.items()
+             if canary in p.read_text(encoding="utf-8", errors="replace")}
+    leaks |= {(name, "<terminal>") for name, canary in CANARIES.items() if canary in proc.stdout + proc.stderr}
+    assert leaks == set()
+
+
+def test_unreachable_endpoint_exits_3_with_one_sentence(tmp_path):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = _run(CLI + ["run", "--endpoint-url", f"http://127.0.0.1:{port}", "--report-dir", str(tmp_path)], tmp_path)
+    assert proc.returncode == 3
+    assert "Traceback" not in proc.stderr
+    assert f"127.0.0.1:{port}" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_bad_profile_exits_2_naming_the_key(tmp_path):
+    profile = tmp_path / "bad.toml"
+    profile.write_text('[endpoint]\nregoin = "us-east-1"\n')
+    proc = _run(CLI + ["run", "--profile", str(profile), "--report-dir", str(tmp_path)], tmp_path)
+    assert proc.returncode == 2
+    assert "endpoint.regoin" in proc.stderr and "did you mean `region`" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_a_fault_exits_1(tmp_path):
+    proc = _run(CLI + ["run", "--report-dir", str(tmp_path), "--fault", "unknown-dimension-wrong-error", "--", "-k", "smoke"], tmp_path)
+    assert proc.returncode == 1, proc.stdout[-2000:]
+    assert "BMU.DIMENSION.UNKNOWN" in proc.stdout
+
+
+class _Throttler(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):  # noqa: N802
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body = b'{"__type":"ThrottlingException","message":"Rate exceeded"}'
+        self.send_response(400)
+        self.send_header("Content-Type", "application/x-amz-json-1.1")
+        self.send_header("x-amzn-ErrorType", "ThrottlingException")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_throttling_is_never_a_failure(tmp_path):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Throttler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        profile = tmp_path / "p.toml"
+        profile.write_text(_profile_text(f"http://127.0.0.1:{server.server_port}", "emulator"))
+        proc = _run(CLI + ["run", "--profile", str(profile), "--report-dir", str(tmp_path / "r"), "--", "-k", "smoke"], tmp_path)
+    finally:
+        server.shutdown()
+    events = [json.loads(line) for line in (tmp_path / "r/events.jsonl").read_text().splitlines()[1:]]
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    assert {e["verdict"] for e in events} == {"SKIPPED"}
+    assert all(e["reason"].startswith("THROTTLED") for e in events)
+
+
+def test_rate_limiter_never_exceeds_its_rate_across_processes(tmp_path):
+    """Two processes share one limiter file: 2 × 10 acquisitions at 40/s cannot finish in under 19 intervals."""
+    path = str(tmp_path / "rate")
+    code = ("import sys,time; from meterconform.ratelimit import RateLimiter; r=RateLimiter(40, sys.argv[1]);"
+            "[r.acquire() for _ in range(10)]; print(time.time())")
+    start = time.time()
+    procs = [subprocess.Popen([sys.executable, "-c", code, path], stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    ends = [float(p.communicate(timeout=60)[0]) for p in procs]
+    assert max(ends) - start >= 19 / 40 - 0.01
+
+
+def test_rate_limiter_rejects_a_nonsense_rate():
+    with pytest.raises(ValueError, match="positive number"):
+        RateLimiter(0)
