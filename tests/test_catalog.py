@@ -64,7 +64,7 @@ NOTES_RULES: list[tuple[str, tuple[str, ...], str]] = [
     ("one product per call", ("BMU.PRODUCT_CODE.ONE_PER_CALL",), ""),
     ("Timestamp and Dimension required", ("BMU.TIMESTAMP.REQUIRED", "BMU.DIMENSION.REQUIRED"), ""),
     ("CustomerIdentifier (0–255)", ("BMU.CUSTOMER_IDENTIFIER.LENGTH",), ""),
-    ("CustomerAWSAccountId (digits, 1–255) with LicenseArn", ("BMU.ACCOUNT_ID.PATTERN", "BMU.ACCOUNT_ID.LENGTH", "BMU.LICENSE.INVALID", "BMU.LICENSE_ARN.PATTERN"), ""),
+    ("CustomerAWSAccountId (digits, 1–255) with LicenseArn", ("BMU.ACCOUNT_ID.PATTERN", "BMU.ACCOUNT_ID.LENGTH", "BMU.LICENSE.INVALID", "BMU.LICENSE_ARN.PATTERN", "BMU.CUSTOMER.MISSING"), ""),
     ("Quantity 0..2147483647 default 0", ("BMU.QUANTITY.RANGE", "BMU.QUANTITY.DEFAULT"), ""),
     ("are mutually exclusive in one request", ("BMU.CUSTOMER.EXCLUSIVE",), ""),
     ("use CustomerAWSAccountId + LicenseArn and omit ProductCode", ("BMU.LICENSE.WITHOUT_PRODUCT_CODE", "BMU.PRODUCT_CODE.LEGACY_REQUIRED"), ""),
