@@ -242,9 +242,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         exc = call.excinfo.value if call.excinfo else None
         event = build_event(item, report, clauses, exc, metering)
         report.meterconform = event
-        for cid in clauses:
-            report.user_properties.append(("clause", cid))
-        report.user_properties.append(("verdict", event["verdict"]))
+        # junit.xml takes properties from the teardown report, which copies item.user_properties.
+        item.user_properties = [p for p in item.user_properties if p[0] not in ("clause", "verdict")]
+        item.user_properties.extend(("clause", cid) for cid in clauses)
+        item.user_properties.append(("verdict", event["verdict"]))
         if event["verdict"] == "NON-STRICT" and report.outcome == "failed":
             # A SHOULD that is not met is reported, not gated.
             report.outcome = "skipped"

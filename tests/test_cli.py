@@ -1,0 +1,101 @@
+"""The command line and the plugin's option precedence: command line > environment > ini file > profile."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from meterconform import __version__
+from tests.suites.runner import REPO
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("METERCONFORM_", "PYTEST_XDIST"))}
+    env.update(extra)
+    return env
+
+
+def _header(args: list[str], env: dict[str, str], ini: str | None = None, tmp_path=None) -> str:
+    """The plugin's report header line for a collect-only run."""
+    cfg = os.devnull
+    if ini is not None:
+        cfg = str(tmp_path / "pytest.ini")
+        (tmp_path / "pytest.ini").write_text("[pytest]\n" + ini)
+    proc = subprocess.run([sys.executable, "-m", "pytest", "suites/test_smoke.py", "--co", "-p", "no:cacheprovider",
+                           "-p", "meterconform.plugin", "-c", cfg, "--rootdir", str(REPO), *args],
+                          cwd=REPO, capture_output=True, text=True, env=env, timeout=120)
+    match = re.search(r"^meterconform .*$", proc.stdout, re.M)
+    assert match, proc.stdout[-2000:] + proc.stderr[-2000:]
+    return match.group(0)
+
+
+@pytest.fixture
+def profiles(tmp_path):
+    paths = {}
+    for name in ("cli", "env", "ini"):
+        p = tmp_path / f"{name}.toml"
+        p.write_text(f'[endpoint]\nurl = "http://127.0.0.1:1{len(name)}{ord(name[0])}"\n')
+        paths[name] = p
+    return paths
+
+
+def test_command_line_beats_environment_beats_ini(profiles, tmp_path):
+    ini = f"meterconform_profile = {profiles['ini']}\n"
+    both = _header(["--profile", str(profiles["cli"])], _env(METERCONFORM_PROFILE=str(profiles["env"])), ini, tmp_path)
+    assert f"profile {profiles['cli']};" in both
+    env_only = _header([], _env(METERCONFORM_PROFILE=str(profiles["env"])), ini, tmp_path)
+    assert f"profile {profiles['env']};" in env_only
+    ini_only = _header([], _env(), ini, tmp_path)
+    assert f"profile {profiles['ini']};" in ini_only
+    nothing = _header([], _env())
+    assert "profile <embedded default>;" in nothing and "embedded reference endpoint" in nothing
+
+
+def test_endpoint_url_option_beats_env_beats_profile(profiles):
+    line = _header(["--profile", str(profiles["cli"]), "--endpoint-url", "http://127.0.0.1:7001"],
+                   _env(METERCONFORM_ENDPOINT_URL="http://127.0.0.1:7002"))
+    assert "endpoint http://127.0.0.1:7001;" in line
+    line = _header(["--profile", str(profiles["cli"])], _env(METERCONFORM_ENDPOINT_URL="http://127.0.0.1:7002"))
+    assert "endpoint http://127.0.0.1:7002;" in line
+    line = _header(["--profile", str(profiles["cli"])], _env())
+    assert "endpoint http://127.0.0.1:1399;" in line
+
+
+def test_a_bad_profile_is_a_usage_error_for_plain_pytest(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[endpoint]\nkind = "prod"\n')
+    proc = subprocess.run([sys.executable, "-m", "pytest", "suites/test_smoke.py", "-p", "meterconform.plugin", "-c", os.devnull,
+                           "--rootdir", str(REPO), "--profile", str(bad)], cwd=REPO, capture_output=True, text=True, env=_env(), timeout=120)
+    assert proc.returncode == 4
+    assert "`endpoint.kind` is 'prod'" in proc.stderr
+
+
+def test_version_and_help():
+    out = subprocess.run([sys.executable, "-m", "meterconform", "--version"], capture_output=True, text=True).stdout
+    assert out.strip() == f"meterconform {__version__}"
+    help_text = subprocess.run([sys.executable, "-m", "meterconform", "run", "--help"], capture_output=True, text=True).stdout
+    for needle in ("--profile", "--endpoint-url", "--report-dir", "exit codes", "3  the endpoint cannot be reached"):
+        assert needle in help_text
+    top = subprocess.run([sys.executable, "-m", "meterconform"], capture_output=True, text=True)
+    assert top.returncode == 2 and "run" in top.stdout and "serve" in top.stdout
+
+
+def test_run_writes_junit_and_conformance_json(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "meterconform", "run", "--report-dir", str(tmp_path), "--", "-k", "smoke"],
+                          cwd=tmp_path, capture_output=True, text=True, env=_env(), timeout=300)
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    import json
+    import xml.etree.ElementTree as ET
+
+    doc = json.loads((tmp_path / "conformance.json").read_text())
+    assert doc["counts"] == {"PASS": 8}
+    for check in doc["checks"]:
+        assert check["clauses"] and check["verdict"] == "PASS"
+    cases = ET.parse(tmp_path / "junit.xml").getroot().iter("testcase")
+    props = [{p.get("name"): p.get("value") for p in case.iter("property")} for case in cases]
+    assert len(props) == 8 and all("clause" in p and p.get("verdict") == "PASS" for p in props)
+    assert "verdict: CONFORMANT" in proc.stdout
