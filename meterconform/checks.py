@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -19,6 +20,21 @@ THROTTLING = "ThrottlingException"
 TIMELY_CLAUSE = "PROTO.TIMEOUT"
 SCHEMA_CLAUSE = "OUT.{op}.SCHEMA"
 MAX_EVIDENCE = 12
+
+
+def outcome_labels(exchange: Exchange) -> list[str]:
+    """What an exchange came to, for clause x outcome coverage: "HTTP 400 InvalidTagException",
+    "HTTP 200", "record:DuplicateRecord", "timeout"."""
+    if exchange.transport_error:
+        return [exchange.transport_error]
+    label = f"HTTP {exchange.status}" + (f" {exchange.error_code}" if exchange.error_code else "")
+    labels = [label]
+    body = exchange.json
+    if isinstance(body, dict) and isinstance(body.get("Results"), list):
+        labels += [f"record:{r.get('Status')}" for r in body["Results"] if isinstance(r, dict)]
+        if body.get("UnprocessedRecords"):
+            labels.append("record:Unprocessed")
+    return labels
 
 
 def clause_info(clause_id: str):
@@ -116,6 +132,8 @@ class Metering:
     identity: str | None = None
     evidence: list[Exchange] = field(default_factory=list)
     observations: list[dict] = field(default_factory=list)
+    outcomes: Counter = field(default_factory=Counter)
+    exchanges: int = 0
 
     def __post_init__(self) -> None:
         self.transport.record = self._record
@@ -124,6 +142,8 @@ class Metering:
     def _record(self, exchange: Exchange) -> None:
         self.evidence.append(exchange)
         del self.evidence[:-MAX_EVIDENCE]
+        self.exchanges += 1
+        self.outcomes.update(outcome_labels(exchange))
 
     def fresh_identity(self) -> str | None:
         """A new MeterUsage instance on an emulator; on a real endpoint the configured identity."""

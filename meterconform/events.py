@@ -64,6 +64,8 @@ def build_event(item, report, clauses: list[str], exc: BaseException | None, met
         "failed_clause": None, "expected": None, "actual": None, "reason": "", "reproduction": None,
         "observations": list(getattr(metering, "observations", []) or []),
         "evidence": [exchange_record(e) for e in (getattr(metering, "evidence", []) or [])[-3:]],
+        "exchanges": getattr(metering, "exchanges", 0),
+        "outcomes": dict(getattr(metering, "outcomes", {}) or {}),
         "time": time.time(),
     }
     if report.outcome == "passed":
