@@ -65,6 +65,7 @@ def build_event(item, report, clauses: list[str], exc: BaseException | None, met
         "observations": list(getattr(metering, "observations", []) or []),
         "evidence": [exchange_record(e) for e in (getattr(metering, "evidence", []) or [])[-3:]],
         "exchanges": getattr(metering, "exchanges", 0),
+        "examples": getattr(item, "_mc_examples", 1 if report.outcome == "passed" else 0),
         "outcomes": dict(getattr(metering, "outcomes", {}) or {}),
         "time": time.time(),
     }

@@ -215,6 +215,17 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_pyfunc_call(pyfuncitem: pytest.Function):
+    handle = getattr(pyfuncitem.obj, "hypothesis", None)
+    if handle is not None and hasattr(handle, "inner_test"):
+        # Count the examples Hypothesis runs (Hypothesis documents `inner_test` as the place to wrap).
+        inner = handle.inner_test
+        pyfuncitem._mc_examples = 0
+
+        def counted(*args, **kwargs):
+            pyfuncitem._mc_examples += 1
+            return inner(*args, **kwargs)
+
+        handle.inner_test = counted
     try:
         return (yield)
     except MissingProfileData as exc:
@@ -224,6 +235,9 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function):
         if missing:
             pytest.skip(f"SKIPPED: {missing[0]}")
         raise
+    finally:
+        if handle is not None and hasattr(handle, "inner_test"):
+            handle.inner_test = inner
 
 
 # -- events ------------------------------------------------------------------------------------
