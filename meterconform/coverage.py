@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -15,6 +17,7 @@ from meterconform._collect_clauses import OUT_ENV
 from meterconform.catalog import Catalog, unknown_id_message
 from meterconform.resources import suites_dir as default_suites_dir
 
+CLAUSE_ID = re.compile(r"(PROTO|MU|BMU|RU|RC|ALLOC|TAG|ERR|OUT)(\.[A-Z][A-Z0-9_]*){1,2}")
 HARNESS_PLUGIN = "meterconform.plugin"
 COLLECT_PLUGIN = "meterconform._collect_clauses"
 
@@ -85,3 +88,21 @@ def collect_coverage(suites_dir: str | Path | None = None) -> dict[str, list[str
         details = "\n".join(f"--- {nodeid}\n{text.strip()[-1500:]}" for nodeid, text in collection.errors.items())
         raise CollectionError(f"{len(collection.errors)} suite module(s) failed to collect:\n{details}")
     return collection.coverage()
+
+
+def literal_clause_ids(suites_dir: str | Path | None = None) -> list[tuple[Path, int, str]]:
+    """(file, line, id) for every string literal in the suites' code that looks like a clause id.
+
+    Checks cite clauses at run time too (`metering.expect_error(ex, "MU.WINDOW.STALE")`); those never reach a marker,
+    so they are found statically. An argument of `.startswith(...)` is a prefix, not a citation, and is skipped.
+    """
+    suites = Path(suites_dir) if suites_dir is not None else default_suites_dir()
+    found = []
+    for path in sorted(suites.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        prefixes = {id(arg) for call in ast.walk(tree) if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+                    and call.func.attr == "startswith" for arg in call.args}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in prefixes and CLAUSE_ID.fullmatch(node.value):
+                found.append((path, node.lineno, node.value))
+    return found

@@ -10,7 +10,7 @@ import pytest
 
 from meterconform.catalog import load_catalog
 from meterconform.commands import clauses as clauses_command
-from meterconform.coverage import CollectionError, collect, collect_coverage
+from meterconform.coverage import CollectionError, collect, collect_coverage, literal_clause_ids
 
 SUITE = '''
 import pytest
@@ -108,3 +108,15 @@ def test_register_adds_the_subcommand():
     clauses_command.register(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["clauses", "--operation", "MeterUsage", "--uncovered"])
     assert args.operation == "MeterUsage" and args.uncovered and not args.json
+
+
+def test_literal_clause_ids_skip_startswith_prefixes(suites):
+    (suites / "helpers.py").write_text(
+        'def verdict(clause, ok):\n'
+        '    why = clause if clause.startswith("BMU.DEDUP") else "BMU.DEDUP.DUPLICATE_RECORD"\n'
+        '    return "MU.WINDOW.STAEL", why, "not an id", "ERR.THROTTLING"\n'
+    )
+    found = {(p.name, cid) for p, _, cid in literal_clause_ids(suites)}
+    assert ("helpers.py", "BMU.DEDUP.DUPLICATE_RECORD") in found and ("helpers.py", "MU.WINDOW.STAEL") in found
+    assert ("helpers.py", "ERR.THROTTLING") in found and ("helpers.py", "BMU.DEDUP") not in found
+    assert ("test_sample.py", "TAG.COUNT.MAXX") in found  # marker arguments are literals too

@@ -5,17 +5,13 @@ While the suites are being written this test fails on purpose; its message lists
 
 from __future__ import annotations
 
-import ast
-import re
 from collections import defaultdict
 
 import pytest
 
 from meterconform.catalog import load_catalog, unknown_id_message
-from meterconform.coverage import collect
+from meterconform.coverage import collect, literal_clause_ids
 from meterconform.resources import suites_dir
-
-CLAUSE_ID = re.compile(r"(PROTO|MU|BMU|RU|RC|ALLOC|TAG|ERR|OUT)(\.[A-Z][A-Z0-9_]*){1,2}")
 
 
 @pytest.fixture(scope="module")
@@ -45,12 +41,7 @@ def test_every_cited_clause_exists(collection, catalog):
 
 def test_clause_ids_written_in_suite_code_exist(catalog):
     """Ids cited at run time (e.g. `metering.expect_error(ex, "MU.WINDOW.STALE")`) are checked statically here."""
-    problems = []
-    for path in sorted(suites_dir().rglob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and CLAUSE_ID.fullmatch(node.value):
-                if node.value not in catalog:
-                    problems.append(f"{path.name}:{node.lineno}: {unknown_id_message(node.value, catalog.ids)}")
+    problems = [f"{path.name}:{line}: {unknown_id_message(cid, catalog.ids)}" for path, line, cid in literal_clause_ids(suites_dir()) if cid not in catalog]
     assert not problems, "suite code names clause ids the catalog does not have:\n  " + "\n  ".join(problems)
 
 

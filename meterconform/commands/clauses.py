@@ -8,8 +8,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from ..catalog import LEVELS, Clause, load_catalog
-from ..coverage import Collection, CollectionError, collect
+from ..catalog import LEVELS, Clause, load_catalog, unknown_id_message
+from ..coverage import Collection, CollectionError, collect, literal_clause_ids
 from ..model import OPERATIONS
 
 SHORT = {"MeterUsage": "MU", "BatchMeterUsage": "BMU", "RegisterUsage": "RU", "ResolveCustomer": "RC"}
@@ -22,7 +22,7 @@ coverage column:
 
 exit codes:
   0  the table was printed
-  1  a check cites an unknown clause id, or a suite module failed to collect
+  1  a check (marker or code) cites an unknown clause id, or a suite module failed to collect
   2  usage error (the suites directory does not exist, pytest cannot start)
 
 examples:
@@ -93,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     selected = catalog.select(operation=args.operation, level=args.level)
     summary = summarize(selected, coverage)
     rows = [c for c in selected if not coverage.get(c.id) and not c.untestable] if args.uncovered else selected
-    problems = _problems(collection, catalog)
+    problems = _problems(collection, catalog, args.suites)
     if args.json:
         doc = {
             "clauses": [
@@ -116,7 +116,9 @@ def run(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
-def _problems(collection: Collection, catalog) -> list[str]:
+def _problems(collection: Collection, catalog, suites: Path | None) -> list[str]:
     lines = collection.unknown_citations(catalog)
+    lines += [f"{path.name}:{line}: {unknown_id_message(cid, catalog.ids)}" for path, line, cid in literal_clause_ids(suites)
+              if cid not in catalog and not any(cid in ids for ids in collection.checks.values())]
     lines += [f"{nodeid}: failed to collect: {text.strip().splitlines()[-1] if text.strip() else '?'}" for nodeid, text in collection.errors.items()]
     return lines
