@@ -8,7 +8,7 @@ import sys
 
 from . import __version__
 
-COMMANDS = ("run", "serve", "clauses", "report")
+COMMANDS = ("run", "fuzz", "serve", "clauses", "report", "baseline", "compare")
 
 
 def build_parser() -> argparse.ArgumentParser:

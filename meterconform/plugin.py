@@ -41,11 +41,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="write the per-check and per-clause verdicts as one JSON document")
     group.addoption("--reference-fault", dest="mc_faults", action="append", default=[], metavar="NAME",
                     help="switch a named deviation on in the embedded reference endpoint (repeatable; see `meterconform serve --list-faults`)")
+    group.addoption("--database", dest="mc_database", default=None, metavar="URL",
+                    help="shared Hypothesis example database: redis://host:port/db or a directory; read-only unless "
+                         "--database-writable (env METERCONFORM_DATABASE). Stored failures replay first.")
+    group.addoption("--database-writable", dest="mc_database_writable", action="store_true", default=False,
+                    help="write new examples into --database too (what `meterconform fuzz` does)")
+    group.addoption("--fuzz-deadline", dest="mc_fuzz_deadline", type=float, default=None, help=argparse_suppress())
+    group.addoption("--max-examples", dest="mc_max_examples", type=int, default=None, metavar="N",
+                    help="override the depth's examples per property check")
     group.addoption("--allow-billing", dest="mc_allow_billing", action="store_true", default=False,
                     help="on a real endpoint, also run checks that record usage (they may bill the profile's test customers)")
     parser.addini("meterconform_profile", "target profile TOML path", default=None)
     parser.addini("meterconform_endpoint_url", "endpoint URL", default=None)
     parser.addini("meterconform_depth", "Hypothesis depth: quick, ci or deep", default=None)
+
+
+def argparse_suppress() -> str:
+    import argparse
+
+    return argparse.SUPPRESS
 
 
 def _pick(config: pytest.Config, option: str, env: str, ini: str) -> str | None:
@@ -85,7 +99,8 @@ class RunContext:
             "target": os.environ.get("METERCONFORM_TARGET") or ("reference" if self.embedded else "external"), "kind": self.profile.endpoint.kind,
             "region": self.profile.endpoint.region, "depth": self.depth, "faults": self.faults,
             "billing": "allowed" if self.allow_billing else ("guarded" if self.profile.endpoint.is_real else "not applicable (loopback emulator)"),
-            "hypothesis_seed": seed, "started": self.started, "finished": time.time(),
+            "hypothesis_seed": seed, "database": config.getoption("mc_database") or os.environ.get("METERCONFORM_DATABASE"),
+            "started": self.started, "finished": time.time(),
             "versions": {"botocore": botocore.__version__, "boto3": boto3.__version__, "hypothesis": hypothesis.__version__,
                          "pytest": pytest.__version__},
         }
@@ -109,6 +124,23 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"--depth {depth!r} is not one of {', '.join(sorted(DEPTHS))}")
     if not config.getoption("hypothesis_profile", default=None):
         load_depth(depth)
+    if config.getoption("mc_max_examples"):
+        from hypothesis import settings
+
+        settings.register_profile("meterconform-sized", parent=settings.default, max_examples=config.getoption("mc_max_examples"))
+        settings.load_profile("meterconform-sized")
+    database_url = config.getoption("mc_database") or os.environ.get("METERCONFORM_DATABASE")
+    if database_url:
+        from hypothesis import settings
+
+        from .database import DatabaseError, example_database
+
+        try:
+            db = example_database(database_url, writable=bool(config.getoption("mc_database_writable")))
+        except DatabaseError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        settings.register_profile("meterconform-active", parent=settings.default, database=db)
+        settings.load_profile("meterconform-active")
     register_secret(profile.endpoint.access_key_id, profile.endpoint.secret_access_key, profile.endpoint.session_token,
                     *(t.token for t in profile.registration_tokens.valid), *profile.registration_tokens.expired,
                     *profile.registration_tokens.invalid)
@@ -209,6 +241,9 @@ def raw(metering):
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
     ctx: RunContext = item.config._meterconform
+    deadline = item.config.getoption("mc_fuzz_deadline")
+    if deadline and time.time() > deadline:
+        pytest.skip("FUZZ BUDGET spent before this check's turn")
     if item.get_closest_marker("records_usage") and ctx.profile.endpoint.is_real and not ctx.allow_billing:
         pytest.skip("BILLING GUARD: this check may record usage on a real endpoint; run with --allow-billing to include it")
 

@@ -1,0 +1,174 @@
+"""`meterconform fuzz`: a fuzzing campaign — the property checks under the deep settings, round after round,
+until a time budget is spent, on N processes, sharing what they find through an example database."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+import time
+from collections import Counter
+from contextlib import ExitStack
+from pathlib import Path
+
+from .run import EXIT_UNREACHABLE, EXIT_USAGE, suites_dir
+
+EPILOG = """\
+Each round runs every Hypothesis-driven check (pytest -m hypothesis) at the `deep` depth with a fresh seed;
+rounds repeat until --duration is spent. With --database redis://host:port/db the processes (and machines)
+share every interesting example, and a later `meterconform run --database <same URL>` replays stored failures
+first. Progress is one line per round; the end writes the same reports as `run` plus the clause x outcome
+coverage table.
+
+examples:
+  meterconform fuzz --duration 10m --workers 2
+  meterconform fuzz --duration 1h --database redis://127.0.0.1:6379/0 --profile my-endpoint.toml
+"""
+
+
+def parse_duration(text: str) -> float:
+    """Seconds from "90", "90s", "10m", "1h30m"."""
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        return float(text)
+    parts = re.findall(r"(\d+(?:\.\d+)?)([hms])", text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        raise argparse.ArgumentTypeError(f"--duration {text!r}: use seconds or a form like 90s, 10m, 1h30m")
+    return sum(float(n) * {"h": 3600, "m": 60, "s": 1}[u] for n, u in parts)
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("fuzz", help="run a time-boxed fuzzing campaign of the property checks",
+                              description=__doc__.split(":", 1)[1].strip(), epilog=EPILOG,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--duration", type=parse_duration, default=parse_duration("10m"), metavar="TIME",
+                   help="the time budget: 90s, 10m, 1h (default 10m)")
+    p.add_argument("--workers", "-n", type=int, default=1, metavar="N", help="processes (pytest-xdist), default 1")
+    p.add_argument("--database", metavar="URL", help="shared example database: redis://host:port/db or a directory")
+    p.add_argument("--profile", metavar="PATH", help="target profile TOML (default: the embedded reference endpoint)")
+    p.add_argument("--endpoint-url", metavar="URL", help="endpoint URL; overrides the profile's endpoint.url")
+    p.add_argument("--fault", metavar="NAME", action="append", default=[], help="embedded endpoint only: switch on a deviation")
+    p.add_argument("--report-dir", metavar="DIR", default="reports", help="where the reports go (default ./reports)")
+    p.add_argument("--max-examples", type=int, default=None, metavar="N",
+                   help="examples per check per round (default: the deep depth's)")
+    p.add_argument("--baseline", metavar="TOML", help="expectations baseline, as for `run`")
+    p.add_argument("--allure", action="store_true", help="also write Allure results")
+    p.add_argument("--no-html", action="store_true", help="skip conformance.html")
+    p.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: extra pytest arguments (-k ...)")
+
+
+def merge(into: dict[str, dict], events: list[dict]) -> None:
+    """Fold one round's events in: counts add up, and a failure found in any round stays."""
+    for ev in events:
+        old = into.get(ev["nodeid"])
+        if old is None:
+            into[ev["nodeid"]] = ev
+            continue
+        keep = old if old["verdict"] in ("FAIL", "ERROR") or ev["verdict"] == "SKIPPED" else ev
+        merged = dict(keep)
+        merged["examples"] = int(old.get("examples") or 0) + int(ev.get("examples") or 0)
+        merged["exchanges"] = int(old.get("exchanges") or 0) + int(ev.get("exchanges") or 0)
+        merged["outcomes"] = dict(Counter(old.get("outcomes") or {}) + Counter(ev.get("outcomes") or {}))
+        into[ev["nodeid"]] = merged
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..clients import probe
+    from ..database import DatabaseError, shared_database
+    from ..events import read_events, write_outputs
+    from ..outcome_coverage import clause_coverage, render_coverage
+    from ..profile import ProfileError, load_profile
+    from ..render import finish_run
+
+    try:
+        profile = load_profile(args.profile)
+    except ProfileError as exc:
+        print(f"meterconform: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.database:
+        try:
+            shared_database(args.database)
+        except DatabaseError as exc:
+            print(f"meterconform: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    url = args.endpoint_url or profile.endpoint.url
+    report_dir = Path(args.report_dir)
+    (report_dir / "rounds").mkdir(parents=True, exist_ok=True)
+    extra = [a for a in (args.pytest_args or []) if a != "--"] if args.pytest_args else []
+    start = time.time()
+    deadline = start + args.duration
+    merged: dict[str, dict] = {}
+    meta: dict = {}
+    with ExitStack() as stack:
+        if url:
+            problem = probe(url, timeout=profile.endpoint.connect_timeout)
+            if problem:
+                print(f"meterconform: {problem}. Start the endpoint or fix endpoint.url / --endpoint-url.", file=sys.stderr)
+                return EXIT_UNREACHABLE
+        else:
+            from ..reference import running_endpoint
+
+            try:
+                url = stack.enter_context(running_endpoint(dict(profile.raw), faults=args.fault))
+            except ValueError as exc:
+                print(f"meterconform: {exc}", file=sys.stderr)
+                return EXIT_USAGE
+        print(f"meterconform fuzz: {args.duration:g} s on {args.workers} process(es) against {url}"
+              + (f" (faults: {', '.join(args.fault)})" if args.fault else "")
+              + (f"; database {args.database}" if args.database else "; local example database"), flush=True)
+        round_no = 0
+        while time.time() < deadline - 2:
+            round_no += 1
+            seed = random.randrange(2**32)
+            events_path = report_dir / "rounds" / f"round-{round_no}.jsonl"
+            cmd = [sys.executable, "-m", "pytest", str(suites_dir()), "-p", "meterconform.plugin", "-c", os.devnull,
+                   "--rootdir", str(suites_dir().parent), "-p", "no:cacheprovider", "-q", "--tb=no", "-m", "hypothesis",
+                   "--endpoint-url", url, "--depth", "deep", f"--hypothesis-seed={seed}", "--events", str(events_path),
+                   "--fuzz-deadline", str(deadline)]
+            if args.profile:
+                cmd += ["--profile", args.profile]
+            if args.database:
+                cmd += ["--database", args.database, "--database-writable"]
+            if args.max_examples:
+                cmd += ["--max-examples", str(args.max_examples)]
+            if args.workers > 1:
+                cmd += ["-n", str(args.workers)]
+            cmd += extra
+            log = (report_dir / "rounds" / f"round-{round_no}.log").open("w")
+            try:
+                subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, timeout=max(60.0, deadline - time.time() + 120))
+            except subprocess.TimeoutExpired:
+                print(f"round {round_no}: did not finish in time (see {log.name})", flush=True)
+            finally:
+                log.close()
+            if not events_path.exists():
+                print(f"meterconform fuzz: round {round_no} wrote no events; see {report_dir}/rounds/round-{round_no}.log", file=sys.stderr)
+                return 1
+            meta, events = read_events(events_path)
+            merge(merged, [e for e in events if not e.get("reason", "").startswith("FUZZ BUDGET")])
+            elapsed = time.time() - start
+            examples = sum(int(e.get("examples") or 0) for e in merged.values())
+            cov = clause_coverage(merged.values())
+            reached = sum(1 for row in cov.values() if row["examples"])
+            failures = sum(1 for e in merged.values() if e["verdict"] in ("FAIL", "ERROR"))
+            print(f"[{_clock(elapsed)}/{_clock(args.duration)}] round {round_no}: {examples:,} examples "
+                  f"({examples / max(elapsed, 1e-9):,.0f}/s), {reached} clauses reached, {failures} failing checks", flush=True)
+    events = sorted(merged.values(), key=lambda e: e["nodeid"])
+    meta = {**meta, "campaign": {"duration": args.duration, "rounds": round_no, "workers": args.workers,
+                                 "database": args.database, "elapsed": time.time() - start}}
+    write_outputs(events, meta, events_path=str(report_dir / "events.jsonl"), conformance_path=str(report_dir / "conformance.json"))
+    print()
+    print("clause x outcome coverage")
+    for line in render_coverage(events, limit=40):
+        print("  " + line)
+    (report_dir / "coverage.json").write_text(json.dumps(
+        {cid: {**row, "outcomes": dict(row["outcomes"])} for cid, row in clause_coverage(events).items()}, indent=2))
+    return finish_run(args, report_dir, report_dir / "events.jsonl")
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 60:02d}:{seconds % 60:02d}" if seconds < 3600 else f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"

@@ -1,0 +1,55 @@
+"""Hypothesis example databases: a local directory by default, a shared Redis for campaigns across machines.
+
+`meterconform fuzz --database redis://...` writes what it finds into the shared database; a plain run given
+the same URL reads it (replaying every stored failure first, Hypothesis's reuse phase) but writes only to
+its local directory, so local runs never pollute the shared corpus — the multiplexed, read-only
+arrangement Hypothesis documents."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis.database import (
+    DirectoryBasedExampleDatabase,
+    ExampleDatabase,
+    MultiplexedDatabase,
+    ReadOnlyDatabase,
+)
+
+LOCAL_DIR = ".hypothesis/examples"
+REDIS_PREFIX = b"meterconform-examples:"
+
+
+class DatabaseError(Exception):
+    """A --database value that cannot be used; the message says how to fix it."""
+
+
+def shared_database(url: str) -> ExampleDatabase:
+    """The database a URL names: redis://host:port/db, or a directory path (dir:PATH or a plain path)."""
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        try:
+            import redis
+            from hypothesis.extra.redis import RedisExampleDatabase
+        except ImportError:
+            raise DatabaseError("a redis:// database needs the redis client: pip install 'meterconform[fuzz]'") from None
+        client = redis.Redis.from_url(url, socket_connect_timeout=3)
+        try:
+            client.ping()
+        except redis.exceptions.RedisError as exc:
+            raise DatabaseError(f"cannot reach the example database {url}: {exc}; start redis-server or fix --database") from None
+        return RedisExampleDatabase(client, key_prefix=REDIS_PREFIX)
+    path = url.removeprefix("dir:")
+    Path(path).mkdir(parents=True, exist_ok=True)
+    return DirectoryBasedExampleDatabase(path)
+
+
+def example_database(url: str | None, *, writable: bool = False, local_dir: str = LOCAL_DIR) -> ExampleDatabase:
+    """What a run uses: the local directory alone, the shared database (fuzzing, `writable`), or the local
+    directory plus a read-only view of the shared one (a plain run)."""
+    local = DirectoryBasedExampleDatabase(local_dir)
+    if not url:
+        return local
+    shared = shared_database(url)
+    if writable:
+        return MultiplexedDatabase(shared, local)
+    return MultiplexedDatabase(local, ReadOnlyDatabase(shared))

@@ -1,0 +1,68 @@
+"""Clause x outcome coverage: how many examples exercised each clause and which outcomes were seen."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Iterable
+
+
+def expected_labels(clause) -> list[str]:
+    """The outcome labels (as checks.outcome_labels writes them) that show a clause's rule was hit:
+    its documented errors, or its per-record status. Empty when the outcome is a property."""
+    outcome = clause.outcome
+    outcomes = [outcome, *getattr(outcome, "alternatives", ())]
+    labels: list[str] = []
+    for o in outcomes:
+        if o.kind == "error":
+            labels += [f" {name}" for name in o.errors]
+        elif o.kind == "record_status" and isinstance(o.status, str):
+            labels.append(f"record:{o.status}")
+    return labels
+
+
+def clause_coverage(events: Iterable[dict]) -> dict[str, dict]:
+    """Per clause: checks, examples and requests that exercised it, the outcomes seen, and whether the
+    clause's own documented outcome was ever produced (`hit`: True, False, or None when it has none)."""
+    try:
+        from .catalog import load_catalog
+
+        catalog = load_catalog()
+    except Exception:  # a report without the catalog still counts
+        catalog = None
+    table: dict[str, dict] = {}
+    for ev in events:
+        for cid in ev.get("clauses", ()):
+            row = table.setdefault(cid, {"checks": 0, "examples": 0, "requests": 0, "outcomes": Counter()})
+            row["checks"] += 1
+            row["examples"] += int(ev.get("examples") or 0)
+            row["requests"] += int(ev.get("exchanges") or 0)
+            row["outcomes"].update(ev.get("outcomes") or {})
+    for cid, row in table.items():
+        wanted = []
+        if catalog is not None and cid in catalog:
+            wanted = expected_labels(catalog.get(cid))
+        row["expected"] = wanted
+        row["hit"] = None if not wanted else any(w in label for w in wanted for label in row["outcomes"])
+    return table
+
+
+def render_coverage(events: Iterable[dict], limit: int | None = None) -> list[str]:
+    """Terminal lines: one per clause, busiest first; clauses whose documented outcome never happened
+    are listed last with a warning."""
+    table = clause_coverage(events)
+    rows = sorted(table.items(), key=lambda kv: (-kv[1]["examples"], kv[0]))
+    width = max([len(c) for c in table] + [6])
+    lines = [f"{'clause'.ljust(width)} {'examples':>9} {'requests':>9}  outcomes seen"]
+    for cid, row in rows[:limit]:
+        seen = ", ".join(f"{label} ×{n}" for label, n in row["outcomes"].most_common(4))
+        more = f" (+{len(row['outcomes']) - 4} more)" if len(row["outcomes"]) > 4 else ""
+        lines.append(f"{cid.ljust(width)} {row['examples']:>9} {row['requests']:>9}  {seen}{more}")
+    if limit is not None and len(rows) > limit:
+        lines.append(f"... {len(rows) - limit} more clauses")
+    missed = [(cid, row) for cid, row in rows if row["hit"] is False]
+    if missed:
+        lines.append("")
+        lines.append("never produced their documented outcome (the campaign did not reach the rule's edge):")
+        for cid, row in missed:
+            lines.append(f"  {cid}: expected {' or '.join(w.strip() for w in row['expected'])}")
+    return lines
