@@ -76,3 +76,11 @@ def test_need_names_the_missing_key():
 def test_with_url_keeps_everything_else():
     p = load_profile().with_url("http://127.0.0.1:9")
     assert p.endpoint.url == "http://127.0.0.1:9" and p.product == load_profile().product
+
+
+def test_an_omitted_batch_window_accepts_both_readings():
+    """6 h (seed-era docs) and 24 h (installed model, current docs): inside < 6 h, stale > 24 h."""
+    either = from_dict({}).contract
+    assert (either.batch_window_hours, either.batch_stale_hours) == (6, 24)
+    strict = from_dict({"contract": {"batch_window_hours": 24}}).contract
+    assert (strict.batch_window_hours, strict.batch_stale_hours) == (24, 24)
