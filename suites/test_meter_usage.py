@@ -1,0 +1,450 @@
+"""MeterUsage: required members, product code, dimension, quantity (whole and decimal), ClientToken, the
+metering window, the once-per-hour rule, DryRun, and the shape of every success."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from meterconform.strategies import meter_usage_requests, mutation, overlong_product_codes, quantities
+from meterconform.strategies._model import input_shape
+from meterconform.strategies.timestamps import hour_floor, inside_limit, stale_limit
+
+OP = "MeterUsage"
+HOUR = 3600
+QUANTITY_MAX = 2147483647
+DECIMAL = "UsageQuantityAsDecimal"
+DECIMAL_PATTERN = r"(0|[1-9][0-9]{0,9})(\.[0-9]{1,6})?"
+# A request member this check does not send.
+ABSENT = object()
+
+# The mutations of strategies/mutations.py this file sends, with the catalog clause each one breaks.
+MUTATION_CLAUSES = {
+    "unknown_product_code": "MU.PRODUCT_CODE.UNKNOWN",
+    "missing_ProductCode": "MU.PRODUCT_CODE.REQUIRED",
+    "missing_Timestamp": "MU.TIMESTAMP.REQUIRED",
+    "missing_UsageDimension": "MU.USAGE_DIMENSION.REQUIRED",
+    "unknown_dimension": "MU.USAGE_DIMENSION.UNKNOWN",
+    "quantity_negative": "MU.USAGE_QUANTITY.RANGE",
+    "quantity_too_large": "MU.USAGE_QUANTITY.RANGE",
+    "quantity_out_of_range": "MU.USAGE_QUANTITY.RANGE",
+    "client_token_too_long": "MU.CLIENT_TOKEN.LENGTH",
+    "client_token_empty": "MU.CLIENT_TOKEN.LENGTH",
+    "stale_timestamp": "MU.WINDOW.STALE",
+    "edge_stale_timestamp": "MU.WINDOW.STALE",
+}
+
+
+# -- building requests and reading answers ------------------------------------------------------------------
+
+def _dimensions(metering) -> list[str]:
+    return list(metering.profile.need("product.dimensions"))
+
+
+def _request(metering, *, age: float = 60, timestamp: float | None = None, **members) -> dict:
+    """A valid MeterUsage body (the profile's product and first dimension, quantity 1, `age` seconds old);
+    `members` override or, given ABSENT, remove members."""
+    request = {"ProductCode": metering.profile.need("product.code"),
+               "Timestamp": int(metering.now() - age) if timestamp is None else timestamp,
+               "UsageDimension": _dimensions(metering)[0], "UsageQuantity": 1}
+    request.update(members)
+    return {k: v for k, v in request.items() if v is not ABSENT}
+
+
+def _send(metering, request: dict, identity="<own>"):
+    return metering.call(OP, request, identity=identity)
+
+
+def _record_id(metering, exchange, clause: str) -> str:
+    """The exchange must succeed (clause), match the output schema (OUT.MU.SCHEMA) and carry a
+    non-empty MeteringRecordId (OUT.MU.RECORD_ID); returns the id."""
+    body = metering.expect_success(exchange, clause)
+    record_id = body.get("MeteringRecordId")
+    metering.expect(isinstance(record_id, str) and record_id != "", "OUT.MU.RECORD_ID",
+                    expected="a non-empty MeteringRecordId string", actual=f"result {body}", exchange=exchange)
+    return record_id
+
+
+def _same_id(metering, first: str, exchange, clause: str, why: str) -> None:
+    second = _record_id(metering, exchange, clause)
+    metering.expect(second == first, clause, expected=f"the first request's MeteringRecordId {first!r} ({why})",
+                    actual=f"MeteringRecordId {second!r}", exchange=exchange)
+
+
+def _other_id(metering, first: str, exchange, clause: str, why: str) -> None:
+    second = _record_id(metering, exchange, clause)
+    metering.expect(second != first, clause, expected=f"a MeteringRecordId other than {first!r} ({why})",
+                    actual=f"the same MeteringRecordId {second!r}", exchange=exchange)
+
+
+def _past_hour(metering, back: int) -> int:
+    """The start of the hour `back` hours before the current one, when that whole hour is inside the
+    meter window (minus the clock tolerance) now; otherwise the check is skipped."""
+    start = hour_floor(metering.now()) - back * HOUR
+    # The hour's first second must stay inside for a minute after this reading.
+    if metering.now() - start > inside_limit(metering.profile, "meter") - 60:
+        pytest.skip(f"SKIPPED: the hour {back} h back is not wholly inside contract.meter_window_hours "
+                    f"({metering.profile.contract.meter_window_hours}) minus clock_tolerance_seconds")
+    return start
+
+
+def _has_decimal() -> bool:
+    return DECIMAL in input_shape(OP).members
+
+
+def _need_decimal() -> None:
+    if not _has_decimal():
+        pytest.skip(f"SKIPPED: the installed botocore model of MeterUsage has no {DECIMAL}")
+
+
+# -- accepted requests ---------------------------------------------------------------------------------------
+
+@pytest.mark.records_usage
+@pytest.mark.clause("MU.WINDOW.RECENT", "MU.CLIENT_TOKEN.LENGTH", "OUT.MU.SCHEMA", "OUT.MU.RECORD_ID")
+@given(data=st.data())
+def test_valid_requests_are_accepted(metering, data):
+    """Any valid request (drawn quantity, allocations, ClientToken of 1–64 chars, timestamp inside the window)
+    is accepted with a MeteringRecordId."""
+    ident = metering.fresh_identity()
+    # Drawn tokens repeat across examples; only a fresh identity per example keeps them apart.
+    tokens = ["fresh", "drawn"] if ident is not None else ["fresh"]
+    request = data.draw(meter_usage_requests(metering.profile, client_token=data.draw(st.sampled_from(tokens))))
+    _record_id(metering, _send(metering, request, ident), "MU.WINDOW.RECENT")
+
+
+@pytest.mark.records_usage
+@pytest.mark.clause("MU.USAGE_QUANTITY.RANGE", "OUT.MU.SCHEMA", "OUT.MU.RECORD_ID")
+@pytest.mark.parametrize("quantity", [0, 1, QUANTITY_MAX])
+def test_quantity_range_boundaries_are_accepted(metering, quantity):
+    _record_id(metering, _send(metering, _request(metering, UsageQuantity=quantity)), "MU.USAGE_QUANTITY.RANGE")
+
+
+@pytest.mark.records_usage
+@pytest.mark.clause("MU.CLIENT_TOKEN.LENGTH", "OUT.MU.SCHEMA", "OUT.MU.RECORD_ID")
+@pytest.mark.parametrize("length", [1, 64])
+def test_client_token_length_boundaries_are_accepted(metering, length):
+    token = _unique_token(length)
+    _record_id(metering, _send(metering, _request(metering, ClientToken=token)), "MU.CLIENT_TOKEN.LENGTH")
+
+
+def _unique_token(length: int = 64) -> str:
+    """A ClientToken no other request used: random hex, or for a single character one of 20992 CJK ideographs
+    (a long-lived endpoint remembers tokens, and a reused one with other parameters is a conflict)."""
+    if length == 1:
+        return chr(0x4E00 + uuid.uuid4().int % 0x5200)
+    return (uuid.uuid4().hex + uuid.uuid4().hex)[:length]
+
+
+@pytest.mark.records_usage
+@pytest.mark.clause("MU.CLIENT_TOKEN.OPTIONAL", "OUT.MU.SCHEMA", "OUT.MU.RECORD_ID")
+def test_a_request_without_client_token_is_accepted(metering):
+    """boto3 always fills ClientToken in, so the request goes raw (SigV4-signed)."""
+    request = _request(metering)
+    _record_id(metering, metering.raw(request, operation=OP), "MU.CLIENT_TOKEN.OPTIONAL")
+
+
+# -- rejected requests: generated ----------------------------------------------------------------------------
+
+@pytest.mark.clause(*sorted(set(MUTATION_CLAUSES.values())), "MU.PRODUCT_CODE.LENGTH")
+@given(data=st.data())
+def test_invalid_requests_get_the_documented_error(metering, data):
+    """A valid drawn request with exactly one rule broken gets that rule's error: a mutation of
+    strategies.mutations (drawn among MUTATION_CLAUSES), or a pattern-valid ProductCode over 255 characters."""
+    request = data.draw(meter_usage_requests(metering.profile, with_allocations=False))
+    name = data.draw(st.sampled_from([*sorted(MUTATION_CLAUSES), "overlong_product_code"]))
+    if name == "overlong_product_code":
+        request["ProductCode"], clause = data.draw(overlong_product_codes()), "MU.PRODUCT_CODE.LENGTH"
+    else:
+        request, clause = mutation(OP, name).apply(request, data, metering.profile), MUTATION_CLAUSES[name]
+    metering.expect_error(_send(metering, request, metering.fresh_identity()), clause)
+
+
+# -- rejected requests: boundaries ---------------------------------------------------------------------------
+
+def _case_variant(dimension: str) -> str:
+    for variant in (dimension.swapcase(), dimension.lower(), dimension.upper()):
+        if variant != dimension:
+            return variant
+    return dimension + "X"
+
+
+# (case id, clause, change to the valid request given the profile's first dimension)
+BOUNDARY_CASES = [
+    ("product-code-unknown", "MU.PRODUCT_CODE.UNKNOWN", lambda d: {"ProductCode": "meterconform-no-such-product"}),
+    ("product-code-256-chars", "MU.PRODUCT_CODE.LENGTH", lambda d: {"ProductCode": "p" * 256}),
+    ("product-code-space", "MU.PRODUCT_CODE.PATTERN", lambda d: {"ProductCode": "prod meterconform"}),
+    ("product-code-hash", "MU.PRODUCT_CODE.PATTERN", lambda d: {"ProductCode": "prod#meterconform"}),
+    ("product-code-non-ascii", "MU.PRODUCT_CODE.PATTERN", lambda d: {"ProductCode": "prodé"}),
+    ("product-code-missing", "MU.PRODUCT_CODE.REQUIRED", lambda d: {"ProductCode": ABSENT}),
+    ("timestamp-missing", "MU.TIMESTAMP.REQUIRED", lambda d: {"Timestamp": ABSENT}),
+    ("dimension-missing", "MU.USAGE_DIMENSION.REQUIRED", lambda d: {"UsageDimension": ABSENT}),
+    ("dimension-unknown", "MU.USAGE_DIMENSION.UNKNOWN", lambda d: {"UsageDimension": "meterconform-no-such-dimension"}),
+    ("dimension-other-case", "MU.USAGE_DIMENSION.UNKNOWN", lambda d: {"UsageDimension": _case_variant(d)}),
+    ("dimension-trailing-space", "MU.USAGE_DIMENSION.UNKNOWN", lambda d: {"UsageDimension": d + " "}),
+    ("dimension-empty", "MU.USAGE_DIMENSION.LENGTH", lambda d: {"UsageDimension": ""}),
+    ("dimension-256-chars", "MU.USAGE_DIMENSION.LENGTH", lambda d: {"UsageDimension": "d" * 256}),
+    ("quantity-minus-1", "MU.USAGE_QUANTITY.RANGE", lambda d: {"UsageQuantity": -1}),
+    ("quantity-2147483648", "MU.USAGE_QUANTITY.RANGE", lambda d: {"UsageQuantity": QUANTITY_MAX + 1}),
+    ("client-token-empty", "MU.CLIENT_TOKEN.LENGTH", lambda d: {"ClientToken": ""}),
+    ("client-token-65-chars", "MU.CLIENT_TOKEN.LENGTH", lambda d: {"ClientToken": "c" * 65}),
+]
+
+
+@pytest.mark.clause(*sorted({clause for _, clause, _ in BOUNDARY_CASES}))
+@pytest.mark.parametrize("case", BOUNDARY_CASES, ids=[case[0] for case in BOUNDARY_CASES])
+def test_boundary_violations_get_the_documented_error(metering, case):
+    _, clause, change = case
+    request = _request(metering, **change(_dimensions(metering)[0]))
+    metering.expect_error(_send(metering, request), clause)
+
+
+# -- decimal quantities (UsageQuantityAsDecimal) -------------------------------------------------------------
+
+INVALID_DECIMALS = ["-1", "1.", ".5", "01", "00", "1.1234567", "1e3", "12345678901", "1,5", " 1", "1 ", "+1", "1.5\n",
+                    "NaN", "Infinity", "0x10", "１", "1..2"]
+
+
+def _invalid_decimal_strings():
+    """Strings of 1–17 characters that do not fullmatch the model's decimal pattern: listed traps, then any."""
+    drawn = st.text("0123456789.-+e ,", min_size=1, max_size=17).filter(lambda s: re.fullmatch(DECIMAL_PATTERN, s) is None)
+    return st.one_of(st.sampled_from(INVALID_DECIMALS), drawn)
+
+
+def _valid_decimal_strings():
+    """Strings matching the model's decimal pattern: up to 10 integer digits and 6 fraction digits."""
+    integer = st.one_of(st.just("0"), st.integers(1, 9_999_999_999).map(str))
+    fraction = st.one_of(st.just(""), st.text("0123456789", min_size=1, max_size=6).map(lambda f: "." + f))
+    return st.builds(lambda i, f: i + f, integer, fraction)
+
+
+@pytest.mark.records_usage
+@pytest.mark.clause("MU.USAGE_QUANTITY_DECIMAL.PATTERN", "MU.USAGE_QUANTITY_DECIMAL.LENGTH", "OUT.MU.SCHEMA", "OUT.MU.RECORD_ID")
+@given(data=st.data())
+def test_valid_decimal_quantities_are_accepted(metering, data):
+    _need_decimal()
+    request = _request(metering, UsageQuantity=ABSENT, **{DECIMAL: data.draw(_valid_decimal_strings())})
+    _record_id(metering, _send(metering, request, metering.fresh_identity()), "MU.USAGE_QUANTITY_DECIMAL.PATTERN")
+
+
+@pytest.mark.records_usage
+@pytest.mark.clause("MU.USAGE_QUANTITY_DECIMAL.LENGTH", "MU.USAGE_QUANTITY_DECIMAL.PATTERN", "OUT.MU.SCHEMA", "OUT.MU.RECORD_ID")
+@pytest.mark.parametrize("value", ["0", "1", "17.42", "9999999999.999999"])
+def test_decimal_quantity_boundaries_are_accepted(metering, value):
+    """"9999999999.999999" is the longest (17 characters) and largest decimal the pattern allows."""
+    _need_decimal()
+    request = _request(metering, UsageQuantity=ABSENT, **{DECIMAL: value})
+    _record_id(metering, _send(metering, request), "MU.USAGE_QUANTITY_DECIMAL.LENGTH")
+
+
+@pytest.mark.clause("MU.USAGE_QUANTITY_DECIMAL.PATTERN")
+@given(data=st.data())
+def test_malformed_decimal_quantities_are_rejected(metering, data):
+    _need_decimal()
+    request = _request(metering, UsageQuantity=ABSENT, **{DECIMAL: data.draw(_invalid_decimal_strings())})
+    metering.expect_error(_send(metering, request, metering.fresh_identity()), "MU.USAGE_QUANTITY_DECIMAL.PATTERN")
+
+
+@pytest.mark.clause("MU.USAGE_QUANTITY_DECIMAL.LENGTH")
+@pytest.mark.parametrize("value", ["", "9999999999.9999990"], ids=["empty", "18-chars"])
+def test_decimal_quantity_length_violations_are_rejected(metering, value):
+    _need_decimal()
+    request = _request(metering, UsageQuantity=ABSENT, **{DECIMAL: value})
+    metering.expect_error(_send(metering, request), "MU.USAGE_QUANTITY_DECIMAL.LENGTH")
+
+
+@pytest.mark.clause("MU.USAGE_QUANTITY.EXCLUSIVE")
+@pytest.mark.parametrize("whole, decimal", [(17, "17"), (0, "0"), (17, "18.5")])
+def test_both_quantity_members_are_rejected(metering, whole, decimal):
+    _need_decimal()
+    request = _request(metering, UsageQuantity=whole, **{DECIMAL: decimal})
+    metering.expect_error(_send(metering, request), "MU.USAGE_QUANTITY.EXCLUSIVE")
+
+
+@pytest.mark.records_usage
+@pytest.mark.clause("MU.USAGE_QUANTITY.BY_VALUE", "OUT.MU.SCHEMA", "OUT.MU.RECORD_ID")
+def test_quantities_are_compared_by_value(metering):
+    """17, "17.0" and "17.00" in the same hour are one record."""
+    _need_decimal()
+    start = _past_hour(metering, 1)
+    first = _record_id(metering, _send(metering, _request(metering, timestamp=start + 60, UsageQuantity=17)), "MU.USAGE_QUANTITY.BY_VALUE")
+    for offset, spelled in ((600, "17.0"), (1200, "17.00"), (1800, "17")):
+        again = _request(metering, timestamp=start + offset, UsageQuantity=ABSENT, **{DECIMAL: spelled})
+        _same_id(metering, first, _send(metering, again), "MU.USAGE_QUANTITY.BY_VALUE", f"{spelled!r} is the quantity 17")
+
+
+@pytest.mark.records_usage
+@pytest.mark.clause("MU.USAGE_QUANTITY.BY_VALUE", "OUT.MU.SCHEMA", "OUT.MU.RECORD_ID")
+@given(data=st.data())
+def test_whole_and_decimal_spellings_of_a_quantity_are_one_record(metering, data):
+    _need_decimal()
+    ident = metering.fresh_identity()
+    quantity = data.draw(quantities())
+    spelled = str(quantity) + data.draw(st.sampled_from(["", ".0", ".00", ".000000"]))
+    start = _past_hour(metering, 1)
+    seconds = data.draw(st.lists(st.integers(0, HOUR - 1), min_size=2, max_size=2))
+    first = _record_id(metering, _send(metering, _request(metering, timestamp=start + seconds[0], UsageQuantity=quantity), ident),
+                       "MU.USAGE_QUANTITY.BY_VALUE")
+    again = _request(metering, timestamp=start + seconds[1], UsageQuantity=ABSENT, **{DECIMAL: spelled})
+    _same_id(metering, first, _send(metering, again, ident), "MU.USAGE_QUANTITY.BY_VALUE", f"{spelled!r} is the quantity {quantity}")
+
+
+@pytest.mark.clause("MU.HOUR.DUPLICATE")
+def test_another_decimal_quantity_in_the_same_hour_is_a_duplicate(metering):
+    _need_decimal()
+    start = _past_hour(metering, 1)
+    _record_id(metering, _send(metering, _request(metering, timestamp=start + 60, UsageQuantity=17)), "MU.HOUR.DUPLICATE")
+    other = _request(metering, timestamp=start + 120, UsageQuantity=ABSENT, **{DECIMAL: "17.000001"})
+    metering.expect_error(_send(metering, other), "MU.HOUR.DUPLICATE")
+
+
+# -- the metering window -------------------------------------------------------------------------------------
+
+@pytest.mark.records_usage
+@pytest.mark.clause("MU.WINDOW.RECENT", "OUT.MU.SCHEMA", "OUT.MU.RECORD_ID")
+@pytest.mark.parametrize("where", ["now", "a-minute-ago", "last-seconds-inside"])
+def test_timestamps_inside_the_window_are_accepted(metering, where):
+    limit = inside_limit(metering.profile, "meter")
+    age = {"now": 0, "a-minute-ago": 60, "last-seconds-inside": limit - 15}[where]
+    _record_id(metering, _send(metering, _request(metering, age=age)), "MU.WINDOW.RECENT")
+
+
+@pytest.mark.clause("MU.WINDOW.STALE")
+@pytest.mark.parametrize("beyond", [15, HOUR + 15, 18 * HOUR, 366 * 24 * HOUR],
+                         ids=["first-seconds-outside", "an-hour-outside", "a-day-old", "a-year-old"])
+def test_stale_timestamps_are_out_of_bounds(metering, beyond):
+    """`beyond` seconds past meter_window_hours plus clock_tolerance_seconds."""
+    age = stale_limit(metering.profile, "meter") + beyond
+    metering.expect_error(_send(metering, _request(metering, age=age)), "MU.WINDOW.STALE")
+
+
+@pytest.mark.records_usage
+@pytest.mark.clause("MU.WINDOW.FUTURE", "OUT.MU.SCHEMA")
+@pytest.mark.parametrize("ahead", [HOUR, 24 * HOUR], ids=["an-hour-ahead", "a-day-ahead"])
+def test_future_timestamps_are_reported(metering, ahead):
+    """Undocumented: the answer is observed, never judged (a success must still have the output shape)."""
+    ex = _send(metering, _request(metering, age=-ahead))
+    if ex.ok and isinstance(ex.json, dict):
+        metering.expect_output_schema(ex, ex.json)
+    metering.observe("MU.WINDOW.FUTURE", f"a Timestamp {ahead // HOUR} h ahead of now: {ex.summary()}", ex)
+
+
+# -- once per hour per dimension -----------------------------------------------------------------------------
+
+@pytest.mark.records_usage
+@pytest.mark.clause("MU.HOUR.IDEMPOTENT", "OUT.MU.SCHEMA", "OUT.MU.RECORD_ID")
+@given(data=st.data())
+def test_requests_identical_after_rounding_to_the_hour_get_the_same_id(metering, data):
+    """Two requests for the same dimension and quantity at other minutes and seconds of one hour (each with
+    its own ClientToken, as boto3 sends) are one record."""
+    ident = metering.fresh_identity()
+    start = _past_hour(metering, 1)
+    seconds = data.draw(st.lists(st.integers(0, HOUR - 1), min_size=2, max_size=2, unique=True))
+    quantity = data.draw(quantities())
+    dimension = data.draw(st.sampled_from(_dimensions(metering)))
+    first = _record_id(metering, _send(metering, _request(metering, timestamp=start + seconds[0], UsageQuantity=quantity,
+                                                          UsageDimension=dimension), ident), "MU.HOUR.IDEMPOTENT")
+    again = _request(metering, timestamp=start + seconds[1], UsageQuantity=quantity, UsageDimension=dimension)
+    _same_id(metering, first, _send(metering, again, ident), "MU.HOUR.IDEMPOTENT",
+             f"second {seconds[1]} of the hour rounds to the same hour as second {seconds[0]}")
+
+
+@pytest.mark.records_usage
+@pytest.mark.clause("MU.HOUR.IDEMPOTENT", "OUT.MU.SCHEMA", "OUT.MU.RECORD_ID")
+def test_first_and_last_second_of_an_hour_are_one_record(metering):
+    start = _past_hour(metering, 1)
+    first = _record_id(metering, _send(metering, _request(metering, timestamp=start)), "MU.HOUR.IDEMPOTENT")
+    _same_id(metering, first, _send(metering, _request(metering, timestamp=start + HOUR - 1)), "MU.HOUR.IDEMPOTENT",
+             "HH:59:59 rounds down to the same hour as HH:00:00")
+
+
+@pytest.mark.records_usage
+@pytest.mark.clause("MU.USAGE_QUANTITY.DEFAULT", "OUT.MU.SCHEMA", "OUT.MU.RECORD_ID")
+def test_an_absent_quantity_is_zero(metering):
+    start = _past_hour(metering, 1)
+    first = _record_id(metering, _send(metering, _request(metering, timestamp=start + 60, UsageQuantity=ABSENT)),
+                       "MU.USAGE_QUANTITY.DEFAULT")
+    _same_id(metering, first, _send(metering, _request(metering, timestamp=start + 120, UsageQuantity=0)),
+             "MU.USAGE_QUANTITY.DEFAULT", "no UsageQuantity means 0")
+
+
+@pytest.mark.records_usage
+@pytest.mark.clause("MU.HOUR.DUPLICATE", "OUT.MU.SCHEMA", "OUT.MU.RECORD_ID")
+@given(data=st.data())
+def test_another_quantity_in_the_same_hour_is_a_duplicate(metering, data):
+    ident = metering.fresh_identity()
+    start = _past_hour(metering, 1)
+    seconds = data.draw(st.lists(st.integers(0, HOUR - 1), min_size=2, max_size=2))
+    first, second = data.draw(st.lists(quantities(), min_size=2, max_size=2, unique=True))
+    _record_id(metering, _send(metering, _request(metering, timestamp=start + seconds[0], UsageQuantity=first), ident),
+               "MU.HOUR.DUPLICATE")
+    ex = _send(metering, _request(metering, timestamp=start + seconds[1], UsageQuantity=second), ident)
+    metering.expect_error(ex, "MU.HOUR.DUPLICATE")
+
+
+@pytest.mark.records_usage
+@pytest.mark.clause("MU.HOUR.PER_DIMENSION", "OUT.MU.SCHEMA", "OUT.MU.RECORD_ID")
+def test_another_dimension_in_the_same_hour_is_a_new_record(metering):
+    dimensions = _dimensions(metering)
+    if len(dimensions) < 2:
+        pytest.skip("SKIPPED: the target profile lists one `product.dimensions`; add a second to run this check")
+    start = _past_hour(metering, 1)
+    first = _record_id(metering, _send(metering, _request(metering, timestamp=start + 60, UsageDimension=dimensions[0], UsageQuantity=3)),
+                       "MU.HOUR.PER_DIMENSION")
+    ex = _send(metering, _request(metering, timestamp=start + 60, UsageDimension=dimensions[1], UsageQuantity=4))
+    _other_id(metering, first, ex, "MU.HOUR.PER_DIMENSION", f"{dimensions[1]!r} is another dimension")
+
+
+@pytest.mark.records_usage
+@pytest.mark.clause("MU.HOUR.PER_DIMENSION", "OUT.MU.SCHEMA", "OUT.MU.RECORD_ID")
+def test_the_next_hour_is_a_new_record(metering):
+    earlier = _past_hour(metering, 2)
+    first = _record_id(metering, _send(metering, _request(metering, timestamp=earlier + HOUR - 1, UsageQuantity=3)),
+                       "MU.HOUR.PER_DIMENSION")
+    ex = _send(metering, _request(metering, timestamp=earlier + HOUR, UsageQuantity=4))
+    _other_id(metering, first, ex, "MU.HOUR.PER_DIMENSION", "HH:00:00 of the next hour is another hour")
+
+
+# -- ClientToken ---------------------------------------------------------------------------------------------
+
+@pytest.mark.records_usage
+@pytest.mark.clause("MU.CLIENT_TOKEN.REPLAY", "OUT.MU.SCHEMA", "OUT.MU.RECORD_ID")
+def test_a_replayed_client_token_returns_the_same_id(metering):
+    request = _request(metering, age=120, UsageQuantity=5, ClientToken=_unique_token())
+    first = _record_id(metering, _send(metering, request), "MU.CLIENT_TOKEN.REPLAY")
+    _same_id(metering, first, _send(metering, dict(request)), "MU.CLIENT_TOKEN.REPLAY", "the same ClientToken and parameters")
+
+
+@pytest.mark.records_usage
+@pytest.mark.clause("MU.CLIENT_TOKEN.CONFLICT", "OUT.MU.SCHEMA", "OUT.MU.RECORD_ID")
+@pytest.mark.parametrize("differs", ["quantity", "dimension"])
+def test_a_client_token_reused_with_other_parameters_conflicts(metering, differs):
+    token = _unique_token()
+    request = _request(metering, age=120, UsageQuantity=5, ClientToken=token)
+    _record_id(metering, _send(metering, request), "MU.CLIENT_TOKEN.CONFLICT")
+    if differs == "quantity":
+        other = {**request, "UsageQuantity": 6}
+    else:
+        dimensions = _dimensions(metering)
+        if len(dimensions) < 2:
+            pytest.skip("SKIPPED: the target profile lists one `product.dimensions`; add a second to run this check")
+        other = {**request, "UsageDimension": dimensions[1]}
+    metering.expect_error(_send(metering, other), "MU.CLIENT_TOKEN.CONFLICT",
+                          status=metering.profile.contract.idempotency_conflict_status)
+
+
+# -- DryRun --------------------------------------------------------------------------------------------------
+
+@pytest.mark.records_usage
+@pytest.mark.clause("MU.DRY_RUN.RECORDS_NOTHING", "MU.DRY_RUN.WIRE_FORM", "OUT.MU.SCHEMA", "OUT.MU.RECORD_ID")
+def test_a_dry_run_records_nothing(metering):
+    """DryRun with quantity 7, then a real request with quantity 8 in the same hour: no DuplicateRequest."""
+    start = _past_hour(metering, 1)
+    dry = _send(metering, _request(metering, timestamp=start + 60, UsageQuantity=7, DryRun=True))
+    metering.observe("MU.DRY_RUN.WIRE_FORM", f"a permitted DryRun was answered {dry.summary()} "
+                     f"(content-type {dry.headers.get('content-type')!r}, body {dry.body[:200]!r})", dry)
+    real = _send(metering, _request(metering, timestamp=start + 120, UsageQuantity=8))
+    _record_id(metering, real, "MU.DRY_RUN.RECORDS_NOTHING")

@@ -1,0 +1,56 @@
+"""The allocations and tags suite passes on the faithful reference endpoint and, with each fault, fails
+exactly the clauses that fault breaks."""
+
+import re
+
+import pytest
+
+from tests.suites.runner import errors, failed_clauses, run_suites, verdicts
+
+SUITE = "suites/test_allocations_tags.py"
+
+# Every clause the suite judges with expect_error: a fault answering errors with HTTP 200 must break them all.
+ERROR_CLAUSES = {
+    "ALLOC.COUNT.MIN", "ALLOC.COUNT.MAX", "ALLOC.SUM", "ALLOC.UNIQUE_TAGS", "ALLOC.ONE_UNTAGGED", "ALLOC.QUANTITY.RANGE",
+    "ALLOC.QUANTITY_TYPE", "ALLOC.QUANTITY.EXACTLY_ONE", "ALLOC.QUANTITY_DECIMAL.LENGTH", "ALLOC.QUANTITY_DECIMAL.PATTERN",
+    "TAG.COUNT.MIN", "TAG.COUNT.MAX", "TAG.KEY.REQUIRED", "TAG.VALUE.REQUIRED", "TAG.KEY.LENGTH", "TAG.VALUE.LENGTH",
+    "TAG.KEY.PATTERN", "TAG.VALUE.PATTERN",
+}
+
+
+def _failing_operations(events, clause):
+    """The operation parameter (the node id's last, "...-MeterUsage]" or "[BatchMeterUsage]") of each check
+    that failed on `clause`."""
+    found = (re.search(r"[-\[](MeterUsage|BatchMeterUsage)\]$", e["nodeid"]) for e in events if e.get("failed_clause") == clause)
+    return {m.group(1) if m else "?" for m in found}
+
+
+@pytest.fixture(scope="module")
+def faithful():
+    return run_suites(SUITE)
+
+
+def test_the_suite_is_green_on_the_faithful_endpoint(faithful):
+    assert errors(faithful) == []
+    assert failed_clauses(faithful) == set()
+    assert set(verdicts(faithful).values()) == {"PASS", "INFO"}, verdicts(faithful)
+    assert len(faithful) >= 100
+
+
+def test_a_repeated_tag_key_is_observed_not_judged(faithful):
+    observed = [e for e in faithful if any(o["clause"] == "TAG.KEY.REPEATED" for o in e["observations"])]
+    assert len(observed) == 2 and {e["verdict"] for e in observed} == {"INFO"}
+
+
+@pytest.mark.parametrize("fault, broken", [
+    ("allocation-sum-unchecked", {"ALLOC.SUM"}),
+    ("six-tags-accepted", {"TAG.COUNT.MAX"}),
+    ("errors-with-200", ERROR_CLAUSES),
+])
+def test_each_fault_fails_exactly_its_clauses(fault, broken):
+    events = run_suites(SUITE, faults=[fault])
+    assert errors(events) == []
+    assert failed_clauses(events) == broken
+    for clause in broken:
+        # Both operations' checks catch it (the rules are shared by MeterUsage and BatchMeterUsage).
+        assert _failing_operations(events, clause) == {"MeterUsage", "BatchMeterUsage"}, clause
