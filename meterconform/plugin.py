@@ -182,10 +182,6 @@ def endpoint_url(mc_run: RunContext) -> str:
 
         mc_run.url = mc_run.stack.enter_context(running_endpoint(dict(mc_run.profile.raw), faults=mc_run.faults))
         mc_run.embedded = True
-        return mc_run.url
-    problem = probe(mc_run.url, timeout=mc_run.profile.endpoint.connect_timeout)
-    if problem:
-        pytest.exit(f"meterconform: {problem}. Start the endpoint or fix endpoint.url / --endpoint-url.", returncode=3)
     return mc_run.url
 
 
@@ -290,7 +286,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         metering = getattr(item, "_meterconform_metering", None)
         exc = call.excinfo.value if call.excinfo else None
         event = build_event(item, report, clauses, exc, metering)
-        report.meterconform = event
+        # As JSON text: xdist's execnet cannot carry ints beyond 32 bits (quantities like 2147483648).
+        report.meterconform = json.dumps(event, default=str)
         # junit.xml takes properties from the teardown report, which copies item.user_properties.
         item.user_properties = [p for p in item.user_properties if p[0] not in ("clause", "verdict")]
         item.user_properties.extend(("clause", cid) for cid in clauses)
@@ -303,9 +300,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    event = getattr(report, "meterconform", None)
-    if event is None:
+    raw_event = getattr(report, "meterconform", None)
+    if raw_event is None:
         return
+    event = json.loads(raw_event)
     config = _config_holder.get("config")
     ctx: RunContext | None = getattr(config, "_meterconform", None) if config else None
     if ctx is None:
@@ -321,6 +319,12 @@ _config_holder: dict[str, Any] = {}
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
     _config_holder["config"] = session.config
+    ctx: RunContext | None = getattr(session.config, "_meterconform", None)
+    # Probe once, in the controller (or the only process): an unreachable endpoint ends the run with exit 3.
+    if ctx is not None and ctx.url and not hasattr(session.config, "workerinput") and not session.config.option.collectonly:
+        problem = probe(ctx.url, timeout=max(ctx.profile.endpoint.connect_timeout, 1.0))
+        if problem:
+            pytest.exit(f"meterconform: {problem}. Start the endpoint or fix endpoint.url / --endpoint-url.", returncode=3)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
