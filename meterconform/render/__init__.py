@@ -1,18 +1,75 @@
-"""Reports computed from the events file: each output format is a handler in its own module."""
+"""Reports computed from the events file: each output format is a handler in its own module.
+
+`write_reports` is the one pass both `meterconform run` (through `finish_run`) and `meterconform report` make:
+conformance.json, junit.xml, conformance.html and, on request, Allure results, then the exit code.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
-from ..events import gating, read_events
+from ..baseline import Applied, BaselineError, apply_baseline, load_baseline
+from ..events import gating
+from .runs import Run, load_run
 
-EXIT_OK, EXIT_FAILED = 0, 1
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def write_reports(run: Run, out: Path, *, baseline: str | None = None, html: bool = True, allure: bool = False) -> int:
+    """Write every report of `run` into `out`, print what was written (and the baseline's verdict), return the exit code."""
+    from ..redact import redact_text
+    from .html import render_html
+    from .json_report import write_json
+    from .junit import write_junit
+    from .matrix import report_catalog
+
+    applied: Applied | None = None
+    baseline_error = None
+    if baseline:
+        try:
+            applied = apply_baseline(load_baseline(baseline), run.events)
+        except BaselineError as exc:
+            baseline_error = exc  # still write the reports, without the baseline
+    out.mkdir(parents=True, exist_ok=True)
+    catalog = report_catalog()
+    written = []
+    write_json(run.events, run.meta, out / "conformance.json", applied)
+    written.append("conformance.json")
+    write_junit(run.events, run.meta, out / "junit.xml", applied)
+    written.append("junit.xml")
+    if html:
+        # The events are redacted when written; masking known secrets again costs little and guards the page.
+        (out / "conformance.html").write_text(redact_text(render_html(run, applied, catalog)), encoding="utf-8")
+        written.insert(0, "conformance.html")
+    notes = []
+    if allure:
+        from .allure import REPORT_DIR, RESULTS_DIR, render_allure, write_allure
+
+        write_allure(run.events, run.meta, out / RESULTS_DIR, applied, catalog)
+        written.append(f"{RESULTS_DIR}/")
+        notes.append(render_allure(out / RESULTS_DIR, out / REPORT_DIR))
+    if (out / "events.jsonl").exists():
+        written.append("events.jsonl")
+    print(f"meterconform: reports in {out}/ ({', '.join(written)})")
+    for note in notes:
+        print(f"meterconform: {note}")
+    if baseline_error is not None:
+        print(f"meterconform: {baseline_error}", file=sys.stderr)
+        return EXIT_USAGE
+    if applied is not None:
+        for line in applied.lines():
+            print(line)
+        return EXIT_FAILED if applied.gates else EXIT_OK
+    return EXIT_FAILED if gating(run.events) else EXIT_OK
 
 
 def finish_run(args: argparse.Namespace, report_dir: Path, events_path: Path) -> int:
-    """After `meterconform run`: render the reports and compute the exit code from the events."""
-    meta, events = read_events(events_path)
-    written = ["junit.xml", "conformance.json", "events.jsonl"]
-    print(f"meterconform: reports in {report_dir}/ ({', '.join(written)})")
-    return EXIT_FAILED if gating(events) else EXIT_OK
+    """After `meterconform run`: regenerate the reports from the events file and compute the exit code.
+
+    junit.xml and conformance.json, which pytest wrote during the run, are rewritten from the events, so
+    `run` and `meterconform report` write the same files (and the baseline shows in both)."""
+    run = load_run(events_path)
+    return write_reports(run, report_dir, baseline=getattr(args, "baseline", None),
+                         html=not getattr(args, "no_html", False), allure=bool(getattr(args, "allure", False)))

@@ -1,0 +1,392 @@
+"""conformance.html: one self-contained page with the whole catalog, each clause's verdict and its evidence."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+from ..baseline import Applied
+from ..catalog import Catalog, Outcome
+from ..events import GATING
+from ..summary import operation_of
+from .matrix import (
+    AREAS,
+    CLAUSE_LABELS,
+    NOT_CHECKED,
+    PROBLEMS,
+    UNTESTABLE,
+    CheckRef,
+    ClauseRow,
+    clause_rows,
+    label_counts,
+    report_catalog,
+    rows_by_area,
+)
+from .page import badge, bar_chart, esc, legend, page, plural, safe_href, slug, when
+from .runs import Run
+
+BODY_LIMIT = 3000  # characters of a body shown; the events file keeps up to 4000
+PASS_BODY_LIMIT = 1200  # a passing check shows its last exchange only, shorter
+_PROFILE_KEY = re.compile(r"`([a-z_]+(?:\.[A-Za-z0-9_.-]+)+)`")
+_DEEP = re.compile(r"(?:[\[{]\s*){16}")  # sixteen openers in a row: a fuzzed body, not a readable one
+
+
+def _outcome_text(outcome: Outcome) -> str:
+    """What a conformant endpoint answers, in one line."""
+    status = outcome.status
+    status_text = (" or ".join(str(s) for s in status) if isinstance(status, tuple) else str(status)) if status is not None else ""
+    if outcome.kind == "error":
+        return f"error {' or '.join(outcome.errors)}" + (f" (HTTP {status_text})" if status_text else " (HTTP 400)")
+    if outcome.kind == "client_error":
+        return "any 4xx client error" + (f" (the sources suggest {', '.join(outcome.errors)})" if outcome.errors else "")
+    if outcome.kind == "record_status":
+        return f"HTTP 200 with the record's Status = {status_text}"
+    if outcome.kind == "success":
+        return "a 2xx with the operation's response shape" + (f": {outcome.description}" if outcome.description else "")
+    if outcome.kind == "one_of":
+        return "one of: " + " | ".join(_outcome_text(a) for a in outcome.alternatives)
+    if outcome.kind == "info":
+        return "nothing is asserted" + (f"; reported: {outcome.description}" if outcome.description else "")
+    return outcome.description or outcome.kind
+
+
+def _pretty(text, limit: int = BODY_LIMIT) -> str:
+    """A body for reading: JSON re-indented, anything else as it is; cut at `limit` characters."""
+    try:
+        if isinstance(text, (dict, list)):
+            out = json.dumps(text, indent=2, ensure_ascii=False)
+        else:
+            out = str(text or "")
+            deep = _DEEP.search(out)  # a fuzzed body nested thousands deep: not worth a RecursionError
+            parsed = json.loads(out) if out[:1] in ("{", "[") and not deep and len(out) < 100_000 else None
+            if isinstance(parsed, (dict, list)):
+                out = json.dumps(parsed, indent=2, ensure_ascii=False)
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to re-indent (fuzzed bodies are)
+        out = text if isinstance(text, str) else "(too deeply nested to show here; see events.jsonl)"
+    return out if len(out) <= limit else out[:limit] + f"\n… ({len(out) - limit} more characters in events.jsonl)"
+
+
+def _exchange(number: int, ex: dict, limit: int = BODY_LIMIT) -> str:
+    req_headers = "\n".join(f"{k}: {v}" for k, v in (ex.get("request_headers") or {}).items())
+    resp_headers = "\n".join(f"{k}: {v}" for k, v in (ex.get("headers") or {}).items())
+    status = f"HTTP {ex['status']}" if ex.get("status") is not None else f"no response ({ex.get('transport_error') or 'transport error'})"
+    body = _pretty(ex.get("body"), limit)
+    return (f'<div class="exchange"><h4>Request {number} · {esc(ex.get("method", "POST"))} {esc(ex.get("url", ""))} '
+            f'· {esc(ex.get("operation") or "")} via {esc(ex.get("via", "?"))}</h4>'
+            f"<pre>{esc(req_headers)}\n\n{esc(_pretty(ex.get('request'), limit))}</pre>"
+            f"<h4>Response · {esc(status)}{' · ' + esc(ex['error_code']) if ex.get('error_code') else ''}"
+            f"{' · ' + esc(ex.get('elapsed_ms')) + ' ms' if ex.get('elapsed_ms') is not None else ''}"
+            f"{' · truncated' if ex.get('body_truncated') else ''}</h4>"
+            f"<pre>{esc(resp_headers)}\n\n{esc(body)}</pre></div>")
+
+
+def _evidence(event: dict) -> str:
+    exchanges = event.get("evidence") or []
+    if not exchanges:
+        return ""
+    passed = event["verdict"] in ("PASS", "INFO")
+    limit = PASS_BODY_LIMIT if passed else BODY_LIMIT
+    first = len(exchanges) if passed else 1  # number the exchanges shown as the events do
+    if passed:
+        exchanges = exchanges[-1:]
+    last = exchanges[-1]
+    status = f"HTTP {last['status']}" if last.get("status") is not None else "no response"
+    head = f"{last.get('operation') or last.get('method', '')} → {status}" + (f" {last['error_code']}" if last.get("error_code") else "")
+    noun = ("last exchange" if passed else "exchange") if len(exchanges) == 1 else f"last {len(exchanges)} exchanges"
+    return (f'<details class="sub evidence"><summary>Evidence: {esc(noun)} — {esc(head)}</summary>'
+            + "".join(_exchange(i, ex, limit) for i, ex in enumerate(exchanges, first)) + "</details>")
+
+
+def home_clause(event: dict) -> str:
+    """The one clause under which a check's evidence is shown: the clause it failed on, else the first it cites."""
+    return event.get("failed_clause") or (event["clauses"][0] if event["clauses"] else "")
+
+
+def _check(ref: CheckRef, row: ClauseRow, applied: Applied | None) -> str:
+    """One check under one clause; full detail where the verdict belongs to this clause."""
+    ev = ref.event
+    tags = ""
+    excuse = applied.excuse(ev["nodeid"]) if applied else None
+    if excuse is not None and ref.verdict in GATING:
+        tags = f' <span class="tag expected" title="{esc(excuse.reason)}">expected by baseline: {esc(excuse.target)}</span>'
+    head = (f'<div class="check-head">{badge(ref.verdict)} <code>{esc(ev["nodeid"])}</code>{tags}'
+            f'<span class="dur">{float(ev.get("duration") or 0):.2f} s</span></div>')
+    home = home_clause(ev)
+    if ref.verdict != ev["verdict"] and ev.get("failed_clause"):
+        return (f'<div class="check v-{slug(ref.verdict)}">{head}<p class="muted">Met here; the check is '
+                f'{esc(ev["verdict"])} on <a href="#c-{esc(home)}">{esc(home)}</a>, where its evidence is.</p></div>')
+    if home != row.id:
+        return (f'<div class="check v-{slug(ref.verdict)}">{head}<p class="muted">Evidence and reproduction under '
+                f'<a href="#c-{esc(home)}">{esc(home)}</a>.</p></div>')
+    parts = [head]
+    if ev.get("expected") or ev.get("actual"):
+        parts.append(f'<dl class="ea"><dt>Expected</dt><dd>{esc(ev.get("expected"))}</dd>'
+                     f'<dt>Actual</dt><dd>{esc(ev.get("actual"))}</dd></dl>')
+        note = next((line.strip()[len("note:"):].strip() for line in (ev.get("reason") or "").splitlines()
+                     if line.strip().startswith("note:")), "")
+        if note:
+            parts.append(f'<p class="facts"><strong>Note:</strong> {esc(note)}</p>')
+    elif ev.get("reason"):
+        if ev["verdict"] == "SKIPPED":
+            key = _PROFILE_KEY.search(ev["reason"])
+            if key:
+                parts.append(f'<p class="facts"><strong>Profile key:</strong> <code>{esc(key.group(1))}</code></p>')
+        parts.append(f'<pre class="reason">{esc(ev["reason"])}</pre>')
+    for obs in ev.get("observations") or []:
+        parts.append(f'<p class="facts"><strong>Observed ({esc(obs.get("clause"))}):</strong> {esc(obs.get("text"))}</p>')
+    parts.append(_evidence(ev))
+    if ev.get("reproduction"):
+        opened = " open" if ev["verdict"] in GATING | {"NON-STRICT"} else ""
+        parts.append(f'<details class="sub"{opened}><summary>Reproduce</summary><pre>{esc(ev["reproduction"])}</pre></details>')
+    if ev.get("falsifying_example"):
+        parts.append(f'<details class="sub"><summary>Falsifying example</summary><pre>{esc(ev["falsifying_example"])}</pre></details>')
+    return f'<div class="check v-{slug(ref.verdict)}">' + "".join(parts) + "</div>"
+
+
+def _clause(row: ClauseRow, applied: Applied | None) -> str:
+    clause = row.clause
+    search = " ".join([row.id, row.title] + [c.event["nodeid"] for c in row.checks]).lower()
+    body = []
+    if clause is not None:
+        for quote in clause.quotes:
+            body.append(f"<blockquote><p>“{esc(quote.text)}”</p><cite>{esc(quote.source)}</cite></blockquote>")
+        body.append(f'<p class="facts"><strong>Conformant answer:</strong> {esc(_outcome_text(clause.outcome))}</p>')
+        if clause.readings:
+            items = "".join(f"<li><strong>{esc(r.name)}</strong>: {esc(r.text)}"
+                            + (f' <span class="muted">(profile: <code>{esc(r.profile)}</code>)</span>' if r.profile else "")
+                            + "</li>" for r in clause.readings)
+            body.append(f'<p class="facts"><strong>Readings</strong> (the sources disagree):</p><ul class="readings">{items}</ul>')
+        href = safe_href(clause.doc_url)
+        if href:
+            body.append(f'<p class="facts"><a class="doc" href="{esc(href)}" rel="noopener noreferrer" target="_blank">'
+                        f"Documentation: {esc(href.split('/')[-1] or href)} ↗</a></p>")
+        if clause.untestable:
+            body.append(f'<p class="facts"><strong>Untestable:</strong> {esc(clause.untestable)}</p>')
+    if not row.checks:
+        body.append('<p class="muted">No check of this run cites this clause.</p>' if row.verdict == NOT_CHECKED
+                    else '<p class="muted">Accounted for without a check (see the reason above).</p>')
+    body += [_check(ref, row, applied) for ref in row.checks]
+    opened = " open" if row.verdict in GATING else ""
+    nchecks = plural(len(row.checks), "check") if row.checks else ""
+    return (f'<details class="clause v-{slug(row.verdict)}" id="c-{esc(row.id)}" data-verdict="{esc(row.verdict)}" '
+            f'data-area="{esc(row.area)}" data-level="{esc(row.level)}" data-search="{esc(search)}"{opened}>'
+            f"<summary>{badge(row.verdict)}<code class=\"cid\">{esc(row.id)}</code>"
+            f'<span class="level {slug(row.level)}">{esc(row.level)}</span><span class="ctitle">{esc(row.title)}</span>'
+            f'<span class="nchecks">{esc(nchecks)}</span></summary><div class="cbody">{"".join(body)}</div></details>')
+
+
+def _banner(run: Run, rows: list[ClauseRow], applied: Applied | None) -> str:
+    counts = label_counts(e["verdict"] for e in run.events)
+    gate_events = [e for e in run.events if e["verdict"] in GATING]
+    not_met = [r for r in rows if r.verdict in GATING]
+    ok = not gate_events
+    word = "CONFORMANT" if ok else "NOT CONFORMANT"
+    clause_counts = label_counts(r.verdict for r in rows)
+    met = sum(clause_counts.get(v, 0) for v in ("PASS", "INFO"))
+    lead = (f"{len(run.events)} checks on {len(rows) - clause_counts.get(NOT_CHECKED, 0) - clause_counts.get(UNTESTABLE, 0)} "
+            f"of {len(rows)} clauses: {met} met, {len(not_met)} not met (FAIL or ERROR), "
+            f"{clause_counts.get('NON-STRICT', 0)} SHOULD not met, {clause_counts.get(NOT_CHECKED, 0)} not checked, "
+            f"{clause_counts.get(UNTESTABLE, 0)} untestable.")
+    gate = "FAIL and ERROR gate the run; NON-STRICT, INFO, UNIMPLEMENTED and SKIPPED do not."
+    if applied is not None:
+        state = "fails" if applied.gates else "passes"
+        gate = (f"CI gate with baseline <code>{esc(applied.baseline.path)}</code>: <strong>{state}</strong> — "
+                f"{len(applied.expected)} expected failure(s), {len(applied.unexpected)} unexpected, "
+                f"{len(applied.stale)} stale entr{'y' if len(applied.stale) == 1 else 'ies'}, {len(applied.expired)} expired.")
+    tally = "".join(f"<li>{badge(label)} {plural(n, 'check')}</li>" for label, n in counts.items())
+    return (f'<section class="banner {"ok" if ok else "bad"}" aria-label="verdict"><div class="verdict-word">{word}</div>'
+            f"<p>{esc(lead)}</p><p class=\"gate\">{gate}</p><ul class=\"tally\">{tally}</ul></section>")
+
+
+def _meta(run: Run) -> str:
+    meta = run.meta
+    started, finished = meta.get("started"), meta.get("finished")
+    duration = f"{float(finished) - float(started):.1f} s" if started and finished else "—"
+    versions = ", ".join(f"{k} {v}" for k, v in (meta.get("versions") or {}).items())
+    items = [("Endpoint", meta.get("endpoint")), ("Target", meta.get("target") or meta.get("kind")),
+             ("Profile", meta.get("profile")), ("Region", meta.get("region")), ("Depth", meta.get("depth")),
+             ("Hypothesis seed", meta.get("hypothesis_seed")), ("Started", when(started)), ("Duration", duration),
+             ("Faults switched on", ", ".join(meta.get("faults") or []) or None), ("Billing", meta.get("billing")),
+             ("meterconform", meta.get("version")), ("Versions", versions or None)]
+    if meta.get("merged_from"):
+        items.append(("Merged from", "; ".join(f"{m.get('source')} ({m.get('events')} events)" for m in meta["merged_from"])))
+    cells = "".join(f"<div><dt>{esc(k)}</dt><dd>{esc(v)}</dd></div>" for k, v in items if v not in (None, ""))
+    return f'<section class="card" aria-label="run"><h2>Run</h2><dl class="meta">{cells}</dl></section>'
+
+
+def _charts(run: Run, rows: list[ClauseRow]) -> str:
+    grouped = rows_by_area(rows)
+    clause_chart = {area: label_counts(r.verdict for r in group) for area, group in grouped.items()}
+    per_op: dict[str, Counter] = {}
+    for ev in run.events:
+        per_op.setdefault(operation_of(ev) if ev["clauses"] else "Other", Counter())[ev["verdict"]] += 1
+    order = {a: i for i, a in enumerate(AREAS)}
+    check_chart = {op: label_counts(per_op[op].elements()) for op in sorted(per_op, key=lambda a: (order.get(a, 99), a))}
+    return ('<section class="card" aria-label="charts"><div class="grid2">'
+            f"<div><h2>Clauses by operation</h2>{bar_chart(clause_chart, 'clauses', 'Clause verdicts per operation', 'clauses')}"
+            f"{legend(label_counts(r.verdict for r in rows), 'clauses')}</div>"
+            f"<div><h2>Checks by operation</h2>{bar_chart(check_chart, 'checks', 'Check verdicts per operation', 'checks')}"
+            f"{legend(label_counts(e['verdict'] for e in run.events), 'checks')}</div>"
+            "</div></section>")
+
+
+def _problems(rows: list[ClauseRow], applied: Applied | None) -> str:
+    bad = [r for r in rows if r.verdict in PROBLEMS]
+    if not bad:
+        return ""
+    bad.sort(key=lambda r: (CLAUSE_LABELS.index(r.verdict), r.id))
+    items = []
+    for r in bad:
+        expected = ""
+        if applied is not None and r.verdict in GATING:
+            failing = [c.event["nodeid"] for c in r.checks if c.verdict in GATING]
+            if failing and all(applied.excuse(n) for n in failing):
+                expected = ' <span class="tag expected">expected by baseline</span>'
+        items.append(f'<li>{badge(r.verdict)}<a href="#c-{esc(r.id)}"><code class="cid">{esc(r.id)}</code></a>'
+                     f"<span>{esc(r.title)}{expected}</span></li>")
+    return (f'<section class="card" aria-label="clauses not met"><h2>Clauses not met</h2>'
+            f'<ul class="problems">{"".join(items)}</ul></section>')
+
+
+def _baseline(applied: Applied | None) -> str:
+    if applied is None:
+        return ""
+    rows = []
+    for ev, entry in applied.expected:
+        link = safe_href(entry.link)
+        rows.append(f'<tr><td><span class="tag expected">expected</span></td><td><code>{esc(ev["nodeid"])}</code></td>'
+                    f"<td>{esc(entry.target)}: {esc(entry.reason)}"
+                    + (f' <a class="doc" href="{esc(link)}" rel="noopener noreferrer" target="_blank">link ↗</a>' if link else "")
+                    + "</td></tr>")
+    for ev in applied.unexpected:
+        rows.append(f'<tr><td><span class="tag stale">unexpected</span></td><td><code>{esc(ev["nodeid"])}</code></td>'
+                    f"<td>{esc(ev['verdict'])} not covered by a live entry: fix it, or add it with a reason</td></tr>")
+    for entry in applied.stale:
+        rows.append(f'<tr><td><span class="tag stale">stale</span></td><td>{esc(entry.target)}</td>'
+                    "<td>passes now: remove the entry (it gates until then)</td></tr>")
+    for entry in applied.expired:
+        rows.append(f'<tr><td><span class="tag expired">expired</span></td><td>{esc(entry.target)}</td>'
+                    f"<td>expired on {esc(entry.expires)}: fix the deviation or move <code>expires</code> ({esc(entry.reason)})</td></tr>")
+    for entry in applied.not_run:
+        rows.append(f'<tr><td><span class="tag">not run</span></td><td>{esc(entry.target)}</td><td>no verdict in this run; kept</td></tr>')
+    table = ('<table class="plain"><thead><tr><th>state</th><th>check or entry</th><th>why</th></tr></thead>'
+             f'<tbody>{"".join(rows)}</tbody></table>'
+             if rows else '<p class="muted">The baseline has no entries and nothing failed.</p>')
+    return f'<section class="card" aria-label="baseline"><h2>Baseline <code>{esc(applied.baseline.path)}</code></h2>{table}</section>'
+
+
+def _observations(run: Run) -> str:
+    rows = []
+    for ev in run.events:
+        for obs in ev.get("observations") or []:
+            cid = obs.get("clause") or (ev["clauses"][0] if ev["clauses"] else "")
+            rows.append(f'<tr><td><a href="#c-{esc(cid)}"><code>{esc(cid)}</code></a></td><td>{esc(obs.get("text"))}</td>'
+                        f'<td><code>{esc(ev["nodeid"].split("::")[-1])}</code></td><td>{esc(obs.get("response"))}</td></tr>')
+    body = (f'<table class="plain"><thead><tr><th>clause</th><th>observation</th><th>check</th><th>response</th></tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table>' if rows
+            else '<p class="muted">No check recorded an observation in this run.</p>')
+    return (f'<section class="card" id="observations" aria-label="observations"><h2>INFO observations</h2>'
+            f'<p class="muted">Behaviour the contract leaves open: reported, never judged.</p>{body}</section>')
+
+
+def _filters(rows: list[ClauseRow]) -> str:
+    counts = label_counts(r.verdict for r in rows)
+    chips = "".join(f'<button type="button" class="chip" data-filter-verdict="{esc(label)}" aria-pressed="true">'
+                    f"{badge(label)}{n}</button>" for label, n in counts.items())
+    areas = "".join(f'<option value="{esc(a)}">{esc(a)}</option>' for a in rows_by_area(rows))
+    return ('<nav class="filters no-print" aria-label="Filter clauses"><div class="wrap js-only">'
+            f'<div class="chips" role="group" aria-label="Verdict">{chips}</div>'
+            f'<label>Operation <select id="f-area"><option value="">all</option>{areas}</select></label>'
+            '<label>Level <select id="f-level"><option value="">all</option><option>MUST</option><option>SHOULD</option>'
+            '<option>INFO</option></select></label>'
+            '<input type="search" id="f-q" placeholder="Search clause, title, check" aria-label="Search">'
+            '<button type="button" class="btn" id="f-problems">Problems only</button>'
+            '<button type="button" class="btn" id="f-reset">Show all</button>'
+            '<button type="button" class="btn" id="f-expand">Expand shown</button>'
+            f'<span class="count" id="f-count" aria-live="polite">{len(rows)} clauses</span></div></nav>')
+
+
+SCRIPT = """
+(function(){
+document.documentElement.classList.add('js');
+var clauses=[].slice.call(document.querySelectorAll('details.clause'));
+var areas=[].slice.call(document.querySelectorAll('section.area'));
+var chips=[].slice.call(document.querySelectorAll('[data-filter-verdict]'));
+var area=document.getElementById('f-area'),level=document.getElementById('f-level'),q=document.getElementById('f-q');
+var count=document.getElementById('f-count');
+if(!count)return;
+function apply(){
+  var on={};chips.forEach(function(c){if(c.getAttribute('aria-pressed')==='true')on[c.getAttribute('data-filter-verdict')]=1;});
+  var a=area.value,l=level.value,s=q.value.trim().toLowerCase(),shown=0;
+  clauses.forEach(function(el){
+    var ok=on[el.getAttribute('data-verdict')]&&(!a||el.getAttribute('data-area')===a)&&(!l||el.getAttribute('data-level')===l)
+      &&(!s||el.getAttribute('data-search').indexOf(s)>=0);
+    el.hidden=!ok;if(ok)shown++;});
+  areas.forEach(function(sec){sec.hidden=!sec.querySelector('details.clause:not([hidden])');});
+  count.textContent=shown+' of '+clauses.length+' clauses';
+}
+function press(pred){chips.forEach(function(c){
+  c.setAttribute('aria-pressed',pred(c.getAttribute('data-filter-verdict'))?'true':'false');});}
+chips.forEach(function(c){c.addEventListener('click',function(){
+  c.setAttribute('aria-pressed',c.getAttribute('aria-pressed')==='true'?'false':'true');apply();});});
+[area,level].forEach(function(el){el.addEventListener('change',apply);});
+q.addEventListener('input',apply);
+document.getElementById('f-problems').addEventListener('click',function(){
+  press(function(v){return v==='FAIL'||v==='ERROR'||v==='NON-STRICT';});apply();});
+document.getElementById('f-reset').addEventListener('click',function(){
+  press(function(){return true;});area.value='';level.value='';q.value='';apply();});
+document.getElementById('f-expand').addEventListener('click',function(){
+  var shown=clauses.filter(function(el){return !el.hidden;});
+  var open=!shown.every(function(el){return el.open;});
+  shown.forEach(function(el){el.open=open;});
+  this.textContent=open?'Collapse shown':'Expand shown';});
+function reveal(){
+  var id=decodeURIComponent(location.hash.slice(1));var el=id&&document.getElementById(id);
+  if(el&&el.classList.contains('clause')){if(el.hidden){press(function(){return true;});area.value='';level.value='';q.value='';apply();}
+    el.open=true;el.scrollIntoView();}
+}
+window.addEventListener('hashchange',reveal);
+var printed=[];
+window.addEventListener('beforeprint',function(){
+  printed=[].slice.call(document.querySelectorAll('details:not([open])'));printed.forEach(function(d){d.open=true;});});
+window.addEventListener('afterprint',function(){printed.forEach(function(d){d.open=false;});printed=[];});
+apply();reveal();
+})();
+"""
+
+
+def render_html(run: Run, applied: Applied | None = None, catalog: Catalog | None = None) -> str:
+    """The conformance.html document for a run (or a merge of runs)."""
+    catalog = catalog if catalog is not None else report_catalog()
+    rows = clause_rows(run.events, catalog)
+    meta = run.meta
+    areas = []
+    for area, group in rows_by_area(rows).items():
+        counts = label_counts(r.verdict for r in group)
+        summary = ", ".join(f"{n} {label.lower()}" for label, n in counts.items())
+        areas.append(f'<section class="area" data-area="{esc(area)}"><h2>{esc(area)} <small>{plural(len(group), "clause")} · '
+                     f'{esc(summary)}</small></h2>' + "".join(_clause(r, applied) for r in group) + "</section>")
+    where = meta.get("endpoint") or "unknown endpoint"
+    body = (f'<header class="masthead"><div class="wrap"><p class="eyebrow">meterconform {esc(meta.get("version", ""))} · '
+            f"conformance report · {esc(when(meta.get('started')))}</p><h1>AWS Marketplace Metering Service conformance</h1>"
+            f'<p class="sub">endpoint <code>{esc(where)}</code>'
+            + (f" · target {esc(meta.get('target') or meta.get('kind'))}" if meta.get("target") or meta.get("kind") else "")
+            + (f" · profile <code>{esc(meta.get('profile'))}</code>" if meta.get("profile") else "")
+            + "</p></div></header>"
+            f'<div class="wrap">{_banner(run, rows, applied)}{_problems(rows, applied)}{_baseline(applied)}{_charts(run, rows)}'
+            f"{_meta(run)}</div>{_filters(rows)}"
+            f'<main class="wrap"><h2 class="no-print" style="margin-top:6px">Clause matrix</h2>'
+            f'<p class="muted no-print">The whole catalog, grouped by operation; open a clause for its quoted source, '
+            f'the checks citing it, their evidence and how to reproduce them.</p>{"".join(areas)}{_observations(run)}</main>'
+            f'<footer><div class="wrap">Generated by meterconform {esc(meta.get("version", ""))} from '
+            f'{esc(", ".join(run.sources) or "events")}. Regenerate with <code>meterconform report EVENTS -o DIR</code>. '
+            f"Request and response evidence is redacted when the events are written.</div></footer>")
+    state = "CONFORMANT" if not any(e["verdict"] in GATING for e in run.events) else "NOT CONFORMANT"
+    return page(f"{state} — meterconform · {where}", body, SCRIPT)
+
+
+def write_html(run: Run, path: Path, applied: Applied | None = None, catalog: Catalog | None = None) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_html(run, applied, catalog), encoding="utf-8")
