@@ -32,7 +32,12 @@ def _allocations(draw, total: int, min_size: int, max_size: int, allow_untagged:
     if untagged:
         at = draw(st.integers(0, tagged_count))
         tag_lists.insert(at, None)
-    cuts = draw(st.lists(st.integers(0, total), min_size=size - 1, max_size=size - 1))
+    if draw(st.integers(0, 3)) == 3:
+        # The whole quantity on one allocation (2147483647 in one bucket), 0 on the others.
+        at = draw(st.integers(0, size - 1))
+        cuts = [0] * at + [total] * (size - 1 - at)
+    else:
+        cuts = draw(st.lists(st.integers(0, total), min_size=size - 1, max_size=size - 1))
     result = []
     for quantity, tag_list in zip(split(total, cuts), tag_lists):
         allocation: dict = {"AllocatedUsageQuantity": quantity}
@@ -47,6 +52,7 @@ def allocations(total: int, min_size: int = ALLOCATIONS_MIN, max_size: int = 5, 
 
     Each allocation is `{"AllocatedUsageQuantity": q, "Tags": [...]}`; the q add up to `total`, every tag
     set is distinct, and with `allow_untagged` at most one allocation (about one list in four) has no Tags.
+    About one list in four puts the whole quantity on one allocation.
     Sizes min_size and max_size are drawn explicitly. For the profile's maximum count use
     max_allocations_list(), which builds thousands of allocations without drawing each one.
     Shrinks toward one allocation holding the whole quantity with the tag `{"Key": "0", "Value": "0"}`.

@@ -13,7 +13,13 @@ from meterconform.strategies.allocations import allocations
 from meterconform.strategies.products import dimensions, product_codes
 from meterconform.strategies.quantities import quantities
 from meterconform.strategies.timestamps import Where, timestamps
-from meterconform.strategies.usage_records import Customers, _check_optional_bool, _check_profile, usage_record_lists
+from meterconform.strategies.usage_records import (
+    Customers,
+    _check_optional_bool,
+    _check_profile,
+    _check_quantity_for_allocations,
+    usage_record_lists,
+)
 
 ClientTokens = Literal["fresh", "drawn", "absent"]
 TokenKind = Literal["valid", "expired", "invalid"]
@@ -46,12 +52,13 @@ def _meter_usage(draw, profile, where, fractional, with_quantity, with_allocatio
         "Timestamp": draw(timestamps(profile, "meter", where, fractional)),
         "UsageDimension": draw(dimensions(profile)),
     }
-    total = 0
-    if draw(st.booleans()) if with_quantity is None else with_quantity:
-        total = draw(quantity)
-        request["UsageQuantity"] = total
-    if (draw(st.integers(0, 2)) == 2) if with_allocations is None else with_allocations:
+    add_allocations = (draw(st.integers(0, 2)) == 2) if with_allocations is None else with_allocations
+    # Allocations come with an explicit UsageQuantity: for an absent one their quantity type is undefined.
+    if add_allocations and with_quantity is not False:
+        request["UsageQuantity"] = total = draw(quantity)
         request["UsageAllocations"] = draw(allocations(total))
+    elif draw(st.booleans()) if with_quantity is None else with_quantity:
+        request["UsageQuantity"] = draw(quantity)
     if client_token == "fresh":
         request["ClientToken"] = _fresh_token(None)  # like botocore: a new UUID per call, not drawn
     elif client_token == "drawn":
@@ -77,7 +84,8 @@ def meter_usage_requests(
     dry_run: bool | None = False,
 ) -> st.SearchStrategy[dict]:
     """MeterUsage bodies: ProductCode, Timestamp (meter window, per `where`), UsageDimension, and optionally
-    UsageQuantity, UsageAllocations (1–5, summing to the quantity), ClientToken and DryRun.
+    UsageQuantity, UsageAllocations (1–5, summing to the quantity, always with an explicit UsageQuantity),
+    ClientToken and DryRun.
 
     `with_quantity` / `with_allocations`: True always, False never, None either. `client_token`: "fresh"
     (a new UUID per draw, as botocore sends — never repeats, never shrinks), "drawn" (client_tokens()),
@@ -89,6 +97,7 @@ def meter_usage_requests(
     _check_optional_bool("with_quantity", with_quantity)
     _check_optional_bool("with_allocations", with_allocations)
     _check_optional_bool("dry_run", dry_run)
+    _check_quantity_for_allocations(with_quantity, with_allocations)
     if client_token not in CLIENT_TOKEN_KINDS:
         raise ValueError(f"client_token={client_token!r}: pass one of {', '.join(map(repr, CLIENT_TOKEN_KINDS))}")
     if quantity is not None and not isinstance(quantity, st.SearchStrategy):
@@ -108,11 +117,17 @@ def batch_meter_usage_requests(
     """BatchMeterUsage bodies: `{"ProductCode": ..., "UsageRecords": [...]}` with min_size..max_size
     (default 1–25) records of distinct keys (see usage_record_lists; `record_options` go to usage_records()).
 
-    `with_product_code`: True includes the profile's code, False omits it (new SaaS integrations naming
-    customers by account), None either. Shrinks toward one record.
+    `with_product_code`: True includes the profile's code; False omits it and None either, which only new
+    SaaS integrations naming customers by account may do (customers="accounts"): legacy records naming a
+    CustomerIdentifier need the ProductCode. Shrinks toward one record.
     """
     _check_profile(profile)
     _check_optional_bool("with_product_code", with_product_code)
+    if with_product_code is not True and customers != "accounts":
+        raise ValueError(
+            f"with_product_code={with_product_code!r} with customers={customers!r}: records naming a CustomerIdentifier need the "
+            "ProductCode; pass with_product_code=True, or customers=\"accounts\" to omit it"
+        )
     records = usage_record_lists(profile, min_size, max_size, customers, **record_options)
     if with_product_code is not False:
         product_codes(profile)
