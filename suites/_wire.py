@@ -212,10 +212,18 @@ def error_request(metering, operation: str) -> dict:
 
 
 def send(metering, base: Base, body: Any = "<request>", **kwargs: Any) -> Exchange:
-    """Send `body` (default: the base request) raw and signed as the base's identity."""
+    """Send `body` (default: the base request) raw and signed as the base's identity (see raw())."""
     kwargs.setdefault("operation", base.operation)
     kwargs.setdefault("identity", base.identity)
-    return metering.raw(base.request if body == "<request>" else body, **kwargs)
+    return raw(metering, base.request if body == "<request>" else body, **kwargs)
+
+
+def raw(metering, body: Any, **kwargs: Any) -> Exchange:
+    """`metering.raw`, after the liveness probe has been chosen while the endpoint is still untouched by
+    this process's hostile input (a probe chosen afterwards could not tell a dead endpoint from one whose
+    valid requests never succeed)."""
+    liveness_operation(metering)
+    return metering.raw(body, **kwargs)
 
 
 # ---------------------------------------------------------------------------------------------------------

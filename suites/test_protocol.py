@@ -89,14 +89,14 @@ UNKNOWN_TARGETS = {
 @pytest.mark.clause("PROTO.TARGET.UNKNOWN", *ORACLES)
 def test_a_target_naming_no_operation_is_a_client_error(metering, target):
     """The body is a valid RegisterUsage request, so a target matched loosely would show as a success."""
-    ex = metering.raw(_register_usage(metering).request, operation=None, target=target)
+    ex = wire.raw(metering, _register_usage(metering).request, operation=None, target=target)
     wire.judge(metering, ex, "PROTO.TARGET.UNKNOWN", operation_known=False)
 
 
 @pytest.mark.parametrize("target", [None, ""], ids=["absent", "empty"])
 @pytest.mark.clause("PROTO.TARGET.MISSING", *ORACLES)
 def test_a_request_without_a_target_is_a_client_error(metering, target):
-    ex = metering.raw(_register_usage(metering).request, operation=None, target=target)
+    ex = wire.raw(metering, _register_usage(metering).request, operation=None, target=target)
     wire.judge(metering, ex, "PROTO.TARGET.MISSING", operation_known=False)
 
 
@@ -133,10 +133,10 @@ def test_the_endpoint_host_is_reported(metering):
 @pytest.mark.parametrize("operation", _operation_params())
 @pytest.mark.clause("PROTO.BODY.EMPTY", *ORACLES)
 def test_an_empty_body_is_the_same_input_as_an_empty_object(metering, operation):
-    empty = metering.raw(b"", operation=operation)
+    empty = wire.raw(metering, b"", operation=operation)
     wire.answered(metering, empty)
     wire.skip_if_unimplemented(metering, empty)
-    braces = metering.raw(b"{}", operation=operation)
+    braces = wire.raw(metering, b"{}", operation=operation)
     for ex in (empty, braces):
         wire.judge(metering, ex, "PROTO.BODY.EMPTY", live=False)
     metering.expect(wire.outcome_of(empty) == wire.outcome_of(braces), "PROTO.BODY.EMPTY",
@@ -412,7 +412,7 @@ def test_a_request_signed_for_another_service_is_refused(metering, operation):
     headers = {"X-Amz-Target": f"{TARGET_PREFIX}.{operation}", "Content-Type": CONTENT_TYPE}
     signed = AWSRequest(method="POST", url=metering.transport.url + "/", data=data, headers=headers)
     SigV4Auth(metering.transport.credentials(base.identity), OTHER_SIGNING_NAME, metering.profile.endpoint.region).add_auth(signed)
-    ex = metering.raw(data, operation=operation, sign=False, headers=dict(signed.headers.items()))
+    ex = wire.raw(metering, data, operation=operation, sign=False, headers=dict(signed.headers.items()))
     wire.judge(metering, ex, "PROTO.AUTH.SIGNING_NAME")
 
 
@@ -421,8 +421,8 @@ def test_a_request_signed_for_another_service_is_refused(metering, operation):
 
 def _provocations(metering, operation: str):
     """Error answers of `operation`: a refused well-formed request, `{}` and a body that is not JSON."""
-    answers = [metering.raw(wire.error_request(metering, operation), operation=operation),
-               metering.raw(b"{}", operation=operation), metering.raw(b"{", operation=operation)]
+    answers = [wire.raw(metering, wire.error_request(metering, operation), operation=operation),
+               wire.raw(metering, b"{}", operation=operation), wire.raw(metering, b"{", operation=operation)]
     for ex in answers:
         wire.answered(metering, ex)
         wire.skip_if_unimplemented(metering, ex)
