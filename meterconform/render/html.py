@@ -192,9 +192,10 @@ def _banner(run: Run, rows: list[ClauseRow], applied: Applied | None) -> str:
     gate = "FAIL and ERROR gate the run; NON-STRICT, INFO, UNIMPLEMENTED and SKIPPED do not."
     if applied is not None:
         state = "fails" if applied.gates else "passes"
+        stale = f"{len(applied.stale)} stale entr{'y' if len(applied.stale) == 1 else 'ies'}"
         gate = (f"CI gate with baseline <code>{esc(applied.baseline.path)}</code>: <strong>{state}</strong> — "
-                f"{len(applied.expected)} expected failure(s), {len(applied.unexpected)} unexpected, "
-                f"{len(applied.stale)} stale entr{'y' if len(applied.stale) == 1 else 'ies'}, {len(applied.expired)} expired.")
+                f"{plural(len(applied.expected), 'expected failure')}, {len(applied.unexpected)} unexpected, "
+                f"{stale}, {len(applied.expired)} expired.")
     tally = "".join(f"<li>{badge(label)} {plural(n, 'check')}</li>" for label, n in counts.items())
     return (f'<section class="banner {"ok" if ok else "bad"}" aria-label="verdict"><div class="verdict-word">{word}</div>'
             f"<p>{esc(lead)}</p><p class=\"gate\">{gate}</p><ul class=\"tally\">{tally}</ul></section>")
@@ -226,9 +227,9 @@ def _charts(run: Run, rows: list[ClauseRow]) -> str:
     check_chart = {op: label_counts(per_op[op].elements()) for op in sorted(per_op, key=lambda a: (order.get(a, 99), a))}
     return ('<section class="card" aria-label="charts"><div class="grid2">'
             f"<div><h2>Clauses by operation</h2>{bar_chart(clause_chart, 'clauses', 'Clause verdicts per operation', 'clauses')}"
-            f"{legend(label_counts(r.verdict for r in rows), 'clauses')}</div>"
+            f"{legend(label_counts(r.verdict for r in rows), 'clause')}</div>"
             f"<div><h2>Checks by operation</h2>{bar_chart(check_chart, 'checks', 'Check verdicts per operation', 'checks')}"
-            f"{legend(label_counts(e['verdict'] for e in run.events), 'checks')}</div>"
+            f"{legend(label_counts(e['verdict'] for e in run.events), 'check')}</div>"
             "</div></section>")
 
 

@@ -124,6 +124,7 @@ def test_the_banner_counts_and_meta(page, faithful, all_verdicts):
         assert html.escape(str(value)) in page
     good = render_html(faithful)
     assert "NOT CONFORMANT" not in good and ">CONFORMANT<" in good
+    assert "8 checks</span>" in good and "1 check</span>" in page and "checkss" not in page
 
 
 def test_evidence_reproduction_observations_and_profile_keys_are_shown(page):
