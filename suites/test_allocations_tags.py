@@ -333,4 +333,7 @@ def test_decimal_allocation_violations_get_the_documented_error(metering, operat
 def test_a_repeated_tag_key_is_reported(metering, operation):
     """One allocation whose two tags share a Key (other Values): no source forbids or allows it."""
     ex = send(metering, operation, 1, [alloc(1, tags(("team", "a"), ("team", "b")))])
-    metering.observe("TAG.KEY.REPEATED", f"one allocation with tags team=a and team=b: {ex.summary()}", ex)
+    answer = ex.summary()
+    if operation == BMU and ex.ok and isinstance(ex.json, dict):
+        answer += f", record statuses {[r.get('Status') for r in ex.json.get('Results') or []]}"
+    metering.observe("TAG.KEY.REPEATED", f"{operation}, one allocation with tags team=a and team=b: {answer}", ex)
