@@ -25,7 +25,7 @@ class Comparison:
 
     def lines(self) -> list[str]:
         names = [r.name for r in self.runs]
-        width = max([len(r.id) for r, _ in self.differences] + [6])
+        width = max([len(r.id) for r, _ in self.differences] + [6]) + 2
         col = max([len(n) for n in names] + [13]) + 2
         out = [f"compare: {len(self.runs)} runs ({', '.join(names)}) over {len(self.rows)} clauses: "
                f"{len(self.differences)} differ"]
@@ -68,9 +68,11 @@ def _runs_table(comparison: Comparison) -> str:
     for i, run in enumerate(comparison.runs):
         meta = run.meta
         counts = " ".join(f"{badge(label)} {n}" for label, n in check_counts(run.events).items())
-        body.append(f"<tr><td><strong>{esc(run.name)}</strong>{' <span class=tag>baseline run</span>' if i == 0 else ''}"
-                    f"<br><span class=\"muted mono\">{esc(', '.join(run.sources))}</span></td>"
-                    f"<td><code>{esc(meta.get('endpoint'))}</code></td><td>{esc(meta.get('target') or meta.get('kind'))}</td>"
+        first = ' <span class="tag">reference for regressions</span>' if i == 0 else ""
+        body.append(f'<tr><td><strong>{esc(run.name)}</strong>{first}'
+                    f'<br><span class="muted mono">{esc(", ".join(run.sources))}</span></td>'
+                    f"<td><code>{esc(meta.get('endpoint'))}</code></td>"
+                    f'<td class="nowrap">{esc(meta.get("target") or meta.get("kind"))}</td>'
                     f"<td>{esc(meta.get('profile'))}</td><td>{esc(when(meta.get('started')))}</td><td>{counts}</td></tr>")
     return f'<table class="plain"><thead>{head}</thead><tbody>{"".join(body)}</tbody></table>'
 
@@ -108,7 +110,8 @@ b.addEventListener('click',function(){var on=b.getAttribute('aria-pressed')!=='t
 """
 
 EXTRA_CSS = """<style>.cmp td,.cmp th{white-space:normal}.cmp td:nth-child(1){white-space:nowrap}
-.cmp .level{font-size:11px;font-weight:700;color:var(--muted)}
+.cmp .level{font-size:11px;font-weight:700;color:var(--muted);white-space:nowrap}
+table.plain td.nowrap{white-space:nowrap;overflow-wrap:normal}
 .cmp-area h3{margin:18px 0 6px}tr.differ td{background:#fffbeb}</style>"""
 
 
