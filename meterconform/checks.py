@@ -160,10 +160,16 @@ class Metering:
                 skip_unimplemented(operation, evidence)
         return exchange
 
-    def raw(self, body: Any = None, **kwargs: Any) -> Exchange:
-        """Send raw bytes (see Transport.raw), as this check's identity unless told otherwise."""
+    def raw(self, body: Any = None, *, allow_unimplemented: bool = False, **kwargs: Any) -> Exchange:
+        """Send raw bytes (see Transport.raw), as this check's identity unless told otherwise. Sent to a
+        real operation's target, an unimplemented operation skips the check as for `call`."""
         kwargs.setdefault("identity", self.identity)
-        return self.transport.raw(body, **kwargs)
+        exchange = self.transport.raw(body, **kwargs)
+        if not allow_unimplemented and kwargs.get("operation") and kwargs.get("target", "<auto>") == "<auto>":
+            evidence = unimplemented_evidence(self.transport, exchange)
+            if evidence:
+                skip_unimplemented(kwargs["operation"], evidence)
+        return exchange
 
     def now(self) -> float:
         return time.time()

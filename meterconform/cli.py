@@ -8,7 +8,7 @@ import sys
 
 from . import __version__
 
-COMMANDS = ("run", "fuzz", "serve", "clauses", "report", "baseline", "compare")
+COMMANDS = ("run", "fuzz", "mutants", "serve", "clauses", "report", "baseline", "compare")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,61 @@
+"""`meterconform mutants`: prove the suite — one run per reference-endpoint fault, each must be caught."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+EPILOG = """\
+For each named fault of the reference endpoint (see `meterconform serve --list-faults`) the suites run
+(quick depth, stopping at the first failure) against a fresh embedded endpoint with that fault on, and the
+table says whether it was caught, by which clause, and how many seconds the first failure took. The faithful
+endpoint runs first and must pass with no failure.
+
+exit codes: 0 every fault caught by its expected clause and the faithful run clean; 1 otherwise.
+"""
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("mutants", help="fault-injection analysis: is every deviation caught?",
+                              description=__doc__.split(":", 1)[1].strip(), epilog=EPILOG,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--fault", metavar="NAME", action="append", default=[], help="only these faults (repeatable; default all)")
+    p.add_argument("--jobs", "-j", type=int, default=2, help="faults analysed in parallel (default 2)")
+    p.add_argument("--depth", choices=["quick", "ci", "deep"], default="quick", help="Hypothesis depth (default quick)")
+    p.add_argument("--full", action="store_true", help="run every check for each fault instead of stopping at the first failure")
+    p.add_argument("--markdown", metavar="PATH", help="also write the table to this file")
+    p.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: a pytest selection (-k ...) for every run")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..mutants import analyse, render_table
+    from ..reference.faults import FAULTS, validated
+    from .run import suites_dir
+
+    try:
+        faults = sorted(validated(args.fault)) if args.fault else sorted(FAULTS)
+    except ValueError as exc:
+        print(f"meterconform: {exc}", file=sys.stderr)
+        return 2
+    selection = [a for a in (args.pytest_args or []) if a != "--"]
+    start = time.time()
+    print(f"meterconform mutants: the faithful endpoint, then {len(faults)} faults, {args.jobs} at a time", flush=True)
+
+    def progress(result) -> None:
+        state = "caught by " + ", ".join(result.caught_by[:2]) if result.caught else "NOT caught"
+        if result.fault == "(faithful)":
+            state = f"{result.checks} checks, " + (f"FAILING: {', '.join(result.caught_by)}" if result.caught else "clean")
+        print(f"  [{time.time() - start:6.1f} s] {result.fault}: {state}" + (f" ({result.problem})" if result.problem else ""), flush=True)
+
+    faithful, results = analyse(faults, suites=suites_dir(), depth=args.depth, jobs=args.jobs,
+                                stop_first=not args.full, selection=selection, progress=progress)
+    table = render_table(faithful, results)
+    print()
+    print("\n".join(table))
+    print(f"\n(run time {time.time() - start:.0f} s)")
+    if args.markdown:
+        with open(args.markdown, "w", encoding="utf-8") as fh:
+            fh.write("\n".join(table) + f"\n\nrun time {time.time() - start:.0f} s\n")
+    ok = not faithful.caught and not faithful.problem and all(r.caught_as_expected for r in results)
+    return 0 if ok else 1

@@ -1,0 +1,157 @@
+"""Fault-injection analysis: run the suites once per reference-endpoint fault and see which clause catches it.
+
+A conformance suite is worth the deviations it catches. Each fault of the reference endpoint is a realistic
+way to get the contract wrong; EXPECTED says which clause(s) must turn red for it (the suite's reading,
+kept here rather than in the endpoint so the endpoint stays independent of the catalog)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .events import read_events
+
+# fault -> the clause ids any one of which catching it counts as "caught by the expected clause".
+EXPECTED: dict[str, set[str]] = {
+    "meter-window-7h": {"MU.WINDOW.STALE"},
+    "batch-window-7h": {"BMU.WINDOW.STALE"},
+    "batch-cap-26": {"BMU.RECORDS.MAX"},
+    "new-id-on-retry": {"MU.HOUR.IDEMPOTENT", "MU.CLIENT_TOKEN.REPLAY"},
+    "allocation-sum-unchecked": {"ALLOC.SUM"},
+    "six-tags-accepted": {"TAG.COUNT.MAX"},
+    "duplicate-record-as-success": {"BMU.DEDUP.DUPLICATE_RECORD"},
+    "unknown-dimension-wrong-error": {"BMU.DIMENSION.UNKNOWN", "MU.USAGE_DIMENSION.UNKNOWN"},
+    "errors-with-200": {"PROTO.STATUS.CLIENT_ERROR", "<any error clause>"},
+    "malformed-json-500": {"PROTO.JSON.MALFORMED", "PROTO.HOSTILE.NO_5XX"},
+    "partial-batch-on-stale": {"BMU.WINDOW.WHOLE_BATCH"},
+    "dryrun-records": {"MU.DRY_RUN.RECORDS_NOTHING"},
+    "dimension-case-insensitive": {"MU.USAGE_DIMENSION.UNKNOWN", "BMU.DIMENSION.UNKNOWN"},
+    "client-token-ignored": {"MU.CLIENT_TOKEN.CONFLICT"},
+    "expired-token-as-invalid": {"RC.TOKEN.EXPIRED"},
+}
+
+
+ANY_ERROR_CLAUSE = "<any error clause>"
+
+
+def error_clauses() -> set[str]:
+    """Clauses whose outcome is an error answer: a fault that breaks every error answer (sending it with
+    HTTP 200, say) is rightly caught by any of them."""
+    from .catalog import load_catalog
+
+    out = set()
+    for clause in load_catalog():
+        kinds = {clause.outcome.kind, *(alt.kind for alt in clause.outcome.alternatives)}
+        if kinds & {"error", "client_error"}:
+            out.add(clause.id)
+    return out
+
+
+def expected_for(fault: str) -> set[str]:
+    wanted = set(EXPECTED.get(fault, set()))
+    if ANY_ERROR_CLAUSE in wanted:
+        wanted = (wanted - {ANY_ERROR_CLAUSE}) | error_clauses()
+    return wanted
+
+
+@dataclass
+class MutantResult:
+    fault: str
+    expected: set[str]
+    caught_by: list[str] = field(default_factory=list)  # failed clauses, in order of appearance
+    seconds_to_first_failure: float | None = None
+    wall_seconds: float = 0.0
+    checks: int = 0
+    problem: str | None = None  # the run itself broke
+
+    @property
+    def caught(self) -> bool:
+        return bool(self.caught_by)
+
+    @property
+    def caught_as_expected(self) -> bool:
+        return bool(self.expected & set(self.caught_by))
+
+
+def run_once(fault: str | None, *, suites: Path, depth: str = "quick", stop_first: bool = True,
+             selection: list[str] | None = None, timeout: float = 900) -> MutantResult:
+    """One suite run against a fresh embedded reference endpoint with `fault` on (None: faithful)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        events_path = Path(tmp) / "events.jsonl"
+        cmd = [sys.executable, "-m", "pytest", str(suites), "-p", "meterconform.plugin", "-c", os.devnull,
+               "--rootdir", str(suites.parent), "-p", "no:cacheprovider", "-q", "--tb=no", "--depth", depth,
+               "--hypothesis-seed=0", "--events", str(events_path), *(selection or [])]
+        if fault:
+            cmd.append(f"--reference-fault={fault}")
+        if stop_first and fault:
+            cmd.append("-x")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("METERCONFORM_", "PYTEST_XDIST"))}
+        start = time.time()
+        result = MutantResult(fault or "(faithful)", expected_for(fault) if fault else set())
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+        except subprocess.TimeoutExpired:
+            result.problem = f"timed out after {timeout:g} s"
+            result.wall_seconds = time.time() - start
+            return result
+        result.wall_seconds = time.time() - start
+        if not events_path.exists():
+            result.problem = f"no events (pytest exit {proc.returncode}): {(proc.stdout + proc.stderr)[-400:]}"
+            return result
+        meta, events = read_events(events_path)
+        result.checks = len(events)
+        failing = sorted((e for e in events if e["verdict"] in ("FAIL", "NON-STRICT") and e.get("failed_clause")),
+                         key=lambda e: e.get("time", 0))
+        for ev in failing:
+            if ev["failed_clause"] not in result.caught_by:
+                result.caught_by.append(ev["failed_clause"])
+        if failing:
+            result.seconds_to_first_failure = max(0.0, failing[0].get("time", start) - float(meta.get("started", start)))
+        errors = [e for e in events if e["verdict"] == "ERROR"]
+        if errors:
+            result.problem = f"{len(errors)} check(s) broke: {errors[0]['nodeid']}: {errors[0]['reason'][:200]}"
+        return result
+
+
+def analyse(faults: list[str], *, suites: Path, depth: str = "quick", jobs: int = 2, stop_first: bool = True,
+            selection: list[str] | None = None, progress=None) -> tuple[MutantResult, list[MutantResult]]:
+    """The faithful run, then one run per fault (`jobs` at a time)."""
+    faithful = run_once(None, suites=suites, depth=depth, stop_first=False, selection=selection)
+    if progress:
+        progress(faithful)
+    results: list[MutantResult] = []
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        for result in pool.map(lambda f: run_once(f, suites=suites, depth=depth, stop_first=stop_first, selection=selection), faults):
+            results.append(result)
+            if progress:
+                progress(result)
+    return faithful, results
+
+
+def render_table(faithful: MutantResult, results: list[MutantResult]) -> list[str]:
+    """The table a README can quote: fault, caught?, by which clause(s), seconds to the first failure."""
+    rows = [("fault", "caught?", "by clause(s)", "expected", "first failure")]
+    for r in results:
+        verdict = "yes" if r.caught_as_expected else ("OTHER CLAUSE" if r.caught else "NO (survived)")
+        if r.problem and not r.caught:
+            verdict = "BROKEN RUN"
+        first = f"{r.seconds_to_first_failure:.1f} s" if r.seconds_to_first_failure is not None else "-"
+        declared = EXPECTED.get(r.fault, set())
+        expected = ", ".join(sorted(declared - {ANY_ERROR_CLAUSE}) + (["any error clause"] if ANY_ERROR_CLAUSE in declared else []))
+        rows.append((r.fault, verdict, ", ".join(r.caught_by[:3]) or "-", expected or "(none declared)", first))
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    lines = ["| " + " | ".join(row[i].ljust(widths[i]) for i in range(5)) + " |" for row in rows]
+    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    caught = sum(1 for r in results if r.caught_as_expected)
+    fails = [e for e in faithful.caught_by]
+    lines.append("")
+    lines.append(f"faithful endpoint: {faithful.checks} checks, {len(fails)} failing clause(s)"
+                 + (f": {', '.join(fails)}" if fails else "") + (f"; {faithful.problem}" if faithful.problem else ""))
+    lines.append(f"caught by the expected clause: {caught}/{len(results)} faults ({100 * caught / max(len(results), 1):.0f} %)")
+    return lines
