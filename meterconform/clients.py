@@ -177,13 +177,15 @@ class Transport:
         return Credentials(frozen.access_key, frozen.secret_key, frozen.token)
 
     def client(self, identity: str | None = None, *, validate: bool = False, region: str | None = None):
-        """A botocore client with retries off; client-side validation off unless `validate`."""
+        """A botocore client with retries off; client-side validation off unless `validate`. One client
+        serves every identity: `call` hands each request its identity's credentials (botocore's
+        per-request signing credentials), so a fresh identity costs no new client."""
         region = region or self.profile.endpoint.region
-        key = (identity, validate, region)
+        key = (validate, region)
         with self._lock:
             client = self._clients.get(key)
             if client is None:
-                creds = self.credentials(identity)
+                creds = self.credentials(None)
                 client = _botocore_session.create_client(
                     SERVICE,
                     region_name=region,
@@ -199,6 +201,7 @@ class Transport:
                         max_pool_connections=16,
                     ),
                 )
+                client.meta.events.register("before-sign", _per_call_credentials)
                 client.meta.events.register("before-send", _capture_request)
                 client.meta.events.register("after-call", _capture_response)
                 client.meta.events.register("after-call-error", _capture_response_error)
@@ -215,6 +218,7 @@ class Transport:
         exchange = Exchange(operation=operation, via="boto3", request=dict(request), url=self.url,
                             identity=identity or self.profile.endpoint.access_key_id)
         _local.exchange = exchange
+        _local.credentials = self.credentials(identity) if identity else None
         if self.limiter:
             self.limiter.acquire(operation)
         start = time.perf_counter()
@@ -233,6 +237,7 @@ class Transport:
         finally:
             exchange.elapsed = time.perf_counter() - start
             _local.exchange = None
+            _local.credentials = None
         self.record(exchange)
         return exchange
 
@@ -299,6 +304,13 @@ class Transport:
         self._pool.clear()
         for client in self._clients.values():
             client.close()
+
+
+def _per_call_credentials(request, **kwargs) -> None:
+    """Sign this request as the identity `Transport.call` chose (botocore's per-request credentials)."""
+    creds = getattr(_local, "credentials", None)
+    if creds is not None:
+        request.context.setdefault("signing", {})["request_credentials"] = creds
 
 
 def _capture_request(request, **kwargs) -> None:
