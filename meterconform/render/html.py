@@ -28,6 +28,7 @@ from .page import badge, bar_chart, esc, legend, page, plural, safe_href, slug, 
 from .runs import Run
 
 BODY_LIMIT = 3000  # characters of a body shown; the events file keeps up to 4000
+CHECKS_SHOWN = 8  # under a clause; the rest fold under "N more checks"
 PASS_BODY_LIMIT = 1200  # a passing check shows its last exchange only, shorter
 _PROFILE_KEY = re.compile(r"`([a-z_]+(?:\.[A-Za-z0-9_.-]+)+)`")
 _DEEP = re.compile(r"(?:[\[{]\s*){16}")  # sixteen openers in a row: a fuzzed body, not a readable one
@@ -73,10 +74,10 @@ def _exchange(number: int, ex: dict, limit: int = BODY_LIMIT) -> str:
     resp_headers = "\n".join(f"{k}: {v}" for k, v in (ex.get("headers") or {}).items())
     status = f"HTTP {ex['status']}" if ex.get("status") is not None else f"no response ({ex.get('transport_error') or 'transport error'})"
     body = _pretty(ex.get("body"), limit)
-    return (f'<div class="exchange"><h4>Request {number} · {esc(ex.get("method", "POST"))} {esc(ex.get("url", ""))} '
+    return (f'<div class="exchange"><h4><span>Request {number}</span> {esc(ex.get("method", "POST"))} {esc(ex.get("url", ""))} '
             f'· {esc(ex.get("operation") or "")} via {esc(ex.get("via", "?"))}</h4>'
             f"<pre>{esc(req_headers)}\n\n{esc(_pretty(ex.get('request'), limit))}</pre>"
-            f"<h4>Response · {esc(status)}{' · ' + esc(ex['error_code']) if ex.get('error_code') else ''}"
+            f"<h4><span>Response</span> {esc(status)}{' · ' + esc(ex['error_code']) if ex.get('error_code') else ''}"
             f"{' · ' + esc(ex.get('elapsed_ms')) + ' ms' if ex.get('elapsed_ms') is not None else ''}"
             f"{' · truncated' if ex.get('body_truncated') else ''}</h4>"
             f"<pre>{esc(resp_headers)}\n\n{esc(body)}</pre></div>")
@@ -167,7 +168,13 @@ def _clause(row: ClauseRow, applied: Applied | None) -> str:
     if not row.checks:
         body.append('<p class="muted">No check of this run cites this clause.</p>' if row.verdict == NOT_CHECKED
                     else '<p class="muted">Accounted for without a check (see the reason above).</p>')
-    body += [_check(ref, row, applied) for ref in row.checks]
+    rank = {label: i for i, label in enumerate(CLAUSE_LABELS)}
+    ordered = sorted(row.checks, key=lambda ref: rank.get(ref.verdict, 99))  # problems first; stable otherwise
+    body += [_check(ref, row, applied) for ref in ordered[:CHECKS_SHOWN]]
+    if len(ordered) > CHECKS_SHOWN:
+        rest = ordered[CHECKS_SHOWN:]
+        body.append(f'<details class="sub"><summary>{esc(plural(len(rest), "more check"))}</summary>'
+                    + "".join(_check(ref, row, applied) for ref in rest) + "</details>")
     opened = " open" if row.verdict in GATING else ""
     nchecks = plural(len(row.checks), "check") if row.checks else ""
     return (f'<details class="clause v-{slug(row.verdict)}" id="c-{esc(row.id)}" data-verdict="{esc(row.verdict)}" '
@@ -233,6 +240,9 @@ def _charts(run: Run, rows: list[ClauseRow]) -> str:
             "</div></section>")
 
 
+PROBLEMS_SHOWN = 12  # the rest of the list folds under "and N more"
+
+
 def _problems(rows: list[ClauseRow], applied: Applied | None) -> str:
     bad = [r for r in rows if r.verdict in PROBLEMS]
     if not bad:
@@ -241,14 +251,16 @@ def _problems(rows: list[ClauseRow], applied: Applied | None) -> str:
     items = []
     for r in bad:
         expected = ""
-        if applied is not None and r.verdict in GATING:
-            failing = [c.event["nodeid"] for c in r.checks if c.verdict in GATING]
-            if failing and all(applied.excuse(n) for n in failing):
-                expected = ' <span class="tag expected">expected by baseline</span>'
+        failing = [c.event["nodeid"] for c in r.checks if c.verdict == r.verdict]
+        if applied is not None and r.verdict in GATING and failing and all(applied.excuse(n) for n in failing):
+            expected = ' <span class="tag expected">expected by baseline</span>'
         items.append(f'<li>{badge(r.verdict)}<a href="#c-{esc(r.id)}"><code class="cid">{esc(r.id)}</code></a>'
-                     f"<span>{esc(r.title)}{expected}</span></li>")
-    return (f'<section class="card" aria-label="clauses not met"><h2>Clauses not met</h2>'
-            f'<ul class="problems">{"".join(items)}</ul></section>')
+                     f'<span>{esc(r.title)}{expected}</span><span class="nchecks">{esc(plural(len(failing), "check"))}</span></li>')
+    shown, folded = items[:PROBLEMS_SHOWN], items[PROBLEMS_SHOWN:]
+    more = (f'<details class="sub"><summary>and {len(folded)} more</summary><ul class="problems">{"".join(folded)}</ul></details>'
+            if folded else "")
+    return (f'<section class="card" aria-label="clauses not met"><h2>Clauses not met <small class="muted">{len(bad)}</small></h2>'
+            f'<ul class="problems">{"".join(shown)}</ul>{more}</section>')
 
 
 def _baseline(applied: Applied | None) -> str:
@@ -350,8 +362,12 @@ function reveal(){
 }
 window.addEventListener('hashchange',reveal);
 var printed=[];
-window.addEventListener('beforeprint',function(){
-  printed=[].slice.call(document.querySelectorAll('details:not([open])'));printed.forEach(function(d){d.open=true;});});
+window.addEventListener('beforeprint',function(){  // print the problems in full, every other clause as its one line
+  printed=[];
+  clauses.forEach(function(el){var v=el.getAttribute('data-verdict');
+    if(el.hidden||!(v==='FAIL'||v==='ERROR'||v==='NON-STRICT'))return;
+    [el].concat([].slice.call(el.querySelectorAll('details'))).forEach(function(d){if(!d.open){d.open=true;printed.push(d);}});});
+  [].slice.call(document.querySelectorAll('.card details:not([open])')).forEach(function(d){d.open=true;printed.push(d);});});
 window.addEventListener('afterprint',function(){printed.forEach(function(d){d.open=false;});printed=[];});
 apply();reveal();
 })();
@@ -376,7 +392,7 @@ def render_html(run: Run, applied: Applied | None = None, catalog: Catalog | Non
             + (f" · target {esc(meta.get('target') or meta.get('kind'))}" if meta.get("target") or meta.get("kind") else "")
             + (f" · profile <code>{esc(meta.get('profile'))}</code>" if meta.get("profile") else "")
             + "</p></div></header>"
-            f'<div class="wrap">{_banner(run, rows, applied)}{_problems(rows, applied)}{_baseline(applied)}{_charts(run, rows)}'
+            f'<div class="wrap">{_banner(run, rows, applied)}{_charts(run, rows)}{_problems(rows, applied)}{_baseline(applied)}'
             f"{_meta(run)}</div>{_filters(rows)}"
             f'<main class="wrap"><h2 class="no-print" style="margin-top:6px">Clause matrix</h2>'
             f'<p class="muted no-print">The whole catalog, grouped by operation; open a clause for its quoted source, '

@@ -225,12 +225,14 @@ blockquote cite{display:block;font-style:normal;font-size:12px;color:var(--muted
 details.sub{margin:6px 0 0}
 details.sub>summary{cursor:pointer;font-size:13px;color:var(--accent);padding:2px 0}
 .exchange{border-top:1px dashed #eaeef2;padding-top:6px;margin-top:6px}
+.exchange h4{text-transform:none;letter-spacing:0;font-size:12.5px;font-weight:400;font-family:var(--mono)}
+.exchange h4 span{font-family:var(--sans);font-weight:600;text-transform:uppercase;letter-spacing:.04em;font-size:12px;margin-right:4px}
 table.plain{width:100%;border-collapse:collapse;font-size:14px}
 table.plain th{text-align:left;font-size:12px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted);font-weight:600;
 border-bottom:1px solid var(--line);padding:6px 8px}
 table.plain td{border-bottom:1px solid #eaeef2;padding:6px 8px;vertical-align:top;overflow-wrap:anywhere}
 .problems{list-style:none;margin:0;padding:0}
-.problems li{display:grid;grid-template-columns:112px 290px 1fr;gap:12px;align-items:baseline;padding:5px 0;
+.problems li{display:grid;grid-template-columns:112px 290px 1fr 70px;gap:12px;align-items:baseline;padding:5px 0;
 border-bottom:1px solid #eaeef2}
 .problems li:last-child{border-bottom:0}
 footer{color:var(--muted);font-size:13px;padding:24px 0 40px;border-top:1px solid var(--line);margin-top:20px}
@@ -246,9 +248,12 @@ footer{color:var(--muted);font-size:13px;padding:24px 0 40px;border-top:1px soli
 .banner.ok .verdict-word{color:#56d364}.banner.bad .verdict-word{color:#ff7b72}
 .chart text{fill:#e6edf3}.btn{background:#151b23}}
 @media print{
-body{background:#fff;color:#000;font-size:11pt}.filters,.no-print{display:none!important}
-.masthead{border:0;padding:0 0 8px}.card,.clause,.check{break-inside:avoid;box-shadow:none}
-pre{max-height:none;white-space:pre-wrap}a{color:#000}a.doc::after{content:" (" attr(href) ")";font-size:9pt;color:#555}
-details>summary{list-style:none}.banner{break-inside:avoid}
+body{background:#fff;color:#000;font-size:10pt}.filters,.no-print{display:none!important}
+.wrap{max-width:none;padding:0}.masthead{border:0;padding:0 0 8px}
+.card{padding:10px 12px;margin-bottom:12px}.banner,.check,.clause>summary,.chart{break-inside:avoid}.area>h2{break-after:avoid}
+.grid2{grid-template-columns:1fr 1fr}
+.clause{margin:3px 0}.clause>summary{grid-template-columns:96px 215px 50px 1fr;gap:8px;padding:4px 8px}
+.clause>summary .nchecks,.problems li .nchecks{display:none}.problems li{grid-template-columns:96px 215px 1fr}
+pre{max-height:none;white-space:pre-wrap}a{color:#000}a.doc::after{content:" (" attr(href) ")";font-size:8pt;color:#555}
 }
 """
