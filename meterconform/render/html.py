@@ -369,6 +369,12 @@ window.addEventListener('beforeprint',function(){  // print the problems in full
     [el].concat([].slice.call(el.querySelectorAll('details'))).forEach(function(d){if(!d.open){d.open=true;printed.push(d);}});});
   [].slice.call(document.querySelectorAll('.card details:not([open])')).forEach(function(d){d.open=true;printed.push(d);});});
 window.addEventListener('afterprint',function(){printed.forEach(function(d){d.open=false;});printed=[];});
+(function fromQuery(){  // conformance.html?verdict=FAIL,ERROR&area=MeterUsage&level=MUST&q=window: a shareable view
+  var params={};location.search.slice(1).split('&').forEach(function(kv){var p=kv.split('=');
+    if(p[0])params[decodeURIComponent(p[0])]=decodeURIComponent((p[1]||'').replace(/[+]/g,' '));});
+  if(params.verdict){var want=params.verdict.toUpperCase().split(',');press(function(v){return want.indexOf(v)>=0;});}
+  if(params.area)area.value=params.area;if(params.level)level.value=params.level.toUpperCase();if(params.q)q.value=params.q;
+})();
 apply();reveal();
 })();
 """
