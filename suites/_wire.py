@@ -327,6 +327,31 @@ def skip_if_unimplemented(metering, ex: Exchange) -> None:
             skip_unimplemented(ex.operation, evidence)
 
 
+_implemented: dict[str, tuple[str, ...]] = {}
+
+
+def implemented_operations(metering, candidates=OPERATIONS) -> list[str]:
+    """The operations of `candidates` the endpoint implements (the harness's evidence on a well-formed request
+    that records nothing), cached per endpoint: a fuzzer draws only from these, since a skip inside
+    Hypothesis would end the whole check at the first example drawing an unimplemented operation."""
+    url = metering.transport.url
+    with _lock:
+        known = _implemented.get(url)
+    if known is None:
+        found = []
+        for operation in OPERATIONS:
+            ex = metering.raw(error_request(metering, operation), operation=operation)
+            if not unimplemented_evidence(metering.transport, ex):
+                found.append(operation)
+        known = tuple(found)
+        with _lock:
+            _implemented[url] = known
+    usable = [op for op in candidates if op in known]
+    if not usable:
+        skip_unimplemented(" / ".join(candidates), "every one answers like an operation the endpoint lacks")
+    return usable
+
+
 # -- liveness ---------------------------------------------------------------------------------------------
 
 _probes: dict[str, str | None] = {}
@@ -339,13 +364,14 @@ def _probe_request(metering, operation: str) -> tuple[dict, str | None]:
 
 
 def _probe_candidates(metering) -> list[str]:
-    """Operations whose valid request may serve as the liveness probe, cheapest and billing-free first;
-    BatchMeterUsage (which records usage) only on a loopback emulator."""
+    """Operations whose valid request may serve as the liveness probe, billing-free first. ResolveCustomer
+    (a real endpoint may expire a token once resolved) and BatchMeterUsage (which records usage) only on a
+    loopback emulator."""
     out = []
     p = metering.profile
     if p.product.code and p.product.public_key_versions:
         out.append("RegisterUsage")
-    if p.registration_tokens.valid:
+    if not p.endpoint.is_real and p.registration_tokens.valid:
         out.append("ResolveCustomer")
     if not p.endpoint.is_real and p.product.code and p.product.dimensions and p.customers.subscribed:
         out.append("BatchMeterUsage")

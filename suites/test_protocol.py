@@ -151,9 +151,10 @@ def _batch_status(ex) -> str | None:
 
 
 @pytest.mark.parametrize("operation,path", _path_params(False, records_usage=True))
-@pytest.mark.clause("PROTO.NULL.OPTIONAL", "PROTO.TIMEOUT", "PROTO.CONTENT_TYPE.RESPONSE", "PROTO.ERROR.TYPE")
+@pytest.mark.clause("PROTO.NULL.OPTIONAL", "PROTO.TIMEOUT", "PROTO.CONTENT_TYPE.RESPONSE", "PROTO.HOSTILE.NO_5XX", "PROTO.ERROR.TYPE")
 def test_an_optional_member_sent_as_null_is_absent(metering, operation, path):
-    """Each variant goes to its own slot (a fresh instance, a fresh batch key), so neither sees the other."""
+    """Each variant goes to its own slot (a fresh instance, a fresh batch key), so neither sees the other.
+    Both are legitimate input: a 5xx to either is judged first (PROTO.HOSTILE.NO_5XX)."""
     absent_base, null_base = wire.base_request(metering, operation, rich=True), wire.base_request(metering, operation, rich=True)
     absent = wire.send(metering, absent_base, wire.drop_path(absent_base.request, path))
     wire.answered(metering, absent)
@@ -162,6 +163,7 @@ def test_an_optional_member_sent_as_null_is_absent(metering, operation, path):
     wire.answered(metering, null)
     for ex in (absent, null):
         wire.has_content_type(metering, ex)
+        wire.no_5xx(metering, ex)
     dotted = wire.MemberPath(operation, path, "", "", False).text
     want, got = wire.outcome_of(absent) + (_batch_status(absent),), wire.outcome_of(null) + (_batch_status(null),)
     metering.expect(want == got, "PROTO.NULL.OPTIONAL", expected=f"{dotted}: null answered as when absent: {absent.summary()}",
@@ -420,17 +422,23 @@ def test_a_request_signed_for_another_service_is_refused(metering, operation):
 
 
 def _provocations(metering, operation: str):
-    """Error answers of `operation`: a refused well-formed request, `{}` and a body that is not JSON."""
+    """The error answers of `operation` to a well-formed request a conformant endpoint refuses, `{}` and a
+    body that is not JSON. Whether each must be refused is other checks' business: an answer that is not an
+    error is left out here (and the check skipped if none is)."""
     answers = [wire.raw(metering, wire.error_request(metering, operation), operation=operation),
                wire.raw(metering, b"{}", operation=operation), wire.raw(metering, b"{", operation=operation)]
+    errors = []
     for ex in answers:
         wire.answered(metering, ex)
         wire.skip_if_unimplemented(metering, ex)
         wire.has_content_type(metering, ex)
-        metering.expect(wire.is_error(ex), "PROTO.ERROR.TYPE", expected="an error answer", actual=ex.summary(), exchange=ex)
-        wire.error_body(metering, ex)
-        wire.client_error_status(metering, ex)
-    return answers
+        if wire.is_error(ex):
+            wire.error_body(metering, ex)
+            wire.client_error_status(metering, ex)
+            errors.append(ex)
+    if not errors:
+        pytest.skip(f"SKIPPED: the endpoint refused none of three invalid {operation} requests; no error to look at")
+    return errors
 
 
 ERROR_FORM_CLAUSES = ("PROTO.TIMEOUT", "PROTO.CONTENT_TYPE.RESPONSE", "PROTO.ERROR.TYPE", "PROTO.STATUS.CLIENT_ERROR")
