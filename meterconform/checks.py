@@ -37,6 +37,23 @@ def outcome_labels(exchange: Exchange) -> list[str]:
     return labels
 
 
+class BillingGuardBreach(RuntimeError):
+    """A check not marked records_usage got usage recorded on a guarded endpoint: a suite bug (ERROR)."""
+
+
+def recorded_usage(exchange: Exchange) -> bool:
+    """Whether an answer says usage was recorded: a MeterUsage success without DryRun, or any
+    BatchMeterUsage result with Status Success."""
+    body = exchange.json
+    if not exchange.ok or not isinstance(body, dict):
+        return False
+    if exchange.operation == "MeterUsage":
+        return not (isinstance(exchange.request, dict) and exchange.request.get("DryRun") is True)
+    if exchange.operation == "BatchMeterUsage":
+        return any(isinstance(r, dict) and r.get("Status") == "Success" for r in body.get("Results") or [])
+    return False
+
+
 def clause_info(clause_id: str):
     """The catalog entry for a clause id (KeyError naming close ids when unknown)."""
     from .catalog import load_catalog
@@ -134,6 +151,7 @@ class Metering:
     observations: list[dict] = field(default_factory=list)
     outcomes: Counter = field(default_factory=Counter)
     exchanges: int = 0
+    billing_guarded: bool = False  # a real endpoint, no --allow-billing, and the check not marked records_usage
 
     def __post_init__(self) -> None:
         self.transport.record = self._record
@@ -154,6 +172,10 @@ class Metering:
         """Send through boto3 as this check's identity; an unimplemented operation skips the check."""
         who = self.identity if identity == "<own>" else identity
         exchange = self.transport.call(operation, request, identity=who, region=region, validate=validate)
+        if self.billing_guarded and recorded_usage(exchange):
+            raise BillingGuardBreach(
+                f"BILLING GUARD BREACH: {operation} recorded usage on a guarded endpoint although this check is not "
+                "marked records_usage; mark it (@pytest.mark.records_usage) so the guard holds it back")
         if not allow_unimplemented:
             evidence = unimplemented_evidence(self.transport, exchange)
             if evidence:

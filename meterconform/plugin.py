@@ -215,7 +215,9 @@ def metering(profile: Profile, transport: Transport, slots: Slots, request: pyte
     """The check's handle on the endpoint: call/raw, verdict helpers, its own identity and evidence."""
     from .checks import Metering
 
-    m = Metering(profile=profile, transport=transport, slots=slots)
+    ctx: RunContext = request.config._meterconform
+    guarded = profile.endpoint.is_real and not ctx.allow_billing and request.node.get_closest_marker("records_usage") is None
+    m = Metering(profile=profile, transport=transport, slots=slots, billing_guarded=guarded)
     m.identity = m.fresh_identity()
     request.node._meterconform_metering = m
     yield m

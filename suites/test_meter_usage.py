@@ -297,6 +297,7 @@ def test_whole_and_decimal_spellings_of_a_quantity_are_one_record(metering, data
     _same_id(metering, first, _send(metering, again, ident), "MU.USAGE_QUANTITY.BY_VALUE", f"{spelled!r} is the quantity {quantity}")
 
 
+@pytest.mark.records_usage
 @pytest.mark.clause("MU.HOUR.DUPLICATE")
 def test_another_decimal_quantity_in_the_same_hour_is_a_duplicate(metering):
     _need_decimal()
