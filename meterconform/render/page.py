@@ -87,7 +87,8 @@ def bar_chart(rows: dict[str, Counter], unit: str, title: str, uid: str = "chart
             fill = fill.replace("#hatch", f"#{esc(uid)}-hatch")
             stroke = ' stroke="#c9d1d9"' if label == "NOT CHECKED" else ""
             parts.append(f'<g><title>{esc(name)}: {n} {esc(label)}</title>'
-                         f'<rect x="{x:.1f}" y="{y}" width="{max(w, 1.5):.1f}" height="{row_h}" fill="{fill}"{stroke}/>')
+                         f'<rect class="seg-{slug(label)}" x="{x:.1f}" y="{y}" width="{max(w, 1.5):.1f}" height="{row_h}" '
+                         f'fill="{fill}"{stroke}/>')
             if w >= 16 + 6 * len(str(n)):
                 parts.append(f'<text x="{x + w / 2:.1f}" y="{y + row_h / 2 + 4:.1f}" text-anchor="middle" fill="{ink}" '
                              f'class="chart-n">{n}</text>')
@@ -156,7 +157,7 @@ align-items:center;border:1px solid}
 .grid2{display:grid;grid-template-columns:1fr 1fr;gap:20px}
 @media (max-width:980px){.grid2{grid-template-columns:1fr}}
 .chart{width:100%;height:auto;display:block}
-.chart text{font-family:var(--sans);font-size:12px;fill:var(--ink)}
+.chart text{font-family:var(--sans);font-size:12px}.chart .chart-label{fill:var(--ink)}
 .chart .chart-n{font-size:11px;font-weight:600}.chart .chart-total{fill:var(--muted);font-size:11px}
 .legend{list-style:none;margin:10px 0 0;padding:0;display:flex;flex-wrap:wrap;gap:6px 14px;font-size:13px}
 .legend li{display:flex;gap:6px;align-items:center}
@@ -246,7 +247,7 @@ footer{color:var(--muted);font-size:13px;padding:24px 0 40px;border-top:1px soli
 .check,.clause[open]>summary,.problems li,table.plain td{border-color:#262c36}
 .banner.ok{background:#0f2a1a;border-color:#2ea043}.banner.bad{background:#2d1215;border-color:#da3633}
 .banner.ok .verdict-word{color:#56d364}.banner.bad .verdict-word{color:#ff7b72}
-.chart text{fill:#e6edf3}.btn{background:#151b23}}
+.chart .seg-not-checked{fill:#262c36;stroke:#3d444d}.chart .seg-not-checked+text{fill:#9198a1}.btn{background:#151b23}}
 @media print{
 body{background:#fff;color:#000;font-size:10pt}.filters,.no-print{display:none!important}
 .wrap{max-width:none;padding:0}.masthead{border:0;padding:0 0 8px}
