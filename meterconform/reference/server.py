@@ -76,13 +76,13 @@ class _Handler(BaseHTTPRequestHandler):
             words = self.requestline.split()  # the path as sent: the stdlib collapses a leading "//" in self.path
             path = words[1] if len(words) == 3 else self.path
             reply = protocol.handle(self.command, path, lambda name: headers.get_all(name) or (), body)
-        self._write(reply)
-        if self.server.verbose:
+        if self.server.verbose:  # logged before the answer goes out, so a caller that stops us next still sees it
             ms = (time.perf_counter() - started) * 1000
             sys.stderr.write(
                 f"{self.command} {reply.operation or '-'} {reply.status} {reply.error or '-'} {ms:.1f}ms\n"
             )
             sys.stderr.flush()
+        self._write(reply)
 
     def _read_body(self) -> bytes | None:
         encoding = self.headers.get("Transfer-Encoding")
