@@ -93,11 +93,11 @@ def _meter_base(profile: Profile) -> st.SearchStrategy[dict]:
 
 
 def _batch_base(profile: Profile) -> st.SearchStrategy[dict]:
-    return batch_meter_usage_requests(profile, max_size=4)
+    return batch_meter_usage_requests(profile, max_size=3)
 
 
 def _accounts_batch_base(profile: Profile) -> st.SearchStrategy[dict]:
-    return batch_meter_usage_requests(profile, max_size=4, customers="accounts")
+    return batch_meter_usage_requests(profile, max_size=3, customers="accounts")
 
 
 BASES: dict[str, Callable[[Profile], st.SearchStrategy[dict]]] = {
@@ -524,7 +524,7 @@ def _both_customer_kinds(draw, request, profile):
 
 def _both_base(profile: Profile) -> st.SearchStrategy[dict]:
     profile.need("customers.subscribed_accounts", "a record naming a customer both ways needs an account")
-    return batch_meter_usage_requests(profile, max_size=4, customers="subscribed")
+    return batch_meter_usage_requests(profile, max_size=3, customers="subscribed")
 
 
 def _unknown_public_key_version(profile):

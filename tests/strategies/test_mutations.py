@@ -3,51 +3,19 @@
 from __future__ import annotations
 
 import copy
-import tomllib
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from meterconform.catalog import load_catalog
 from meterconform.profile import MissingProfileData, from_dict
 from meterconform.strategies import Mutation, invalid_requests, mutation, mutations
+from meterconform.strategies.mutations import REQUIRED_CLAUSES
 from tests.strategies.checker import findings, rules
 from tests.strategies.helpers import OPERATIONS, PROFILE, wire_round_trip
 
 ALL = mutations()
-CATALOG = Path(__file__).resolve().parents[2] / "schemas" / "clauses.toml"
-SETTINGS = settings(max_examples=8, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-def _catalog_ids() -> set[str] | None:
-    """Clause ids of the catalog: through meterconform.catalog when it exists, else the TOML; None before either."""
-    try:
-        from meterconform.catalog import load_catalog  # noqa: PLC0415 - lands concurrently
-    except ImportError:
-        load_catalog = None
-    if load_catalog is not None:
-        catalog = load_catalog()
-        return {m.clause for m in ALL if catalog.get(m.clause) is not None}
-    if not CATALOG.is_file():
-        return None
-    raw = tomllib.loads(CATALOG.read_text(encoding="utf-8"))
-    ids: set[str] = set()
-
-    def collect(node):
-        if isinstance(node, dict):
-            if isinstance(node.get("id"), str):
-                ids.add(node["id"])
-            for key, value in node.items():
-                if isinstance(value, (dict, list)):
-                    collect(value)
-                if isinstance(value, dict) and "." in key and key.split(".")[0].isupper():
-                    ids.add(key)
-        elif isinstance(node, list):
-            for item in node:
-                collect(item)
-
-    collect(raw)
-    return ids
+SETTINGS = settings(max_examples=6, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @pytest.mark.parametrize("m", ALL, ids=[f"{m.operation}.{m.name}" for m in ALL])
@@ -74,12 +42,25 @@ def test_invalid_requests_pair_a_mutation_with_its_request(operation, data):
     assert rules(operation, request, PROFILE) == {m.clause}
 
 
-def test_every_mutation_clause_is_in_the_catalog():
-    known = _catalog_ids()
-    if known is None:
-        pytest.skip("schemas/clauses.toml has not landed yet")
-    missing = sorted({m.clause for m in ALL} - known)
-    assert not missing, f"mutations cite clauses the catalog lacks: {missing}"
+def test_every_mutation_cites_a_catalog_clause_of_its_operation():
+    catalog = load_catalog()
+    unknown = sorted({m.clause for m in ALL if m.clause not in catalog})
+    assert not unknown, f"mutations cite clauses the catalog lacks: {unknown}"
+    for m in ALL:
+        assert m.operation in catalog.get(m.clause).operations, f"{m.name}: {m.clause} does not apply to {m.operation}"
+
+
+def test_missing_member_mutations_cite_the_clause_of_that_constraint():
+    catalog = load_catalog()
+    for (operation, path), clause in REQUIRED_CLAUSES.items():
+        assert f"{operation}:{path}.required" in catalog.get(clause).model
+
+
+def test_clause_outcomes_say_a_mutated_request_is_not_simply_served():
+    # A mutation whose clause expects success would be no mutation at all.
+    catalog = load_catalog()
+    for m in ALL:
+        assert catalog.get(m.clause).outcome.kind != "success", f"{m.name} cites {m.clause}, whose outcome is success"
 
 
 def test_the_required_mutation_families_are_covered():
@@ -128,7 +109,8 @@ def _without_accounts():
 
 
 NO_ACCOUNTS = _without_accounts()
-ACCOUNT_MUTATIONS = {"account_id_not_digits", "license_arn_malformed", "customer_identifier_and_account"}
+ACCOUNT_MUTATIONS = {"account_id_not_digits", "account_id_too_long", "license_arn_malformed", "license_of_another_account",
+                     "account_without_license", "customer_identifier_and_account"}
 
 
 @SETTINGS
