@@ -89,11 +89,10 @@ def build_event(item, report, clauses: list[str], exc: BaseException | None, met
     else:
         event["verdict"] = "ERROR"
         event["reason"] = redact_text(f"{type(exc).__name__}: {exc}" if exc else str(report.longrepr))[:4000]
-    if report.outcome == "failed" and hasattr(report, "longreprtext"):
-        text = report.longreprtext
-        marker = text.find("Falsifying example")
-        if marker >= 0:
-            event["falsifying_example"] = redact_text(text[marker:marker + 3000])
+    notes = [n for e in (exc, getattr(exc, "__cause__", None)) if e is not None for n in getattr(e, "__notes__", ()) or ()]
+    falsifying = "\n".join(n for n in notes if isinstance(n, str) and ("Falsifying" in n or n.startswith(("Draw ", "state.", "You can reproduce"))))
+    if falsifying:
+        event["falsifying_example"] = redact_text(falsifying[:4000])
     return event
 
 
@@ -102,11 +101,14 @@ def clause_verdicts(events: Iterable[dict]) -> dict[str, dict[str, Any]]:
     rank = {v: i for i, v in enumerate(VERDICTS)}
     out: dict[str, dict[str, Any]] = {}
     for ev in events:
-        for cid in ev["clauses"]:
+        cited = list(ev["clauses"])
+        if ev.get("failed_clause") and ev["failed_clause"] not in cited:
+            cited.append(ev["failed_clause"])  # a check may fail on a clause it does not cite (a timeout, the schema)
+        for cid in cited:
             verdict = ev["verdict"]
             if verdict in ("FAIL", "NON-STRICT") and ev.get("failed_clause") not in (None, cid):
                 verdict = "PASS"  # the check failed on another of its clauses
-            entry = out.setdefault(cid, {"verdict": "SKIPPED", "checks": [], "level": ev["levels"].get(cid, "MUST")})
+            entry = out.setdefault(cid, {"verdict": "SKIPPED", "checks": [], "level": ev["levels"].get(cid) or _level(cid)})
             entry["checks"].append({"nodeid": ev["nodeid"], "verdict": verdict})
             if rank[verdict] < rank[entry["verdict"]]:
                 entry["verdict"] = verdict

@@ -204,10 +204,12 @@ def transport(profile: Profile, endpoint_url: str, request: pytest.FixtureReques
 
 
 @pytest.fixture(scope="session")
-def slots(request: pytest.FixtureRequest) -> Slots:
+def slots(profile: Profile) -> Slots:
+    """The run's batch-key allocator; keys are per hour when the profile reads de-duplication that way."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
     count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
-    return Slots(int(worker[2:]) if worker.startswith("gw") else 0, count)
+    return Slots(int(worker[2:]) if worker.startswith("gw") else 0, count,
+                 granularity=3600 if profile.contract.batch_dedup == "hour" else 1)
 
 
 @pytest.fixture

@@ -15,18 +15,24 @@ from typing import Sequence
 
 
 class Slots:
-    def __init__(self, worker_index: int = 0, worker_count: int = 1, *, clock=time.time):
+    def __init__(self, worker_index: int = 0, worker_count: int = 1, *, clock=time.time, granularity: int = 1):
+        """`granularity` is the de-duplication unit in seconds: 1 for the model's exact time, 3600 when the
+        profile reads de-duplication as per hour (contract.batch_dedup = "hour")."""
         if not 0 <= worker_index < max(worker_count, 1):
             raise ValueError(f"worker_index {worker_index} is outside 0..{worker_count - 1}")
         self.worker_index = worker_index
         self.worker_count = max(worker_count, 1)
         self.clock = clock
+        self.granularity = max(1, int(granularity))
         self._used: set[tuple[str, str, int]] = set()
         self._lock = threading.Lock()
         self._cursor: int | None = None
 
+    def _unit(self, second: int) -> int:
+        return second // self.granularity
+
     def _own(self, second: int) -> bool:
-        return second % self.worker_count == self.worker_index
+        return self._unit(second) % self.worker_count == self.worker_index
 
     def take(self, customers: Sequence[str], dimensions: Sequence[str], *, min_age: float = 60,
              max_age: float | None = None, rng: random.Random | None = None) -> tuple[str, str, int]:
@@ -42,35 +48,37 @@ class Slots:
                 if self._cursor is None or self._cursor > now - min_age:
                     self._cursor = int(now - min_age)
                 second = self._cursor
-                while True:
+                oldest = now - (max_age if max_age is not None else 10**9)
+                while second > oldest:
                     if self._own(second):
                         for customer in customers:
                             for dimension in dimensions:
-                                key = (customer, dimension, second)
-                                if key not in self._used:
-                                    self._used.add(key)
+                                if (customer, dimension, self._unit(second)) not in self._used:
+                                    self._used.add((customer, dimension, self._unit(second)))
                                     self._cursor = second
-                                    return key
-                    second -= 1
+                                    return (customer, dimension, second)
+                    second = self._unit(second) * self.granularity - 1  # the last second of the previous unit
+                raise RuntimeError("no free batch key left; add customers or dimensions to the profile")
             rng = rng or random.Random()
             lo, hi = int(now - max_age) + 1, int(now - min_age)
             if hi < lo:
                 raise ValueError(f"empty age range: min_age={min_age}, max_age={max_age}")
             for _ in range(2000):
                 second = rng.randint(lo, hi)
-                second -= (second - self.worker_index) % self.worker_count
-                if second < lo:
+                customer, dimension = rng.choice(list(customers)), rng.choice(list(dimensions))
+                if not self._own(second):
                     continue
-                key = (rng.choice(list(customers)), rng.choice(list(dimensions)), second)
-                if key not in self._used:
-                    self._used.add(key)
-                    return key
+                if (customer, dimension, self._unit(second)) not in self._used:
+                    self._used.add((customer, dimension, self._unit(second)))
+                    return (customer, dimension, second)
             raise RuntimeError(f"no free batch key between {min_age} and {max_age} seconds ago; widen the range or add customers")
 
     def claim(self, key: tuple[str, str, int]) -> bool:
         """Mark a key chosen elsewhere as used; False when some check already had it."""
+        customer, dimension, second = key
+        unit_key = (customer, dimension, self._unit(int(second)))
         with self._lock:
-            if key in self._used:
+            if unit_key in self._used:
                 return False
-            self._used.add(key)
+            self._used.add(unit_key)
             return True

@@ -68,7 +68,8 @@ def summarize(clauses: list[Clause], coverage: dict[str, list[str]]) -> dict[str
 
 
 def _table(rows: list[Clause], coverage: dict[str, list[str]]) -> str:
-    width = shutil.get_terminal_size((160, 24)).columns
+    # Cut long lines to the terminal's width only on a terminal; piped or captured output stays whole.
+    width = shutil.get_terminal_size((160, 24)).columns if sys.stdout.isatty() else 10**6
     id_w = max([len("ID")] + [len(c.id) for c in rows])
     ops_w = max([len("OPS")] + [len(_operations_cell(c)) for c in rows])
     lines = [f"{'ID':<{id_w}}  {'LEVEL':<6}  {'OPS':<{ops_w}}  {'COVERAGE':<12}  TITLE"]
