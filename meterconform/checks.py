@@ -10,7 +10,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from .clients import Exchange, Transport, fresh_identity
 from .failures import ConformanceFailure, skip_throttled, skip_unimplemented
-from .profile import Profile
+from .profile import MissingProfileData, Profile
 from .reproduce import reproduction, request_json
 from .slots import Slots
 
@@ -199,9 +199,19 @@ class Metering:
     def batch_key(self, *, min_age: float = 60, max_age: float | None = None,
                   customers: Sequence[str] | None = None, dimensions: Sequence[str] | None = None):
         """A (customer, dimension, timestamp) no other check of this run uses (see slots.py)."""
+        from .slots import SlotsExhausted
+
         customers = customers or self.profile.need("customers.subscribed", "BatchMeterUsage needs a subscribed customer")
         dimensions = dimensions or self.profile.need("product.dimensions")
-        return self.slots.take(customers, dimensions, min_age=min_age, max_age=max_age)
+        c = self.profile.contract
+        inside = c.batch_window_hours * 3600 - c.clock_tolerance_seconds - 60
+        try:
+            return self.slots.take(customers, dimensions, min_age=min_age, max_age=max_age, limit_age=inside)
+        except SlotsExhausted as exc:
+            unit = "hour" if c.batch_dedup == "hour" else "second"
+            raise MissingProfileData("customers.subscribed", message=(
+                f"SKIPPED: out of BatchMeterUsage keys ({exc}): {len(customers)} customers x {len(dimensions)} dimensions "
+                f"give one key per {unit}; list more test customers in `customers.subscribed`")) from None
 
     # -- verdicts ------------------------------------------------------------------------------
     def fail(self, clause_id: str, *, expected: str, actual: str, exchange: Exchange | None = None,

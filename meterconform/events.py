@@ -73,7 +73,7 @@ def build_event(item, report, clauses: list[str], exc: BaseException | None, met
         event["verdict"] = "INFO" if clauses and all(levels[c] == "INFO" for c in clauses) else "PASS"
     elif report.outcome == "skipped":
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr or "")
-        reason = re.sub(r"^(Skipped: )?(meterconform\.failures\.\w+: )?", "", reason)
+        reason = re.sub(r"^(Skipped: )?(meterconform\.[\w.]+: )?", "", reason)
         event["reason"] = reason
         event["verdict"] = "UNIMPLEMENTED" if reason.startswith("UNIMPLEMENTED") else "SKIPPED"
     elif isinstance(exc, ConformanceFailure):

@@ -22,7 +22,7 @@ class ConformanceFailure(AssertionError):
         self.note = note
         super().__init__(self.render())
 
-    def render(self) -> str:
+    def render(self, reproduction_limit: int = 2500) -> str:
         lines = [f"{self.clause_id} [{self.level}] {self.title}".rstrip()]
         if self.quote:
             lines.append(f'  "{self.quote}"' + (f"  ({self.source})" if self.source else ""))
@@ -34,7 +34,10 @@ class ConformanceFailure(AssertionError):
             lines.append(f"  note:     {self.note}")
         if self.reproduction:
             lines.append("  Reproduce with:")
-            lines.extend("    " + line for line in self.reproduction.splitlines())
+            text = self.reproduction
+            if reproduction_limit and len(text) > reproduction_limit:
+                text = text[:reproduction_limit] + f"... ({len(self.reproduction)} characters; the whole request is in events.jsonl)"
+            lines.extend("    " + line for line in text.splitlines())
         return "\n".join(lines)
 
 

@@ -263,13 +263,6 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function):
         handle.inner_test = counted
     try:
         return (yield)
-    except MissingProfileData as exc:
-        pytest.skip(f"SKIPPED: {exc}")
-    except BaseExceptionGroup as group:  # Hypothesis may group a missing-data error
-        missing = [e for e in group.exceptions if isinstance(e, MissingProfileData)]
-        if missing:
-            pytest.skip(f"SKIPPED: {missing[0]}")
-        raise
     finally:
         if handle is not None and hasattr(handle, "inner_test"):
             handle.inner_test = inner

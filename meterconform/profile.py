@@ -12,6 +12,7 @@ from typing import Any, Mapping
 from urllib.parse import urlsplit
 
 import jsonschema
+import pytest
 
 EMBEDDED = "<embedded default>"
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
@@ -21,13 +22,20 @@ class ProfileError(Exception):
     """A target profile that cannot be used; the message names the key and the fix."""
 
 
-class MissingProfileData(Exception):
-    """A check needs data the profile does not declare; carries the dotted key to add."""
+class MissingProfileData(pytest.skip.Exception):
+    """A check needs data the profile does not declare; carries the dotted key to add.
 
-    def __init__(self, key: str, why: str = ""):
+    It is pytest's skip outcome, so it ends the check as SKIPPED wherever it is raised — also inside a
+    Hypothesis strategy, which re-raises skips at once instead of calling the test flaky."""
+
+    def __init__(self, key: str, why: str = "", *, message: str | None = None):
         self.key = key
         self.why = why
-        super().__init__(f"the target profile has no `{key}`" + (f" ({why})" if why else "") + f"; add `{key}` to the profile to run this check")
+        super().__init__(message or (f"SKIPPED: the target profile has no `{key}`" + (f" ({why})" if why else "")
+                                     + f"; add `{key}` to the profile to run this check"))
+
+    def __str__(self) -> str:
+        return self.msg
 
 
 def _resource_text(package: str, name: str) -> str:

@@ -14,6 +14,10 @@ import time
 from typing import Sequence
 
 
+class SlotsExhausted(RuntimeError):
+    """Every (customer, dimension, time unit) key in the allowed ages is taken."""
+
+
 class Slots:
     def __init__(self, worker_index: int = 0, worker_count: int = 1, *, clock=time.time, granularity: int = 1):
         """`granularity` is the de-duplication unit in seconds: 1 for the model's exact time, 3600 when the
@@ -35,11 +39,13 @@ class Slots:
         return self._unit(second) % self.worker_count == self.worker_index
 
     def take(self, customers: Sequence[str], dimensions: Sequence[str], *, min_age: float = 60,
-             max_age: float | None = None, rng: random.Random | None = None) -> tuple[str, str, int]:
+             max_age: float | None = None, rng: random.Random | None = None,
+             limit_age: float | None = None) -> tuple[str, str, int]:
         """A fresh key whose timestamp is between `min_age` and `max_age` seconds ago.
 
         Without `max_age` the key comes from the cursor (the youngest free second at least `min_age`
-        old, walking back); with it, from a random free second in the range (for edge cases)."""
+        old, walking back, never older than `limit_age`); with it, from a random free second in the range
+        (for edge cases). SlotsExhausted when no free key is left."""
         if not customers or not dimensions:
             raise ValueError("take() needs at least one customer and one dimension")
         now = int(self.clock())
@@ -48,7 +54,7 @@ class Slots:
                 if self._cursor is None or self._cursor > now - min_age:
                     self._cursor = int(now - min_age)
                 second = self._cursor
-                oldest = now - (max_age if max_age is not None else 10**9)
+                oldest = now - (limit_age if limit_age is not None else 10**9)
                 while second > oldest:
                     if self._own(second):
                         for customer in customers:
@@ -58,7 +64,7 @@ class Slots:
                                     self._cursor = second
                                     return (customer, dimension, second)
                     second = self._unit(second) * self.granularity - 1  # the last second of the previous unit
-                raise RuntimeError("no free batch key left; add customers or dimensions to the profile")
+                raise SlotsExhausted(f"no free batch key younger than {limit_age:g} s is left")
             rng = rng or random.Random()
             lo, hi = int(now - max_age) + 1, int(now - min_age)
             if hi < lo:
@@ -71,7 +77,7 @@ class Slots:
                 if (customer, dimension, self._unit(second)) not in self._used:
                     self._used.add((customer, dimension, self._unit(second)))
                     return (customer, dimension, second)
-            raise RuntimeError(f"no free batch key between {min_age} and {max_age} seconds ago; widen the range or add customers")
+            raise SlotsExhausted(f"no free batch key between {min_age:g} and {max_age:g} seconds ago")
 
     def claim(self, key: tuple[str, str, int]) -> bool:
         """Mark a key chosen elsewhere as used; False when some check already had it."""
