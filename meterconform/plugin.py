@@ -204,12 +204,17 @@ def transport(profile: Profile, endpoint_url: str, request: pytest.FixtureReques
 
 
 @pytest.fixture(scope="session")
-def slots(profile: Profile) -> Slots:
-    """The run's batch-key allocator; keys are per hour when the profile reads de-duplication that way."""
+def slots(profile: Profile, mc_run: RunContext, endpoint_url: str) -> Slots:
+    """The run's batch-key allocator; keys are per hour when the profile reads de-duplication that way, and
+    a long-lived endpoint (anything but an embedded one, fresh each run) gets the history of earlier runs."""
+    from .slots import KeyHistory
+
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
     count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    fresh_endpoint = mc_run.embedded or os.environ.get("METERCONFORM_TARGET") in ("reference", "moto")
     return Slots(int(worker[2:]) if worker.startswith("gw") else 0, count,
-                 granularity=3600 if profile.contract.batch_dedup == "hour" else 1)
+                 granularity=3600 if profile.contract.batch_dedup == "hour" else 1,
+                 history=None if fresh_endpoint else KeyHistory.for_endpoint(endpoint_url))
 
 
 @pytest.fixture

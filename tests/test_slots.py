@@ -46,3 +46,17 @@ def test_bad_arguments_are_named():
         Slots(3, 2)
     with pytest.raises(ValueError, match="at least one customer"):
         Slots().take([], ["X"])
+
+
+def test_a_later_run_never_reuses_an_earlier_runs_keys(tmp_path):
+    """Two runs against one long-lived endpoint: the second walks around the first's keys."""
+    from meterconform.slots import KeyHistory
+
+    history = KeyHistory(tmp_path / "keys.tsv")
+    first = [Slots(clock=lambda: NOW, history=history).take(["a", "b"], ["X"]) for _ in range(1)]
+    run1 = Slots(clock=lambda: NOW, history=history)
+    keys1 = {run1.take(["a", "b"], ["X"]) for _ in range(30)}
+    run2 = Slots(clock=lambda: NOW + 5, history=KeyHistory(tmp_path / "keys.tsv"))
+    keys2 = {run2.take(["a", "b"], ["X"]) for _ in range(30)}
+    assert not keys1 & keys2 and not set(first) & (keys1 | keys2)
+    assert len(history.load(NOW - 3600)) == 61
