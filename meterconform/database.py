@@ -36,7 +36,9 @@ def shared_database(url: str) -> ExampleDatabase:
         try:
             client.ping()
         except redis.exceptions.RedisError as exc:
-            raise DatabaseError(f"cannot reach the example database {url}: {exc}; start redis-server or fix --database") from None
+            # redis-py says "Error 111 connecting to host:port. Connection refused."; keep the reason only.
+            reason = str(exc).strip().rstrip(".").rsplit(". ", 1)[-1].lower() or type(exc).__name__
+            raise DatabaseError(f"cannot reach the example database {url} ({reason}); start redis-server there or fix --database") from None
         return RedisExampleDatabase(client, key_prefix=REDIS_PREFIX)
     path = url.removeprefix("dir:")
     Path(path).mkdir(parents=True, exist_ok=True)

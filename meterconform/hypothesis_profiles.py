@@ -1,8 +1,9 @@
 """Hypothesis settings for a run: quick (smoke), ci (the default) and deep (a fuzzing campaign).
 
 A run under a CI service gets the same `ci` depth as a local run, deliberately: Hypothesis's own built-in
-"ci" profile (loaded when the CI variable is set) derandomizes and drops the example database; we keep the
-database (so a stored failure replays first) and print the seed in the header instead."""
+"ci" profile (loaded when the CI variable is set) derandomizes and drops the example database. `meterconform
+run` fixes a seed instead (printed in the header), and Hypothesis reads no example database under a fixed
+seed; `run --database URL` and `fuzz` leave the seed open so that stored failures replay first."""
 
 from __future__ import annotations
 

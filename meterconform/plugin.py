@@ -130,6 +130,9 @@ def pytest_configure(config: pytest.Config) -> None:
         settings.register_profile("meterconform-sized", parent=settings.default, max_examples=config.getoption("mc_max_examples"))
         settings.load_profile("meterconform-sized")
     database_url = config.getoption("mc_database") or os.environ.get("METERCONFORM_DATABASE")
+    if database_url and config.getoption("hypothesis_seed", default=None) is not None:
+        raise pytest.UsageError("--database with --hypothesis-seed: Hypothesis skips the example database under a fixed seed "
+                                "(no stored failure replays, nothing found is saved); drop --hypothesis-seed")
     if database_url:
         from hypothesis import settings
 

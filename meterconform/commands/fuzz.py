@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import re
 import subprocess
 import sys
@@ -18,10 +17,10 @@ from pathlib import Path
 from .run import EXIT_UNREACHABLE, EXIT_USAGE, suites_dir
 
 EPILOG = """\
-Each round runs every Hypothesis-driven check (pytest -m hypothesis) at the `deep` depth with a fresh seed;
-rounds repeat until --duration is spent. With --database redis://host:port/db the processes (and machines)
-share every interesting example, and a later `meterconform run --database <same URL>` replays stored failures
-first. Progress is one line per round; the end writes the same reports as `run` plus the clause x outcome
+Each round runs every Hypothesis-driven check (pytest -m hypothesis) at the `deep` depth, unseeded (Hypothesis
+uses the example database only when no seed is fixed); rounds repeat until --duration is spent. With
+--database redis://host:port/db the processes (and machines) share every interesting example, and a later
+`meterconform run --database <same URL>` replays stored failures first. Progress is one line per round; the end writes the same reports as `run` plus the clause x outcome
 coverage table.
 
 examples:
@@ -122,11 +121,10 @@ def run(args: argparse.Namespace) -> int:
         round_no = 0
         while time.time() < deadline - 2:
             round_no += 1
-            seed = random.randrange(2**32)
             events_path = report_dir / "rounds" / f"round-{round_no}.jsonl"
             cmd = [sys.executable, "-m", "pytest", str(suites_dir()), "-p", "meterconform.plugin", "-c", os.devnull,
                    "--rootdir", str(suites_dir().parent), "-p", "no:cacheprovider", "-q", "--tb=no", "-m", "hypothesis",
-                   "--endpoint-url", url, "--depth", "deep", f"--hypothesis-seed={seed}", "--events", str(events_path),
+                   "--endpoint-url", url, "--depth", "deep", "--events", str(events_path),
                    "--fuzz-deadline", str(deadline)]
             if args.profile:
                 cmd += ["--profile", args.profile]

@@ -22,6 +22,7 @@ examples:
   meterconform run                                   # the embedded reference endpoint
   meterconform run --profile my-endpoint.toml -n 2   # your endpoint, two processes
   meterconform run --endpoint-url http://127.0.0.1:5000 --profile p.toml -- -k MeterUsage
+  meterconform run --database redis://127.0.0.1:6379/0   # replay a fuzzing campaign's failures first
 """
 
 
@@ -71,7 +72,13 @@ def register(subparsers) -> None:
     p.add_argument("--report-dir", metavar="DIR", default="reports", help="where reports go (default: ./reports)")
     p.add_argument("-n", "--workers", metavar="N", default=None, help="parallel processes (pytest-xdist), a number or 'auto'")
     p.add_argument("--depth", choices=["quick", "ci", "deep"], default="ci", help="how hard Hypothesis searches (default: ci)")
-    p.add_argument("--seed", type=int, default=None, help="Hypothesis seed (default: random, printed in the header)")
+    p.add_argument("--seed", type=int, default=None,
+                   help="Hypothesis seed (default: random, printed in the header; none with --database, whose replay "
+                        "Hypothesis skips under a fixed seed)")
+    p.add_argument("--database", metavar="URL",
+                   help="a campaign's example database (redis://host:port/db or a directory), read-only: its stored "
+                        "failures replay first (see `meterconform fuzz`); what this run finds goes to ./.hypothesis only")
+    p.add_argument("--max-examples", type=int, default=None, metavar="N", help="examples per property check (default: the depth's)")
     p.add_argument("--fault", metavar="NAME", action="append", default=[],
                    help="embedded endpoint only: switch on a named deviation (repeatable; `meterconform serve --list-faults`)")
     p.add_argument("--allow-billing", action="store_true", help="on a real endpoint, also run checks that may record usage")
@@ -93,6 +100,18 @@ def run(args: argparse.Namespace) -> int:
     except ProfileError as exc:
         print(f"meterconform: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if args.database and args.seed is not None:
+        print("meterconform: --seed with --database: Hypothesis reads no example database under a fixed seed; "
+              "drop --seed to replay the database's failures", file=sys.stderr)
+        return EXIT_USAGE
+    if args.database:
+        from ..database import DatabaseError, shared_database
+
+        try:
+            shared_database(args.database)
+        except DatabaseError as exc:
+            print(f"meterconform: {exc}", file=sys.stderr)
+            return EXIT_USAGE
     url = args.endpoint_url or profile.endpoint.url
     if args.target and url:
         print(f"meterconform: --target {args.target} starts its own endpoint; drop --endpoint-url / endpoint.url", file=sys.stderr)
@@ -137,7 +156,7 @@ def run(args: argparse.Namespace) -> int:
             events_path.unlink()
         pytest_args = [
             str(suites_dir()), "-p", "meterconform.plugin", "-c", os.devnull, "--rootdir", str(suites_dir().parent),
-            "-p", "no:cacheprovider", "--endpoint-url", url, "--depth", args.depth, f"--hypothesis-seed={seed}",
+            "-p", "no:cacheprovider", "--endpoint-url", url, "--depth", args.depth,
             "--events", str(events_path), "--conformance-json", str(report_dir / "conformance.json"),
             "--junitxml", str(report_dir / "junit.xml"), "-o", "junit_family=xunit2", "-q", "-rN", "--tb=no",
         ]
@@ -150,6 +169,12 @@ def run(args: argparse.Namespace) -> int:
             pytest_args += ["--reference-fault", fault]
         if args.allow_billing:
             pytest_args.append("--allow-billing")
+        if args.database:
+            pytest_args += ["--database", args.database]
+        else:
+            pytest_args.append(f"--hypothesis-seed={seed}")
+        if args.max_examples:
+            pytest_args += ["--max-examples", str(args.max_examples)]
         if args.workers and str(args.workers) not in ("0", "1"):
             pytest_args += ["-n", str(args.workers)]
         pytest_args += extra

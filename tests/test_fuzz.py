@@ -1,0 +1,153 @@
+"""`meterconform fuzz` against a real redis-server: two campaigns share one example database, a later plain
+`run --database` replays what they found at once and never writes into it, an unreachable database is a
+usage error in one sentence."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from meterconform.database import REDIS_PREFIX
+from meterconform.events import read_events
+
+REDIS_SERVER = shutil.which("redis-server")
+needs_redis_server = pytest.mark.skipif(
+    REDIS_SERVER is None,
+    reason="redis-server is not on PATH (CI installs Debian's redis-server; locally: apt-get install redis-server)")
+
+# A fault a single example rarely meets: only one mutation in thirteen (tags_too_many) sends an allocation
+# with 6 tags, and Hypothesis's first example is its simplest draw, never that one. A campaign meets it
+# within a few dozen examples; a seeded one-example run never does.
+FAULT = "six-tags-accepted"
+CHECK = "test_invalid_allocations_get_the_documented_error"
+CLAUSE = "TAG.COUNT.MAX"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _env() -> dict[str, str]:
+    """The environment without this test run's own xdist and meterconform variables."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("METERCONFORM_", "PYTEST_XDIST"))}
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory):
+    import redis
+
+    port = _free_port()
+    workdir = tmp_path_factory.mktemp("redis")
+    proc = subprocess.Popen([REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             "--dir", str(workdir)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url, socket_connect_timeout=1)
+    try:
+        deadline = time.time() + 15
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.exceptions.ConnectionError:
+                if proc.poll() is not None or time.time() > deadline:
+                    raise RuntimeError(f"redis-server on port {port} did not start (exit {proc.poll()})") from None
+                time.sleep(0.05)
+        yield url
+    finally:
+        client.close()
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _stored(url: str) -> dict[bytes, set[bytes]]:
+    """Everything the example database holds: each of our keys with its members."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        return {key: client.smembers(key) for key in client.scan_iter(match=REDIS_PREFIX + b"*")}
+    finally:
+        client.close()
+
+
+def _failed_clauses(events_path: Path) -> dict[str, str]:
+    """nodeid -> failed clause of every FAIL event."""
+    _, events = read_events(events_path)
+    return {e["nodeid"]: e.get("failed_clause") for e in events if e["verdict"] == "FAIL"}
+
+
+def _run(cwd: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "meterconform", *args], cwd=cwd, env=_env(), capture_output=True,
+                          text=True, timeout=timeout)
+
+
+@needs_redis_server
+def test_two_campaigns_share_what_they_find_and_a_plain_run_replays_it(redis_url, tmp_path):
+    # Two campaigns at once, each in its own directory (so neither's local .hypothesis can help the replay).
+    campaigns = []
+    for name in ("fuzz-a", "fuzz-b"):
+        (tmp_path / name).mkdir()
+        cmd = [sys.executable, "-m", "meterconform", "fuzz", "--duration", "8s", "--fault", FAULT, "--database", redis_url,
+               "--max-examples", "300", "--report-dir", str(tmp_path / name / "reports"), "--no-html", "--", "-k", CHECK]
+        campaigns.append(subprocess.Popen(cmd, cwd=tmp_path / name, env=_env(), stdout=subprocess.PIPE,
+                                          stderr=subprocess.STDOUT, text=True))
+    outputs = [p.communicate(timeout=150)[0] for p in campaigns]
+    found = {}
+    for name, proc, output in zip(("fuzz-a", "fuzz-b"), campaigns, outputs):
+        assert proc.returncode in (0, 1), f"{name} exited {proc.returncode}:\n{output[-3000:]}"
+        assert "clause x outcome coverage" in output, output[-3000:]
+        found[name] = _failed_clauses(tmp_path / name / "reports" / "events.jsonl")
+    assert any(CLAUSE in clauses.values() for clauses in found.values()), f"no campaign met {FAULT}: {found}\n{outputs[0][-2000:]}"
+
+    stored = _stored(redis_url)
+    assert stored, "the campaigns wrote nothing into the shared example database"
+
+    # A plain run with the database replays the stored failure first: one example per check is enough.
+    (tmp_path / "replay").mkdir()
+    replay = _run(tmp_path / "replay", "run", "--database", redis_url, "--fault", FAULT, "--max-examples", "1",
+                  "--report-dir", str(tmp_path / "replay" / "reports"), "--no-html", "--", "-k", CHECK)
+    assert replay.returncode == 1, replay.stdout[-3000:] + replay.stderr[-2000:]
+    replayed = _failed_clauses(tmp_path / "replay" / "reports" / "events.jsonl")
+    assert CLAUSE in replayed.values(), replayed
+    # ... and writes nothing into it (what it found went to its own ./.hypothesis).
+    assert _stored(redis_url) == stored
+    assert (tmp_path / "replay" / ".hypothesis" / "examples").is_dir()
+
+    # The same one-example run without the database, seeded, does not meet the fault: the replay did it.
+    (tmp_path / "plain").mkdir()
+    for _ in range(2):
+        plain = _run(tmp_path / "plain", "run", "--seed", "0", "--fault", FAULT, "--max-examples", "1",
+                     "--report-dir", str(tmp_path / "plain" / "reports"), "--no-html", "--", "-k", CHECK)
+        assert plain.returncode == 0, plain.stdout[-3000:] + plain.stderr[-2000:]
+        _, events = read_events(tmp_path / "plain" / "reports" / "events.jsonl")
+        assert {e["verdict"] for e in events} == {"PASS"} and len(events) == 2, json.dumps(events)[:2000]
+
+
+@pytest.mark.parametrize("command", [["run"], ["fuzz", "--duration", "5s"]], ids=["run", "fuzz"])
+def test_an_unreachable_database_is_a_usage_error_in_one_sentence(command, tmp_path):
+    url = f"redis://127.0.0.1:{_free_port()}/0"  # nothing listens there
+    proc = _run(tmp_path, *command, "--database", url, "--report-dir", str(tmp_path / "reports"), timeout=60)
+    assert proc.returncode == 2, proc.stdout[-2000:] + proc.stderr[-2000:]
+    message = proc.stderr.strip()
+    assert message.count("\n") == 0 and url in message and "redis-server" in message, message
+    assert message.rstrip(".").count(". ") == 0, f"more than one sentence: {message}"
+
+
+def test_a_seed_with_a_database_is_refused(tmp_path):
+    """Hypothesis reads no example database under a fixed seed: a seeded replay would silently replay nothing."""
+    proc = _run(tmp_path, "run", "--seed", "1", "--database", str(tmp_path / "db"), "--report-dir", str(tmp_path / "reports"),
+                timeout=60)
+    assert proc.returncode == 2 and "--seed" in proc.stderr and "--database" in proc.stderr, proc.stderr
