@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
+import re
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Callable, Mapping
 
@@ -19,6 +21,9 @@ from .shapes import check_constraints, input_node
 
 FUTURE_TOLERANCE_SECONDS = 3600  # a timestamp more than this far ahead of the clock is out of bounds
 HOUR = 3600
+RACE_WINDOW_SECONDS = 0.005  # race-on-identical-requests: the pause between checking a slot and storing it
+# tag-range-literal: the tag pattern ^[a-zA-Z0-9+ -=._:\/@]+$ with ` -=` misread as three literal characters.
+LITERAL_TAG_PATTERN = re.compile(r"^[a-zA-Z0-9+ \-=._:\/@]+\Z")
 
 # Which named error a broken model constraint (length, range, pattern) of each shape is answered with;
 # shapes not listed answer ValidationException.
@@ -46,10 +51,12 @@ class Caller:
 
 @dataclass(frozen=True)
 class Quantity:
-    """A usage quantity compared by value; `decimal` says whether it was sent as a decimal string."""
+    """A usage quantity compared by value; `decimal` says whether it was sent as a decimal string, `spelled`
+    how it was sent (only the quantity-compared-as-text fault compares that)."""
 
     decimal: bool
     value: Decimal
+    spelled: str = field(default="0", compare=False)
 
 
 @dataclass(frozen=True)
@@ -79,17 +86,6 @@ class _Judged:
     subscribed: bool
 
 
-def _quantity(struct: Mapping[str, Any], whole: str, decimal: str, where: str) -> Quantity:
-    """The quantity of a request, record or allocation; both members given is a ValidationException."""
-    if whole in struct and decimal in struct:
-        raise exc.ValidationException(
-            f"{where}{whole} and {where}{decimal} are both set; send exactly one of them."
-        )
-    if decimal in struct:
-        return Quantity(True, Decimal(struct[decimal]))
-    return Quantity(False, Decimal(struct.get(whole, 0)))
-
-
 def _jwt_segment(obj: Mapping[str, Any]) -> str:
     raw = json.dumps(obj, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
@@ -108,10 +104,25 @@ class MeteringModel:
         self._tokens: dict[tuple[str, str], _TokenUse] = {}  # MeterUsage (identity, ClientToken)
         self._batch: dict[tuple[Any, ...], StoredRecord] = {}  # BatchMeterUsage (customer, dimension, time)
         self._limits = {"UsageAllocations": (1, seed.max_allocations)}
+        self._patterns: dict[str, re.Pattern[str] | None] = {}
         if self._on("six-tags-accepted"):
             self._limits["TagList"] = (1, 6)
+        if self._on("five-tags-rejected"):
+            self._limits["TagList"] = (1, 4)
         if self._on("batch-cap-26"):
             self._limits["UsageRecordList"] = (0, 26)
+        if self._on("batch-cap-24"):
+            self._limits["UsageRecordList"] = (0, 24)
+        if self._on("tag-key-100-rejected"):
+            self._limits["TagKey"] = (1, 99)
+        if self._on("allocations-cap-500"):
+            self._limits["UsageAllocations"] = (1, min(500, seed.max_allocations))
+        if self._on("client-token-length-unchecked"):
+            self._limits["ClientToken"] = (1, None)
+        if self._on("tag-range-literal"):
+            self._patterns.update(TagKey=LITERAL_TAG_PATTERN, TagValue=LITERAL_TAG_PATTERN)
+        if self._on("tag-pattern-unchecked"):
+            self._patterns.update(TagKey=None, TagValue=None)
         self._dimensions_folded = {d.casefold(): d for d in seed.dimensions}
 
     # --- white-box views for self-tests ------------------------------------------------------------------------
@@ -132,13 +143,32 @@ class MeteringModel:
         return fault.on(self.faults, name)
 
     def _constraints(self, operation: str, params: Mapping[str, Any]) -> None:
-        check_constraints(params, input_node(operation), CONSTRAINT_ERRORS, self._limits)
+        check_constraints(params, input_node(operation), CONSTRAINT_ERRORS, self._limits, patterns=self._patterns)
 
     def _product(self, code: str) -> None:
         if code != self.seed.product_code:
             raise exc.InvalidProductCodeException(
-                f"ProductCode {code!r} does not match the product {self.seed.product_code!r}."
+                f"ProductCode {code!r} does not match the product {self.seed.product_code!r}.",
+                status=500 if self._on("invalid-product-code-as-500") else None,
             )
+
+    def _quantity(
+        self, struct: Mapping[str, Any], whole: str, decimal: str, where: str, *, usage: bool = True
+    ) -> Quantity:
+        """The quantity of a request, record (`usage`) or allocation; both members given is a ValidationException."""
+        if whole in struct and decimal in struct:
+            if usage and self._on("both-quantities-accepted"):
+                return Quantity(False, Decimal(struct[whole]), str(struct[whole]))
+            raise exc.ValidationException(
+                f"{where}{whole} and {where}{decimal} are both set; send exactly one of them."
+            )
+        if decimal in struct:
+            return Quantity(True, Decimal(struct[decimal]), struct[decimal])
+        return Quantity(False, Decimal(struct.get(whole, 0)), str(struct.get(whole, 0)))
+
+    def _compared(self, quantity: Quantity) -> Any:
+        """What a quantity is compared by for duplicates and retries: its value (its spelling under a fault)."""
+        return quantity.spelled if self._on("quantity-compared-as-text") else quantity.value
 
     def _dimension(self, name: str, where: str) -> str:
         """The profile's spelling of dimension `name`, or the error for an unknown dimension."""
@@ -156,8 +186,8 @@ class MeteringModel:
         allocations = struct.get("UsageAllocations")
         if allocations is None:
             return None
-        canonical: set[tuple[frozenset[tuple[str, str]] | None, Decimal]] = set()
-        tag_sets: set[frozenset[tuple[str, str]] | None] = set()
+        canonical: set[tuple[Any, Decimal]] = set()
+        tag_sets: set[Any] = set()
         total = Decimal(0)
         for i, allocation in enumerate(allocations):
             at = f"{where}UsageAllocations[{i}]."
@@ -165,14 +195,20 @@ class MeteringModel:
                 raise exc.ValidationException(
                     f"{at[:-1]} has no quantity; set AllocatedUsageQuantity or AllocatedUsageQuantityAsDecimal."
                 )
-            share = _quantity(allocation, "AllocatedUsageQuantity", "AllocatedUsageQuantityAsDecimal", at)
+            share = self._quantity(
+                allocation, "AllocatedUsageQuantity", "AllocatedUsageQuantityAsDecimal", at, usage=False
+            )
             if share.decimal != quantity.decimal:
                 raise exc.InvalidUsageAllocationsException(
                     f"{at[:-1]} uses a {'decimal' if share.decimal else 'whole'} quantity but the usage quantity "
                     f"is {'decimal' if quantity.decimal else 'whole'}; allocations must use the same type."
                 )
             tags = allocation.get("Tags")
-            tag_set = None if tags is None else frozenset((t["Key"], t["Value"]) for t in tags)
+            tag_set: Any = None if tags is None else frozenset((t["Key"], t["Value"]) for t in tags)
+            if tags is not None and self._on("tag-sets-compared-ordered"):
+                tag_set = tuple((t["Key"], t["Value"]) for t in tags)
+            if tag_set is None and None in tag_sets and self._on("two-untagged-accepted"):
+                tag_set = ("<untagged>", i)
             if tag_set in tag_sets:
                 what = "a second allocation without tags" if tag_set is None else "a tag set already used"
                 raise exc.InvalidUsageAllocationsException(
@@ -195,11 +231,18 @@ class MeteringModel:
             return False
         return -FUTURE_TOLERANCE_SECONDS <= age <= hours * HOUR
 
-    def _stale(self, where: str, timestamp: int | float, hours: float) -> exc.TimestampOutOfBoundsException:
-        return exc.TimestampOutOfBoundsException(
+    def _stale(self, where: str, timestamp: int | float, hours: float) -> exc.MeteringError:
+        message = (
             f"{where}Timestamp {timestamp} is outside the accepted window: at most {hours:g} hours in the past "
             f"and {FUTURE_TOLERANCE_SECONDS // HOUR} hour in the future of {int(self.clock())}."
         )
+        if self._on("stale-as-validation-error"):
+            return exc.ValidationException(message)
+        return exc.TimestampOutOfBoundsException(message)
+
+    def _window(self, hours: float, longer: str, shorter: str) -> float:
+        """The window in hours: the profile's, one hour longer or shorter under a fault."""
+        return hours + (1 if self._on(longer) else 0) - (1 if self._on(shorter) else 0)
 
     def _store(self, operation: str, key: tuple[Any, ...], fingerprint: tuple[Any, ...]) -> StoredRecord:
         record = StoredRecord(str(uuid.uuid4()), operation, key, fingerprint)
@@ -217,26 +260,33 @@ class MeteringModel:
             )
         self._product(params["ProductCode"])
         dimension = self._dimension(params["UsageDimension"], "UsageDimension")
-        quantity = _quantity(params, "UsageQuantity", "UsageQuantityAsDecimal", "")
+        quantity = self._quantity(params, "UsageQuantity", "UsageQuantityAsDecimal", "")
         allocations = self._allocations(params, quantity, "")
         timestamp = params["Timestamp"]
-        window = self.seed.meter_window_hours + (1 if self._on("meter-window-7h") else 0)
+        window = self._window(self.seed.meter_window_hours, "meter-window-7h", "meter-window-5h")
         if not self._in_window(timestamp, window):
             raise self._stale("", timestamp, window)
 
-        fingerprint = (quantity.value, allocations)
+        fingerprint: tuple[Any, ...] = (self._compared(quantity), allocations)
         request = (params["ProductCode"], timestamp, dimension) + fingerprint
+        if self._on("token-conflict-ignores-allocations"):
+            request = request[:-1]
+        if self._on("idempotency-by-exact-time"):
+            fingerprint += (timestamp,)
         token = None if self._on("client-token-ignored") else params.get("ClientToken")
         dry_run = params.get("DryRun", False)
         records_on_dry_run = self._on("dryrun-records")
         new_id_on_retry = self._on("new-id-on-retry")
-        slot = (caller.identity, params["ProductCode"], dimension, int(timestamp // HOUR))
+        racy = self._on("race-on-identical-requests")
+        instance = None if self._on("identity-ignored") else caller.identity
+        slot_dimension = None if self._on("hour-slot-ignores-dimension") else dimension
+        slot = (instance, params["ProductCode"], slot_dimension, int(timestamp // HOUR))
 
-        with self._lock:
+        with contextlib.nullcontext() if racy else self._lock:
             if token is not None:
                 prior = self._tokens.get((caller.identity, token))
                 if prior is not None:
-                    if prior.request != request:
+                    if prior.request != request and not self._on("token-replay-ignores-parameters"):
                         raise exc.IdempotencyConflictException(
                             f"ClientToken {token!r} was already used with different parameters; use a new "
                             "ClientToken for a different request.",
@@ -255,6 +305,8 @@ class MeteringModel:
             if dry_run and not records_on_dry_run:
                 raise exc.DryRunOperation("Request would have succeeded, but DryRun flag is set.")
             if existing is None or new_id_on_retry:
+                if racy:
+                    time.sleep(RACE_WINDOW_SECONDS)
                 existing = self._slots[slot] = self._store("MeterUsage", slot, fingerprint)
             if token is not None:
                 self._tokens[(caller.identity, token)] = _TokenUse(request, existing.record_id)
@@ -277,7 +329,7 @@ class MeteringModel:
                 "or identify the customer by CustomerAWSAccountId and LicenseArn."
             )
         dimension = self._dimension(record["Dimension"], f"{where}Dimension")
-        quantity = _quantity(record, "Quantity", "QuantityAsDecimal", where)
+        quantity = self._quantity(record, "Quantity", "QuantityAsDecimal", where)
         allocations = self._allocations(record, quantity, where)
         license_arn = record.get("LicenseArn")
         if by_customer:
@@ -291,15 +343,30 @@ class MeteringModel:
         else:
             account = record["CustomerAWSAccountId"]
             expected = self.seed.licenses.get(account)
-            if license_arn is None or license_arn != expected:
+            if license_arn is None or (license_arn != expected and not self._on("license-unchecked")):
                 raise exc.InvalidLicenseException(
                     f"{where}LicenseArn {license_arn!r} is not the license of account {account!r}"
                     + (f" (expected {expected!r})." if expected else " (the account holds no license).")
                 )
             who = ("account", account)
             subscribed = account in self.seed.subscribed_accounts
+        subscribed = subscribed or self._on("unsubscribed-as-success")
         timestamp = record["Timestamp"]
-        return _Judged(record, timestamp, (who, dimension), (quantity.value, allocations), subscribed)
+        return _Judged(record, timestamp, (who, dimension), (self._compared(quantity), allocations), subscribed)
+
+    def _result(self, record: dict[str, Any], status: str, record_id: str | None = None) -> dict[str, Any]:
+        """One UsageRecordResult: the echoed UsageRecord, the Status and (for Success) the MeteringRecordId."""
+        result: dict[str, Any] = {}
+        if not self._on("batch-echo-missing"):
+            echo = record
+            if "QuantityAsDecimal" in record and self._on("batch-echo-mangled"):
+                echo = {k: v for k, v in record.items() if k != "QuantityAsDecimal"}
+                echo["Quantity"] = int(Decimal(record["QuantityAsDecimal"]))
+            result["UsageRecord"] = echo
+        if record_id is not None:
+            result["MeteringRecordId"] = record_id
+        result["Status"] = status
+        return result
 
     def batch_meter_usage(self, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
         """BatchMeterUsage: request-level checks, the all-or-nothing window, then one result per record in order."""
@@ -308,7 +375,7 @@ class MeteringModel:
         if product is not None:
             self._product(product)
         judged = [self._judge_request_level(product, i, r) for i, r in enumerate(params["UsageRecords"])]
-        window = self.seed.batch_window_hours + (1 if self._on("batch-window-7h") else 0)
+        window = self._window(self.seed.batch_window_hours, "batch-window-7h", "batch-window-5h")
         stale = [i for i, j in enumerate(judged) if not self._in_window(j.timestamp, window)]
         if stale and not self._on("partial-batch-on-stale"):
             raise self._stale(f"UsageRecords[{stale[0]}].", judged[stale[0]].timestamp, window)
@@ -319,7 +386,8 @@ class MeteringModel:
                 if i in stale:
                     continue
                 if not j.subscribed:
-                    results.append({"UsageRecord": j.record, "Status": "CustomerNotSubscribed"})
+                    if not self._on("unsubscribed-results-dropped"):
+                        results.append(self._result(j.record, "CustomerNotSubscribed"))
                     continue
                 key = j.key + (int(j.timestamp // HOUR) if by_hour else j.timestamp,)
                 existing = self._batch.get(key)
@@ -327,10 +395,10 @@ class MeteringModel:
                     existing = self._batch[key] = self._store("BatchMeterUsage", key, j.fingerprint)
                 elif existing.fingerprint != j.fingerprint:
                     if not self._on("duplicate-record-as-success"):
-                        results.append({"UsageRecord": j.record, "Status": "DuplicateRecord"})
+                        results.append(self._result(j.record, "DuplicateRecord"))
                         continue
                     existing = self._store("BatchMeterUsage", key, j.fingerprint)
-                results.append({"UsageRecord": j.record, "MeteringRecordId": existing.record_id, "Status": "Success"})
+                results.append(self._result(j.record, "Success", existing.record_id))
         if stale:
             raise self._stale(f"UsageRecords[{stale[0]}].", judged[stale[0]].timestamp, window)
         return {"Results": results, "UnprocessedRecords": []}
@@ -349,7 +417,7 @@ class MeteringModel:
                 f"PublicKeyVersion {version} is not one of {sorted(self.seed.public_key_versions)}."
             )
         payload: dict[str, Any] = {"productCode": params["ProductCode"], "publicKeyVersion": version}
-        if "Nonce" in params:
+        if "Nonce" in params and not self._on("jwt-payload-missing-nonce"):
             payload["nonce"] = params["Nonce"]
         payload["iat"] = int(self.clock())
         signature = base64.urlsafe_b64encode(os.urandom(256)).rstrip(b"=").decode()
@@ -361,8 +429,9 @@ class MeteringModel:
         token = params["RegistrationToken"]
         resolved = self.seed.valid_tokens.get(token)
         if resolved is not None:
+            earlier_listing = self._on("wrong-product-code-in-resolve")
             result: dict[str, Any] = {
-                "ProductCode": self.seed.product_code,
+                "ProductCode": f"{self.seed.product_code}-v0" if earlier_listing else self.seed.product_code,
                 "CustomerAWSAccountId": resolved.account,
                 "LicenseArn": resolved.license_arn,
             }

@@ -49,9 +49,12 @@ def _finite_float(text: str) -> float:
 _decoder = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
 
 
-def parse_body(body: bytes) -> dict[str, Any]:
-    """The body as a JSON object; empty means {}; anything but a strict JSON object is a SerializationException."""
+def parse_body(body: bytes, *, empty_is_input: bool = True) -> dict[str, Any]:
+    """The body as a JSON object; empty means {} (a SerializationException when not `empty_is_input`, only for
+    the fault switch); anything but a strict JSON object is a SerializationException."""
     if not body.strip():
+        if not empty_is_input:
+            raise exc.SerializationException("The body is empty; send a JSON object.")
         return {}
     try:
         value = _decoder.decode(body.decode("utf-8"))
@@ -108,10 +111,16 @@ class Protocol:
                 raise exc.RequestEntityTooLargeException(
                     f"The body is {len(body)} bytes; requests must be at most {MAX_BODY_BYTES} bytes."
                 )
-            operation = self._operation(get_all("x-amz-target"))
+            target = get_all("x-amz-target")
+            try:
+                operation = self._operation(target)
+            except exc.UnknownOperationException:
+                if target and target[0] and fault.on(self.faults, "unknown-target-200"):
+                    return Reply(200, (("Content-Type", CONTENT_TYPE), ("x-amzn-RequestId", request_id)), b"{}")
+                raise
             credential = auth.verify(method, path, query, get_all, body, self.model.seed.secret_access_key, time.time())
             try:
-                params = parse_body(body)
+                params = parse_body(body, empty_is_input=not fault.on(self.faults, "empty-body-rejected"))
             except exc.SerializationException:
                 if fault.on(self.faults, "malformed-json-500"):
                     page = b"<html><body><h1>500 Internal Server Error</h1></body></html>"
@@ -119,7 +128,8 @@ class Protocol:
                     return Reply(500, headers, page, operation)
                 raise
             node = input_node(operation)
-            params = clean(params, node, "")
+            params = clean(params, node, "", null_members=not fault.on(self.faults, "null-optional-rejected"),
+                           fractional_timestamps=not fault.on(self.faults, "fractional-timestamp-rejected"))
             check_required(params, node)
             result = self._handlers[operation](Caller(credential.access_key_id, credential.region), params)
             body_out = json.dumps(result, separators=(",", ":")).encode()
@@ -142,9 +152,13 @@ class Protocol:
         """The JSON 1.1 error response for `error` (HTTP 200 under the errors-with-200 fault)."""
         status = 200 if fault.on(self.faults, "errors-with-200") else error.status
         body = json.dumps({"__type": error.code, "message": error.message}, separators=(",", ":")).encode()
-        headers = (
+        headers = [
             ("Content-Type", CONTENT_TYPE),
             ("x-amzn-RequestId", request_id or str(uuid.uuid4())),
             ("x-amzn-ErrorType", error.code),
-        )
-        return Reply(status, headers, body, operation, error.code)
+        ]
+        if fault.on(self.faults, "missing-content-type"):
+            headers = [h for h in headers if h[0] != "Content-Type"]
+        if fault.on(self.faults, "error-type-header-missing"):
+            headers = [h for h in headers if h[0] != "x-amzn-ErrorType"]
+        return Reply(status, tuple(headers), body, operation, error.code)

@@ -40,6 +40,7 @@ class Seed:
     expired_tokens: frozenset[str] = frozenset()
     invalid_tokens: frozenset[str] = frozenset()
     valid_tokens: Mapping[str, ResolvedCustomer] = field(default_factory=dict)
+    client_read_timeout: float = 30.0  # the profile's endpoint.read_timeout: how long a hang must last to be one
 
 
 def default_profile() -> dict[str, Any]:
@@ -126,4 +127,5 @@ def seed_from_profile(profile: Mapping[str, Any] | None = None) -> Seed:
         expired_tokens=_strings(tokens.get("expired", []), "registration_tokens.expired"),
         invalid_tokens=_strings(tokens.get("invalid", []), "registration_tokens.invalid"),
         valid_tokens=valid,
+        client_read_timeout=_number(endpoint.get("read_timeout", 30), "endpoint.read_timeout"),
     )

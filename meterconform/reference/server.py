@@ -12,9 +12,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from . import exceptions as exc
+from . import faults as fault
 from .responses import MAX_BODY_BYTES, Protocol, Reply
 
 DRAIN_LIMIT = 16 * MAX_BODY_BYTES  # an over-large body up to this size is read and dropped, keeping the connection
+HANG_BODY_BYTES = 512 * 1024  # hang-on-large-body: bodies above this size are never answered
+HANG_PAST_TIMEOUT_SECONDS = 2  # ... until this long after the client's read timeout, then the connection is closed
 _CHUNK = 64 * 1024
 
 
@@ -56,9 +59,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         started = time.perf_counter()
         protocol = self.server.protocol
+        size = 0
         try:
             body = self._read_body()
+            size = len(body or b"")
         except _TooLarge as error:
+            size = error.size
             self.close_connection = self.close_connection or not error.drained
             reply = protocol.error_reply(
                 exc.RequestEntityTooLargeException(
@@ -76,6 +82,10 @@ class _Handler(BaseHTTPRequestHandler):
             words = self.requestline.split()  # the path as sent: the stdlib collapses a leading "//" in self.path
             path = words[1] if len(words) == 3 else self.path
             reply = protocol.handle(self.command, path, lambda name: headers.get_all(name) or (), body)
+        if size > HANG_BODY_BYTES and fault.on(protocol.faults, "hang-on-large-body"):
+            self.server.stopping.wait(protocol.model.seed.client_read_timeout + HANG_PAST_TIMEOUT_SECONDS)
+            self.close_connection = True
+            return
         if self.server.verbose:  # logged before the answer goes out, so a caller that stops us next still sees it
             ms = (time.perf_counter() - started) * 1000
             sys.stderr.write(
@@ -178,6 +188,7 @@ class MeteringHTTPServer(ThreadingHTTPServer):
         self.verbose = verbose
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
+        self.stopping = threading.Event()  # set on stop: ends the wait of a request held by hang-on-large-body
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         super().__init__(address, _Handler)
@@ -199,6 +210,7 @@ class MeteringHTTPServer(ThreadingHTTPServer):
 
     def close_connections(self) -> None:
         """Shut down every open client connection, so idle keep-alive threads end."""
+        self.stopping.set()
         with self._connections_lock:
             connections = list(self._connections)
         for connection in connections:

@@ -97,8 +97,12 @@ def _type_error(path: str, expected: str, value: Any) -> exc.SerializationExcept
     )
 
 
-def clean(value: Any, node: Node, path: str) -> Any:
-    """Check JSON types against `node`; return the value with null and unknown structure members removed."""
+def clean(value: Any, node: Node, path: str, *, null_members: bool = True, fractional_timestamps: bool = True) -> Any:
+    """Check JSON types against `node`; return the value with null and unknown structure members removed.
+
+    `null_members=False` refuses a member sent as null, `fractional_timestamps=False` a timestamp with a
+    fraction of a second (both only for the fault switch: the contract allows them)."""
+    strict = {"null_members": null_members, "fractional_timestamps": fractional_timestamps}
     kind = node.kind
     if kind == "structure":
         if not isinstance(value, dict):
@@ -106,13 +110,17 @@ def clean(value: Any, node: Node, path: str) -> Any:
         out = {}
         for name, child in node.members:
             member = value.get(name)
+            where = f"{path}.{name}" if path else name
             if member is not None:
-                out[name] = clean(member, child, f"{path}.{name}" if path else name)
+                out[name] = clean(member, child, where, **strict)
+            elif name in value and not null_members:
+                raise _type_error(where, f"a value of {child.name}", None)
         return out
     if kind == "list":
         if not isinstance(value, list):
             raise _type_error(path, f"an array ({node.name})", value)
-        return [clean(item, node.member, f"{path}[{i}]") for i, item in enumerate(value)]  # type: ignore[arg-type]
+        member: Node = node.member  # type: ignore[assignment]
+        return [clean(item, member, f"{path}[{i}]", **strict) for i, item in enumerate(value)]
     if kind == "string":
         if not isinstance(value, str):
             raise _type_error(path, "a string", value)
@@ -124,6 +132,8 @@ def clean(value: Any, node: Node, path: str) -> Any:
     if kind == "timestamp":
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise _type_error(path, "a number of epoch seconds", value)
+        if not fractional_timestamps and isinstance(value, float) and not value.is_integer():
+            raise exc.SerializationException(f"Cannot deserialize {path}: expected whole epoch seconds, got {value!r}.")
         return value
     if kind == "boolean":
         if not isinstance(value, bool):
@@ -164,17 +174,19 @@ def check_constraints(
     errors: Mapping[str, ErrorFactory],
     limits: Mapping[str, tuple[int | None, int | None]] = {},
     path: str = "",
+    patterns: Mapping[str, re.Pattern[str] | None] = {},
 ) -> None:
     """Raise the first model-constraint violation (length, range, pattern), as `errors[shape]` or Validation.
 
-    `limits` overrides a shape's (min, max) by shape name: the profile's allocation cap, or a fault.
+    `limits` overrides a shape's (min, max) by shape name: the profile's allocation cap, or a fault;
+    `patterns` overrides a shape's pattern by shape name (None: unchecked), only for a fault.
     """
     lo, hi = limits.get(node.name, (node.min, node.max))
     kind = node.kind
     if kind == "structure":
         for name, child in node.members:
             if name in value:
-                check_constraints(value[name], child, errors, limits, f"{path}.{name}" if path else name)
+                check_constraints(value[name], child, errors, limits, f"{path}.{name}" if path else name, patterns)
         return
     if kind == "list":
         if lo is not None and len(value) < lo:
@@ -182,14 +194,15 @@ def check_constraints(
         if hi is not None and len(value) > hi:
             raise _violation(errors, node, path, f"Member must have length less than or equal to {hi}")
         for i, item in enumerate(value):
-            check_constraints(item, node.member, errors, limits, f"{path}[{i}]")  # type: ignore[arg-type]
+            check_constraints(item, node.member, errors, limits, f"{path}[{i}]", patterns)  # type: ignore[arg-type]
         return
     if kind == "string":
         if lo is not None and len(value) < lo:
             raise _violation(errors, node, path, f"Member must have length greater than or equal to {lo}")
         if hi is not None and len(value) > hi:
             raise _violation(errors, node, path, f"Member must have length less than or equal to {hi}")
-        if node.pattern is not None and not node.pattern.search(value):
+        pattern = patterns.get(node.name, node.pattern)
+        if pattern is not None and not pattern.search(value):
             raise _violation(
                 errors, node, path, f"Member must satisfy regular expression pattern: {node.pattern_text}"
             )

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import base64
+import http.client
+import json
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
+from urllib.parse import urlsplit
 
 import pytest
 from botocore.exceptions import ClientError
 
 from meterconform.reference import FAULTS, ReferenceEndpoint, faults
 
-from .conftest import HOUR, PRODUCT, T0, make_client, raw, record, usage
+from .conftest import DEFAULT, HOUR, PRODUCT, T0, account_record, make_client, raw, record, sign, usage
 
 
 def outcome(call: Callable[..., Any], *args: Any, **kwargs: Any) -> str:
@@ -79,6 +87,104 @@ def batch_of(count: int):
     return scenario
 
 
+def tags_of(count: int, key: str = "k") -> list[dict]:
+    return [{"Key": f"{key}{i}", "Value": "v"} for i in range(count)]
+
+
+def tagged_as(key: str) -> list[dict]:
+    """The whole quantity 5 in one allocation with one tag."""
+    return [{"AllocatedUsageQuantity": 5, "Tags": tags_of(1, key)}]
+
+
+def meter_allocations(*allocations: dict, hours_back: int = 0) -> Callable[[ReferenceEndpoint], str]:
+    """A scenario metering quantity 5 split into `allocations` (each {"quantity": n, "tags": [...] or None}),
+    `hours_back` hours before T0 (scenarios sending two use two hours, so no fault can make them one slot)."""
+    def scenario(endpoint):
+        allocation = [{"AllocatedUsageQuantity": a["quantity"]} for a in allocations]
+        for a, out in zip(allocations, allocation):
+            if a.get("tags") is not None:
+                out["Tags"] = a["tags"]
+        return outcome(make_client(endpoint.url).meter_usage,
+                       **usage(UsageAllocations=allocation, Timestamp=T0 - hours_back * HOUR))
+    return scenario
+
+
+def one_tag(key: str, value: str = "v", hours_back: int = 0) -> Callable[[ReferenceEndpoint], str]:
+    return meter_allocations({"quantity": 5, "tags": [{"Key": key, "Value": value}]}, hours_back=hours_back)
+
+
+def second_request(first: dict, second: dict, *, same_instance: bool = True) -> Callable[[ReferenceEndpoint], str]:
+    """A scenario metering `first`, then `second` from the same instance (or another one): the second's outcome."""
+    def scenario(endpoint):
+        client = make_client(endpoint.url)
+        client.meter_usage(**usage(**first))
+        return outcome((client if same_instance else make_client(endpoint.url)).meter_usage, **usage(**second))
+    return scenario
+
+
+def distinct_ids_under_concurrency(endpoint, threads: int = 8, attempts: int = 5) -> bool:
+    """Whether `threads` identical MeterUsage requests sent together ever get more than one MeteringRecordId
+    (each attempt from a fresh instance, so in a fresh slot)."""
+    for _ in range(attempts):
+        client = make_client(endpoint.url)
+        barrier = threading.Barrier(threads)
+
+        def one(_: int) -> str:
+            barrier.wait(timeout=10)
+            return client.meter_usage(**usage())["MeteringRecordId"]
+
+        with ThreadPoolExecutor(threads) as pool:
+            if len(set(pool.map(one, range(threads)))) > 1:
+                return True
+    return False
+
+
+def batch_result(endpoint, *records: dict) -> list[dict]:
+    return batch(make_client(endpoint.url), list(records))["Results"]
+
+
+def echoed_quantity(endpoint):
+    echo = batch_result(endpoint, record(Quantity=None, QuantityAsDecimal="17.42"))[0]["UsageRecord"]
+    return echo.get("QuantityAsDecimal"), echo.get("Quantity")
+
+
+def jwt_payload(endpoint) -> dict:
+    client = make_client(endpoint.url)
+    segment = client.register_usage(ProductCode=PRODUCT, PublicKeyVersion=1, Nonce="n-1")["Signature"].split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+
+
+def error_header(name: str) -> Callable[[ReferenceEndpoint], bool]:
+    """A scenario: whether an error response (an unknown registration token) carries header `name`."""
+    return lambda endpoint: name in raw(endpoint.url, "ResolveCustomer", {"RegistrationToken": "nope"}).headers
+
+
+def answer_or_silence(url: str, target: str, body: bytes, timeout: float) -> Any:
+    """The status of a signed request, or "no answer" when none arrives within `timeout` seconds (a closed
+    connection without a response is no answer either)."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    try:
+        connection.request("POST", "/", body=body, headers=sign(url, "AWSMPMeteringService." + target, body))
+        return connection.getresponse().status
+    except (socket.timeout, http.client.RemoteDisconnected, ConnectionError):
+        return "no answer"
+    finally:
+        connection.close()
+
+
+LARGE_BODY = json.dumps({"RegistrationToken": "t" * (600 * 1024)}).encode()
+
+
+def status_and_type(response) -> tuple[int, str | None]:
+    """A raw response's status and the __type of its JSON body (None for a body without one)."""
+    return response.status, response.json.get("__type")
+
+
+def null_client_token(endpoint):
+    return status_and_type(raw(endpoint.url, "MeterUsage", {**usage(), "ClientToken": None}))
+
+
 # fault -> (scenario(endpoint) -> observation, observation when off, observation when on)
 CASES: dict[str, tuple[Callable[[ReferenceEndpoint], Any], Any, Any]] = {
     "meter-window-7h": (
@@ -107,6 +213,86 @@ CASES: dict[str, tuple[Callable[[ReferenceEndpoint], Any], Any, Any]] = {
     "expired-token-as-invalid": (
         lambda e: outcome(make_client(e.url).resolve_customer, RegistrationToken="expired-token-0001"),
         "ExpiredTokenException", "InvalidTokenException"),
+    "meter-window-5h": (
+        lambda e: outcome(make_client(e.url).meter_usage, **usage(Timestamp=T0 - 5.5 * HOUR)),
+        "ok", "TimestampOutOfBoundsException"),
+    "batch-window-5h": (
+        lambda e: outcome(batch, make_client(e.url), [record(Timestamp=T0 - 5.5 * HOUR)]),
+        "ok", "TimestampOutOfBoundsException"),
+    "batch-cap-24": (lambda e: (batch_of(25)(e), batch_of(24)(e)), ("ok", "ok"), ("ValidationException", "ok")),
+    "five-tags-rejected": (meter_allocations({"quantity": 5, "tags": tags_of(5)}), "ok", "InvalidTagException"),
+    "tag-key-100-rejected": (lambda e: (one_tag("k" * 100)(e), one_tag("k" * 99, hours_back=1)(e)),
+                             ("ok", "ok"), ("InvalidTagException", "ok")),
+    "allocations-cap-500": (
+        lambda e: outcome(make_client(e.url).meter_usage, **usage(UsageQuantity=501, UsageAllocations=[
+            {"AllocatedUsageQuantity": 1, "Tags": [{"Key": "n", "Value": str(i)}]} for i in range(501)])),
+        "ok", "InvalidUsageAllocationsException"),
+    "client-token-length-unchecked": (
+        lambda e: outcome(make_client(e.url).meter_usage, **usage(ClientToken="c" * 65)), "ValidationException", "ok"),
+    "both-quantities-accepted": (
+        lambda e: outcome(make_client(e.url).meter_usage, **usage(UsageQuantityAsDecimal="5")),
+        "ValidationException", "ok"),
+    "stale-as-validation-error": (
+        lambda e: outcome(make_client(e.url).meter_usage, **usage(Timestamp=T0 - 10 * HOUR)),
+        "TimestampOutOfBoundsException", "ValidationException"),
+    "invalid-product-code-as-500": (
+        lambda e: status_and_type(raw(e.url, "MeterUsage", usage(ProductCode="prod-other"))),
+        (400, "InvalidProductCodeException"), (500, "InvalidProductCodeException")),
+    "token-replay-ignores-parameters": (
+        second_request({"ClientToken": "reused"}, {"ClientToken": "reused", "UsageQuantity": 6}),
+        "IdempotencyConflictException", "ok"),
+    "token-conflict-ignores-allocations": (
+        second_request({"ClientToken": "reused", "UsageAllocations": tagged_as("a")},
+                       {"ClientToken": "reused", "UsageAllocations": tagged_as("b")}),
+        "IdempotencyConflictException", "ok"),
+    "idempotency-by-exact-time": (second_request({}, {"Timestamp": T0 + 60}), "ok", "DuplicateRequestException"),
+    "hour-slot-ignores-dimension": (
+        second_request({}, {"UsageDimension": "Requests", "UsageQuantity": 6}), "ok", "DuplicateRequestException"),
+    "identity-ignored": (
+        second_request({}, {"UsageQuantity": 6}, same_instance=False), "ok", "DuplicateRequestException"),
+    "race-on-identical-requests": (distinct_ids_under_concurrency, False, True),
+    "quantity-compared-as-text": (
+        second_request({"UsageQuantity": 17}, {"UsageQuantity": None, "UsageQuantityAsDecimal": "17.0"}),
+        "ok", "DuplicateRequestException"),
+    "tag-range-literal": (lambda e: (one_tag("a!b")(e), one_tag("k", "v<w", hours_back=1)(e)), ("ok", "ok"),
+                          ("InvalidTagException", "InvalidTagException")),
+    "tag-pattern-unchecked": (lambda e: (one_tag("a>b")(e), one_tag("k", "v~", hours_back=1)(e)),
+                              ("InvalidTagException", "InvalidTagException"), ("ok", "ok")),
+    "two-untagged-accepted": (
+        meter_allocations({"quantity": 2, "tags": None}, {"quantity": 3, "tags": None}),
+        "InvalidUsageAllocationsException", "ok"),
+    "tag-sets-compared-ordered": (
+        meter_allocations({"quantity": 2, "tags": tags_of(2)}, {"quantity": 3, "tags": tags_of(2)[::-1]}),
+        "InvalidUsageAllocationsException", "ok"),
+    "unsubscribed-as-success": (
+        lambda e: batch_result(e, record(CustomerIdentifier="cust-lapsed"))[0]["Status"],
+        "CustomerNotSubscribed", "Success"),
+    "license-unchecked": (
+        lambda e: outcome(make_client(e.url).batch_meter_usage,
+                          UsageRecords=[account_record(LicenseArn=DEFAULT.licenses["444455556666"])]),
+        "InvalidLicenseException", "ok"),
+    "batch-echo-missing": (lambda e: "UsageRecord" in batch_result(e, record())[0], True, False),
+    "batch-echo-mangled": (echoed_quantity, ("17.42", None), (None, 17)),
+    "unsubscribed-results-dropped": (
+        lambda e: [r["Status"] for r in batch_result(e, record(), record(CustomerIdentifier="cust-lapsed"))],
+        ["Success", "CustomerNotSubscribed"], ["Success"]),
+    "wrong-product-code-in-resolve": (
+        lambda e: make_client(e.url).resolve_customer(RegistrationToken="valid-token-alpha")["ProductCode"],
+        PRODUCT, f"{PRODUCT}-v0"),
+    "jwt-payload-missing-nonce": (lambda e: jwt_payload(e).get("nonce"), "n-1", None),
+    "unknown-target-200": (
+        lambda e: status_and_type(raw(e.url, "AWSMPMeteringService.NoSuchOperation", b"{}")),
+        (400, "UnknownOperationException"), (200, None)),
+    "missing-content-type": (error_header("content-type"), True, False),
+    "error-type-header-missing": (error_header("x-amzn-errortype"), True, False),
+    "hang-on-large-body": (
+        lambda e: answer_or_silence(e.url, "ResolveCustomer", LARGE_BODY, timeout=2), 400, "no answer"),
+    "empty-body-rejected": (
+        lambda e: (raw(e.url, "MeterUsage", b"").error, raw(e.url, "MeterUsage", b"{}").error),
+        ("ValidationException", "ValidationException"), ("SerializationException", "ValidationException")),
+    "fractional-timestamp-rejected": (
+        lambda e: outcome(make_client(e.url).meter_usage, **usage(Timestamp=T0 + 0.5)), "ok", "SerializationException"),
+    "null-optional-rejected": (null_client_token, (200, None), (400, "SerializationException")),
 }
 
 
@@ -122,8 +308,22 @@ def test_fault_deviates_only_when_on(make_endpoint, name):
 
 
 # Faults whose deviation another case observes by design: errors-with-200 changes every error's status, and an
-# unknown dimension answered with the wrong error is what a case-insensitive dimension case sees when off.
-INTERACTING = {"errors-with-200": set(FAULTS), "dimension-case-insensitive": {"unknown-dimension-wrong-error"}}
+# unknown dimension answered with the wrong error is what a case-insensitive dimension case sees when off; a
+# stale timestamp named ValidationException is what the window cases see; a ClientToken ignored or replayed
+# whatever the parameters hides every conflict; a dropped or missing result hides its status or echo; a new id
+# on every retry is what the race case looks for; the malformed-JSON case reads an error's Content-Type.
+INTERACTING = {
+    "errors-with-200": set(FAULTS),
+    "dimension-case-insensitive": {"unknown-dimension-wrong-error"},
+    "stale-as-validation-error": {"meter-window-7h", "batch-window-7h", "partial-batch-on-stale", "meter-window-5h",
+                                  "batch-window-5h"},
+    "client-token-ignored": {"token-replay-ignores-parameters", "token-conflict-ignores-allocations"},
+    "token-replay-ignores-parameters": {"client-token-ignored", "token-conflict-ignores-allocations"},
+    "unsubscribed-results-dropped": {"unsubscribed-as-success"},
+    "batch-echo-missing": {"batch-echo-mangled"},
+    "new-id-on-retry": {"race-on-identical-requests"},
+    "missing-content-type": {"malformed-json-500"},
+}
 
 
 def test_other_faults_do_not_disturb_a_case(make_endpoint):
@@ -134,6 +334,18 @@ def test_other_faults_do_not_disturb_a_case(make_endpoint):
         others = tuple(n for n in FAULTS if n != name and name not in INTERACTING.get(n, ())
                        and n not in INTERACTING.get(name, ()))
         assert scenario(make_endpoint(faults=others)) == when_off, name
+
+
+def test_a_hang_on_a_large_body_is_bounded_by_the_clients_read_timeout(make_endpoint):
+    """The held request's connection is closed without an answer a little after the profile's read_timeout,
+    and a small request on another connection is answered meanwhile."""
+    endpoint = make_endpoint({"endpoint": {"read_timeout": 0.5}}, faults=("hang-on-large-body",))
+    started = time.monotonic()
+    assert answer_or_silence(endpoint.url, "ResolveCustomer", LARGE_BODY, timeout=10) == "no answer"
+    held = time.monotonic() - started
+    assert 0.5 < held < 8, f"the large request was held {held:.1f} s"
+    small = json.dumps({"RegistrationToken": "x"}).encode()
+    assert answer_or_silence(endpoint.url, "ResolveCustomer", small, timeout=5) == 400
 
 
 def test_an_unknown_fault_name_is_refused_naming_the_valid_ones():
