@@ -407,6 +407,21 @@ def test_another_dimension_in_the_same_hour_is_a_new_record(metering):
 
 @pytest.mark.records_usage
 @pytest.mark.clause("MU.HOUR.PER_DIMENSION", "OUT.MU.SCHEMA", "OUT.MU.RECORD_ID")
+def test_another_instance_in_the_same_hour_is_a_new_record(metering):
+    """The rule is per instance (EC2 instance, ECS task or EKS pod), which is the signing identity: another
+    instance's usage of the same dimension in the same hour is its own record."""
+    other = metering.fresh_identity()
+    if other is None:
+        pytest.skip("SKIPPED: a real endpoint meters as the profile's one identity; another instance needs an emulator")
+    start = _past_hour(metering, 1)
+    first = _record_id(metering, _send(metering, _request(metering, timestamp=start + 60, UsageQuantity=3)),
+                       "MU.HOUR.PER_DIMENSION")
+    ex = _send(metering, _request(metering, timestamp=start + 60, UsageQuantity=4), identity=other)
+    _other_id(metering, first, ex, "MU.HOUR.PER_DIMENSION", "another instance meters its own hour")
+
+
+@pytest.mark.records_usage
+@pytest.mark.clause("MU.HOUR.PER_DIMENSION", "OUT.MU.SCHEMA", "OUT.MU.RECORD_ID")
 def test_the_next_hour_is_a_new_record(metering):
     earlier = _past_hour(metering, 2)
     first = _record_id(metering, _send(metering, _request(metering, timestamp=earlier + HOUR - 1, UsageQuantity=3)),
@@ -425,15 +440,24 @@ def test_a_replayed_client_token_returns_the_same_id(metering):
     _same_id(metering, first, _send(metering, dict(request)), "MU.CLIENT_TOKEN.REPLAY", "the same ClientToken and parameters")
 
 
+def _one_allocation(team: str, quantity: int = 5) -> list[dict]:
+    return [{"AllocatedUsageQuantity": quantity, "Tags": [{"Key": "team", "Value": team}]}]
+
+
 @pytest.mark.records_usage
 @pytest.mark.clause("MU.CLIENT_TOKEN.CONFLICT", "OUT.MU.SCHEMA", "OUT.MU.RECORD_ID")
-@pytest.mark.parametrize("differs", ["quantity", "dimension"])
+@pytest.mark.parametrize("differs", ["quantity", "dimension", "allocations"])
 def test_a_client_token_reused_with_other_parameters_conflicts(metering, differs):
+    """"allocations": the same quantity split under another tag; UsageAllocations are parameters too."""
     token = _unique_token()
     request = _request(metering, age=120, UsageQuantity=5, ClientToken=token)
+    if differs == "allocations":
+        request["UsageAllocations"] = _one_allocation("a")
     _record_id(metering, _send(metering, request), "MU.CLIENT_TOKEN.CONFLICT")
     if differs == "quantity":
         other = {**request, "UsageQuantity": 6}
+    elif differs == "allocations":
+        other = {**request, "UsageAllocations": _one_allocation("b")}
     else:
         dimensions = _dimensions(metering)
         if len(dimensions) < 2:
