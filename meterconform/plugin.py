@@ -44,6 +44,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--database", dest="mc_database", default=None, metavar="URL",
                     help="shared Hypothesis example database: redis://host:port/db or a directory; read-only unless "
                          "--database-writable (env METERCONFORM_DATABASE). Stored failures replay first.")
+    group.addoption("--no-example-database", dest="mc_no_database", action="store_true", default=False,
+                    help="keep no Hypothesis example database (a reproducible run: nothing replays from earlier runs)")
     group.addoption("--database-writable", dest="mc_database_writable", action="store_true", default=False,
                     help="write new examples into --database too (what `meterconform fuzz` does)")
     group.addoption("--fuzz-deadline", dest="mc_fuzz_deadline", type=float, default=None, help=argparse_suppress())

@@ -21,7 +21,7 @@ def run_suites(*selection: str, faults: tuple[str, ...] | list[str] = (), depth:
         events_path = Path(tmp) / "events.jsonl"
         cmd = [sys.executable, "-m", "pytest", *(selection or ("suites",)), "-p", "meterconform.plugin",
                "-c", os.devnull, "--rootdir", str(REPO), "-p", "no:cacheprovider", "-q", "--tb=no",
-               "--depth", depth, "--events", str(events_path), "--hypothesis-seed=0",
+               "--depth", depth, "--events", str(events_path), "--hypothesis-seed=0", "--no-example-database",
                *[f"--reference-fault={f}" for f in faults], *extra]
         env = {k: v for k, v in os.environ.items() if not k.startswith(("METERCONFORM_", "PYTEST_XDIST"))}
         proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=timeout, env=env)
