@@ -5,6 +5,7 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 from meterconform.profile import Profile
+from meterconform.strategies._memo import memoized
 from meterconform.strategies._model import ALLOCATED_QUANTITY_MAX, ALLOCATIONS_MAX, ALLOCATIONS_MIN, QUANTITY_MAX
 from meterconform.strategies.tags import tag_keys, tag_set, tags
 
@@ -23,12 +24,22 @@ def split(total: int, cuts: list[int]) -> list[int]:
     return [b - a for a, b in zip(points, points[1:])]
 
 
+@memoized
+def _sizes(min_size: int, max_size: int) -> st.SearchStrategy[int]:
+    return st.one_of(st.sampled_from(sorted({min_size, max_size})), st.integers(min_size, max_size))
+
+
+@memoized
+def _distinct_tag_lists(count: int) -> st.SearchStrategy[list[list[dict]]]:
+    return st.lists(tags(), min_size=count, max_size=count, unique_by=tag_set)
+
+
 @st.composite
 def _allocations(draw, total: int, min_size: int, max_size: int, allow_untagged: bool):
-    size = draw(st.one_of(st.sampled_from(sorted({min_size, max_size})), st.integers(min_size, max_size)))
+    size = draw(_sizes(min_size, max_size))
     untagged = allow_untagged and draw(st.integers(0, 3)) == 3
     tagged_count = size - 1 if untagged else size
-    tag_lists = draw(st.lists(tags(), min_size=tagged_count, max_size=tagged_count, unique_by=tag_set))
+    tag_lists = draw(_distinct_tag_lists(tagged_count))
     if untagged:
         at = draw(st.integers(0, tagged_count))
         tag_lists.insert(at, None)
@@ -47,6 +58,7 @@ def _allocations(draw, total: int, min_size: int, max_size: int, allow_untagged:
     return result
 
 
+@memoized
 def allocations(total: int, min_size: int = ALLOCATIONS_MIN, max_size: int = 5, allow_untagged: bool = True) -> st.SearchStrategy[list[dict]]:
     """Valid UsageAllocations for a usage quantity of `total`: min_size..max_size allocations (default 1–5).
 

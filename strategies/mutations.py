@@ -9,6 +9,7 @@ from typing import Any, Callable
 from hypothesis import strategies as st
 
 from meterconform.profile import MissingProfileData, Profile
+from meterconform.strategies._memo import memoized
 from meterconform.strategies._model import (
     ACCOUNT_ID_MAX,
     CLIENT_TOKEN_MAX,
@@ -156,9 +157,14 @@ def _set_allocations(draw: Draw, usage: dict, operation: str, tag_lists: list[li
     usage["UsageAllocations"] = result
 
 
+@memoized
+def _distinct_tag_lists(min_size: int, max_size: int, avoid: tuple[frozenset, ...]) -> st.SearchStrategy[list[list[dict]]]:
+    return st.lists(tags(), min_size=min_size, max_size=max_size, unique_by=tag_set).filter(lambda ls: not any(tag_set(t) in avoid for t in ls))
+
+
 def _tag_lists(draw: Draw, min_size: int = 1, max_size: int = 3, avoid: tuple[frozenset, ...] = ()) -> list[list[dict]]:
     """Distinct valid tag lists, none with a tag set in `avoid`."""
-    return draw(st.lists(tags(), min_size=min_size, max_size=max_size, unique_by=tag_set).filter(lambda ls: not any(tag_set(t) in avoid for t in ls)))
+    return draw(_distinct_tag_lists(min_size, max_size, avoid))
 
 
 def _insert(draw: Draw, items: list, item: Any) -> int:

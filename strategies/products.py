@@ -7,6 +7,7 @@ import string
 from hypothesis import strategies as st
 
 from meterconform.profile import Profile
+from meterconform.strategies._memo import memoized
 from meterconform.strategies._model import DIMENSION_MAX, DIMENSION_MIN, PRODUCT_CODE_MAX, matches
 
 # The ProductCode pattern's class `[-a-zA-Z0-9/=:_.@]`, spelled out.
@@ -20,6 +21,7 @@ def _check_profile(profile: object) -> None:
         raise TypeError(f"profile={profile!r} is not a Profile; pass meterconform.profile.load_profile() or the harness's profile")
 
 
+@memoized
 def dimensions(profile: Profile) -> st.SearchStrategy[str]:
     """The profile's `product.dimensions` (UsageDimension / Dimension values the endpoint knows).
 
@@ -38,6 +40,7 @@ def _near_misses(real: str) -> list[str]:
     ]
 
 
+@memoized
 def unknown_dimensions(profile: Profile) -> st.SearchStrategy[str]:
     """Valid UsageDimension strings (1–255 chars, any characters) that are not in `product.dimensions`.
 
@@ -56,12 +59,14 @@ def unknown_dimensions(profile: Profile) -> st.SearchStrategy[str]:
     return candidates.filter(lambda d: d not in known)
 
 
+@memoized
 def product_codes(profile: Profile) -> st.SearchStrategy[str]:
     """The profile's `product.code` (the only ProductCode the endpoint accepts); does not shrink."""
     _check_profile(profile)
     return st.just(profile.need("product.code"))
 
 
+@memoized
 def unknown_product_codes(profile: Profile | None = None) -> st.SearchStrategy[str]:
     """ProductCode strings that match `^[-a-zA-Z0-9/=:_.@]*$` (1–255 chars) and are not the profile's code.
 
@@ -84,6 +89,7 @@ def unknown_product_codes(profile: Profile | None = None) -> st.SearchStrategy[s
     return st.one_of(*options, arbitrary, shaped).filter(lambda c: c not in known and matches("ProductCode", c))
 
 
+@memoized
 def overlong_product_codes() -> st.SearchStrategy[str]:
     """Pattern-valid ProductCode strings longer than the model's 255: exactly 256 weighted, up to 1024.
 

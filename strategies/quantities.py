@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
+from meterconform.strategies._memo import memoized
 from meterconform.strategies._model import QUANTITY_MAX, QUANTITY_MIN
 
 
@@ -18,6 +19,7 @@ def _check_bounds(min_value: int, max_value: int) -> None:
         )
 
 
+@memoized
 def quantities(min_value: int = QUANTITY_MIN, max_value: int = QUANTITY_MAX) -> st.SearchStrategy[int]:
     """UsageQuantity / Quantity / AllocatedUsageQuantity values in [min_value, max_value] (default 0..2147483647).
 
@@ -33,6 +35,7 @@ INVALID_EDGES = (QUANTITY_MIN - 1, QUANTITY_MAX + 1)
 BIG_VALUES = (2**32 - 1, 2**32, 2**53 + 1, 2**63 - 1, 2**63, 2**64, -(2**31) - 1, -(2**63), -(2**63) - 1)
 
 
+@memoized
 def invalid_quantities() -> st.SearchStrategy[int]:
     """Integers outside the model's quantity range: −1 and 2147483648 first, then 32/53/63/64-bit edges and beyond.
 

@@ -8,6 +8,7 @@ from typing import Literal
 from hypothesis import strategies as st
 
 from meterconform.profile import Profile
+from meterconform.strategies._memo import memoized
 from meterconform.strategies._model import CLIENT_TOKEN_MAX, CLIENT_TOKEN_MIN, NONCE_MAX, RECORDS_MAX
 from meterconform.strategies.allocations import allocations
 from meterconform.strategies.products import dimensions, product_codes
@@ -29,6 +30,7 @@ TOKEN_KINDS = ("valid", "expired", "invalid")
 ANY_CHARACTERS = st.characters(codec="utf-8")
 
 
+@memoized
 def client_tokens() -> st.SearchStrategy[str]:
     """Drawn ClientTokens: 1–64 arbitrary characters, exactly 1 and 64 weighted. Shrinks toward "0".
 
@@ -73,6 +75,7 @@ def _meter_usage(draw, profile, where, fractional, with_quantity, with_allocatio
     return request
 
 
+@memoized
 def meter_usage_requests(
     profile: Profile,
     where: Where = "inside",
@@ -106,6 +109,7 @@ def meter_usage_requests(
     return _meter_usage(profile, where, fractional, with_quantity, with_allocations, quantity or quantities(), client_token, dry_run)
 
 
+@memoized
 def batch_meter_usage_requests(
     profile: Profile,
     min_size: int = 1,
@@ -143,6 +147,7 @@ def batch_meter_usage_requests(
     return build()
 
 
+@memoized
 def nonces() -> st.SearchStrategy[str]:
     """RegisterUsage Nonces: 0–255 arbitrary characters, the empty and the 255-char ones weighted.
     Shrinks toward ""."""
@@ -153,6 +158,7 @@ def nonces() -> st.SearchStrategy[str]:
     )
 
 
+@memoized
 def register_usage_requests(profile: Profile, with_nonce: bool | None = None) -> st.SearchStrategy[dict]:
     """RegisterUsage bodies: ProductCode (the profile's), PublicKeyVersion (one of
     `product.public_key_versions`) and, per `with_nonce` (True/False/None = either), a Nonce (see nonces()).
@@ -172,6 +178,7 @@ def register_usage_requests(profile: Profile, with_nonce: bool | None = None) ->
     return st.builds(body, st.sampled_from(versions), nonce)
 
 
+@memoized
 def resolve_customer_requests(profile: Profile, kind: TokenKind = "valid") -> st.SearchStrategy[dict]:
     """ResolveCustomer bodies `{"RegistrationToken": t}` with t one of the profile's
     `registration_tokens.valid` / `.expired` / `.invalid` tokens per `kind`. Shrinks toward the first listed."""

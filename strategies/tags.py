@@ -6,6 +6,7 @@ import string
 
 from hypothesis import strategies as st
 
+from meterconform.strategies._memo import memoized
 from meterconform.strategies._model import TAG_KEY_MAX, TAG_KEY_MIN, TAG_VALUE_MAX, TAG_VALUE_MIN, TAGS_MAX, TAGS_MIN
 
 # The class of TagKey / TagValue, `^[a-zA-Z0-9+ -=._:\/@]+$`, spelled out. ` -=` is a range: every
@@ -36,6 +37,7 @@ def _sized_text(min_size: int, max_size: int) -> st.SearchStrategy[str]:
     )
 
 
+@memoized
 def tag_keys(min_size: int = TAG_KEY_MIN, max_size: int = TAG_KEY_MAX) -> st.SearchStrategy[str]:
     """Valid tag Keys: min_size..max_size chars (default 1–100) over TAG_ALPHABET.
 
@@ -45,6 +47,7 @@ def tag_keys(min_size: int = TAG_KEY_MIN, max_size: int = TAG_KEY_MAX) -> st.Sea
     return _sized_text(min_size, max_size)
 
 
+@memoized
 def tag_values(min_size: int = TAG_VALUE_MIN, max_size: int = TAG_VALUE_MAX) -> st.SearchStrategy[str]:
     """Valid tag Values: min_size..max_size chars (default 1–256) over TAG_ALPHABET.
 
@@ -54,18 +57,21 @@ def tag_values(min_size: int = TAG_VALUE_MIN, max_size: int = TAG_VALUE_MAX) -> 
     return _sized_text(min_size, max_size)
 
 
+@memoized
 def overlong_tag_keys() -> st.SearchStrategy[str]:
     """Tag Keys over TAG_ALPHABET one char too long (101) or more (up to 400). Shrinks toward 101 chars."""
     over = TAG_KEY_MAX + 1
     return st.one_of(st.text(TAG_ALPHABET, min_size=over, max_size=over), st.text(TAG_ALPHABET, min_size=over, max_size=4 * TAG_KEY_MAX))
 
 
+@memoized
 def overlong_tag_values() -> st.SearchStrategy[str]:
     """Tag Values over TAG_ALPHABET one char too long (257) or more (up to 1024). Shrinks toward 257 chars."""
     over = TAG_VALUE_MAX + 1
     return st.one_of(st.text(TAG_ALPHABET, min_size=over, max_size=over), st.text(TAG_ALPHABET, min_size=over, max_size=4 * TAG_VALUE_MAX))
 
 
+@memoized
 def invalid_tag_chars() -> st.SearchStrategy[str]:
     """Single characters outside the tag class: `>?[]{}~^`|\\`, DEL and control chars, then non-ASCII.
 
@@ -101,6 +107,7 @@ def with_invalid_char(text: str, size_max: int) -> st.SearchStrategy[str]:
     return build()
 
 
+@memoized
 def tags(min_size: int = TAGS_MIN, max_size: int = TAGS_MAX) -> st.SearchStrategy[list[dict[str, str]]]:
     """Valid Tag lists: min_size..max_size (default 1–5) `{"Key", "Value"}` dicts with distinct Keys,
     max_size tags about half the time.

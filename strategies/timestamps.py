@@ -12,6 +12,7 @@ from typing import Literal
 from hypothesis import strategies as st
 
 from meterconform.profile import Profile
+from meterconform.strategies._memo import memoized
 
 Window = Literal["meter", "batch"]
 Where = Literal["inside", "stale", "future", "edge_inside", "edge_outside", "hour_boundary"]
@@ -227,6 +228,7 @@ def age_bounds(profile: Profile, window: Window, where: str) -> tuple[float, flo
     return (-(ahead + FAR_SECONDS), -ahead + 1)
 
 
+@memoized
 def timestamps(
     profile: Profile,
     window: Window = "meter",

@@ -5,6 +5,7 @@ a valid request."""
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import string
@@ -82,6 +83,7 @@ def corrupted_bodies(draw, body: bytes) -> bytes:
     return out
 
 
+@functools.cache  # built once: a strategy built in every example is validated in every example
 def _small_json() -> st.SearchStrategy:
     scalars = st.one_of(st.none(), st.booleans(), st.integers(-(2**40), 2**40), st.floats(allow_nan=False, allow_infinity=False),
                         st.text(max_size=20))
@@ -98,6 +100,7 @@ def _containers() -> st.SearchStrategy:
                      st.lists(st.integers(0, 9), max_size=2))
 
 
+@functools.cache
 def wrong_values(kind: str) -> st.SearchStrategy:
     """JSON values whose type is wrong for a member of the model kind `kind` (never null, never a value some
     reading could take as right: strings for timestamps are letters only, so never a date; integers are out
@@ -117,6 +120,7 @@ def wrong_values(kind: str) -> st.SearchStrategy:
     return table[kind]
 
 
+@functools.cache
 def unknown_member_names(operation: str, path: wire.Path) -> st.SearchStrategy[str]:
     """Member names the model does not give the structure at `path` (letters, digits, `_`; case-near misses
     of real names included). Shrinks toward "A"."""
