@@ -3,6 +3,7 @@ short run end to end finds two faults by their expected clauses while the faithf
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import tomllib
@@ -101,3 +102,11 @@ def test_an_unknown_fault_is_refused_with_exit_2():
     proc = subprocess.run([sys.executable, "-m", "meterconform", "mutants", "--fault", "no-such-fault"], cwd=REPO,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "no-such-fault" in proc.stderr and "six-tags-accepted" in proc.stderr
+
+
+def test_the_ci_subset_names_real_faults():
+    """.ci/run proves the suite on a subset of the faults; a renamed fault must not silently leave it."""
+    script = (REPO / ".ci" / "run").read_text()
+    named = re.findall(r"--fault ([a-z0-9-]+)", script)
+    assert len(named) >= 8 and len(set(named)) == len(named), named
+    assert set(named) <= set(FAULTS), sorted(set(named) - set(FAULTS))
