@@ -173,7 +173,8 @@ def run_once(fault: str | None, *, suites: Path, depth: str = "quick", stop_firs
         profile_path.write_text(profile_text(), encoding="utf-8")
         cmd = [sys.executable, "-m", "pytest", str(suites), "-p", "meterconform.plugin", "-c", os.devnull,
                "--rootdir", str(suites.parent), "-p", "no:cacheprovider", "-q", "--tb=no", "--depth", depth,
-               "--hypothesis-seed=0", "--profile", str(profile_path), "--events", str(events_path), *(selection or [])]
+               "--hypothesis-seed=0", "--no-example-database", "--profile", str(profile_path), "--events", str(events_path),
+               *(selection or [])]
         if fault:
             cmd.append(f"--reference-fault={fault}")
         if stop_first and fault:
