@@ -20,8 +20,8 @@ EPILOG = """\
 Each round runs every Hypothesis-driven check (pytest -m hypothesis) at the `deep` depth, unseeded (Hypothesis
 uses the example database only when no seed is fixed); rounds repeat until --duration is spent. With
 --database redis://host:port/db the processes (and machines) share every interesting example, and a later
-`meterconform run --database <same URL>` replays stored failures first. Progress is one line per round; the end writes the same reports as `run` plus the clause x outcome
-coverage table.
+`meterconform run --database <same URL>` replays stored failures first. Progress is one line per round;
+the end writes the same reports as `run` plus the clause x outcome coverage table.
 
 examples:
   meterconform fuzz --duration 10m --workers 2
