@@ -37,11 +37,19 @@ class KeyHistory:
         """Keys used since `oldest` (older ones are outside every window and may be forgotten)."""
         if not self.path.exists():
             return []
-        keys = []
-        for line in self.path.read_text(encoding="utf-8", errors="replace").splitlines():
-            parts = line.split("\t")
-            if len(parts) == 3 and parts[2].lstrip("-").isdigit() and int(parts[2]) >= oldest:
-                keys.append((parts[0], parts[1], int(parts[2])))
+        with self.path.open("r+", encoding="utf-8", errors="replace") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            lines = fh.read().splitlines()
+            keys = []
+            for line in lines:
+                parts = line.split("\t")
+                if len(parts) == 3 and parts[2].lstrip("-").isdigit() and int(parts[2]) >= oldest:
+                    keys.append((parts[0], parts[1], int(parts[2])))
+            if len(keys) < len(lines):  # forget what no window can reach any more: the file stays small
+                fh.seek(0)
+                fh.truncate()
+                fh.writelines(f"{c}\t{d}\t{t}\n" for c, d, t in keys)
+            fcntl.flock(fh, fcntl.LOCK_UN)
         return keys
 
     def add(self, key: tuple[str, str, int]) -> None:

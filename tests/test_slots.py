@@ -60,3 +60,13 @@ def test_a_later_run_never_reuses_an_earlier_runs_keys(tmp_path):
     keys2 = {run2.take(["a", "b"], ["X"]) for _ in range(30)}
     assert not keys1 & keys2 and not set(first) & (keys1 | keys2)
     assert len(history.load(NOW - 3600)) == 61
+
+
+def test_the_history_forgets_keys_no_window_reaches(tmp_path):
+    from meterconform.slots import KeyHistory
+
+    history = KeyHistory(tmp_path / "keys.tsv")
+    history.add(("a", "X", NOW - 10 * 86400))
+    history.add(("a", "X", NOW - 60))
+    assert history.load(NOW - 2 * 86400) == [("a", "X", NOW - 60)]
+    assert (tmp_path / "keys.tsv").read_text().splitlines() == [f"a\tX\t{NOW - 60}"]

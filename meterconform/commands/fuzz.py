@@ -29,6 +29,9 @@ examples:
 """
 
 
+MIN_ROUND_SECONDS = 10  # a round that would start with less budget left than this would only skip checks
+
+
 def parse_duration(text: str) -> float:
     """Seconds from "90", "90s", "10m", "1h30m"."""
     if re.fullmatch(r"\d+(\.\d+)?", text):
@@ -119,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
               + (f" (faults: {', '.join(args.fault)})" if args.fault else "")
               + (f"; database {args.database}" if args.database else "; local example database"), flush=True)
         round_no = 0
-        while time.time() < deadline - 2:
+        while time.time() < deadline - MIN_ROUND_SECONDS:
             round_no += 1
             events_path = report_dir / "rounds" / f"round-{round_no}.jsonl"
             cmd = [sys.executable, "-m", "pytest", str(suites_dir()), "-p", "meterconform.plugin", "-c", os.devnull,
