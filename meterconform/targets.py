@@ -46,3 +46,28 @@ def running_moto(profile: Profile) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.stop()
+
+
+class EndpointUnreachable(Exception):
+    """The named endpoint does not answer; the message is the one sentence to print."""
+
+
+def open_endpoint(stack: contextlib.ExitStack, profile: Profile, url: str | None, *, target: str | None = None,
+                  faults: tuple[str, ...] | list[str] = ()) -> str:
+    """The URL a run talks to: a named endpoint (probed: EndpointUnreachable), else moto's server or the
+    embedded reference endpoint started inside `stack` (TargetError when it cannot start)."""
+    from .clients import probe
+
+    if url:
+        problem = probe(url, timeout=profile.endpoint.connect_timeout)
+        if problem:
+            raise EndpointUnreachable(f"{problem}. Start the endpoint or fix endpoint.url / --endpoint-url.")
+        return url
+    if target == "moto":
+        return stack.enter_context(running_moto(profile))
+    from .reference import running_endpoint
+
+    try:
+        return stack.enter_context(running_endpoint(dict(profile.raw), faults=faults))
+    except ValueError as exc:  # an unknown fault name
+        raise TargetError(str(exc)) from None

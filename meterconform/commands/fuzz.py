@@ -29,7 +29,7 @@ examples:
 """
 
 
-MIN_ROUND_SECONDS = 10  # a round that would start with less budget left than this would only skip checks
+MIN_ROUND_SECONDS = 10  # after the first round, one that would start with less budget left would only skip checks
 
 
 def parse_duration(text: str) -> float:
@@ -78,7 +78,7 @@ def merge(into: dict[str, dict], events: list[dict]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..clients import probe
+    from ..targets import EndpointUnreachable, TargetError, open_endpoint
     from ..database import DatabaseError, shared_database
     from ..events import read_events, write_outputs
     from ..outcome_coverage import clause_coverage, render_coverage
@@ -105,24 +105,19 @@ def run(args: argparse.Namespace) -> int:
     merged: dict[str, dict] = {}
     meta: dict = {}
     with ExitStack() as stack:
-        if url:
-            problem = probe(url, timeout=profile.endpoint.connect_timeout)
-            if problem:
-                print(f"meterconform: {problem}. Start the endpoint or fix endpoint.url / --endpoint-url.", file=sys.stderr)
-                return EXIT_UNREACHABLE
-        else:
-            from ..reference import running_endpoint
-
-            try:
-                url = stack.enter_context(running_endpoint(dict(profile.raw), faults=args.fault))
-            except ValueError as exc:
-                print(f"meterconform: {exc}", file=sys.stderr)
-                return EXIT_USAGE
+        try:
+            url = open_endpoint(stack, profile, url, faults=args.fault)
+        except EndpointUnreachable as exc:
+            print(f"meterconform: {exc}", file=sys.stderr)
+            return EXIT_UNREACHABLE
+        except TargetError as exc:
+            print(f"meterconform: {exc}", file=sys.stderr)
+            return EXIT_USAGE
         print(f"meterconform fuzz: {args.duration:g} s on {args.workers} process(es) against {url}"
               + (f" (faults: {', '.join(args.fault)})" if args.fault else "")
               + (f"; database {args.database}" if args.database else "; local example database"), flush=True)
         round_no = 0
-        while time.time() < deadline - MIN_ROUND_SECONDS:
+        while round_no == 0 or time.time() < deadline - MIN_ROUND_SECONDS:
             round_no += 1
             events_path = report_dir / "rounds" / f"round-{round_no}.jsonl"
             cmd = [sys.executable, "-m", "pytest", str(suites_dir()), "-p", "meterconform.plugin", "-c", os.devnull,

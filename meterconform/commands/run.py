@@ -89,11 +89,10 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..clients import probe
     from ..events import gating, read_events
     from ..profile import ProfileError, load_profile
 
-    from ..targets import TargetError, moto_profile, running_moto
+    from ..targets import EndpointUnreachable, TargetError, moto_profile, open_endpoint
 
     try:
         profile = load_profile(args.profile) if (args.profile or args.target != "moto") else moto_profile()
@@ -130,26 +129,18 @@ def run(args: argparse.Namespace) -> int:
     if extra and extra[0] == "--":
         extra = extra[1:]
     with ExitStack() as stack:
-        if url:
-            problem = probe(url, timeout=profile.endpoint.connect_timeout)
-            if problem:
-                print(f"meterconform: {problem}. Start the endpoint or fix endpoint.url / --endpoint-url.", file=sys.stderr)
-                return EXIT_UNREACHABLE
-        elif args.target == "moto":
-            try:
-                url = stack.enter_context(running_moto(profile))
-            except TargetError as exc:
-                print(f"meterconform: {exc}", file=sys.stderr)
-                return EXIT_USAGE
+        named = url
+        try:
+            url = open_endpoint(stack, profile, url, target=args.target, faults=args.fault)
+        except EndpointUnreachable as exc:
+            print(f"meterconform: {exc}", file=sys.stderr)
+            return EXIT_UNREACHABLE
+        except TargetError as exc:
+            print(f"meterconform: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        if not named and args.target == "moto":
             print(f"meterconform: moto server at {url} (subscribers seeded: {', '.join(profile.customers.subscribed) or 'none'})")
-        else:
-            from ..reference import running_endpoint
-
-            try:
-                url = stack.enter_context(running_endpoint(dict(profile.raw), faults=args.fault))
-            except ValueError as exc:
-                print(f"meterconform: {exc}", file=sys.stderr)
-                return EXIT_USAGE
+        elif not named:
             print(f"meterconform: embedded reference endpoint at {url}" + (f" (faults: {', '.join(args.fault)})" if args.fault else ""))
         events_path = report_dir / "events.jsonl"
         if events_path.exists():
