@@ -227,13 +227,16 @@ class Metering:
             reproduction=reproduction(ex, self.profile.endpoint.region) if ex else "", note=note,
         )
 
-    def _answered(self, exchange: Exchange, clause_id: str) -> None:
+    def expect_answered(self, exchange: Exchange, clause_id: str = TIMELY_CLAUSE) -> None:
+        """PROTO.TIMEOUT: an HTTP answer arrived within endpoint.read_timeout (`clause_id`: the check's clause,
+        named in the message)."""
+        where = f" while checking {clause_id}" if clause_id != TIMELY_CLAUSE else ""
         if exchange.transport_error == "timeout":
             self.fail(TIMELY_CLAUSE, expected=f"an answer within {self.profile.endpoint.read_timeout:g} s (endpoint.read_timeout)",
-                      actual=f"no answer (timed out) while checking {clause_id}", exchange=exchange)
+                      actual=f"no answer after {exchange.elapsed:.1f} s (timed out){where}", exchange=exchange)
         if exchange.transport_error:
-            self.fail(TIMELY_CLAUSE, expected="an HTTP answer", actual=f"no response: {exchange.transport_error} while checking {clause_id}",
-                      exchange=exchange)
+            self.fail(TIMELY_CLAUSE, expected="an HTTP answer",
+                      actual=f"no response ({exchange.transport_error}) after {exchange.elapsed:.1f} s{where}", exchange=exchange)
 
     def expect_error(self, exchange: Exchange, clause_id: str, errors: Iterable[str] | None = "<catalog>",
                      status: Any = "<catalog>") -> str:
@@ -244,7 +247,7 @@ class Metering:
             errors = cat_errors if errors == "<catalog>" else errors
             status = cat_status if status == "<catalog>" else status
         errors = list(errors) if errors else None
-        self._answered(exchange, clause_id)
+        self.expect_answered(exchange, clause_id)
         if exchange.error_code == THROTTLING and (not errors or THROTTLING not in errors):
             skip_throttled(exchange.operation)
         want = (" or ".join(errors) if errors else "a client error") + f" with {_status_text(status)}"
@@ -260,7 +263,7 @@ class Metering:
     def expect_success(self, exchange: Exchange, clause_id: str) -> dict:
         """The exchange must be a 2xx with a JSON object body that validates against the operation's
         output schema; returns the body."""
-        self._answered(exchange, clause_id)
+        self.expect_answered(exchange, clause_id)
         if exchange.error_code == THROTTLING:
             skip_throttled(exchange.operation)
         body = exchange.json

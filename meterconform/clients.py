@@ -66,6 +66,7 @@ class Exchange:
     transport_error: str | None = None  # "timeout", "unreachable", "connection-closed"
     sdk_error_code: str | None = None  # the code botocore's own parser read (boto3 path)
     identity: str | None = None
+    signing: str = "SigV4"  # raw sends: "SigV4", "unsigned" or "mis-signed"
 
     @property
     def json(self) -> Any:
@@ -278,7 +279,8 @@ class Transport:
             hdrs = dict(aws_req.headers.items())
         exchange = Exchange(operation=operation, via="raw", request=body if isinstance(body, (dict, list)) else data,
                             request_headers=redact_headers(hdrs), method=method, url=url,
-                            identity=identity or self.profile.endpoint.access_key_id)
+                            identity=identity or self.profile.endpoint.access_key_id,
+                            signing={True: "SigV4", False: "unsigned", "bad": "mis-signed"}.get(sign, str(sign)))
         if self.limiter:
             self.limiter.acquire(operation)
         start = time.perf_counter()

@@ -35,7 +35,9 @@ def reproduction(exchange: Exchange, region: str) -> str:
               f"c.{_snake(exchange.operation)}(**{_py_params(exchange.request)})")
         return f"{cli}\n# or, in Python:\n{py}"
     headers = "\n".join(f"{k}: {v}" for k, v in redact_headers(exchange.request_headers).items())
-    return f"{exchange.method} {exchange.url} (SigV4-signed by meterconform's raw client)\n{headers}\n\n{request_json(exchange, 4000)}"
+    how = {"SigV4": "SigV4-signed", "unsigned": "sent unsigned", "mis-signed": "signed with a wrong secret"}.get(
+        exchange.signing, exchange.signing)
+    return f"{exchange.method} {exchange.url} ({how} by meterconform's raw client)\n{headers}\n\n{request_json(exchange, 4000)}"
 
 
 def _py_params(request: dict[str, Any]) -> str:

@@ -78,24 +78,16 @@ def merge(into: dict[str, dict], events: list[dict]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..targets import EndpointUnreachable, TargetError, open_endpoint
-    from ..database import DatabaseError, shared_database
+    from ..targets import EndpointUnreachable, TargetError, open_endpoint, run_profile
     from ..events import read_events, write_outputs
     from ..outcome_coverage import clause_coverage, render_coverage
-    from ..profile import ProfileError, load_profile
     from ..render import finish_run
 
     try:
-        profile = load_profile(args.profile)
-    except ProfileError as exc:
+        profile = run_profile(args.profile, database=args.database)
+    except TargetError as exc:
         print(f"meterconform: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    if args.database:
-        try:
-            shared_database(args.database)
-        except DatabaseError as exc:
-            print(f"meterconform: {exc}", file=sys.stderr)
-            return EXIT_USAGE
     url = args.endpoint_url or profile.endpoint.url
     report_dir = Path(args.report_dir)
     (report_dir / "rounds").mkdir(parents=True, exist_ok=True)

@@ -89,28 +89,18 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..events import gating, read_events
-    from ..profile import ProfileError, load_profile
+    from ..events import read_events
+    from ..targets import EndpointUnreachable, TargetError, open_endpoint, run_profile
 
-    from ..targets import EndpointUnreachable, TargetError, moto_profile, open_endpoint
-
-    try:
-        profile = load_profile(args.profile) if (args.profile or args.target != "moto") else moto_profile()
-    except ProfileError as exc:
-        print(f"meterconform: {exc}", file=sys.stderr)
-        return EXIT_USAGE
     if args.database and args.seed is not None:
         print("meterconform: --seed with --database: Hypothesis reads no example database under a fixed seed; "
               "drop --seed to replay the database's failures", file=sys.stderr)
         return EXIT_USAGE
-    if args.database:
-        from ..database import DatabaseError, shared_database
-
-        try:
-            shared_database(args.database)
-        except DatabaseError as exc:
-            print(f"meterconform: {exc}", file=sys.stderr)
-            return EXIT_USAGE
+    try:
+        profile = run_profile(args.profile, target=args.target, database=args.database)
+    except TargetError as exc:
+        print(f"meterconform: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     url = args.endpoint_url or profile.endpoint.url
     if args.target and url:
         print(f"meterconform: --target {args.target} starts its own endpoint; drop --endpoint-url / endpoint.url", file=sys.stderr)
