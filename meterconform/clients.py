@@ -205,7 +205,6 @@ class Transport:
                 client.meta.events.register("before-sign", _per_call_credentials)
                 client.meta.events.register("before-send", _capture_request)
                 client.meta.events.register("after-call", _capture_response)
-                client.meta.events.register("after-call-error", _capture_response_error)
                 self._clients[key] = client
             return client
 
@@ -328,10 +327,6 @@ def _capture_response(http_response, parsed, model, **kwargs) -> None:
         exchange.status = http_response.status_code
         exchange.headers = {k.lower(): v for k, v in http_response.headers.items()}
         exchange.body = http_response.content
-
-
-def _capture_response_error(**kwargs) -> None:
-    """Connection failures: nothing to capture; the caller records the transport error."""
 
 
 def fresh_identity() -> str:

@@ -7,7 +7,6 @@ import os
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,9 +14,8 @@ import pytest
 from . import __version__
 from .clients import Transport, probe
 from .events import build_event, write_outputs
-from .failures import ConformanceFailure, Throttled, Unimplemented
 from .hypothesis_profiles import DEPTHS, load_depth
-from .profile import MissingProfileData, Profile, ProfileError, load_profile
+from .profile import Profile, ProfileError, load_profile
 from .ratelimit import RateLimiter
 from .redact import register_secret
 from .slots import Slots
@@ -74,7 +72,7 @@ def _pick(config: pytest.Config, option: str, env: str, ini: str) -> str | None:
     return config.getini(ini) or None
 
 
-@dataclass
+@dataclass(eq=False)  # registered as a plugin (it collects the events): must stay hashable
 class RunContext:
     """Everything a run shares: the profile, where the endpoint is, and the collected events."""
 
@@ -83,10 +81,21 @@ class RunContext:
     depth: str
     faults: list[str]
     allow_billing: bool
-    events: list[dict] = field(default_factory=list)
+    events_by_node: dict[str, dict] = field(default_factory=dict)  # a teardown failure replaces its check's event
     stack: ExitStack = field(default_factory=ExitStack)
     started: float = field(default_factory=time.time)
     embedded: bool = False
+
+    @property
+    def events(self) -> list[dict]:
+        return list(self.events_by_node.values())
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Collect the event a check's report carries (in the controller under xdist)."""
+        raw_event = getattr(report, "meterconform", None)
+        if raw_event is not None:
+            event = json.loads(raw_event)
+            self.events_by_node[event["nodeid"]] = event
 
     def meta(self, config: pytest.Config) -> dict[str, Any]:
         import boto3
@@ -151,6 +160,7 @@ def pytest_configure(config: pytest.Config) -> None:
                     *profile.registration_tokens.invalid)
     config._meterconform = RunContext(profile=profile, url=url, depth=depth, faults=list(config.getoption("mc_faults") or []),
                                       allow_billing=bool(config.getoption("mc_allow_billing")))
+    config.pluginmanager.register(config._meterconform, "meterconform-events")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -306,26 +316,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     return report
 
 
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    raw_event = getattr(report, "meterconform", None)
-    if raw_event is None:
-        return
-    event = json.loads(raw_event)
-    config = _config_holder.get("config")
-    ctx: RunContext | None = getattr(config, "_meterconform", None) if config else None
-    if ctx is None:
-        return
-    # A teardown failure after a finished call replaces that check's event.
-    ctx.events = [e for e in ctx.events if e["nodeid"] != event["nodeid"]]
-    ctx.events.append(event)
-
-
-_config_holder: dict[str, Any] = {}
-
-
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
-    _config_holder["config"] = session.config
     ctx: RunContext | None = getattr(session.config, "_meterconform", None)
     # Probe once, in the controller (or the only process): an unreachable endpoint ends the run with exit 3.
     if ctx is not None and ctx.url and not hasattr(session.config, "workerinput") and not session.config.option.collectonly:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from typing import Iterable
 
 from .events import GATING, VERDICTS, clause_verdicts
 
