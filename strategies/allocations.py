@@ -18,6 +18,17 @@ def _check_total(total: int) -> None:
         raise ValueError(f"total={total!r} must be the usage quantity, an int in 0..{QUANTITY_MAX}; the allocations add up to it")
 
 
+def allocations_from(quantities: list[int], tag_lists: list) -> list[dict]:
+    """UsageAllocation dicts pairing each quantity with its tag list (None: an allocation without Tags)."""
+    result = []
+    for quantity, tag_list in zip(quantities, tag_lists):
+        allocation: dict = {"AllocatedUsageQuantity": quantity}
+        if tag_list is not None:
+            allocation["Tags"] = tag_list
+        result.append(allocation)
+    return result
+
+
 def split(total: int, cuts: list[int]) -> list[int]:
     """`total` split at the sorted cut points into len(cuts) + 1 non-negative parts that sum to `total`."""
     points = [0, *sorted(cuts), total]
@@ -49,13 +60,7 @@ def _allocations(draw, total: int, min_size: int, max_size: int, allow_untagged:
         cuts = [0] * at + [total] * (size - 1 - at)
     else:
         cuts = draw(st.lists(st.integers(0, total), min_size=size - 1, max_size=size - 1))
-    result = []
-    for quantity, tag_list in zip(split(total, cuts), tag_lists):
-        allocation: dict = {"AllocatedUsageQuantity": quantity}
-        if tag_list is not None:
-            allocation["Tags"] = tag_list
-        result.append(allocation)
-    return result
+    return allocations_from(split(total, cuts), tag_lists)
 
 
 @memoized

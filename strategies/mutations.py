@@ -22,9 +22,8 @@ from meterconform.strategies._model import (
     TAG_VALUE_MAX,
     TAGS_MAX,
     input_shape,
-    matches,
 )
-from meterconform.strategies.allocations import bulk_allocations, split
+from meterconform.strategies.allocations import allocations_from, bulk_allocations, split
 from meterconform.strategies.products import overlong_product_codes, unknown_dimensions, unknown_product_codes
 from meterconform.strategies.quantities import invalid_quantities
 from meterconform.strategies.requests import (
@@ -148,13 +147,7 @@ def _set_allocations(draw: Draw, usage: dict, operation: str, tag_lists: list[li
     """Give `usage` allocations carrying `tag_lists` (None: no Tags) whose quantities add up to its total."""
     total = _total(draw, usage, operation)
     cuts = draw(st.lists(st.integers(0, total), min_size=len(tag_lists) - 1, max_size=len(tag_lists) - 1))
-    result = []
-    for quantity, tag_list in zip(split(total, cuts), tag_lists):
-        allocation: dict = {"AllocatedUsageQuantity": quantity}
-        if tag_list is not None:
-            allocation["Tags"] = tag_list
-        result.append(allocation)
-    usage["UsageAllocations"] = result
+    usage["UsageAllocations"] = allocations_from(split(total, cuts), tag_lists)
 
 
 @memoized
