@@ -51,15 +51,20 @@ def running_moto(profile: Profile) -> Iterator[str]:
 def run_profile(profile_path: str | None, *, target: str | None = None, database: str | None = None) -> Profile:
     """The profile a run or campaign uses (moto's built-in one for `--target moto` without --profile), after
     checking that its example database, if any, answers. TargetError carries the one sentence to print."""
-    from .database import DatabaseError, shared_database
     from .profile import ProfileError, load_profile
 
     try:
         profile = load_profile(profile_path) if (profile_path or target != "moto") else moto_profile()
-        if database:
-            shared_database(database)
-    except (ProfileError, DatabaseError) as exc:
+    except ProfileError as exc:
         raise TargetError(str(exc)) from None
+    if database:
+        # Imported only here: Hypothesis loaded before pytest.main would escape pytest's assertion rewriting.
+        from .database import DatabaseError, shared_database
+
+        try:
+            shared_database(database)
+        except DatabaseError as exc:
+            raise TargetError(str(exc)) from None
     return profile
 
 
