@@ -4,10 +4,11 @@
 
 Loopback only. One reference endpoint is started in this process and serves everything below, in turn:
   1. raw boto3: one client process, then two at once, calling BatchMeterUsage (1 record) for --raw-seconds;
-  2. the harness: every Hypothesis-driven check (pytest -m hypothesis, as a `meterconform fuzz` round runs
-     them: the deep depth, --max-examples N per check) on 1 process, then on 2 (pytest-xdist).
+  2. the harness: every Hypothesis-driven check (pytest -m hypothesis) as one `meterconform fuzz` round runs
+     them (the deep depth, --max-examples N per check) with --workers 1, then --workers 2: two independent
+     processes, each running every check with its own examples.
 Each is measured --rounds times, alternating, and the best round is reported (other work on the machine only
-ever slows a round down). The harness runs are seeded (--hypothesis-seed=0), so every run draws the same
+ever slows a round down). The harness runs are seeded (worker i with --hypothesis-seed=i-1), so every run draws the same
 examples, in one directory warmed by a short first run (Hypothesis's Unicode tables are cached there, as
 after a campaign's first round). Its rate is the events' `examples` (and `exchanges`, the requests sent) over
 the span from the first check's start to the last check's end, which leaves out interpreter start-up and
@@ -95,26 +96,114 @@ def raw_rate(url: str, processes: int, seconds: float) -> float:
     return total
 
 
+def replay_client(url: str, path: str) -> None:
+    """Child process: send the requests recorded in `path` (the harness's own, as the endpoint received them)
+    one after another with boto3 (botocore's client, validation off) — or, when boto3 cannot express one (a
+    body that is not a JSON object, a wrong member type botocore's serializer refuses, no or an unknown
+    X-Amz-Target), as SigV4-signed raw HTTP — and print the count and the span as JSON."""
+    import botocore.exceptions
+    import botocore.session
+    import urllib3
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.config import Config
+    from botocore.credentials import Credentials
+
+    from meterconform.clients import wire_to_params
+
+    seed = seed_from_profile(None)
+    creds = Credentials("AKIDBENCHMARKREPLAY1", seed.secret_access_key)
+    client = botocore.session.get_session().create_client(
+        "meteringmarketplace", region_name=REGION, endpoint_url=url, aws_access_key_id=creds.access_key,
+        aws_secret_access_key=creds.secret_key, config=Config(retries={"total_max_attempts": 1}, parameter_validation=False))
+    pool = urllib3.PoolManager(retries=False)
+    methods = {op: getattr(client, "".join("_" + c.lower() if c.isupper() else c for c in op).lstrip("_"))
+               for op in ("MeterUsage", "BatchMeterUsage", "RegisterUsage", "ResolveCustomer")}
+    requests = json.loads(Path(path).read_text())
+
+    def send(req: dict) -> None:
+        body = req["body"].encode("latin-1")
+        op = (req.get("target") or "").rpartition(".")[2]
+        if op in methods:
+            try:
+                params = json.loads(body)
+            except ValueError:
+                params = None
+            if isinstance(params, dict):
+                try:
+                    methods[op](**wire_to_params(params))
+                    return
+                except botocore.exceptions.ClientError:
+                    return
+                except Exception:  # botocore's serializer refused the value: send the bytes instead
+                    pass
+        headers = {k: v for k, v in (("X-Amz-Target", req.get("target")), ("Content-Type", req.get("content_type"))) if v}
+        aws = AWSRequest(method="POST", url=url + "/", data=body, headers=headers)
+        SigV4Auth(creds, "aws-marketplace", REGION).add_auth(aws)
+        pool.request("POST", url + "/", body=body, headers=dict(aws.headers.items()), redirect=False)
+
+    for req in requests[:20]:  # warm-up, as for the raw client
+        send(req)
+    start = time.perf_counter()
+    for req in requests:
+        send(req)
+    print(json.dumps({"calls": len(requests), "seconds": time.perf_counter() - start}))
+
+
+def replay_rate(url: str, requests: list[dict]) -> float:
+    """Requests/s of one raw client sending `requests` (the harness's own) in order."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(requests, f)
+    try:
+        out = subprocess.run([sys.executable, __file__, "--replay-client", url, f.name], capture_output=True, text=True,
+                             timeout=900, check=True).stdout
+    finally:
+        os.unlink(f.name)
+    result = json.loads(out.strip().splitlines()[-1])
+    return result["calls"] / result["seconds"]
+
+
+class Recorder:
+    """Keeps every request the endpoint handles while `on` (target, content type and body, as received)."""
+
+    def __init__(self, endpoint: ReferenceEndpoint):
+        self.on, self.requests = False, []
+        handle = endpoint.protocol.handle
+
+        def recording(method, path, header, body):
+            if self.on:
+                self.requests.append({"target": next(iter(header("X-Amz-Target")), None),
+                                      "content_type": next(iter(header("Content-Type")), None), "body": body.decode("latin-1")})
+            return handle(method, path, header, body)
+
+        endpoint.protocol.handle = recording
+
+
 # -- the harness -------------------------------------------------------------------------------------------
 
 
 def harness(url: str, workers: int, examples: int, cwd: str) -> dict:
-    """One fuzz-like run of the property checks in `cwd`; examples, requests, the test span and the wall time."""
+    """One fuzz round of the property checks on `workers` processes at once, each started with the command
+    `meterconform fuzz --workers N` gives its worker (seeded here: worker i draws with seed i); examples,
+    requests, the test span and the wall time, summed over the workers."""
+    from meterconform.commands.fuzz import round_command
+
     with tempfile.TemporaryDirectory() as tmp:
-        events = Path(tmp) / "events.jsonl"
-        cmd = [sys.executable, "-m", "pytest", str(REPO / "suites"), "-p", "meterconform.plugin", "-c", os.devnull,
-               "--rootdir", str(REPO), "-p", "no:cacheprovider", "-q", "--tb=no", "-m", "hypothesis", "--endpoint-url", url,
-               "--depth", "deep", "--max-examples", str(examples), "--hypothesis-seed=0", "--events", str(events)]
-        if workers > 1:
-            cmd += ["-n", str(workers)]
+        paths = [Path(tmp) / f"worker-{w}.jsonl" for w in range(1, workers + 1)]
         env = {k: v for k, v in os.environ.items() if not k.startswith(("METERCONFORM_", "PYTEST_XDIST"))}
         env["METERCONFORM_STATE_DIR"] = str(Path(cwd) / "state")  # the batch-key history stays in the benchmark's directory
         start = time.perf_counter()
-        proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+        procs = [subprocess.Popen(round_command(url, path, deadline=time.time() + 3600, worker=w, workers=workers,
+                                                max_examples=examples, extra=[f"--hypothesis-seed={w - 1}"]),
+                                  cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                 for w, path in enumerate(paths, 1)]
+        outputs = [proc.communicate(timeout=900)[0] for proc in procs]
         wall = time.perf_counter() - start
-        if not events.exists():
-            raise SystemExit(f"the harness run wrote no events (exit {proc.returncode}):\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
-        rows = [json.loads(line) for line in events.read_text().splitlines()]
+        rows = []
+        for path, proc, output in zip(paths, procs, outputs):
+            if not path.exists():
+                raise SystemExit(f"the harness run wrote no events (exit {proc.returncode}):\n{output[-3000:]}")
+            rows += [json.loads(line) for line in path.read_text().splitlines()]
     checks = [r for r in rows if "nodeid" in r]
     bad = [f"{r['nodeid']}: {r['verdict']} {r.get('failed_clause') or ''} {(r.get('reason') or '')[:300]}"
            for r in checks if r["verdict"] not in ("PASS", "INFO")]
@@ -129,9 +218,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=2, help="measurements of each configuration, best kept (default 2)")
     parser.add_argument("--raw-seconds", type=float, default=4.0, help="seconds of raw boto3 calls per measurement (default 4)")
     parser.add_argument("--raw-client", nargs=2, metavar=("URL", "SECONDS"), help=argparse.SUPPRESS)
+    parser.add_argument("--replay-client", nargs=2, metavar=("URL", "FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.raw_client:
         raw_client(args.raw_client[0], float(args.raw_client[1]))
+        return 0
+    if args.replay_client:
+        replay_client(*args.replay_client)
         return 0
 
     logging.getLogger("meterconform").setLevel(logging.ERROR)
@@ -139,16 +232,21 @@ def main(argv: list[str] | None = None) -> int:
     print(f"load average before: {load_average()}", flush=True)
     raw: dict[int, list[float]] = {1: [], 2: []}
     runs: dict[int, list[dict]] = {1: [], 2: []}
+    replay: list[float] = []
     endpoint = ReferenceEndpoint()
     url = endpoint.start()
+    recorder = Recorder(endpoint)
     try:
         with tempfile.TemporaryDirectory() as cwd:
             harness(url, 1, 2, cwd)  # warm-up: Hypothesis's caches in cwd, the OS's file caches
-            for _ in range(args.rounds):
+            for round_no in range(args.rounds):
                 for n in (1, 2):
                     raw[n].append(raw_rate(url, n, args.raw_seconds))
                 for n in (1, 2):
+                    recorder.on = round_no == 0 and n == 1
                     runs[n].append(harness(url, n, args.examples, cwd))
+                    recorder.on = False
+                replay.append(replay_rate(url, recorder.requests))
     finally:
         endpoint.stop()
     print(f"load average after:  {load_average()}")
@@ -160,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
           f"(rounds: {', '.join(f'{x:.0f}' for x in raw[1])} / {', '.join(f'{x:.0f}' for x in raw[2])})")
     for n, r in best.items():
         rates = ", ".join(f"{x['examples'] / x['span']:.0f}" for x in runs[n])
-        print(f"harness, {n} process{'es' if n > 1 else ''}: {r['checks']} property checks x {args.examples} examples: "
+        print(f"harness, {n} process{'es' if n > 1 else ''}: {r['checks']} check runs x {args.examples} examples: "
               f"{r['examples']} examples, {r['requests']} requests in {r['span']:.1f} s of checks ({r['wall']:.1f} s wall "
               f"with start-up): {r['examples'] / r['span']:.1f} examples/s, {r['requests'] / r['span']:.1f} requests/s "
               f"(rounds: {rates} examples/s)")
@@ -173,6 +271,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"harness / raw, 1 process: {one / best_raw[1]:.2f}x in examples/s, "
           f"{best[1]['requests'] / best[1]['span'] / best_raw[1]:.2f}x in requests/s   (target >= 0.8x in examples/s)")
     print(f"harness / raw, 2 processes: {two / best_raw[2]:.2f}x in examples/s")
+    # Like for like: the same requests, without Hypothesis and the verdicts. The seeded 1-process run sends the
+    # same requests every round (recorded in the first); the replay's time for them against the harness's.
+    recorded, best_replay = len(recorder.requests), max(replay)
+    replay_examples = best[1]["examples"] * best_replay / recorded
+    print(f"raw boto3 replaying the harness's own {recorded} requests of one 1-process run, best of {args.rounds}: "
+          f"{best_replay:.1f} requests/s, i.e. {replay_examples:.1f} examples/s (rounds: {', '.join(f'{x:.0f}' for x in replay)})")
+    print(f"harness / raw replay of the same requests, 1 process: {one / replay_examples:.2f}x in examples/s")
     return 0
 
 

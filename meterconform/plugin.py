@@ -47,6 +47,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--database-writable", dest="mc_database_writable", action="store_true", default=False,
                     help="write new examples into --database too (what `meterconform fuzz` does)")
     group.addoption("--fuzz-deadline", dest="mc_fuzz_deadline", type=float, default=None, help=argparse_suppress())
+    group.addoption("--fuzz-worker", dest="mc_fuzz_worker", type=fuzz_worker, default=None, help=argparse_suppress())
     group.addoption("--max-examples", dest="mc_max_examples", type=int, default=None, metavar="N",
                     help="override the depth's examples per property check")
     group.addoption("--allow-billing", dest="mc_allow_billing", action="store_true", default=False,
@@ -54,6 +55,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("meterconform_profile", "target profile TOML path", default=None)
     parser.addini("meterconform_endpoint_url", "endpoint URL", default=None)
     parser.addini("meterconform_depth", "Hypothesis depth: quick, ci or deep", default=None)
+
+
+def fuzz_worker(text: str) -> tuple[int, int]:
+    """`--fuzz-worker I/N` (I counted from 1): this process is campaign worker I of N, each its own pytest run."""
+    try:
+        index, count = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise pytest.UsageError(f"--fuzz-worker {text!r}: expected I/N, e.g. 1/2") from None
+    if not 1 <= index <= count:
+        raise pytest.UsageError(f"--fuzz-worker {text!r}: I must be between 1 and N")
+    return index, count
 
 
 def argparse_suppress() -> str:
@@ -219,15 +231,19 @@ def transport(profile: Profile, endpoint_url: str, request: pytest.FixtureReques
 
 
 @pytest.fixture(scope="session")
-def slots(profile: Profile, mc_run: RunContext, endpoint_url: str) -> Slots:
+def slots(profile: Profile, mc_run: RunContext, endpoint_url: str, request: pytest.FixtureRequest) -> Slots:
     """The run's batch-key allocator; keys are per hour when the profile reads de-duplication that way, and
     a long-lived endpoint (anything but an embedded one, fresh each run) gets the history of earlier runs."""
     from .slots import KeyHistory
 
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    fuzz_worker = request.config.getoption("mc_fuzz_worker")
+    if fuzz_worker:  # a campaign's independent worker process: its own share of the seconds
+        index, count = fuzz_worker[0] - 1, fuzz_worker[1]
+    else:  # a pytest-xdist worker (gw0, gw1, ...), or the only process
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+        index, count = int(worker[2:]) if worker.startswith("gw") else 0, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
     fresh_endpoint = mc_run.embedded or os.environ.get("METERCONFORM_TARGET") in ("reference", "moto")
-    return Slots(int(worker[2:]) if worker.startswith("gw") else 0, count,
+    return Slots(index, count,
                  granularity=3600 if profile.contract.batch_dedup == "hour" else 1,
                  history=None if fresh_endpoint else KeyHistory.for_endpoint(endpoint_url))
 
@@ -255,6 +271,16 @@ def client(transport: Transport):
 def raw(metering):
     """Send arbitrary bytes and headers, SigV4-signed (sign=True), unsigned (False) or mis-signed ("bad")."""
     return metering.raw
+
+
+@pytest.hookimpl(trylast=True)  # after -m / -k deselection
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A campaign's worker I of N starts at another check than the others (the list rotated by (I-1)/N), so
+    when the budget runs out mid-round, the checks the workers never reached are not the same ones."""
+    fuzz_worker = config.getoption("mc_fuzz_worker")
+    if fuzz_worker and items:
+        start = (fuzz_worker[0] - 1) * len(items) // fuzz_worker[1]
+        items[:] = items[start:] + items[:start]
 
 
 # -- guards ------------------------------------------------------------------------------------

@@ -151,3 +151,33 @@ def test_a_seed_with_a_database_is_refused(tmp_path):
     proc = _run(tmp_path, "run", "--seed", "1", "--database", str(tmp_path / "db"), "--report-dir", str(tmp_path / "reports"),
                 timeout=60)
     assert proc.returncode == 2 and "--seed" in proc.stderr and "--database" in proc.stderr, proc.stderr
+
+
+def test_workers_are_independent_processes_that_each_run_every_check(tmp_path):
+    """--workers 2: two processes, each a whole round of every selected check (its own examples), the second
+    starting at another check; the report sums both, and their batch keys never collide (every check passes)."""
+    checks = "test_each_record_is_answered_by_its_customer or test_identical_retry_answers_the_same_record_ids"
+    proc = _run(tmp_path, "fuzz", "--duration", "3s", "--workers", "2", "--max-examples", "15",
+                "--report-dir", str(tmp_path / "reports"), "--no-html", "--", "-k", checks, timeout=180)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert "on 2 process(es)" in proc.stdout and "worker 1 round 1:" in proc.stdout and "worker 2 round 1:" in proc.stdout, proc.stdout
+    rounds = tmp_path / "reports" / "rounds"
+    orders, examples = {}, {}
+    for worker in (1, 2):
+        _, events = read_events(rounds / f"worker-{worker}-round-1.jsonl")
+        assert {e["verdict"] for e in events} == {"PASS"} and len(events) == 2, json.dumps(events)[:2000]
+        log = (rounds / f"worker-{worker}-round-1.log").read_text()
+        assert "-n" not in log.split() and "bringing up nodes" not in log, "a worker ran under pytest-xdist"
+        orders[worker] = [e["nodeid"] for e in sorted(events, key=lambda e: e["time"])]
+        examples[worker] = {e["nodeid"]: int(e["examples"]) for e in events}
+    assert orders[1] == list(reversed(orders[2])), orders  # two checks, the second worker rotated by one
+    _, merged = read_events(tmp_path / "reports" / "events.jsonl")
+    assert {e["nodeid"]: int(e["examples"]) for e in merged} == {
+        node: examples[1][node] + examples[2][node] for node in examples[1]}
+
+
+@pytest.mark.parametrize("value", ["0/2", "3/2", "1", "a/b"])
+def test_a_bad_fuzz_worker_option_is_a_usage_error(value, tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "meterconform.plugin", "-c", os.devnull, "--fuzz-worker", value,
+                           "--collect-only", "-q", str(tmp_path)], cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 4 and "--fuzz-worker" in proc.stderr, proc.stdout[-1500:] + proc.stderr[-1500:]

@@ -12,16 +12,21 @@ import sys
 import time
 from collections import Counter
 from contextlib import ExitStack
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .run import EXIT_UNREACHABLE, EXIT_USAGE, suites_dir
 
 EPILOG = """\
 Each round runs every Hypothesis-driven check (pytest -m hypothesis) at the `deep` depth, unseeded (Hypothesis
-uses the example database only when no seed is fixed); rounds repeat until --duration is spent. With
---database redis://host:port/db the processes (and machines) share every interesting example, and a later
-`meterconform run --database <same URL>` replays stored failures first. Progress is one line per round;
-the end writes the same reports as `run` plus the clause x outcome coverage table.
+uses the example database only when no seed is fixed); rounds repeat until --duration is spent. --workers N
+starts N independent processes, each running rounds of every check with its own random examples, its own
+share of the batch keys, and its own first check; they share what they find through the example database
+(./.hypothesis, or --database). With --database redis://host:port/db the processes and machines share every
+interesting example, and a later `meterconform run --database <same URL>` replays stored failures first.
+Progress is one line per finished round; the end writes the same reports as `run` plus the clause x outcome
+coverage table (examples and outcomes summed over every round of every worker).
 
 examples:
   meterconform fuzz --duration 10m --workers 2
@@ -29,6 +34,7 @@ examples:
 """
 
 
+ROUND_GRACE_SECONDS = 120  # a round still running this long after the deadline is stopped
 MIN_ROUND_SECONDS = 10  # after the first round, one that would start with less budget left would only skip checks
 
 
@@ -48,7 +54,7 @@ def register(subparsers) -> None:
                               formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--duration", type=parse_duration, default=parse_duration("10m"), metavar="TIME",
                    help="the time budget: 90s, 10m, 1h (default 10m)")
-    p.add_argument("--workers", "-n", type=int, default=1, metavar="N", help="processes (pytest-xdist), default 1")
+    p.add_argument("--workers", "-n", type=int, default=1, metavar="N", help="independent worker processes, each running every check with its own examples (default 1)")
     p.add_argument("--database", metavar="URL", help="shared example database: redis://host:port/db or a directory")
     p.add_argument("--profile", metavar="PATH", help="target profile TOML (default: the embedded reference endpoint)")
     p.add_argument("--endpoint-url", metavar="URL", help="endpoint URL; overrides the profile's endpoint.url")
@@ -77,9 +83,92 @@ def merge(into: dict[str, dict], events: list[dict]) -> None:
         into[ev["nodeid"]] = merged
 
 
+def round_command(url: str, events_path: Path, *, deadline: float, worker: int = 1, workers: int = 1,
+                  profile: str | None = None, database: str | None = None, max_examples: int | None = None,
+                  extra: list[str] | tuple = ()) -> list[str]:
+    """The pytest command of one round of worker `worker` (of `workers`): every Hypothesis-driven check at the
+    deep depth, unseeded, stopping at `deadline`. Workers are independent processes, not pytest-xdist: each
+    runs every check (its own random examples, its own share of the batch keys, starting at another check),
+    so none waits for another's slowest check and a round costs no xdist controller."""
+    cmd = [sys.executable, "-m", "pytest", str(suites_dir()), "-p", "meterconform.plugin", "-c", os.devnull,
+           "--rootdir", str(suites_dir().parent), "-p", "no:cacheprovider", "-q", "--tb=no", "-m", "hypothesis",
+           "--endpoint-url", url, "--depth", "deep", "--events", str(events_path), "--fuzz-deadline", str(deadline)]
+    if workers > 1:
+        cmd += ["--fuzz-worker", f"{worker}/{workers}"]
+    if profile:
+        cmd += ["--profile", profile]
+    if database:
+        cmd += ["--database", database, "--database-writable"]
+    if max_examples:
+        cmd += ["--max-examples", str(max_examples)]
+    return cmd + list(extra)
+
+
+@dataclass
+class Round:
+    name: str
+    proc: subprocess.Popen
+    events_path: Path
+    log_path: Path
+    log: Any
+    meta: dict = field(default_factory=dict)
+    events: list[dict] | None = None
+
+
+class Rounds:
+    """The campaign's worker processes: each worker runs one round at a time, and starts its next when told."""
+
+    def __init__(self, args: argparse.Namespace, url: str, report_dir: Path, deadline: float, extra: list[str], env: dict):
+        self.args, self.url, self.dir, self.deadline, self.extra, self.env = args, url, report_dir / "rounds", deadline, extra, env
+        self.running: dict[int, Round] = {}
+        self.per_worker: Counter = Counter()
+
+    @property
+    def count(self) -> int:
+        return sum(self.per_worker.values())
+
+    def start(self, worker: int) -> None:
+        self.per_worker[worker] += 1
+        n = self.per_worker[worker]
+        stem = f"round-{n}" if self.args.workers == 1 else f"worker-{worker}-round-{n}"
+        name = f"round {n}" if self.args.workers == 1 else f"worker {worker} round {n}"
+        events_path, log_path = self.dir / f"{stem}.jsonl", self.dir / f"{stem}.log"
+        cmd = round_command(self.url, events_path, deadline=self.deadline, worker=worker, workers=self.args.workers,
+                            profile=self.args.profile, database=self.args.database, max_examples=self.args.max_examples,
+                            extra=self.extra)
+        log = log_path.open("w")
+        self.running[worker] = Round(name, subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=self.env),
+                                     events_path, log_path, log)
+
+    def finished(self):
+        """(worker, Round) for every round that ended since the last call (a round far past the deadline is
+        stopped and counts as ended)."""
+        from ..events import read_events
+
+        for worker, r in list(self.running.items()):
+            if r.proc.poll() is None:
+                if time.time() < self.deadline + ROUND_GRACE_SECONDS:
+                    continue
+                r.proc.kill()
+                r.proc.wait()
+                print(f"{r.name}: did not finish in time (see {r.log_path})", flush=True)
+            r.log.close()
+            del self.running[worker]
+            if r.events_path.exists():
+                r.meta, r.events = read_events(r.events_path)
+            yield worker, r
+
+    def stop_all(self) -> None:
+        for r in self.running.values():
+            r.proc.kill()
+            r.proc.wait()
+            r.log.close()
+        self.running.clear()
+
+
 def run(args: argparse.Namespace) -> int:
     from ..targets import EndpointUnreachable, TargetError, open_endpoint, run_profile
-    from ..events import read_events, write_outputs
+    from ..events import write_outputs
     from ..outcome_coverage import clause_coverage, render_coverage
     from ..render import finish_run
 
@@ -108,42 +197,30 @@ def run(args: argparse.Namespace) -> int:
         print(f"meterconform fuzz: {args.duration:g} s on {args.workers} process(es) against {url}"
               + (f" (faults: {', '.join(args.fault)})" if args.fault else "")
               + (f"; database {args.database}" if args.database else "; local example database"), flush=True)
-        round_no = 0
-        while round_no == 0 or time.time() < deadline - MIN_ROUND_SECONDS:
-            round_no += 1
-            events_path = report_dir / "rounds" / f"round-{round_no}.jsonl"
-            cmd = [sys.executable, "-m", "pytest", str(suites_dir()), "-p", "meterconform.plugin", "-c", os.devnull,
-                   "--rootdir", str(suites_dir().parent), "-p", "no:cacheprovider", "-q", "--tb=no", "-m", "hypothesis",
-                   "--endpoint-url", url, "--depth", "deep", "--events", str(events_path),
-                   "--fuzz-deadline", str(deadline)]
-            if args.profile:
-                cmd += ["--profile", args.profile]
-            if args.database:
-                cmd += ["--database", args.database, "--database-writable"]
-            if args.max_examples:
-                cmd += ["--max-examples", str(args.max_examples)]
-            if args.workers > 1:
-                cmd += ["-n", str(args.workers)]
-            cmd += extra
-            log = (report_dir / "rounds" / f"round-{round_no}.log").open("w")
-            try:
-                subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, timeout=max(60.0, deadline - time.time() + 120))
-            except subprocess.TimeoutExpired:
-                print(f"round {round_no}: did not finish in time (see {log.name})", flush=True)
-            finally:
-                log.close()
-            if not events_path.exists():
-                print(f"meterconform fuzz: round {round_no} wrote no events; see {report_dir}/rounds/round-{round_no}.log", file=sys.stderr)
-                return 1
-            meta, events = read_events(events_path)
-            merge(merged, [e for e in events if not e.get("reason", "").startswith("FUZZ BUDGET")])
-            elapsed = time.time() - start
-            examples = sum(int(e.get("examples") or 0) for e in merged.values())
-            cov = clause_coverage(merged.values())
-            reached = sum(1 for row in cov.values() if row["examples"])
-            failures = sum(1 for e in merged.values() if e["verdict"] in ("FAIL", "ERROR"))
-            print(f"[{_clock(elapsed)}/{_clock(args.duration)}] round {round_no}: {examples:,} examples "
-                  f"({examples / max(elapsed, 1e-9):,.0f}/s), {reached} clauses reached, {failures} failing checks", flush=True)
+        env = dict(os.environ)
+        if profile.endpoint.rate_per_second and not env.get("METERCONFORM_RATE_FILE"):
+            env["METERCONFORM_RATE_FILE"] = str(report_dir / ".rate-limit")  # one rate for all the workers
+        rounds = Rounds(args, url, report_dir, deadline, extra, env)
+        for worker in range(1, args.workers + 1):
+            rounds.start(worker)
+        while rounds.running:
+            time.sleep(0.1)
+            for worker, finished in rounds.finished():
+                if finished.events is None:
+                    rounds.stop_all()
+                    print(f"meterconform fuzz: {finished.name} wrote no events; see {finished.log_path}", file=sys.stderr)
+                    return 1
+                meta = finished.meta
+                merge(merged, [e for e in finished.events if not e.get("reason", "").startswith("FUZZ BUDGET")])
+                elapsed = time.time() - start
+                examples = sum(int(e.get("examples") or 0) for e in merged.values())
+                reached = sum(1 for row in clause_coverage(merged.values()).values() if row["examples"])
+                failures = sum(1 for e in merged.values() if e["verdict"] in ("FAIL", "ERROR"))
+                print(f"[{_clock(elapsed)}/{_clock(args.duration)}] {finished.name}: {examples:,} examples "
+                      f"({examples / max(elapsed, 1e-9):,.0f}/s), {reached} clauses reached, {failures} failing checks", flush=True)
+                if time.time() < deadline - MIN_ROUND_SECONDS:
+                    rounds.start(worker)
+        round_no = rounds.count
     events = sorted(merged.values(), key=lambda e: e["nodeid"])
     meta = {**meta, "campaign": {"duration": args.duration, "rounds": round_no, "workers": args.workers,
                                  "database": args.database, "elapsed": time.time() - start}}
