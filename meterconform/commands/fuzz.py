@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .run import EXIT_UNREACHABLE, EXIT_USAGE, suites_dir
+from .run import EXIT_UNREACHABLE, EXIT_USAGE, baseline_problem, suites_dir
 
 EPILOG = """\
 Each round runs every Hypothesis-driven check (pytest -m hypothesis) at the `deep` depth, unseeded (Hypothesis
@@ -172,6 +172,9 @@ def run(args: argparse.Namespace) -> int:
     from ..outcome_coverage import clause_coverage, render_coverage
     from ..render import finish_run
 
+    if (problem := baseline_problem(args)) is not None:
+        print(f"meterconform: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         profile = run_profile(args.profile, database=args.database)
     except TargetError as exc:

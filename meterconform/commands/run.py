@@ -77,6 +77,19 @@ def register(subparsers) -> None:
     p.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: extra pytest arguments (-k, -x, --lf, ...)")
 
 
+def baseline_problem(args: argparse.Namespace) -> str | None:
+    """Why --baseline cannot be used (missing or malformed), checked before the run rather than after it."""
+    if not getattr(args, "baseline", None):
+        return None
+    from ..baseline import BaselineError, load_baseline
+
+    try:
+        load_baseline(args.baseline)
+    except BaselineError as exc:
+        return str(exc)
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     from ..events import read_events
     from ..targets import EndpointUnreachable, TargetError, open_endpoint, run_profile
@@ -84,6 +97,9 @@ def run(args: argparse.Namespace) -> int:
     if args.database and args.seed is not None:
         print("meterconform: --seed with --database: Hypothesis reads no example database under a fixed seed; "
               "drop --seed to replay the database's failures", file=sys.stderr)
+        return EXIT_USAGE
+    if (problem := baseline_problem(args)) is not None:
+        print(f"meterconform: {problem}", file=sys.stderr)
         return EXIT_USAGE
     try:
         profile = run_profile(args.profile, target=args.target, database=args.database)

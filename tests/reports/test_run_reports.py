@@ -37,3 +37,14 @@ def test_a_stale_entry_fails_the_gate_and_no_html_skips_the_page(tmp_path):
     assert proc.returncode == 1, proc.stdout[-3000:]
     assert "STALE       clause BMU.DIMENSION.UNKNOWN now passes" in proc.stdout
     assert not (out / "conformance.html").exists() and (out / "junit.xml").exists()
+
+
+def test_a_missing_or_malformed_baseline_is_refused_before_any_check_runs(tmp_path):
+    (tmp_path / "bad.toml").write_text('[[expected]]\nclause = "NO.SUCH.CLAUSE"\n')
+    for name, says in (("missing.toml", "does not exist"), ("bad.toml", "NO.SUCH.CLAUSE")):
+        for command in (["run"], ["fuzz", "--duration", "5s"]):
+            out = tmp_path / f"reports-{name}-{command[0]}"
+            proc = cli(*command, "--report-dir", str(out), "--baseline", str(tmp_path / name), "--", "-k", "smoke", cwd=tmp_path)
+            assert proc.returncode == 2, proc.stdout[-2000:] + proc.stderr[-2000:]
+            assert says in proc.stderr and name in proc.stderr, proc.stderr
+            assert "embedded reference endpoint" not in proc.stdout and not (out / "events.jsonl").exists(), proc.stdout
