@@ -16,7 +16,7 @@ import pytest
 
 from meterconform.clients import Exchange
 
-from .test_batch_meter_usage import RESULT_CLAUSES, customer_record, expect_results, expect_status, send
+from ._batch import RESULT_CLAUSES, customer_record, expect_results, expect_status, send
 
 PARALLEL = 8
 T = TypeVar("T")

@@ -33,7 +33,7 @@ from hypothesis.stateful import (
 from meterconform.failures import ConformanceFailure
 from meterconform.strategies import quantities
 
-from .test_batch_meter_usage import (
+from ._batch import (
     EDGE_FAR,
     HOUR,
     RESULT_CLAUSES,
