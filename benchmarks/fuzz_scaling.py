@@ -14,6 +14,13 @@ after a campaign's first round). Its rate is the events' `examples` (and `exchan
 the span from the first check's start to the last check's end, which leaves out interpreter start-up and
 collection; the wall time with start-up is printed too. Targets on a 2-core machine: 2 processes >= 1.6x one;
 harness examples/s >= 0.8x the raw calls/s of one client. The load average is printed before and after.
+
+Three more figures put the second target in context:
+  3. like for like: the endpoint records every request of the first 1-process harness run, and one raw boto3
+     client replays exactly those (raw HTTP where boto3 cannot express one);
+  4. the ceiling: a bare @given drawing one text and making one bare boto3 call, against the same call in a
+     plain loop (what Hypothesis alone costs, no harness);
+  5. per check: ms per example in the harness against the replay of that check's own requests.
 """
 
 from __future__ import annotations
@@ -144,14 +151,17 @@ def replay_client(url: str, path: str) -> None:
 
     for req in requests[:20]:  # warm-up, as for the raw client
         send(req)
+    durations = []
     start = time.perf_counter()
     for req in requests:
+        before = time.perf_counter()
         send(req)
-    print(json.dumps({"calls": len(requests), "seconds": time.perf_counter() - start}))
+        durations.append(time.perf_counter() - before)
+    print(json.dumps({"calls": len(requests), "seconds": time.perf_counter() - start, "durations": durations}))
 
 
-def replay_rate(url: str, requests: list[dict]) -> float:
-    """Requests/s of one raw client sending `requests` (the harness's own) in order."""
+def replay_rate(url: str, requests: list[dict]) -> tuple[float, list[float]]:
+    """Requests/s of one raw client sending `requests` (the harness's own) in order, and each one's seconds."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(requests, f)
     try:
@@ -160,7 +170,52 @@ def replay_rate(url: str, requests: list[dict]) -> float:
     finally:
         os.unlink(f.name)
     result = json.loads(out.strip().splitlines()[-1])
-    return result["calls"] / result["seconds"]
+    return result["calls"] / result["seconds"], result["durations"]
+
+
+def floor_client(url: str, count: int) -> None:
+    """Child process: the fastest any Hypothesis-driven check could go here. `count` ResolveCustomer calls in a
+    plain loop, then `count` examples of a @given test drawing one token (text) and making the same bare
+    boto3 call (no harness, no verdict, generate phase only); print both rates as JSON."""
+    import botocore.exceptions
+    import botocore.session
+    from botocore.config import Config
+    from hypothesis import HealthCheck, Phase, given, settings, strategies as st
+
+    seed = seed_from_profile(None)
+    client = botocore.session.get_session().create_client(
+        "meteringmarketplace", region_name=REGION, endpoint_url=url, aws_access_key_id="AKIDBENCHMARKFLOOR1",
+        aws_secret_access_key=seed.secret_access_key, config=Config(retries={"total_max_attempts": 1}, parameter_validation=False))
+
+    def call(token: str) -> None:
+        try:
+            client.resolve_customer(RegistrationToken=token)
+        except botocore.exceptions.ClientError:
+            pass
+
+    for i in range(20):
+        call(f"warm-up-{i}")
+    start = time.perf_counter()
+    for i in range(count):
+        call(f"token-{i}")
+    raw = count / (time.perf_counter() - start)
+    ran = []
+
+    @settings(max_examples=count, database=None, deadline=None, phases=[Phase.generate], suppress_health_check=list(HealthCheck))
+    @given(st.text(min_size=1, max_size=128))
+    def check(token: str) -> None:
+        ran.append(1)
+        call(token)
+
+    start = time.perf_counter()
+    check()
+    print(json.dumps({"raw": raw, "given": len(ran) / (time.perf_counter() - start)}))
+
+
+def floor_rates(url: str, count: int = 2000) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--floor-client", url, str(count)], capture_output=True, text=True,
+                         timeout=600, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
 
 
 class Recorder:
@@ -172,7 +227,7 @@ class Recorder:
 
         def recording(method, path, header, body):
             if self.on:
-                self.requests.append({"target": next(iter(header("X-Amz-Target")), None),
+                self.requests.append({"at": time.time(), "target": next(iter(header("X-Amz-Target")), None),
                                       "content_type": next(iter(header("Content-Type")), None), "body": body.decode("latin-1")})
             return handle(method, path, header, body)
 
@@ -209,7 +264,25 @@ def harness(url: str, workers: int, examples: int, cwd: str) -> dict:
            for r in checks if r["verdict"] not in ("PASS", "INFO")]
     span = max(r["time"] for r in checks) - min(r["time"] - r["duration"] for r in checks)
     return {"examples": sum(int(r.get("examples") or 0) for r in checks), "requests": sum(int(r.get("exchanges") or 0) for r in checks),
-            "checks": len(checks), "span": span, "wall": wall, "not_passed": bad}
+            "checks": len(checks), "span": span, "wall": wall, "not_passed": bad, "rows": checks}
+
+
+def print_per_check(run: dict, requests: list[dict], durations: list[float]) -> None:
+    """Per check of the recorded 1-process run: ms per example in the harness, ms per example of a raw replay of
+    the requests it sent (matched to the check by the time the endpoint received them), and their ratio."""
+    windows = sorted(((r["time"] - r["duration"], r["time"], r) for r in run["rows"]), key=lambda w: w[0])
+    replayed: dict[str, float] = {}
+    for req, seconds in zip(requests, durations):
+        for begin, end, row in windows:
+            if begin <= req["at"] <= end:
+                replayed[row["nodeid"]] = replayed.get(row["nodeid"], 0.0) + seconds
+                break
+    print("per check (1 process): harness ms/example, raw replay ms/example of the same requests, ratio")
+    rows = sorted(run["rows"], key=lambda r: replayed.get(r["nodeid"], 0.0) / r["duration"])
+    for r in rows:
+        ex = max(int(r.get("examples") or 0), 1)
+        raw_ms = 1000 * replayed.get(r["nodeid"], 0.0) / ex
+        print(f"  {1000 * r['duration'] / ex:6.2f} {raw_ms:6.2f} {raw_ms / (1000 * r['duration'] / ex):5.2f}x  {r['nodeid'].split('/')[-1][:100]}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -219,6 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--raw-seconds", type=float, default=4.0, help="seconds of raw boto3 calls per measurement (default 4)")
     parser.add_argument("--raw-client", nargs=2, metavar=("URL", "SECONDS"), help=argparse.SUPPRESS)
     parser.add_argument("--replay-client", nargs=2, metavar=("URL", "FILE"), help=argparse.SUPPRESS)
+    parser.add_argument("--floor-client", nargs=2, metavar=("URL", "COUNT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.raw_client:
         raw_client(args.raw_client[0], float(args.raw_client[1]))
@@ -226,13 +300,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.replay_client:
         replay_client(*args.replay_client)
         return 0
+    if args.floor_client:
+        floor_client(args.floor_client[0], int(args.floor_client[1]))
+        return 0
 
     logging.getLogger("meterconform").setLevel(logging.ERROR)
     print(f"machine: {machine()}")
     print(f"load average before: {load_average()}", flush=True)
     raw: dict[int, list[float]] = {1: [], 2: []}
     runs: dict[int, list[dict]] = {1: [], 2: []}
-    replay: list[float] = []
+    replay: list[tuple[float, list[float]]] = []
+    floors: list[dict] = []
+    recorded_run: dict = {}
     endpoint = ReferenceEndpoint()
     url = endpoint.start()
     recorder = Recorder(endpoint)
@@ -245,8 +324,11 @@ def main(argv: list[str] | None = None) -> int:
                 for n in (1, 2):
                     recorder.on = round_no == 0 and n == 1
                     runs[n].append(harness(url, n, args.examples, cwd))
+                    if recorder.on:
+                        recorded_run = runs[n][-1]
                     recorder.on = False
-                replay.append(replay_rate(url, recorder.requests))
+                replay.append(replay_rate(url, [{k: v for k, v in r.items() if k != "at"} for r in recorder.requests]))
+                floors.append(floor_rates(url))
     finally:
         endpoint.stop()
     print(f"load average after:  {load_average()}")
@@ -273,11 +355,17 @@ def main(argv: list[str] | None = None) -> int:
     print(f"harness / raw, 2 processes: {two / best_raw[2]:.2f}x in examples/s")
     # Like for like: the same requests, without Hypothesis and the verdicts. The seeded 1-process run sends the
     # same requests every round (recorded in the first); the replay's time for them against the harness's.
-    recorded, best_replay = len(recorder.requests), max(replay)
+    recorded = len(recorder.requests)
+    best_replay, durations = max(replay, key=lambda r: r[0])
     replay_examples = best[1]["examples"] * best_replay / recorded
     print(f"raw boto3 replaying the harness's own {recorded} requests of one 1-process run, best of {args.rounds}: "
-          f"{best_replay:.1f} requests/s, i.e. {replay_examples:.1f} examples/s (rounds: {', '.join(f'{x:.0f}' for x in replay)})")
+          f"{best_replay:.1f} requests/s, i.e. {replay_examples:.1f} examples/s (rounds: {', '.join(f'{x:.0f}' for x, _ in replay)})")
     print(f"harness / raw replay of the same requests, 1 process: {one / replay_examples:.2f}x in examples/s")
+    floor = max(floors, key=lambda f: f["given"] / f["raw"])
+    print(f"Hypothesis's own floor here: a @given drawing one text and making one bare boto3 ResolveCustomer call runs "
+          f"{floor['given']:.0f} examples/s against {floor['raw']:.0f} calls/s of the same call in a loop: "
+          f"{floor['given'] / floor['raw']:.2f}x, the most any Hypothesis-driven harness could reach against raw calls")
+    print_per_check(recorded_run, recorder.requests, durations)
     return 0
 
 
