@@ -49,6 +49,19 @@ class Unimplemented(pytest.skip.Exception):
     """The endpoint does not implement the operation at all."""
 
 
+class TokenSpent(pytest.skip.Exception):
+    """A listed valid registration token answered ExpiredTokenException after being resolved before, and the
+    profile admits the reading that a resubmitted token expires: no verdict on the clause under test."""
+
+
+def skip_token_spent(index: int) -> None:
+    """`index`: the token's place in registration_tokens.valid (the token itself stays out of every report)."""
+    raise TokenSpent(f"TOKEN SPENT: valid registration token #{index + 1} of the profile answered ExpiredTokenException; it may "
+                     "have been resolved before (by another check, worker or run), and the profile admits the reading "
+                     'that a resubmitted token expires (contract.token_reuse). No verdict: list fresh tokens, or set '
+                     'contract.token_reuse = "allowed" if your endpoint resolves a token every time')
+
+
 def skip_throttled(operation: str | None) -> None:
     raise Throttled(f"THROTTLED: the endpoint answered ThrottlingException to {operation}; no verdict (slow down: endpoint.rate_per_second)")
 

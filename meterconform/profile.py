@@ -93,7 +93,10 @@ class Contract:
 
     `batch_window_hours` is the age below which a record must be accepted and `batch_stale_hours` the age
     beyond which it must be rejected. A profile that sets `batch_window_hours` makes both that value; one
-    that omits it accepts either reading (6 h or 24 h): inside means younger than 6 h, stale older than 24 h."""
+    that omits it accepts either reading (6 h or 24 h): inside means younger than 6 h, stale older than 24 h.
+    `token_reuse` is what a listed valid registration token may answer once it has been resolved (by another
+    check, another worker, an earlier run): "allowed" (it resolves again) or "expired" (ExpiredTokenException,
+    the resubmission reading); a profile that omits it accepts both."""
 
     meter_window_hours: float = 6
     batch_window_hours: float = 6
@@ -102,6 +105,7 @@ class Contract:
     max_allocations: int = 2500
     idempotency_conflict_status: tuple[int, ...] = (400, 409)
     batch_dedup: str = "time"
+    token_reuse: tuple[str, ...] = ("allowed", "expired")
 
 
 @dataclass(frozen=True)
@@ -233,6 +237,7 @@ def from_dict(raw: Mapping[str, Any], source: str = "<dict>") -> Profile:
         max_allocations=c.get("max_allocations", 2500),
         idempotency_conflict_status=tuple(status if isinstance(status, list) else [status]),
         batch_dedup=c.get("batch_dedup", "time"),
+        token_reuse=(c["token_reuse"],) if "token_reuse" in c else ("allowed", "expired"),
     )
     p = raw.get("product", {})
     product = Product(code=p.get("code"), dimensions=tuple(p.get("dimensions", ())), public_key_versions=tuple(p.get("public_key_versions", ())))

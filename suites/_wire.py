@@ -360,13 +360,13 @@ def _probe_request(metering, operation: str) -> tuple[dict, str | None]:
 
 def _probe_candidates(metering) -> list[str]:
     """Operations whose valid request may serve as the liveness probe, billing-free first. ResolveCustomer
-    (a real endpoint may expire a token once resolved) and BatchMeterUsage (which records usage) only on a
-    loopback emulator."""
+    only on an emulator whose profile says a token resolves every time (contract.token_reuse = "allowed";
+    otherwise a token may expire once resolved), BatchMeterUsage (which records usage) only on an emulator."""
     out = []
     p = metering.profile
     if p.product.code and p.product.public_key_versions:
         out.append("RegisterUsage")
-    if not p.endpoint.is_real and p.registration_tokens.valid:
+    if not p.endpoint.is_real and p.registration_tokens.valid and p.contract.token_reuse == ("allowed",):
         out.append("ResolveCustomer")
     if not p.endpoint.is_real and p.product.code and p.product.dimensions and p.customers.subscribed:
         out.append("BatchMeterUsage")

@@ -18,6 +18,7 @@ from meterconform.profile import MissingProfileData, ProfileError, from_dict, lo
         ({"contract": {"batch_window_hours": "24"}}, "`contract.batch_window_hours` is '24'; it must be a number"),
         ({"contract": {"max_allocations": 1000}}, "`contract.max_allocations` is 1000; use one of 500, 2500"),
         ({"contract": {"batch_dedup": "minute"}}, "`contract.batch_dedup` is 'minute'; use one of 'time', 'hour'"),
+        ({"contract": {"token_reuse": "once"}}, "`contract.token_reuse` is 'once'; use one of 'allowed', 'expired'"),
         ({"contract": {"idempotency_conflict_status": 418}}, "`contract.idempotency_conflict_status` is 418; use 400, 409 or a list of them"),
         ({"product": {"code": "has space"}}, "`product.code` is 'has space', which does not match"),
         ({"product": {"public_key_versions": [0]}}, "`product.public_key_versions.0` is 0"),
@@ -55,6 +56,7 @@ def test_the_embedded_default_describes_the_reference_endpoint():
     assert p.product.code and p.product.dimensions and p.customers.subscribed and p.registration_tokens.valid
     assert p.contract.meter_window_hours == 6 and p.contract.batch_window_hours == 6
     assert p.contract.idempotency_conflict_status == (400, 409)
+    assert p.contract.token_reuse == ("allowed",)  # the reference endpoint resolves a token every time
 
 
 def test_kind_aws_or_a_remote_host_is_real_and_rate_limited():
@@ -76,6 +78,13 @@ def test_need_names_the_missing_key():
 def test_with_url_keeps_everything_else():
     p = load_profile().with_url("http://127.0.0.1:9")
     assert p.endpoint.url == "http://127.0.0.1:9" and p.product == load_profile().product
+
+
+def test_an_omitted_token_reuse_accepts_both_readings():
+    """A resolved token may resolve again or answer ExpiredTokenException (the model: "the buyer has resubmitted
+    the registration token"; whether AWS does so is contested)."""
+    assert from_dict({}).contract.token_reuse == ("allowed", "expired")
+    assert from_dict({"contract": {"token_reuse": "expired"}}).contract.token_reuse == ("expired",)
 
 
 def test_an_omitted_batch_window_accepts_both_readings():

@@ -103,6 +103,7 @@ class MeteringModel:
         self._slots: dict[tuple[Any, ...], StoredRecord] = {}  # MeterUsage (identity, product, dimension, hour)
         self._tokens: dict[tuple[str, str], _TokenUse] = {}  # MeterUsage (identity, ClientToken)
         self._batch: dict[tuple[Any, ...], StoredRecord] = {}  # BatchMeterUsage (customer, dimension, time)
+        self._resolved: set[str] = set()  # ResolveCustomer: valid tokens resolved so far
         self._limits = {"UsageAllocations": (1, seed.max_allocations)}
         self._patterns: dict[str, re.Pattern[str] | None] = {}
         if self._on("six-tags-accepted"):
@@ -424,11 +425,17 @@ class MeteringModel:
         return {"Signature": f"{_jwt_segment({'alg': 'PS256', 'typ': 'JWT'})}.{_jwt_segment(payload)}.{signature}"}
 
     def resolve_customer(self, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
-        """ResolveCustomer: a valid token resolves (repeatably), an expired one is expired, anything else invalid."""
+        """ResolveCustomer: a valid token resolves (every time, or under the seed's token_reuse = "expired" reading
+        only the first time: a resubmitted token is expired), an expired one is expired, anything else invalid."""
         self._constraints("ResolveCustomer", params)
         token = params["RegistrationToken"]
         resolved = self.seed.valid_tokens.get(token)
         if resolved is not None:
+            with self._lock:
+                again = token in self._resolved
+                self._resolved.add(token)
+            if again and self.seed.token_reuse == "expired":
+                raise exc.ExpiredTokenException("The registration token was already resolved; a resubmitted token has expired.")
             earlier_listing = self._on("wrong-product-code-in-resolve")
             result: dict[str, Any] = {
                 "ProductCode": f"{self.seed.product_code}-v0" if earlier_listing else self.seed.product_code,

@@ -41,6 +41,7 @@ class Seed:
     invalid_tokens: frozenset[str] = frozenset()
     valid_tokens: Mapping[str, ResolvedCustomer] = field(default_factory=dict)
     client_read_timeout: float = 30.0  # the profile's endpoint.read_timeout: how long a hang must last to be one
+    token_reuse: str = "allowed"  # "allowed": a valid token resolves every time; "expired": only the first time
 
 
 def default_profile() -> dict[str, Any]:
@@ -85,6 +86,9 @@ def seed_from_profile(profile: Mapping[str, Any] | None = None) -> Seed:
     conflict_status = contract.get("idempotency_conflict_status", 400)
     if isinstance(conflict_status, bool) or not isinstance(conflict_status, int) or not 400 <= conflict_status < 500:
         raise ValueError(f"profile contract.idempotency_conflict_status must be a 4xx integer, got {conflict_status!r}")
+    token_reuse = contract.get("token_reuse", "allowed")
+    if token_reuse not in ("allowed", "expired"):
+        raise ValueError(f'profile contract.token_reuse must be "allowed" or "expired", got {token_reuse!r}')
     max_allocations = contract.get("max_allocations", 2500)
     if isinstance(max_allocations, bool) or not isinstance(max_allocations, int) or max_allocations < 1:
         raise ValueError(f"profile contract.max_allocations must be a positive integer, got {max_allocations!r}")
@@ -128,4 +132,5 @@ def seed_from_profile(profile: Mapping[str, Any] | None = None) -> Seed:
         invalid_tokens=_strings(tokens.get("invalid", []), "registration_tokens.invalid"),
         valid_tokens=valid,
         client_read_timeout=_number(endpoint.get("read_timeout", 30), "endpoint.read_timeout"),
+        token_reuse=token_reuse,
     )

@@ -61,6 +61,16 @@ def test_resolve_customer_resolves_a_valid_token_repeatedly(client):
             "CustomerAWSAccountId": expected.account, "LicenseArn": expected.license_arn}
 
 
+def test_under_the_resubmission_reading_a_token_resolves_once(make_endpoint):
+    client = make_client(make_endpoint({"contract": {"token_reuse": "expired"}}).url)
+    assert client.resolve_customer(RegistrationToken="valid-token-alpha")["CustomerIdentifier"] == "cust-alpha"
+    for _ in range(2):
+        code, status, _ = client_error(client.resolve_customer, RegistrationToken="valid-token-alpha")
+        assert (code, status) == ("ExpiredTokenException", 400)
+    # Each token is spent on its own.
+    assert client.resolve_customer(RegistrationToken="valid-token-bravo")["CustomerIdentifier"] == "cust-bravo"
+
+
 def test_resolve_customer_metadata_and_empty_identifier_follow_the_profile(make_endpoint):
     profile = {"registration_tokens": {"valid": {"new-style": {
         "customer": "", "account": "444455556666", "license_arn": DEFAULT.licenses["444455556666"],

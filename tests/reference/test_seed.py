@@ -42,6 +42,7 @@ def test_the_endpoint_follows_the_profile_product(make_endpoint):
 
 @pytest.mark.parametrize("profile, names", [
     ({"contract": {"batch_dedup": "minute"}}, "batch_dedup"),
+    ({"contract": {"token_reuse": "once"}}, "token_reuse"),
     ({"contract": {"idempotency_conflict_status": 500}}, "idempotency_conflict_status"),
     ({"contract": {"max_allocations": 0}}, "max_allocations"),
     ({"contract": {"meter_window_hours": "6"}}, "meter_window_hours"),
