@@ -7,6 +7,7 @@ import argparse
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -14,7 +15,7 @@ from collections import Counter
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from .run import EXIT_UNREACHABLE, EXIT_USAGE, baseline_problem, suites_dir
 
@@ -34,6 +35,8 @@ examples:
 """
 
 
+EXIT_INTERRUPTED = 130  # the shell's convention for SIGINT, when nothing could be reported
+INTERRUPT_GRACE_SECONDS = 30  # after Ctrl-C, how long the running rounds get to write their events
 ROUND_GRACE_SECONDS = 120  # a round still running this long after the deadline is stopped
 MIN_ROUND_SECONDS = 10  # after the first round, one that would start with less budget left would only skip checks
 
@@ -104,6 +107,32 @@ def round_command(url: str, events_path: Path, *, deadline: float, worker: int =
     return cmd + list(extra)
 
 
+class _Abandoned(Exception):
+    """A second Ctrl-C while the rounds were stopping."""
+
+
+class _StopRequests:
+    """While active, Ctrl-C (SIGINT) asks the campaign to stop instead of raising KeyboardInterrupt wherever the
+    main loop happens to be; `count` says how many times it was asked."""
+
+    def __init__(self):
+        self.count, self.handled, self._previous = 0, False, None
+
+    @property
+    def requested(self) -> bool:
+        return self.count > 0
+
+    def _handle(self, signum, frame) -> None:
+        self.count += 1
+
+    def __enter__(self):
+        self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        signal.signal(signal.SIGINT, self._previous)
+
+
 @dataclass
 class Round:
     name: str
@@ -137,8 +166,10 @@ class Rounds:
                             profile=self.args.profile, database=self.args.database, max_examples=self.args.max_examples,
                             extra=self.extra)
         log = log_path.open("w")
-        self.running[worker] = Round(name, subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=self.env),
-                                     events_path, log_path, log)
+        # In a session of its own: Ctrl-C in the terminal reaches only the campaign, which passes exactly one
+        # SIGINT on (a second one would cut pytest short while it writes the events).
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=self.env, start_new_session=True)
+        self.running[worker] = Round(name, proc, events_path, log_path, log)
 
     def finished(self):
         """(worker, Round) for every round that ended since the last call (a round far past the deadline is
@@ -152,6 +183,30 @@ class Rounds:
                 r.proc.kill()
                 r.proc.wait()
                 print(f"{r.name}: did not finish in time (see {r.log_path})", flush=True)
+            r.log.close()
+            del self.running[worker]
+            if r.events_path.exists():
+                r.meta, r.events = read_events(r.events_path)
+            yield worker, r
+
+    def interrupt_all(self, grace: float, abandon: Callable[[], bool]):
+        """Ctrl-C: SIGINT to every running round (pytest then reports the checks it finished), wait up to `grace`
+        seconds, kill what is left; (worker, Round) for each, as finished() gives them. _Abandoned as soon as
+        `abandon()` says so (a second Ctrl-C)."""
+        from ..events import read_events
+
+        for r in self.running.values():
+            if r.proc.poll() is None:
+                r.proc.send_signal(signal.SIGINT)
+        until = time.time() + grace
+        for worker, r in list(self.running.items()):
+            while r.proc.poll() is None and time.time() < until:
+                if abandon():
+                    raise _Abandoned
+                time.sleep(0.05)
+            if r.proc.poll() is None:
+                r.proc.kill()
+                r.proc.wait()
             r.log.close()
             del self.running[worker]
             if r.events_path.exists():
@@ -206,27 +261,48 @@ def run(args: argparse.Namespace) -> int:
         rounds = Rounds(args, url, report_dir, deadline, extra, env)
         for worker in range(1, args.workers + 1):
             rounds.start(worker)
-        while rounds.running:
-            time.sleep(0.1)
-            for worker, finished in rounds.finished():
-                if finished.events is None:
-                    rounds.stop_all()
-                    print(f"meterconform fuzz: {finished.name} wrote no events; see {finished.log_path}", file=sys.stderr)
-                    return 1
-                meta = finished.meta
-                merge(merged, [e for e in finished.events if not e.get("reason", "").startswith("FUZZ BUDGET")])
-                elapsed = time.time() - start
-                examples = sum(int(e.get("examples") or 0) for e in merged.values())
-                reached = sum(1 for row in clause_coverage(merged.values()).values() if row["examples"])
-                failures = sum(1 for e in merged.values() if e["verdict"] in ("FAIL", "ERROR"))
-                print(f"[{_clock(elapsed)}/{_clock(args.duration)}] {finished.name}: {examples:,} examples "
-                      f"({examples / max(elapsed, 1e-9):,.0f}/s), {reached} clauses reached, {failures} failing checks", flush=True)
-                if time.time() < deadline - MIN_ROUND_SECONDS:
-                    rounds.start(worker)
+        stop = _StopRequests()
+        with stop:
+            while rounds.running:
+                time.sleep(0.1)
+                if stop.requested and not stop.handled:
+                    stop.handled = True
+                    print(f"\nmeterconform fuzz: interrupted; the running rounds stop and their finished checks go into "
+                          f"the reports (up to {INTERRUPT_GRACE_SECONDS} s; Ctrl-C again to abandon them)", flush=True)
+                    try:
+                        ended = list(rounds.interrupt_all(INTERRUPT_GRACE_SECONDS, abandon=lambda: stop.count > 1))
+                    except _Abandoned:
+                        rounds.stop_all()
+                        print("meterconform fuzz: abandoned; no reports written (the rounds' own files are in "
+                              f"{report_dir / 'rounds'})", file=sys.stderr)
+                        return EXIT_INTERRUPTED
+                else:
+                    ended = list(rounds.finished())
+                for worker, finished in ended:
+                    if finished.events is None:
+                        if stop.requested:
+                            continue
+                        rounds.stop_all()
+                        print(f"meterconform fuzz: {finished.name} wrote no events; see {finished.log_path}", file=sys.stderr)
+                        return 1
+                    meta = finished.meta
+                    merge(merged, [e for e in finished.events if not e.get("reason", "").startswith("FUZZ BUDGET")])
+                    elapsed = time.time() - start
+                    examples = sum(int(e.get("examples") or 0) for e in merged.values())
+                    reached = sum(1 for row in clause_coverage(merged.values()).values() if row["examples"])
+                    failures = sum(1 for e in merged.values() if e["verdict"] in ("FAIL", "ERROR"))
+                    print(f"[{_clock(elapsed)}/{_clock(args.duration)}] {finished.name}: {examples:,} examples "
+                          f"({examples / max(elapsed, 1e-9):,.0f}/s), {reached} clauses reached, {failures} failing checks", flush=True)
+                    if not stop.requested and time.time() < deadline - MIN_ROUND_SECONDS:
+                        rounds.start(worker)
         round_no = rounds.count
+    interrupted = stop.requested
+    if interrupted and not merged:
+        print("meterconform fuzz: interrupted before any check finished; no reports written", file=sys.stderr)
+        return EXIT_INTERRUPTED
     events = sorted(merged.values(), key=lambda e: e["nodeid"])
     meta = {**meta, "campaign": {"duration": args.duration, "rounds": round_no, "workers": args.workers,
-                                 "database": args.database, "elapsed": time.time() - start}}
+                                 "database": args.database, "elapsed": time.time() - start, "interrupted": interrupted}}
     write_outputs(events, meta, events_path=str(report_dir / "events.jsonl"), conformance_path=str(report_dir / "conformance.json"))
     print()
     print("clause x outcome coverage")
