@@ -48,6 +48,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="write new examples into --database too (what `meterconform fuzz` does)")
     group.addoption("--fuzz-deadline", dest="mc_fuzz_deadline", type=float, default=None, help=argparse_suppress())
     group.addoption("--fuzz-worker", dest="mc_fuzz_worker", type=fuzz_worker, default=None, help=argparse_suppress())
+    group.addoption("--fuzz-progress", dest="mc_fuzz_progress", default=None, help=argparse_suppress())
     group.addoption("--max-examples", dest="mc_max_examples", type=int, default=None, metavar="N",
                     help="override the depth's examples per property check")
     group.addoption("--allow-billing", dest="mc_allow_billing", action="store_true", default=False,
@@ -94,6 +95,7 @@ class RunContext:
     faults: list[str]
     allow_billing: bool
     events_by_node: dict[str, dict] = field(default_factory=dict)  # a teardown failure replaces its check's event
+    progress_path: str | None = None  # a campaign round's live feed: one event line per check as it ends
     stack: ExitStack = field(default_factory=ExitStack)
     started: float = field(default_factory=time.time)
     embedded: bool = False
@@ -108,6 +110,9 @@ class RunContext:
         if raw_event is not None:
             event = json.loads(raw_event)
             self.events_by_node[event["nodeid"]] = event
+            if self.progress_path:
+                with open(self.progress_path, "a", encoding="utf-8") as feed:
+                    feed.write(raw_event + "\n")
 
     def meta(self, config: pytest.Config) -> dict[str, Any]:
         import boto3
@@ -172,6 +177,7 @@ def pytest_configure(config: pytest.Config) -> None:
                     *profile.registration_tokens.invalid)
     config._meterconform = RunContext(profile=profile, url=url, depth=depth, faults=list(config.getoption("mc_faults") or []),
                                       allow_billing=bool(config.getoption("mc_allow_billing")))
+    config._meterconform.progress_path = config.getoption("mc_fuzz_progress")
     config.pluginmanager.register(config._meterconform, "meterconform-events")
 
 

@@ -163,7 +163,7 @@ def test_workers_are_independent_processes_that_each_run_every_check(tmp_path):
     proc = _run(tmp_path, "fuzz", "--duration", "15s", "--workers", "2", "--max-examples", "15",
                 "--report-dir", str(tmp_path / "reports"), "--no-html", "--", "-k", checks, timeout=180)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
-    assert "on 2 process(es)" in proc.stdout and "worker 1 round 1:" in proc.stdout and "worker 2 round 1:" in proc.stdout, proc.stdout
+    assert "on 2 process(es)" in proc.stdout and "worker 1 round 1 done" in proc.stdout and "worker 2 round 1 done" in proc.stdout, proc.stdout
     rounds = tmp_path / "reports" / "rounds"
     orders, examples = {}, Counter()
     for worker in (1, 2):
@@ -172,7 +172,11 @@ def test_workers_are_independent_processes_that_each_run_every_check(tmp_path):
         log = (rounds / f"worker-{worker}-round-1.log").read_text()
         assert "-n" not in log.split() and "bringing up nodes" not in log, "a worker ran under pytest-xdist"
         orders[worker] = [e["nodeid"] for e in sorted(events, key=lambda e: e["time"])]
-        for path in rounds.glob(f"worker-{worker}-round-*.jsonl"):
+        # The live feed the progress lines read: one event per check as it ended, the same as the round's events.
+        feed = [json.loads(line) for line in (rounds / f"worker-{worker}-round-1.progress.jsonl").read_text().splitlines()]
+        assert [e["nodeid"] for e in feed] == orders[worker] and [e["examples"] for e in feed] == [
+            e["examples"] for e in sorted(events, key=lambda e: e["time"])]
+        for path in (p for p in rounds.glob(f"worker-{worker}-round-*.jsonl") if not p.name.endswith(".progress.jsonl")):
             examples.update({e["nodeid"]: int(e["examples"] or 0) for e in read_events(path)[1]})
     assert orders[1] == list(reversed(orders[2])), orders  # two checks, the second worker rotated by one
     _, merged = read_events(tmp_path / "reports" / "events.jsonl")
@@ -196,7 +200,7 @@ def test_ctrl_c_stops_the_workers_and_reports_what_they_checked(tmp_path):
     seen = []
     for line in proc.stdout:  # wait for a finished round, so there is something to report
         seen.append(line)
-        if " round 1: " in line:
+        if " round 1 done" in line:
             break
     started = time.time()
     proc.send_signal(2)  # SIGINT to the campaign only: it passes it on to its rounds
@@ -207,3 +211,17 @@ def test_ctrl_c_stops_the_workers_and_reports_what_they_checked(tmp_path):
     meta, events = read_events(tmp_path / "reports" / "events.jsonl")
     assert meta["campaign"]["interrupted"] is True and meta["campaign"]["elapsed"] < 100, meta
     assert {e["verdict"] for e in events} == {"PASS"} and len(events) == 2, json.dumps(events)[:2000]
+
+
+def test_the_progress_feed_is_read_line_by_line(tmp_path):
+    """A round's feed is read on from where the last poll stopped; a line still being written waits."""
+    from meterconform.commands.fuzz import Round
+
+    feed = tmp_path / "feed.jsonl"
+    r = Round("round 1", None, tmp_path / "e.jsonl", tmp_path / "l.log", None, feed)
+    assert r.poll_progress() == {}  # no feed yet
+    feed.write_text('{"nodeid": "a", "examples": 1}\n{"nodeid": "b", "exa')
+    assert list(r.poll_progress()) == ["a"]
+    with feed.open("a") as f:
+        f.write('mples": 2}\n{"nodeid": "a", "examples": 3}\n')
+    assert r.poll_progress() == {"a": {"nodeid": "a", "examples": 3}, "b": {"nodeid": "b", "examples": 2}}

@@ -7,6 +7,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -26,7 +27,7 @@ starts N independent processes, each running rounds of every check with its own 
 share of the batch keys, and its own first check; they share what they find through the example database
 (./.hypothesis, or --database). With --database redis://host:port/db the processes and machines share every
 interesting example, and a later `meterconform run --database <same URL>` replays stored failures first.
-Progress is one line per finished round; the end writes the same reports as `run` plus the clause x outcome
+Progress is a line every 15 s and one per finished round; the end writes the same reports as `run` plus the clause x outcome
 coverage table (examples and outcomes summed over every round of every worker).
 
 examples:
@@ -39,6 +40,7 @@ EXIT_INTERRUPTED = 130  # the shell's convention for SIGINT, when nothing could 
 INTERRUPT_GRACE_SECONDS = 30  # after Ctrl-C, how long the running rounds get to write their events
 ROUND_GRACE_SECONDS = 120  # a round still running this long after the deadline is stopped
 MIN_ROUND_SECONDS = 10  # after the first round, one that would start with less budget left would only skip checks
+PROGRESS_SECONDS = 15  # between two progress lines while rounds run
 
 
 def parse_duration(text: str) -> float:
@@ -88,7 +90,7 @@ def merge(into: dict[str, dict], events: list[dict]) -> None:
 
 def round_command(url: str, events_path: Path, *, deadline: float, worker: int = 1, workers: int = 1,
                   profile: str | None = None, database: str | None = None, max_examples: int | None = None,
-                  extra: list[str] | tuple = ()) -> list[str]:
+                  progress_path: Path | None = None, extra: list[str] | tuple = ()) -> list[str]:
     """The pytest command of one round of worker `worker` (of `workers`): every Hypothesis-driven check at the
     deep depth, unseeded, stopping at `deadline`. Workers are independent processes, not pytest-xdist: each
     runs every check (its own random examples, its own share of the batch keys, starting at another check),
@@ -98,6 +100,8 @@ def round_command(url: str, events_path: Path, *, deadline: float, worker: int =
            "--endpoint-url", url, "--depth", "deep", "--events", str(events_path), "--fuzz-deadline", str(deadline)]
     if workers > 1:
         cmd += ["--fuzz-worker", f"{worker}/{workers}"]
+    if progress_path:  # the live feed: one event line per check as it ends
+        cmd += ["--fuzz-progress", str(progress_path)]
     if profile:
         cmd += ["--profile", profile]
     if database:
@@ -140,8 +144,26 @@ class Round:
     events_path: Path
     log_path: Path
     log: Any
+    progress_path: Path
     meta: dict = field(default_factory=dict)
     events: list[dict] | None = None
+    done: dict[str, dict] = field(default_factory=dict)  # the checks ended so far, from the live feed
+    _read: int = 0
+
+    def poll_progress(self) -> dict[str, dict]:
+        """The events of the checks this round has ended so far (read on from where the last call stopped)."""
+        try:
+            with self.progress_path.open("rb") as feed:
+                feed.seek(self._read)
+                chunk = feed.read()
+        except FileNotFoundError:
+            return self.done
+        complete = chunk[:chunk.rfind(b"\n") + 1]  # a line still being written waits for the next call
+        self._read += len(complete)
+        for line in complete.decode("utf-8").splitlines():
+            event = json.loads(line)
+            self.done[event["nodeid"]] = event
+        return self.done
 
 
 class Rounds:
@@ -162,14 +184,15 @@ class Rounds:
         stem = f"round-{n}" if self.args.workers == 1 else f"worker-{worker}-round-{n}"
         name = f"round {n}" if self.args.workers == 1 else f"worker {worker} round {n}"
         events_path, log_path = self.dir / f"{stem}.jsonl", self.dir / f"{stem}.log"
+        progress_path = self.dir / f"{stem}.progress.jsonl"
         cmd = round_command(self.url, events_path, deadline=self.deadline, worker=worker, workers=self.args.workers,
                             profile=self.args.profile, database=self.args.database, max_examples=self.args.max_examples,
-                            extra=self.extra)
+                            progress_path=progress_path, extra=self.extra)
         log = log_path.open("w")
         # In a session of its own: Ctrl-C in the terminal reaches only the campaign, which passes exactly one
         # SIGINT on (a second one would cut pytest short while it writes the events).
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=self.env, start_new_session=True)
-        self.running[worker] = Round(name, proc, events_path, log_path, log)
+        self.running[worker] = Round(name, proc, events_path, log_path, log, progress_path)
 
     def finished(self):
         """(worker, Round) for every round that ended since the last call (a round far past the deadline is
@@ -188,6 +211,13 @@ class Rounds:
             if r.events_path.exists():
                 r.meta, r.events = read_events(r.events_path)
             yield worker, r
+
+    def live(self, merged: dict[str, dict]) -> dict[str, dict]:
+        """`merged` (the ended rounds) with the checks the running rounds have ended so far."""
+        live = dict(merged)  # merge() replaces entries, never changes them: a shallow copy will do
+        for r in self.running.values():
+            merge(live, _spent(r.poll_progress().values()))
+        return live
 
     def interrupt_all(self, grace: float, abandon: Callable[[], bool]):
         """Ctrl-C: SIGINT to every running round (pytest then reports the checks it finished), wait up to `grace`
@@ -237,6 +267,8 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     url = args.endpoint_url or profile.endpoint.url
     report_dir = Path(args.report_dir)
+    if (report_dir / "rounds").is_dir():  # an earlier campaign's rounds: this campaign's report is its own
+        shutil.rmtree(report_dir / "rounds")
     (report_dir / "rounds").mkdir(parents=True, exist_ok=True)
     extra = [a for a in (args.pytest_args or []) if a != "--"] if args.pytest_args else []
     start = time.time()
@@ -262,6 +294,7 @@ def run(args: argparse.Namespace) -> int:
         for worker in range(1, args.workers + 1):
             rounds.start(worker)
         stop = _StopRequests()
+        last_progress = time.time()
         with stop:
             while rounds.running:
                 time.sleep(0.1)
@@ -286,15 +319,16 @@ def run(args: argparse.Namespace) -> int:
                         print(f"meterconform fuzz: {finished.name} wrote no events; see {finished.log_path}", file=sys.stderr)
                         return 1
                     meta = finished.meta
-                    merge(merged, [e for e in finished.events if not e.get("reason", "").startswith("FUZZ BUDGET")])
-                    elapsed = time.time() - start
-                    examples = sum(int(e.get("examples") or 0) for e in merged.values())
-                    reached = sum(1 for row in clause_coverage(merged.values()).values() if row["examples"])
-                    failures = sum(1 for e in merged.values() if e["verdict"] in ("FAIL", "ERROR"))
-                    print(f"[{_clock(elapsed)}/{_clock(args.duration)}] {finished.name}: {examples:,} examples "
-                          f"({examples / max(elapsed, 1e-9):,.0f}/s), {reached} clauses reached, {failures} failing checks", flush=True)
+                    merge(merged, _spent(finished.events))
+                    print(_progress(rounds.live(merged), time.time() - start, args.duration, f"{finished.name} done"), flush=True)
+                    last_progress = time.time()
                     if not stop.requested and time.time() < deadline - MIN_ROUND_SECONDS:
                         rounds.start(worker)
+                if rounds.running and not stop.requested and time.time() - last_progress >= PROGRESS_SECONDS:
+                    live = rounds.live(merged)  # first: it reads the running rounds' feeds
+                    running = ", ".join(f"{r.name} ({len(r.done)} checks done)" for r in rounds.running.values())
+                    print(_progress(live, time.time() - start, args.duration, f"running: {running}"), flush=True)
+                    last_progress = time.time()
         round_no = rounds.count
     interrupted = stop.requested
     if interrupted and not merged:
@@ -311,6 +345,22 @@ def run(args: argparse.Namespace) -> int:
     (report_dir / "coverage.json").write_text(json.dumps(
         {cid: {**row, "outcomes": dict(row["outcomes"])} for cid, row in clause_coverage(events).items()}, indent=2))
     return finish_run(args, report_dir, report_dir / "events.jsonl")
+
+
+def _spent(events) -> list[dict]:
+    """The events of checks that ran (not those skipped because the budget was spent before their turn)."""
+    return [e for e in events if not e.get("reason", "").startswith("FUZZ BUDGET")]
+
+
+def _progress(events: dict[str, dict], elapsed: float, duration: float, what: str) -> str:
+    """One progress line: the clock, examples so far and their rate, clauses reached, failing checks."""
+    from ..outcome_coverage import clause_coverage
+
+    examples = sum(int(e.get("examples") or 0) for e in events.values())
+    reached = sum(1 for row in clause_coverage(events.values()).values() if row["examples"])
+    failures = sum(1 for e in events.values() if e["verdict"] in ("FAIL", "ERROR"))
+    return (f"[{_clock(elapsed)}/{_clock(duration)}] {examples:,} examples ({examples / max(elapsed, 1e-9):,.0f}/s), "
+            f"{reached} clauses reached, {failures} failing checks; {what}")
 
 
 def _clock(seconds: float) -> str:
