@@ -218,6 +218,11 @@ def _meta(run: Run) -> str:
              ("Hypothesis seed", meta.get("hypothesis_seed")), ("Started", when(started)), ("Duration", duration),
              ("Faults switched on", ", ".join(meta.get("faults") or []) or None), ("Billing", meta.get("billing")),
              ("meterconform", meta.get("version")), ("Versions", versions or None)]
+    campaign = meta.get("campaign")
+    if campaign:
+        items.append(("Campaign", f"{campaign.get('workers')} worker(s), {campaign.get('rounds')} round(s), budget "
+                                  f"{float(campaign.get('duration') or 0):g} s, {float(campaign.get('elapsed') or 0):.1f} s elapsed"
+                                  + (", interrupted" if campaign.get("interrupted") else "")))
     if meta.get("merged_from"):
         items.append(("Merged from", "; ".join(f"{m.get('source')} ({m.get('events')} events)" for m in meta["merged_from"])))
     cells = "".join(f"<div><dt>{esc(k)}</dt><dd>{esc(v)}</dd></div>" for k, v in items if v not in (None, ""))
@@ -302,6 +307,48 @@ def _observations(run: Run) -> str:
             else '<p class="muted">No check recorded an observation in this run.</p>')
     return (f'<section class="card" id="observations" aria-label="observations"><h2>INFO observations</h2>'
             f'<p class="muted">Behaviour the contract leaves open: reported, never judged.</p>{body}</section>')
+
+
+COVERAGE_OUTCOMES_SHOWN = 8  # outcome labels per clause in the coverage table; the rest are counted
+NO_OUTCOME = '<span class="muted">none</span>'
+
+
+def _coverage(run: Run) -> str:
+    """Clause x outcome coverage: per clause, the checks, examples and requests that exercised it, the outcomes
+    seen, and whether its documented outcome ever happened. Open in a campaign's report, folded in a run's."""
+    from ..outcome_coverage import clause_coverage
+
+    table = clause_coverage(run.events)
+    if not any(row["examples"] or row["requests"] for row in table.values()):
+        return ""
+    rows = sorted(table.items(), key=lambda kv: (-kv[1]["examples"], -kv[1]["requests"], kv[0]))
+    body = []
+    for cid, row in rows:
+        seen = row["outcomes"].most_common()
+        shown = ", ".join(f"{esc(label.strip())} ×{n}" for label, n in seen[:COVERAGE_OUTCOMES_SHOWN])
+        if len(seen) > COVERAGE_OUTCOMES_SHOWN:
+            shown += f' <span class="muted">(+{len(seen) - COVERAGE_OUTCOMES_SHOWN} more)</span>'
+        hit = {True: "yes", False: '<strong class="warn">never</strong>', None: '<span class="muted">—</span>'}[row["hit"]]
+        body.append(f'<tr data-hit="{str(row["hit"]).lower()}"><td><a href="#c-{esc(cid)}"><code>{esc(cid)}</code></a></td>'
+                    f'<td class="num">{row["checks"]}</td><td class="num">{row["examples"]:,}</td><td class="num">{row["requests"]:,}</td>'
+                    f"<td>{shown or NO_OUTCOME}</td><td>{hit}</td></tr>")
+    missed = [(cid, row) for cid, row in rows if row["hit"] is False]
+    warning = ""
+    if missed:
+        items = "".join(f'<li><a href="#c-{esc(cid)}"><code>{esc(cid)}</code></a> expected '
+                        f'{esc(" or ".join(w.strip() for w in row["expected"]))}</li>' for cid, row in missed)
+        warning = (f'<p><strong class="warn">{plural(len(missed), "clause")} never produced {"its" if len(missed) == 1 else "their"} '
+                   f"documented outcome</strong> (the examples did not reach the rule's edge):</p><ul>{items}</ul>")
+    examples = sum(int(e.get("examples") or 0) for e in run.events)
+    requests = sum(int(e.get("exchanges") or 0) for e in run.events)
+    lead = (f'<p class="muted">{plural(len(rows), "clause")} exercised by {examples:,} examples and {requests:,} requests. '
+            "Documented outcome: whether an answer the clause names (its error, or its record status) was ever seen.</p>")
+    table_html = ('<table class="plain coverage"><thead><tr><th>clause</th><th>checks</th><th>examples</th><th>requests</th>'
+                  f'<th>outcomes seen</th><th>documented outcome</th></tr></thead><tbody>{"".join(body)}</tbody></table>')
+    opened = " open" if run.meta.get("campaign") else ""
+    return (f'<section class="card" id="coverage" aria-label="clause x outcome coverage"><details{opened}>'
+            f'<summary><h2 style="display:inline">Clause × outcome coverage</h2></summary>{lead}{warning}{table_html}'
+            "</details></section>")
 
 
 def _filters(rows: list[ClauseRow]) -> str:
@@ -399,7 +446,7 @@ def render_html(run: Run, applied: Applied | None = None, catalog: Catalog | Non
             + (f" · profile <code>{esc(meta.get('profile'))}</code>" if meta.get("profile") else "")
             + "</p></div></header>"
             f'<div class="wrap">{_banner(run, rows, applied)}{_charts(run, rows)}{_problems(rows, applied)}{_baseline(applied)}'
-            f"{_meta(run)}</div>{_filters(rows)}"
+            f"{_meta(run)}{_coverage(run)}</div>{_filters(rows)}"
             f'<main class="wrap"><h2 class="no-print" style="margin-top:6px">Clause matrix</h2>'
             f'<p class="muted no-print">The whole catalog, grouped by operation; open a clause for its quoted source, '
             f'the checks citing it, their evidence and how to reproduce them.</p>{"".join(areas)}{_observations(run)}</main>'

@@ -232,6 +232,10 @@ table.plain{width:100%;border-collapse:collapse;font-size:14px}
 table.plain th{text-align:left;font-size:12px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted);font-weight:600;
 border-bottom:1px solid var(--line);padding:6px 8px}
 table.plain td{border-bottom:1px solid #eaeef2;padding:6px 8px;vertical-align:top;overflow-wrap:anywhere}
+table.plain td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+.warn{color:#c9372c}
+#coverage summary{cursor:pointer}
+table.coverage td:first-child{white-space:nowrap;overflow-wrap:normal}
 .problems{list-style:none;margin:0;padding:0}
 .problems li{display:grid;grid-template-columns:112px 290px 1fr 70px;gap:12px;align-items:baseline;padding:5px 0;
 border-bottom:1px solid #eaeef2}

@@ -1,0 +1,73 @@
+"""Clause x outcome coverage: the counts per clause, whether a clause's documented outcome ever happened, and
+the table in the terminal and in conformance.html."""
+
+from __future__ import annotations
+
+import re
+
+from meterconform.outcome_coverage import clause_coverage, render_coverage
+from meterconform.render.html import render_html
+from meterconform.render.runs import Run
+
+
+def _event(node: str, clauses: list[str], examples: int, exchanges: int, outcomes: dict[str, int]) -> dict:
+    return {"nodeid": f"suites/test_x.py::{node}", "check": node, "clauses": clauses,
+            "levels": {c: "MUST" for c in clauses}, "operations": [], "outcome": "passed", "when": "call",
+            "duration": 1.0, "failed_clause": None, "expected": None, "actual": None, "reason": "", "reproduction": None,
+            "observations": [], "evidence": [], "exchanges": exchanges, "examples": examples, "outcomes": outcomes,
+            "time": 1795700000.0, "verdict": "PASS"}
+
+
+EVENTS = [
+    # TAG.COUNT.MAX documents InvalidTagException or ValidationException: seen here.
+    _event("test_tags", ["TAG.COUNT.MAX", "OUT.MU.SCHEMA"], 40, 50, {"HTTP 400 InvalidTagException": 30, "HTTP 200": 20}),
+    # BMU.DEDUP.DUPLICATE_RECORD documents the DuplicateRecord status: never seen here.
+    _event("test_dedup", ["BMU.DEDUP.DUPLICATE_RECORD"], 25, 30, {"HTTP 200": 30, "record:Success": 60}),
+    _event("test_more_tags", ["TAG.COUNT.MAX"], 2, 2, {"HTTP 400 ValidationException": 2}),
+]
+
+
+def test_counts_add_up_per_clause_and_the_documented_outcome_is_judged():
+    table = clause_coverage(EVENTS)
+    tags, dedup, schema = table["TAG.COUNT.MAX"], table["BMU.DEDUP.DUPLICATE_RECORD"], table["OUT.MU.SCHEMA"]
+    assert (tags["checks"], tags["examples"], tags["requests"]) == (2, 42, 52)
+    assert dict(tags["outcomes"]) == {"HTTP 400 InvalidTagException": 30, "HTTP 200": 20, "HTTP 400 ValidationException": 2}
+    assert tags["hit"] is True
+    assert dedup["hit"] is False and dedup["expected"] == ["record:DuplicateRecord"]
+    assert schema["hit"] is None  # a property clause names no answer of its own
+
+
+def test_the_terminal_table_lists_busiest_first_and_warns_about_the_missed():
+    lines = render_coverage(EVENTS)
+    rows = [line.split()[0] for line in lines[1:4]]
+    assert rows == ["TAG.COUNT.MAX", "OUT.MU.SCHEMA", "BMU.DEDUP.DUPLICATE_RECORD"]
+    assert re.search(r"TAG\.COUNT\.MAX\s+42\s+52\s+HTTP 400 InvalidTagException ×30, HTTP 200 ×20", lines[1])
+    assert lines[-2].startswith("never produced their documented outcome")
+    assert lines[-1] == "  BMU.DEDUP.DUPLICATE_RECORD: expected record:DuplicateRecord"
+
+
+def _section(html: str) -> str:
+    match = re.search(r'<section class="card" id="coverage".*?</section>', html, re.S)
+    assert match, "no coverage section"
+    return match.group(0)
+
+
+def test_the_html_report_shows_the_table_open_for_a_campaign():
+    campaign = {"campaign": {"workers": 2, "rounds": 3, "duration": 60, "elapsed": 61.5, "interrupted": True}}
+    html = render_html(Run(meta=campaign, events=EVENTS))
+    section = _section(html)
+    assert "<details open>" in section
+    assert "3 clauses exercised by 67 examples and 82 requests" in section
+    row = re.search(r'<tr data-hit="true"><td><a href="#c-TAG.COUNT.MAX">.*?</tr>', section).group(0)
+    assert re.findall(r'<td class="num">([\d,]+)</td>', row) == ["2", "42", "52"]
+    assert "HTTP 400 InvalidTagException ×30, HTTP 200 ×20, HTTP 400 ValidationException ×2" in row and ">yes<" in row
+    missed = re.search(r'<tr data-hit="false">.*?</tr>', section).group(0)
+    assert "BMU.DEDUP.DUPLICATE_RECORD" in missed and "never" in missed
+    assert "1 clause never produced its documented outcome" in section
+    assert "2 worker(s), 3 round(s), budget 60 s, 61.5 s elapsed, interrupted" in html
+
+
+def test_a_plain_run_folds_the_table_and_a_run_without_examples_has_none():
+    assert "<details>" in _section(render_html(Run(meta={}, events=EVENTS)))
+    silent = [{**e, "examples": 0, "exchanges": 0, "outcomes": {}} for e in EVENTS]
+    assert 'id="coverage"' not in render_html(Run(meta={}, events=silent))
