@@ -29,6 +29,7 @@ from .runs import Run
 
 BODY_LIMIT = 3000  # characters of a body shown; the events file keeps up to 4000
 CHECKS_SHOWN = 8  # under a clause; the rest fold under "N more checks"
+REPRODUCTION_LIMIT = 20_000  # characters of a reproduction shown (a 1 MB request makes a 3 MB one); events.jsonl has it all
 PASS_BODY_LIMIT = 1200  # a passing check shows its last exchange only, shorter
 _PROFILE_KEY = re.compile(r"`([a-z_]+(?:\.[A-Za-z0-9_.-]+)+)`")
 _DEEP = re.compile(r"(?:[\[{]\s*){16}")  # sixteen openers in a row: a fuzzed body, not a readable one
@@ -140,7 +141,11 @@ def _check(ref: CheckRef, row: ClauseRow, applied: Applied | None) -> str:
     parts.append(_evidence(ev))
     if ev.get("reproduction"):
         opened = " open" if ev["verdict"] in GATING | {"NON-STRICT"} else ""
-        parts.append(f'<details class="sub"{opened}><summary>Reproduce</summary><pre>{esc(ev["reproduction"])}</pre></details>')
+        text = ev["reproduction"]
+        if len(text) > REPRODUCTION_LIMIT:
+            text = (text[:REPRODUCTION_LIMIT] + f"\n… ({len(text) - REPRODUCTION_LIMIT:,} more characters: the whole, runnable "
+                    "reproduction is in events.jsonl and conformance.json)")
+        parts.append(f'<details class="sub"{opened}><summary>Reproduce</summary><pre>{esc(text)}</pre></details>')
     if ev.get("falsifying_example"):
         parts.append(f'<details class="sub"><summary>Falsifying example</summary><pre>{esc(ev["falsifying_example"])}</pre></details>')
     return f'<div class="check v-{slug(ref.verdict)}">' + "".join(parts) + "</div>"

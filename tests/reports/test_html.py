@@ -143,3 +143,15 @@ def test_a_baseline_marks_expected_failures_and_never_links_a_script(all_verdict
     assert "expected by baseline" in text and "known: wrong error name" in text
     assert "javascript:" not in text
     assert "expired on 2020-01-01" in text and "CI gate with baseline" in text
+
+
+def test_a_huge_reproduction_is_cut_on_the_page_and_points_at_the_events(all_verdicts):
+    """A check that sent a 1 MB request has a 3 MB reproduction: the page shows its start, events.jsonl keeps it."""
+    from meterconform.render.html import REPRODUCTION_LIMIT
+    from meterconform.render.runs import Run
+
+    failing = next(e for e in all_verdicts.events if e["verdict"] == "FAIL" and e.get("reproduction"))
+    huge = {**failing, "reproduction": "aws meteringmarketplace batch-meter-usage " + "x" * (3 * REPRODUCTION_LIMIT) + "TAIL-MARK"}
+    html_text = render_html(Run(meta=all_verdicts.meta, events=[huge]))
+    assert "TAIL-MARK" not in html_text
+    assert f"({len(huge['reproduction']) - REPRODUCTION_LIMIT:,} more characters: the whole, runnable reproduction is in events.jsonl" in html_text
