@@ -225,3 +225,12 @@ def test_the_progress_feed_is_read_line_by_line(tmp_path):
     with feed.open("a") as f:
         f.write('mples": 2}\n{"nodeid": "a", "examples": 3}\n')
     assert r.poll_progress() == {"a": {"nodeid": "a", "examples": 3}, "b": {"nodeid": "b", "examples": 2}}
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--workers", "0"], "--workers"), (["--workers", "two"], "--workers"),
+    (["--duration", "10 minutes"], "--duration"), (["--duration", "1d"], "--duration"),
+])
+def test_bad_campaign_options_are_usage_errors(args, says, tmp_path):
+    proc = _run(tmp_path, "fuzz", *args, timeout=60)
+    assert proc.returncode == 2 and says in proc.stderr and "Traceback" not in proc.stderr, proc.stderr

@@ -27,8 +27,9 @@ starts N independent processes, each running rounds of every check with its own 
 share of the batch keys, and its own first check; they share what they find through the example database
 (./.hypothesis, or --database). With --database redis://host:port/db the processes and machines share every
 interesting example, and a later `meterconform run --database <same URL>` replays stored failures first.
-Progress is a line every 15 s and one per finished round; the end writes the same reports as `run` plus the clause x outcome
-coverage table (examples and outcomes summed over every round of every worker).
+Progress is a line every 15 s and one per finished round; the end writes the same reports as `run` plus the
+clause x outcome coverage table (examples and outcomes summed over every round of every worker). Ctrl-C stops
+the running rounds and still writes the reports of what they finished; a second Ctrl-C abandons them.
 
 examples:
   meterconform fuzz --duration 10m --workers 2
@@ -41,6 +42,12 @@ INTERRUPT_GRACE_SECONDS = 30  # after Ctrl-C, how long the running rounds get to
 ROUND_GRACE_SECONDS = 120  # a round still running this long after the deadline is stopped
 MIN_ROUND_SECONDS = 10  # after the first round, one that would start with less budget left would only skip checks
 PROGRESS_SECONDS = 15  # between two progress lines while rounds run
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number of processes, 1 or more")
+    return int(text)
 
 
 def parse_duration(text: str) -> float:
@@ -59,7 +66,7 @@ def register(subparsers) -> None:
                               formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--duration", type=parse_duration, default=parse_duration("10m"), metavar="TIME",
                    help="the time budget: 90s, 10m, 1h (default 10m)")
-    p.add_argument("--workers", "-n", type=int, default=1, metavar="N", help="independent worker processes, each running every check with its own examples (default 1)")
+    p.add_argument("--workers", "-n", type=_positive, default=1, metavar="N", help="independent worker processes, each running every check with its own examples (default 1)")
     p.add_argument("--database", metavar="URL", help="shared example database: redis://host:port/db or a directory")
     p.add_argument("--profile", metavar="PATH", help="target profile TOML (default: the embedded reference endpoint)")
     p.add_argument("--endpoint-url", metavar="URL", help="endpoint URL; overrides the profile's endpoint.url")
