@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 
 from .events import GATING, VERDICTS, clause_verdicts
@@ -21,6 +22,24 @@ def operation_of(event: dict) -> str:
                 return _AREAS[sub]
     first = event["clauses"][0].split(".", 1)[0] if event["clauses"] else ""
     return {"PROTO": "Protocol", "TAG": "Tags & allocations", "ALLOC": "Tags & allocations"}.get(first, "Other")
+
+
+SKIP_REASONS_SHOWN = 6
+_TAG = re.compile(r"([A-Z][A-Z ]{3,}):")
+
+
+def skip_reasons(events: list[dict]) -> list[tuple[str, int]]:
+    """Why checks were SKIPPED, most frequent first: a tagged reason ("TOKEN SPENT: ...", "BILLING GUARD: ...")
+    counts under its first sentence; any other under its first clause (up to the first ";")."""
+    groups: Counter = Counter()
+    for ev in events:
+        if ev["verdict"] != "SKIPPED":
+            continue
+        text = ((ev.get("reason") or "").splitlines() or [""])[0].removeprefix("SKIPPED: ").strip()
+        key = text.split("; ")[0] if _TAG.match(text) or ";" in text else text
+        key = key if len(key) <= 160 else key[:157] + "..."
+        groups[key] += 1
+    return groups.most_common()
 
 
 def render_summary(events: list[dict], meta: dict, details: int = 0) -> list[str]:
@@ -58,6 +77,14 @@ def render_summary(events: list[dict], meta: dict, details: int = 0) -> list[str
             lines.extend("  " + line for line in (ev.get("reason") or "").splitlines()[:40])
         if len(shown_failures) > details:
             lines.append(f"... and {len(shown_failures) - details} more (see conformance.json)")
+    reasons = skip_reasons(events)
+    if reasons:
+        lines.append("")
+        lines.append("skipped (no verdict), why:")
+        for why, n in reasons[:SKIP_REASONS_SHOWN]:
+            lines.append(f"  {n:>4}  {why}")
+        if len(reasons) > SKIP_REASONS_SHOWN:
+            lines.append(f"  ... and {len(reasons) - SKIP_REASONS_SHOWN} more reasons (see conformance.json)")
     gate = sum(total[v] for v in GATING)
     lines.append("")
     lines.append(f"verdict: {'NOT CONFORMANT' if gate else 'CONFORMANT'} — {total['PASS']} passed, {total['FAIL']} failed, "
