@@ -248,7 +248,9 @@ def slots(profile: Profile, mc_run: RunContext, endpoint_url: str, request: pyte
     else:  # a pytest-xdist worker (gw0, gw1, ...), or the only process
         worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
         index, count = int(worker[2:]) if worker.startswith("gw") else 0, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
-    fresh_endpoint = mc_run.embedded or os.environ.get("METERCONFORM_TARGET") in ("reference", "moto")
+    # A built-in target is fresh for each `run`; a campaign's rounds share theirs, so they keep the history.
+    campaign_round = request.config.getoption("mc_fuzz_deadline") is not None
+    fresh_endpoint = not campaign_round and (mc_run.embedded or os.environ.get("METERCONFORM_TARGET") in ("reference", "moto"))
     return Slots(index, count,
                  granularity=3600 if profile.contract.batch_dedup == "hour" else 1,
                  history=None if fresh_endpoint else KeyHistory.for_endpoint(endpoint_url))

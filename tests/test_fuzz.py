@@ -230,7 +230,21 @@ def test_the_progress_feed_is_read_line_by_line(tmp_path):
 @pytest.mark.parametrize("args, says", [
     (["--workers", "0"], "--workers"), (["--workers", "two"], "--workers"),
     (["--duration", "10 minutes"], "--duration"), (["--duration", "1d"], "--duration"),
+    (["--target", "moto", "--fault", "six-tags-accepted"], "--fault"),
+    (["--target", "moto", "--endpoint-url", "http://127.0.0.1:9"], "--target moto starts its own endpoint"),
+    (["--target", "localstack"], "--target"),
 ])
 def test_bad_campaign_options_are_usage_errors(args, says, tmp_path):
     proc = _run(tmp_path, "fuzz", *args, timeout=60)
     assert proc.returncode == 2 and says in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+
+
+def test_a_campaign_against_moto(tmp_path):
+    """--target moto: moto's server started and seeded in-process, its built-in profile handed to the rounds."""
+    proc = _run(tmp_path, "fuzz", "--target", "moto", "--duration", "12s", "--max-examples", "5", "--no-html",
+                "--report-dir", str(tmp_path / "reports"), "--", "-k", "test_each_record_is_answered_by_its_customer", timeout=180)
+    assert proc.returncode in (0, 1), proc.stdout[-3000:] + proc.stderr[-2000:]
+    meta, events = read_events(tmp_path / "reports" / "events.jsonl")
+    assert meta["target"] == "moto" and meta["profile"].endswith(".moto-profile.toml"), meta
+    assert [e["check"] for e in events] == ["test_each_record_is_answered_by_its_customer"]
+    assert events[0]["verdict"] in ("PASS", "FAIL") and events[0]["exchanges"] > 0, events

@@ -18,7 +18,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from .run import EXIT_UNREACHABLE, EXIT_USAGE, baseline_problem, suites_dir
+from .run import (
+    EXIT_UNREACHABLE,
+    EXIT_USAGE,
+    _moto_profile_path,
+    baseline_problem,
+    suites_dir,
+    target_env,
+    target_option,
+    target_problem,
+)
 
 EPILOG = """\
 Each round runs every Hypothesis-driven check (pytest -m hypothesis) at the `deep` depth, unseeded (Hypothesis
@@ -70,6 +79,7 @@ def register(subparsers) -> None:
     p.add_argument("--database", metavar="URL", help="shared example database: redis://host:port/db or a directory")
     p.add_argument("--profile", metavar="PATH", help="target profile TOML (default: the embedded reference endpoint)")
     p.add_argument("--endpoint-url", metavar="URL", help="endpoint URL; overrides the profile's endpoint.url")
+    target_option(p)
     p.add_argument("--fault", metavar="NAME", action="append", default=[], help="embedded endpoint only: switch on a deviation")
     p.add_argument("--report-dir", metavar="DIR", default="reports", help="where the reports go (default ./reports)")
     p.add_argument("--max-examples", type=int, default=None, metavar="N",
@@ -268,11 +278,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"meterconform: {problem}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        profile = run_profile(args.profile, database=args.database)
+        profile = run_profile(args.profile, target=args.target, database=args.database)
     except TargetError as exc:
         print(f"meterconform: {exc}", file=sys.stderr)
         return EXIT_USAGE
     url = args.endpoint_url or profile.endpoint.url
+    if (problem := target_problem(args, url)) is not None:
+        print(f"meterconform: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     report_dir = Path(args.report_dir)
     if (report_dir / "rounds").is_dir():  # an earlier campaign's rounds: this campaign's report is its own
         shutil.rmtree(report_dir / "rounds")
@@ -284,7 +297,7 @@ def run(args: argparse.Namespace) -> int:
     meta: dict = {}
     with ExitStack() as stack:
         try:
-            url = open_endpoint(stack, profile, url, faults=args.fault)
+            url = open_endpoint(stack, profile, url, target=args.target, faults=args.fault)
         except EndpointUnreachable as exc:
             print(f"meterconform: {exc}", file=sys.stderr)
             return EXIT_UNREACHABLE
@@ -294,7 +307,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"meterconform fuzz: {args.duration:g} s on {args.workers} process(es) against {url}"
               + (f" (faults: {', '.join(args.fault)})" if args.fault else "")
               + (f"; database {args.database}" if args.database else "; local example database"), flush=True)
-        env = dict(os.environ)
+        env = {**os.environ, "METERCONFORM_TARGET": target_env(args, args.endpoint_url or profile.endpoint.url)}
+        if args.target == "moto" and not args.profile:
+            args.profile = str(_moto_profile_path(report_dir))  # the rounds load moto's built-in profile
         if profile.endpoint.rate_per_second and not env.get("METERCONFORM_RATE_FILE"):
             env["METERCONFORM_RATE_FILE"] = str(report_dir / ".rate-limit")  # one rate for all the workers
         rounds = Rounds(args, url, report_dir, deadline, extra, env)

@@ -55,9 +55,7 @@ def register(subparsers) -> None:
                               epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--profile", metavar="PATH", help="target profile TOML (default: the embedded default profile)")
     p.add_argument("--endpoint-url", metavar="URL", help="endpoint URL; overrides the profile's endpoint.url")
-    p.add_argument("--target", choices=["reference", "moto"], default=None,
-                   help="start a built-in target: the reference endpoint (the default without a URL) or moto's server, "
-                        "seeded in-process (needs pip install 'meterconform[moto]')")
+    target_option(p)
     p.add_argument("--report-dir", metavar="DIR", default="reports", help="where reports go (default: ./reports)")
     p.add_argument("-n", "--workers", metavar="N", default=None, help="parallel processes (pytest-xdist), a number or 'auto'")
     p.add_argument("--depth", choices=["quick", "ci", "deep"], default="ci", help="how hard Hypothesis searches (default: ci)")
@@ -75,6 +73,29 @@ def register(subparsers) -> None:
     p.add_argument("--allure", action="store_true", help="also write Allure results and render them when an Allure renderer is installed")
     p.add_argument("--no-html", action="store_true", help="skip conformance.html")
     p.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: extra pytest arguments (-k, -x, --lf, ...)")
+
+
+def target_problem(args: argparse.Namespace, url: str | None) -> str | None:
+    """Why --target, --fault and a named endpoint cannot go together, or None."""
+    if args.target and url:
+        return f"--target {args.target} starts its own endpoint; drop --endpoint-url / endpoint.url"
+    if args.target == "moto" and args.fault:
+        return "--fault applies to the reference endpoint, not to moto"
+    if url and args.fault:
+        return ("--fault switches deviations on in the embedded reference endpoint; drop --endpoint-url/"
+                "endpoint.url to use it, or start `meterconform serve --fault ...` yourself")
+    return None
+
+
+def target_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--target", choices=["reference", "moto"], default=None,
+                   help="start a built-in target: the reference endpoint (the default without a URL) or moto's server, "
+                        "seeded in-process (needs pip install 'meterconform[moto]')")
+
+
+def target_env(args: argparse.Namespace, url: str | None) -> str:
+    """$METERCONFORM_TARGET for the pytest runs: which built-in target (fresh each run) they talk to, if any."""
+    return args.target or ("reference" if not url else "")
 
 
 def baseline_problem(args: argparse.Namespace) -> str | None:
@@ -107,15 +128,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"meterconform: {exc}", file=sys.stderr)
         return EXIT_USAGE
     url = args.endpoint_url or profile.endpoint.url
-    if args.target and url:
-        print(f"meterconform: --target {args.target} starts its own endpoint; drop --endpoint-url / endpoint.url", file=sys.stderr)
-        return EXIT_USAGE
-    if args.target == "moto" and args.fault:
-        print("meterconform: --fault applies to the reference endpoint, not to moto", file=sys.stderr)
-        return EXIT_USAGE
-    if url and args.fault:
-        print("meterconform: --fault switches deviations on in the embedded reference endpoint; drop --endpoint-url/"
-              "endpoint.url to use it, or start `meterconform serve --fault ...` yourself", file=sys.stderr)
+    if (problem := target_problem(args, url)) is not None:
+        print(f"meterconform: {problem}", file=sys.stderr)
         return EXIT_USAGE
     report_dir = Path(args.report_dir)
     report_dir.mkdir(parents=True, exist_ok=True)
@@ -150,7 +164,7 @@ def run(args: argparse.Namespace) -> int:
             pytest_args += ["--profile", args.profile]
         elif args.target == "moto":
             pytest_args += ["--profile", str(_moto_profile_path(report_dir))]
-        os.environ["METERCONFORM_TARGET"] = args.target or ("reference" if not (args.endpoint_url or profile.endpoint.url) else "")
+        os.environ["METERCONFORM_TARGET"] = target_env(args, args.endpoint_url or profile.endpoint.url)
         for fault in args.fault:
             pytest_args += ["--reference-fault", fault]
         if args.allow_billing:
