@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from meterconform.current import current_metering
 from meterconform.strategies import TAG_ALPHABET, allocations, meter_usage_requests, mutation, quantities
 from meterconform.strategies.allocations import bulk_allocations
 from meterconform.strategies.tags import INVALID_TAG_ASCII
@@ -129,8 +130,9 @@ def _has_decimal_allocations() -> bool:
 @pytest.mark.clause("ALLOC.SUM.VALID")
 @pytest.mark.parametrize("operation", SUCCESS_OPERATIONS)
 @given(data=st.data())
-def test_valid_allocations_are_accepted(metering, operation, data):
+def test_valid_allocations_are_accepted(operation, data):
     """1–5 allocations adding up to the quantity, distinct tag sets of 1–5 valid tags, at most one untagged."""
+    metering = current_metering()
     total = data.draw(quantities())
     allocation_list = data.draw(allocations(total))
     expect_accepted(metering, operation, send(metering, operation, total, allocation_list, identity=metering.fresh_identity()),
@@ -154,9 +156,10 @@ def _batch_base(metering, data) -> dict:
 @pytest.mark.clause(*sorted(set(MUTATION_CLAUSES.values())))
 @pytest.mark.parametrize("operation", ERROR_OPERATIONS)
 @given(data=st.data())
-def test_invalid_allocations_get_the_documented_error(metering, operation, data):
+def test_invalid_allocations_get_the_documented_error(operation, data):
     """A valid usage with exactly one allocation or tag rule broken (a mutation of strategies.mutations,
     drawn among MUTATION_CLAUSES; in a batch, on one drawn record) gets that rule's error."""
+    metering = current_metering()
     name = data.draw(st.sampled_from(sorted(MUTATION_CLAUSES)))
     base = _meter_usage_base(metering, data) if operation == MU else _batch_base(metering, data)
     request = mutation(operation, name).apply(base, data, metering.profile)

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from meterconform.current import current_metering
 from meterconform.clients import Exchange
 from meterconform.strategies import allocations, quantities, unknown_dimensions, unknown_product_codes
 
@@ -45,7 +46,8 @@ from ._batch import (
 @pytest.mark.clause("BMU.DIMENSION.UNKNOWN", *RESULT_CLAUSES)
 @pytest.mark.records_usage
 @given(data=st.data())
-def test_unknown_dimension_fails_the_whole_request(metering, data):
+def test_unknown_dimension_fails_the_whole_request(data):
+    metering = current_metering()
     good = [customer_record(metering, 1) for _ in range(data.draw(st.integers(0, 3), label="good records"))]
     # The key is reserved under a real dimension, so an endpoint folding the near miss onto it meets no other check.
     bad = customer_record(metering, 1)
@@ -73,7 +75,8 @@ def test_dimension_in_another_case_is_unknown(metering):
 
 @pytest.mark.clause("BMU.PRODUCT_CODE.UNKNOWN")
 @given(data=st.data())
-def test_unknown_product_code_is_invalid_product_code(metering, data):
+def test_unknown_product_code_is_invalid_product_code(data):
+    metering = current_metering()
     code = data.draw(unknown_product_codes(metering.profile), label="unknown product code")
     metering.expect_error(send(metering, [customer_record(metering, 1)], product=code), "BMU.PRODUCT_CODE.UNKNOWN")
 
@@ -337,7 +340,8 @@ def test_quantity_is_compared_by_value(metering, whole, text):
 @pytest.mark.clause("BMU.LICENSE.WITHOUT_PRODUCT_CODE", "BMU.CUSTOMER.SUBSCRIBED", *RESULT_CLAUSES)
 @pytest.mark.records_usage
 @given(data=st.data())
-def test_account_records_without_product_code_succeed(metering, data):
+def test_account_records_without_product_code_succeed(data):
+    metering = current_metering()
     count = data.draw(st.integers(1, 4), label="records")
     records = [account_record(metering, data.draw(quantities(0, 1000), label="quantity")) for _ in range(count)]
     aim(metering, records)
@@ -349,9 +353,10 @@ def test_account_records_without_product_code_succeed(metering, data):
 @pytest.mark.clause("BMU.CUSTOMER.SUBSCRIBED", "BMU.CUSTOMER.UNSUBSCRIBED", *RESULT_CLAUSES)
 @pytest.mark.records_usage
 @given(data=st.data())
-def test_each_record_is_answered_by_its_customer(metering, data):
+def test_each_record_is_answered_by_its_customer(data):
     """A batch of subscribed and unsubscribed customers' records, with or without Quantity and allocations:
     every record is answered once, echoed, Success (with an id) or CustomerNotSubscribed as its customer is."""
+    metering = current_metering()
     p = metering.profile
     subscribed = p.need("customers.subscribed")
     kinds = ["subscribed"] + (["unsubscribed"] if p.customers.unsubscribed else [])
@@ -423,7 +428,8 @@ def test_record_naming_no_customer_is_reported(metering):
 @pytest.mark.clause("BMU.DEDUP.DUPLICATE_RECORD", "BMU.IDEMPOTENT.RETRY", "BMU.CUSTOMER.SUBSCRIBED", *RESULT_CLAUSES)
 @pytest.mark.records_usage
 @given(data=st.data())
-def test_changed_quantity_is_a_duplicate_record(metering, data):
+def test_changed_quantity_is_a_duplicate_record(data):
+    metering = current_metering()
     q1 = data.draw(st.none() | quantities(0, 1000), label="first quantity")
     record = customer_record(metering, q1)
     first = expect_results(metering, send(metering, [record]), [record], "BMU.DEDUP.DUPLICATE_RECORD")
@@ -442,7 +448,8 @@ def test_changed_quantity_is_a_duplicate_record(metering, data):
 @pytest.mark.clause("BMU.IDEMPOTENT.RETRY", *RESULT_CLAUSES)
 @pytest.mark.records_usage
 @given(data=st.data())
-def test_identical_retry_answers_the_same_record_ids(metering, data):
+def test_identical_retry_answers_the_same_record_ids(data):
+    metering = current_metering()
     count = data.draw(st.integers(1, 6), label="records")
     records = [customer_record(metering, data.draw(st.none() | quantities(0, 1000), label="quantity")) for _ in range(count)]
     aim(metering, records)
@@ -456,7 +463,8 @@ def test_identical_retry_answers_the_same_record_ids(metering, data):
 @pytest.mark.clause("BMU.IDEMPOTENT.SUBSET", *RESULT_CLAUSES)
 @pytest.mark.records_usage
 @given(data=st.data())
-def test_subset_retry_answers_the_original_record_ids(metering, data):
+def test_subset_retry_answers_the_original_record_ids(data):
+    metering = current_metering()
     count = data.draw(st.integers(2, 6), label="records")
     records = [customer_record(metering, data.draw(quantities(0, 1000), label="quantity")) for _ in range(count)]
     aim(metering, records)
@@ -511,9 +519,10 @@ def test_stale_record_is_timestamp_out_of_bounds(metering, where):
 @pytest.mark.clause("BMU.WINDOW.STALE", "BMU.WINDOW.WHOLE_BATCH", *RESULT_CLAUSES)
 @pytest.mark.records_usage
 @given(data=st.data())
-def test_stale_record_rejects_the_whole_batch(metering, data):
+def test_stale_record_rejects_the_whole_batch(data):
     """The good records of a batch rejected for one stale record are not recorded: sent again alone with
     another quantity they answer Success, where a partly recorded batch would answer DuplicateRecord."""
+    metering = current_metering()
     good = [customer_record(metering, 1) for _ in range(data.draw(st.integers(1, 4), label="good records"))]
     lo, hi = window_ages(metering, data.draw(st.sampled_from(["edge_stale", "far_stale"]), label="how stale"))
     stale = customer_record(metering, 1, min_age=lo, max_age=hi)

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from meterconform.current import current_metering
 from meterconform.checks import unimplemented_evidence
 from meterconform.failures import skip_unimplemented
 from meterconform.strategies import meter_usage_requests, mutation, overlong_product_codes, quantities
@@ -109,9 +110,10 @@ def _need_decimal() -> None:
 @pytest.mark.records_usage
 @pytest.mark.clause("MU.WINDOW.RECENT", "MU.CLIENT_TOKEN.LENGTH", "OUT.MU.SCHEMA", "OUT.MU.RECORD_ID")
 @given(data=st.data())
-def test_valid_requests_are_accepted(metering, data):
+def test_valid_requests_are_accepted(data):
     """Any valid request (drawn quantity, allocations, ClientToken of 1–64 chars, timestamp inside the window)
     is accepted with a MeteringRecordId."""
+    metering = current_metering()
     ident = metering.fresh_identity()
     # Drawn tokens repeat across examples; only a fresh identity per example keeps them apart.
     tokens = ["fresh", "drawn"] if ident is not None else ["fresh"]
@@ -157,9 +159,10 @@ def test_a_request_without_client_token_is_accepted(metering):
 
 @pytest.mark.clause(*sorted(set(MUTATION_CLAUSES.values())), "MU.PRODUCT_CODE.LENGTH")
 @given(data=st.data())
-def test_invalid_requests_get_the_documented_error(metering, data):
+def test_invalid_requests_get_the_documented_error(data):
     """A valid drawn request with exactly one rule broken gets that rule's error: a mutation of
     strategies.mutations (drawn among MUTATION_CLAUSES), or a pattern-valid ProductCode over 255 characters."""
+    metering = current_metering()
     request = data.draw(meter_usage_requests(metering.profile, with_allocations=False))
     name = data.draw(st.sampled_from([*sorted(MUTATION_CLAUSES), "overlong_product_code"]))
     if name == "overlong_product_code":
@@ -231,7 +234,8 @@ def _valid_decimal_strings():
 @pytest.mark.records_usage
 @pytest.mark.clause("MU.USAGE_QUANTITY_DECIMAL.PATTERN", "MU.USAGE_QUANTITY_DECIMAL.LENGTH", "OUT.MU.SCHEMA", "OUT.MU.RECORD_ID")
 @given(data=st.data())
-def test_valid_decimal_quantities_are_accepted(metering, data):
+def test_valid_decimal_quantities_are_accepted(data):
+    metering = current_metering()
     _need_decimal()
     request = _request(metering, UsageQuantity=ABSENT, **{DECIMAL: data.draw(_valid_decimal_strings())})
     _record_id(metering, _send(metering, request, metering.fresh_identity()), "MU.USAGE_QUANTITY_DECIMAL.PATTERN")
@@ -249,7 +253,8 @@ def test_decimal_quantity_boundaries_are_accepted(metering, value):
 
 @pytest.mark.clause("MU.USAGE_QUANTITY_DECIMAL.PATTERN")
 @given(data=st.data())
-def test_malformed_decimal_quantities_are_rejected(metering, data):
+def test_malformed_decimal_quantities_are_rejected(data):
+    metering = current_metering()
     _need_decimal()
     request = _request(metering, UsageQuantity=ABSENT, **{DECIMAL: data.draw(_invalid_decimal_strings())})
     metering.expect_error(_send(metering, request, metering.fresh_identity()), "MU.USAGE_QUANTITY_DECIMAL.PATTERN")
@@ -286,7 +291,8 @@ def test_quantities_are_compared_by_value(metering):
 @pytest.mark.records_usage
 @pytest.mark.clause("MU.USAGE_QUANTITY.BY_VALUE", "OUT.MU.SCHEMA", "OUT.MU.RECORD_ID")
 @given(data=st.data())
-def test_whole_and_decimal_spellings_of_a_quantity_are_one_record(metering, data):
+def test_whole_and_decimal_spellings_of_a_quantity_are_one_record(data):
+    metering = current_metering()
     _need_decimal()
     ident = metering.fresh_identity()
     quantity = data.draw(quantities())
@@ -346,9 +352,10 @@ def test_future_timestamps_are_reported(metering, ahead):
 @pytest.mark.records_usage
 @pytest.mark.clause("MU.HOUR.IDEMPOTENT", "OUT.MU.SCHEMA", "OUT.MU.RECORD_ID")
 @given(data=st.data())
-def test_requests_identical_after_rounding_to_the_hour_get_the_same_id(metering, data):
+def test_requests_identical_after_rounding_to_the_hour_get_the_same_id(data):
     """Two requests for the same dimension and quantity at other minutes and seconds of one hour (each with
     its own ClientToken, as boto3 sends) are one record."""
+    metering = current_metering()
     ident = metering.fresh_identity()
     start = _past_hour(metering, 1)
     seconds = data.draw(st.lists(st.integers(0, HOUR - 1), min_size=2, max_size=2, unique=True))
@@ -384,7 +391,8 @@ def test_an_absent_quantity_is_zero(metering):
 @pytest.mark.records_usage
 @pytest.mark.clause("MU.HOUR.DUPLICATE", "OUT.MU.SCHEMA", "OUT.MU.RECORD_ID")
 @given(data=st.data())
-def test_another_quantity_in_the_same_hour_is_a_duplicate(metering, data):
+def test_another_quantity_in_the_same_hour_is_a_duplicate(data):
+    metering = current_metering()
     ident = metering.fresh_identity()
     start = _past_hour(metering, 1)
     seconds = data.draw(st.lists(st.integers(0, HOUR - 1), min_size=2, max_size=2))

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from meterconform.current import current_metering
 from meterconform.strategies import nonces
 from meterconform.strategies._model import NONCE_MAX, PRODUCT_CODE_MAX
 
@@ -85,7 +86,8 @@ def test_each_key_version_gets_a_jwt_signature_echoing_the_request(metering, non
 
 @given(nonce=nonces())
 @pytest.mark.clause(*SIGNATURE_CLAUSES)
-def test_any_nonce_up_to_255_characters_is_echoed(metering, nonce):
+def test_any_nonce_up_to_255_characters_is_echoed(nonce):
+    metering = current_metering()
     version = metering.profile.need("product.public_key_versions")[0]
     request, ex = _register(metering, version, nonce)
     _expect_signature(metering, request, ex, "RU.REGISTER.SUCCESS")
@@ -171,7 +173,8 @@ def test_the_next_unpublished_key_version_is_invalid_public_key_version(metering
 
 @given(data=st.data())
 @pytest.mark.clause("RU.PUBLIC_KEY_VERSION.UNKNOWN")
-def test_any_unpublished_key_version_is_invalid_public_key_version(metering, data):
+def test_any_unpublished_key_version_is_invalid_public_key_version(data):
+    metering = current_metering()
     versions = set(metering.profile.need("product.public_key_versions"))
     version = data.draw(st.integers(1, 2**31 - 1).filter(lambda v: v not in versions), label="PublicKeyVersion")
     _, ex = _register(metering, version)

@@ -7,6 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from meterconform.current import current_metering
+
 FIELD_CLAUSES = ("RC.TOKEN.VALID", "OUT.RC.SCHEMA", "OUT.RC.FIELDS", "OUT.RC.PRODUCT_CODE", "OUT.RC.METADATA", "PROTO.TIMEOUT")
 
 
@@ -73,8 +75,9 @@ def _listed(profile) -> set[str]:
 
 @given(data=st.data())
 @pytest.mark.clause("RC.TOKEN.INVALID")
-def test_a_token_nobody_issued_is_invalid_token(metering, data):
+def test_a_token_nobody_issued_is_invalid_token(data):
     """Any non-empty string (the pattern is [\\s\\S]+) that is not one of the profile's valid or expired tokens."""
+    metering = current_metering()
     listed = _listed(metering.profile)
     token = data.draw(st.text(st.characters(codec="utf-8"), min_size=1, max_size=128).filter(lambda t: t not in listed), label="token")
     metering.expect_error(_resolve(metering, token), "RC.TOKEN.INVALID")

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from meterconform.current import current_metering
 from meterconform.clients import CONTENT_TYPE, TARGET_PREFIX
 from meterconform.strategies._model import (
     CLIENT_TOKEN_MAX,
@@ -165,7 +166,8 @@ the canonical envelope. The body is a valid RegisterUsage or ResolveCustomer req
 
 @given(data=st.data())
 @pytest.mark.clause("PROTO.JSON.MALFORMED", *ORACLES)
-def test_fuzzed_corrupt_json_is_a_client_error(metering, data):
+def test_fuzzed_corrupt_json_is_a_client_error(data):
+    metering = current_metering()
     operation = data.draw(st.sampled_from(wire.implemented_operations(metering)), label="operation")
     base = wire.base_request(metering, operation, rich=data.draw(st.booleans(), label="rich"))
     body = data.draw(corrupted_bodies(wire.json_bytes(base.request)), label="body")
@@ -174,9 +176,10 @@ def test_fuzzed_corrupt_json_is_a_client_error(metering, data):
 
 @given(data=st.data())
 @pytest.mark.clause("PROTO.JSON.WRONG_TYPE", *ORACLES)
-def test_fuzzed_wrong_json_types_are_client_errors(metering, data):
+def test_fuzzed_wrong_json_types_are_client_errors(data):
     """One or two members of a valid request (every nested structure present) get a value of the wrong JSON
     type; member paths come from the botocore model."""
+    metering = current_metering()
     operation = data.draw(st.sampled_from(wire.implemented_operations(metering)), label="operation")
     base = wire.base_request(metering, operation, rich=True)
     members = data.draw(st.lists(st.sampled_from(wire.member_paths(operation)), min_size=1, max_size=2, unique_by=lambda m: m.path), label="members")
@@ -191,9 +194,10 @@ def test_fuzzed_wrong_json_types_are_client_errors(metering, data):
 @pytest.mark.records_usage
 @given(data=st.data())
 @pytest.mark.clause("PROTO.UNKNOWN_MEMBER.NO_5XX", "PROTO.UNKNOWN_MEMBER.HANDLING", *ORACLES)
-def test_fuzzed_unknown_members_never_provoke_a_server_error(metering, data):
+def test_fuzzed_unknown_members_never_provoke_a_server_error(data):
     """Unknown members (any JSON value) in any structure of a valid request: served or refused, never a 5xx.
     A valid request may then be recorded: each example has its own instance / batch key."""
+    metering = current_metering()
     operation = data.draw(st.sampled_from(wire.implemented_operations(metering)), label="operation")
     base = wire.base_request(metering, operation, rich=True)
     request = base.request
@@ -218,10 +222,11 @@ def test_fuzzed_unknown_members_never_provoke_a_server_error(metering, data):
 @given(data=st.data())
 @pytest.mark.clause("PROTO.TARGET.DISPATCH", "PROTO.TARGET.MISSING", "PROTO.TARGET.UNKNOWN", "PROTO.AUTH.UNSIGNED",
                     "PROTO.AUTH.BAD_SIGNATURE", "PROTO.METHOD.POST_ONLY", "OUT.RU.SCHEMA", "OUT.RC.SCHEMA", *ORACLES)
-def test_fuzzed_envelopes_are_dispatched_only_when_canonical(metering, data):
+def test_fuzzed_envelopes_are_dispatched_only_when_canonical(data):
     """A request whose target is not exactly the operation's, or whose signature is missing or wrong, is a
     4xx (MUST); one sent without POST is a 4xx (SHOULD); a canonical one is served; other header games
     (Content-Type) are only judged by the protocol oracles."""
+    metering = current_metering()
     operation = data.draw(st.sampled_from(wire.implemented_operations(metering, ("RegisterUsage", "ResolveCustomer"))), label="operation")
     envelope = data.draw(envelopes, label="envelope")
     base = wire.base_request(metering, operation)
