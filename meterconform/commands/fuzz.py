@@ -366,6 +366,12 @@ def run(args: argparse.Namespace) -> int:
         print("  " + line)
     (report_dir / "coverage.json").write_text(json.dumps(
         {cid: {**row, "outcomes": dict(row["outcomes"])} for cid, row in clause_coverage(events).items()}, indent=2))
+    from ..summary import render_summary
+
+    print()
+    print("campaign summary" + (" (interrupted)" if interrupted else ""))
+    for line in render_summary(events, meta, details=10):  # the same one-screen summary as `run`
+        print(line)
     return finish_run(args, report_dir, report_dir / "events.jsonl")
 
 
