@@ -151,6 +151,7 @@ class Metering:
     observations: list[dict] = field(default_factory=list)
     outcomes: Counter = field(default_factory=Counter)
     exchanges: int = 0
+    targets: dict[str, float] = field(default_factory=dict)  # the best target score per label (deep depth)
     billing_guarded: bool = False  # a real endpoint, no --allow-billing, and the check not marked records_usage
 
     def __post_init__(self) -> None:
@@ -162,6 +163,13 @@ class Metering:
         del self.evidence[:-MAX_EVIDENCE]
         self.exchanges += 1
         self.outcomes.update(outcome_labels(exchange))
+
+    def reached(self, scores: dict[str, float]) -> None:
+        """Keep the best of the target scores an example reported (strategies.targets.aim_at_limits): how
+        close the check came to each limit, for the coverage report."""
+        for label, score in scores.items():
+            if label not in self.targets or score > self.targets[label]:
+                self.targets[label] = score
 
     def fresh_identity(self) -> str | None:
         """A new MeterUsage instance on an emulator; on a real endpoint the configured identity."""

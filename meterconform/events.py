@@ -67,6 +67,7 @@ def build_event(item, report, clauses: list[str], exc: BaseException | None, met
         "exchanges": getattr(metering, "exchanges", 0),
         "examples": getattr(item, "_mc_examples", 1 if report.outcome == "passed" else 0),
         "outcomes": dict(getattr(metering, "outcomes", {}) or {}),
+        "targets": dict(getattr(metering, "targets", {}) or {}),
         "time": time.time(),
     }
     if report.outcome == "passed":

@@ -46,9 +46,26 @@ def clause_coverage(events: Iterable[dict]) -> dict[str, dict]:
     return table
 
 
+def limit_reach(events: Iterable[dict]) -> dict[str, dict]:
+    """Per target label (strategies.targets): the best score any check reached (0 at the limit, -n when n
+    away from it) and the check that reached it. Empty unless the target phase ran (the deep depth)."""
+    best: dict[str, dict] = {}
+    for ev in events:
+        for label, score in (ev.get("targets") or {}).items():
+            if label not in best or score > best[label]["best"]:
+                best[label] = {"best": score, "check": ev["nodeid"]}
+    return dict(sorted(best.items()))
+
+
+def reach_text(score: float) -> str:
+    """"at the limit", or how far from it the closest example stayed."""
+    return "at the limit" if score >= 0 else f"{-score:.3g} away"
+
+
 def render_coverage(events: Iterable[dict], limit: int | None = None) -> list[str]:
     """Terminal lines: one per clause, busiest first; clauses whose documented outcome never happened
     are listed last with a warning."""
+    events = list(events)
     table = clause_coverage(events)
     rows = sorted(table.items(), key=lambda kv: (-kv[1]["examples"], kv[0]))
     width = max([len(c) for c in table] + [6])
@@ -59,6 +76,13 @@ def render_coverage(events: Iterable[dict], limit: int | None = None) -> list[st
         lines.append(f"{cid.ljust(width)} {row['examples']:>9} {row['requests']:>9}  {seen}{more}")
     if limit is not None and len(rows) > limit:
         lines.append(f"... {len(rows) - limit} more clauses")
+    reach = limit_reach(events)
+    if reach:
+        lines.append("")
+        lines.append("closest approach to each limit the target phase aims at (0 = at the limit):")
+        width = max(len(label) for label in reach)
+        for label, row in reach.items():
+            lines.append(f"  {label.ljust(width)}  {reach_text(row['best']):<14} {row['check'].split('::')[-1]}")
     missed = [(cid, row) for cid, row in rows if row["hit"] is False]
     if missed:
         lines.append("")

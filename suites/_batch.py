@@ -81,7 +81,7 @@ def aim(metering, records: Sequence[dict]) -> None:
     range's own maximum; the times come from metering.batch_key, which Hypothesis cannot steer. Only checks
     without tag strings aim: on examples carrying allocations, Hypothesis's bookkeeping of the best-scoring
     examples (it compares whole choice sequences) made each example 5-13x slower."""
-    aim_at_limits("BatchMeterUsage", {"UsageRecords": list(records)}, metering.profile, drawn_timestamps=False)
+    metering.reached(aim_at_limits("BatchMeterUsage", {"UsageRecords": list(records)}, metering.profile, drawn_timestamps=False))
 
 
 def requantified(record: dict, quantity: int) -> dict:

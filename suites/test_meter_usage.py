@@ -169,7 +169,7 @@ def test_invalid_requests_get_the_documented_error(data):
         request["ProductCode"], clause = data.draw(overlong_product_codes()), "MU.PRODUCT_CODE.LENGTH"
     else:
         request, clause = mutation(OP, name).apply(request, data, metering.profile), MUTATION_CLAUSES[name]
-    aim_at_limits(OP, request, metering.profile)  # deep: stale and in-window times climb toward the window edge
+    metering.reached(aim_at_limits(OP, request, metering.profile))  # deep: times climb toward the window edge
     metering.expect_error(_send(metering, request, metering.fresh_identity()), clause)
 
 
@@ -364,7 +364,7 @@ def test_requests_identical_after_rounding_to_the_hour_get_the_same_id(data):
     first = _record_id(metering, _send(metering, _request(metering, timestamp=start + seconds[0], UsageQuantity=quantity,
                                                           UsageDimension=dimension), ident), "MU.HOUR.IDEMPOTENT")
     again = _request(metering, timestamp=start + seconds[1], UsageQuantity=quantity, UsageDimension=dimension)
-    aim_at_limits(OP, again, metering.profile)  # deep: the second request climbs toward HH:59:59 (and HH:00:00)
+    metering.reached(aim_at_limits(OP, again, metering.profile))  # deep: the second request climbs toward HH:59:59
     _same_id(metering, first, _send(metering, again, ident), "MU.HOUR.IDEMPOTENT",
              f"second {seconds[1]} of the hour rounds to the same hour as second {seconds[0]}")
 
@@ -400,7 +400,7 @@ def test_another_quantity_in_the_same_hour_is_a_duplicate(data):
     _record_id(metering, _send(metering, _request(metering, timestamp=start + seconds[0], UsageQuantity=first), ident),
                "MU.HOUR.DUPLICATE")
     again = _request(metering, timestamp=start + seconds[1], UsageQuantity=second)
-    aim_at_limits(OP, again, metering.profile)  # deep: the second request climbs toward HH:59:59 (and HH:00:00)
+    metering.reached(aim_at_limits(OP, again, metering.profile))  # deep: the second request climbs toward HH:59:59
     ex = _send(metering, again, ident)
     metering.expect_error(ex, "MU.HOUR.DUPLICATE")
 

@@ -102,6 +102,10 @@ def merge(into: dict[str, dict], events: list[dict]) -> None:
         merged["examples"] = int(old.get("examples") or 0) + int(ev.get("examples") or 0)
         merged["exchanges"] = int(old.get("exchanges") or 0) + int(ev.get("exchanges") or 0)
         merged["outcomes"] = dict(Counter(old.get("outcomes") or {}) + Counter(ev.get("outcomes") or {}))
+        targets = dict(old.get("targets") or {})
+        for label, score in (ev.get("targets") or {}).items():
+            targets[label] = max(score, targets.get(label, score))
+        merged["targets"] = targets
         into[ev["nodeid"]] = merged
 
 

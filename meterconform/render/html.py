@@ -321,7 +321,7 @@ NO_OUTCOME = '<span class="muted">none</span>'
 def _coverage(run: Run) -> str:
     """Clause x outcome coverage: per clause, the checks, examples and requests that exercised it, the outcomes
     seen, and whether its documented outcome ever happened. Open in a campaign's report, folded in a run's."""
-    from ..outcome_coverage import clause_coverage
+    from ..outcome_coverage import clause_coverage, limit_reach, reach_text
 
     table = clause_coverage(run.events)
     if not any(row["examples"] or row["requests"] for row in table.values()):
@@ -350,6 +350,14 @@ def _coverage(run: Run) -> str:
             "Documented outcome: whether an answer the clause names (its error, or its record status) was ever seen.</p>")
     table_html = ('<table class="plain coverage"><thead><tr><th>clause</th><th>checks</th><th>examples</th><th>requests</th>'
                   f'<th>outcomes seen</th><th>documented outcome</th></tr></thead><tbody>{"".join(body)}</tbody></table>')
+    reach = limit_reach(run.events)
+    if reach:
+        cells = "".join(f'<tr><td>{esc(label)}</td><td>{esc(reach_text(row["best"]))}</td>'
+                        f'<td><code>{esc(row["check"].split("::")[-1])}</code></td></tr>' for label, row in reach.items())
+        table_html += ('<h3>Closest approach to each limit</h3><p class="muted">What the target phase (deep depth) aims at: '
+                       "0 is the limit itself (25 records, 5 tags, the window edge less the clock tolerance, HH:59:59...).</p>"
+                       '<table class="plain"><thead><tr><th>limit</th><th>closest example</th><th>check</th></tr></thead>'
+                       f"<tbody>{cells}</tbody></table>")
     opened = " open" if run.meta.get("campaign") else ""
     return (f'<section class="card" id="coverage" aria-label="clause x outcome coverage"><details{opened}>'
             f'<summary><h2 style="display:inline">Clause × outcome coverage</h2></summary>{lead}{warning}{table_html}'

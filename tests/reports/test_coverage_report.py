@@ -71,3 +71,30 @@ def test_a_plain_run_folds_the_table_and_a_run_without_examples_has_none():
     assert "<details>" in _section(render_html(Run(meta={}, events=EVENTS)))
     silent = [{**e, "examples": 0, "exchanges": 0, "outcomes": {}} for e in EVENTS]
     assert 'id="coverage"' not in render_html(Run(meta={}, events=silent))
+
+
+def test_the_closest_approach_to_each_limit_is_reported():
+    """The best target score per label over all checks (0 at the limit), in the terminal and on the page."""
+    from meterconform.commands.fuzz import merge
+    from meterconform.outcome_coverage import limit_reach
+
+    window = "age to window - tolerance (seconds)"
+    a = {**EVENTS[0], "targets": {window: -3.5, "seconds to the next hour": -0.25}}
+    b = {**EVENTS[1], "targets": {window: -0.001, "records in the batch (to 25)": 0.0}}
+    assert limit_reach([a, b]) == {
+        window: {"best": -0.001, "check": b["nodeid"]},
+        "records in the batch (to 25)": {"best": 0.0, "check": b["nodeid"]},
+        "seconds to the next hour": {"best": -0.25, "check": a["nodeid"]},
+    }
+    lines = render_coverage([a, b])
+    at = lines.index("closest approach to each limit the target phase aims at (0 = at the limit):")
+    assert re.fullmatch(r"  age to window - tolerance \(seconds\)\s+0\.001 away\s+test_dedup", lines[at + 1])
+    assert re.fullmatch(r"  records in the batch \(to 25\)\s+at the limit\s+test_dedup", lines[at + 2])
+    page = _section(render_html(Run(meta={}, events=[a, b])))
+    assert "Closest approach to each limit" in page and "<td>0.25 away</td>" in page
+    assert "Closest approach" not in render_html(Run(meta={}, events=EVENTS))  # no target phase, no table
+    # A campaign keeps each label's best over its rounds.
+    merged = {}
+    merge(merged, [a])
+    merge(merged, [{**a, "targets": {window: -1.0}}])
+    assert merged[a["nodeid"]]["targets"] == {window: -1.0, "seconds to the next hour": -0.25}

@@ -47,3 +47,16 @@ def test_each_fault_fails_exactly_its_clauses(fault, broken):
     assert errors(events) == []
     assert failed_clauses(events) == broken
 
+
+
+def test_a_deep_run_records_how_close_the_checks_came_to_each_limit():
+    """At the deep depth the checks that aim (strategies.targets) carry their best score per limit in the events."""
+    events = run_suites("suites/test_meter_usage.py", depth="deep",
+                        extra=["-k", "test_invalid_requests_get_the_documented_error", "--max-examples", "60"])
+    assert [e["verdict"] for e in events] == ["PASS"], events
+    targets = events[0]["targets"]
+    assert set(targets) >= {"age to window - tolerance (seconds)", "seconds to the next hour"}, targets
+    assert all(score <= 0 for score in targets.values()), targets
+    # At the ci depth there is no target phase: nothing is aimed, nothing recorded.
+    ci = run_suites("suites/test_meter_usage.py", depth="ci", extra=["-k", "test_invalid_requests_get_the_documented_error"])
+    assert ci[0]["targets"] == {}, ci[0]["targets"]
