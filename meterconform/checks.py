@@ -152,6 +152,8 @@ class Metering:
     outcomes: Counter = field(default_factory=Counter)
     exchanges: int = 0
     targets: dict[str, float] = field(default_factory=dict)  # the best target score per label (deep depth)
+    example: int = 0  # the running example's number (the plugin counts them)
+    judged: dict[str, dict] = field(default_factory=dict)  # per clause judged: its examples, exchanges, outcomes
     billing_guarded: bool = False  # a real endpoint, no --allow-billing, and the check not marked records_usage
 
     def __post_init__(self) -> None:
@@ -162,7 +164,24 @@ class Metering:
         self.evidence.append(exchange)
         del self.evidence[:-MAX_EVIDENCE]
         self.exchanges += 1
+        exchange.seq = self.exchanges
         self.outcomes.update(outcome_labels(exchange))
+
+    def _judge(self, clause_id: str, exchange: Exchange | None) -> None:
+        """Attribute a verdict on `clause_id` (and the answer it was judged on, else the last one) to that clause,
+        for clause x outcome coverage: a check citing several clauses credits each only with what judged it."""
+        row = self.judged.setdefault(clause_id, {"examples": set(), "exchanges": set(), "outcomes": Counter()})
+        row["examples"].add(self.example)
+        ex = exchange or (self.evidence[-1] if self.evidence else None)
+        seq = getattr(ex, "seq", None)
+        if seq is not None and seq not in row["exchanges"]:
+            row["exchanges"].add(seq)
+            row["outcomes"].update(outcome_labels(ex))
+
+    def judged_summary(self) -> dict[str, dict]:
+        """Per judged clause: examples, requests and outcomes (as the events carry them)."""
+        return {cid: {"examples": len(row["examples"]), "requests": len(row["exchanges"]), "outcomes": dict(row["outcomes"])}
+                for cid, row in self.judged.items()}
 
     def reached(self, scores: dict[str, float]) -> None:
         """Keep the best of the target scores an example reported (strategies.targets.aim_at_limits): how
@@ -225,6 +244,7 @@ class Metering:
     def fail(self, clause_id: str, *, expected: str, actual: str, exchange: Exchange | None = None,
              note: str = "") -> None:
         """Raise the typed failure for `clause_id` with the exchange as evidence."""
+        self._judge(clause_id, exchange)
         clause = clause_info(clause_id)
         quote = clause.quotes[0] if clause.quotes else None
         ex = exchange or (self.evidence[-1] if self.evidence else None)
@@ -238,6 +258,7 @@ class Metering:
     def expect_answered(self, exchange: Exchange, clause_id: str = TIMELY_CLAUSE) -> None:
         """PROTO.TIMEOUT: an HTTP answer arrived within endpoint.read_timeout (`clause_id`: the check's clause,
         named in the message)."""
+        self._judge(TIMELY_CLAUSE, exchange)
         where = f" while checking {clause_id}" if clause_id != TIMELY_CLAUSE else ""
         if exchange.transport_error == "timeout":
             self.fail(TIMELY_CLAUSE, expected=f"an answer within {self.profile.endpoint.read_timeout:g} s (endpoint.read_timeout)",
@@ -255,6 +276,7 @@ class Metering:
             errors = cat_errors if errors == "<catalog>" else errors
             status = cat_status if status == "<catalog>" else status
         errors = list(errors) if errors else None
+        self._judge(clause_id, exchange)
         self.expect_answered(exchange, clause_id)
         if exchange.error_code == THROTTLING and (not errors or THROTTLING not in errors):
             skip_throttled(exchange.operation)
@@ -271,6 +293,7 @@ class Metering:
     def expect_success(self, exchange: Exchange, clause_id: str) -> dict:
         """The exchange must be a 2xx with a JSON object body that validates against the operation's
         output schema; returns the body."""
+        self._judge(clause_id, exchange)
         self.expect_answered(exchange, clause_id)
         if exchange.error_code == THROTTLING:
             skip_throttled(exchange.operation)
@@ -299,6 +322,7 @@ class Metering:
         """Every successful response validates against its operation's response schema."""
         from .shapes import output_errors
 
+        self._judge(SCHEMA_CLAUSE.format(op=_op_area(exchange.operation)), exchange)
         problems = output_errors(exchange.operation, body)
         if problems:
             self.fail(SCHEMA_CLAUSE.format(op=_op_area(exchange.operation)), expected=f"a {exchange.operation} result matching its model shape",
@@ -307,11 +331,13 @@ class Metering:
     def expect(self, condition: bool, clause_id: str, *, expected: str, actual: str, exchange: Exchange | None = None,
                note: str = "") -> None:
         """A property check: fail the clause unless `condition`."""
+        self._judge(clause_id, exchange)
         if not condition:
             self.fail(clause_id, expected=expected, actual=actual, exchange=exchange, note=note)
 
     def observe(self, clause_id: str, text: str, exchange: Exchange | None = None) -> None:
         """Record an INFO observation (undocumented behaviour): shown in reports, never gating."""
+        self._judge(clause_id, exchange)
         ex = exchange or (self.evidence[-1] if self.evidence else None)
         self.observations.append({"clause": clause_id, "text": text, "response": ex.summary() if ex else ""})
 

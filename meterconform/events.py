@@ -68,6 +68,7 @@ def build_event(item, report, clauses: list[str], exc: BaseException | None, met
         "examples": getattr(item, "_mc_examples", 1 if report.outcome == "passed" else 0),
         "outcomes": dict(getattr(metering, "outcomes", {}) or {}),
         "targets": dict(getattr(metering, "targets", {}) or {}),
+        "judged": metering.judged_summary() if hasattr(metering, "judged_summary") else None,
         "time": time.time(),
     }
     if report.outcome == "passed":

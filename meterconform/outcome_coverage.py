@@ -31,12 +31,17 @@ def clause_coverage(events: Iterable[dict]) -> dict[str, dict]:
         catalog = None
     table: dict[str, dict] = {}
     for ev in events:
+        judged = ev.get("judged")  # per clause, what judged it; None in events written before it existed
         for cid in ev.get("clauses", ()):
             row = table.setdefault(cid, {"checks": 0, "examples": 0, "requests": 0, "outcomes": Counter()})
             row["checks"] += 1
-            row["examples"] += int(ev.get("examples") or 0)
-            row["requests"] += int(ev.get("exchanges") or 0)
-            row["outcomes"].update(ev.get("outcomes") or {})
+            if judged is None:  # the check's totals, for each clause it cites
+                own = {"examples": ev.get("examples"), "requests": ev.get("exchanges"), "outcomes": ev.get("outcomes")}
+            else:  # a clause the check cites but never judged (its mutation never drawn, say) gets nothing
+                own = judged.get(cid) or {}
+            row["examples"] += int(own.get("examples") or 0)
+            row["requests"] += int(own.get("requests") or 0)
+            row["outcomes"].update(own.get("outcomes") or {})
     for cid, row in table.items():
         wanted = []
         if catalog is not None and cid in catalog:

@@ -327,6 +327,9 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function):
 
         def counted(*args, **kwargs):
             pyfuncitem._mc_examples += 1
+            metering = getattr(pyfuncitem, "_meterconform_metering", None)
+            if metering is not None:  # which example a verdict belongs to (clause x outcome coverage)
+                metering.example = pyfuncitem._mc_examples
             return inner(*args, **kwargs)
 
         handle.inner_test = counted

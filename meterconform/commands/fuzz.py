@@ -106,6 +106,14 @@ def merge(into: dict[str, dict], events: list[dict]) -> None:
         for label, score in (ev.get("targets") or {}).items():
             targets[label] = max(score, targets.get(label, score))
         merged["targets"] = targets
+        if old.get("judged") is not None or ev.get("judged") is not None:
+            judged = {cid: dict(row) for cid, row in (old.get("judged") or {}).items()}
+            for cid, row in (ev.get("judged") or {}).items():
+                mine = judged.setdefault(cid, {"examples": 0, "requests": 0, "outcomes": {}})
+                judged[cid] = {"examples": int(mine.get("examples") or 0) + int(row.get("examples") or 0),
+                               "requests": int(mine.get("requests") or 0) + int(row.get("requests") or 0),
+                               "outcomes": dict(Counter(mine.get("outcomes") or {}) + Counter(row.get("outcomes") or {}))}
+            merged["judged"] = judged
         into[ev["nodeid"]] = merged
 
 

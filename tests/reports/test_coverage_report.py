@@ -98,3 +98,17 @@ def test_the_closest_approach_to_each_limit_is_reported():
     merge(merged, [a])
     merge(merged, [{**a, "targets": {window: -1.0}}])
     assert merged[a["nodeid"]]["targets"] == {window: -1.0, "seconds to the next hour": -0.25}
+
+
+def test_a_check_citing_several_clauses_credits_each_only_with_what_judged_it():
+    """The events say which clause each verdict was on (`judged`): a clause the check cites but never judged
+    (its mutation was never drawn) gets no examples and no outcomes, so its documented outcome shows as never seen."""
+    ev = _event("test_tags", ["TAG.COUNT.MAX", "TAG.KEY.PATTERN"], 10, 10, {"HTTP 400 InvalidTagException": 10})
+    ev["judged"] = {"TAG.KEY.PATTERN": {"examples": 10, "requests": 10, "outcomes": {"HTTP 400 InvalidTagException": 10}}}
+    table = clause_coverage([ev])
+    assert (table["TAG.KEY.PATTERN"]["examples"], table["TAG.KEY.PATTERN"]["hit"]) == (10, True)
+    assert (table["TAG.COUNT.MAX"]["checks"], table["TAG.COUNT.MAX"]["examples"], table["TAG.COUNT.MAX"]["requests"]) == (1, 0, 0)
+    assert table["TAG.COUNT.MAX"]["hit"] is False and not table["TAG.COUNT.MAX"]["outcomes"]
+    # Events written before `judged` existed keep the check's totals for every clause it cites.
+    old = {k: v for k, v in ev.items() if k != "judged"}
+    assert clause_coverage([old])["TAG.COUNT.MAX"]["hit"] is True

@@ -54,3 +54,28 @@ def test_each_fault_fails_exactly_its_clauses(fault, broken):
     for clause in broken:
         # Both operations' checks catch it (the rules are shared by MeterUsage and BatchMeterUsage).
         assert _failing_operations(events, clause) == {"MeterUsage", "BatchMeterUsage"}, clause
+
+
+def test_each_mutation_clause_is_credited_only_with_its_own_answers():
+    """Per clause the events keep the answers that judged it: on the faithful endpoint every tag and allocation
+    clause the mutation check judged saw only its own documented errors."""
+    from meterconform.catalog import load_catalog
+    from meterconform.outcome_coverage import expected_labels
+
+    catalog = load_catalog()
+    events = run_suites("suites/test_allocations_tags.py",
+                        extra=["-k", "test_invalid_allocations_get_the_documented_error", "--max-examples", "60"])
+    assert {e["verdict"] for e in events} == {"PASS"} and len(events) == 2, [(e["nodeid"], e["verdict"]) for e in events]
+    judged_clauses = set()
+    for event in events:
+        for cid, row in event["judged"].items():
+            if not cid.startswith(("TAG.", "ALLOC.")):
+                continue
+            judged_clauses.add(cid)
+            documented = [label.strip() for label in expected_labels(catalog.get(cid))]
+            assert row["examples"] >= 1 and row["outcomes"], (cid, row)
+            if documented:  # the clause names its errors
+                assert all(any(name in seen for name in documented) for seen in row["outcomes"]), (cid, documented, row)
+            else:  # any client error
+                assert all(seen.startswith("HTTP 4") for seen in row["outcomes"]), (cid, row)
+    assert len(judged_clauses) >= 8, judged_clauses
