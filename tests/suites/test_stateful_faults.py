@@ -48,3 +48,23 @@ def test_concurrency_checks_fail_on_the_clause_the_fault_breaks(fault, broken):
     events = run_suites(CONCURRENCY, faults=[fault])
     assert errors(events) == []
     assert failed_clauses(events) == broken
+
+
+def test_an_endpoint_without_meter_usage_still_gets_its_batch_deviations_found(tmp_path):
+    """moto implements BatchMeterUsage only: the ledger finds that before it runs, keeps to the batch rules, and
+    fails on moto's batch deviation every time (it used to stop at the first MeterUsage step, UNIMPLEMENTED,
+    whenever Hypothesis happened to draw one first)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("METERCONFORM_", "PYTEST_XDIST"))}
+    for attempt in range(2):
+        out = tmp_path / f"run-{attempt}"
+        proc = subprocess.run([sys.executable, "-m", "meterconform", "run", "--target", "moto", "--report-dir", str(out),
+                               "--no-html", "--", "-k", "test_ledger"], cwd=tmp_path, env=env, capture_output=True, text=True,
+                              timeout=300)
+        assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-2000:]
+        events = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()][1:]
+        assert [(e["verdict"], (e["failed_clause"] or "")[:4]) for e in events] == [("FAIL", "BMU.")], events
