@@ -73,15 +73,15 @@ def _standalone_setup() -> tuple:
 
             profile = load_profile(os.environ.get(ENV_PROFILE) or None)
             url = os.environ.get(ENV_URL) or profile.endpoint.url
-            if profile.endpoint.is_real or (url and profile.with_url(url).endpoint.is_real):
+            if url:
+                profile = profile.with_url(url)
+            if profile.endpoint.is_real:
                 if os.environ.get(ENV_ALLOW_BILLING) != "1":
                     raise StandaloneRefused(
                         "meterconform: outside pytest (e.g. under HypoFuzz) no check can be held back by the billing "
                         f"guard; against a real endpoint set {ENV_ALLOW_BILLING}=1 if recording usage for the profile's "
                         "test customers is acceptable")
-            if url:
-                profile = profile.with_url(url)
-            else:
+            if not url:
                 from .reference import running_endpoint
 
                 stack = contextlib.ExitStack()

@@ -18,16 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from .run import (
-    EXIT_UNREACHABLE,
-    EXIT_USAGE,
-    _moto_profile_path,
-    baseline_problem,
-    suites_dir,
-    target_env,
-    target_option,
-    target_problem,
-)
+from .run import _moto_profile_path, load_target, start_target, suites_dir, target_env, target_option
 
 EPILOG = """\
 Each round runs every Hypothesis-driven check (pytest -m hypothesis) at the `deep` depth, unseeded (Hypothesis
@@ -226,8 +217,6 @@ class Rounds:
     def finished(self):
         """(worker, Round) for every round that ended since the last call (a round far past the deadline is
         stopped and counts as ended)."""
-        from ..events import read_events
-
         for worker, r in list(self.running.items()):
             if r.proc.poll() is None:
                 if time.time() < self.deadline + ROUND_GRACE_SECONDS:
@@ -235,11 +224,17 @@ class Rounds:
                 r.proc.kill()
                 r.proc.wait()
                 print(f"{r.name}: did not finish in time (see {r.log_path})", flush=True)
-            r.log.close()
-            del self.running[worker]
-            if r.events_path.exists():
-                r.meta, r.events = read_events(r.events_path)
-            yield worker, r
+            yield worker, self._ended(worker)
+
+    def _ended(self, worker: int) -> Round:
+        """Take a round that has ended off the running ones, with the events it wrote (None if it wrote none)."""
+        from ..events import read_events
+
+        r = self.running.pop(worker)
+        r.log.close()
+        if r.events_path.exists():
+            r.meta, r.events = read_events(r.events_path)
+        return r
 
     def live(self, merged: dict[str, dict]) -> dict[str, dict]:
         """`merged` (the ended rounds) with the checks the running rounds have ended so far."""
@@ -252,8 +247,6 @@ class Rounds:
         """Ctrl-C: SIGINT to every running round (pytest then reports the checks it finished), wait up to `grace`
         seconds, kill what is left; (worker, Round) for each, as finished() gives them. _Abandoned as soon as
         `abandon()` says so (a second Ctrl-C)."""
-        from ..events import read_events
-
         for r in self.running.values():
             if r.proc.poll() is None:
                 r.proc.send_signal(signal.SIGINT)
@@ -266,11 +259,7 @@ class Rounds:
             if r.proc.poll() is None:
                 r.proc.kill()
                 r.proc.wait()
-            r.log.close()
-            del self.running[worker]
-            if r.events_path.exists():
-                r.meta, r.events = read_events(r.events_path)
-            yield worker, r
+            yield worker, self._ended(worker)
 
     def stop_all(self) -> None:
         for r in self.running.values():
@@ -281,23 +270,14 @@ class Rounds:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..targets import EndpointUnreachable, TargetError, open_endpoint, run_profile
     from ..events import write_outputs
     from ..outcome_coverage import clause_coverage, render_coverage
     from ..render import finish_run
 
-    if (problem := baseline_problem(args)) is not None:
-        print(f"meterconform: {problem}", file=sys.stderr)
-        return EXIT_USAGE
-    try:
-        profile = run_profile(args.profile, target=args.target, database=args.database)
-    except TargetError as exc:
-        print(f"meterconform: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    url = args.endpoint_url or profile.endpoint.url
-    if (problem := target_problem(args, url)) is not None:
-        print(f"meterconform: {problem}", file=sys.stderr)
-        return EXIT_USAGE
+    loaded = load_target(args)
+    if isinstance(loaded, int):
+        return loaded
+    profile, named = loaded
     report_dir = Path(args.report_dir)
     if (report_dir / "rounds").is_dir():  # an earlier campaign's rounds: this campaign's report is its own
         shutil.rmtree(report_dir / "rounds")
@@ -308,18 +288,13 @@ def run(args: argparse.Namespace) -> int:
     merged: dict[str, dict] = {}
     meta: dict = {}
     with ExitStack() as stack:
-        try:
-            url = open_endpoint(stack, profile, url, target=args.target, faults=args.fault)
-        except EndpointUnreachable as exc:
-            print(f"meterconform: {exc}", file=sys.stderr)
-            return EXIT_UNREACHABLE
-        except TargetError as exc:
-            print(f"meterconform: {exc}", file=sys.stderr)
-            return EXIT_USAGE
+        url = start_target(stack, profile, named, args)
+        if isinstance(url, int):
+            return url
         print(f"meterconform fuzz: {args.duration:g} s on {args.workers} process(es) against {url}"
               + (f" (faults: {', '.join(args.fault)})" if args.fault else "")
               + (f"; database {args.database}" if args.database else "; local example database"), flush=True)
-        env = {**os.environ, "METERCONFORM_TARGET": target_env(args, args.endpoint_url or profile.endpoint.url)}
+        env = {**os.environ, "METERCONFORM_TARGET": target_env(args, named)}
         if args.target == "moto" and not args.profile:
             args.profile = str(_moto_profile_path(report_dir))  # the rounds load moto's built-in profile
         if profile.endpoint.rate_per_second and not env.get("METERCONFORM_RATE_FILE"):

@@ -111,14 +111,11 @@ def baseline_problem(args: argparse.Namespace) -> str | None:
     return None
 
 
-def run(args: argparse.Namespace) -> int:
-    from ..events import read_events
-    from ..targets import EndpointUnreachable, TargetError, open_endpoint, run_profile
+def load_target(args: argparse.Namespace):
+    """The profile and the named endpoint URL (None: a built-in target) of `run` and `fuzz`, after checking the
+    baseline, the profile and the target options; or the exit code, the problem printed in one line."""
+    from ..targets import TargetError, run_profile
 
-    if args.database and args.seed is not None:
-        print("meterconform: --seed with --database: Hypothesis reads no example database under a fixed seed; "
-              "drop --seed to replay the database's failures", file=sys.stderr)
-        return EXIT_USAGE
     if (problem := baseline_problem(args)) is not None:
         print(f"meterconform: {problem}", file=sys.stderr)
         return EXIT_USAGE
@@ -131,6 +128,34 @@ def run(args: argparse.Namespace) -> int:
     if (problem := target_problem(args, url)) is not None:
         print(f"meterconform: {problem}", file=sys.stderr)
         return EXIT_USAGE
+    return profile, url
+
+
+def start_target(stack, profile, url: str | None, args: argparse.Namespace):
+    """targets.open_endpoint inside `stack`: the URL to talk to, or the exit code, the problem printed."""
+    from ..targets import EndpointUnreachable, TargetError, open_endpoint
+
+    try:
+        return open_endpoint(stack, profile, url, target=args.target, faults=args.fault)
+    except EndpointUnreachable as exc:
+        print(f"meterconform: {exc}", file=sys.stderr)
+        return EXIT_UNREACHABLE
+    except TargetError as exc:
+        print(f"meterconform: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..events import read_events
+
+    if args.database and args.seed is not None:
+        print("meterconform: --seed with --database: Hypothesis reads no example database under a fixed seed; "
+              "drop --seed to replay the database's failures", file=sys.stderr)
+        return EXIT_USAGE
+    loaded = load_target(args)
+    if isinstance(loaded, int):
+        return loaded
+    profile, url = loaded
     report_dir = Path(args.report_dir)
     report_dir.mkdir(parents=True, exist_ok=True)
     seed = args.seed if args.seed is not None else random.randrange(2**32)
@@ -139,14 +164,9 @@ def run(args: argparse.Namespace) -> int:
         extra = extra[1:]
     with ExitStack() as stack:
         named = url
-        try:
-            url = open_endpoint(stack, profile, url, target=args.target, faults=args.fault)
-        except EndpointUnreachable as exc:
-            print(f"meterconform: {exc}", file=sys.stderr)
-            return EXIT_UNREACHABLE
-        except TargetError as exc:
-            print(f"meterconform: {exc}", file=sys.stderr)
-            return EXIT_USAGE
+        url = start_target(stack, profile, url, args)
+        if isinstance(url, int):
+            return url
         if not named and args.target == "moto":
             print(f"meterconform: moto server at {url} (subscribers seeded: {', '.join(profile.customers.subscribed) or 'none'})")
         elif not named:
@@ -164,7 +184,7 @@ def run(args: argparse.Namespace) -> int:
             pytest_args += ["--profile", args.profile]
         elif args.target == "moto":
             pytest_args += ["--profile", str(_moto_profile_path(report_dir))]
-        os.environ["METERCONFORM_TARGET"] = target_env(args, args.endpoint_url or profile.endpoint.url)
+        os.environ["METERCONFORM_TARGET"] = target_env(args, named)
         for fault in args.fault:
             pytest_args += ["--reference-fault", fault]
         if args.allow_billing:
