@@ -15,12 +15,15 @@ the span from the first check's start to the last check's end, which leaves out 
 collection; the wall time with start-up is printed too. Targets on a 2-core machine: 2 processes >= 1.6x one;
 harness examples/s >= 0.8x the raw calls/s of one client. The load average is printed before and after.
 
-Three more figures put the second target in context:
+Four more figures put the second target in context:
   3. like for like: the endpoint records every request of the first 1-process harness run, and one raw boto3
      client replays exactly those (raw HTTP where boto3 cannot express one);
   4. the ceiling: a bare @given drawing one text and making one bare boto3 call, against the same call in a
      plain loop (what Hypothesis alone costs, no harness);
   5. per check: ms per example in the harness against the replay of that check's own requests.
+  6. a latency sweep: the endpoint holds each answer back 0, 2, 10, 30 ms (--latencies), and the harness (1
+     process, --latency-examples per check) is set against one raw client at each; the harness sends more than
+     one request in some examples, so its examples/s can only approach raw calls/s / requests per example.
 """
 
 from __future__ import annotations
@@ -218,20 +221,24 @@ def floor_rates(url: str, count: int = 2000) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
-class Recorder:
-    """Keeps every request the endpoint handles while `on` (target, content type and body, as received)."""
+class Instrument:
+    """Wraps the endpoint's request handler: keeps every request it handles while `recording` (target, content
+    type and body, as received), and holds each answer back `latency` seconds (the server is threaded: a
+    sleeping request holds up no other)."""
 
     def __init__(self, endpoint: ReferenceEndpoint):
-        self.on, self.requests = False, []
+        self.recording, self.latency, self.requests = False, 0.0, []
         handle = endpoint.protocol.handle
 
-        def recording(method, path, header, body):
-            if self.on:
+        def instrumented(method, path, header, body):
+            if self.recording:
                 self.requests.append({"at": time.time(), "target": next(iter(header("X-Amz-Target")), None),
                                       "content_type": next(iter(header("Content-Type")), None), "body": body.decode("latin-1")})
+            if self.latency:
+                time.sleep(self.latency)
             return handle(method, path, header, body)
 
-        endpoint.protocol.handle = recording
+        endpoint.protocol.handle = instrumented
 
 
 # -- the harness -------------------------------------------------------------------------------------------
@@ -285,11 +292,27 @@ def print_per_check(run: dict, requests: list[dict], durations: list[float]) -> 
         print(f"  {1000 * r['duration'] / ex:6.2f} {raw_ms:6.2f} {raw_ms / (1000 * r['duration'] / ex):5.2f}x  {r['nodeid'].split('/')[-1][:100]}")
 
 
+def print_sweep(sweep: list[tuple[float, float, dict]], examples: int) -> None:
+    """The harness (1 process) against raw boto3 (1 client) with each answer held back by an added latency.
+    A check sends more than one request in some examples, so as the latency grows its examples/s tends to
+    raw calls/s divided by its requests per example, and its requests/s to raw calls/s."""
+    print(f"added endpoint latency, 1 process against 1 raw client ({examples} examples per check): "
+          "raw calls/s, harness examples/s and requests/s, requests per example, ratios")
+    for ms, raw, run in sweep:
+        ex, req = run["examples"] / run["span"], run["requests"] / run["span"]
+        bad = f"   ({len(run['not_passed'])} checks not passed: {run['not_passed'][0][:120]})" if run["not_passed"] else ""
+        print(f"  {ms:5g} ms: raw {raw:7.1f} calls/s, harness {ex:6.1f} examples/s {req:7.1f} requests/s, "
+              f"{run['requests'] / max(run['examples'], 1):.2f} req/example: {ex / raw:.2f}x in examples/s, {req / raw:.2f}x in requests/s{bad}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=80, help="examples per property check (default 80)")
     parser.add_argument("--rounds", type=int, default=2, help="measurements of each configuration, best kept (default 2)")
     parser.add_argument("--raw-seconds", type=float, default=4.0, help="seconds of raw boto3 calls per measurement (default 4)")
+    parser.add_argument("--latencies", default="0,2,10,30", metavar="MS,...",
+                        help="added endpoint latencies (ms) for the sweep after the main rounds; '' skips it (default 0,2,10,30)")
+    parser.add_argument("--latency-examples", type=int, default=20, help="examples per property check in the sweep (default 20)")
     parser.add_argument("--raw-client", nargs=2, metavar=("URL", "SECONDS"), help=argparse.SUPPRESS)
     parser.add_argument("--replay-client", nargs=2, metavar=("URL", "FILE"), help=argparse.SUPPRESS)
     parser.add_argument("--floor-client", nargs=2, metavar=("URL", "COUNT"), help=argparse.SUPPRESS)
@@ -304,6 +327,12 @@ def main(argv: list[str] | None = None) -> int:
         floor_client(args.floor_client[0], int(args.floor_client[1]))
         return 0
 
+    try:
+        latencies = [float(x) for x in args.latencies.split(",") if x.strip()]
+    except ValueError:
+        parser.error(f"--latencies {args.latencies!r}: give milliseconds separated by commas, e.g. 0,2,10,30")
+    if any(x < 0 for x in latencies):
+        parser.error("--latencies: a latency cannot be negative")
     logging.getLogger("meterconform").setLevel(logging.ERROR)
     print(f"machine: {machine()}")
     print(f"load average before: {load_average()}", flush=True)
@@ -311,10 +340,11 @@ def main(argv: list[str] | None = None) -> int:
     runs: dict[int, list[dict]] = {1: [], 2: []}
     replay: list[tuple[float, list[float]]] = []
     floors: list[dict] = []
+    sweep: list[tuple[float, float, dict]] = []
     recorded_run: dict = {}
     endpoint = ReferenceEndpoint()
     url = endpoint.start()
-    recorder = Recorder(endpoint)
+    instrument = Instrument(endpoint)
     try:
         with tempfile.TemporaryDirectory() as cwd:
             harness(url, 1, 2, cwd)  # warm-up: Hypothesis's caches in cwd, the OS's file caches
@@ -322,13 +352,17 @@ def main(argv: list[str] | None = None) -> int:
                 for n in (1, 2):
                     raw[n].append(raw_rate(url, n, args.raw_seconds))
                 for n in (1, 2):
-                    recorder.on = round_no == 0 and n == 1
+                    instrument.recording = round_no == 0 and n == 1
                     runs[n].append(harness(url, n, args.examples, cwd))
-                    if recorder.on:
+                    if instrument.recording:
                         recorded_run = runs[n][-1]
-                    recorder.on = False
-                replay.append(replay_rate(url, [{k: v for k, v in r.items() if k != "at"} for r in recorder.requests]))
+                    instrument.recording = False
+                replay.append(replay_rate(url, [{k: v for k, v in r.items() if k != "at"} for r in instrument.requests]))
                 floors.append(floor_rates(url))
+            for ms in latencies:
+                instrument.latency = ms / 1000
+                sweep.append((ms, raw_rate(url, 1, args.raw_seconds), harness(url, 1, args.latency_examples, cwd)))
+            instrument.latency = 0.0
     finally:
         endpoint.stop()
     print(f"load average after:  {load_average()}")
@@ -355,7 +389,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"harness / raw, 2 processes: {two / best_raw[2]:.2f}x in examples/s")
     # Like for like: the same requests, without Hypothesis and the verdicts. The seeded 1-process run sends the
     # same requests every round (recorded in the first); the replay's time for them against the harness's.
-    recorded = len(recorder.requests)
+    recorded = len(instrument.requests)
     best_replay, durations = max(replay, key=lambda r: r[0])
     replay_examples = best[1]["examples"] * best_replay / recorded
     print(f"raw boto3 replaying the harness's own {recorded} requests of one 1-process run, best of {args.rounds}: "
@@ -365,7 +399,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Hypothesis's own floor here: a @given drawing one text and making one bare boto3 ResolveCustomer call runs "
           f"{floor['given']:.0f} examples/s against {floor['raw']:.0f} calls/s of the same call in a loop: "
           f"{floor['given'] / floor['raw']:.2f}x, the most any Hypothesis-driven harness could reach against raw calls")
-    print_per_check(recorded_run, recorder.requests, durations)
+    print_per_check(recorded_run, instrument.requests, durations)
+    if sweep:
+        print_sweep(sweep, args.latency_examples)
     return 0
 
 

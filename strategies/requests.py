@@ -11,7 +11,7 @@ from meterconform.profile import Profile
 from meterconform.strategies._memo import memoized
 from meterconform.strategies._model import CLIENT_TOKEN_MAX, CLIENT_TOKEN_MIN, NONCE_MAX, RECORDS_MAX
 from meterconform.strategies.allocations import allocations
-from meterconform.strategies.products import dimensions, product_codes
+from meterconform.strategies.products import ANY_CHARACTERS, dimensions, product_codes
 from meterconform.strategies.quantities import quantities
 from meterconform.strategies.timestamps import Where, timestamps
 from meterconform.strategies.usage_records import (
@@ -26,8 +26,7 @@ ClientTokens = Literal["fresh", "drawn", "absent"]
 TokenKind = Literal["valid", "expired", "invalid"]
 CLIENT_TOKEN_KINDS = ("fresh", "drawn", "absent")
 TOKEN_KINDS = ("valid", "expired", "invalid")
-# ClientToken and Nonce have no pattern: any Unicode scalar JSON can carry.
-ANY_CHARACTERS = st.characters(codec="utf-8")
+# ClientToken and Nonce have no pattern: any Unicode scalar JSON can carry (ANY_CHARACTERS).
 
 
 @memoized

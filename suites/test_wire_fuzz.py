@@ -25,6 +25,7 @@ from meterconform.strategies._model import (
     TAG_VALUE_MAX,
     TAGS_MAX,
 )
+from meterconform.strategies.products import ANY_CHARACTERS
 
 from . import _wire as wire
 
@@ -87,7 +88,7 @@ def corrupted_bodies(draw, body: bytes) -> bytes:
 @functools.cache  # built once: a strategy built in every example is validated in every example
 def _small_json() -> st.SearchStrategy:
     scalars = st.one_of(st.none(), st.booleans(), st.integers(-(2**40), 2**40), st.floats(allow_nan=False, allow_infinity=False),
-                        st.text(max_size=20))
+                        st.text(ANY_CHARACTERS, max_size=20))
     return st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(LETTERS, max_size=8), inner, max_size=3)),
                         max_leaves=8)
 
@@ -109,12 +110,12 @@ def wrong_values(kind: str) -> st.SearchStrategy:
     overflow = st.one_of(st.integers(min_value=2**63), st.integers(max_value=-(2**63) - 1))
     table = {
         "string": st.one_of(st.integers(), _non_integral_floats(), st.booleans(), _containers()),
-        "integer": st.one_of(st.text(max_size=12), _non_integral_floats(), st.booleans(), _containers(), overflow),
+        "integer": st.one_of(st.text(ANY_CHARACTERS, max_size=12), _non_integral_floats(), st.booleans(), _containers(), overflow),
         "timestamp": st.one_of(st.text(LETTERS, max_size=12), st.booleans(), _containers()),
-        "boolean": st.one_of(st.text(max_size=8), st.integers(), _non_integral_floats(), _containers()),
-        "list": st.one_of(st.dictionaries(st.text(LETTERS, max_size=6), st.integers(0, 9), max_size=2), st.text(max_size=8),
+        "boolean": st.one_of(st.text(ANY_CHARACTERS, max_size=8), st.integers(), _non_integral_floats(), _containers()),
+        "list": st.one_of(st.dictionaries(st.text(LETTERS, max_size=6), st.integers(0, 9), max_size=2), st.text(ANY_CHARACTERS, max_size=8),
                           st.integers(), st.booleans()),
-        "structure": st.one_of(st.lists(st.integers(0, 9), max_size=2), st.text(max_size=8), st.integers(), st.booleans()),
+        "structure": st.one_of(st.lists(st.integers(0, 9), max_size=2), st.text(ANY_CHARACTERS, max_size=8), st.integers(), st.booleans()),
     }
     if kind not in table:
         raise ValueError(f"kind={kind!r}: the model has a member type the fuzzer does not know; add it to wrong_values()")
