@@ -5,6 +5,10 @@ from __future__ import annotations
 from collections import Counter
 from typing import Iterable
 
+# Verdicts of a check that raised: Hypothesis stopped generating there (and a campaign's later rounds replay
+# that failure first), so whatever else the check would have tried was never tried.
+STOPPING_VERDICTS = ("FAIL", "NON-STRICT", "ERROR")
+
 
 def expected_labels(clause) -> list[str]:
     """The outcome labels (as checks.outcome_labels writes them) that show a clause's rule was hit:
@@ -33,8 +37,11 @@ def clause_coverage(events: Iterable[dict]) -> dict[str, dict]:
     for ev in events:
         judged = ev.get("judged")  # per clause, what judged it; None in events written before it existed
         for cid in ev.get("clauses", ()):
-            row = table.setdefault(cid, {"checks": 0, "examples": 0, "requests": 0, "outcomes": Counter()})
+            row = table.setdefault(cid, {"checks": 0, "examples": 0, "requests": 0, "outcomes": Counter(), "stopped_by": Counter()})
             row["checks"] += 1
+            if ev.get("verdict") in STOPPING_VERDICTS and ev.get("failed_clause") != cid:
+                # Hypothesis ends a check at its first failure: the rules it had yet to try stay untried
+                row["stopped_by"][ev.get("failed_clause") or ev["verdict"]] += 1
             if judged is None:  # the check's totals, for each clause it cites
                 own = {"examples": ev.get("examples"), "requests": ev.get("exchanges"), "outcomes": ev.get("outcomes")}
             else:  # a clause the check cites but never judged (its mutation never drawn, say) gets nothing
@@ -49,6 +56,20 @@ def clause_coverage(events: Iterable[dict]) -> dict[str, dict]:
         row["expected"] = wanted
         row["hit"] = None if not wanted else any(w in label for w in wanted for label in row["outcomes"])
     return table
+
+
+def missed_reason(row: dict) -> str:
+    """Why a clause never produced its documented outcome: every check exercising it stopped at a failure on
+    another clause (so the rule was never tried), or the examples simply did not reach the rule's edge."""
+    expected = " or ".join(w.strip() for w in row["expected"])
+    stopped = row.get("stopped_by") or Counter()
+    if row["checks"] and sum(stopped.values()) >= row["checks"]:
+        where = ", ".join(sorted(stopped))
+        return (f"expected {expected}; {'no example tried it: ' if not row['examples'] else ''}every check exercising it "
+                f"stopped at its first failure, on {where} (Hypothesis ends a check there), so fix that to explore this rule")
+    if not row["examples"]:
+        return f"expected {expected}; no example tried it (the checks never drew this case)"
+    return f"expected {expected}; the examples did not reach the rule's edge"
 
 
 def limit_reach(events: Iterable[dict]) -> dict[str, dict]:
@@ -91,7 +112,7 @@ def render_coverage(events: Iterable[dict], limit: int | None = None) -> list[st
     missed = [(cid, row) for cid, row in rows if row["hit"] is False]
     if missed:
         lines.append("")
-        lines.append("never produced their documented outcome (the campaign did not reach the rule's edge):")
+        lines.append("never produced their documented outcome:")
         for cid, row in missed:
-            lines.append(f"  {cid}: expected {' or '.join(w.strip() for w in row['expected'])}")
+            lines.append(f"  {cid}: {missed_reason(row)}")
     return lines

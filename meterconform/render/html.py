@@ -321,7 +321,7 @@ NO_OUTCOME = '<span class="muted">none</span>'
 def _coverage(run: Run) -> str:
     """Clause x outcome coverage: per clause, the checks, examples and requests that exercised it, the outcomes
     seen, and whether its documented outcome ever happened. Open in a campaign's report, folded in a run's."""
-    from ..outcome_coverage import clause_coverage, limit_reach, reach_text
+    from ..outcome_coverage import clause_coverage, limit_reach, missed_reason, reach_text
 
     table = clause_coverage(run.events)
     if not any(row["examples"] or row["requests"] for row in table.values()):
@@ -340,10 +340,10 @@ def _coverage(run: Run) -> str:
     missed = [(cid, row) for cid, row in rows if row["hit"] is False]
     warning = ""
     if missed:
-        items = "".join(f'<li><a href="#c-{esc(cid)}"><code>{esc(cid)}</code></a> expected '
-                        f'{esc(" or ".join(w.strip() for w in row["expected"]))}</li>' for cid, row in missed)
+        items = "".join(f'<li><a href="#c-{esc(cid)}"><code>{esc(cid)}</code></a>: {esc(missed_reason(row))}</li>'
+                        for cid, row in missed)
         warning = (f'<p><strong class="warn">{plural(len(missed), "clause")} never produced {"its" if len(missed) == 1 else "their"} '
-                   f"documented outcome</strong> (the examples did not reach the rule's edge):</p><ul>{items}</ul>")
+                   f"documented outcome</strong>:</p><ul>{items}</ul>")
     examples = sum(int(e.get("examples") or 0) for e in run.events)
     requests = sum(int(e.get("exchanges") or 0) for e in run.events)
     lead = (f'<p class="muted">{plural(len(rows), "clause")} exercised by {examples:,} examples and {requests:,} requests. '

@@ -43,7 +43,33 @@ def test_the_terminal_table_lists_busiest_first_and_warns_about_the_missed():
     assert rows == ["TAG.COUNT.MAX", "OUT.MU.SCHEMA", "BMU.DEDUP.DUPLICATE_RECORD"]
     assert re.search(r"TAG\.COUNT\.MAX\s+42\s+52\s+HTTP 400 InvalidTagException ×30, HTTP 200 ×20", lines[1])
     assert lines[-2].startswith("never produced their documented outcome")
-    assert lines[-1] == "  BMU.DEDUP.DUPLICATE_RECORD: expected record:DuplicateRecord"
+    assert lines[-1] == "  BMU.DEDUP.DUPLICATE_RECORD: expected record:DuplicateRecord; the examples did not reach the rule's edge"
+
+
+def test_a_missed_clause_says_whether_its_checks_stopped_at_another_failure():
+    """Hypothesis ends a check at its first failure, so a clause whose every check failed on another clause was
+    never tried: the coverage says so (and names the clause to fix) instead of blaming the examples."""
+    from meterconform.outcome_coverage import missed_reason
+
+    def judged(examples: int, outcomes: dict) -> dict:
+        return {"examples": examples, "requests": examples, "outcomes": outcomes}
+
+    failed = {**_event("test_mutations[MeterUsage]", ["ALLOC.SUM", "ALLOC.UNIQUE_TAGS"], 9, 9, {"HTTP 200": 9}),
+              "verdict": "FAIL", "failed_clause": "ALLOC.UNIQUE_TAGS", "judged": {"ALLOC.UNIQUE_TAGS": judged(9, {"HTTP 200": 9})}}
+    also_failed = {**failed, "nodeid": "suites/test_x.py::test_mutations[BatchMeterUsage]"}
+    table = clause_coverage([failed, also_failed])
+    assert table["ALLOC.SUM"]["hit"] is False and dict(table["ALLOC.SUM"]["stopped_by"]) == {"ALLOC.UNIQUE_TAGS": 2}
+    assert not table["ALLOC.UNIQUE_TAGS"]["stopped_by"]  # it failed on its own rule: not stopped by another
+    assert missed_reason(table["ALLOC.SUM"]) == (
+        "expected InvalidUsageAllocationsException; no example tried it: every check exercising it stopped at its first "
+        "failure, on ALLOC.UNIQUE_TAGS (Hypothesis ends a check there), so fix that to explore this rule")
+    # One check still running free: the rule was simply not drawn.
+    passing = {**failed, "nodeid": "suites/test_x.py::test_other", "verdict": "PASS", "failed_clause": None}
+    table = clause_coverage([failed, passing])
+    assert missed_reason(table["ALLOC.SUM"]) == "expected InvalidUsageAllocationsException; no example tried it (the checks never drew this case)"
+    assert "stopped at its first failure" in "\n".join(render_coverage([failed, also_failed]))
+    html = _section(render_html(Run(meta={}, events=[failed, also_failed])))
+    assert "<code>ALLOC.SUM</code></a>: expected InvalidUsageAllocationsException; no example tried it: every check" in html
 
 
 def _section(html: str) -> str:
