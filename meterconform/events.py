@@ -98,6 +98,16 @@ def build_event(item, report, clauses: list[str], exc: BaseException | None, met
     return event
 
 
+def _judged(ev: dict, cid: str) -> bool:
+    """Whether the check's verdict helpers judged clause `cid` in at least one example (True for events
+    written before they recorded it)."""
+    judged = ev.get("judged")
+    if judged is None:
+        return True
+    row = judged.get(cid) or {}
+    return bool(row.get("examples") or row.get("requests"))
+
+
 def clause_verdicts(events: Iterable[dict]) -> dict[str, dict[str, Any]]:
     """Per clause: the worst verdict of the checks citing it, and which checks they were."""
     rank = {v: i for i, v in enumerate(VERDICTS)}
@@ -109,7 +119,9 @@ def clause_verdicts(events: Iterable[dict]) -> dict[str, dict[str, Any]]:
         for cid in cited:
             verdict = ev["verdict"]
             if verdict in ("FAIL", "NON-STRICT") and ev.get("failed_clause") not in (None, cid):
-                verdict = "PASS"  # the check failed on another of its clauses
+                # The check failed on another of its clauses: it passed this one if it judged it before it stopped
+                # (events written before `judged` existed: assumed so); otherwise it says nothing about it.
+                verdict = "PASS" if _judged(ev, cid) else "SKIPPED"
             entry = out.setdefault(cid, {"verdict": "SKIPPED", "checks": [], "level": ev["levels"].get(cid) or _level(cid)})
             entry["checks"].append({"nodeid": ev["nodeid"], "verdict": verdict})
             if rank[verdict] < rank[entry["verdict"]]:

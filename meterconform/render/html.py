@@ -117,7 +117,9 @@ def _check(ref: CheckRef, row: ClauseRow, applied: Applied | None) -> str:
             f'<span class="dur">{float(ev.get("duration") or 0):.2f} s</span></div>')
     home = home_clause(ev)
     if ref.verdict != ev["verdict"] and ev.get("failed_clause"):
-        return (f'<div class="check v-{slug(ref.verdict)}">{head}<p class="muted">Met here; the check is '
+        lead = ("Not judged here: the check stopped at its first failure before it tried this clause; it is"
+                if ref.verdict == "SKIPPED" else "Met here; the check is")
+        return (f'<div class="check v-{slug(ref.verdict)}">{head}<p class="muted">{lead} '
                 f'{esc(ev["verdict"])} on <a href="#c-{esc(home)}">{esc(home)}</a>, where its evidence is.</p></div>')
     if home != row.id:
         return (f'<div class="check v-{slug(ref.verdict)}">{head}<p class="muted">Evidence and reproduction under '

@@ -1,0 +1,53 @@
+"""A clause's verdict comes from the checks that judged it: a check that failed on another of its clauses
+passes only the clauses it judged before it stopped, and says nothing about the rest."""
+
+from __future__ import annotations
+
+from meterconform.events import clause_verdicts
+
+
+def _event(node: str, clauses: list[str], verdict: str, failed: str | None, judged: dict | None) -> dict:
+    ev = {"nodeid": f"suites/test_x.py::{node}", "clauses": clauses, "levels": {c: "MUST" for c in clauses},
+          "verdict": verdict, "failed_clause": failed}
+    if judged is not None:
+        ev["judged"] = {cid: {"examples": n, "requests": n, "outcomes": {}} for cid, n in judged.items()}
+    return ev
+
+
+def test_a_check_stopped_by_another_clause_passes_only_what_it_judged():
+    stopped = _event("test_mutations", ["ALLOC.UNIQUE_TAGS", "ALLOC.SUM", "TAG.KEY.LENGTH"], "FAIL", "ALLOC.UNIQUE_TAGS",
+                     {"ALLOC.UNIQUE_TAGS": 3, "ALLOC.SUM": 2})
+    verdicts = clause_verdicts([stopped])
+    assert verdicts["ALLOC.UNIQUE_TAGS"]["verdict"] == "FAIL"
+    assert verdicts["ALLOC.SUM"]["verdict"] == "PASS"  # judged twice before the check stopped
+    assert verdicts["TAG.KEY.LENGTH"]["verdict"] == "SKIPPED"  # never tried: no verdict, not a PASS
+    assert verdicts["TAG.KEY.LENGTH"]["checks"] == [{"nodeid": "suites/test_x.py::test_mutations", "verdict": "SKIPPED"}]
+
+
+def test_another_check_that_judged_the_clause_still_gives_it_a_verdict():
+    stopped = _event("test_mutations", ["ALLOC.UNIQUE_TAGS", "TAG.KEY.LENGTH"], "FAIL", "ALLOC.UNIQUE_TAGS", {"ALLOC.UNIQUE_TAGS": 1})
+    explicit = _event("test_key_101", ["TAG.KEY.LENGTH"], "PASS", None, {"TAG.KEY.LENGTH": 1})
+    assert clause_verdicts([stopped, explicit])["TAG.KEY.LENGTH"]["verdict"] == "PASS"
+    broken = _event("test_key_101", ["TAG.KEY.LENGTH"], "FAIL", "TAG.KEY.LENGTH", {"TAG.KEY.LENGTH": 1})
+    assert clause_verdicts([stopped, broken])["TAG.KEY.LENGTH"]["verdict"] == "FAIL"
+
+
+def test_events_written_before_judged_existed_keep_the_old_reading():
+    old = _event("test_mutations", ["ALLOC.UNIQUE_TAGS", "TAG.KEY.LENGTH"], "FAIL", "ALLOC.UNIQUE_TAGS", None)
+    assert clause_verdicts([old])["TAG.KEY.LENGTH"]["verdict"] == "PASS"
+
+
+def test_the_report_says_a_stopped_check_did_not_judge_the_clause():
+    from meterconform.render.html import render_html
+    from meterconform.render.runs import Run
+
+    stopped = {**_event("test_mutations", ["ALLOC.UNIQUE_TAGS", "ALLOC.SUM", "TAG.KEY.LENGTH"], "FAIL", "ALLOC.UNIQUE_TAGS",
+                        {"ALLOC.UNIQUE_TAGS": 3, "ALLOC.SUM": 2}),
+               "check": "test_mutations", "operations": [], "outcome": "failed", "when": "call", "duration": 1.0,
+               "expected": "InvalidUsageAllocationsException", "actual": "HTTP 200", "reason": "", "reproduction": None,
+               "observations": [], "evidence": [], "exchanges": 5, "examples": 5, "outcomes": {}, "time": 1795700000.0}
+    html = render_html(Run(meta={}, events=[stopped]))
+    key_length = html[html.index('id="c-TAG.KEY.LENGTH"'):]
+    assert "Not judged here: the check stopped at its first failure before it tried this clause; it is FAIL on" in key_length[:3000]
+    alloc_sum = html[html.index('id="c-ALLOC.SUM"'):]
+    assert "Met here; the check is FAIL on" in alloc_sum[:3000]
