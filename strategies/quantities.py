@@ -23,11 +23,12 @@ def _check_bounds(min_value: int, max_value: int) -> None:
 def quantities(min_value: int = QUANTITY_MIN, max_value: int = QUANTITY_MAX) -> st.SearchStrategy[int]:
     """UsageQuantity / Quantity / AllocatedUsageQuantity values in [min_value, max_value] (default 0..2147483647).
 
-    The boundaries of the range and of the model (0, 1, 2147483647 when inside the bounds) are drawn
-    explicitly, one time in about two; otherwise any integer in range. Shrinks toward min_value.
+    The boundaries of the range and of the model (0, 1, 2147483646, 2147483647 when inside the bounds) are
+    drawn explicitly, one time in about two; otherwise any integer in range. Shrinks toward min_value.
     """
     _check_bounds(min_value, max_value)
-    edges = sorted({v for v in (min_value, min_value + 1, QUANTITY_MIN, 1, QUANTITY_MAX, max_value) if min_value <= v <= max_value})
+    edges = sorted({v for v in (min_value, min_value + 1, QUANTITY_MIN, 1, QUANTITY_MAX - 1, QUANTITY_MAX, max_value - 1, max_value)
+                    if min_value <= v <= max_value})
     return st.one_of(st.sampled_from(edges), st.integers(min_value, max_value))
 
 
