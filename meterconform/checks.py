@@ -8,8 +8,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
+from hypothesis import currently_in_test_context, reject
+
 from .clients import Exchange, Transport, fresh_identity
-from .failures import ConformanceFailure, skip_throttled, skip_token_spent, skip_unimplemented
+from .failures import failure_class, skip_throttled, skip_token_spent, skip_unimplemented
 from .profile import MissingProfileData, Profile
 from .reproduce import reproduction, request_json
 from .slots import Slots
@@ -155,6 +157,9 @@ class Metering:
     example: int = 0  # the running example's number (the plugin counts them)
     judged: dict[str, dict] = field(default_factory=dict)  # per clause judged: its examples, exchanges, outcomes
     billing_guarded: bool = False  # a real endpoint, no --allow-billing, and the check not marked records_usage
+    # A campaign's later rounds: clauses earlier rounds found this check breaking, and how often it met them again
+    known_failures: frozenset = frozenset()
+    known_hits: Counter = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
         self.transport.record = self._record
@@ -243,12 +248,17 @@ class Metering:
     # -- verdicts ------------------------------------------------------------------------------
     def fail(self, clause_id: str, *, expected: str, actual: str, exchange: Exchange | None = None,
              note: str = "") -> None:
-        """Raise the typed failure for `clause_id` with the exchange as evidence."""
+        """Raise the typed failure for `clause_id` with the exchange as evidence. In a campaign round, a failure
+        an earlier round already found for this check rejects the example instead, so that Hypothesis, which
+        ends a check at its first failure, goes on looking for the clauses not found broken yet."""
         self._judge(clause_id, exchange)
+        if clause_id in self.known_failures and currently_in_test_context():
+            self.known_hits[clause_id] += 1
+            reject()
         clause = clause_info(clause_id)
         quote = clause.quotes[0] if clause.quotes else None
         ex = exchange or (self.evidence[-1] if self.evidence else None)
-        raise ConformanceFailure(
+        raise failure_class(clause_id)(
             clause_id, level=clause.level, title=clause.title, quote=quote.text if quote else "", source=quote.source if quote else "",
             expected=expected, actual=actual,
             request_text=(f"{ex.operation or ex.method} {request_json(ex, 600)}" if ex else ""),

@@ -55,3 +55,30 @@ def example_database(url: str | None, *, writable: bool = False, local_dir: str 
     if writable:
         return MultiplexedDatabase(shared, local)
     return MultiplexedDatabase(local, ReadOnlyDatabase(shared))
+
+
+class KeepingDatabase(ExampleDatabase):
+    """`inner`, except that nothing is ever deleted from it (a move only copies).
+
+    A campaign round that looks past the failures earlier rounds found rejects the examples that meet them
+    again, and Hypothesis deletes a stored failure that no longer fails when it replays it. Those failures
+    are not fixed, only set aside for this round: the database must keep them for `run --database` to replay."""
+
+    def __init__(self, inner: ExampleDatabase):
+        super().__init__()
+        self.inner = inner
+
+    def __repr__(self) -> str:
+        return f"KeepingDatabase({self.inner!r})"
+
+    def save(self, key: bytes, value: bytes) -> None:
+        self.inner.save(key, value)
+
+    def fetch(self, key: bytes):
+        return self.inner.fetch(key)
+
+    def delete(self, key: bytes, value: bytes) -> None:
+        pass
+
+    def move(self, src: bytes, dest: bytes, value: bytes) -> None:
+        self.inner.save(dest, value)

@@ -37,6 +37,36 @@ def _first_failure(exc: BaseException | None) -> BaseException | None:
     return exc
 
 
+LEVEL_RANK = {"MUST": 0, "SHOULD": 1, "INFO": 2}
+
+
+def failures_in(exc: BaseException | None) -> list[ConformanceFailure]:
+    """Every ConformanceFailure in `exc`, one per clause, the MUST ones first. At the deep depth Hypothesis
+    goes on after a check's first failure and raises an exception group holding one failure per distinct bug
+    (a clause is a bug of its own: failures.failure_class)."""
+    found: list[ConformanceFailure] = []
+
+    def walk(e: BaseException) -> None:
+        if isinstance(e, BaseExceptionGroup):
+            for inner in e.exceptions:
+                walk(inner)
+        elif isinstance(e, ConformanceFailure) and all(f.clause_id != e.clause_id for f in found):
+            found.append(e)
+
+    if exc is not None:
+        walk(exc)
+    return sorted(found, key=lambda f: LEVEL_RANK.get(f.level, 0))
+
+
+def _verdict_of(failure: ConformanceFailure) -> str:
+    return {"SHOULD": "NON-STRICT", "INFO": "INFO"}.get(failure.level, "FAIL")
+
+
+def _falsifying(*excs: BaseException | None) -> str:
+    notes = [n for e in excs if e is not None for n in getattr(e, "__notes__", ()) or ()]
+    return "\n".join(n for n in notes if isinstance(n, str) and ("Falsifying" in n or n.startswith(("Draw ", "state.", "You can reproduce"))))
+
+
 def exchange_record(ex: Exchange, limit: int = 4000) -> dict[str, Any]:
     """An exchange as JSON, redacted and truncated."""
     if isinstance(ex.request, (bytes, bytearray)):
@@ -55,7 +85,8 @@ def exchange_record(ex: Exchange, limit: int = 4000) -> dict[str, Any]:
 
 def build_event(item, report, clauses: list[str], exc: BaseException | None, metering) -> dict[str, Any]:
     """The event for one finished check: verdict label, clause, evidence, reproduction."""
-    exc = _first_failure(exc)
+    failures = failures_in(exc)
+    exc = failures[0] if failures else _first_failure(exc)
     levels = {cid: _level(cid) for cid in clauses}
     event: dict[str, Any] = {
         "nodeid": item.nodeid, "check": getattr(item, "originalname", item.name), "clauses": clauses, "levels": levels,
@@ -71,6 +102,10 @@ def build_event(item, report, clauses: list[str], exc: BaseException | None, met
         "judged": metering.judged_summary() if hasattr(metering, "judged_summary") else None,
         "time": time.time(),
     }
+    known = sorted(getattr(metering, "known_failures", None) or ())
+    if known:  # a campaign round that looked past the failures earlier rounds found
+        event["known_failures"] = known
+        event["known_hits"] = dict(getattr(metering, "known_hits", {}) or {})
     if report.outcome == "passed":
         event["verdict"] = "INFO" if clauses and all(levels[c] == "INFO" for c in clauses) else "PASS"
     elif report.outcome == "skipped":
@@ -78,10 +113,21 @@ def build_event(item, report, clauses: list[str], exc: BaseException | None, met
         reason = re.sub(r"^(Skipped: )?(meterconform\.[\w.]+: )?", "", reason)
         event["reason"] = reason
         event["verdict"] = "UNIMPLEMENTED" if reason.startswith("UNIMPLEMENTED") else "SKIPPED"
+    elif known and event["known_hits"] and type(exc).__name__ == "Unsatisfiable":
+        hits = ", ".join(f"{cid} x{n}" for cid, n in sorted(event["known_hits"].items()))
+        event["verdict"] = "SKIPPED"
+        event["reason"] = (f"KNOWN FAILURE: every example this round ran into a failure an earlier round of the campaign "
+                           f"found ({hits}); nothing else to look at here")
     elif isinstance(exc, ConformanceFailure):
         event.update(failed_clause=exc.clause_id, expected=exc.expected, actual=redact_text(exc.actual),
                      reason=redact_text(exc.render()), reproduction=redact_text(exc.reproduction) or None)
-        event["verdict"] = {"SHOULD": "NON-STRICT", "INFO": "INFO"}.get(exc.level, "FAIL")
+        event["verdict"] = _verdict_of(exc)
+        if len(failures) > 1:  # the other clauses this check found broken (deep depth), each with its own evidence
+            event["also_failed"] = [
+                {"clause": f.clause_id, "level": f.level, "verdict": _verdict_of(f), "expected": f.expected,
+                 "actual": redact_text(f.actual), "reason": redact_text(f.render()), "reproduction": redact_text(f.reproduction) or None,
+                 "falsifying_example": redact_text(_falsifying(f, f.__cause__)[:4000]) or None}
+                for f in failures[1:]]
     elif isinstance(exc, AssertionError) and report.when == "call":
         event["verdict"] = "FAIL"
         event["reason"] = redact_text(str(exc))[:4000]
@@ -91,8 +137,7 @@ def build_event(item, report, clauses: list[str], exc: BaseException | None, met
     else:
         event["verdict"] = "ERROR"
         event["reason"] = redact_text(f"{type(exc).__name__}: {exc}" if exc else str(report.longrepr))[:4000]
-    notes = [n for e in (exc, getattr(exc, "__cause__", None)) if e is not None for n in getattr(e, "__notes__", ()) or ()]
-    falsifying = "\n".join(n for n in notes if isinstance(n, str) and ("Falsifying" in n or n.startswith(("Draw ", "state.", "You can reproduce"))))
+    falsifying = _falsifying(exc, getattr(exc, "__cause__", None))
     if falsifying:
         event["falsifying_example"] = redact_text(falsifying[:4000])
     return event
@@ -114,11 +159,15 @@ def clause_verdicts(events: Iterable[dict]) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for ev in events:
         cited = list(ev["clauses"])
-        if ev.get("failed_clause") and ev["failed_clause"] not in cited:
-            cited.append(ev["failed_clause"])  # a check may fail on a clause it does not cite (a timeout, the schema)
+        also = {f["clause"]: f["verdict"] for f in ev.get("also_failed") or ()}
+        for failed in [ev.get("failed_clause"), *also]:
+            if failed and failed not in cited:
+                cited.append(failed)  # a check may fail on a clause it does not cite (a timeout, the schema)
         for cid in cited:
             verdict = ev["verdict"]
-            if verdict in ("FAIL", "NON-STRICT") and ev.get("failed_clause") not in (None, cid):
+            if cid in also:
+                verdict = also[cid]  # another clause the check found broken
+            elif verdict in ("FAIL", "NON-STRICT") and ev.get("failed_clause") not in (None, cid):
                 # The check failed on another of its clauses: it passed this one if it judged it before it stopped
                 # (events written before `judged` existed: assumed so); otherwise it says nothing about it.
                 verdict = "PASS" if _judged(ev, cid) else "SKIPPED"

@@ -41,6 +41,23 @@ class ConformanceFailure(AssertionError):
         return "\n".join(lines)
 
 
+_PER_CLAUSE: dict[str, type[ConformanceFailure]] = {}
+
+
+def failure_class(clause_id: str) -> type[ConformanceFailure]:
+    """The ConformanceFailure subclass of one clause (one per clause per process, named like its parent).
+
+    Hypothesis tells bugs apart by exception type and the line that raised it, and every failure is raised on
+    one line, so with one class a check's failures on different clauses were one bug: the shrinker could slip
+    from one clause to another, and at the deep depth (report_multiple_bugs) a check could not go on to find
+    the clauses it had not broken yet. A class per clause makes each clause its own bug."""
+    cls = _PER_CLAUSE.get(clause_id)
+    if cls is None:
+        cls = _PER_CLAUSE[clause_id] = type("ConformanceFailure", (ConformanceFailure,),
+                                            {"__module__": __name__, "__qualname__": "ConformanceFailure", "clause": clause_id})
+    return cls
+
+
 class Throttled(pytest.skip.Exception):
     """The endpoint answered ThrottlingException: no verdict on the clause under test."""
 

@@ -197,8 +197,9 @@ def run_once(fault: str | None, *, suites: Path, depth: str = "quick", stop_firs
         failing = sorted((e for e in events if e["verdict"] in ("FAIL", "NON-STRICT") and e.get("failed_clause")),
                          key=lambda e: e.get("time", 0))
         for ev in failing:
-            if ev["failed_clause"] not in result.caught_by:
-                result.caught_by.append(ev["failed_clause"])
+            for clause in [ev["failed_clause"], *(f["clause"] for f in ev.get("also_failed") or ())]:
+                if clause not in result.caught_by:
+                    result.caught_by.append(clause)
         if failing:
             result.seconds_to_first_failure = max(0.0, failing[0].get("time", start) - float(meta.get("started", start)))
         errors = [e for e in events if e["verdict"] == "ERROR"]

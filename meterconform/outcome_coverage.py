@@ -37,9 +37,14 @@ def clause_coverage(events: Iterable[dict]) -> dict[str, dict]:
     for ev in events:
         judged = ev.get("judged")  # per clause, what judged it; None in events written before it existed
         for cid in ev.get("clauses", ()):
-            row = table.setdefault(cid, {"checks": 0, "examples": 0, "requests": 0, "outcomes": Counter(), "stopped_by": Counter()})
+            row = table.setdefault(cid, {"checks": 0, "examples": 0, "requests": 0, "outcomes": Counter(), "stopped_by": Counter(),
+                                         "failed_checks": 0})
             row["checks"] += 1
-            if ev.get("verdict") in STOPPING_VERDICTS and ev.get("failed_clause") != cid:
+            broken_here = {ev.get("failed_clause"), *(f["clause"] for f in ev.get("also_failed") or ())}
+            if ev.get("verdict") in STOPPING_VERDICTS and cid in broken_here:
+                row["failed_checks"] += 1
+            # (a campaign whose later rounds set the found failures aside and looked on did not stop there)
+            if ev.get("verdict") in STOPPING_VERDICTS and cid not in broken_here and not ev.get("known_failures"):
                 # Hypothesis ends a check at its first failure: the rules it had yet to try stay untried
                 row["stopped_by"][ev.get("failed_clause") or ev["verdict"]] += 1
             if judged is None:  # the check's totals, for each clause it cites
@@ -62,6 +67,8 @@ def missed_reason(row: dict) -> str:
     """Why a clause never produced its documented outcome: every check exercising it stopped at a failure on
     another clause (so the rule was never tried), or the examples simply did not reach the rule's edge."""
     expected = " or ".join(w.strip() for w in row["expected"])
+    if row.get("failed_checks"):
+        return f"expected {expected}; the endpoint never gave it: {row['failed_checks']} check(s) failed on this clause"
     stopped = row.get("stopped_by") or Counter()
     if row["checks"] and sum(stopped.values()) >= row["checks"]:
         where = ", ".join(sorted(stopped))

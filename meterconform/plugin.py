@@ -7,6 +7,7 @@ import os
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -49,6 +50,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--fuzz-deadline", dest="mc_fuzz_deadline", type=float, default=None, help=argparse_suppress())
     group.addoption("--fuzz-worker", dest="mc_fuzz_worker", type=fuzz_worker, default=None, help=argparse_suppress())
     group.addoption("--fuzz-progress", dest="mc_fuzz_progress", default=None, help=argparse_suppress())
+    group.addoption("--fuzz-known", dest="mc_fuzz_known", default=None, help=argparse_suppress())
     group.addoption("--max-examples", dest="mc_max_examples", type=int, default=None, metavar="N",
                     help="override the depth's examples per property check")
     group.addoption("--allow-billing", dest="mc_allow_billing", action="store_true", default=False,
@@ -96,6 +98,7 @@ class RunContext:
     allow_billing: bool
     events_by_node: dict[str, dict] = field(default_factory=dict)  # a teardown failure replaces its check's event
     progress_path: str | None = None  # a campaign round's live feed: one event line per check as it ends
+    known: dict[str, frozenset[str]] = field(default_factory=dict)  # a campaign round: per check, clauses found broken
     stack: ExitStack = field(default_factory=ExitStack)
     started: float = field(default_factory=time.time)
     embedded: bool = False
@@ -178,7 +181,28 @@ def pytest_configure(config: pytest.Config) -> None:
     config._meterconform = RunContext(profile=profile, url=url, depth=depth, faults=list(config.getoption("mc_faults") or []),
                                       allow_billing=bool(config.getoption("mc_allow_billing")))
     config._meterconform.progress_path = config.getoption("mc_fuzz_progress")
+    if config.getoption("mc_fuzz_known"):
+        config._meterconform.known = _load_known(config.getoption("mc_fuzz_known"))
     config.pluginmanager.register(config._meterconform, "meterconform-events")
+
+
+def _load_known(path: str) -> dict[str, frozenset[str]]:
+    """A campaign round's `--fuzz-known` file: per check, the clauses earlier rounds found it breaking. A check
+    meeting one of those again rejects the example (Metering.fail) and goes on looking for the others; the
+    example database keeps every entry meanwhile (KeepingDatabase), since a stored failure that is now
+    rejected is not a fixed one."""
+    try:
+        known = {nodeid: frozenset(clauses) for nodeid, clauses in json.loads(Path(path).read_text()).items()}
+    except (OSError, ValueError, AttributeError, TypeError) as exc:
+        raise pytest.UsageError(f"--fuzz-known {path}: not a JSON object of check -> clauses ({exc})") from None
+    from hypothesis import settings
+
+    from .database import KeepingDatabase
+
+    if known and settings.default.database is not None:
+        settings.register_profile("meterconform-keeping", parent=settings.default, database=KeepingDatabase(settings.default.database))
+        settings.load_profile("meterconform-keeping")
+    return known
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -264,6 +288,7 @@ def metering(profile: Profile, transport: Transport, slots: Slots, request: pyte
     ctx: RunContext = request.config._meterconform
     guarded = profile.endpoint.is_real and not ctx.allow_billing and request.node.get_closest_marker("records_usage") is None
     m = Metering(profile=profile, transport=transport, slots=slots, billing_guarded=guarded)
+    m.known_failures = ctx.known.get(request.node.nodeid, frozenset())
     m.identity = m.fresh_identity()
     request.node._meterconform_metering = m
     yield m
@@ -361,6 +386,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         item.user_properties = [p for p in item.user_properties if p[0] not in ("clause", "verdict")]
         item.user_properties.extend(("clause", cid) for cid in clauses)
         item.user_properties.append(("verdict", event["verdict"]))
+        if event["verdict"] == "SKIPPED" and report.outcome == "failed":  # only known failures met (a campaign)
+            report.outcome = "skipped"
+            report.longrepr = (str(item.path), None, event["reason"])
         if event["verdict"] == "NON-STRICT" and report.outcome == "failed":
             # A SHOULD that is not met is reported, not gated.
             report.outcome = "skipped"

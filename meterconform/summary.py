@@ -75,6 +75,9 @@ def render_summary(events: list[dict], meta: dict, details: int = 0) -> list[str
             lines.append("")
             lines.append(f"{ev['verdict']}: {ev['nodeid']}")
             lines.extend("  " + line for line in (ev.get("reason") or "").splitlines()[:40])
+            for other in ev.get("also_failed") or ():
+                lines.append(f"  and {other['verdict']} on {other['clause']} too (another bug the same check found):")
+                lines.extend("  " + line for line in (other.get("reason") or "").splitlines()[:40])
         if len(shown_failures) > details:
             lines.append(f"... and {len(shown_failures) - details} more (see conformance.json)")
     reasons = skip_reasons(events)

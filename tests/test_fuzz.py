@@ -251,3 +251,55 @@ def test_a_campaign_against_moto(tmp_path):
     assert meta["target"] == "moto" and meta["profile"].endswith(".moto-profile.toml"), meta
     assert [e["check"] for e in events] == ["test_each_record_is_answered_by_its_customer"]
     assert events[0]["verdict"] in ("PASS", "FAIL") and events[0]["exchanges"] > 0, events
+
+
+def _files(directory: Path) -> set[Path]:
+    return {p.relative_to(directory) for p in directory.rglob("*") if p.is_file()}
+
+
+def test_later_rounds_look_past_the_failures_found_and_keep_them_stored(tmp_path):
+    """Hypothesis ends a check at its first failure, and a stored failure replayed first ends every later round
+    there too: one broken rule would hide the others a check covers for the whole campaign. A round given the
+    failures found so far (--fuzz-known) rejects the examples that meet them again and explores the rest, while
+    the example database keeps every stored failure (nothing is deleted) for a later `run --database`."""
+    from meterconform.commands.fuzz import known_failures, merge, round_command
+    from meterconform.reference import ReferenceEndpoint
+
+    endpoint = ReferenceEndpoint(faults=["allocation-sum-unchecked"])
+    url = endpoint.start()
+    database = tmp_path / "db"
+    check = "test_invalid_allocations_get_the_documented_error and not Batch"
+    env = {**_env(), "METERCONFORM_STATE_DIR": str(tmp_path / "state")}
+
+    def round_(n: int, known: Path | None = None) -> list[dict]:
+        events = tmp_path / f"round-{n}.jsonl"
+        cmd = round_command(url, events, deadline=time.time() + 600, database=str(database), max_examples=150,
+                            known_path=known, extra=["-k", check])
+        proc = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+        assert events.exists(), proc.stdout[-3000:] + proc.stderr[-2000:]
+        return read_events(events)[1]
+
+    try:
+        first = round_(1)
+        (event,) = first
+        assert event["verdict"] == "FAIL" and event["failed_clause"] == "ALLOC.SUM", event["reason"][:1000]
+        stored = _files(database)
+        assert stored, "the first round stored no failure"
+        merged: dict = {}
+        merge(merged, first)
+        known = tmp_path / "known.json"
+        known.write_text(json.dumps(known_failures(merged)))
+        second_events = round_(2, known)
+    finally:
+        endpoint.stop()
+    (second,) = second_events
+    assert second["known_failures"] == ["ALLOC.SUM"] and second["known_hits"]["ALLOC.SUM"] >= 1, second.get("known_hits")
+    # Met again, the known failure was set aside (the example rejected), not reported: nothing else is broken.
+    assert second["verdict"] == "PASS" and second["examples"] >= 50, (second["verdict"], second["examples"], second["reason"][:500])
+    # It went on to the check's other rules (a round that replays its stored failure first would stop at once).
+    judged = {cid for cid, row in second["judged"].items() if row["examples"] and cid != "PROTO.TIMEOUT"}
+    assert len(judged) >= 8, sorted(judged)
+    # Every failure stored in round 1 is still there (Hypothesis would have deleted those it could not replay).
+    assert stored <= _files(database)
+    merge(merged, second_events)
+    assert merged[event["nodeid"]]["verdict"] == "FAIL" and merged[event["nodeid"]]["failed_clause"] == event["failed_clause"]

@@ -105,12 +105,33 @@ def merge(into: dict[str, dict], events: list[dict]) -> None:
                                "requests": int(mine.get("requests") or 0) + int(row.get("requests") or 0),
                                "outcomes": dict(Counter(mine.get("outcomes") or {}) + Counter(row.get("outcomes") or {}))}
             merged["judged"] = judged
+        if old.get("known_failures") or ev.get("known_failures"):
+            merged["known_failures"] = sorted(set(old.get("known_failures") or ()) | set(ev.get("known_failures") or ()))
+        also = _also_failed(merged, old, ev)
+        if also:
+            merged["also_failed"] = also
         into[ev["nodeid"]] = merged
+
+
+def _also_failed(merged: dict, *events: dict) -> list[dict]:
+    """Every clause the rounds found a check breaking besides the merged event's own failed clause, once each
+    (the first round's evidence kept): a failure another round found on another clause is not dropped."""
+    found: dict[str, dict] = {}
+    for ev in events:
+        if ev.get("failed_clause") and ev["verdict"] in ("FAIL", "NON-STRICT"):
+            found.setdefault(ev["failed_clause"], {
+                "clause": ev["failed_clause"], "level": (ev.get("levels") or {}).get(ev["failed_clause"], "MUST"),
+                "verdict": ev["verdict"], "expected": ev.get("expected"), "actual": ev.get("actual"), "reason": ev.get("reason"),
+                "reproduction": ev.get("reproduction"), "falsifying_example": ev.get("falsifying_example")})
+        for other in ev.get("also_failed") or ():
+            found.setdefault(other["clause"], other)
+    found.pop(merged.get("failed_clause"), None)
+    return list(found.values())
 
 
 def round_command(url: str, events_path: Path, *, deadline: float, worker: int = 1, workers: int = 1,
                   profile: str | None = None, database: str | None = None, max_examples: int | None = None,
-                  progress_path: Path | None = None, extra: list[str] | tuple = ()) -> list[str]:
+                  progress_path: Path | None = None, known_path: Path | None = None, extra: list[str] | tuple = ()) -> list[str]:
     """The pytest command of one round of worker `worker` (of `workers`): every Hypothesis-driven check at the
     deep depth, unseeded, stopping at `deadline`. Workers are independent processes, not pytest-xdist: each
     runs every check (its own random examples, its own share of the batch keys, starting at another check),
@@ -128,7 +149,20 @@ def round_command(url: str, events_path: Path, *, deadline: float, worker: int =
         cmd += ["--database", database, "--database-writable"]
     if max_examples:
         cmd += ["--max-examples", str(max_examples)]
+    if known_path:  # the failures earlier rounds found: look past them for the others
+        cmd += ["--fuzz-known", str(known_path)]
     return cmd + list(extra)
+
+
+def known_failures(merged: dict[str, dict]) -> dict[str, list[str]]:
+    """Per check, the clauses the campaign has found it breaking so far (its failed clause and the others)."""
+    known = {}
+    for nodeid, ev in merged.items():
+        clauses = sorted({f["clause"] for f in ev.get("also_failed") or ()}
+                         | ({ev["failed_clause"]} if ev.get("failed_clause") and ev["verdict"] in ("FAIL", "NON-STRICT") else set()))
+        if clauses:
+            known[nodeid] = clauses
+    return known
 
 
 class _Abandoned(Exception):
@@ -193,6 +227,7 @@ class Rounds:
         self.args, self.url, self.dir, self.deadline, self.extra, self.env = args, url, report_dir / "rounds", deadline, extra, env
         self.running: dict[int, Round] = {}
         self.per_worker: Counter = Counter()
+        self.known: dict[str, list[str]] = {}  # per check, the clauses found broken (known_failures)
 
     @property
     def count(self) -> int:
@@ -205,9 +240,13 @@ class Rounds:
         name = f"round {n}" if self.args.workers == 1 else f"worker {worker} round {n}"
         events_path, log_path = self.dir / f"{stem}.jsonl", self.dir / f"{stem}.log"
         progress_path = self.dir / f"{stem}.progress.jsonl"
+        known_path = None
+        if self.known:  # what the rounds so far found, as this round starts
+            known_path = self.dir / f"{stem}.known.json"
+            known_path.write_text(json.dumps(self.known, indent=1))
         cmd = round_command(self.url, events_path, deadline=self.deadline, worker=worker, workers=self.args.workers,
                             profile=self.args.profile, database=self.args.database, max_examples=self.args.max_examples,
-                            progress_path=progress_path, extra=self.extra)
+                            progress_path=progress_path, known_path=known_path, extra=self.extra)
         log = log_path.open("w")
         # In a session of its own: Ctrl-C in the terminal reaches only the campaign, which passes exactly one
         # SIGINT on (a second one would cut pytest short while it writes the events).
@@ -329,6 +368,7 @@ def run(args: argparse.Namespace) -> int:
                         return 1
                     meta = finished.meta
                     merge(merged, _spent(finished.events))
+                    rounds.known = known_failures(merged)
                     print(_progress(rounds.live(merged), time.time() - start, args.duration, f"{finished.name} done"), flush=True)
                     last_progress = time.time()
                     if not stop.requested and time.time() < deadline - MIN_ROUND_SECONDS:

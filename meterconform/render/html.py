@@ -101,6 +101,14 @@ def _evidence(event: dict) -> str:
             + "".join(_exchange(i, ex, limit) for i, ex in enumerate(exchanges, first)) + "</details>")
 
 
+def _cut(reproduction: str) -> str:
+    """A reproduction cut at REPRODUCTION_LIMIT characters, saying where the whole one is."""
+    if len(reproduction) <= REPRODUCTION_LIMIT:
+        return reproduction
+    return (reproduction[:REPRODUCTION_LIMIT] + f"\n… ({len(reproduction) - REPRODUCTION_LIMIT:,} more characters: the whole, "
+            "runnable reproduction is in events.jsonl and conformance.json)")
+
+
 def home_clause(event: dict) -> str:
     """The one clause under which a check's evidence is shown: the clause it failed on, else the first it cites."""
     return event.get("failed_clause") or (event["clauses"][0] if event["clauses"] else "")
@@ -116,6 +124,15 @@ def _check(ref: CheckRef, row: ClauseRow, applied: Applied | None) -> str:
     head = (f'<div class="check-head">{badge(ref.verdict)} <code>{esc(ev["nodeid"])}</code>{tags}'
             f'<span class="dur">{float(ev.get("duration") or 0):.2f} s</span></div>')
     home = home_clause(ev)
+    other = next((f for f in ev.get("also_failed") or () if f["clause"] == row.id), None)
+    if other is not None:  # another clause the same check found broken: its own failure, example and reproduction
+        parts = [head, f'<p class="muted">Another bug the same check found; its first is on <a href="#c-{esc(home)}">{esc(home)}</a>.</p>',
+                 f'<dl class="ea"><dt>Expected</dt><dd>{esc(other.get("expected"))}</dd><dt>Actual</dt><dd>{esc(other.get("actual"))}</dd></dl>']
+        if other.get("reproduction"):
+            parts.append(f'<details class="sub" open><summary>Reproduce</summary><pre>{esc(_cut(other["reproduction"]))}</pre></details>')
+        if other.get("falsifying_example"):
+            parts.append(f'<details class="sub"><summary>Falsifying example</summary><pre>{esc(other["falsifying_example"])}</pre></details>')
+        return f'<div class="check v-{slug(ref.verdict)}">' + "".join(parts) + "</div>"
     if ref.verdict != ev["verdict"] and ev.get("failed_clause"):
         lead = ("Not judged here: the check stopped at its first failure before it tried this clause; it is"
                 if ref.verdict == "SKIPPED" else "Met here; the check is")
@@ -143,11 +160,7 @@ def _check(ref: CheckRef, row: ClauseRow, applied: Applied | None) -> str:
     parts.append(_evidence(ev))
     if ev.get("reproduction"):
         opened = " open" if ev["verdict"] in GATING | {"NON-STRICT"} else ""
-        text = ev["reproduction"]
-        if len(text) > REPRODUCTION_LIMIT:
-            text = (text[:REPRODUCTION_LIMIT] + f"\n… ({len(text) - REPRODUCTION_LIMIT:,} more characters: the whole, runnable "
-                    "reproduction is in events.jsonl and conformance.json)")
-        parts.append(f'<details class="sub"{opened}><summary>Reproduce</summary><pre>{esc(text)}</pre></details>')
+        parts.append(f'<details class="sub"{opened}><summary>Reproduce</summary><pre>{esc(_cut(ev["reproduction"]))}</pre></details>')
     if ev.get("falsifying_example"):
         parts.append(f'<details class="sub"><summary>Falsifying example</summary><pre>{esc(ev["falsifying_example"])}</pre></details>')
     return f'<div class="check v-{slug(ref.verdict)}">' + "".join(parts) + "</div>"

@@ -47,8 +47,9 @@ def _testcase(suite: ET.Element, event: dict, applied: Applied | None) -> str:
         ET.SubElement(props, "property", name="clause", value=_xml(cid))
     ET.SubElement(props, "property", name="verdict", value=event["verdict"])
     ET.SubElement(props, "property", name="operation", value=_xml(operation_of(event)) if event["clauses"] else "Other")
-    if event.get("failed_clause"):
-        ET.SubElement(props, "property", name="failed_clause", value=_xml(event["failed_clause"]))
+    for failed in [event.get("failed_clause"), *(o["clause"] for o in event.get("also_failed") or ())]:
+        if failed:
+            ET.SubElement(props, "property", name="failed_clause", value=_xml(failed))
     verdict, reason = event["verdict"], event.get("reason") or ""
     excuse = applied.excuse(event["nodeid"]) if applied else None
     if excuse is not None:
@@ -60,7 +61,8 @@ def _testcase(suite: ET.Element, event: dict, applied: Applied | None) -> str:
     if verdict in ("FAIL", "ERROR"):
         tag = "failure" if verdict == "FAIL" else "error"
         el = ET.SubElement(case, tag, message=_xml(_first_line(reason) or verdict))
-        el.text = _xml(reason + (f"\n\n{event['falsifying_example']}" if event.get("falsifying_example") else ""))
+        others = "".join(f"\n\nand {o['verdict']} on {o['clause']} too:\n{o.get('reason') or ''}" for o in event.get("also_failed") or ())
+        el.text = _xml(reason + (f"\n\n{event['falsifying_example']}" if event.get("falsifying_example") else "") + others)
         return tag
     if verdict in _SKIPPED:
         el = ET.SubElement(case, "skipped", type=verdict, message=_xml(f"{verdict}: {_first_line(reason)}".rstrip(": ")))

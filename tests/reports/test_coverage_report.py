@@ -138,3 +138,16 @@ def test_a_check_citing_several_clauses_credits_each_only_with_what_judged_it():
     # Events written before `judged` existed keep the check's totals for every clause it cites.
     old = {k: v for k, v in ev.items() if k != "judged"}
     assert clause_coverage([old])["TAG.COUNT.MAX"]["hit"] is True
+
+
+def test_a_missed_clause_that_failed_says_the_endpoint_never_gave_its_outcome():
+    from meterconform.outcome_coverage import missed_reason
+
+    broken = {**_event("test_mutations[MeterUsage]", ["ALLOC.SUM", "ALLOC.UNIQUE_TAGS"], 9, 9, {"HTTP 200": 9}),
+              "verdict": "FAIL", "failed_clause": "ALLOC.UNIQUE_TAGS",
+              "also_failed": [{"clause": "ALLOC.SUM", "verdict": "FAIL"}],
+              "judged": {"ALLOC.SUM": {"examples": 4, "requests": 4, "outcomes": {"HTTP 200": 4}}}}
+    table = clause_coverage([broken])
+    assert not table["ALLOC.SUM"]["stopped_by"]  # broken here too: not stopped by another clause
+    assert missed_reason(table["ALLOC.SUM"]) == (
+        "expected InvalidUsageAllocationsException; the endpoint never gave it: 1 check(s) failed on this clause")

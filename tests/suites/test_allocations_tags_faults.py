@@ -79,3 +79,32 @@ def test_each_mutation_clause_is_credited_only_with_its_own_answers():
             else:  # any client error
                 assert all(seen.startswith("HTTP 4") for seen in row["outcomes"]), (cid, row)
     assert len(judged_clauses) >= 8, judged_clauses
+
+
+def _broken(event: dict) -> set[str]:
+    return {event["failed_clause"], *(f["clause"] for f in event.get("also_failed") or ())} - {None}
+
+
+def test_at_the_deep_depth_a_check_reports_every_clause_it_finds_broken():
+    """Two rules broken at once: at the deep depth the mutation check goes on after its first failure and reports
+    both clauses, each with its own evidence and reproduction (a clause is a bug of its own to Hypothesis); at
+    the ci depth the first failure ends it, as before."""
+    faults = ["tag-sets-compared-ordered", "allocation-sum-unchecked"]
+    check = "test_invalid_allocations_get_the_documented_error"
+    deep = run_suites(SUITE, faults=faults, depth="deep", extra=["-k", check, "--max-examples", "150"])
+    assert errors(deep) == [] and len(deep) == 2
+    assert {e["verdict"] for e in deep} == {"FAIL"}
+    assert set().union(*map(_broken, deep)) == {"ALLOC.UNIQUE_TAGS", "ALLOC.SUM"}
+    # Hypothesis looks on for a while after a first bug (up to twice the calls that found the last one): with
+    # this seed the MeterUsage check finds both.
+    several = [e for e in deep if e.get("also_failed")]
+    assert several, [e["failed_clause"] for e in deep]
+    for event in several:
+        (other,) = event["also_failed"]
+        assert _broken(event) == {"ALLOC.UNIQUE_TAGS", "ALLOC.SUM"}
+        assert other["verdict"] == "FAIL" and other["expected"].startswith("InvalidUsageAllocationsException")
+        assert other["actual"] == "HTTP 200" and "meter" in other["reproduction"] and other["reason"].startswith(other["clause"])
+        assert other["reproduction"] != event["reproduction"]  # each bug its own example
+    ci = run_suites(SUITE, faults=faults, depth="ci", extra=["-k", check, "--max-examples", "150"])
+    failing = [e for e in ci if e["verdict"] == "FAIL"]
+    assert failing and all(len(_broken(e)) == 1 and "also_failed" not in e for e in failing), [_broken(e) for e in failing]
