@@ -103,7 +103,8 @@ def result_for(event: dict, meta: dict, catalog: Catalog, writer: _Writer, appli
     if reason or event["verdict"] != "PASS":
         message = reason.strip().splitlines()[0] if reason.strip() else event["verdict"]
         details = {"message": f"{event['verdict']}: {message}" if not message.startswith(event["verdict"]) else message,
-                   "trace": reason + (f"\n\n{event['falsifying_example']}" if event.get("falsifying_example") else "")}
+                   "trace": reason + (f"\n\n{event['falsifying_example']}" if event.get("falsifying_example") else "")
+                   + "".join(f"\n\nand {o['verdict']} on {o['clause']} too:\n{o.get('reason') or ''}" for o in event.get("also_failed") or ())}
     excuse = applied.excuse(event["nodeid"]) if applied else None
     if excuse is not None:
         details["known"] = True

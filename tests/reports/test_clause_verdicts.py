@@ -51,3 +51,58 @@ def test_the_report_says_a_stopped_check_did_not_judge_the_clause():
     assert "Not judged here: the check stopped at its first failure before it tried this clause; it is FAIL on" in key_length[:3000]
     alloc_sum = html[html.index('id="c-ALLOC.SUM"'):]
     assert "Met here; the check is FAIL on" in alloc_sum[:3000]
+
+
+def _several() -> dict:
+    """A check that found two clauses broken (the deep depth): its first failure and another."""
+    return {**_event("test_mutations[MeterUsage]", ["ALLOC.UNIQUE_TAGS", "ALLOC.SUM", "TAG.KEY.LENGTH"], "FAIL", "ALLOC.UNIQUE_TAGS",
+                     {"ALLOC.UNIQUE_TAGS": 3, "ALLOC.SUM": 2}),
+            "check": "test_mutations", "operations": [], "outcome": "failed", "when": "call", "duration": 1.0,
+            "expected": "InvalidUsageAllocationsException", "actual": "HTTP 200", "reason": "ALLOC.UNIQUE_TAGS [MUST] first",
+            "reproduction": "aws ... unique", "observations": [], "evidence": [], "exchanges": 5, "examples": 5, "outcomes": {},
+            "time": 1795700000.0,
+            "also_failed": [{"clause": "ALLOC.SUM", "level": "MUST", "verdict": "FAIL", "expected": "InvalidUsageAllocationsException",
+                             "actual": "HTTP 200", "reason": "ALLOC.SUM [MUST] second", "reproduction": "aws ... sum",
+                             "falsifying_example": None}]}
+
+
+def test_every_clause_a_check_found_broken_fails_and_is_reported():
+    import xml.etree.ElementTree as ET
+    import tempfile
+    from pathlib import Path
+
+    from meterconform.render.html import render_html
+    from meterconform.render.junit import write_junit
+    from meterconform.render.runs import Run
+    from meterconform.summary import render_summary
+
+    event = _several()
+    verdicts = clause_verdicts([event])
+    assert (verdicts["ALLOC.UNIQUE_TAGS"]["verdict"], verdicts["ALLOC.SUM"]["verdict"], verdicts["TAG.KEY.LENGTH"]["verdict"]) == (
+        "FAIL", "FAIL", "SKIPPED")
+    summary = render_summary([event], {}, details=5)
+    assert "  FAIL       ALLOC.SUM [MUST]  test_mutations[MeterUsage]" in summary
+    at = summary.index("  and FAIL on ALLOC.SUM too (another bug the same check found):")
+    assert summary[at + 1] == "  ALLOC.SUM [MUST] second"
+    with tempfile.TemporaryDirectory() as tmp:
+        write_junit([event], {}, Path(tmp) / "junit.xml")
+        case = ET.parse(Path(tmp) / "junit.xml").find(".//testcase")
+    assert [p.get("value") for p in case.iter("property") if p.get("name") == "failed_clause"] == ["ALLOC.UNIQUE_TAGS", "ALLOC.SUM"]
+    assert "and FAIL on ALLOC.SUM too:\nALLOC.SUM [MUST] second" in case.find("failure").text
+    html = render_html(Run(meta={}, events=[event]))
+    alloc_sum = html[html.index('id="c-ALLOC.SUM"'):]
+    alloc_sum = alloc_sum[:alloc_sum.index('id="c-', 10)]  # up to the next clause
+    assert "Another bug the same check found; its first is on" in alloc_sum and "aws ... sum" in alloc_sum
+    assert "aws ... unique" not in alloc_sum
+
+
+def test_a_clause_baseline_entry_excuses_a_check_only_if_it_names_every_broken_clause():
+    from meterconform.baseline import Baseline, Expectation, apply_baseline
+
+    event = _several()
+    one = apply_baseline(Baseline(expected=[Expectation("known", clause="ALLOC.UNIQUE_TAGS")]), [event])
+    assert one.unexpected == [event] and not one.expected
+    both = apply_baseline(Baseline(expected=[Expectation("known", clause="ALLOC.UNIQUE_TAGS"), Expectation("known", clause="ALLOC.SUM")]),
+                          [event])
+    assert both.expected and not both.unexpected
+    assert any("[ALLOC.UNIQUE_TAGS, ALLOC.SUM]" in line for line in one.lines())
