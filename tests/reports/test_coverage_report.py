@@ -62,7 +62,8 @@ def test_a_missed_clause_says_whether_its_checks_stopped_at_another_failure():
     assert not table["ALLOC.UNIQUE_TAGS"]["stopped_by"]  # it failed on its own rule: not stopped by another
     assert missed_reason(table["ALLOC.SUM"]) == (
         "expected InvalidUsageAllocationsException; no example tried it: every check exercising it stopped at its first "
-        "failure, on ALLOC.UNIQUE_TAGS (Hypothesis ends a check there), so fix that to explore this rule")
+        "failure, on ALLOC.UNIQUE_TAGS (Hypothesis ends a check there; a campaign's later rounds set the failures found aside "
+        "and try the rest)")
     # One check still running free: the rule was simply not drawn.
     passing = {**failed, "nodeid": "suites/test_x.py::test_other", "verdict": "PASS", "failed_clause": None}
     table = clause_coverage([failed, passing])
