@@ -143,7 +143,7 @@ def build_event(item, report, clauses: list[str], exc: BaseException | None, met
     return event
 
 
-def _judged(ev: dict, cid: str) -> bool:
+def was_judged(ev: dict, cid: str) -> bool:
     """Whether the check's verdict helpers judged clause `cid` in at least one example (True for events
     written before they recorded it)."""
     judged = ev.get("judged")
@@ -170,7 +170,11 @@ def clause_verdicts(events: Iterable[dict]) -> dict[str, dict[str, Any]]:
             elif verdict in ("FAIL", "NON-STRICT") and ev.get("failed_clause") not in (None, cid):
                 # The check failed on another of its clauses: it passed this one if it judged it before it stopped
                 # (events written before `judged` existed: assumed so); otherwise it says nothing about it.
-                verdict = "PASS" if _judged(ev, cid) else "SKIPPED"
+                verdict = "PASS" if was_judged(ev, cid) else "SKIPPED"
+            elif verdict == "PASS" and not was_judged(ev, cid):
+                # Passed without ever judging this clause (its case never came up: say, the endpoint accepted
+                # every hostile body, so no refusal's status was there to judge): no verdict from this check.
+                verdict = "SKIPPED"
             entry = out.setdefault(cid, {"verdict": "SKIPPED", "checks": [], "level": ev["levels"].get(cid) or _level(cid)})
             entry["checks"].append({"nodeid": ev["nodeid"], "verdict": verdict})
             if rank[verdict] < rank[entry["verdict"]]:

@@ -276,6 +276,9 @@ def expect_results(metering, exchange: Exchange, records: Sequence[dict], clause
 
     for k, result in enumerate(results):
         aligned[place(result.get("UsageRecord"), f"Results[{k}].UsageRecord", "OUT.BMU.ECHO")] = result
+    # Every Result echoed a submitted record (a foreign echo failed above): judged, for the coverage and the verdicts.
+    metering.expect(True, "OUT.BMU.ECHO", expected="each Results[].UsageRecord an echo of a submitted UsageRecord",
+                    actual=f"{len(results)} result(s), each echoing one", exchange=exchange)
     for k, entry in enumerate(unprocessed):
         place(entry, f"UnprocessedRecords[{k}]", "OUT.BMU.PARTITION")
     missing = [i for i in range(len(records)) if not taken[i]]

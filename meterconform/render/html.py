@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..baseline import Applied
 from ..catalog import Catalog, Outcome
-from ..events import GATING
+from ..events import GATING, was_judged
 from ..summary import operation_of
 from .matrix import (
     AREAS,
@@ -110,8 +110,10 @@ def _cut(reproduction: str) -> str:
 
 
 def home_clause(event: dict) -> str:
-    """The one clause under which a check's evidence is shown: the clause it failed on, else the first it cites."""
-    return event.get("failed_clause") or (event["clauses"][0] if event["clauses"] else "")
+    """The one clause under which a check's evidence is shown: the clause it failed on, else the first it cites
+    and judged, else the first it cites."""
+    judged = [cid for cid in event["clauses"] if was_judged(event, cid)]
+    return event.get("failed_clause") or (judged or event["clauses"] or [""])[0]
 
 
 def _check(ref: CheckRef, row: ClauseRow, applied: Applied | None) -> str:
@@ -133,6 +135,9 @@ def _check(ref: CheckRef, row: ClauseRow, applied: Applied | None) -> str:
         if other.get("falsifying_example"):
             parts.append(f'<details class="sub"><summary>Falsifying example</summary><pre>{esc(other["falsifying_example"])}</pre></details>')
         return f'<div class="check v-{slug(ref.verdict)}">' + "".join(parts) + "</div>"
+    if ref.verdict == "SKIPPED" and ev["verdict"] == "PASS" and home != row.id:
+        return (f'<div class="check v-{slug(ref.verdict)}">{head}<p class="muted">Not judged here: the check passed without '
+                f'its case for this clause ever coming up. Its evidence is under <a href="#c-{esc(home)}">{esc(home)}</a>.</p></div>')
     if ref.verdict != ev["verdict"] and ev.get("failed_clause"):
         lead = ("Not judged here: the check stopped at its first failure before it tried this clause; it is"
                 if ref.verdict == "SKIPPED" else "Met here; the check is")

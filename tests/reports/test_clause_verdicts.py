@@ -106,3 +106,27 @@ def test_a_clause_baseline_entry_excuses_a_check_only_if_it_names_every_broken_c
                           [event])
     assert both.expected and not both.unexpected
     assert any("[ALLOC.UNIQUE_TAGS, ALLOC.SUM]" in line for line in one.lines())
+
+
+def test_a_passing_check_passes_only_the_clauses_it_judged():
+    """A check that passed without its case for a clause ever coming up (the endpoint accepted every hostile
+    body, so no refusal's status was judged) gives that clause no verdict; its evidence stays under a clause it
+    did judge."""
+    from meterconform.render.html import home_clause, render_html
+    from meterconform.render.runs import Run
+
+    event = {**_event("test_hostile_json", ["PROTO.STATUS.CLIENT_ERROR", "PROTO.HOSTILE.NO_5XX"], "PASS", None,
+                      {"PROTO.HOSTILE.NO_5XX": 2}),
+             "check": "test_hostile_json", "operations": [], "outcome": "passed", "when": "call", "duration": 1.0,
+             "expected": None, "actual": None, "reason": "", "reproduction": None, "observations": [], "evidence": [],
+             "exchanges": 2, "examples": 1, "outcomes": {"HTTP 200": 2}, "time": 1795700000.0}
+    verdicts = clause_verdicts([event])
+    assert verdicts["PROTO.HOSTILE.NO_5XX"]["verdict"] == "PASS"
+    assert verdicts["PROTO.STATUS.CLIENT_ERROR"]["verdict"] == "SKIPPED"
+    assert home_clause(event) == "PROTO.HOSTILE.NO_5XX"
+    html = render_html(Run(meta={}, events=[event]))
+    status = html[html.index('id="c-PROTO.STATUS.CLIENT_ERROR"'):]
+    status = status[:status.index('id="c-', 10)]
+    assert "Not judged here: the check passed without its case for this clause ever coming up" in status
+    # Events written before `judged` existed keep the old reading.
+    assert clause_verdicts([{**event, "judged": None}])["PROTO.STATUS.CLIENT_ERROR"]["verdict"] == "PASS"
