@@ -111,9 +111,17 @@ def _cut(reproduction: str) -> str:
 
 def home_clause(event: dict) -> str:
     """The one clause under which a check's evidence is shown: the clause it failed on, else the first it cites
-    and judged, else the first it cites."""
-    judged = [cid for cid in event["clauses"] if was_judged(event, cid)]
-    return event.get("failed_clause") or (judged or event["clauses"] or [""])[0]
+    (for a passing check that never judged that one, the first it did judge, the generic timeout clause last)."""
+    if event.get("failed_clause"):
+        return event["failed_clause"]
+    clauses = event["clauses"]
+    if not clauses:
+        return ""
+    if event.get("verdict") == "PASS" and not was_judged(event, clauses[0]):
+        judged = sorted((c for c in clauses if was_judged(event, c)), key=lambda c: c == "PROTO.TIMEOUT")
+        if judged:
+            return judged[0]
+    return clauses[0]
 
 
 def _check(ref: CheckRef, row: ClauseRow, applied: Applied | None) -> str:
