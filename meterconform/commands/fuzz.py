@@ -27,6 +27,8 @@ starts N independent processes, each running rounds of every check with its own 
 share of the batch keys, and its own first check; they share what they find through the example database
 (./.hypothesis, or --database). With --database redis://host:port/db the processes and machines share every
 interesting example, and a later `meterconform run --database <same URL>` replays stored failures first.
+A check reports every clause it finds broken, and each round after the first sets aside the failures found so
+far (they stay stored) to look for the others: one broken rule does not hide the rest of its check.
 Progress is a line every 15 s and one per finished round; the end writes the same reports as `run` plus the
 clause x outcome coverage table (examples and outcomes summed over every round of every worker). Ctrl-C stops
 the running rounds and still writes the reports of what they finished; a second Ctrl-C abandons them.
