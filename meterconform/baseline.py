@@ -20,7 +20,7 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .events import GATING
+from .events import GATING, broken_clauses
 
 TODO_REASON = "TODO: explain"
 _ENTRY_KEYS = ("clause", "check", "reason", "link", "expires")
@@ -172,7 +172,7 @@ class Applied:
         for event, entry in self.expected:
             out.append(f"  expected    {event['verdict']:<6} {event['nodeid']}  ({entry.target}: {entry.reason})")
         for event in self.unexpected:
-            failed = [c for c in [event.get("failed_clause"), *(f["clause"] for f in event.get("also_failed") or ())] if c]
+            failed = broken_clauses(event)
             why = f" [{', '.join(failed)}]" if failed else ""
             lapsed = next((e for e in self.expired if e.covers(event)), None)
             what = (f"its entry ({lapsed.target}) expired on {lapsed.expires.isoformat()}" if lapsed

@@ -93,8 +93,9 @@ def _standalone_setup() -> tuple:
             granularity = 3600 if profile.contract.batch_dedup == "hour" else 1
             # A fuzzer may run several processes on one endpoint: each holds one of STANDALONE_SHARES locks for its
             # lifetime and takes only the seconds of that share; the history keeps later runs apart.
-            index = _claim_share(KeyHistory.for_endpoint(url).path.parent)
-            slots = Slots(index, STANDALONE_SHARES, granularity=granularity, history=KeyHistory.for_endpoint(url))
+            history = KeyHistory.for_endpoint(url)
+            index = _claim_share(history.path.parent)
+            slots = Slots(index, STANDALONE_SHARES, granularity=granularity, history=history)
             _standalone_parts = (profile, transport, slots)
         return _standalone_parts
 

@@ -143,6 +143,16 @@ def build_event(item, report, clauses: list[str], exc: BaseException | None, met
     return event
 
 
+def broken_clauses(ev: dict) -> list[str]:
+    """The clauses a check found broken: the one it failed on, then the others (`also_failed`, deep depth)."""
+    return [c for c in [ev.get("failed_clause"), *(f["clause"] for f in ev.get("also_failed") or ())] if c]
+
+
+def also_failed_text(ev: dict) -> str:
+    """The other broken clauses' failures, as text to follow the first one's (JUnit, Allure)."""
+    return "".join(f"\n\nand {o['verdict']} on {o['clause']} too:\n{o.get('reason') or ''}" for o in ev.get("also_failed") or ())
+
+
 def was_judged(ev: dict, cid: str) -> bool:
     """Whether the check's verdict helpers judged clause `cid` in at least one example (True for events
     written before they recorded it)."""

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .events import read_events
+from .events import broken_clauses, read_events
 
 # fault -> the clause ids any one of which catching it counts as "caught by the expected clause".
 EXPECTED: dict[str, set[str]] = {
@@ -197,7 +197,7 @@ def run_once(fault: str | None, *, suites: Path, depth: str = "quick", stop_firs
         failing = sorted((e for e in events if e["verdict"] in ("FAIL", "NON-STRICT") and e.get("failed_clause")),
                          key=lambda e: e.get("time", 0))
         for ev in failing:
-            for clause in [ev["failed_clause"], *(f["clause"] for f in ev.get("also_failed") or ())]:
+            for clause in broken_clauses(ev):
                 if clause not in result.caught_by:
                     result.caught_by.append(clause)
         if failing:

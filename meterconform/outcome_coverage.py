@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Iterable
 
+from .events import broken_clauses
+
 # Verdicts of a check that raised: Hypothesis stopped generating there (and a campaign's later rounds replay
 # that failure first), so whatever else the check would have tried was never tried.
 STOPPING_VERDICTS = ("FAIL", "NON-STRICT", "ERROR")
@@ -40,13 +42,12 @@ def clause_coverage(events: Iterable[dict]) -> dict[str, dict]:
             row = table.setdefault(cid, {"checks": 0, "examples": 0, "requests": 0, "outcomes": Counter(), "stopped_by": Counter(),
                                          "failed_checks": 0})
             row["checks"] += 1
-            broken_here = {ev.get("failed_clause"), *(f["clause"] for f in ev.get("also_failed") or ())}
-            if ev.get("verdict") in STOPPING_VERDICTS and cid in broken_here:
-                row["failed_checks"] += 1
-            # (a campaign whose later rounds set the found failures aside and looked on did not stop there)
-            if ev.get("verdict") in STOPPING_VERDICTS and cid not in broken_here and not ev.get("known_failures"):
-                # Hypothesis ends a check at its first failure: the rules it had yet to try stay untried
-                row["stopped_by"][ev.get("failed_clause") or ev["verdict"]] += 1
+            if ev.get("verdict") in STOPPING_VERDICTS:
+                if cid in broken_clauses(ev):
+                    row["failed_checks"] += 1
+                elif not ev.get("known_failures"):  # (later rounds that set found failures aside looked on)
+                    # Hypothesis ends a check at its first failure: the rules it had yet to try stay untried
+                    row["stopped_by"][ev.get("failed_clause") or ev["verdict"]] += 1
             if judged is None:  # the check's totals, for each clause it cites
                 own = {"examples": ev.get("examples"), "requests": ev.get("exchanges"), "outcomes": ev.get("outcomes")}
             else:  # a clause the check cites but never judged (its mutation never drawn, say) gets nothing
@@ -64,8 +65,8 @@ def clause_coverage(events: Iterable[dict]) -> dict[str, dict]:
 
 
 def missed_reason(row: dict) -> str:
-    """Why a clause never produced its documented outcome: every check exercising it stopped at a failure on
-    another clause (so the rule was never tried), or the examples simply did not reach the rule's edge."""
+    """Why a clause never produced its documented outcome: the endpoint never gave it (the clause failed), every
+    check exercising it stopped at a failure on another clause, no example drew its case, or none reached its edge."""
     expected = " or ".join(w.strip() for w in row["expected"])
     if row.get("failed_checks"):
         return f"expected {expected}; the endpoint never gave it: {row['failed_checks']} check(s) failed on this clause"
@@ -96,11 +97,11 @@ def reach_text(score: float) -> str:
     return "at the limit" if score >= 0 else f"{-score:.3g} away"
 
 
-def render_coverage(events: Iterable[dict], limit: int | None = None) -> list[str]:
+def render_coverage(events: Iterable[dict], limit: int | None = None, table: dict[str, dict] | None = None) -> list[str]:
     """Terminal lines: one per clause, busiest first; clauses whose documented outcome never happened
-    are listed last with a warning."""
+    are listed last with a warning. `table`: clause_coverage(events), when the caller has it already."""
     events = list(events)
-    table = clause_coverage(events)
+    table = clause_coverage(events) if table is None else table
     rows = sorted(table.items(), key=lambda kv: (-kv[1]["examples"], kv[0]))
     width = max([len(c) for c in table] + [6])
     lines = [f"{'clause'.ljust(width)} {'examples':>9} {'requests':>9}  outcomes seen"]

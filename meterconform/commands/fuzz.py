@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from ..events import broken_clauses
 from .run import _moto_profile_path, load_target, start_target, suites_dir, target_env, target_option
 
 EPILOG = """\
@@ -158,13 +159,8 @@ def round_command(url: str, events_path: Path, *, deadline: float, worker: int =
 
 def known_failures(merged: dict[str, dict]) -> dict[str, list[str]]:
     """Per check, the clauses the campaign has found it breaking so far (its failed clause and the others)."""
-    known = {}
-    for nodeid, ev in merged.items():
-        clauses = sorted({f["clause"] for f in ev.get("also_failed") or ()}
-                         | ({ev["failed_clause"]} if ev.get("failed_clause") and ev["verdict"] in ("FAIL", "NON-STRICT") else set()))
-        if clauses:
-            known[nodeid] = clauses
-    return known
+    return {nodeid: sorted(broken_clauses(ev)) for nodeid, ev in merged.items()
+            if ev["verdict"] in ("FAIL", "NON-STRICT") and broken_clauses(ev)}
 
 
 class _Abandoned(Exception):
@@ -391,10 +387,11 @@ def run(args: argparse.Namespace) -> int:
     write_outputs(events, meta, events_path=str(report_dir / "events.jsonl"), conformance_path=str(report_dir / "conformance.json"))
     print()
     print("clause x outcome coverage")
-    for line in render_coverage(events, limit=40):
+    coverage = clause_coverage(events)
+    for line in render_coverage(events, limit=40, table=coverage):
         print("  " + line)
     (report_dir / "coverage.json").write_text(json.dumps(
-        {cid: {**row, "outcomes": dict(row["outcomes"])} for cid, row in clause_coverage(events).items()}, indent=2))
+        {cid: {**row, "outcomes": dict(row["outcomes"])} for cid, row in coverage.items()}, indent=2))
     from ..summary import render_summary
 
     print()

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..baseline import Applied
 from ..catalog import Catalog
+from ..events import also_failed_text
 from ..summary import operation_of
 from .junit import junit_address
 from .matrix import report_catalog
@@ -104,7 +105,7 @@ def result_for(event: dict, meta: dict, catalog: Catalog, writer: _Writer, appli
         message = reason.strip().splitlines()[0] if reason.strip() else event["verdict"]
         details = {"message": f"{event['verdict']}: {message}" if not message.startswith(event["verdict"]) else message,
                    "trace": reason + (f"\n\n{event['falsifying_example']}" if event.get("falsifying_example") else "")
-                   + "".join(f"\n\nand {o['verdict']} on {o['clause']} too:\n{o.get('reason') or ''}" for o in event.get("also_failed") or ())}
+                   + also_failed_text(event)}
     excuse = applied.excuse(event["nodeid"]) if applied else None
     if excuse is not None:
         details["known"] = True

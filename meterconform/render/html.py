@@ -109,6 +109,16 @@ def _cut(reproduction: str) -> str:
             "runnable reproduction is in events.jsonl and conformance.json)")
 
 
+def _reproduce(reproduction: str | None, falsifying: str | None, opened: bool) -> str:
+    """A failure's Reproduce block (cut at REPRODUCTION_LIMIT) and its Falsifying example, where there are."""
+    out = ""
+    if reproduction:
+        out += f'<details class="sub"{" open" if opened else ""}><summary>Reproduce</summary><pre>{esc(_cut(reproduction))}</pre></details>'
+    if falsifying:
+        out += f'<details class="sub"><summary>Falsifying example</summary><pre>{esc(falsifying)}</pre></details>'
+    return out
+
+
 def home_clause(event: dict) -> str:
     """The one clause under which a check's evidence is shown: the clause it failed on, else the first it cites
     (for a passing check that never judged that one, the first it did judge, the generic timeout clause last)."""
@@ -137,11 +147,8 @@ def _check(ref: CheckRef, row: ClauseRow, applied: Applied | None) -> str:
     other = next((f for f in ev.get("also_failed") or () if f["clause"] == row.id), None)
     if other is not None:  # another clause the same check found broken: its own failure, example and reproduction
         parts = [head, f'<p class="muted">Another bug the same check found; its first is on <a href="#c-{esc(home)}">{esc(home)}</a>.</p>',
-                 f'<dl class="ea"><dt>Expected</dt><dd>{esc(other.get("expected"))}</dd><dt>Actual</dt><dd>{esc(other.get("actual"))}</dd></dl>']
-        if other.get("reproduction"):
-            parts.append(f'<details class="sub" open><summary>Reproduce</summary><pre>{esc(_cut(other["reproduction"]))}</pre></details>')
-        if other.get("falsifying_example"):
-            parts.append(f'<details class="sub"><summary>Falsifying example</summary><pre>{esc(other["falsifying_example"])}</pre></details>')
+                 f'<dl class="ea"><dt>Expected</dt><dd>{esc(other.get("expected"))}</dd><dt>Actual</dt><dd>{esc(other.get("actual"))}</dd></dl>',
+                 _reproduce(other.get("reproduction"), other.get("falsifying_example"), opened=True)]
         return f'<div class="check v-{slug(ref.verdict)}">' + "".join(parts) + "</div>"
     if ref.verdict == "SKIPPED" and ev["verdict"] == "PASS" and home != row.id:
         return (f'<div class="check v-{slug(ref.verdict)}">{head}<p class="muted">Not judged here: the check passed without '
@@ -171,11 +178,7 @@ def _check(ref: CheckRef, row: ClauseRow, applied: Applied | None) -> str:
     for obs in ev.get("observations") or []:
         parts.append(f'<p class="facts"><strong>Observed ({esc(obs.get("clause"))}):</strong> {esc(obs.get("text"))}</p>')
     parts.append(_evidence(ev))
-    if ev.get("reproduction"):
-        opened = " open" if ev["verdict"] in GATING | {"NON-STRICT"} else ""
-        parts.append(f'<details class="sub"{opened}><summary>Reproduce</summary><pre>{esc(_cut(ev["reproduction"]))}</pre></details>')
-    if ev.get("falsifying_example"):
-        parts.append(f'<details class="sub"><summary>Falsifying example</summary><pre>{esc(ev["falsifying_example"])}</pre></details>')
+    parts.append(_reproduce(ev.get("reproduction"), ev.get("falsifying_example"), opened=ev["verdict"] in GATING | {"NON-STRICT"}))
     return f'<div class="check v-{slug(ref.verdict)}">' + "".join(parts) + "</div>"
 
 

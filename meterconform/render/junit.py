@@ -14,6 +14,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from ..baseline import Applied
+from ..events import also_failed_text, broken_clauses
 from ..summary import operation_of
 
 _ILLEGAL = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -47,9 +48,8 @@ def _testcase(suite: ET.Element, event: dict, applied: Applied | None) -> str:
         ET.SubElement(props, "property", name="clause", value=_xml(cid))
     ET.SubElement(props, "property", name="verdict", value=event["verdict"])
     ET.SubElement(props, "property", name="operation", value=_xml(operation_of(event)) if event["clauses"] else "Other")
-    for failed in [event.get("failed_clause"), *(o["clause"] for o in event.get("also_failed") or ())]:
-        if failed:
-            ET.SubElement(props, "property", name="failed_clause", value=_xml(failed))
+    for failed in broken_clauses(event):
+        ET.SubElement(props, "property", name="failed_clause", value=_xml(failed))
     verdict, reason = event["verdict"], event.get("reason") or ""
     excuse = applied.excuse(event["nodeid"]) if applied else None
     if excuse is not None:
@@ -61,8 +61,7 @@ def _testcase(suite: ET.Element, event: dict, applied: Applied | None) -> str:
     if verdict in ("FAIL", "ERROR"):
         tag = "failure" if verdict == "FAIL" else "error"
         el = ET.SubElement(case, tag, message=_xml(_first_line(reason) or verdict))
-        others = "".join(f"\n\nand {o['verdict']} on {o['clause']} too:\n{o.get('reason') or ''}" for o in event.get("also_failed") or ())
-        el.text = _xml(reason + (f"\n\n{event['falsifying_example']}" if event.get("falsifying_example") else "") + others)
+        el.text = _xml(reason + (f"\n\n{event['falsifying_example']}" if event.get("falsifying_example") else "") + also_failed_text(event))
         return tag
     if verdict in _SKIPPED:
         el = ET.SubElement(case, "skipped", type=verdict, message=_xml(f"{verdict}: {_first_line(reason)}".rstrip(": ")))

@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from meterconform.events import broken_clauses
 from tests.suites.runner import errors, failed_clauses, run_suites, verdicts
 
 SUITE = "suites/test_allocations_tags.py"
@@ -82,7 +83,7 @@ def test_each_mutation_clause_is_credited_only_with_its_own_answers():
 
 
 def _broken(event: dict) -> set[str]:
-    return {event["failed_clause"], *(f["clause"] for f in event.get("also_failed") or ())} - {None}
+    return set(broken_clauses(event))
 
 
 def test_at_the_deep_depth_a_check_reports_every_clause_it_finds_broken():
