@@ -3,61 +3,136 @@
 BatchMeterUsage de-duplicates by customer, dimension and time, so two checks that happened to pick the
 same key with different quantities would see a DuplicateRecord neither caused. Every key comes from here:
 within a process a set remembers what was taken; across xdist workers each worker owns the seconds
-congruent to its index; across runs against a long-lived endpoint a per-endpoint history file remembers
-the keys earlier runs from this machine used (see the README's "Isolation")."""
+congruent to its index; across runs against a long-lived endpoint a per-endpoint history file is the ledger
+of the keys every run from this machine used, earlier or at the same time (see the README's "Isolation")."""
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import os
 import random
 import threading
 import time
+import uuid
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 
 class KeyHistory:
-    """The batch keys earlier runs used against one long-lived endpoint, kept in a small file per endpoint
-    URL (in $METERCONFORM_STATE_DIR, else ~/.cache/meterconform) so a later run from this machine never
-    reuses them. Appends are flock-ed: xdist workers share the file."""
+    """The batch keys runs from this machine used against one long-lived endpoint, kept in a small file per
+    endpoint URL (in $METERCONFORM_STATE_DIR, else ~/.cache/meterconform) so that no run reuses another's: not
+    a later run, and not one running at the same time (a campaign and a `run`, two CI jobs, xdist workers).
+
+    The file is a shared ledger. Every key is chosen and appended while holding its flock (`locked`), after
+    reading the keys other processes appended since this one last looked. Its first line names its
+    generation: when `load` rewrites the file to forget old keys it starts a new one, and every other process
+    then reads the file again from the start."""
+
+    STALE_AFTER = 3 * 86400  # a history file untouched this long holds no key any window still reaches
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._descriptor: int | None = None
+        self._generation: bytes | None = None  # the file's first line when this process last read it
+        self._offset = 0  # how far this process has read
+        self._thread_lock = threading.Lock()
 
     @classmethod
     def for_endpoint(cls, url: str) -> "KeyHistory":
-        base = os.environ.get("METERCONFORM_STATE_DIR") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "meterconform"
+        base = Path(os.environ.get("METERCONFORM_STATE_DIR") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "meterconform")
+        forget_stale_histories(base, cls.STALE_AFTER)
         digest = hashlib.sha1(url.rstrip("/").encode()).hexdigest()[:16]
-        return cls(Path(base) / f"batch-keys-{digest}.tsv")
+        return cls(base / f"batch-keys-{digest}.tsv")
 
-    def load(self, oldest: int) -> list[tuple[str, str, int]]:
-        """Keys used since `oldest` (older ones are outside every window and may be forgotten)."""
-        if not self.path.exists():
-            return []
-        with self.path.open("r+", encoding="utf-8", errors="replace") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            lines = fh.read().splitlines()
-            keys = []
-            for line in lines:
-                parts = line.split("\t")
-                if len(parts) == 3 and parts[2].lstrip("-").isdigit() and int(parts[2]) >= oldest:
-                    keys.append((parts[0], parts[1], int(parts[2])))
-            if len(keys) < len(lines):  # forget what no window can reach any more: the file stays small
-                fh.seek(0)
-                fh.truncate()
-                fh.writelines(f"{c}\t{d}\t{t}\n" for c, d, t in keys)
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    def _fd(self) -> int:
+        if self._descriptor is None:  # unbuffered: a buffer could hold what another process has since changed
+            self._descriptor = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+        return self._descriptor
+
+    def close(self) -> None:
+        if self._descriptor is not None:
+            os.close(self._descriptor)
+            self._descriptor = None
+
+    @staticmethod
+    def _parse(data: bytes) -> list[tuple[str, str, int]]:
+        keys = []
+        for line in data.decode("utf-8", errors="replace").splitlines():
+            parts = line.split("\t")
+            if len(parts) == 3 and parts[2].lstrip("-").isdigit():
+                keys.append((parts[0], parts[1], int(parts[2])))
         return keys
 
-    def add(self, key: tuple[str, str, int]) -> None:
+    def _first_line(self, fd: int) -> bytes:
+        head = os.pread(fd, 256, 0)
+        return head[:head.find(b"\n") + 1] if b"\n" in head else head
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[list[tuple[str, str, int]]]:
+        """Hold the ledger; yields the keys appended since this process last looked (all of them after another
+        process started a new generation). `write` appends while it is held."""
+        with self._thread_lock:
+            fd = self._fd()
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                if self._first_line(fd) != self._generation:  # rewritten by another process, or new: read it all
+                    self._generation, self._offset = self._first_line(fd), 0
+                size = os.fstat(fd).st_size
+                data = os.pread(fd, max(size - self._offset, 0), self._offset)
+                complete = data.rfind(b"\n") + 1  # a line is whole once its newline is written
+                self._offset += complete
+                yield self._parse(data[:complete])
+                self._offset = os.fstat(fd).st_size  # past what this process wrote meanwhile
+                self._generation = self._first_line(fd)
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def write(self, key: tuple[str, str, int]) -> None:
+        """Append one key; only while `locked` is held."""
         customer, dimension, second = key
-        with self.path.open("a", encoding="utf-8") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            fh.write(f"{customer}\t{dimension}\t{int(second)}\n")
-            fcntl.flock(fh, fcntl.LOCK_UN)
+        fd = self._fd()
+        line = f"{customer}\t{dimension}\t{int(second)}\n".encode("utf-8")
+        os.write(fd, (self._generation_line() + line) if os.fstat(fd).st_size == 0 else line)
+
+    @staticmethod
+    def _generation_line() -> bytes:
+        return f"# meterconform batch keys, generation {uuid.uuid4().hex}\n".encode()
+
+    def load(self, oldest: int) -> list[tuple[str, str, int]]:
+        """Every key used since `oldest` (older ones are outside every window and are forgotten: the file is
+        rewritten without them, as a new generation)."""
+        self._generation = None  # read it all, whatever this process read before
+        with self.locked() as keys:
+            kept = [k for k in keys if k[2] >= oldest]
+            if len(kept) < len(keys):
+                fd = self._fd()
+                os.ftruncate(fd, 0)
+                os.write(fd, self._generation_line() + b"".join(f"{c}\t{d}\t{t}\n".encode("utf-8") for c, d, t in kept))
+        return kept
+
+    def add(self, key: tuple[str, str, int]) -> None:
+        with self.locked():
+            self.write(key)
+
+
+def forget_stale_histories(directory: Path, age: float) -> None:
+    """Delete the history files in `directory` nobody has written for `age` seconds: each `serve` on a free port
+    is an endpoint of its own, and their files would otherwise pile up."""
+    cutoff = time.time() - age
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return
+    for entry in entries:
+        if entry.name.startswith("batch-keys-") and entry.name.endswith(".tsv"):
+            try:
+                if entry.stat().st_mtime < cutoff:
+                    os.unlink(entry.path)
+            except OSError:
+                pass
 
 
 class SlotsExhausted(RuntimeError):
@@ -101,7 +176,7 @@ class Slots:
         if not customers or not dimensions:
             raise ValueError("take() needs at least one customer and one dimension")
         now = int(self.clock())
-        with self._lock:
+        with self._lock, self._shared():
             if max_age is None:
                 if self._cursor is None or self._cursor > now - min_age:
                     self._cursor = int(now - min_age)
@@ -129,18 +204,29 @@ class Slots:
                     return self._taken((customer, dimension, second))
             raise SlotsExhausted(f"no free batch key between {min_age:g} and {max_age:g} seconds ago")
 
+    @contextlib.contextmanager
+    def _shared(self) -> Iterator[None]:
+        """Choose while holding the history's ledger, knowing every key other processes took meanwhile."""
+        if self.history is None:
+            yield
+            return
+        with self.history.locked() as others:
+            for customer, dimension, second in others:
+                self._used.add((customer, dimension, self._unit(second)))
+            yield
+
     def _taken(self, key: tuple[str, str, int]) -> tuple[str, str, int]:
         customer, dimension, second = key
         self._used.add((customer, dimension, self._unit(second)))
         if self.history is not None:
-            self.history.add(key)
+            self.history.write(key)
         return key
 
     def claim(self, key: tuple[str, str, int]) -> bool:
         """Mark a key chosen elsewhere as used; False when some check already had it."""
         customer, dimension, second = key
         unit_key = (customer, dimension, self._unit(int(second)))
-        with self._lock:
+        with self._lock, self._shared():
             if unit_key in self._used:
                 return False
             self._taken((customer, dimension, int(second)))
