@@ -334,15 +334,42 @@ def fresh_identity() -> str:
     return "AKIDMC" + uuid.uuid4().hex[:14].upper()
 
 
-def probe(url: str, timeout: float = 3.0) -> str | None:
-    """None when something answers HTTP at `url`, else a sentence saying why not."""
+GATEWAY_STATUSES = (502, 503, 504)
+
+
+def probe(url: str, timeout: float = 3.0, *, attempts: int = 3, pause: float = 1.0) -> str | None:
+    """None when the endpoint answers at `url`, else a sentence saying why not: no connection, no answer, or
+    only a gateway's own error page (HTTP 502/503/504 without an AWS error type, `attempts` times `pause` s
+    apart: a proxy or load balancer with no service behind it, which would otherwise read as an endpoint that
+    implements no operation)."""
     parts = urlsplit(url)
-    try:
-        pool = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(connect=timeout, read=timeout))
-        pool.request("POST", url.rstrip("/") + "/", body=b"{}", headers={"Content-Type": CONTENT_TYPE})
+    pool = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(connect=timeout, read=timeout))
+    for attempt in range(attempts):
+        try:
+            response = pool.request("POST", url.rstrip("/") + "/", body=b"{}", headers={"Content-Type": CONTENT_TYPE})
+        except urllib3.exceptions.ReadTimeoutError:
+            return f"the endpoint {url} accepted a connection but sent no answer within {timeout:g} s"
+        except urllib3.exceptions.HTTPError as exc:
+            reason = getattr(exc, "reason", None) or exc
+            return f"cannot reach the endpoint {url} ({parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}): {reason}"
+        gateway = gateway_error(response.status, {k.lower(): v for k, v in response.headers.items()}, response.data)
+        if gateway is None:
+            return None
+        if attempt + 1 < attempts:
+            time.sleep(pause)
+    return (f"the endpoint {url} answers with a gateway's error page, {gateway}, {attempts} times in a row: a proxy "
+            "or load balancer whose service is down or missing")
+
+
+def gateway_error(status: int, headers: Mapping[str, str], body: bytes) -> str | None:
+    """A description of a gateway's own error page (502/503/504 carrying no AWS error type), else None."""
+    if status not in GATEWAY_STATUSES or headers.get("x-amzn-errortype"):
         return None
-    except urllib3.exceptions.ReadTimeoutError:
-        return f"the endpoint {url} accepted a connection but sent no answer within {timeout:g} s"
-    except urllib3.exceptions.HTTPError as exc:
-        reason = getattr(exc, "reason", None) or exc
-        return f"cannot reach the endpoint {url} ({parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}): {reason}"
+    try:
+        if isinstance(json.loads(body.decode("utf-8")).get("__type"), str):
+            return None
+    except (UnicodeDecodeError, ValueError, AttributeError):
+        pass
+    kind = headers.get("content-type", "no content type").split(";")[0]
+    text = body[:80].decode("utf-8", errors="replace").replace("\n", " ")
+    return f"HTTP {status} ({kind}: {text!r}{'...' if len(body) > 80 else ''})"

@@ -102,6 +102,85 @@ def test_unreachable_endpoint_exits_3_with_one_sentence(tmp_path):
     assert f"127.0.0.1:{port}" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
 
 
+class _Gateway(http.server.BaseHTTPRequestHandler):
+    """What a load balancer answers with nothing behind it: the status and body set on the server."""
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        status, content_type, body, error_type = self.server.answer
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        if error_type:
+            self.send_header("x-amzn-ErrorType", error_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def gateway():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Gateway)
+    server.answer = (502, "text/html", b"<html><body><h1>502 Bad Gateway</h1></body></html>", None)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_gateway_with_nothing_behind_it_exits_3_naming_it(tmp_path, gateway):
+    """Every request answered with a proxy's own 502 page: the run stops at the probe (exit 3), instead of
+    reporting an endpoint that implements no operation."""
+    url = f"http://127.0.0.1:{gateway.server_address[1]}"
+    proc = _run(CLI + ["run", "--endpoint-url", url, "--report-dir", str(tmp_path)], tmp_path)
+    assert proc.returncode == 3, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert f"{url} answers with a gateway's error page, HTTP 502 (text/html: '<html><body><h1>502 Bad Gateway" in proc.stderr
+    assert "Start the endpoint or fix endpoint.url" in proc.stderr
+    assert not (tmp_path / "events.jsonl").exists()
+
+
+@pytest.mark.parametrize("answer", [
+    (503, "text/plain", b"Service Unavailable", None),
+    (504, "text/html", b"", None),
+], ids=["503-text", "504-empty"])
+def test_the_probe_names_every_gateway_status(gateway, answer):
+    from meterconform.clients import probe
+
+    gateway.answer = answer
+    problem = probe(f"http://127.0.0.1:{gateway.server_address[1]}", timeout=2, pause=0.01)
+    assert problem is not None and f"HTTP {answer[0]} ({answer[1]}: " in problem and "3 times in a row" in problem
+
+
+@pytest.mark.parametrize("answer", [
+    (503, "application/x-amz-json-1.1", b'{"__type": "ThrottlingException", "message": "slow down"}', None),
+    (502, "text/html", b"<html>busy</html>", "InternalServiceErrorException"),
+    (500, "text/html", b"<html>oops</html>", None),
+    (404, "text/html", b"<html>Not Found</html>", None),
+], ids=["503-aws-json", "502-aws-header", "500-html", "404-html"])
+def test_the_probe_lets_the_service_speak_for_itself(gateway, answer):
+    """An AWS error (a __type or x-amzn-ErrorType), or any status but 502/503/504, is the service answering:
+    the run goes on and the checks judge it."""
+    from meterconform.clients import probe
+
+    gateway.answer = answer
+    assert probe(f"http://127.0.0.1:{gateway.server_address[1]}", timeout=2, pause=0.01) is None
+
+
+def test_a_gateway_that_recovers_between_probes_is_reachable(gateway):
+    """One transient 502 is not a verdict: the probe asks again."""
+    from meterconform.clients import probe
+
+    def recover():
+        time.sleep(0.3)
+        gateway.answer = (400, "application/x-amz-json-1.1", b'{"__type": "UnknownOperationException"}', None)
+
+    threading.Thread(target=recover).start()
+    assert probe(f"http://127.0.0.1:{gateway.server_address[1]}", timeout=2, pause=0.5) is None
+
+
 def test_bad_profile_exits_2_naming_the_key(tmp_path):
     profile = tmp_path / "bad.toml"
     profile.write_text('[endpoint]\nregoin = "us-east-1"\n')

@@ -16,7 +16,7 @@ exit codes:
   0  every gating check passed (FAIL and ERROR gate; NON-STRICT, INFO, UNIMPLEMENTED, SKIPPED don't)
   1  at least one check failed or the suite itself broke
   2  usage or profile error
-  3  the endpoint cannot be reached
+  3  the endpoint cannot be reached (no connection, no answer, or only a gateway's 502/503/504 page)
 
 examples:
   meterconform run                                   # the embedded reference endpoint
