@@ -99,3 +99,31 @@ def test_run_writes_junit_and_conformance_json(tmp_path):
     props = [{p.get("name"): p.get("value") for p in case.iter("property")} for case in cases]
     assert len(props) == 8 and all("clause" in p and p.get("verdict") == "PASS" for p in props)
     assert "verdict: CONFORMANT" in proc.stdout
+
+
+@pytest.mark.parametrize("command", [
+    ["run", "--report-dir", "{file}"],
+    ["run", "--report-dir", "{file}/sub"],
+    ["fuzz", "--duration", "5s", "--report-dir", "{file}"],
+    ["report", "{events}", "-o", "{file}"],
+], ids=["run", "run-below-a-file", "fuzz", "report"])
+def test_a_report_directory_that_is_a_file_is_one_sentence(tmp_path, command):
+    (tmp_path / "taken").write_text("not a directory\n")
+    (tmp_path / "events.jsonl").write_text("")
+    args = [a.format(file=tmp_path / "taken", events=tmp_path / "events.jsonl") for a in command]
+    proc = subprocess.run([sys.executable, "-m", "meterconform", *args], cwd=tmp_path, capture_output=True, text=True,
+                          env=_env(), timeout=120)
+    assert proc.returncode == 2, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert str(tmp_path / "taken") in proc.stderr and "not a directory; give" in proc.stderr
+
+
+def test_comparing_a_conformance_json_points_at_the_events_beside_it(tmp_path):
+    run_dir = tmp_path / "reports"
+    run_dir.mkdir()
+    (run_dir / "conformance.json").write_text('{\n  "counts": {}\n}\n')
+    (run_dir / "events.jsonl").write_text("")
+    proc = subprocess.run([sys.executable, "-m", "meterconform", "compare", str(run_dir / "conformance.json"), str(run_dir)],
+                          cwd=tmp_path, capture_output=True, text=True, env=_env(), timeout=120)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert f"pass {run_dir / 'events.jsonl'} or the report directory {run_dir}" in proc.stderr

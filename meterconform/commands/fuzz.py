@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..events import broken_clauses
-from .run import _moto_profile_path, load_target, start_target, suites_dir, target_env, target_option
+from . import make_output_dir
+from .run import EXIT_USAGE, _moto_profile_path, load_target, start_target, suites_dir, target_env, target_option
 
 EPILOG = """\
 Each round runs every Hypothesis-driven check (pytest -m hypothesis) at the `deep` depth, unseeded (Hypothesis
@@ -316,6 +317,9 @@ def run(args: argparse.Namespace) -> int:
         return loaded
     profile, named = loaded
     report_dir = Path(args.report_dir)
+    if (problem := make_output_dir(report_dir, "--report-dir")) is not None:
+        print(f"meterconform: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     if (report_dir / "rounds").is_dir():  # an earlier campaign's rounds: this campaign's report is its own
         shutil.rmtree(report_dir / "rounds")
     (report_dir / "rounds").mkdir(parents=True, exist_ok=True)

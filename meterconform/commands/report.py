@@ -38,6 +38,7 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..render import EXIT_USAGE, write_reports
+    from . import make_output_dir
     from ..render.runs import RunError, endpoints_differ, load_run, merge_runs, write_events
 
     try:
@@ -50,7 +51,9 @@ def run(args: argparse.Namespace) -> int:
               "(use `meterconform compare` to set them side by side)", file=sys.stderr)
     merged = merge_runs(runs)
     out = Path(args.output)
-    out.mkdir(parents=True, exist_ok=True)
+    if (problem := make_output_dir(out, "--output")) is not None:
+        print(f"meterconform: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     write_events(merged, out / "events.jsonl")
     merged.sources = [str(p) for p in args.runs]
     return write_reports(merged, out, baseline=args.baseline, html=not args.no_html, allure=args.allure)

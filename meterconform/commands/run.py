@@ -9,6 +9,8 @@ import sys
 from contextlib import ExitStack
 from pathlib import Path
 
+from . import make_output_dir
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
 
 EPILOG = """\
@@ -157,7 +159,9 @@ def run(args: argparse.Namespace) -> int:
         return loaded
     profile, url = loaded
     report_dir = Path(args.report_dir)
-    report_dir.mkdir(parents=True, exist_ok=True)
+    if (problem := make_output_dir(report_dir, "--report-dir")) is not None:
+        print(f"meterconform: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     seed = args.seed if args.seed is not None else random.randrange(2**32)
     extra = list(args.pytest_args or [])
     if extra and extra[0] == "--":

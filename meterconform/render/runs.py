@@ -52,7 +52,10 @@ def load_run(path: str | Path, name: str | None = None) -> Run:
     try:
         meta, events = read_events(p)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise RunError(f"{p} is not an events file (one JSON object a line): {exc}") from None
+        sibling = p.parent / EVENTS_FILE
+        fix = (f"pass {sibling} or the report directory {p.parent}" if sibling.exists() and sibling != p
+               else "pass an events file (events.jsonl) or a report directory")
+        raise RunError(f"{p} is not an events file (one JSON object a line: {exc}); {fix}") from None
     for number, event in enumerate(events, start=2 if meta else 1):
         missing = [k for k in ("nodeid", "clauses", "verdict") if k not in event]
         if missing:
