@@ -22,6 +22,7 @@ from botocore.exceptions import (
     ConnectionClosedError,
     ConnectTimeoutError,
     EndpointConnectionError,
+    ProfileNotFound,
     ReadTimeoutError,
 )
 
@@ -155,6 +156,7 @@ class Transport:
             maxsize=16,
             retries=False,
             timeout=urllib3.Timeout(connect=profile.endpoint.connect_timeout, read=profile.endpoint.read_timeout),
+            **({"ca_certs": profile.endpoint.tls_trust} if profile.endpoint.tls_trust else {}),
         )
         self._lock = threading.Lock()
         self.record: Callable[[Exchange], None] = lambda exchange: None
@@ -166,16 +168,7 @@ class Transport:
         ep = self.profile.endpoint
         if ep.access_key_id and ep.secret_access_key:
             return Credentials(identity or ep.access_key_id, ep.secret_access_key, ep.session_token)
-        session = botocore.session.Session(profile=ep.config_profile) if ep.config_profile else _botocore_session
-        creds = session.get_credentials()
-        if creds is None:
-            raise RuntimeError(
-                "no AWS credentials found: set endpoint.access_key_id and endpoint.secret_access_key in the "
-                "profile, name a config profile with endpoint.config_profile, or configure the standard "
-                "boto3 chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, ~/.aws/credentials, a role)"
-            )
-        frozen = creds.get_frozen_credentials()
-        return Credentials(frozen.access_key, frozen.secret_key, frozen.token)
+        return chain_credentials(ep.config_profile)
 
     def client(self, identity: str | None = None, *, validate: bool = False, region: str | None = None):
         """A botocore client with retries off; client-side validation off unless `validate`. One client
@@ -194,6 +187,7 @@ class Transport:
                     aws_access_key_id=creds.access_key,
                     aws_secret_access_key=creds.secret_key,
                     aws_session_token=creds.token,
+                    verify=self.profile.endpoint.tls_trust,  # None: botocore's own default (the system's, or AWS_CA_BUNDLE)
                     config=Config(
                         retries={"total_max_attempts": 1, "mode": "standard"},  # max_attempts=1 still means 2 attempts
                         parameter_validation=validate,
@@ -329,6 +323,40 @@ def _capture_response(http_response, parsed, model, **kwargs) -> None:
         exchange.body = http_response.content
 
 
+class CredentialsMissing(RuntimeError):
+    """No credentials to sign with; the message names every way to give some."""
+
+
+def chain_credentials(config_profile: str | None = None) -> Credentials:
+    """Credentials from the standard boto3 chain (or a named config profile); CredentialsMissing when none."""
+    try:
+        session = botocore.session.Session(profile=config_profile) if config_profile else _botocore_session
+        creds = session.get_credentials()
+    except ProfileNotFound:
+        raise CredentialsMissing(f"endpoint.config_profile names {config_profile!r}, which is in neither ~/.aws/config nor "
+                                 "~/.aws/credentials; fix the name, or set endpoint.access_key_id and "
+                                 "endpoint.secret_access_key in the profile") from None
+    if creds is None:
+        raise CredentialsMissing(
+            "no AWS credentials found: set endpoint.access_key_id and endpoint.secret_access_key in the "
+            "profile, name a config profile with endpoint.config_profile, or configure the standard "
+            "boto3 chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, ~/.aws/credentials, a role)")
+    frozen = creds.get_frozen_credentials()
+    return Credentials(frozen.access_key, frozen.secret_key, frozen.token)
+
+
+def credentials_problem(profile: Profile) -> str | None:
+    """None when the run has credentials to sign with, else the sentence saying how to give some."""
+    ep = profile.endpoint
+    if ep.access_key_id and ep.secret_access_key:
+        return None
+    try:
+        chain_credentials(ep.config_profile)
+    except CredentialsMissing as exc:
+        return str(exc)
+    return None
+
+
 def fresh_identity() -> str:
     """A new access key id, so an emulator sees a new MeterUsage instance (slots are per identity)."""
     return "AKIDMC" + uuid.uuid4().hex[:14].upper()
@@ -337,28 +365,35 @@ def fresh_identity() -> str:
 GATEWAY_STATUSES = (502, 503, 504)
 
 
-def probe(url: str, timeout: float = 3.0, *, attempts: int = 3, pause: float = 1.0) -> str | None:
-    """None when the endpoint answers at `url`, else a sentence saying why not: no connection, no answer, or
-    only a gateway's own error page (HTTP 502/503/504 without an AWS error type, `attempts` times `pause` s
-    apart: a proxy or load balancer with no service behind it, which would otherwise read as an endpoint that
-    implements no operation)."""
+def probe(url: str, timeout: float = 3.0, *, attempts: int = 3, pause: float = 1.0, ca_bundle: str | None = None) -> str | None:
+    """None when the endpoint answers at `url`, else a sentence saying why not and what to do: no connection, no
+    answer, a TLS certificate this machine does not trust (`ca_bundle`: the CAs to trust), or only a gateway's own
+    error page (HTTP 502/503/504 without an AWS error type, `attempts` times `pause` s apart: a proxy or load
+    balancer with no service behind it, which would otherwise read as an endpoint that implements no operation)."""
     parts = urlsplit(url)
-    pool = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(connect=timeout, read=timeout))
+    fix = "Start the endpoint or fix endpoint.url / --endpoint-url."
+    pool = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(connect=timeout, read=timeout),
+                               **({"ca_certs": ca_bundle} if ca_bundle else {}))
     for attempt in range(attempts):
         try:
             response = pool.request("POST", url.rstrip("/") + "/", body=b"{}", headers={"Content-Type": CONTENT_TYPE})
         except urllib3.exceptions.ReadTimeoutError:
-            return f"the endpoint {url} accepted a connection but sent no answer within {timeout:g} s"
+            return f"the endpoint {url} accepted a connection but sent no answer within {timeout:g} s. {fix}"
         except urllib3.exceptions.HTTPError as exc:
             reason = getattr(exc, "reason", None) or exc
-            return f"cannot reach the endpoint {url} ({parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}): {reason}"
+            if isinstance(reason, urllib3.exceptions.SSLError) or "CERTIFICATE_VERIFY_FAILED" in str(reason):
+                trusted = f"the CA bundle {ca_bundle}" if ca_bundle else "this machine's trust store"
+                return (f"the endpoint {url} presented a TLS certificate that {trusted} does not accept ({reason}). If "
+                        "your own CA signed it, set endpoint.ca_bundle in the profile (or AWS_CA_BUNDLE) to that CA's PEM file; "
+                        "if the name does not match, use the host name the certificate names.")
+            return f"cannot reach the endpoint {url} ({parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}): {reason}. {fix}"
         gateway = gateway_error(response.status, {k.lower(): v for k, v in response.headers.items()}, response.data)
         if gateway is None:
             return None
         if attempt + 1 < attempts:
             time.sleep(pause)
     return (f"the endpoint {url} answers with a gateway's error page, {gateway}, {attempts} times in a row: a proxy "
-            "or load balancer whose service is down or missing")
+            f"or load balancer whose service is down or missing. {fix}")
 
 
 def gateway_error(status: int, headers: Mapping[str, str], body: bytes) -> str | None:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from . import __version__
-from .clients import Transport, probe
+from .clients import Transport, credentials_problem, probe
 from .events import build_event, write_outputs
 from .hypothesis_profiles import DEPTHS, load_depth
 from .profile import Profile, ProfileError, load_profile
@@ -401,9 +401,11 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     ctx: RunContext | None = getattr(session.config, "_meterconform", None)
     # Probe once, in the controller (or the only process): an unreachable endpoint ends the run with exit 3.
     if ctx is not None and ctx.url and not hasattr(session.config, "workerinput") and not session.config.option.collectonly:
-        problem = probe(ctx.url, timeout=max(ctx.profile.endpoint.connect_timeout, 1.0))
+        if (problem := credentials_problem(ctx.profile)) is not None:  # nothing could be signed: no check can judge
+            pytest.exit(f"meterconform: {problem}", returncode=pytest.ExitCode.USAGE_ERROR)
+        problem = probe(ctx.url, timeout=max(ctx.profile.endpoint.connect_timeout, 1.0), ca_bundle=ctx.profile.endpoint.tls_trust)
         if problem:
-            pytest.exit(f"meterconform: {problem}. Start the endpoint or fix endpoint.url / --endpoint-url.", returncode=3)
+            pytest.exit(f"meterconform: {problem}", returncode=3)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

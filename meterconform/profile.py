@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -69,6 +70,13 @@ class Endpoint:
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
     rate_per_second: float | None = None
+    ca_bundle: str | None = None
+
+    @property
+    def tls_trust(self) -> str | None:
+        """The CA bundle an https endpoint's certificate is checked against: the profile's `ca_bundle`, else
+        $AWS_CA_BUNDLE (as boto3 reads it), else None (the system's trust store)."""
+        return self.ca_bundle or os.environ.get("AWS_CA_BUNDLE") or None
 
     @property
     def is_loopback(self) -> bool:
@@ -223,7 +231,11 @@ def from_dict(raw: Mapping[str, Any], source: str = "<dict>") -> Profile:
         connect_timeout=float(ep.get("connect_timeout", 5)),
         read_timeout=float(ep.get("read_timeout", 30)),
         rate_per_second=ep.get("rate_per_second"),
+        ca_bundle=ep.get("ca_bundle"),
     )
+    if endpoint.ca_bundle and not Path(endpoint.ca_bundle).is_file():
+        raise ProfileError(f"target profile {source}: `endpoint.ca_bundle` is {endpoint.ca_bundle!r}, which is not a file; give the "
+                           "PEM file of the CA that signed the endpoint's certificate (a relative path is read from the profile's directory)")
     if endpoint.rate_per_second is None and endpoint.kind == "aws":
         # The documented quota: 10 requests/s per account and Region (RegisterUsage 5/s).
         endpoint = Endpoint(**{**endpoint.__dict__, "rate_per_second": 10.0})
@@ -276,4 +288,8 @@ def load_profile(path: str | Path | None = None) -> Profile:
         raise ProfileError(f"target profile {p} is not valid TOML: {exc}; fix the syntax at that line") from None
     except UnicodeDecodeError:
         raise ProfileError(f"target profile {p} is not UTF-8 text; save it as UTF-8 TOML") from None
+    bundle = raw.get("endpoint", {}).get("ca_bundle") if isinstance(raw.get("endpoint"), dict) else None
+    if isinstance(bundle, str) and bundle:  # next to the profile, wherever the run starts
+        path = Path(bundle).expanduser()
+        raw["endpoint"]["ca_bundle"] = str(path if path.is_absolute() else (p.parent / path).resolve())
     return from_dict(raw, str(p))

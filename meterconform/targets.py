@@ -79,9 +79,9 @@ def open_endpoint(stack: contextlib.ExitStack, profile: Profile, url: str | None
     from .clients import probe
 
     if url:
-        problem = probe(url, timeout=profile.endpoint.connect_timeout)
+        problem = probe(url, timeout=profile.endpoint.connect_timeout, ca_bundle=profile.endpoint.tls_trust)
         if problem:
-            raise EndpointUnreachable(f"{problem}. Start the endpoint or fix endpoint.url / --endpoint-url.")
+            raise EndpointUnreachable(problem)
         return url
     if target == "moto":
         return stack.enter_context(running_moto(profile))

@@ -181,6 +181,58 @@ def test_a_gateway_that_recovers_between_probes_is_reachable(gateway):
     assert probe(f"http://127.0.0.1:{gateway.server_address[1]}", timeout=2, pause=0.5) is None
 
 
+def _no_credentials_env(tmp_path) -> dict[str, str]:
+    """An environment where boto3's chain finds nothing: no key variables, empty config files, no metadata service."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("METERCONFORM_", "PYTEST_XDIST", "AWS_ACCESS", "AWS_SECRET", "AWS_SESSION", "AWS_PROFILE",
+                                "AWS_CONTAINER", "AWS_WEB_IDENTITY", "AWS_ROLE"))}
+    env.update(AWS_CONFIG_FILE=str(tmp_path / "no-config"), AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "no-credentials"),
+               AWS_EC2_METADATA_DISABLED="true")
+    return env
+
+
+@pytest.mark.parametrize("command", [["run"], ["fuzz", "--duration", "5s"]])
+def test_no_credentials_anywhere_is_one_sentence_before_any_check(tmp_path, command):
+    """A profile without keys and nothing in boto3's chain: exit 2 naming every way to give credentials, instead
+    of an ERROR per check and a NOT CONFORMANT verdict the endpoint did not earn."""
+    with ReferenceEndpoint() as endpoint:
+        profile = tmp_path / "nokeys.toml"
+        profile.write_text("\n".join(line for line in _profile_text(endpoint.url, "emulator").splitlines()
+                                     if not line.startswith(("access_key_id", "secret_access_key"))))
+        proc = subprocess.run(CLI + [*command, "--profile", str(profile), "--report-dir", str(tmp_path / "r")], cwd=tmp_path,
+                              capture_output=True, text=True, timeout=120, env=_no_credentials_env(tmp_path))
+    assert proc.returncode == 2, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert proc.stderr.strip().splitlines() == [
+        "meterconform: no AWS credentials found: set endpoint.access_key_id and endpoint.secret_access_key in the profile, "
+        "name a config profile with endpoint.config_profile, or configure the standard boto3 chain (AWS_ACCESS_KEY_ID / "
+        "AWS_SECRET_ACCESS_KEY, ~/.aws/credentials, a role)"]
+    assert not (tmp_path / "r" / "events.jsonl").exists()
+
+
+def test_a_config_profile_that_does_not_exist_is_named(tmp_path):
+    profile = tmp_path / "named.toml"
+    profile.write_text("\n".join(line for line in _profile_text("http://127.0.0.1:1", "emulator").splitlines()
+                                 if not line.startswith(("access_key_id", "secret_access_key"))).replace(
+        "[endpoint]\n", '[endpoint]\nconfig_profile = "metering-tset"\n', 1))
+    proc = subprocess.run(CLI + ["run", "--profile", str(profile), "--report-dir", str(tmp_path / "r")], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120, env=_no_credentials_env(tmp_path))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "endpoint.config_profile names 'metering-tset', which is in neither ~/.aws/config nor ~/.aws/credentials" in proc.stderr
+
+
+def test_plain_pytest_without_credentials_stops_at_the_start(tmp_path):
+    with ReferenceEndpoint() as endpoint:
+        profile = tmp_path / "nokeys.toml"
+        profile.write_text("\n".join(line for line in _profile_text(endpoint.url, "emulator").splitlines()
+                                     if not line.startswith(("access_key_id", "secret_access_key"))))
+        proc = subprocess.run([sys.executable, "-m", "pytest", "suites", "-p", "meterconform.plugin", "-c", os.devnull,
+                               "--rootdir", str(REPO), "-q", "--profile", str(profile), "-k", "smoke"], cwd=REPO,
+                              capture_output=True, text=True, timeout=120, env=_no_credentials_env(tmp_path))
+    assert proc.returncode == pytest.ExitCode.USAGE_ERROR, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "meterconform: no AWS credentials found" in proc.stdout + proc.stderr
+    assert " passed" not in proc.stdout and " error" not in proc.stdout
+
+
 def test_bad_profile_exits_2_naming_the_key(tmp_path):
     profile = tmp_path / "bad.toml"
     profile.write_text('[endpoint]\nregoin = "us-east-1"\n')

@@ -130,6 +130,11 @@ def load_target(args: argparse.Namespace):
     if (problem := target_problem(args, url)) is not None:
         print(f"meterconform: {problem}", file=sys.stderr)
         return EXIT_USAGE
+    from ..clients import credentials_problem
+
+    if (problem := credentials_problem(profile)) is not None:
+        print(f"meterconform: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     return profile, url
 
 
