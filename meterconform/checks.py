@@ -153,6 +153,7 @@ class Metering:
     observations: list[dict] = field(default_factory=list)
     outcomes: Counter = field(default_factory=Counter)
     exchanges: int = 0
+    unanswered: int = 0  # exchanges that got no HTTP answer at all (the plugin then asks whether the endpoint is gone)
     targets: dict[str, float] = field(default_factory=dict)  # the best target score per label (deep depth)
     example: int = 0  # the running example's number (the plugin counts them)
     judged: dict[str, dict] = field(default_factory=dict)  # per clause judged: its examples, exchanges, outcomes
@@ -170,6 +171,8 @@ class Metering:
         del self.evidence[:-MAX_EVIDENCE]
         self.exchanges += 1
         exchange.seq = self.exchanges
+        if exchange.transport_error:
+            self.unanswered += 1
         self.outcomes.update(outcome_labels(exchange))
 
     def _judge(self, clause_id: str, exchange: Exchange | None) -> None:

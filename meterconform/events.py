@@ -13,6 +13,7 @@ from .failures import ConformanceFailure
 from .redact import redact_headers, redact_text, redact_value
 from .reproduce import reproduction
 
+NOT_RUN = "NOT RUN: "  # the reason of a check skipped because the endpoint had stopped answering
 VERDICTS = ("FAIL", "ERROR", "NON-STRICT", "PASS", "INFO", "UNIMPLEMENTED", "SKIPPED")
 GATING = {"FAIL", "ERROR"}
 _KEEP_HEADERS = ("content-type", "x-amzn-errortype", "x-amzn-requestid", "content-length")

@@ -14,7 +14,7 @@ import pytest
 
 from . import __version__
 from .clients import Transport, credentials_problem, probe
-from .events import build_event, write_outputs
+from .events import NOT_RUN, build_event, write_outputs
 from .hypothesis_profiles import DEPTHS, load_depth
 from .profile import Profile, ProfileError, load_profile
 from .ratelimit import RateLimiter
@@ -102,6 +102,7 @@ class RunContext:
     stack: ExitStack = field(default_factory=ExitStack)
     started: float = field(default_factory=time.time)
     embedded: bool = False
+    gone: str | None = None  # the endpoint stopped answering mid-run: why, and during which check (this process)
 
     @property
     def events(self) -> list[dict]:
@@ -333,11 +334,26 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 # -- guards ------------------------------------------------------------------------------------
 
+def endpoint_gone(url: str, profile: Profile, *, attempts: int = 3, pause: float = 1.0) -> str | None:
+    """After a check got no answer at all: None when the endpoint still answers the reachability probe (within
+    `attempts` tries `pause` s apart: one restarting is given the time), else why it does not."""
+    problem = None
+    for attempt in range(attempts):
+        problem = probe(url, timeout=max(profile.endpoint.connect_timeout, 1.0), attempts=1, ca_bundle=profile.endpoint.tls_trust)
+        if problem is None:
+            return None
+        if attempt + 1 < attempts:
+            time.sleep(pause)
+    return problem
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     ctx: RunContext = item.config._meterconform
     deadline = item.config.getoption("mc_fuzz_deadline")
     if deadline and time.time() > deadline:
         pytest.skip("FUZZ BUDGET spent before this check's turn")
+    if ctx.gone:
+        pytest.skip(f"{NOT_RUN}{ctx.gone}")
     if item.get_closest_marker("records_usage") and ctx.profile.endpoint.is_real and not ctx.allow_billing:
         pytest.skip("BILLING GUARD: this check may record usage on a real endpoint; run with --allow-billing to include it")
 
@@ -378,6 +394,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     is_final = report.when == "call" or (report.when == "setup" and report.outcome != "passed") or (report.when == "teardown" and report.outcome == "failed")
     if is_final:
         metering = getattr(item, "_meterconform_metering", None)
+        ctx: RunContext | None = getattr(item.config, "_meterconform", None)
+        if report.when == "call" and metering is not None and metering.unanswered and ctx is not None and ctx.gone is None:
+            # Requests went unanswered: if the endpoint itself is gone, the checks after this one are not run.
+            problem = endpoint_gone(metering.transport.url, ctx.profile)
+            if problem:
+                ctx.gone = f"the endpoint stopped answering during {item.nodeid}: {problem}"
         exc = call.excinfo.value if call.excinfo else None
         event = build_event(item, report, clauses, exc, metering)
         # As JSON text: xdist's execnet cannot carry ints beyond 32 bits (quantities like 2147483648).

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from ..events import broken_clauses
+from ..events import NOT_RUN, broken_clauses
 from . import make_output_dir
-from .run import EXIT_USAGE, _moto_profile_path, load_target, start_target, suites_dir, target_env, target_option
+from .run import EXIT_UNREACHABLE, EXIT_USAGE, _moto_profile_path, load_target, start_target, suites_dir, target_env, target_option
 
 EPILOG = """\
 Each round runs every Hypothesis-driven check (pytest -m hypothesis) at the `deep` depth, unseeded (Hypothesis
@@ -33,7 +33,11 @@ A check reports every clause it finds broken, and each round after the first set
 far (they stay stored) to look for the others: one broken rule does not hide the rest of its check.
 Progress is a line every 15 s and one per finished round; the end writes the same reports as `run` plus the
 clause x outcome coverage table (examples and outcomes summed over every round of every worker). Ctrl-C stops
-the running rounds and still writes the reports of what they finished; a second Ctrl-C abandons them.
+the running rounds and still writes the reports of what they finished; a second Ctrl-C abandons them. If the
+endpoint stops answering, the campaign stops too and reports what its rounds found.
+
+exit codes: as for `run` (0 passed, 1 a check failed, 2 usage or profile error, 3 the endpoint cannot be reached
+or stopped answering), and 130 when interrupted before any check finished.
 
 examples:
   meterconform fuzz --duration 10m --workers 2
@@ -345,6 +349,7 @@ def run(args: argparse.Namespace) -> int:
             rounds.start(worker)
         stop = _StopRequests()
         last_progress = time.time()
+        gone: str | None = None  # the endpoint stopped answering: why (the campaign stops and reports)
         with stop:
             while rounds.running:
                 time.sleep(0.1)
@@ -362,8 +367,11 @@ def run(args: argparse.Namespace) -> int:
                 else:
                     ended = list(rounds.finished())
                 for worker, finished in ended:
+                    if gone is None and (gone := _endpoint_gone(finished)) is not None:
+                        # No round can go on: keep what every round finished, then report it.
+                        ended += list(rounds.interrupt_all(INTERRUPT_GRACE_SECONDS, abandon=lambda: False))
                     if finished.events is None:
-                        if stop.requested:
+                        if stop.requested or gone is not None:
                             continue
                         rounds.stop_all()
                         print(f"meterconform fuzz: {finished.name} wrote no events; see {finished.log_path}", file=sys.stderr)
@@ -373,7 +381,7 @@ def run(args: argparse.Namespace) -> int:
                     rounds.known = known_failures(merged)
                     print(_progress(rounds.live(merged), time.time() - start, args.duration, f"{finished.name} done"), flush=True)
                     last_progress = time.time()
-                    if not stop.requested and time.time() < deadline - MIN_ROUND_SECONDS:
+                    if not stop.requested and gone is None and time.time() < deadline - MIN_ROUND_SECONDS:
                         rounds.start(worker)
                 if rounds.running and not stop.requested and time.time() - last_progress >= PROGRESS_SECONDS:
                     live = rounds.live(merged)  # first: it reads the running rounds' feeds
@@ -382,6 +390,9 @@ def run(args: argparse.Namespace) -> int:
                     last_progress = time.time()
         round_no = rounds.count
     interrupted = stop.requested
+    if gone is not None and not merged:
+        print(f"meterconform fuzz: {gone} No check finished; no reports written.", file=sys.stderr)
+        return EXIT_UNREACHABLE
     if interrupted and not merged:
         print("meterconform fuzz: interrupted before any check finished; no reports written", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -402,12 +413,31 @@ def run(args: argparse.Namespace) -> int:
     print("campaign summary" + (" (interrupted)" if interrupted else ""))
     for line in render_summary(events, meta, details=10):  # the same one-screen summary as `run`
         print(line)
-    return finish_run(args, report_dir, report_dir / "events.jsonl")
+    code = finish_run(args, report_dir, report_dir / "events.jsonl")
+    if gone is not None:
+        print(f"meterconform fuzz: {gone} The campaign stopped after {round_no} round(s); what they found is in the reports.",
+              file=sys.stderr)
+        return EXIT_UNREACHABLE
+    return code
 
 
 def _spent(events) -> list[dict]:
-    """The events of checks that ran (not those skipped because the budget was spent before their turn)."""
-    return [e for e in events if not e.get("reason", "").startswith("FUZZ BUDGET")]
+    """The events of checks that ran (not those skipped because the budget was spent before their turn, or
+    because the endpoint had stopped answering)."""
+    return [e for e in events if not e.get("reason", "").startswith(("FUZZ BUDGET", NOT_RUN))]
+
+
+def _endpoint_gone(finished: "Round") -> str | None:
+    """Why the endpoint stopped answering, when this round found it gone: mid-round (its checks after that one
+    were not run), or at its start (the reachability probe ended it with exit 3)."""
+    for event in finished.events or ():
+        if (event.get("reason") or "").startswith(NOT_RUN):
+            return event["reason"][len(NOT_RUN):]
+    if finished.events is None and finished.proc.returncode == EXIT_UNREACHABLE:
+        lines = [line for line in finished.log_path.read_text(errors="replace").splitlines() if "meterconform: " in line]
+        reason = lines[0].split("meterconform: ", 1)[1].rstrip(" !") if lines else f"the reachability probe failed (see {finished.log_path})"
+        return f"the endpoint stopped answering between rounds: {reason}"
+    return None
 
 
 def _progress(events: dict[str, dict], elapsed: float, duration: float, what: str) -> str:

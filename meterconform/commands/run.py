@@ -18,7 +18,8 @@ exit codes:
   0  every gating check passed (FAIL and ERROR gate; NON-STRICT, INFO, UNIMPLEMENTED, SKIPPED don't)
   1  at least one check failed or the suite itself broke
   2  usage or profile error
-  3  the endpoint cannot be reached (no connection, no answer, or only a gateway's 502/503/504 page)
+  3  the endpoint cannot be reached (no connection, no answer, or only a gateway's 502/503/504 page),
+     or it stopped answering mid-run (the reports hold the checks that ran)
 
 examples:
   meterconform run                                   # the embedded reference endpoint
@@ -224,6 +225,13 @@ def run(args: argparse.Namespace) -> int:
     if not events:
         print("meterconform: no check ran (the selection matched nothing?)", file=sys.stderr)
         return EXIT_USAGE
+    from ..events import NOT_RUN
     from ..render import finish_run
 
-    return finish_run(args, report_dir, events_path)
+    code = finish_run(args, report_dir, events_path)
+    not_run = [e for e in events if (e.get("reason") or "").startswith(NOT_RUN)]
+    if not_run:  # the reports are written; the run could not finish
+        print(f"meterconform: {not_run[0]['reason'][len(NOT_RUN):]} The {len(not_run)} checks after it did not run "
+              "(SKIPPED in the reports); the checks before it stand.", file=sys.stderr)
+        return EXIT_UNREACHABLE
+    return code
