@@ -256,3 +256,10 @@ def read_events(path: str | Path) -> tuple[dict, list[dict]]:
         else:
             events.append(obj)
     return meta, events
+
+
+def endpoint_stopped(events) -> tuple[str, int] | None:
+    """When the endpoint stopped answering mid-run: why and during which check (the first such reason), and how
+    many checks were not run because of it; else None."""
+    not_run = [e for e in events if (e.get("reason") or "").startswith(NOT_RUN)]
+    return (not_run[0]["reason"][len(NOT_RUN):], len(not_run)) if not_run else None

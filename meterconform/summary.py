@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 
-from .events import GATING, VERDICTS, clause_verdicts
+from .events import GATING, VERDICTS, clause_verdicts, endpoint_stopped
 
 _AREAS = {"MU": "MeterUsage", "BMU": "BatchMeterUsage", "RU": "RegisterUsage", "RC": "ResolveCustomer"}
 
@@ -90,6 +90,8 @@ def render_summary(events: list[dict], meta: dict, details: int = 0) -> list[str
             lines.append(f"  ... and {len(reasons) - SKIP_REASONS_SHOWN} more reasons (see conformance.json)")
     gate = sum(total[v] for v in GATING)
     lines.append("")
+    if (stopped := endpoint_stopped(events)) is not None:
+        lines.append(f"INCOMPLETE: {stopped[0]} {stopped[1]} checks did not run.")
     lines.append(f"verdict: {'NOT CONFORMANT' if gate else 'CONFORMANT'} — {total['PASS']} passed, {total['FAIL']} failed, "
                  f"{total['ERROR']} errors, {total['NON-STRICT']} non-strict, {total['INFO']} info, "
                  f"{total['UNIMPLEMENTED']} unimplemented, {total['SKIPPED']} skipped")

@@ -54,7 +54,7 @@ def _events(path) -> list[dict]:
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_a_run_stops_when_the_endpoint_goes_away(tmp_path, workers):
     with DyingEndpoint(after=60) as url:
-        proc = subprocess.run(CLI + ["run", "--endpoint-url", url, "--report-dir", str(tmp_path / "r"), "--no-html", "-n", workers,
+        proc = subprocess.run(CLI + ["run", "--endpoint-url", url, "--report-dir", str(tmp_path / "r"), "-n", workers,
                                      "--depth", "quick"], cwd=tmp_path, capture_output=True, text=True, timeout=300, env=_env(tmp_path))
     assert proc.returncode == 3, proc.stdout[-3000:] + proc.stderr[-2000:]
     last = proc.stderr.strip().splitlines()[-1]
@@ -70,6 +70,12 @@ def test_a_run_stops_when_the_endpoint_goes_away(tmp_path, workers):
     assert {e.get("failed_clause") for e in broken} == {"PROTO.TIMEOUT"}
     assert sum(e["verdict"] == "PASS" for e in ran) >= 5
     assert f"{len(not_run)} checks after it" in last
+    # The summary and the HTML report say the run is incomplete, next to the verdict.
+    assert f"\nINCOMPLETE: the endpoint stopped answering during suites/" in proc.stdout
+    assert f"{len(not_run)} checks did not run.\nverdict: " in proc.stdout
+    page = (tmp_path / "r" / "conformance.html").read_text()
+    assert '<p class="incomplete"><strong>Incomplete run.</strong> the endpoint stopped answering during suites/' in page
+    assert f"{len(not_run)} checks did not run" in page
 
 
 def test_gone_means_the_probe_gets_no_answer_either():

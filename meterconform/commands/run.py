@@ -225,13 +225,12 @@ def run(args: argparse.Namespace) -> int:
     if not events:
         print("meterconform: no check ran (the selection matched nothing?)", file=sys.stderr)
         return EXIT_USAGE
-    from ..events import NOT_RUN
+    from ..events import endpoint_stopped
     from ..render import finish_run
 
     code = finish_run(args, report_dir, events_path)
-    not_run = [e for e in events if (e.get("reason") or "").startswith(NOT_RUN)]
-    if not_run:  # the reports are written; the run could not finish
-        print(f"meterconform: {not_run[0]['reason'][len(NOT_RUN):]} The {len(not_run)} checks after it did not run "
-              "(SKIPPED in the reports); the checks before it stand.", file=sys.stderr)
+    if (stopped := endpoint_stopped(events)) is not None:  # the reports are written; the run could not finish
+        print(f"meterconform: {stopped[0]} The {stopped[1]} checks after it did not run (SKIPPED in the reports); the "
+              "checks before it stand.", file=sys.stderr)
         return EXIT_UNREACHABLE
     return code

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..baseline import Applied
 from ..catalog import Catalog, Outcome
-from ..events import GATING, was_judged
+from ..events import GATING, endpoint_stopped, was_judged
 from ..summary import operation_of
 from .matrix import (
     AREAS,
@@ -240,8 +240,12 @@ def _banner(run: Run, rows: list[ClauseRow], applied: Applied | None) -> str:
                 f"{plural(len(applied.expected), 'expected failure')}, {len(applied.unexpected)} unexpected, "
                 f"{stale}, {len(applied.expired)} expired.")
     tally = "".join(f"<li>{badge(label)} {plural(n, 'check')}</li>" for label, n in counts.items())
+    stopped = endpoint_stopped(run.events)
+    incomplete = (f'<p class="incomplete"><strong>Incomplete run.</strong> {esc(stopped[0])} '
+                  f"{esc(plural(stopped[1], 'check'))} did not run (SKIPPED, “NOT RUN”); the verdicts above cover only the checks that ran.</p>"
+                  if stopped else "")
     return (f'<section class="banner {"ok" if ok else "bad"}" aria-label="verdict"><div class="verdict-word">{word}</div>'
-            f"<p>{esc(lead)}</p><p class=\"gate\">{gate}</p><ul class=\"tally\">{tally}</ul></section>")
+            f"<p>{esc(lead)}</p>{incomplete}<p class=\"gate\">{gate}</p><ul class=\"tally\">{tally}</ul></section>")
 
 
 def _meta(run: Run) -> str:

@@ -148,6 +148,7 @@ align-items:center;border:1px solid}
 .verdict-word{font-size:26px;font-weight:750;letter-spacing:.02em}
 .banner.ok .verdict-word{color:#116329}.banner.bad .verdict-word{color:#a40e26}
 .banner p{margin:0}.banner .gate{grid-column:1/-1;font-size:14px}
+.banner .incomplete{grid-column:1/-1;background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:8px 12px;overflow-wrap:anywhere}
 .tally{grid-column:1/-1;list-style:none;margin:8px 0 0;padding:0;display:flex;flex-wrap:wrap;gap:6px 14px}
 .tally li{display:flex;align-items:center;gap:6px;font-size:14px}
 .card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:18px 20px;margin:0 0 20px}
