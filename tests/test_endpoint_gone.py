@@ -102,3 +102,26 @@ def test_a_campaign_stops_when_the_endpoint_goes_away_and_keeps_what_it_found(tm
     events = _events(tmp_path / "r" / "events.jsonl")
     assert events and not any((e.get("reason") or "").startswith(NOT_RUN) for e in events)
     assert sum(e["verdict"] == "PASS" for e in events) >= 3
+
+
+def test_a_round_the_probe_stopped_is_read_as_the_endpoint_gone_and_an_internal_error_is_not(tmp_path):
+    """Exit 3 is both the probe's code and pytest's INTERNAL_ERROR: only the probe's own line makes it a gone
+    endpoint (a crashed round stays "wrote no events")."""
+    from types import SimpleNamespace
+
+    from meterconform.commands.fuzz import Round, _endpoint_gone
+
+    def ended(log: str, code: int = 3) -> Round:
+        (tmp_path / "round.log").write_text(log)
+        return Round("round 2", SimpleNamespace(returncode=code), tmp_path / "none.jsonl", tmp_path / "round.log", None,
+                     tmp_path / "none.progress.jsonl")
+
+    probe_line = "Exit: meterconform: cannot reach the endpoint http://127.0.0.1:9 (127.0.0.1:9): refused. Start the endpoint."
+    assert _endpoint_gone(ended(probe_line + "\n! _pytest.outcomes.Exit: ... !\n")) == (
+        "the endpoint stopped answering between rounds: cannot reach the endpoint http://127.0.0.1:9 (127.0.0.1:9): refused. "
+        "Start the endpoint.")
+    assert _endpoint_gone(ended("INTERNALERROR> Traceback (most recent call last):\n")) is None
+    assert _endpoint_gone(ended(probe_line, code=1)) is None
+    mid = ended("")
+    mid.events = [{"nodeid": "a", "verdict": "PASS"}, {"nodeid": "b", "verdict": "SKIPPED", "reason": NOT_RUN + "the endpoint stopped answering during a: x"}]
+    assert _endpoint_gone(mid) == "the endpoint stopped answering during a: x"
