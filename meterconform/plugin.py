@@ -265,7 +265,7 @@ def transport(profile: Profile, endpoint_url: str, request: pytest.FixtureReques
 def slots(profile: Profile, mc_run: RunContext, endpoint_url: str, request: pytest.FixtureRequest) -> Slots:
     """The run's batch-key allocator; keys are per hour when the profile reads de-duplication that way, and
     a long-lived endpoint (anything but an embedded one, fresh each run) gets the history of earlier runs."""
-    from .slots import KeyHistory
+    from .slots import KeyHistory, SharedKeyLedger
 
     fuzz_worker = request.config.getoption("mc_fuzz_worker")
     if fuzz_worker:  # a campaign's independent worker process: its own share of the seconds
@@ -275,10 +275,15 @@ def slots(profile: Profile, mc_run: RunContext, endpoint_url: str, request: pyte
         index, count = int(worker[2:]) if worker.startswith("gw") else 0, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
     # A built-in target is fresh for each `run`; a campaign's rounds share theirs, so they keep the history.
     campaign_round = request.config.getoption("mc_fuzz_deadline") is not None
-    fresh_endpoint = not campaign_round and (mc_run.embedded or os.environ.get("METERCONFORM_TARGET") in ("reference", "moto"))
+    built_in = mc_run.embedded or os.environ.get("METERCONFORM_TARGET") in ("reference", "moto")
+    fresh_endpoint = not campaign_round and built_in
+    # A named endpoint that machines share: a campaign's Redis also keeps their keys apart (this machine's own
+    # processes are kept apart by the history file).
+    database = request.config.getoption("mc_database") or os.environ.get("METERCONFORM_DATABASE")
+    ledger = None if built_in else SharedKeyLedger.for_database(database, endpoint_url)
     return Slots(index, count,
                  granularity=3600 if profile.contract.batch_dedup == "hour" else 1,
-                 history=None if fresh_endpoint else KeyHistory.for_endpoint(endpoint_url))
+                 history=None if fresh_endpoint else KeyHistory.for_endpoint(endpoint_url), ledger=ledger)
 
 
 @pytest.fixture

@@ -135,13 +135,59 @@ def forget_stale_histories(directory: Path, age: float) -> None:
                 pass
 
 
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
+class SharedKeyLedger:
+    """The batch keys every machine took against one endpoint, in a campaign's Redis (`--database redis://...`).
+
+    The history file keeps the runs of one machine apart; machines share no file, and a campaign on several
+    machines would walk the same seconds (each machine's worker 1 owns the same share). Here a key belongs to
+    the process whose SADD added it: one set per endpoint, de-duplication unit and day, kept three days."""
+
+    PREFIX = "meterconform-batch-keys:"
+    KEEP_SECONDS = 3 * 86400
+
+    def __init__(self, client, endpoint_url: str, where: str = "redis"):
+        self.client, self.where = client, where
+        self.digest = hashlib.sha1(endpoint_url.rstrip("/").encode()).hexdigest()[:16]
+
+    @classmethod
+    def for_database(cls, database_url: str | None, endpoint_url: str) -> "SharedKeyLedger | None":
+        """The ledger in the campaign's Redis; None for a directory database (one machine: the file suffices)."""
+        if not database_url or not database_url.startswith(REDIS_SCHEMES):
+            return None
+        import redis
+
+        return cls(redis.Redis.from_url(database_url, socket_connect_timeout=3, socket_timeout=10), endpoint_url, database_url)
+
+    def claim(self, customer: str, dimension: str, unit: int, granularity: int) -> bool:
+        """True when this process is the first anywhere to take (customer, dimension, unit)."""
+        import redis
+
+        name = f"{self.PREFIX}{self.digest}:{granularity}:{unit * granularity // 86400}"
+        try:
+            pipe = self.client.pipeline()
+            pipe.sadd(name, f"{customer}\t{dimension}\t{unit}")
+            pipe.expire(name, self.KEEP_SECONDS)
+            added, _ = pipe.execute()
+        except redis.exceptions.RedisError as exc:
+            raise SharedLedgerUnavailable(f"the shared batch-key ledger in {self.where} cannot be reached ({exc}); the "
+                                          "machines of this campaign could take the same keys, so no key is taken") from None
+        return bool(added)
+
+
+class SharedLedgerUnavailable(RuntimeError):
+    """The campaign's Redis stopped answering while a batch key was being taken."""
+
+
 class SlotsExhausted(RuntimeError):
     """Every (customer, dimension, time unit) key in the allowed ages is taken."""
 
 
 class Slots:
     def __init__(self, worker_index: int = 0, worker_count: int = 1, *, clock=time.time, granularity: int = 1,
-                 history: KeyHistory | None = None):
+                 history: KeyHistory | None = None, ledger: SharedKeyLedger | None = None):
         """`granularity` is the de-duplication unit in seconds: 1 for the model's exact time, 3600 when the
         profile reads de-duplication as per hour (contract.batch_dedup = "hour")."""
         if not 0 <= worker_index < max(worker_count, 1):
@@ -152,6 +198,7 @@ class Slots:
         self.granularity = max(1, int(granularity))
         self._used: set[tuple[str, str, int]] = set()
         self.history = history
+        self.ledger = ledger  # other machines' keys (a campaign's Redis)
         if history is not None:
             # Two days back covers every window reading (24 h) with room to spare.
             for customer, dimension, second in history.load(int(clock()) - 2 * 86400):
@@ -186,7 +233,7 @@ class Slots:
                     if self._own(second):
                         for customer in customers:
                             for dimension in dimensions:
-                                if (customer, dimension, self._unit(second)) not in self._used:
+                                if self._free((customer, dimension, second)):
                                     self._cursor = second
                                     return self._taken((customer, dimension, second))
                     second = self._unit(second) * self.granularity - 1  # the last second of the previous unit
@@ -200,7 +247,7 @@ class Slots:
                 customer, dimension = rng.choice(list(customers)), rng.choice(list(dimensions))
                 if not self._own(second):
                     continue
-                if (customer, dimension, self._unit(second)) not in self._used:
+                if self._free((customer, dimension, second)):
                     return self._taken((customer, dimension, second))
             raise SlotsExhausted(f"no free batch key between {min_age:g} and {max_age:g} seconds ago")
 
@@ -215,6 +262,18 @@ class Slots:
                 self._used.add((customer, dimension, self._unit(second)))
             yield
 
+    def _free(self, key: tuple[str, str, int]) -> bool:
+        """No process of this machine has the key, and (with a shared ledger) no other machine: claimed there
+        now. A key another machine holds is remembered as taken."""
+        customer, dimension, second = key
+        unit_key = (customer, dimension, self._unit(second))
+        if unit_key in self._used:
+            return False
+        if self.ledger is not None and not self.ledger.claim(customer, dimension, unit_key[2], self.granularity):
+            self._used.add(unit_key)
+            return False
+        return True
+
     def _taken(self, key: tuple[str, str, int]) -> tuple[str, str, int]:
         customer, dimension, second = key
         self._used.add((customer, dimension, self._unit(second)))
@@ -227,7 +286,7 @@ class Slots:
         customer, dimension, second = key
         unit_key = (customer, dimension, self._unit(int(second)))
         with self._lock, self._shared():
-            if unit_key in self._used:
+            if not self._free((customer, dimension, int(second))):
                 return False
             self._taken((customer, dimension, int(second)))
             return True

@@ -303,3 +303,54 @@ def test_later_rounds_look_past_the_failures_found_and_keep_them_stored(tmp_path
     assert stored <= _files(database)
     merge(merged, second_events)
     assert merged[event["nodeid"]]["verdict"] == "FAIL" and merged[event["nodeid"]]["failed_clause"] == event["failed_clause"]
+
+
+@needs_redis_server
+def test_machines_sharing_a_campaigns_redis_never_take_the_same_batch_key(redis_url, tmp_path):
+    """Two machines (two history files) against one endpoint: without a shared ledger both walk the same
+    seconds; with the campaign's Redis each key goes to the first that claims it."""
+    from meterconform.slots import KeyHistory, SharedKeyLedger, Slots
+
+    now = 1_800_000_000
+    machines = [tmp_path / "machine-a", tmp_path / "machine-b"]
+
+    def slots(machine, ledger):
+        return Slots(0, 2, clock=lambda: now, history=KeyHistory(machine / "keys.tsv"), ledger=ledger)
+
+    apart = [slots(tmp_path / f"apart-{m.name}", None) for m in machines]
+    assert apart[0].take(["a"], ["X"]) == apart[1].take(["a"], ["X"])  # what the ledger is for
+
+    url = "http://metering.example:8443"
+    ledgers = [SharedKeyLedger.for_database(redis_url, url) for _ in machines]
+    a, b = (slots(m, ledger) for m, ledger in zip(machines, ledgers))
+    keys_a, keys_b = [], []
+    for _ in range(40):
+        keys_a.append(a.take(["a", "b"], ["X"]))
+        keys_b.append(b.take(["a", "b"], ["X"]))
+    assert len(set(keys_a) | set(keys_b)) == 80
+    assert b.claim(keys_a[0]) is False and a.claim(("b", "X", now - 4)) is True and b.claim(("b", "X", now - 4)) is False
+    # Keyed by endpoint: another endpoint's keys are its own.
+    other = Slots(0, 2, clock=lambda: now, ledger=SharedKeyLedger.for_database(redis_url, "http://other.example"))
+    assert keys_a[0] == ("a", "X", now - 60) and other.take(["a"], ["X"]) == keys_a[0]
+    assert SharedKeyLedger.for_database(str(tmp_path / "db"), url) is None  # a directory database: one machine
+
+
+@needs_redis_server
+def test_two_machines_running_against_one_endpoint_with_one_redis_both_pass(redis_url, tmp_path):
+    """`run --database redis://...` from two machines at once (each its own history directory) against one
+    long-lived endpoint: no check meets the other machine's records."""
+    from meterconform.reference import ReferenceEndpoint
+
+    with ReferenceEndpoint() as endpoint:
+        procs = []
+        for machine in ("a", "b"):
+            (tmp_path / machine).mkdir()
+            env = {**_env(), "METERCONFORM_STATE_DIR": str(tmp_path / machine / "state")}
+            procs.append(subprocess.Popen(
+                [sys.executable, "-m", "meterconform", "run", "--endpoint-url", endpoint.url, "--database", redis_url,
+                 "--no-html", "--report-dir", str(tmp_path / machine / "r"), "--", "-k", "batch or Batch"],
+                cwd=tmp_path / machine, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+        outputs = [p.communicate(timeout=300)[0] for p in procs]
+    for proc, output in zip(procs, outputs):
+        assert proc.returncode == 0, output[-3000:]
+        assert "verdict: CONFORMANT" in output

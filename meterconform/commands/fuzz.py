@@ -28,7 +28,8 @@ uses the example database only when no seed is fixed); rounds repeat until --dur
 starts N independent processes, each running rounds of every check with its own random examples, its own
 share of the batch keys, and its own first check; they share what they find through the example database
 (./.hypothesis, or --database). With --database redis://host:port/db the processes and machines share every
-interesting example, and a later `meterconform run --database <same URL>` replays stored failures first.
+interesting example (and, against a named endpoint, the ledger that keeps their batch keys apart), and a later
+`meterconform run --database <same URL>` replays stored failures first.
 A check reports every clause it finds broken, and each round after the first sets aside the failures found so
 far (they stay stored) to look for the others: one broken rule does not hide the rest of its check.
 Progress is a line every 15 s and one per finished round; the end writes the same reports as `run` plus the
