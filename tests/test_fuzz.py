@@ -271,16 +271,21 @@ def test_later_rounds_look_past_the_failures_found_and_keep_them_stored(tmp_path
     check = "test_invalid_allocations_get_the_documented_error and not Batch"
     env = {**_env(), "METERCONFORM_STATE_DIR": str(tmp_path / "state")}
 
-    def round_(n: int, known: Path | None = None) -> list[dict]:
+    def round_(n: int, known: Path | None = None, max_examples: int = 150) -> list[dict]:
         events = tmp_path / f"round-{n}.jsonl"
-        cmd = round_command(url, events, deadline=time.time() + 600, database=str(database), max_examples=150,
+        cmd = round_command(url, events, deadline=time.time() + 600, database=str(database), max_examples=max_examples,
                             known_path=known, extra=["-k", check])
         proc = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
         assert events.exists(), proc.stdout[-3000:] + proc.stderr[-2000:]
         return read_events(events)[1]
 
     try:
-        first = round_(1)
+        # The sum mutation is one of thirteen: a round usually meets it within a few dozen examples, but now and
+        # then never draws it (Hypothesis's mutator repeats earlier choices; 1 round in 35 at 150 examples here,
+        # its coverage showing ALLOC.SUM never judged). Round 1 only sets the stage: more examples, a second try.
+        first = round_(1, max_examples=400)
+        if first[0]["verdict"] == "PASS":
+            first = round_(1, max_examples=400)
         (event,) = first
         assert event["verdict"] == "FAIL" and event["failed_clause"] == "ALLOC.SUM", event["reason"][:1000]
         stored = _files(database)
