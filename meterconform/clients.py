@@ -156,7 +156,7 @@ class Transport:
             maxsize=16,
             retries=False,
             timeout=urllib3.Timeout(connect=profile.endpoint.connect_timeout, read=profile.endpoint.read_timeout),
-            **({"ca_certs": profile.endpoint.tls_trust} if profile.endpoint.tls_trust else {}),
+            ca_certs=profile.endpoint.tls_trust,  # None: the system's trust store
         )
         self._lock = threading.Lock()
         self.record: Callable[[Exchange], None] = lambda exchange: None
@@ -365,20 +365,22 @@ def fresh_identity() -> str:
 GATEWAY_STATUSES = (502, 503, 504)
 
 
-def probe(url: str, timeout: float = 3.0, *, attempts: int = 3, pause: float = 1.0, ca_bundle: str | None = None) -> str | None:
+def probe(url: str, timeout: float = 3.0, *, attempts: int = 3, pause: float = 1.0, ca_bundle: str | None = None,
+          patient: bool = False) -> str | None:
     """None when the endpoint answers at `url`, else a sentence saying why not and what to do: no connection, no
     answer, a TLS certificate this machine does not trust (`ca_bundle`: the CAs to trust), or only a gateway's own
     error page (HTTP 502/503/504 without an AWS error type, `attempts` times `pause` s apart: a proxy or load
-    balancer with no service behind it, which would otherwise read as an endpoint that implements no operation)."""
+    balancer with no service behind it, which would otherwise read as an endpoint that implements no operation).
+    `patient`: no connection or no answer is asked again too (mid-run, an endpoint restarting gets the time)."""
     parts = urlsplit(url)
     fix = "Start the endpoint or fix endpoint.url / --endpoint-url."
-    pool = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(connect=timeout, read=timeout),
-                               **({"ca_certs": ca_bundle} if ca_bundle else {}))
+    pool = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(connect=timeout, read=timeout), ca_certs=ca_bundle)
     for attempt in range(attempts):
+        last = attempt + 1 == attempts
         try:
             response = pool.request("POST", url.rstrip("/") + "/", body=b"{}", headers={"Content-Type": CONTENT_TYPE})
         except urllib3.exceptions.ReadTimeoutError:
-            return f"the endpoint {url} accepted a connection but sent no answer within {timeout:g} s. {fix}"
+            problem = f"the endpoint {url} accepted a connection but sent no answer within {timeout:g} s. {fix}"
         except urllib3.exceptions.HTTPError as exc:
             reason = getattr(exc, "reason", None) or exc
             if isinstance(reason, urllib3.exceptions.SSLError) or "CERTIFICATE_VERIFY_FAILED" in str(reason):
@@ -386,14 +388,20 @@ def probe(url: str, timeout: float = 3.0, *, attempts: int = 3, pause: float = 1
                 return (f"the endpoint {url} presented a TLS certificate that {trusted} does not accept ({reason}). If "
                         "your own CA signed it, set endpoint.ca_bundle in the profile (or AWS_CA_BUNDLE) to that CA's PEM file; "
                         "if the name does not match, use the host name the certificate names.")
-            return f"cannot reach the endpoint {url} ({parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}): {reason}. {fix}"
-        gateway = gateway_error(response.status, {k.lower(): v for k, v in response.headers.items()}, response.data)
-        if gateway is None:
-            return None
-        if attempt + 1 < attempts:
-            time.sleep(pause)
-    return (f"the endpoint {url} answers with a gateway's error page, {gateway}, {attempts} times in a row: a proxy "
-            f"or load balancer whose service is down or missing. {fix}")
+            problem = f"cannot reach the endpoint {url} ({parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}): {reason}. {fix}"
+        else:
+            gateway = gateway_error(response.status, {k.lower(): v for k, v in response.headers.items()}, response.data)
+            if gateway is None:
+                return None
+            problem = (f"the endpoint {url} answers with a gateway's error page, {gateway}, {attempts} times in a row: a "
+                       f"proxy or load balancer whose service is down or missing. {fix}")
+            if not last:
+                time.sleep(pause)
+            continue
+        if not patient or last:
+            return problem
+        time.sleep(pause)
+    return problem
 
 
 def gateway_error(status: int, headers: Mapping[str, str], body: bytes) -> str | None:

@@ -342,14 +342,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def endpoint_gone(url: str, profile: Profile, *, attempts: int = 3, pause: float = 1.0) -> str | None:
     """After a check got no answer at all: None when the endpoint still answers the reachability probe (within
     `attempts` tries `pause` s apart: one restarting is given the time), else why it does not."""
-    problem = None
-    for attempt in range(attempts):
-        problem = probe(url, timeout=max(profile.endpoint.connect_timeout, 1.0), attempts=1, ca_bundle=profile.endpoint.tls_trust)
-        if problem is None:
-            return None
-        if attempt + 1 < attempts:
-            time.sleep(pause)
-    return problem
+    return probe(url, timeout=max(profile.endpoint.connect_timeout, 1.0), attempts=attempts, pause=pause,
+                 ca_bundle=profile.endpoint.tls_trust, patient=True)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

@@ -20,6 +20,11 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 
+def endpoint_digest(url: str) -> str:
+    """A short stable name for an endpoint URL (its history file, its set in a shared ledger)."""
+    return hashlib.sha1(url.rstrip("/").encode()).hexdigest()[:16]
+
+
 class KeyHistory:
     """The batch keys runs from this machine used against one long-lived endpoint, kept in a small file per
     endpoint URL (in $METERCONFORM_STATE_DIR, else ~/.cache/meterconform) so that no run reuses another's: not
@@ -44,8 +49,7 @@ class KeyHistory:
     def for_endpoint(cls, url: str) -> "KeyHistory":
         base = Path(os.environ.get("METERCONFORM_STATE_DIR") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "meterconform")
         forget_stale_histories(base, cls.STALE_AFTER)
-        digest = hashlib.sha1(url.rstrip("/").encode()).hexdigest()[:16]
-        return cls(base / f"batch-keys-{digest}.tsv")
+        return cls(base / f"batch-keys-{endpoint_digest(url)}.tsv")
 
     def _fd(self) -> int:
         if self._descriptor is None:  # unbuffered: a buffer could hold what another process has since changed
@@ -78,8 +82,9 @@ class KeyHistory:
             fd = self._fd()
             fcntl.flock(fd, fcntl.LOCK_EX)
             try:
-                if self._first_line(fd) != self._generation:  # rewritten by another process, or new: read it all
-                    self._generation, self._offset = self._first_line(fd), 0
+                first = self._first_line(fd)
+                if first != self._generation:  # rewritten by another process, or new: read it all
+                    self._generation, self._offset = first, 0
                 size = os.fstat(fd).st_size
                 data = os.pread(fd, max(size - self._offset, 0), self._offset)
                 complete = data.rfind(b"\n") + 1  # a line is whole once its newline is written
@@ -150,7 +155,7 @@ class SharedKeyLedger:
 
     def __init__(self, client, endpoint_url: str, where: str = "redis"):
         self.client, self.where = client, where
-        self.digest = hashlib.sha1(endpoint_url.rstrip("/").encode()).hexdigest()[:16]
+        self.digest = endpoint_digest(endpoint_url)
 
     @classmethod
     def for_database(cls, database_url: str | None, endpoint_url: str) -> "SharedKeyLedger | None":
@@ -284,7 +289,6 @@ class Slots:
     def claim(self, key: tuple[str, str, int]) -> bool:
         """Mark a key chosen elsewhere as used; False when some check already had it."""
         customer, dimension, second = key
-        unit_key = (customer, dimension, self._unit(int(second)))
         with self._lock, self._shared():
             if not self._free((customer, dimension, int(second))):
                 return False

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from ..events import NOT_RUN, broken_clauses
+from ..events import NOT_RUN, broken_clauses, endpoint_stopped
 from . import make_output_dir
 from .run import EXIT_UNREACHABLE, EXIT_USAGE, _moto_profile_path, load_target, start_target, suites_dir, target_env, target_option
 
@@ -431,9 +431,8 @@ def _spent(events) -> list[dict]:
 def _endpoint_gone(finished: "Round") -> str | None:
     """Why the endpoint stopped answering, when this round found it gone: mid-round (its checks after that one
     were not run), or at its start (the reachability probe ended it with exit 3)."""
-    for event in finished.events or ():
-        if (event.get("reason") or "").startswith(NOT_RUN):
-            return event["reason"][len(NOT_RUN):]
+    if (stopped := endpoint_stopped(finished.events or ())) is not None:
+        return stopped[0]
     if finished.events is None and finished.proc.returncode == EXIT_UNREACHABLE:  # also pytest's INTERNAL_ERROR:
         lines = [line for line in finished.log_path.read_text(errors="replace").splitlines()  # the probe's own line
                  if line.startswith("Exit: meterconform: ")]
