@@ -11,6 +11,7 @@ from meterconform.strategies.requests import (
     nonces,
     register_usage_requests,
     resolve_customer_requests,
+    unique_client_tokens,
 )
 from meterconform.strategies.tags import (
     TAG_ALPHABET,
@@ -52,6 +53,7 @@ __all__ = [
     "tag_values",
     "tags",
     "timestamps",
+    "unique_client_tokens",
     "unknown_dimensions",
     "unknown_product_codes",
     "usage_record_lists",

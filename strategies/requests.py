@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import secrets
 import uuid
 from typing import Literal
 
@@ -22,9 +24,9 @@ from meterconform.strategies.usage_records import (
     usage_record_lists,
 )
 
-ClientTokens = Literal["fresh", "drawn", "absent"]
+ClientTokens = Literal["fresh", "unique", "drawn", "absent"]
 TokenKind = Literal["valid", "expired", "invalid"]
-CLIENT_TOKEN_KINDS = ("fresh", "drawn", "absent")
+CLIENT_TOKEN_KINDS = ("fresh", "unique", "drawn", "absent")
 TOKEN_KINDS = ("valid", "expired", "invalid")
 # ClientToken and Nonce have no pattern: any Unicode scalar JSON can carry (ANY_CHARACTERS).
 
@@ -34,7 +36,8 @@ def client_tokens() -> st.SearchStrategy[str]:
     """Drawn ClientTokens: 1–64 arbitrary characters, exactly 1 and 64 weighted. Shrinks toward "0".
 
     Hypothesis repeats small values across examples, and a repeated token with other parameters is an
-    IdempotencyConflict; use these only where that is the point, else meter_usage_requests' "fresh" tokens.
+    IdempotencyConflict whatever the endpoint's token scope (on AWS every check is one identity); use these only
+    where that is the point, else unique_client_tokens() or meter_usage_requests' "fresh" tokens.
     """
     return st.one_of(
         st.text(ANY_CHARACTERS, min_size=CLIENT_TOKEN_MIN, max_size=CLIENT_TOKEN_MAX),
@@ -44,6 +47,49 @@ def client_tokens() -> st.SearchStrategy[str]:
 
 def _fresh_token(_: object) -> str:
     return str(uuid.uuid4())
+
+
+# A unique token's marker: UNIQUE_MARKER_LENGTH characters of the 20992 CJK ideographs from U+4E00, spelling in
+# base 20992 a random number of this process (80 bits: no other run, xdist worker or machine draws it) and the
+# count of markers this process has made (34 bits). 20992 ** 8 > 2 ** 114, so every marker is distinct.
+_MARKER_BASE, _MARKER_FIRST = 0x5200, 0x4E00
+UNIQUE_MARKER_LENGTH = 8
+UNIQUE_TOKEN_MIN = UNIQUE_MARKER_LENGTH
+_RUN_PART = secrets.randbits(80)
+_COUNTER = itertools.count()
+
+
+def _unique_marker() -> str:
+    n = (_RUN_PART << 34) | (next(_COUNTER) & (2 ** 34 - 1))
+    digits = []
+    for _ in range(UNIQUE_MARKER_LENGTH):
+        n, digit = divmod(n, _MARKER_BASE)
+        digits.append(chr(_MARKER_FIRST + digit))
+    return "".join(digits)
+
+
+@memoized
+def unique_client_tokens() -> st.SearchStrategy[str]:
+    """ClientTokens no other draw of any run uses: UNIQUE_TOKEN_MIN (8) to 64 characters, exactly 8 and 64
+    weighted, every character drawn from ANY_CHARACTERS (as client_tokens()) except a run- and draw-unique
+    marker of 8 CJK ideographs written over them at a drawn position (the start, the end or between).
+
+    The contract leaves the scope of a ClientToken open (per caller, per endpoint, per account): a token sent
+    earlier with other parameters is an IdempotencyConflict under some scope, so a check that is not about reuse
+    must send a token nobody sent. A token of 1–7 characters cannot be unique across runs; only the checks that
+    own such a token (MU.CLIENT_TOKEN.LENGTH's boundaries) send one. Like "fresh" tokens the marker is new on
+    every draw, replays included: it never repeats and never shrinks; the rest shrinks toward "0"s.
+    """
+    return _unique_tokens()
+
+
+@st.composite
+def _unique_tokens(draw) -> str:
+    length = draw(st.one_of(st.integers(UNIQUE_TOKEN_MIN, CLIENT_TOKEN_MAX),
+                            st.sampled_from([UNIQUE_TOKEN_MIN, CLIENT_TOKEN_MAX])))
+    text = draw(st.text(ANY_CHARACTERS, min_size=length, max_size=length))
+    at = draw(st.integers(0, length - UNIQUE_MARKER_LENGTH))
+    return text[:at] + _unique_marker() + text[at + UNIQUE_MARKER_LENGTH:]
 
 
 @st.composite
@@ -62,6 +108,8 @@ def _meter_usage(draw, profile, where, fractional, with_quantity, with_allocatio
         request["UsageQuantity"] = draw(quantity)
     if client_token == "fresh":
         request["ClientToken"] = _fresh_token(None)  # like botocore: a new UUID per call, not drawn
+    elif client_token == "unique":
+        request["ClientToken"] = draw(unique_client_tokens())
     elif client_token == "drawn":
         request["ClientToken"] = draw(client_tokens())
     if dry_run is True:
@@ -90,8 +138,9 @@ def meter_usage_requests(
     ClientToken and DryRun.
 
     `with_quantity` / `with_allocations`: True always, False never, None either. `client_token`: "fresh"
-    (a new UUID per draw, as botocore sends — never repeats, never shrinks), "drawn" (client_tokens()),
-    "absent". `dry_run`: False sends no DryRun or `false`, True sends `true`, None any of these.
+    (a new UUID per draw, as botocore sends — never repeats, never shrinks), "unique" (unique_client_tokens():
+    drawn lengths and characters, never repeating), "drawn" (client_tokens(): repeats across draws, so only for a
+    check that owns every token it sends), "absent". `dry_run`: False sends no DryRun or `false`, True sends `true`, None any of these.
     Shrinks toward the profile's first dimension, a timestamp of now, no quantity and no allocations.
     Two draws may share a dimension and hour: sending both is then a DuplicateRequest unless identical.
     """
