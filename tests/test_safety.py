@@ -248,6 +248,21 @@ def test_a_fault_exits_1(tmp_path):
     assert "BMU.DIMENSION.UNKNOWN" in proc.stdout
 
 
+def test_pytests_internal_error_exits_1_not_3(tmp_path):
+    """pytest's INTERNAL_ERROR is exit 3 too: a plugin passed through to pytest that raises in a hook (here while
+    collecting, after the probe found the embedded endpoint answering) is the suite broken, not the endpoint gone."""
+    (tmp_path / "meterconform_broken_plugin.py").write_text(
+        "def pytest_collection_modifyitems(items):\n    raise RuntimeError('broken plugin')\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("METERCONFORM_", "PYTEST_XDIST"))}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(tmp_path), env.get("PYTHONPATH")]))
+    proc = subprocess.run(CLI + ["run", "--report-dir", str(tmp_path / "r"), "--", "-p", "meterconform_broken_plugin"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env)
+    assert "INTERNALERROR" in proc.stdout + proc.stderr and "broken plugin" in proc.stdout + proc.stderr
+    assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "meterconform: the suite itself broke" in proc.stderr
+    assert "cannot be reached" not in proc.stdout + proc.stderr
+
+
 class _Throttler(http.server.BaseHTTPRequestHandler):
     def do_POST(self):  # noqa: N802
         self.rfile.read(int(self.headers.get("Content-Length", 0)))

@@ -16,10 +16,10 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
 EPILOG = """\
 exit codes:
   0  every gating check passed (FAIL and ERROR gate; NON-STRICT, INFO, UNIMPLEMENTED, SKIPPED don't)
-  1  at least one check failed or the suite itself broke
+  1  at least one check failed, or the suite itself broke (an ERROR verdict, or pytest's own INTERNALERROR)
   2  usage or profile error
   3  the endpoint cannot be reached (no connection, no answer, or only a gateway's 502/503/504 page),
-     or it stopped answering mid-run (the reports hold the checks that ran)
+     or it stopped answering mid-run (the reports hold the checks that ran); never pytest's own exit 3
 
 examples:
   meterconform run                                   # the embedded reference endpoint
@@ -27,6 +27,21 @@ examples:
   meterconform run --endpoint-url http://127.0.0.1:5000 --profile p.toml -- -k MeterUsage
   meterconform run --database redis://127.0.0.1:6379/0   # replay a fuzzing campaign's failures first
 """
+
+
+class _Outcome:
+    """How pytest.main ended, beyond its exit code: 3 is both the plugin's "the endpoint cannot be reached" (the
+    reachability probe's pytest.exit) and pytest's own INTERNAL_ERROR."""
+
+    def __init__(self) -> None:
+        self.unreachable: str | None = None  # the probe's sentence
+
+    def pytest_keyboard_interrupt(self, excinfo) -> None:  # pytest.exit() ends a session through this hook too
+        import pytest
+
+        value = excinfo.value
+        if isinstance(value, pytest.exit.Exception) and value.returncode == EXIT_UNREACHABLE and value.msg.startswith("meterconform: "):
+            self.unreachable = value.msg
 
 
 def suites_dir() -> Path:
@@ -213,9 +228,14 @@ def run(args: argparse.Namespace) -> int:
             os.environ["METERCONFORM_RATE_FILE"] = str(report_dir / ".rate-limit")
         import pytest
 
-        code = pytest.main(pytest_args)
-    if code == EXIT_UNREACHABLE:
-        return EXIT_UNREACHABLE
+        outcome = _Outcome()
+        code = pytest.main(pytest_args, plugins=[outcome])
+    if code == EXIT_UNREACHABLE:  # also pytest's INTERNAL_ERROR: only the probe's own exit says the endpoint is gone
+        if outcome.unreachable:
+            return EXIT_UNREACHABLE
+        print("meterconform: the suite itself broke: pytest ended with an internal error (INTERNALERROR above); "
+              "no verdict on the endpoint", file=sys.stderr)
+        return EXIT_FAILED
     if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.INTERRUPTED):
         return EXIT_USAGE if code == pytest.ExitCode.USAGE_ERROR else EXIT_FAILED
     if not events_path.exists():
