@@ -83,6 +83,41 @@ def _status_ok(actual: int | None, status: Any) -> bool:
     return actual == status
 
 
+def _malformed_because(exchange: Exchange, base_url: str) -> str | None:
+    """Why `exchange` was not a well-formed request of its operation (None when it was): POST to "/" with the
+    operation's X-Amz-Target, the AWS JSON 1.1 Content-Type, a good SigV4 signature and an empty or JSON-object
+    body. Only such a request's answer is evidence about the operation; the answer to a deliberately malformed
+    one (another method, path, target or Content-Type, unsigned or mis-signed, a body that is no JSON object)
+    is a refusal or not, whatever error it names (an AWS JSON service answers a GET with 404
+    UnknownOperationException)."""
+    from .clients import CONTENT_TYPE, TARGET_PREFIX
+
+    if not exchange.operation:
+        return "no operation"
+    if exchange.via == "boto3":  # botocore builds the request from the model
+        return None
+    if exchange.method.upper() != "POST":
+        return f"method {exchange.method}"
+    if base_url and exchange.url.rstrip("/") != base_url.rstrip("/"):
+        return f"URL {exchange.url}"
+    headers = {k.lower(): v for k, v in exchange.request_headers.items()}
+    if headers.get("x-amz-target") != f"{TARGET_PREFIX}.{exchange.operation}":
+        return f"X-Amz-Target {headers.get('x-amz-target')!r}"
+    if headers.get("content-type") != CONTENT_TYPE:
+        return f"Content-Type {headers.get('content-type')!r}"
+    if exchange.signing != "SigV4":
+        return f"{exchange.signing} request"
+    body = exchange.request
+    if isinstance(body, (bytes, bytearray, str)) and body:
+        try:
+            body = json.loads(body)
+        except (UnicodeDecodeError, ValueError):
+            return "a body that is not JSON"
+    if body not in (None, b"", "") and not isinstance(body, dict):
+        return "a body that is not a JSON object"
+    return None
+
+
 def _unimplemented_answer(exchange: Exchange) -> str | None:
     """Evidence that this one answer says "no such operation" (501, UnknownOperation and kin)."""
     if exchange.transport_error:
@@ -122,7 +157,12 @@ def unimplemented_evidence(transport: Transport, exchange: Exchange) -> str | No
 
     A 501 or an UnknownOperation-style error says so at once. A 5xx page that is not JSON could be a
     crash or a missing operation: probe once per run with an empty input and a well-formed request that
-    records nothing; only when both answer a non-JSON 5xx (or 501) is the operation unimplemented."""
+    records nothing; only when both answer a non-JSON 5xx (or 501) is the operation unimplemented.
+
+    Only the answer to a well-formed POST of the operation counts (see _malformed_because): for any other
+    request this is None, and the answer is judged as a refusal or not."""
+    if _malformed_because(exchange, transport.url) is not None:
+        return None
     direct = _unimplemented_answer(exchange)
     if direct or not exchange.operation or not _server_error_page(exchange):
         return direct

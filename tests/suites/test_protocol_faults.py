@@ -92,6 +92,17 @@ class DeadAfterMalformed(Deviation):
         return status, headers, body
 
 
+class UnknownOperationForNonPost(Deviation):
+    """Answers every method but POST itself as AWS JSON services do: 404 UnknownOperationException, with the
+    x-amzn-ErrorType header (a correct refusal, not evidence that the operation is missing)."""
+
+    def response(self, request, status, headers, body):
+        if request[0] == "POST":
+            return status, headers, body
+        out = b'{"__type":"UnknownOperationException","message":"Unknown operation"}'
+        return 404, [("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-ErrorType", "UnknownOperationException")], out
+
+
 def _drop_header(name: str):
     return ResponseRewrite(lambda s, h, b: (s, [(k, v) for k, v in h if k.lower() != name], b))
 
@@ -348,6 +359,17 @@ def test_namespaced_error_types_are_read_as_clients_read_them(upstream):
     assert len(events) > 20
     assert errors(events) == []
     assert failed_clauses(events) == set()
+
+
+def test_unknown_operation_for_another_method_is_a_refusal_not_unimplemented(upstream):
+    """Positive control: 404 UnknownOperationException to GET/PUT/DELETE/PATCH is a correct refusal; only the
+    answer to a well-formed POST of an operation may mark it UNIMPLEMENTED, so PROTO.METHOD.POST_ONLY passes."""
+    events = run_behind(upstream, UnknownOperationForNonPost(), P, "-k", "without_post or dispatched")
+    assert errors(events) == []
+    assert failed_clauses(events) == set()
+    assert not [e["nodeid"] for e in events if e["verdict"] == "UNIMPLEMENTED"]
+    post_only = {e["nodeid"]: e["verdict"] for e in events if "without_post" in e["nodeid"]}
+    assert len(post_only) == 4 and set(post_only.values()) == {"PASS"}, post_only
 
 
 # -- a hung endpoint ---------------------------------------------------------------------------------------
