@@ -111,7 +111,7 @@ def _malformed_because(exchange: Exchange, base_url: str) -> str | None:
     if isinstance(body, (bytes, bytearray, str)) and body:
         try:
             body = json.loads(body)
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):  # hostile nesting too deep for json
             return "a body that is not JSON"
     if body not in (None, b"", "") and not isinstance(body, dict):
         return "a body that is not a JSON object"

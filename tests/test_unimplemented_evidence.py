@@ -44,7 +44,7 @@ MALFORMED = {
     "no-content-type": {"request_headers": {k: v for k, v in HEADERS.items() if k != "Content-Type"}},
     "unsigned": {"signing": "unsigned"}, "mis-signed": {"signing": "mis-signed"},
     "malformed-json": {"request": b'{"ProductCode": '}, "json-array": {"request": [1]},
-    "json-string-bytes": {"request": b'"RegisterUsage"'},
+    "json-string-bytes": {"request": b'"RegisterUsage"'}, "too-deep-for-json": {"request": b"[" * 100_000},
 }
 
 
