@@ -159,10 +159,24 @@ def unimplemented_evidence(transport: Transport, exchange: Exchange) -> str | No
     crash or a missing operation: probe once per run with an empty input and a well-formed request that
     records nothing; only when both answer a non-JSON 5xx (or 501) is the operation unimplemented.
 
-    Only the answer to a well-formed POST of the operation counts (see _malformed_because): for any other
-    request this is None, and the answer is judged as a refusal or not."""
+    Only the answer to a well-formed POST of the operation counts (see _malformed_because). The answer to any
+    other request is no evidence: when it looks like a missing operation (an AWS JSON service answers a GET
+    with 404 UnknownOperationException), a well-formed request of the operation that records nothing is sent
+    (once per run) and only its answer decides; otherwise, and when that one is served, this is None and the
+    answer is judged as a refusal or not."""
     if _malformed_because(exchange, transport.url) is not None:
-        return None
+        if not exchange.operation or not (_unimplemented_answer(exchange) or _server_error_page(exchange)):
+            return None
+        key = (transport.url, exchange.operation, "well-formed")
+        if key not in _probe_cache:
+            record, transport.record = transport.record, (lambda ex: None)
+            try:
+                probe = transport.raw(_probe_request(exchange.operation, transport.profile), operation=exchange.operation)
+            finally:
+                transport.record = record
+            evidence = unimplemented_evidence(transport, probe)
+            _probe_cache[key] = f"a well-formed {exchange.operation} request: {evidence}" if evidence else None
+        return _probe_cache[key]
     direct = _unimplemented_answer(exchange)
     if direct or not exchange.operation or not _server_error_page(exchange):
         return direct

@@ -1,6 +1,7 @@
 """UNIMPLEMENTED only from a well-formed POST of the operation: the answer to a deliberately malformed request
 (another method, path, target or Content-Type, unsigned or mis-signed, a body that is no JSON object) is judged
-as a refusal or not, even when it names UnknownOperationException or is a 501."""
+as a refusal or not, even when it names UnknownOperationException or is a 501; at most it makes the harness ask
+a well-formed request of the operation, whose answer alone decides."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ from types import SimpleNamespace
 
 import pytest
 
+from meterconform import checks
 from meterconform.checks import unimplemented_evidence
 from meterconform.clients import Exchange
+from meterconform.profile import load_profile
 
 URL = "http://127.0.0.1:9"
-TRANSPORT = SimpleNamespace(url=URL)  # direct evidence needs no probe: nothing is sent
+TRANSPORT = SimpleNamespace(url=URL)  # a well-formed request's direct evidence needs no probe: nothing is sent
 HEADERS = {"X-Amz-Target": "AWSMPMeteringService.RegisterUsage", "Content-Type": "application/x-amz-json-1.1",
            "Authorization": "AWS4-HMAC-SHA256 Credential=***, SignedHeaders=host, Signature=***"}
 BODY = {"ProductCode": "prod-meterconform0001", "PublicKeyVersion": 1}
@@ -50,5 +53,27 @@ MALFORMED = {
 
 @pytest.mark.parametrize("changes", MALFORMED.values(), ids=MALFORMED.keys())
 @pytest.mark.parametrize("status,error", [(404, "UnknownOperationException"), (501, None)])
-def test_a_malformed_request_answered_unknown_operation_is_no_evidence(changes, status, error):
-    assert unimplemented_evidence(TRANSPORT, _exchange(status, error, **changes)) is None
+def test_a_malformed_request_answered_unknown_operation_is_no_evidence(changes, status, error, monkeypatch):
+    """The well-formed request the harness then sends is served: the malformed one's answer is judged."""
+    monkeypatch.setattr(checks, "_probe_cache", {})
+    sent = []
+    transport = SimpleNamespace(url=URL, profile=load_profile(None), record=None,
+                                raw=lambda body, operation: sent.append(body) or _exchange(200, None, request=body, body=b"{}"))
+    assert unimplemented_evidence(transport, _exchange(status, error, **changes)) is None
+    assert len(sent) == 1 and isinstance(sent[0], dict) and sent[0]["ProductCode"]
+    assert unimplemented_evidence(transport, _exchange(status, error, **changes)) is None and len(sent) == 1  # once a run
+
+
+@pytest.mark.parametrize("changes", [MALFORMED["GET"], MALFORMED["unsigned"]], ids=["GET", "unsigned"])
+def test_a_malformed_request_to_an_operation_a_well_formed_post_finds_missing_is_unimplemented(changes, monkeypatch):
+    monkeypatch.setattr(checks, "_probe_cache", {})
+    transport = SimpleNamespace(url=URL, profile=load_profile(None), record=None,
+                                raw=lambda body, operation: _exchange(404, "UnknownOperationException", request=body))
+    evidence = unimplemented_evidence(transport, _exchange(**changes))
+    assert evidence == "a well-formed RegisterUsage request: UnknownOperationException"
+
+
+def test_a_malformed_request_refused_otherwise_sends_nothing(monkeypatch):
+    monkeypatch.setattr(checks, "_probe_cache", {})
+    transport = SimpleNamespace(url=URL, raw=None)  # raw would raise: nothing may be sent
+    assert unimplemented_evidence(transport, _exchange(400, "SerializationException", method="GET")) is None
