@@ -24,6 +24,7 @@ ERRORS_ADDED_AFTER_THE_SEED = {"IdempotencyConflictException", "InvalidLicenseEx
 NOTES_RULES: list[tuple[str, tuple[str, ...], str]] = [
     # Protocol: AWS JSON 1.1
     ("POST /, header X-Amz-Target: AWSMPMeteringService.<Operation>", ("PROTO.TARGET.DISPATCH", "PROTO.TARGET.UNKNOWN", "PROTO.TARGET.MISSING", "PROTO.METHOD.POST_ONLY"), ""),
+    ("Such an answer to a GET is a refusal, not evidence that the operation is unimplemented", ("PROTO.METHOD.POST_ONLY",), ""),
     ("Content-Type: application/x-amz-json-1.1", ("PROTO.CONTENT_TYPE.JSON",), ""),
     ("SigV4 with signing name aws-marketplace", ("PROTO.AUTH.UNSIGNED", "PROTO.AUTH.BAD_SIGNATURE", "PROTO.AUTH.SIGNING_NAME"), ""),
     ("Host metering.marketplace.<region>.amazonaws.com", ("PROTO.ENDPOINT.HOST",), ""),
@@ -54,6 +55,8 @@ NOTES_RULES: list[tuple[str, tuple[str, ...], str]] = [
     ("requests identical after rounding are idempotent and return the same MeteringRecordId", ("MU.HOUR.IDEMPOTENT",), ""),
     ("with a different quantity → DuplicateRequestException", ("MU.HOUR.DUPLICATE",), ""),
     ("Same ClientToken with different parameters → IdempotencyConflictException", ("MU.CLIENT_TOKEN.CONFLICT",), ""),
+    ("ClientToken scope is not documented", (), "the harness: no check but the reuse checks may depend on the scope "
+     "(strategies.requests.unique_client_tokens; tests/strategies/test_client_tokens.py)"),
     ("AgentCore Runtime deployments: many reports per hour", ("MU.AGENTCORE.CLIENT_TOKEN_AGGREGATION",), ""),
     ("the wire form is undocumented", ("MU.DRY_RUN.WIRE_FORM",), ""),
     ("a DryRun records nothing", ("MU.DRY_RUN.RECORDS_NOTHING",), ""),
