@@ -203,10 +203,14 @@ class Metering:
         return None if self.profile.endpoint.is_real else fresh_identity()
 
     def call(self, operation: str, request: Mapping[str, Any], *, identity: str | None = "<own>",
-             region: str | None = None, validate: bool = False, allow_unimplemented: bool = False) -> Exchange:
-        """Send through boto3 as this check's identity; an unimplemented operation skips the check."""
+             region: str | None = None, validate: bool = False, allow_unimplemented: bool = False,
+             retry_transient: bool = True) -> Exchange:
+        """Send through boto3 as this check's identity; an unimplemented operation skips the check. A transient
+        answer is met by sending the same request again (Transport.call; `retry_transient` False: a check about
+        throttling or internal errors themselves judges the first answer)."""
         who = self.identity if identity == "<own>" else identity
-        exchange = self.transport.call(operation, request, identity=who, region=region, validate=validate)
+        exchange = self.transport.call(operation, request, identity=who, region=region, validate=validate,
+                                       retry_transient=retry_transient)
         if self.billing_guarded and recorded_usage(exchange):
             raise BillingGuardBreach(
                 f"BILLING GUARD BREACH: {operation} recorded usage on a guarded endpoint although this check is not "
@@ -273,6 +277,10 @@ class Metering:
         named in the message)."""
         self._judge(TIMELY_CLAUSE, exchange)
         where = f" while checking {clause_id}" if clause_id != TIMELY_CLAUSE else ""
+        if exchange.transport_error == "timeout" and exchange.timeout_shortened:
+            self.fail(TIMELY_CLAUSE, expected=f"an answer within {self.profile.endpoint.read_timeout:g} s (endpoint.read_timeout)",
+                      actual=f"no answer within {exchange.read_timeout:g} s{where}", exchange=exchange,
+                      note=exchange.timeout_shortened)
         if exchange.transport_error == "timeout":
             self.fail(TIMELY_CLAUSE, expected=f"an answer within {self.profile.endpoint.read_timeout:g} s (endpoint.read_timeout)",
                       actual=f"no answer after {exchange.elapsed:.1f} s (timed out){where}", exchange=exchange)
