@@ -11,7 +11,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from hypothesis import currently_in_test_context, reject
 
 from .clients import Exchange, Transport, fresh_identity
-from .failures import failure_class, skip_throttled, skip_token_spent, skip_unimplemented
+from .failures import failure_class, skip_throttled, skip_token_spent, skip_unimplemented, skip_unprocessed
 from .profile import MissingProfileData, Profile
 from .reproduce import reproduction, request_json
 from .slots import Slots
@@ -300,7 +300,7 @@ class Metering:
         self._judge(clause_id, exchange)
         self.expect_answered(exchange, clause_id)
         if exchange.error_code == THROTTLING and (not errors or THROTTLING not in errors):
-            skip_throttled(exchange.operation)
+            skip_throttled(exchange.operation, len(exchange.transient))
         want = (" or ".join(errors) if errors else "a client error") + f" with {_status_text(status)}"
         if errors and exchange.error_code not in errors:
             self.fail(clause_id, expected=want, actual=exchange.summary(), exchange=exchange)
@@ -311,13 +311,15 @@ class Metering:
                       note="the error name is right but the HTTP status is not")
         return exchange.error_code or ""
 
-    def expect_success(self, exchange: Exchange, clause_id: str) -> dict:
+    def expect_success(self, exchange: Exchange, clause_id: str, *, allow_unprocessed: bool = False) -> dict:
         """The exchange must be a 2xx with a JSON object body that validates against the operation's
-        output schema; returns the body."""
+        output schema; returns the body. Still throttled after the Transport's resends: no verdict (SKIPPED
+        THROTTLED); a BatchMeterUsage answer with records still in UnprocessedRecords: no verdict either
+        (SKIPPED UNPROCESSED) unless `allow_unprocessed` (the caller judges each record itself)."""
         self._judge(clause_id, exchange)
         self.expect_answered(exchange, clause_id)
         if exchange.error_code == THROTTLING:
-            skip_throttled(exchange.operation)
+            skip_throttled(exchange.operation, len(exchange.transient))
         self._skip_if_token_spent(exchange)
         body = exchange.json
         if exchange.status is None or not 200 <= exchange.status < 300 or exchange.error_code:
@@ -325,6 +327,9 @@ class Metering:
         if not isinstance(body, dict):
             self.fail(clause_id, expected="success with a JSON object body", actual=exchange.summary(), exchange=exchange)
         self.expect_output_schema(exchange, body)
+        unprocessed = body.get("UnprocessedRecords") if exchange.operation == "BatchMeterUsage" else None
+        if unprocessed and isinstance(unprocessed, list) and not allow_unprocessed:
+            skip_unprocessed(f"{len(unprocessed)} of the batch's records", clause_id, len(exchange.transient))
         return body
 
     def _skip_if_token_spent(self, exchange: Exchange) -> None:
