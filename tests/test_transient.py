@@ -214,7 +214,7 @@ def test_checks_behind_a_flaky_endpoint_give_no_verdict_on_the_transient_answers
     assert min(proxy.injected[k] for k in ("throttle", "internal", "unprocessed")) > 0, proxy.injected
     assert errors(events) == []
     verdicts = Counter(e["verdict"] for e in events)
-    assert verdicts["FAIL"] == 0, [(e["nodeid"], e.get("reason", "")[:300]) for e in events if e["verdict"] == "FAIL"][:5]
+    assert verdicts["FAIL"] == 0, [(e["nodeid"], e.get("failed_clause"), e.get("actual", "")[:300]) for e in events if e["verdict"] == "FAIL"][:5]
     judged = {c for e in events if e["verdict"] in ("PASS", "INFO") for c in e["clauses"]}
     assert {"PROTO.HOSTILE.LIVENESS", "PROTO.NULL.OPTIONAL", "ALLOC.SUM.VALID"} <= judged
     shown = [t for e in events for ex in e.get("evidence") or [] for t in ex.get("transient") or []]
@@ -246,3 +246,31 @@ def test_persistent_unprocessed_records_skip_as_unprocessed(upstream):
     assert events and errors(events) == []
     assert {e["verdict"] for e in events} == {"SKIPPED"}
     assert all(e["reason"].startswith("UNPROCESSED:") and "after 4 attempts" in e["reason"] for e in events)
+
+
+# -- a hung endpoint costs one read timeout, not one per check ---------------------------------------------
+
+HANG_SELECTION = ("suites/test_batch_meter_usage.py", "suites/test_wire_fuzz.py")
+
+
+def test_an_endpoint_hanging_on_large_bodies_costs_one_full_read_timeout(tmp_path):
+    """hang-on-large-body: the first check to meet the hang waits the full read_timeout (8 s here); every later
+    one gets the shortened timeout (hang_timeout_floor 1 s) and still fails PROTO.TIMEOUT, saying why."""
+    from pathlib import Path
+
+    import meterconform
+
+    text = (Path(meterconform.__file__).parent / "data" / "default-profile.toml").read_text(encoding="utf-8")
+    profile = tmp_path / "hang.toml"
+    profile.write_text(text.replace("read_timeout = 30", "read_timeout = 8\nhang_timeout_floor = 1"), encoding="utf-8")
+    started = time.monotonic()
+    events = run_suites(*HANG_SELECTION, faults=["hang-on-large-body"], extra=["--profile", str(profile)])
+    took = time.monotonic() - started
+    assert errors(events) == []
+    timed_out = [e for e in events if e["verdict"] == "FAIL" and e.get("failed_clause") == "PROTO.TIMEOUT"]
+    assert len(timed_out) >= 3, [(e["nodeid"], e["verdict"]) for e in events if e["verdict"] != "PASS"]
+    shortened = [e for e in timed_out if "shortened" in e["reason"]]
+    assert len(shortened) == len(timed_out) - 1
+    assert all("already hung for the full 8 s" in e["reason"] and e["actual"].startswith("no answer within 1 s") for e in shortened)
+    # the hang cost one full read timeout and a floor per later check, not a full timeout each
+    assert took < 8 + 8 + 1.5 * len(shortened) + 45, f"{took:.0f} s for {len(timed_out)} hung checks"
