@@ -84,7 +84,7 @@ class _FlakyHandler(BaseHTTPRequestHandler):
                 if kind == "unprocessed":
                     try:
                         records = json.loads(body).get("UsageRecords")
-                    except (ValueError, AttributeError):
+                    except (ValueError, AttributeError, RecursionError):  # hostile bodies too
                         records = None
                     if isinstance(records, list) and records:
                         out = json.dumps({"Results": [], "UnprocessedRecords": records}).encode()
