@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import math
 import threading
 import time
 import uuid
@@ -229,7 +230,8 @@ class Transport:
         with self._lock:
             latencies = sorted(self._latencies)
         p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] if latencies else 0.0
-        adaptive = min(full, max(self.profile.endpoint.hang_timeout_floor, HANG_LATENCY_FACTOR * p99))
+        # rounded up to half seconds: the boto3 path keeps one botocore client per read timeout
+        adaptive = min(full, max(self.profile.endpoint.hang_timeout_floor, math.ceil(HANG_LATENCY_FACTOR * p99 * 2) / 2))
         if adaptive >= full:
             return full, None
         return adaptive, (f"the read timeout was shortened to {adaptive:g} s (endpoint.read_timeout {full:g} s) because the "
