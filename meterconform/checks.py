@@ -11,7 +11,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from hypothesis import currently_in_test_context, reject
 
 from .clients import Exchange, Transport, fresh_identity
-from .failures import failure_class, skip_throttled, skip_token_spent, skip_unimplemented
+from .failures import failure_class, skip_throttled, skip_token_spent, skip_unimplemented, skip_unprocessed
 from .profile import MissingProfileData, Profile
 from .reproduce import reproduction, request_json
 from .slots import Slots
@@ -257,10 +257,14 @@ class Metering:
         return None if self.profile.endpoint.is_real else fresh_identity()
 
     def call(self, operation: str, request: Mapping[str, Any], *, identity: str | None = "<own>",
-             region: str | None = None, validate: bool = False, allow_unimplemented: bool = False) -> Exchange:
-        """Send through boto3 as this check's identity; an unimplemented operation skips the check."""
+             region: str | None = None, validate: bool = False, allow_unimplemented: bool = False,
+             retry_transient: bool = True) -> Exchange:
+        """Send through boto3 as this check's identity; an unimplemented operation skips the check. A transient
+        answer is met by sending the same request again (Transport.call; `retry_transient` False: a check about
+        throttling or internal errors themselves judges the first answer)."""
         who = self.identity if identity == "<own>" else identity
-        exchange = self.transport.call(operation, request, identity=who, region=region, validate=validate)
+        exchange = self.transport.call(operation, request, identity=who, region=region, validate=validate,
+                                       retry_transient=retry_transient)
         if self.billing_guarded and recorded_usage(exchange):
             raise BillingGuardBreach(
                 f"BILLING GUARD BREACH: {operation} recorded usage on a guarded endpoint although this check is not "
@@ -327,6 +331,10 @@ class Metering:
         named in the message)."""
         self._judge(TIMELY_CLAUSE, exchange)
         where = f" while checking {clause_id}" if clause_id != TIMELY_CLAUSE else ""
+        if exchange.transport_error == "timeout" and exchange.timeout_shortened:
+            self.fail(TIMELY_CLAUSE, expected=f"an answer within {self.profile.endpoint.read_timeout:g} s (endpoint.read_timeout)",
+                      actual=f"no answer within {exchange.read_timeout:g} s{where}", exchange=exchange,
+                      note=exchange.timeout_shortened)
         if exchange.transport_error == "timeout":
             self.fail(TIMELY_CLAUSE, expected=f"an answer within {self.profile.endpoint.read_timeout:g} s (endpoint.read_timeout)",
                       actual=f"no answer after {exchange.elapsed:.1f} s (timed out){where}", exchange=exchange)
@@ -346,7 +354,13 @@ class Metering:
         self._judge(clause_id, exchange)
         self.expect_answered(exchange, clause_id)
         if exchange.error_code == THROTTLING and (not errors or THROTTLING not in errors):
-            skip_throttled(exchange.operation)
+            skip_throttled(exchange.operation, len(exchange.transient))
+        body = exchange.json
+        if (exchange.operation == "BatchMeterUsage" and exchange.ok and isinstance(body, dict) and body.get("UnprocessedRecords")
+                and not body.get("Results")):
+            # every attempt left every record unprocessed (a transient failure): the endpoint never judged the request;
+            # a batch some of whose records were processed was judged, and a 200 is then the wrong answer
+            skip_unprocessed(f"{len(body['UnprocessedRecords'])} of the batch's records", clause_id, len(exchange.transient))
         want = (" or ".join(errors) if errors else "a client error") + f" with {_status_text(status)}"
         if errors and exchange.error_code not in errors:
             self.fail(clause_id, expected=want, actual=exchange.summary(), exchange=exchange)
@@ -357,13 +371,15 @@ class Metering:
                       note="the error name is right but the HTTP status is not")
         return exchange.error_code or ""
 
-    def expect_success(self, exchange: Exchange, clause_id: str) -> dict:
+    def expect_success(self, exchange: Exchange, clause_id: str, *, allow_unprocessed: bool = False) -> dict:
         """The exchange must be a 2xx with a JSON object body that validates against the operation's
-        output schema; returns the body."""
+        output schema; returns the body. Still throttled after the Transport's resends: no verdict (SKIPPED
+        THROTTLED); a BatchMeterUsage answer with records still in UnprocessedRecords: no verdict either
+        (SKIPPED UNPROCESSED) unless `allow_unprocessed` (the caller judges each record itself)."""
         self._judge(clause_id, exchange)
         self.expect_answered(exchange, clause_id)
         if exchange.error_code == THROTTLING:
-            skip_throttled(exchange.operation)
+            skip_throttled(exchange.operation, len(exchange.transient))
         self._skip_if_token_spent(exchange)
         body = exchange.json
         if exchange.status is None or not 200 <= exchange.status < 300 or exchange.error_code:
@@ -371,6 +387,9 @@ class Metering:
         if not isinstance(body, dict):
             self.fail(clause_id, expected="success with a JSON object body", actual=exchange.summary(), exchange=exchange)
         self.expect_output_schema(exchange, body)
+        unprocessed = body.get("UnprocessedRecords") if exchange.operation == "BatchMeterUsage" else None
+        if unprocessed and isinstance(unprocessed, list) and not allow_unprocessed:
+            skip_unprocessed(f"{len(unprocessed)} of the batch's records", clause_id, len(exchange.transient))
         return body
 
     def _skip_if_token_spent(self, exchange: Exchange) -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import math
 import threading
 import time
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 from urllib.parse import urlsplit
@@ -68,6 +70,12 @@ class Exchange:
     sdk_error_code: str | None = None  # the code botocore's own parser read (boto3 path)
     identity: str | None = None
     signing: str = "SigV4"  # raw sends: "SigV4", "unsigned" or "mis-signed"
+    # The transient answers (throttling, an internal error, records left unprocessed) this request got before
+    # this answer, oldest first: the same request was sent again after each (Transport.retries)
+    transient: list["Exchange"] = field(default_factory=list)
+    read_timeout: float | None = None  # the read timeout this request was sent with
+    # Why that read timeout is shorter than endpoint.read_timeout (the endpoint hung before), else None
+    timeout_shortened: str | None = None
 
     @property
     def json(self) -> Any:
@@ -105,10 +113,27 @@ class Exchange:
         return self.status is not None and 200 <= self.status < 300 and self.error_code is None
 
     def summary(self) -> str:
-        """One line: status and error name, or the transport failure."""
+        """One line: status and error name, or the transport failure; then the transient answers before it."""
+        return self.answer_summary() + self.transient_summary()
+
+    def transient_summary(self) -> str:
+        """ " (after N transient answers: HTTP 400 ThrottlingException, ...)", or "" when there were none."""
+        if not self.transient:
+            return ""
+        n = len(self.transient)
+        answers = ", ".join(t.answer_summary(short=True) for t in self.transient)
+        return f" (after {n} transient answer{'s' if n != 1 else ''}: {answers})"
+
+    def answer_summary(self, *, short: bool = False) -> str:
+        """This answer alone; `short`: the status and error name only."""
         if self.transport_error:
             return f"no response ({self.transport_error})"
         text = f"HTTP {self.status}"
+        if short:
+            if self.error_code:
+                return f"{text} {self.error_code}"
+            unprocessed = transient_reason(self)
+            return f"{text} {unprocessed}" if unprocessed else text
         if self.error_code:
             text += f" {self.error_code}"
             if self.message:
@@ -116,6 +141,29 @@ class Exchange:
         elif self.json is None and self.body:
             text += f" non-JSON body ({self.headers.get('content-type', 'no content-type')}): {self.body[:120]!r}"
         return text
+
+
+TRANSIENT_ERRORS = ("ThrottlingException", "InternalServiceErrorException")
+UNAVAILABLE_ERRORS = ("ServiceUnavailableException", "ServiceUnavailable", "InternalFailure", "InternalServerError")
+
+
+def transient_reason(exchange: Exchange) -> str | None:
+    """Why this answer is a transient one, worth sending the same request again, else None: ThrottlingException;
+    InternalServiceErrorException (the model's `fault`) or a 5xx naming a service-unavailable error type; a
+    BatchMeterUsage success with records in UnprocessedRecords (a service-side transient failure). A 5xx with no
+    error type (a crash page, a gateway's page) is not: it is judged at once."""
+    if exchange.transport_error or exchange.status is None:
+        return None
+    code = exchange.error_code
+    if code in TRANSIENT_ERRORS:
+        return code
+    if code in UNAVAILABLE_ERRORS and exchange.status >= 500:
+        return code
+    if exchange.operation == "BatchMeterUsage" and exchange.ok:
+        body = exchange.json
+        if isinstance(body, dict) and isinstance(body.get("UnprocessedRecords"), list) and body["UnprocessedRecords"]:
+            return f"{len(body['UnprocessedRecords'])} UnprocessedRecords"
+    return None
 
 
 def wire_to_params(request: Mapping[str, Any]) -> dict[str, Any]:
@@ -160,6 +208,65 @@ class Transport:
         )
         self._lock = threading.Lock()
         self.record: Callable[[Exchange], None] = lambda exchange: None
+        ep = profile.endpoint
+        self.retries = ep.transient_retries  # how often a transient answer is met by sending the request again
+        self.backoff = ep.transient_backoff  # seconds before the first resend, doubling for each next one
+        self.sleep: Callable[[float], None] = time.sleep
+        self._latencies: deque[float] = deque(maxlen=256)  # seconds to an answer, of recent answered requests
+        self.hang: str | None = None  # the first request the endpoint left unanswered for the full read timeout
+
+    # -- timeouts ------------------------------------------------------------------------------
+    def read_timeout(self) -> tuple[float, str | None]:
+        """The read timeout for the next request, and why it is shorter than endpoint.read_timeout (else None).
+
+        Until the endpoint has left a request unanswered for the full endpoint.read_timeout, always that. After
+        such a hang, each later request that meets one would cost the full timeout again, so the timeout becomes
+        max(endpoint.hang_timeout_floor, HANG_LATENCY_FACTOR x the 99th percentile of the answered requests'
+        latency), never above endpoint.read_timeout: a request a correct endpoint answers in time still gets
+        its answer, one that meets the hang fails sooner."""
+        full = self.profile.endpoint.read_timeout
+        if self.hang is None:
+            return full, None
+        with self._lock:
+            latencies = sorted(self._latencies)
+        p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] if latencies else 0.0
+        # rounded up to half seconds: the boto3 path keeps one botocore client per read timeout
+        adaptive = min(full, max(self.profile.endpoint.hang_timeout_floor, math.ceil(HANG_LATENCY_FACTOR * p99 * 2) / 2))
+        if adaptive >= full:
+            return full, None
+        return adaptive, (f"the read timeout was shortened to {adaptive:g} s (endpoint.read_timeout {full:g} s) because the "
+                          f"endpoint already hung for the full {full:g} s on {self.hang}; slowest answers so far: "
+                          f"p99 {p99:.2f} s")
+
+    def _observe(self, exchange: Exchange) -> None:
+        """Learn from one attempt: an answer's latency, or a hang for the full read timeout."""
+        if exchange.transport_error is None and exchange.status is not None:
+            with self._lock:
+                self._latencies.append(exchange.elapsed)
+        elif (exchange.transport_error == "timeout" and exchange.timeout_shortened is None and self.hang is None
+              and exchange.elapsed >= 0.9 * self.profile.endpoint.read_timeout):
+            size = len(exchange.request) if isinstance(exchange.request, (bytes, bytearray)) else len(json.dumps(exchange.request, default=str))
+            self.hang = f"a {exchange.via} {exchange.operation or exchange.method} request of {size} bytes"
+
+    # -- transient answers ---------------------------------------------------------------------
+    def _resending(self, send: Callable[[Exchange | None], Exchange], retry: bool) -> Exchange:
+        """`send` an attempt (given the previous attempt, None the first time); while the answer is transient
+        (transient_reason) and `retry`, send the same request again, at most `self.retries` times, after
+        `self.backoff` s doubling each time (each attempt waits for the rate limiter too). Every attempt is
+        recorded; the answer returned is the first one that is not transient, else the last, and carries the
+        transient ones before it in `transient`."""
+        transient: list[Exchange] = []
+        previous: Exchange | None = None
+        while True:
+            exchange = send(previous)
+            self._observe(exchange)
+            self.record(exchange)
+            if not retry or len(transient) >= self.retries or transient_reason(exchange) is None:
+                exchange.transient = transient
+                return exchange
+            transient.append(exchange)
+            self.sleep(self.backoff * 2 ** (len(transient) - 1))
+            previous = exchange
 
     # -- credentials ---------------------------------------------------------------------------
     def credentials(self, identity: str | None = None) -> Credentials:
@@ -170,12 +277,14 @@ class Transport:
             return Credentials(identity or ep.access_key_id, ep.secret_access_key, ep.session_token)
         return chain_credentials(ep.config_profile)
 
-    def client(self, identity: str | None = None, *, validate: bool = False, region: str | None = None):
+    def client(self, identity: str | None = None, *, validate: bool = False, region: str | None = None,
+               read_timeout: float | None = None):
         """A botocore client with retries off; client-side validation off unless `validate`. One client
         serves every identity: `call` hands each request its identity's credentials (botocore's
         per-request signing credentials), so a fresh identity costs no new client."""
         region = region or self.profile.endpoint.region
-        key = (validate, region)
+        read_timeout = read_timeout or self.profile.endpoint.read_timeout
+        key = (validate, region, read_timeout)
         with self._lock:
             client = self._clients.get(key)
             if client is None:
@@ -192,7 +301,7 @@ class Transport:
                         retries={"total_max_attempts": 1, "mode": "standard"},  # max_attempts=1 still means 2 attempts
                         parameter_validation=validate,
                         connect_timeout=self.profile.endpoint.connect_timeout,
-                        read_timeout=self.profile.endpoint.read_timeout,
+                        read_timeout=read_timeout,
                         max_pool_connections=16,
                     ),
                 )
@@ -204,13 +313,29 @@ class Transport:
 
     # -- the boto3 path ------------------------------------------------------------------------
     def call(self, operation: str, request: Mapping[str, Any], *, identity: str | None = None,
-             region: str | None = None, validate: bool = False) -> Exchange:
-        """Send a wire-form request through boto3 (botocore's serializer, signer and parser)."""
+             region: str | None = None, validate: bool = False, retry_transient: bool = True) -> Exchange:
+        """Send a wire-form request through boto3 (botocore's serializer, signer and parser). A transient answer
+        is met by sending the same request again (see _resending; `retry_transient` False: never), with the
+        ClientToken botocore filled in the first time, as botocore's own retries would."""
         if operation not in OPERATIONS:
             raise ValueError(f"unknown operation {operation!r}; expected one of {', '.join(OPERATIONS)}")
-        client = self.client(identity, validate=validate, region=region)
+
+        def send(previous: Exchange | None) -> Exchange:
+            wire = dict(request)
+            token = getattr(previous, "sent_client_token", None)
+            if previous is not None and token and "ClientToken" not in wire:
+                wire["ClientToken"] = token
+            return self._call_once(operation, wire, identity=identity, region=region, validate=validate)
+
+        return self._resending(send, retry_transient)
+
+    def _call_once(self, operation: str, request: Mapping[str, Any], *, identity: str | None,
+                   region: str | None, validate: bool) -> Exchange:
+        timeout, shortened = self.read_timeout()
+        client = self.client(identity, validate=validate, region=region, read_timeout=timeout)
         exchange = Exchange(operation=operation, via="boto3", request=dict(request), url=self.url,
-                            identity=identity or self.profile.endpoint.access_key_id)
+                            identity=identity or self.profile.endpoint.access_key_id,
+                            read_timeout=timeout, timeout_shortened=shortened)
         _local.exchange = exchange
         _local.credentials = self.credentials(identity) if identity else None
         if self.limiter:
@@ -232,17 +357,18 @@ class Transport:
             exchange.elapsed = time.perf_counter() - start
             _local.exchange = None
             _local.credentials = None
-        self.record(exchange)
         return exchange
 
     # -- the raw path --------------------------------------------------------------------------
     def raw(self, body: Any = None, *, operation: str | None = None, target: str | None = "<auto>",
             headers: Mapping[str, str | None] | None = None, sign: bool | str = True, method: str = "POST",
             path: str = "/", identity: str | None = None, region: str | None = None,
-            content_type: str | None = CONTENT_TYPE) -> Exchange:
+            content_type: str | None = CONTENT_TYPE, retry_transient: bool = True) -> Exchange:
         """Send arbitrary bytes: a dict body is JSON-encoded; `target` "<auto>" derives
         `AWSMPMeteringService.<operation>`, None omits the header; `sign` True signs with SigV4,
-        False sends unsigned, "bad" signs with a wrong secret. A header mapped to None is removed."""
+        False sends unsigned, "bad" signs with a wrong secret. A header mapped to None is removed.
+        A transient answer is met by sending the same bytes and headers again (see _resending;
+        `retry_transient` False: never)."""
         if isinstance(body, (dict, list)):
             data = json.dumps(body).encode()
         elif isinstance(body, str):
@@ -270,15 +396,27 @@ class Transport:
             aws_req = AWSRequest(method=method, url=url, data=data, headers=hdrs)
             SigV4Auth(creds, SIGNING_NAME, region).add_auth(aws_req)
             hdrs = dict(aws_req.headers.items())
+        signing = {True: "SigV4", False: "unsigned", "bad": "mis-signed"}.get(sign, str(sign))
+
+        def send(previous: Exchange | None) -> Exchange:
+            return self._raw_once(body, data, hdrs, method=method, url=url, operation=operation, identity=identity,
+                                  signing=signing)
+
+        return self._resending(send, retry_transient)
+
+    def _raw_once(self, body: Any, data: bytes, hdrs: dict[str, str], *, method: str, url: str, operation: str | None,
+                  identity: str | None, signing: str) -> Exchange:
+        timeout, shortened = self.read_timeout()
         exchange = Exchange(operation=operation, via="raw", request=body if isinstance(body, (dict, list)) else data,
                             request_headers=redact_headers(hdrs), method=method, url=url,
-                            identity=identity or self.profile.endpoint.access_key_id,
-                            signing={True: "SigV4", False: "unsigned", "bad": "mis-signed"}.get(sign, str(sign)))
+                            identity=identity or self.profile.endpoint.access_key_id, signing=signing,
+                            read_timeout=timeout, timeout_shortened=shortened)
         if self.limiter:
             self.limiter.acquire(operation)
         start = time.perf_counter()
         try:
-            resp = self._pool.request(method, url, body=data, headers=hdrs, redirect=False, preload_content=True)
+            resp = self._pool.request(method, url, body=data, headers=hdrs, redirect=False, preload_content=True,
+                                      timeout=urllib3.Timeout(connect=self.profile.endpoint.connect_timeout, read=timeout))
             exchange.status = resp.status
             exchange.headers = {k.lower(): v for k, v in resp.headers.items()}
             exchange.body = resp.data
@@ -292,7 +430,6 @@ class Transport:
             exchange.transport_error = f"http-error: {type(exc).__name__}"
         finally:
             exchange.elapsed = time.perf_counter() - start
-        self.record(exchange)
         return exchange
 
     def close(self) -> None:
@@ -313,6 +450,11 @@ def _capture_request(request, **kwargs) -> None:
     if exchange is not None:
         exchange.request_headers = redact_headers({k: v for k, v in request.headers.items()})
         exchange.method = request.method
+        if exchange.operation == "MeterUsage":  # the token botocore filled in, for a resend of the same request
+            try:
+                exchange.sent_client_token = json.loads(request.body or b"{}").get("ClientToken")
+            except (ValueError, AttributeError, TypeError):
+                pass
 
 
 def _capture_response(http_response, parsed, model, **kwargs) -> None:
@@ -363,6 +505,7 @@ def fresh_identity() -> str:
 
 
 GATEWAY_STATUSES = (502, 503, 504)
+HANG_LATENCY_FACTOR = 10  # after a hang: the read timeout is this many times the slowest (p99) answer so far
 
 
 def probe(url: str, timeout: float = 3.0, *, attempts: int = 3, pause: float = 1.0, ca_bundle: str | None = None,

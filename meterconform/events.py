@@ -81,7 +81,31 @@ def exchange_record(ex: Exchange, limit: int = 4000) -> dict[str, Any]:
         "headers": {k: ex.headers[k] for k in _KEEP_HEADERS if k in ex.headers}, "body": body,
         "body_truncated": len(ex.body) > limit, "elapsed_ms": round(ex.elapsed * 1000, 2),
         "transport_error": ex.transport_error, "error_code": ex.error_code, "sdk_error_code": ex.sdk_error_code,
+        # the transient answers the same request got before this one (each was sent again), oldest first
+        "transient": [{"summary": redact_text(t.answer_summary(short=True)), "elapsed_ms": round(t.elapsed * 1000, 2)}
+                      for t in getattr(ex, "transient", None) or []],
+        "read_timeout": getattr(ex, "read_timeout", None), "timeout_shortened": getattr(ex, "timeout_shortened", None),
     }
+
+
+def transient_line(ex: dict) -> str:
+    """ "after N transient answers: HTTP 400 ThrottlingException, ..." for an exchange record, or ""."""
+    answers = [t.get("summary", "?") for t in ex.get("transient") or []]
+    if not answers:
+        return ""
+    return f"after {len(answers)} transient answer{'s' if len(answers) != 1 else ''}: {', '.join(answers)}"
+
+
+def transient_lines(event: dict) -> list[str]:
+    """One line per exchange of an event's evidence that came after transient answers (it was resent)."""
+    lines = []
+    for ex in event.get("evidence") or []:
+        line = transient_line(ex)
+        if line:
+            lines.append(f"{ex.get('operation') or ex.get('method', '')} → " + (
+                f"HTTP {ex['status']}" if ex.get("status") is not None else f"no response ({ex.get('transport_error')})")
+                + f" {line}")
+    return lines
 
 
 def build_event(item, report, clauses: list[str], exc: BaseException | None, metering) -> dict[str, Any]:

@@ -79,8 +79,25 @@ def skip_token_spent(index: int) -> None:
                      'contract.token_reuse = "allowed" if your endpoint resolves a token every time')
 
 
-def skip_throttled(operation: str | None) -> None:
-    raise Throttled(f"THROTTLED: the endpoint answered ThrottlingException to {operation}; no verdict (slow down: endpoint.rate_per_second)")
+class Unprocessed(pytest.skip.Exception):
+    """Records came back in UnprocessedRecords (a service-side transient failure) every time the same batch was
+    sent: no verdict on the records the check is about, and the report says so."""
+
+
+def _attempts(resent: int) -> str:
+    return f" after {resent + 1} attempts" if resent else ""
+
+
+def skip_throttled(operation: str | None, resent: int = 0) -> None:
+    raise Throttled(f"THROTTLED: the endpoint answered ThrottlingException to {operation}{_attempts(resent)}; no verdict "
+                    "(slow down: endpoint.rate_per_second; endpoint.transient_retries / transient_backoff resend it)")
+
+
+def skip_unprocessed(what: str, clause: str | None = None, resent: int = 0) -> None:
+    """`what`: which records stayed unprocessed; `resent`: how often the same batch was sent again."""
+    raise Unprocessed(f"UNPROCESSED: {what} came back in UnprocessedRecords (a service-side transient failure)"
+                      f"{_attempts(resent)}; no verdict" + (f" on {clause}" if clause else "") +
+                      " (endpoint.transient_retries: how often the same batch is sent again)")
 
 
 def skip_unimplemented(operation: str | None, evidence: str) -> None:

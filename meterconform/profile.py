@@ -71,6 +71,9 @@ class Endpoint:
     read_timeout: float = 30.0
     rate_per_second: float | None = None
     ca_bundle: str | None = None
+    transient_retries: int = 3  # a transient answer (throttling, an internal error, unprocessed records): resends
+    transient_backoff: float = 0.05  # seconds before the first resend, doubling for each next one
+    hang_timeout_floor: float = 3.0  # after a hang: the shortest read timeout a request still gets
 
     @property
     def tls_trust(self) -> str | None:
@@ -232,6 +235,10 @@ def from_dict(raw: Mapping[str, Any], source: str = "<dict>") -> Profile:
         read_timeout=float(ep.get("read_timeout", 30)),
         rate_per_second=ep.get("rate_per_second"),
         ca_bundle=ep.get("ca_bundle"),
+        transient_retries=int(ep.get("transient_retries", 3)),
+        # AWS's own SDKs back off from 50-100 ms upwards too, but give throttling a real pause
+        transient_backoff=float(ep.get("transient_backoff", 0.5 if kind == "aws" else 0.05)),
+        hang_timeout_floor=float(ep.get("hang_timeout_floor", 3)),
     )
     if endpoint.ca_bundle and not Path(endpoint.ca_bundle).is_file():
         raise ProfileError(f"target profile {source}: `endpoint.ca_bundle` is {endpoint.ca_bundle!r}, which is not a file; give the "

@@ -25,7 +25,7 @@ from botocore.parsers import create_parser
 from meterconform.catalog import load_catalog
 from meterconform.checks import clause_info, unimplemented_evidence
 from meterconform.clients import OPERATIONS, Exchange, error_name
-from meterconform.failures import skip_unimplemented
+from meterconform.failures import skip_throttled, skip_unimplemented
 from meterconform.resources import schema_json
 from meterconform.shapes import error_body_errors
 from meterconform.strategies._model import service_model
@@ -400,6 +400,8 @@ def still_alive(metering, after: Exchange | None = None) -> None:
         return
     request, identity = _probe_request(metering, operation)
     ex = metering.raw(request, operation=operation, identity=identity, allow_unimplemented=True)
+    if ex.error_code == "ThrottlingException":  # still throttled after the Transport's resends: no verdict
+        skip_throttled(operation, len(ex.transient))
     before = f" after {after.method} {after.operation or after.request_headers.get('X-Amz-Target', '-')} answered {after.summary()}" if after else ""
     metering.expect(ex.transport_error is None and ex.status is not None and 200 <= ex.status < 300 and not ex.error_code, LIVENESS,
                     expected=f"a valid {operation} request still gets its 2xx{before}", actual=ex.summary(), exchange=ex)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..baseline import Applied
 from ..catalog import Catalog
-from ..events import also_failed_text
+from ..events import also_failed_text, transient_line
 from ..summary import operation_of
 from .junit import junit_address
 from .matrix import report_catalog
@@ -56,6 +56,8 @@ def _exchange_step(writer: _Writer, number: int, ex: dict, start: int, stop: int
     headers = "\n".join(f"{k}: {v}" for k, v in (ex.get("request_headers") or {}).items())
     what = ex.get("operation") or ex.get("method") or "request"
     answer = f"HTTP {ex['status']}" if ex.get("status") is not None else f"no response ({ex.get('transport_error')})"
+    if transient_line(ex):
+        answer += f" ({transient_line(ex)})"
     response_headers = "\n".join(f"{k}: {v}" for k, v in (ex.get("headers") or {}).items())
     attachments = [
         writer.attach(f"request {number}: {ex.get('method', 'POST')} {ex.get('url', '')} via {ex.get('via', '?')}",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..baseline import Applied
 from ..catalog import Catalog, Outcome
-from ..events import GATING, endpoint_stopped, was_judged
+from ..events import GATING, endpoint_stopped, transient_line, was_judged
 from ..summary import operation_of
 from .matrix import (
     AREAS,
@@ -81,7 +81,10 @@ def _exchange(number: int, ex: dict, limit: int = BODY_LIMIT) -> str:
             f"<h4><span>Response</span> {esc(status)}{' · ' + esc(ex['error_code']) if ex.get('error_code') else ''}"
             f"{' · ' + esc(ex.get('elapsed_ms')) + ' ms' if ex.get('elapsed_ms') is not None else ''}"
             f"{' · truncated' if ex.get('body_truncated') else ''}</h4>"
-            f"<pre>{esc(resp_headers)}\n\n{esc(body)}</pre></div>")
+            + (f'<p class="transient">{esc(transient_line(ex))} (the same request was sent again after each)</p>'
+               if transient_line(ex) else "")
+            + (f'<p class="transient">{esc(ex["timeout_shortened"])}</p>' if ex.get("timeout_shortened") else "")
+            + f"<pre>{esc(resp_headers)}\n\n{esc(body)}</pre></div>")
 
 
 def _evidence(event: dict) -> str:

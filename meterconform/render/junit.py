@@ -14,7 +14,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from ..baseline import Applied
-from ..events import also_failed_text, broken_clauses
+from ..events import also_failed_text, broken_clauses, transient_lines
 from ..summary import operation_of
 
 _ILLEGAL = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -61,15 +61,17 @@ def _testcase(suite: ET.Element, event: dict, applied: Applied | None) -> str:
     if verdict in ("FAIL", "ERROR"):
         tag = "failure" if verdict == "FAIL" else "error"
         el = ET.SubElement(case, tag, message=_xml(_first_line(reason) or verdict))
-        el.text = _xml(reason + (f"\n\n{event['falsifying_example']}" if event.get("falsifying_example") else "") + also_failed_text(event))
+        el.text = _xml(reason + (f"\n\n{event['falsifying_example']}" if event.get("falsifying_example") else "") + also_failed_text(event)
+                       + "".join(f"\n{line}" for line in transient_lines(event)))
         return tag
     if verdict in _SKIPPED:
         el = ET.SubElement(case, "skipped", type=verdict, message=_xml(f"{verdict}: {_first_line(reason)}".rstrip(": ")))
-        el.text = _xml(reason)
+        el.text = _xml(reason + "".join(f"\n{line}" for line in transient_lines(event)))
         return "skipped"
-    if event.get("observations"):
+    lines = [f"{o.get('clause')}: {o.get('text')}" for o in event.get("observations") or []] + transient_lines(event)
+    if lines:
         out = ET.SubElement(case, "system-out")
-        out.text = _xml("\n".join(f"{o.get('clause')}: {o.get('text')}" for o in event["observations"]))
+        out.text = _xml("\n".join(lines))
     return "passed"
 
 
