@@ -82,6 +82,9 @@ EXPECTED: dict[str, set[str]] = {
     # The generated requests carry fractional timestamps too: their checks get a SerializationException.
     "fractional-timestamp-rejected": {"PROTO.TIMESTAMP.FRACTIONAL", "MU.WINDOW.RECENT", "MU.WINDOW.STALE", "TAG.VALUE.REQUIRED"},
     "null-optional-rejected": {"PROTO.NULL.OPTIONAL"},
+    # Coerced numbers and strings also meet the wrong-type checks (17 for a Nonce, "1" for a quantity).
+    "lenient-json-types": {"PROTO.JSON.WRONG_TYPE", "PROTO.JSON.COERCION"},
+    "string-booleans": {"PROTO.JSON.COERCION"},
 }
 
 # Every run's endpoint.read_timeout (the default profile's is 30 s): an endpoint that hangs (hang-on-large-body)

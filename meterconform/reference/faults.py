@@ -86,6 +86,10 @@ FAULTS: dict[str, str] = {
     "client's read timeout has passed.",
     "empty-body-rejected": "An empty body is a SerializationException ({} is still an empty input).",
     "fractional-timestamp-rejected": "A timestamp with a fraction of a second is a SerializationException.",
+    "lenient-json-types": "The JSON binder coerces scalars of the wrong type: \"true\"/\"false\" are booleans, numeric "
+    "strings are numbers, numbers are strings.",
+    "string-booleans": "The JSON binder reads the strings \"true\" and \"false\" as booleans (DryRun=\"false\" "
+    "meters).",
     "null-optional-rejected": "A member sent as JSON null is a SerializationException, optional ones too.",
 }
 

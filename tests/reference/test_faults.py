@@ -313,6 +313,16 @@ CASES: dict[str, tuple[Callable[[ReferenceEndpoint], Any], Any, Any]] = {
         ("ValidationException", "ValidationException"), ("SerializationException", "ValidationException")),
     "fractional-timestamp-rejected": (
         lambda e: outcome(make_client(e.url).meter_usage, **usage(Timestamp=T0 + 0.5)), "ok", "SerializationException"),
+    # DryRun "false", UsageQuantity "6", ProductCode as a number (refused as unknown once it is a string).
+    "lenient-json-types": (
+        lambda e: tuple(raw(e.url, "MeterUsage", body).json.get("__type") for body in (
+            {**usage(), "DryRun": "false"}, {**usage(Timestamp=T0 - HOUR), "UsageQuantity": "6"},
+            {**usage(Timestamp=T0 - 2 * HOUR), "ProductCode": 17})),
+        ("SerializationException",) * 3, (None, None, "InvalidProductCodeException")),
+    "string-booleans": (
+        lambda e: tuple(raw(e.url, "MeterUsage", body).json.get("__type") for body in (
+            {**usage(), "DryRun": "false"}, {**usage(Timestamp=T0 - HOUR), "UsageQuantity": "6"})),
+        ("SerializationException",) * 2, (None, "SerializationException")),
     "null-optional-rejected": (null_client_token, (200, None), (400, "SerializationException")),
 }
 
@@ -333,7 +343,7 @@ def test_fault_deviates_only_when_on(make_endpoint, name):
 # stale timestamp named ValidationException is what the window cases see; a ClientToken ignored or replayed
 # whatever the parameters hides every conflict; a dropped or missing result hides its status or echo; a new id
 # on every retry is what the race case looks for; the malformed-JSON case reads an error's Content-Type; an
-# unchecked sum hides a sum checked as floats.
+# unchecked sum hides a sum checked as floats; a binder coercing every type coerces booleans too.
 INTERACTING = {
     "errors-with-200": set(FAULTS),
     "dimension-case-insensitive": {"unknown-dimension-wrong-error"},
@@ -346,6 +356,7 @@ INTERACTING = {
     "new-id-on-retry": {"race-on-identical-requests"},
     "missing-content-type": {"malformed-json-500"},
     "allocation-sum-unchecked": {"decimal-sums-as-float"},
+    "lenient-json-types": {"string-booleans"},
 }
 
 
