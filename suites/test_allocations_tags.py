@@ -10,6 +10,9 @@ from hypothesis import strategies as st
 from meterconform.current import current_metering
 from meterconform.strategies import TAG_ALPHABET, allocations, meter_usage_requests, mutation, quantities
 from meterconform.strategies.allocations import bulk_allocations
+from meterconform.strategies.quantities import (
+    FLOAT_COLLIDING_SUMS, FLOAT_INEXACT_SUMS, float_colliding_splits, float_inexact_splits,
+)
 from meterconform.strategies.tags import INVALID_TAG_ASCII
 from meterconform.strategies._model import shape
 
@@ -64,6 +67,11 @@ def alloc(quantity, tag_list=ABSENT, *, decimal: bool = False) -> dict:
     if tag_list is not ABSENT:
         allocation["Tags"] = tag_list
     return allocation
+
+
+def decimal_parts(parts) -> list[dict]:
+    """One decimal allocation per part, allocation i tagged n=i."""
+    return [alloc(part, tags(("n", str(i))), decimal=True) for i, part in enumerate(parts)]
 
 
 def _meter_usage(metering, quantity, allocation_list, decimal: bool) -> dict:
@@ -285,6 +293,9 @@ DECIMAL_ACCEPTED = [
     ("decimal-split", "ALLOC.SUM.VALID", "17.5", [alloc("10.25", tags(A), decimal=True), alloc("7.25", tags(B), decimal=True)]),
     ("decimal-sum-by-value", "ALLOC.SUM.VALID", "17.5", [alloc("17.500000", tags(A), decimal=True)]),
     ("decimal-longest", "ALLOC.QUANTITY_DECIMAL.LENGTH", "9999999999.999999", [alloc("9999999999.999999", tags(A), decimal=True)]),
+    # Exact in decimal, not in binary floats (0.1 + 0.2 is 0.30000000000000004): a float sum refuses them.
+    *((f"float-inexact-{'+'.join(parts)}", "ALLOC.SUM.VALID", quantity, decimal_parts(parts))
+      for parts, quantity in FLOAT_INEXACT_SUMS),
 ]
 
 
@@ -298,12 +309,40 @@ def test_decimal_allocations_are_accepted(metering, operation, case):
     expect_accepted(metering, operation, send(metering, operation, quantity, allocation_list, decimal=True), clause)
 
 
+@pytest.mark.records_usage
+@pytest.mark.clause("ALLOC.SUM.VALID")
+@pytest.mark.parametrize("operation", SUCCESS_OPERATIONS)
+@given(split=float_inexact_splits())
+def test_decimal_allocations_summing_exactly_are_accepted(operation, split):
+    """Decimal parts that add up to the quantity exactly, though their binary-float sum does not."""
+    metering = current_metering()
+    _need_decimal()
+    parts, quantity = split
+    ex = send(metering, operation, quantity, decimal_parts(parts), decimal=True, identity=metering.fresh_identity())
+    expect_accepted(metering, operation, ex, "ALLOC.SUM.VALID")
+
+
+@pytest.mark.parametrize("operation", ERROR_OPERATIONS)
+@pytest.mark.clause("ALLOC.SUM")
+@given(split=float_colliding_splits())
+def test_decimal_allocations_off_by_a_millionth_are_rejected(operation, split):
+    """Decimal parts adding up to the quantity ± 0.000001, though their binary-float sum is the quantity's float."""
+    metering = current_metering()
+    _need_decimal()
+    parts, quantity = split
+    ex = send(metering, operation, quantity, decimal_parts(parts), decimal=True, identity=metering.fresh_identity())
+    metering.expect_error(ex, "ALLOC.SUM")
+
+
 BOTH_QUANTITIES = {"AllocatedUsageQuantity": 5, DECIMAL_ALLOCATED: "5", "Tags": tags(A)}
 
 # (case id, clause, decimal usage quantity?, usage quantity, allocations)
 DECIMAL_REJECTED = [
     ("decimal-sum-under", "ALLOC.SUM", True, "17.5", [alloc("10.25", tags(A), decimal=True), alloc("7.2", tags(B), decimal=True)]),
     ("decimal-sum-off-by-a-millionth", "ALLOC.SUM", True, "1", [alloc("1.000001", tags(A), decimal=True)]),
+    # Not the quantity in decimal, but the quantity as binary floats: a float sum accepts them.
+    *((f"float-colliding-{'+'.join(parts)}", "ALLOC.SUM", True, quantity, decimal_parts(parts))
+      for parts, quantity in FLOAT_COLLIDING_SUMS),
     ("decimal-allocations-of-a-whole-quantity", "ALLOC.QUANTITY_TYPE", False, 5, [alloc("5", tags(A), decimal=True)]),
     ("whole-allocations-of-a-decimal-quantity", "ALLOC.QUANTITY_TYPE", True, "5", [alloc(5, tags(A))]),
     ("both-quantity-members", "ALLOC.QUANTITY.EXACTLY_ONE", False, 5, [BOTH_QUANTITIES]),

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from meterconform.current import current_metering
 from meterconform.clients import Exchange
 from meterconform.strategies import allocations, quantities, unknown_dimensions, unknown_product_codes
+from meterconform.strategies.quantities import FLOAT_COLLIDING_QUANTITIES
 
 from ._batch import (
     QUANTITY_MAX,
@@ -443,6 +444,21 @@ def test_changed_quantity_is_a_duplicate_record(data):
     # The recorded quantity is untouched: the original is still an identical retry.
     again = expect_results(metering, send(metering, [record]), [record], "BMU.IDEMPOTENT.RETRY")
     expect_same_ids(metering, first, again, [(0, 0)], "BMU.IDEMPOTENT.RETRY")
+
+
+@pytest.mark.clause("BMU.DEDUP.DUPLICATE_RECORD", *RESULT_CLAUSES)
+@pytest.mark.records_usage
+@pytest.mark.parametrize("first, other", [("17", "17.000001"), *FLOAT_COLLIDING_QUANTITIES,
+                                          *(pair[::-1] for pair in FLOAT_COLLIDING_QUANTITIES)])
+def test_another_decimal_quantity_is_a_duplicate_record(metering, first, other):
+    """A second QuantityAsDecimal on the same key that differs by value, though (for the last pairs) it is the
+    same binary float: an endpoint comparing floats takes it for an identical retry."""
+    record = customer_record(metering, None, QuantityAsDecimal=first)
+    earlier = expect_results(metering, send(metering, [record]), [record], "BMU.DEDUP.DUPLICATE_RECORD")
+    expect_status(metering, earlier, 0, "Success", "BMU.DEDUP.DUPLICATE_RECORD")
+    changed = {**record, "QuantityAsDecimal": other}
+    outcome = expect_results(metering, send(metering, [changed]), [changed], "BMU.DEDUP.DUPLICATE_RECORD")
+    expect_status(metering, outcome, 0, "DuplicateRecord", "BMU.DEDUP.DUPLICATE_RECORD")
 
 
 @pytest.mark.clause("BMU.IDEMPOTENT.RETRY", *RESULT_CLAUSES)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 from urllib.parse import urlsplit
 
 import pytest
@@ -16,6 +17,7 @@ from meterconform.clients import CONTENT_TYPE, OPERATIONS, TARGET_PREFIX
 from meterconform.strategies._model import service_model
 
 from . import _wire as wire
+from ._batch import account_record
 
 ORACLES = wire.ORACLE_CLAUSES
 USAGE_OPERATIONS = ("MeterUsage", "BatchMeterUsage")
@@ -326,6 +328,87 @@ def test_a_member_of_the_wrong_json_type_is_a_client_error(metering, operation, 
         base = wire.base_request(metering, operation, rich=True)
         last = wire.send(metering, base, wire.set_path(base.request, path, value))
         wire.judge(metering, last, "PROTO.JSON.WRONG_TYPE", live=False)
+    wire.still_alive(metering, last)
+
+
+# -- coercions lenient JSON binders make, from the model -----------------------------------------------------
+# Smithy servers refuse a scalar of the wrong JSON type; lenient binders read it as its spelling says. Each
+# scalar member gets a value that is valid for it, spelled in another JSON type (a boolean as "true" or
+# "false", a number as a numeric string or a boolean, a numeric string as a number): a binder that coerces
+# it reads a valid request (or the domain error of a valid type), never the type error.
+
+NUMERIC_TEXT = re.compile(r"(0|[1-9][0-9]*)(\.[0-9]+)?\Z")
+
+
+def _decimal_quantities(request: dict) -> None:
+    """Swap every whole quantity of a rich base for the decimal member with the same value (in place)."""
+    for struct in [request, *request.get("UsageRecords", [])]:
+        for whole, decimal in (("UsageQuantity", "UsageQuantityAsDecimal"), ("Quantity", "QuantityAsDecimal")):
+            if whole in struct:
+                struct[decimal] = str(struct.pop(whole))
+        for allocation in struct.get("UsageAllocations", []):
+            allocation["AllocatedUsageQuantityAsDecimal"] = str(allocation.pop("AllocatedUsageQuantity"))
+
+
+def _base_with(metering, operation: str, path) -> "wire.Base | None":
+    """A valid request of `operation` that carries a valid value at `path` (None: the profile has none)."""
+    base = wire.base_request(metering, operation, rich=True)
+    request, name = base.request, path[-1]
+    if name == "DryRun":
+        request["DryRun"] = False
+    elif name == "ClientToken":
+        request["ClientToken"] = str(uuid.uuid4().int)  # numeric, fresh: no other check ever sends it
+    elif name.endswith("AsDecimal"):
+        _decimal_quantities(request)
+    elif name in ("CustomerAWSAccountId", "LicenseArn"):
+        if not metering.profile.customers.subscribed_accounts:
+            return None
+        account = account_record(metering, UsageAllocations=request["UsageRecords"][0].get("UsageAllocations"))
+        request["UsageRecords"] = [{k: v for k, v in account.items() if v is not None}]
+    return base if wire.has_path(request, path) else None
+
+
+def _value_at(request: dict, path):
+    node = request
+    for part in path:
+        node = node[part]
+    return node
+
+
+def coercions(kind: str, value) -> list:
+    """`value` (valid for a member of model kind `kind`) spelled in the JSON types a lenient binder coerces."""
+    if kind == "boolean":
+        return ["true", "false"]
+    if kind == "integer":
+        return [str(value)] + ([bool(value)] if value in (0, 1) else [])
+    if kind == "timestamp":
+        return [str(int(value)) if float(value).is_integer() else str(value)]
+    if kind == "string":
+        if NUMERIC_TEXT.match(value):
+            return [int(value) if value.isdigit() else float(value)]
+        return [17]
+    return []
+
+
+def _scalar_path_params():
+    return [pytest.param(m.operation, m.path, id=f"{m.operation}-{m.text}") for op in OPERATIONS
+            for m in wire.member_paths(op) if m.kind in ("string", "integer", "timestamp", "boolean")]
+
+
+@pytest.mark.parametrize("operation,path", _scalar_path_params())
+@pytest.mark.clause("PROTO.JSON.COERCION", *ORACLES)
+def test_a_valid_value_in_another_json_type_is_not_coerced(metering, operation, path):
+    """The member's valid value, spelled in each JSON type a lenient binder reads as that value (each in its
+    own slot), is a type error; then one liveness probe."""
+    kind = next(m.kind for m in wire.member_paths(operation) if m.path == path)
+    first = _base_with(metering, operation, path)
+    if first is None:
+        pytest.skip(f"SKIPPED: the profile gives no valid value for {operation} {path[-1]}")
+    last = None
+    for value in coercions(kind, _value_at(first.request, path)):
+        base = _base_with(metering, operation, path)
+        last = wire.send(metering, base, wire.set_path(base.request, path, value))
+        wire.judge(metering, last, "PROTO.JSON.COERCION", live=False)
     wire.still_alive(metering, last)
 
 

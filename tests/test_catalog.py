@@ -114,6 +114,22 @@ NOTES_RULES: list[tuple[str, tuple[str, ...], str]] = [
     # Known implementations
     ("moto (pip install 'moto[server]'", (), "describes a test target, not the contract"),
     ("LocalStack: no implementation", (), "describes a test target, not the contract"),
+    # What the newest model added
+    ("Decimal quantities. MeterUsageRequest.UsageQuantityAsDecimal, UsageRecord.QuantityAsDecimal",
+     ("MU.USAGE_QUANTITY_DECIMAL.LENGTH", "MU.USAGE_QUANTITY_DECIMAL.PATTERN", "BMU.QUANTITY_DECIMAL.LENGTH",
+      "BMU.QUANTITY_DECIMAL.PATTERN", "ALLOC.QUANTITY_DECIMAL.LENGTH", "ALLOC.QUANTITY_DECIMAL.PATTERN",
+      "MU.USAGE_QUANTITY.EXCLUSIVE", "BMU.QUANTITY.EXCLUSIVE", "ALLOC.QUANTITY.EXACTLY_ONE", "ALLOC.QUANTITY_TYPE",
+      "MU.USAGE_QUANTITY.BY_VALUE", "BMU.QUANTITY.BY_VALUE", "ALLOC.SUM", "ALLOC.SUM.VALID"), ""),
+    ("BatchMeterUsage window: the installed model and current docs say 24 h plus the month-end grace",
+     ("BMU.WINDOW.RECENT", "BMU.WINDOW.STALE", "BMU.WINDOW.MONTH_END"), ""),
+    ("Concurrent Agreements: BatchMeterUsageRequest.ProductCode is optional",
+     ("BMU.LICENSE.WITHOUT_PRODUCT_CODE", "BMU.LICENSE.INVALID", "BMU.PRODUCT_CODE.ONE_PER_CALL"), ""),
+    ("ResolveCustomerResult.Metadata.AgreementId: string 1–64", ("OUT.RC.SCHEMA", "OUT.RC.METADATA"), ""),
+    ("ClientToken scope is not documented.", (), "a rule for writing checks (never reuse another check's token), "
+     "not a behaviour of an endpoint; tests/suites/test_token_reuse.py enforces it"),
+    ("AWS's own metering guidance (an AWS-authored integration guide) implies timestamps in the future are",
+     ("MU.WINDOW.FUTURE", "BMU.WINDOW.FUTURE", "BMU.DEDUP.DUPLICATE_RECORD", "BMU.IDEMPOTENT.RETRY"), ""),
+    ("Non-POST methods: AWS JSON services answer them with a 4xx", ("PROTO.METHOD.POST_ONLY",), ""),
     # Sources
     ("Behaviour no source documents is never asserted as a failure: report it as informational.", (), "a policy of the catalog itself: enforced by test_info_level_matches_info_outcome"),
 ]

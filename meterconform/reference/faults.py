@@ -53,6 +53,10 @@ FAULTS: dict[str, str] = {
     "instance's usage in the hour is a DuplicateRequestException.",
     "race-on-identical-requests": "MeterUsage checks and stores its hour slot without a lock: identical concurrent "
     "requests may get different MeteringRecordIds.",
+    "decimal-sums-as-float": "Allocated decimal quantities are added and compared with the usage quantity as binary "
+    "floats: 0.1 + 0.2 is not 0.3, and 5000000000.000000 + 4999999999.999998 is 9999999999.999999.",
+    "decimal-compared-as-float": "Decimal quantities are compared as binary floats for duplicates and retries: "
+    "9999999999.999998 after 9999999999.999999 in the same hour is a retry, not a duplicate.",
     "quantity-compared-as-text": "Quantities are compared as sent, not by value: 17.0 after 17 in the same hour is "
     "a duplicate.",
     # allocations and tags
@@ -82,6 +86,10 @@ FAULTS: dict[str, str] = {
     "client's read timeout has passed.",
     "empty-body-rejected": "An empty body is a SerializationException ({} is still an empty input).",
     "fractional-timestamp-rejected": "A timestamp with a fraction of a second is a SerializationException.",
+    "lenient-json-types": "The JSON binder coerces scalars of the wrong type: \"true\"/\"false\" are booleans, numeric "
+    "strings are numbers, numbers are strings.",
+    "string-booleans": "The JSON binder reads the strings \"true\" and \"false\" as booleans (DryRun=\"false\" "
+    "meters).",
     "null-optional-rejected": "A member sent as JSON null is a SerializationException, optional ones too.",
 }
 

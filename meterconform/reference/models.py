@@ -169,7 +169,11 @@ class MeteringModel:
 
     def _compared(self, quantity: Quantity) -> Any:
         """What a quantity is compared by for duplicates and retries: its value (its spelling under a fault)."""
-        return quantity.spelled if self._on("quantity-compared-as-text") else quantity.value
+        if self._on("quantity-compared-as-text"):
+            return quantity.spelled
+        if quantity.decimal and self._on("decimal-compared-as-float"):
+            return Decimal(float(quantity.value))  # the float's exact value: 17 still equals 17.0
+        return quantity.value
 
     def _dimension(self, name: str, where: str) -> str:
         """The profile's spelling of dimension `name`, or the error for an unknown dimension."""
@@ -190,6 +194,7 @@ class MeteringModel:
         canonical: set[tuple[Any, Decimal]] = set()
         tag_sets: set[Any] = set()
         total = Decimal(0)
+        as_float = 0.0  # decimal-sums-as-float: the sum a binary-float endpoint computes
         for i, allocation in enumerate(allocations):
             at = f"{where}UsageAllocations[{i}]."
             if "AllocatedUsageQuantity" not in allocation and "AllocatedUsageQuantityAsDecimal" not in allocation:
@@ -218,7 +223,12 @@ class MeteringModel:
             tag_sets.add(tag_set)
             canonical.add((tag_set, share.value))
             total += share.value
-        if total != quantity.value and not self._on("allocation-sum-unchecked"):
+            as_float += float(share.value)
+        if quantity.decimal and self._on("decimal-sums-as-float"):
+            wrong = as_float != float(quantity.value)
+        else:
+            wrong = total != quantity.value
+        if wrong and not self._on("allocation-sum-unchecked"):
             raise exc.InvalidUsageAllocationsException(
                 f"{where}UsageAllocations add up to {total} but the usage quantity is {quantity.value}; "
                 "the allocated quantities must sum to the usage quantity."

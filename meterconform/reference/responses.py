@@ -15,7 +15,7 @@ from . import auth
 from . import exceptions as exc
 from . import faults as fault
 from .models import Caller, MeteringModel
-from .shapes import check_required, clean, input_node
+from .shapes import LENIENT_KINDS, check_required, clean, input_node
 
 TARGET_PREFIX = "AWSMPMeteringService."
 CONTENT_TYPE = "application/x-amz-json-1.1"
@@ -86,6 +86,14 @@ class Protocol:
         for operation in self._handlers:  # compile the input shapes now, not on the first request
             input_node(operation)
 
+    def _lenient_kinds(self) -> frozenset[str]:
+        """The shape kinds whose wrong-typed scalars the binder coerces (only under a fault)."""
+        if fault.on(self.faults, "lenient-json-types"):
+            return LENIENT_KINDS
+        if fault.on(self.faults, "string-booleans"):
+            return frozenset({"boolean"})
+        return frozenset()
+
     def _operation(self, target: list[str] | tuple[str, ...]) -> str:
         if not target:
             raise exc.UnknownOperationException("The request has no X-Amz-Target header.")
@@ -129,7 +137,8 @@ class Protocol:
                 raise
             node = input_node(operation)
             params = clean(params, node, "", null_members=not fault.on(self.faults, "null-optional-rejected"),
-                           fractional_timestamps=not fault.on(self.faults, "fractional-timestamp-rejected"))
+                           fractional_timestamps=not fault.on(self.faults, "fractional-timestamp-rejected"),
+                           lenient_types=self._lenient_kinds())
             check_required(params, node)
             result = self._handlers[operation](Caller(credential.access_key_id, credential.region), params)
             body_out = json.dumps(result, separators=(",", ":")).encode()

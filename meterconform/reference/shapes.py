@@ -97,13 +97,37 @@ def _type_error(path: str, expected: str, value: Any) -> exc.SerializationExcept
     )
 
 
-def clean(value: Any, node: Node, path: str, *, null_members: bool = True, fractional_timestamps: bool = True) -> Any:
+NUMERIC_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?\Z")
+
+
+LENIENT_KINDS = frozenset({"boolean", "integer", "timestamp", "string"})
+
+
+def _coerced(value: Any, kind: str) -> Any:
+    """What a lenient JSON binder reads a scalar of the wrong JSON type as (the lenient-json-types fault):
+    "true"/"false" as booleans, numeric strings as numbers, numbers as strings; anything else unchanged."""
+    if kind == "boolean" and value in ("true", "false"):
+        return value == "true"
+    if kind in ("integer", "timestamp") and isinstance(value, str) and NUMERIC_TEXT.match(value):
+        number = float(value)
+        return int(number) if kind == "integer" and number.is_integer() else number
+    if kind == "string" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def clean(value: Any, node: Node, path: str, *, null_members: bool = True, fractional_timestamps: bool = True,
+          lenient_types: frozenset[str] = frozenset()) -> Any:
     """Check JSON types against `node`; return the value with null and unknown structure members removed.
 
     `null_members=False` refuses a member sent as null, `fractional_timestamps=False` a timestamp with a
-    fraction of a second (both only for the fault switch: the contract allows them)."""
-    strict = {"null_members": null_members, "fractional_timestamps": fractional_timestamps}
+    fraction of a second, `lenient_types` (shape kinds) coerces scalars of the wrong JSON type as lenient binders do
+    (all three only for the fault switch: the contract allows the first two and forbids the third)."""
+    strict = {"null_members": null_members, "fractional_timestamps": fractional_timestamps,
+              "lenient_types": lenient_types}
     kind = node.kind
+    if kind in lenient_types:
+        value = _coerced(value, kind)
     if kind == "structure":
         if not isinstance(value, dict):
             raise _type_error(path, f"an object ({node.name})", value)

@@ -185,6 +185,17 @@ def null_client_token(endpoint):
     return status_and_type(raw(endpoint.url, "MeterUsage", {**usage(), "ClientToken": None}))
 
 
+def decimal_split(quantity: str, *parts: str, hours_back: int = 0) -> Callable[[ReferenceEndpoint], str]:
+    """A scenario metering the decimal `quantity` split into decimal `parts`, each with its own tag."""
+    def scenario(endpoint):
+        allocation = [{"AllocatedUsageQuantityAsDecimal": p, "Tags": [{"Key": "k", "Value": str(i)}]}
+                      for i, p in enumerate(parts)]
+        return outcome(make_client(endpoint.url).meter_usage,
+                       **usage(UsageQuantity=None, UsageQuantityAsDecimal=quantity, UsageAllocations=allocation,
+                               Timestamp=T0 - hours_back * HOUR))
+    return scenario
+
+
 # fault -> (scenario(endpoint) -> observation, observation when off, observation when on)
 CASES: dict[str, tuple[Callable[[ReferenceEndpoint], Any], Any, Any]] = {
     "meter-window-7h": (
@@ -254,6 +265,16 @@ CASES: dict[str, tuple[Callable[[ReferenceEndpoint], Any], Any, Any]] = {
     "quantity-compared-as-text": (
         second_request({"UsageQuantity": 17}, {"UsageQuantity": None, "UsageQuantityAsDecimal": "17.0"}),
         "ok", "DuplicateRequestException"),
+    # 0.1 + 0.2 is 0.3 in decimal but not in binary floats; 5000000000.000000 + 4999999999.999998 is not
+    # 9999999999.999999 in decimal, but is as floats.
+    "decimal-sums-as-float": (
+        lambda e: (decimal_split("0.3", "0.1", "0.2")(e),
+                   decimal_split("9999999999.999999", "5000000000.000000", "4999999999.999998", hours_back=1)(e)),
+        ("ok", "InvalidUsageAllocationsException"), ("InvalidUsageAllocationsException", "ok")),
+    "decimal-compared-as-float": (
+        second_request({"UsageQuantity": None, "UsageQuantityAsDecimal": "9999999999.999999"},
+                       {"UsageQuantity": None, "UsageQuantityAsDecimal": "9999999999.999998"}),
+        "DuplicateRequestException", "ok"),
     "tag-range-literal": (lambda e: (one_tag("a!b")(e), one_tag("k", "v<w", hours_back=1)(e)), ("ok", "ok"),
                           ("InvalidTagException", "InvalidTagException")),
     "tag-pattern-unchecked": (lambda e: (one_tag("a>b")(e), one_tag("k", "v~", hours_back=1)(e)),
@@ -292,6 +313,16 @@ CASES: dict[str, tuple[Callable[[ReferenceEndpoint], Any], Any, Any]] = {
         ("ValidationException", "ValidationException"), ("SerializationException", "ValidationException")),
     "fractional-timestamp-rejected": (
         lambda e: outcome(make_client(e.url).meter_usage, **usage(Timestamp=T0 + 0.5)), "ok", "SerializationException"),
+    # DryRun "false", UsageQuantity "6", ProductCode as a number (refused as unknown once it is a string).
+    "lenient-json-types": (
+        lambda e: tuple(raw(e.url, "MeterUsage", body).json.get("__type") for body in (
+            {**usage(), "DryRun": "false"}, {**usage(Timestamp=T0 - HOUR), "UsageQuantity": "6"},
+            {**usage(Timestamp=T0 - 2 * HOUR), "ProductCode": 17})),
+        ("SerializationException",) * 3, (None, None, "InvalidProductCodeException")),
+    "string-booleans": (
+        lambda e: tuple(raw(e.url, "MeterUsage", body).json.get("__type") for body in (
+            {**usage(), "DryRun": "false"}, {**usage(Timestamp=T0 - HOUR), "UsageQuantity": "6"})),
+        ("SerializationException",) * 2, (None, "SerializationException")),
     "null-optional-rejected": (null_client_token, (200, None), (400, "SerializationException")),
 }
 
@@ -311,7 +342,8 @@ def test_fault_deviates_only_when_on(make_endpoint, name):
 # unknown dimension answered with the wrong error is what a case-insensitive dimension case sees when off; a
 # stale timestamp named ValidationException is what the window cases see; a ClientToken ignored or replayed
 # whatever the parameters hides every conflict; a dropped or missing result hides its status or echo; a new id
-# on every retry is what the race case looks for; the malformed-JSON case reads an error's Content-Type.
+# on every retry is what the race case looks for; the malformed-JSON case reads an error's Content-Type; an
+# unchecked sum hides a sum checked as floats; a binder coercing every type coerces booleans too.
 INTERACTING = {
     "errors-with-200": set(FAULTS),
     "dimension-case-insensitive": {"unknown-dimension-wrong-error"},
@@ -323,6 +355,8 @@ INTERACTING = {
     "batch-echo-missing": {"batch-echo-mangled"},
     "new-id-on-retry": {"race-on-identical-requests"},
     "missing-content-type": {"malformed-json-500"},
+    "allocation-sum-unchecked": {"decimal-sums-as-float"},
+    "lenient-json-types": {"string-booleans"},
 }
 
 
