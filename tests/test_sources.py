@@ -127,3 +127,22 @@ def test_no_code_names_a_path_outside_the_checkout():
     assert len(files) > 20
     hits = [str(p.relative_to(CHECKOUT)) for p in files if MACHINE_PATH in p.read_text(encoding="utf-8", errors="replace")]
     assert not hits, f"files naming a machine path ({MACHINE_PATH}...): {hits}"
+
+
+def test_the_report_and_the_clauses_command_link_each_quote_to_its_public_url(capsys):
+    import html
+    import json
+
+    from meterconform.cli import main
+    from meterconform.render.html import render_html
+    from meterconform.render.runs import load_run
+
+    page = html.unescape(render_html(load_run(CHECKOUT / "tests" / "reports" / "data" / "all-verdicts.jsonl")))
+    assert '<cite><a href="https://smithy.io/2.0/aws/protocols/aws-json-1_1-protocol.html"' in page
+    assert "botocore 1.44.8 service model: MeterUsageRequest.ClientToken</a></cite>" in page
+    assert "<cite>page:" not in page and "<cite>model:" not in page
+
+    assert main(["clauses", "--json", "--operation", "ResolveCustomer"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    urls = {q["url"] for c in doc["clauses"] for q in c["quotes"]}
+    assert urls and all(u.startswith("https://") for u in urls), urls
