@@ -24,7 +24,7 @@ class CatalogError(Exception):
 
 @dataclass(frozen=True)
 class Quote:
-    source: str  # "model:MeterUsage (operation doc)", "seed:MeterUsageRequest", "notes:Protocol"...
+    source: str  # "model:MeterUsage (operation doc)", "page:smithy-aws-json-1_1": see meterconform.sources
     text: str
 
 

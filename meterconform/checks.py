@@ -15,6 +15,7 @@ from .failures import failure_class, skip_throttled, skip_token_spent, skip_unim
 from .profile import MissingProfileData, Profile
 from .reproduce import reproduction, request_json
 from .slots import Slots
+from .sources import source_label
 
 UNIMPLEMENTED_CODES = {"UnknownOperationException", "NotImplemented", "NotImplementedException",
                        "InvalidAction", "UnsupportedOperation", "UnknownOperation"}
@@ -320,7 +321,7 @@ class Metering:
         quote = clause.quotes[0] if clause.quotes else None
         ex = exchange or (self.evidence[-1] if self.evidence else None)
         raise failure_class(clause_id)(
-            clause_id, level=clause.level, title=clause.title, quote=quote.text if quote else "", source=quote.source if quote else "",
+            clause_id, level=clause.level, title=clause.title, quote=quote.text if quote else "", source=source_label(quote.source) if quote else "",
             expected=expected, actual=actual,
             request_text=(f"{ex.operation or ex.method} {request_json(ex, 600)}" if ex else ""),
             reproduction=reproduction(ex, self.profile.endpoint.region) if ex else "", note=note,

@@ -1,17 +1,101 @@
-"""Where a clause's quote comes from: resolve a quote `source` to its text, and check the quote is verbatim."""
+"""Where a clause's quote comes from: resolve a quote `source` to the shipped public text, and check the quote is verbatim.
+
+Every source names a public document shipped in schemas/sources/ (listed in its index.toml):
+  model:<ref>   the pinned botocore service model (schemas/sources/service-2.json), see `model_text`
+  page:<name>   a plain-text snapshot of a public page (index.toml [page.<name>]: file, url, retrieved)
+"""
 
 from __future__ import annotations
 
-import os
+import json
 import re
+import tomllib
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any, Mapping
 
 from meterconform.model import definition_text, doc_text
+from meterconform.resources import schemas_dir
 
-SOURCES_ENV = "METERCONFORM_SOURCES"  # a directory holding CONTRACT-NOTES.md and seeds/*.txt
-DEFAULT_SOURCES = Path("/work/shared")
+KINDS = ("model", "page")
+HEADER_END = "\n---\n"  # a snapshot's header (URL:, Retrieved:, From:, Trimmed: lines) ends with a line "---"
 ELLIPSIS = re.compile(r"\s*(?:\.\.\.|…)\s*")
+
+
+@dataclass(frozen=True)
+class Document:
+    """One shipped public document: its file in schemas/sources/, the URL it was taken from and when."""
+
+    name: str  # "model" or the page name of `page:<name>`
+    file: str
+    url: str
+    retrieved: str
+    version: str | None = None
+
+    @property
+    def path(self) -> Path:
+        return sources_dir() / self.file
+
+
+def sources_dir() -> Path:
+    """schemas/sources/: the shipped public documents and their index.toml."""
+    return schemas_dir() / "sources"
+
+
+@cache
+def documents() -> dict[str, Document]:
+    """Every shipped document by name ("model", and each page name), from schemas/sources/index.toml."""
+    index = tomllib.loads((sources_dir() / "index.toml").read_text(encoding="utf-8"))
+    found = {"model": Document("model", **index["model"])}
+    for name, entry in index.get("page", {}).items():
+        found[name] = Document(name, **entry)
+    return found
+
+
+def document(source: str) -> Document | None:
+    """The shipped document a quote's `source` cites ("model:..." or "page:<name>"), or None if there is none."""
+    kind, _, ref = source.partition(":")
+    if kind == "model":
+        return documents()["model"]
+    if kind == "page":
+        return documents().get(ref)
+    return None
+
+
+def source_url(source: str) -> str | None:
+    """The public URL a reader opens to check the quote, or None for an unknown source."""
+    doc = document(source)
+    return None if doc is None else doc.url
+
+
+def source_label(source: str) -> str:
+    """How a report names a source: "botocore 1.44.8 service model: MeterUsageRequest.ClientToken" or the page URL."""
+    doc = document(source)
+    if doc is None:
+        return source
+    if doc.name == "model":
+        return f"{doc.version} service model: {source.removeprefix('model:')}"
+    return doc.url
+
+
+@cache
+def pinned_model() -> dict[str, Any]:
+    """The shipped botocore model (schemas/sources/service-2.json) that `model:` quotes are checked against."""
+    return json.loads(documents()["model"].path.read_text(encoding="utf-8"))
+
+
+def snapshot(name: str) -> tuple[dict[str, str], str] | None:
+    """A page snapshot's header fields ({"URL": ..., "Retrieved": ...}) and its text; None if no such page is shipped."""
+    doc = documents().get(name)
+    if doc is None or name == "model" or not doc.path.is_file():
+        return None
+    raw = doc.path.read_text(encoding="utf-8")
+    head, sep, body = raw.partition(HEADER_END)
+    if not sep:
+        return None
+    fields = dict(m.groups() for m in re.finditer(r"^([A-Z][A-Za-z]+): (.*)$", head, flags=re.M))
+    return fields, body
 
 
 def normalize(text: str) -> str:
@@ -56,36 +140,12 @@ def model_text(source: str, model: Mapping[str, Any]) -> str | None:
     return doc_text(shape.get("documentation"))
 
 
-def sources_dir() -> Path | None:
-    """The directory with CONTRACT-NOTES.md and seeds/, from $METERCONFORM_SOURCES or /work/shared; None if absent."""
-    path = Path(os.environ.get(SOURCES_ENV, DEFAULT_SOURCES))
-    return path if (path / "CONTRACT-NOTES.md").is_file() else None
-
-
-def notes_section(notes: str, heading_prefix: str) -> str | None:
-    """The text of the `## <heading>` section whose heading starts with `heading_prefix` ("preamble": before the first)."""
-    parts = re.split(r"^## ", notes, flags=re.M)
-    if heading_prefix == "preamble":
-        return parts[0]
-    for part in parts[1:]:
-        if part.startswith(heading_prefix):
-            return part
-    return None
-
-
-def seed_entry(seed: str, type_name: str) -> str | None:
-    """The description of `type_name` in the seed's "Name | Description" list."""
-    match = re.search(rf"^{re.escape(type_name)} \|\n(.*?)(?=^[A-Za-z]+ \|$|\Z)", seed, flags=re.M | re.S)
-    return match.group(1) if match else None
-
-
-def source_text(source: str, model: Mapping[str, Any], notes: str | None, seed: str | None) -> str | None:
-    """The text a quote's `source` names; None if it does not exist (or the notes/seed file is not available)."""
+def source_text(source: str, model: Mapping[str, Any] | None = None) -> str | None:
+    """The text a quote's `source` names (model quotes: in `model`, by default the pinned one); None if it does not exist."""
     kind, _, ref = source.partition(":")
     if kind == "model":
-        return model_text(source, model)
-    if kind == "notes":
-        return None if notes is None else notes_section(notes, ref)
-    if kind == "seed":
-        return None if seed is None else seed_entry(seed, ref)
+        return model_text(source, pinned_model() if model is None else model)
+    if kind == "page":
+        found = snapshot(ref)
+        return None if found is None else found[1]
     return None

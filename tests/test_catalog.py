@@ -1,8 +1,9 @@
-"""Self-test: the clause catalog is well-formed, quotes its sources verbatim and covers the model and the notes."""
+"""Self-test: the clause catalog is well-formed and covers the model and the notes (quotes: tests/test_sources.py)."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import tomllib
 from collections import defaultdict
@@ -13,7 +14,11 @@ import pytest
 from meterconform.catalog import CatalogError, catalog_schema, load_catalog, parse_catalog
 from meterconform.model import OPERATIONS, error_shapes, input_constraints, load_model
 from meterconform.resources import schemas_dir
-from meterconform.sources import normalize, quote_found, source_text, sources_dir
+from meterconform.sources import normalize, source_text
+
+# The design notes the catalog was written from are not shipped (they are no source: every quote cites a public
+# document); the checklist tests below run only where $METERCONFORM_NOTES names a copy of them.
+NOTES_ENV = "METERCONFORM_NOTES"
 
 MODELLED_ERROR_COUNT = 19
 SEED_ERROR_COUNT = 17
@@ -152,19 +157,16 @@ def raw_catalog():
 
 @pytest.fixture(scope="module")
 def notes():
-    found = sources_dir()
-    if found is None:
-        pytest.skip("CONTRACT-NOTES.md not found: set METERCONFORM_SOURCES to the directory holding it and seeds/")
-    return (found / "CONTRACT-NOTES.md").read_text(encoding="utf-8")
+    path = os.environ.get(NOTES_ENV)
+    if not path:
+        pytest.skip(f"the design notes are not shipped: set {NOTES_ENV} to a copy of CONTRACT-NOTES.md to check the checklist")
+    return open(path, encoding="utf-8").read()
 
 
 @pytest.fixture(scope="module")
 def seed():
-    found = sources_dir()
-    files = sorted((found / "seeds").glob("*.txt")) if found else []
-    if not files:
-        pytest.skip("seeds/*.txt not found: set METERCONFORM_SOURCES to the directory holding CONTRACT-NOTES.md and seeds/")
-    return "".join(p.read_text(encoding="utf-8") for p in files)
+    """The older edition's type list: the shipped snapshot of the AWS SDK for .NET reference page."""
+    return source_text("page:sdkfornet-model")
 
 
 # --- format -------------------------------------------------------------------------------------------------
@@ -185,7 +187,7 @@ id = "MU.BROKEN.EXAMPLE"
 title = "A clause without an outcome"
 operations = ["MeterUsage"]
 level = "MUST"
-quotes = [{ source = "notes:Protocol", text = "abc" }]
+quotes = [{ source = "model:metadata", text = "abc" }]
 doc_url = "https://example.com/"
 """
     with pytest.raises(CatalogError, match=r"clause MU\.BROKEN\.EXAMPLE.*outcome"):
@@ -263,38 +265,6 @@ def test_source_conflicts_from_the_notes_are_recorded_with_their_profile_values(
         assert {r.profile for r in catalog.get(clause_id).readings} == profiles, clause_id
     for clause_id in ("BMU.CUSTOMER.UNKNOWN", "BMU.CUSTOMER.EXCLUSIVE"):
         assert len(catalog.get(clause_id).readings) >= 2, clause_id
-
-
-# --- quotes -------------------------------------------------------------------------------------------------
-
-
-def _check_quotes(catalog, model, notes, seed, kinds):
-    problems = []
-    for c in catalog:
-        for q in c.quotes:
-            if q.source.split(":", 1)[0] not in kinds:
-                continue
-            text = source_text(q.source, model, notes, seed)
-            if text is None:
-                problems.append(f"{c.id}: source {q.source!r} does not exist")
-            elif not quote_found(q.text, text):
-                problems.append(f"{c.id}: {q.source!r} does not contain {q.text!r}")
-    return problems
-
-
-def test_model_quotes_are_verbatim(catalog, model):
-    problems = _check_quotes(catalog, model, None, None, {"model"})
-    assert not problems, "\n".join(problems)
-
-
-def test_notes_and_seed_quotes_are_verbatim(catalog, model, notes, seed):
-    problems = _check_quotes(catalog, model, notes, seed, {"notes", "seed"})
-    assert not problems, "\n".join(problems)
-
-
-def test_quote_check_rejects_an_invented_quote(model):
-    assert not quote_found("BatchMeterUsage can process up to 26 UsageRecords", source_text("model:BatchMeterUsage (operation doc)", model, None, None))
-    assert source_text("model:MeterUsageRequest.NoSuchMember", model, None, None) is None
 
 
 # --- errors -------------------------------------------------------------------------------------------------

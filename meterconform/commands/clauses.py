@@ -11,6 +11,7 @@ from pathlib import Path
 from ..catalog import LEVELS, Clause, load_catalog, unknown_id_message
 from ..coverage import Collection, CollectionError, collect, literal_clause_ids
 from ..model import OPERATIONS
+from ..sources import source_url
 
 SHORT = {"MeterUsage": "MU", "BatchMeterUsage": "BMU", "RegisterUsage": "RU", "ResolveCustomer": "RC"}
 
@@ -99,7 +100,8 @@ def run(args: argparse.Namespace) -> int:
         doc = {
             "clauses": [
                 {"id": c.id, "level": c.level, "operations": list(c.operations), "title": c.title, "checks": coverage.get(c.id, []),
-                 "untestable": c.untestable, "covered": bool(coverage.get(c.id) or c.untestable)}
+                 "untestable": c.untestable, "covered": bool(coverage.get(c.id) or c.untestable),
+                 "quotes": [{"text": q.text, "source": q.source, "url": source_url(q.source)} for q in c.quotes]}
                 for c in rows
             ],
             "summary": summary,

@@ -10,6 +10,7 @@ from pathlib import Path
 from ..baseline import Applied
 from ..catalog import Catalog, Outcome
 from ..events import GATING, endpoint_stopped, transient_line, was_judged
+from ..sources import source_label, source_url
 from ..summary import operation_of
 from .matrix import (
     AREAS,
@@ -191,7 +192,10 @@ def _clause(row: ClauseRow, applied: Applied | None) -> str:
     body = []
     if clause is not None:
         for quote in clause.quotes:
-            body.append(f"<blockquote><p>“{esc(quote.text)}”</p><cite>{esc(quote.source)}</cite></blockquote>")
+            href = safe_href(source_url(quote.source))
+            label = esc(source_label(quote.source))
+            cite = f'<a href="{esc(href)}" rel="noopener noreferrer" target="_blank">{label}</a>' if href else label
+            body.append(f"<blockquote><p>“{esc(quote.text)}”</p><cite>{cite}</cite></blockquote>")
         body.append(f'<p class="facts"><strong>Conformant answer:</strong> {esc(_outcome_text(clause.outcome))}</p>')
         if clause.readings:
             items = "".join(f"<li><strong>{esc(r.name)}</strong>: {esc(r.text)}"

@@ -12,6 +12,7 @@ from meterconform.baseline import Baseline, Expectation, apply_baseline
 from meterconform.catalog import load_catalog
 from meterconform.render.html import render_html
 from meterconform.render.matrix import CLAUSE_LABELS, area_of
+from meterconform.sources import source_url
 
 from .conftest import HOSTILE, event
 
@@ -81,7 +82,7 @@ def test_filters_are_present_for_each_verdict_and_operation(page):
 
 def test_the_page_is_self_contained(page):
     tags = Tags(page)
-    doc_urls = {c.doc_url for c in load_catalog()}
+    doc_urls = {c.doc_url for c in load_catalog()} | {source_url(q.source) for c in load_catalog() for q in c.quotes}  # + quote sources
     for tag, attrs in tags.tags:
         for name in ("src", "href", "srcset", "action", "data", "poster"):
             value = attrs.get(name)
