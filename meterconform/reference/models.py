@@ -257,7 +257,10 @@ class MeteringModel:
         return hours + (1 if self._on(longer) else 0) - (1 if self._on(shorter) else 0)
 
     def _store(self, operation: str, key: tuple[Any, ...], fingerprint: tuple[Any, ...]) -> StoredRecord:
-        record = StoredRecord(str(uuid.uuid4()), operation, key, fingerprint)
+        record_id = str(uuid.uuid4())
+        if self._reading("record-ids-opaque"):
+            record_id = f"mr{len(self._records) + 1:06d}." + base64.b32encode(os.urandom(10)).decode().lower()
+        record = StoredRecord(record_id, operation, key, fingerprint)
         self._records[record.record_id] = record
         return record
 
@@ -455,7 +458,11 @@ class MeteringModel:
             payload["nonce"] = params["Nonce"]
         payload["iat"] = int(self.clock())
         signature = base64.urlsafe_b64encode(os.urandom(256)).rstrip(b"=").decode()
-        return {"Signature": f"{_jwt_segment({'alg': 'PS256', 'typ': 'JWT'})}.{_jwt_segment(payload)}.{signature}"}
+        header: dict[str, Any] = {"alg": "PS256", "typ": "JWT"}
+        if self._reading("jwt-extra-claims"):
+            header["kid"] = f"metering-key-v{version}"
+            payload.update(iss="aws-marketplace-metering", exp=payload["iat"] + 3600)
+        return {"Signature": f"{_jwt_segment(header)}.{_jwt_segment(payload)}.{signature}"}
 
     def resolve_customer(self, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
         """ResolveCustomer: a valid token resolves (every time, or under the seed's token_reuse = "expired" reading

@@ -19,6 +19,9 @@ FUTURE_SKEW_SECONDS = 300
 THROTTLE_EVERY = 10
 INTERNAL_ERROR_EVERY = 10
 UNPROCESSED_EVERY = 5
+# slow-sometimes: one request in SLOW_EVERY waits SLOW_SECONDS before it is processed (far under any read timeout).
+SLOW_EVERY = 50
+SLOW_SECONDS = 1.0
 
 # name -> one line saying what the endpoint then does (and why the contract allows it).
 READINGS: dict[str, str] = {
@@ -52,6 +55,17 @@ READINGS: dict[str, str] = {
     "request-id-missing": "Responses carry no x-amzn-RequestId header (no source requires one).",
     "empty-lists-omitted": "BatchMeterUsage leaves out Results and UnprocessedRecords when they are empty "
     "(output members are optional).",
+    "record-ids-opaque": "MeteringRecordIds are opaque strings, not UUIDs (the model gives them no format).",
+    "jwt-extra-claims": "RegisterUsage's JWT carries more than the echoed claims: kid in its header, iss and exp "
+    "in its payload.",
+    "connection-close": "Every response closes the connection (Connection: close); clients must reconnect.",
+    "header-names-lowercase": "Response header names are sent in lower case (HTTP header names are "
+    "case-insensitive).",
+    "chunked-responses": "Response bodies are sent with Transfer-Encoding: chunked, without Content-Length.",
+    "content-type-with-charset": "Content-Type is application/x-amz-json-1.1; charset=utf-8 (the same media "
+    "type with a parameter).",
+    "slow-sometimes": f"One request in {SLOW_EVERY} is processed only after {SLOW_SECONDS:g} s (concurrent "
+    "requests may overtake it).",
 }
 
 

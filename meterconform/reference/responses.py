@@ -104,6 +104,8 @@ class Protocol:
         self.readings = frozenset(readings)
         self._throttle = reading.Sometimes(reading.THROTTLE_EVERY, offset=0)
         self._internal_error = reading.Sometimes(reading.INTERNAL_ERROR_EVERY, offset=5)
+        self._slow = reading.Sometimes(reading.SLOW_EVERY, offset=7)
+        self.content_type = CONTENT_TYPE + ("; charset=utf-8" if self._reading("content-type-with-charset") else "")
         self.unexpected_errors = 0  # requests that reached the catch-all (a bug if a self-test sees one)
         self._count_lock = threading.Lock()
         self._handlers: dict[str, Callable[[Caller, dict[str, Any]], dict[str, Any]]] = {
@@ -151,6 +153,8 @@ class Protocol:
                 raise
             credential = auth.verify(method, path, query, get_all, body, self.model.seed.secret_access_key, time.time())
             self._transient(operation, credential.access_key_id, body)
+            if self._reading("slow-sometimes") and self._slow.hit(request_id):
+                time.sleep(reading.SLOW_SECONDS)
             try:
                 params = parse_body(body, empty_is_input=not fault.on(self.faults, "empty-body-rejected"))
             except exc.SerializationException:
@@ -171,7 +175,7 @@ class Protocol:
             if self._reading("extra-response-members"):
                 result = {**result, EXTRA_MEMBER[0]: EXTRA_MEMBER[1]}
             body_out = json.dumps(result, separators=(",", ":")).encode()
-            return Reply(200, self._headers(("Content-Type", CONTENT_TYPE), ("x-amzn-RequestId", request_id)),
+            return Reply(200, self._headers(("Content-Type", self.content_type), ("x-amzn-RequestId", request_id)),
                          body_out, operation)
         except exc.MeteringError as error:
             return self.error_reply(error, request_id, operation)
@@ -195,7 +199,7 @@ class Protocol:
         message_key = "Message" if self._reading("message-capitalised") else "message"
         body = json.dumps({"__type": type_name, message_key: error.message}, separators=(",", ":")).encode()
         headers = list(self._headers(
-            ("Content-Type", CONTENT_TYPE),
+            ("Content-Type", self.content_type),
             ("x-amzn-RequestId", request_id or str(uuid.uuid4())),
             ("x-amzn-ErrorType", error.code + (ERROR_TYPE_SUFFIX if namespaced else "")),
         ))

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import http.client
 import json
 import re
+import time
 from typing import Any, Callable
+from urllib.parse import urlsplit
 
 import pytest
 from botocore.config import Config
@@ -13,7 +17,9 @@ from botocore.exceptions import ClientError
 from meterconform.reference import READINGS, ReferenceEndpoint, readings
 from meterconform.reference.responses import ERROR_TYPE_SUFFIX, EXTRA_MEMBER, NAMESPACE
 
-from .conftest import HOUR, PRODUCT, REGION, SECRET, T0, _session, make_client, new_identity, raw, record, usage
+from .conftest import (
+    HOUR, PRODUCT, REGION, SECRET, T0, TARGET, _session, make_client, new_identity, raw, record, sign, usage,
+)
 from .test_serve import run, serve
 
 
@@ -146,7 +152,63 @@ def empty_lists(endpoint: ReferenceEndpoint):
     return sorted(one), sorted(none)
 
 
+def record_id_format(endpoint: ReferenceEndpoint):
+    record_id = make_client(endpoint.url).meter_usage(**usage())["MeteringRecordId"]
+    return bool(re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", record_id)), bool(record_id)
+
+
+def jwt_claims(endpoint: ReferenceEndpoint):
+    signature = make_client(endpoint.url).register_usage(ProductCode=PRODUCT, PublicKeyVersion=1, Nonce="n")["Signature"]
+    header, payload = (json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))) for part in signature.split(".")[:2])
+    return sorted(header), sorted(payload)
+
+
+def response_head(endpoint: ReferenceEndpoint, target: str = "ResolveCustomer", body: dict | None = None):
+    """The header names as sent (case kept) and the decoded body of one request over http.client."""
+    payload = json.dumps(body or {"RegistrationToken": "nope"}).encode()
+    headers = sign(endpoint.url, TARGET + target, payload)
+    parts = urlsplit(endpoint.url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    try:
+        connection.request("POST", "/", body=payload, headers=headers)
+        response = connection.getresponse()
+        return dict(response.getheaders()), json.loads(response.read())
+    finally:
+        connection.close()
+
+
+def connection_header(endpoint: ReferenceEndpoint):
+    return [raw(endpoint.url, "ResolveCustomer", {"RegistrationToken": t}).headers.get("connection")
+            for t in ("nope", "valid-token-alpha")]
+
+
+def header_case(endpoint: ReferenceEndpoint):
+    names, _ = response_head(endpoint)
+    return sorted(n for n in names if n.lower() in ("content-type", "x-amzn-errortype", "x-amzn-requestid"))
+
+
+def framing(endpoint: ReferenceEndpoint):
+    headers, body = response_head(endpoint, "BatchMeterUsage", {"ProductCode": PRODUCT, "UsageRecords": [record()]})
+    headers = {k.lower(): v for k, v in headers.items()}
+    return headers.get("transfer-encoding"), "content-length" in headers, body["Results"][0]["Status"]
+
+
+def content_type(endpoint: ReferenceEndpoint):
+    return sorted({raw(endpoint.url, "MeterUsage", usage()).headers["content-type"],
+                   raw(endpoint.url, "ResolveCustomer", {"RegistrationToken": "nope"}).headers["content-type"]})
+
+
+def slow_answers(endpoint: ReferenceEndpoint):
+    times = []
+    for _ in range(readings.SLOW_EVERY):
+        started = time.perf_counter()
+        raw(endpoint.url, "ResolveCustomer", {"RegistrationToken": "nope"})
+        times.append(time.perf_counter() - started)
+    return [i for i, t in enumerate(times) if t >= readings.SLOW_SECONDS * 0.9]
+
+
 IDS = ["Results", "UnprocessedRecords"]
+JSON_TYPE = "application/x-amz-json-1.1"
 NS_TYPE = f"{NAMESPACE}#InvalidTokenException"
 NON_POST = ("GET", "PUT", "DELETE", "PATCH", "HEAD")
 # reading -> (probe, its answer without the reading, its answer with it)
@@ -181,6 +243,15 @@ PROBES: dict[str, tuple[Callable[[ReferenceEndpoint], Any], Any, Any]] = {
                                 ["MeteringRecordId", "RecordedAt", "Status", "UsageRecord"])),
     "request-id-missing": (request_ids, (200, True, 400, True), (200, False, 400, False)),
     "empty-lists-omitted": (empty_lists, (IDS, IDS), (["Results"], [])),
+    "record-ids-opaque": (record_id_format, (True, True), (False, True)),
+    "jwt-extra-claims": (jwt_claims, (["alg", "typ"], ["iat", "nonce", "productCode", "publicKeyVersion"]),
+                         (["alg", "kid", "typ"], ["exp", "iat", "iss", "nonce", "productCode", "publicKeyVersion"])),
+    "connection-close": (connection_header, [None, None], ["close", "close"]),
+    "header-names-lowercase": (header_case, ["Content-Type", "x-amzn-ErrorType", "x-amzn-RequestId"],
+                               ["content-type", "x-amzn-errortype", "x-amzn-requestid"]),
+    "chunked-responses": (framing, (None, True, "Success"), ("chunked", False, "Success")),
+    "content-type-with-charset": (content_type, [JSON_TYPE], [JSON_TYPE + "; charset=utf-8"]),
+    "slow-sometimes": (slow_answers, [], [6]),  # the 7th request (the counter's offset)
 }
 
 
