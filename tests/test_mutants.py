@@ -25,7 +25,7 @@ from meterconform.mutants import (
     render_table,
 )
 from meterconform.profile import from_dict
-from meterconform.reference import FAULTS
+from meterconform.reference import FAULTS, READINGS
 from tests.suites.runner import REPO
 
 # Two faults and a selection that exercises both (one MeterUsage boundary, one allocation rule), and a fault
@@ -110,6 +110,8 @@ def test_the_ci_subset_names_real_faults():
     """.ci/run proves the suite on a subset of the faults; a renamed fault must not silently leave it."""
     script = (REPO / ".ci" / "run").read_text()
     named = re.findall(r"--fault ([a-z0-9-]+)", script)
+    readings = re.findall(r"--reading ([a-z0-9-]+)", script)
+    assert "mutants --readings" in script and len(readings) >= 3 and set(readings) <= set(READINGS), readings
     assert len(named) >= 8 and len(set(named)) == len(named), named
     assert set(named) <= set(FAULTS), sorted(set(named) - set(FAULTS))
 
