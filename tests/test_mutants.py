@@ -159,3 +159,9 @@ def test_an_unknown_reading_is_refused_with_exit_2():
     proc = subprocess.run([sys.executable, "-m", "meterconform", "mutants", "--readings", "--fault", "batch-cap-26"],
                           cwd=REPO, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "opposite directions" in proc.stderr
+
+
+def test_run_takes_readings_for_the_embedded_endpoint_only():
+    proc = subprocess.run([sys.executable, "-m", "meterconform", "run", "--reading", "results-reversed", "--endpoint-url",
+                           "http://127.0.0.1:9"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "--reading applies to the embedded reference endpoint only" in proc.stderr
