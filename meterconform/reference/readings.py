@@ -22,6 +22,9 @@ UNPROCESSED_EVERY = 5
 # slow-sometimes: one request in SLOW_EVERY waits SLOW_SECONDS before it is processed (far under any read timeout).
 SLOW_EVERY = 50
 SLOW_SECONDS = 1.0
+# idle-connections-closed: a keep-alive connection idle this long is closed by the server (a load balancer's
+# idle timeout, much shortened).
+IDLE_SECONDS = 1.0
 
 # name -> one line saying what the endpoint then does (and why the contract allows it).
 READINGS: dict[str, str] = {
@@ -64,6 +67,10 @@ READINGS: dict[str, str] = {
     "chunked-responses": "Response bodies are sent with Transfer-Encoding: chunked, without Content-Length.",
     "content-type-with-charset": "Content-Type is application/x-amz-json-1.1; charset=utf-8 (the same media "
     "type with a parameter).",
+    "error-type-suffixed": "Error __type carries a :http://... suffix after the name (clients strip it).",
+    "reason-phrase-empty": "The HTTP status line carries no reason phrase (HTTP/1.1 400 ), which HTTP allows.",
+    "idle-connections-closed": f"A keep-alive connection idle for {IDLE_SECONDS:g} s is closed by the server "
+    "(as a load balancer's idle timeout does).",
     "slow-sometimes": f"One request in {SLOW_EVERY} is processed only after {SLOW_SECONDS:g} s (concurrent "
     "requests may overtake it).",
 }

@@ -196,6 +196,8 @@ class Protocol:
         status = 200 if fault.on(self.faults, "errors-with-200") else error.status
         namespaced = self._reading("error-type-namespaced")
         type_name = f"{NAMESPACE}#{error.code}" if namespaced else error.code
+        if self._reading("error-type-suffixed"):
+            type_name += ERROR_TYPE_SUFFIX
         message_key = "Message" if self._reading("message-capitalised") else "message"
         body = json.dumps({"__type": type_name, message_key: error.message}, separators=(",", ":")).encode()
         headers = list(self._headers(

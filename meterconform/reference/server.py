@@ -41,6 +41,11 @@ class _Handler(BaseHTTPRequestHandler):
     timeout = 120  # an idle keep-alive connection is closed after this many seconds
     server: "MeteringHTTPServer"
 
+    def setup(self) -> None:
+        if reading.on(self.server.protocol.readings, "idle-connections-closed"):
+            self.timeout = reading.IDLE_SECONDS
+        super().setup()
+
     def handle_one_request(self) -> None:
         try:
             self.raw_requestline = self.rfile.readline(65537)
@@ -161,6 +166,8 @@ class _Handler(BaseHTTPRequestHandler):
         readings = self.server.protocol.readings
         chunked = reading.on(readings, "chunked-responses")
         phrase = self.responses.get(reply.status, ("",))[0]
+        if reading.on(readings, "reason-phrase-empty"):
+            phrase = ""
         headers = list(reply.headers)
         headers.append(("Transfer-Encoding", "chunked") if chunked else ("Content-Length", str(len(reply.body))))
         headers.append(("Date", formatdate(usegmt=True)))

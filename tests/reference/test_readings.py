@@ -6,6 +6,7 @@ import base64
 import http.client
 import json
 import re
+import socket
 import time
 from typing import Any, Callable
 from urllib.parse import urlsplit
@@ -207,6 +208,35 @@ def slow_answers(endpoint: ReferenceEndpoint):
     return [i for i, t in enumerate(times) if t >= readings.SLOW_SECONDS * 0.9]
 
 
+def status_line(endpoint: ReferenceEndpoint):
+    payload = b'{"RegistrationToken": "nope"}'
+    parts = urlsplit(endpoint.url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as conn:
+        head = "".join(f"{k}: {v}\r\n" for k, v in sign(endpoint.url, TARGET + "ResolveCustomer", payload).items())
+        conn.sendall(f"POST / HTTP/1.1\r\n{head}Content-Length: {len(payload)}\r\n\r\n".encode() + payload)
+        line = conn.makefile("rb").readline().decode()
+    status = make_client(endpoint.url).meter_usage(**usage())["ResponseMetadata"]["HTTPStatusCode"]
+    return line, status
+
+
+def idle_connection(endpoint: ReferenceEndpoint):
+    """Is a keep-alive connection still open after 1.5 s idle? And does a client reconnect transparently?"""
+    parts = urlsplit(endpoint.url)
+    payload = b'{"RegistrationToken": "nope"}'
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    try:
+        connection.request("POST", "/", body=payload, headers=sign(endpoint.url, TARGET + "ResolveCustomer", payload))
+        connection.getresponse().read()
+        time.sleep(readings.IDLE_SECONDS * 1.5)
+        connection.sock.setblocking(False)
+        closed = connection.sock.recv(1, socket.MSG_PEEK) == b""  # readable at EOF once the server closed it
+    except BlockingIOError:
+        closed = False
+    finally:
+        connection.close()
+    return closed
+
+
 IDS = ["Results", "UnprocessedRecords"]
 JSON_TYPE = "application/x-amz-json-1.1"
 NS_TYPE = f"{NAMESPACE}#InvalidTokenException"
@@ -251,6 +281,11 @@ PROBES: dict[str, tuple[Callable[[ReferenceEndpoint], Any], Any, Any]] = {
                                ["content-type", "x-amzn-errortype", "x-amzn-requestid"]),
     "chunked-responses": (framing, (None, True, "Success"), ("chunked", False, "Success")),
     "content-type-with-charset": (content_type, [JSON_TYPE], [JSON_TYPE + "; charset=utf-8"]),
+    "error-type-suffixed": (error_type, ("InvalidTokenException", "InvalidTokenException", ("InvalidTokenException", 400)),
+                            ("InvalidTokenException" + ERROR_TYPE_SUFFIX, "InvalidTokenException",
+                             ("InvalidTokenException", 400))),
+    "reason-phrase-empty": (status_line, ("HTTP/1.1 400 Bad Request\r\n", 200), ("HTTP/1.1 400 \r\n", 200)),
+    "idle-connections-closed": (idle_connection, False, True),
     "slow-sometimes": (slow_answers, [], [6]),  # the 7th request (the counter's offset)
 }
 
