@@ -386,6 +386,11 @@ class MeteringModel:
             if "QuantityAsDecimal" in record and self._on("batch-echo-mangled"):
                 echo = {k: v for k, v in record.items() if k != "QuantityAsDecimal"}
                 echo["Quantity"] = int(Decimal(record["QuantityAsDecimal"]))
+            if self._reading("echo-defaults-filled") and "Quantity" not in echo and "QuantityAsDecimal" not in echo:
+                echo = {**echo, "Quantity": 0}
+            if self._reading("echo-decimals-normalised") and "QuantityAsDecimal" in echo:
+                shortest = format(Decimal(echo["QuantityAsDecimal"]).normalize(), "f")
+                echo = {**echo, "QuantityAsDecimal": shortest}
             if self._reading("echo-numbers-as-float"):
                 echo = {k: float(v) if k in ("Timestamp", "Quantity") else v for k, v in echo.items()}
             result["UsageRecord"] = echo

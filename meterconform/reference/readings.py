@@ -58,6 +58,10 @@ READINGS: dict[str, str] = {
     "request-id-missing": "Responses carry no x-amzn-RequestId header (no source requires one).",
     "empty-lists-omitted": "BatchMeterUsage leaves out Results and UnprocessedRecords when they are empty "
     "(output members are optional).",
+    "echo-defaults-filled": "Echoed UsageRecords carry the model's default for what the request left out "
+    "(Quantity 0).",
+    "echo-decimals-normalised": "An echoed QuantityAsDecimal is written in its shortest form (17.50 comes back as "
+    "17.5, 3.000 as 3): the same value.",
     "record-ids-opaque": "MeteringRecordIds are opaque strings, not UUIDs (the model gives them no format).",
     "jwt-extra-claims": "RegisterUsage's JWT carries more than the echoed claims: kid in its header, iss and exp "
     "in its payload.",

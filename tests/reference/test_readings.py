@@ -237,6 +237,17 @@ def idle_connection(endpoint: ReferenceEndpoint):
     return closed
 
 
+def echo_defaults(endpoint: ReferenceEndpoint):
+    answer = batch(make_client(endpoint.url), [record(Quantity=None), record(CustomerIdentifier="cust-bravo")])
+    return [r["UsageRecord"].get("Quantity") for r in answer["Results"]]
+
+
+def echo_decimals(endpoint: ReferenceEndpoint):
+    records = [record(Quantity=None, QuantityAsDecimal=q, CustomerIdentifier=c)
+               for q, c in (("17.50", "cust-alpha"), ("3.000", "cust-bravo"), ("100", "cust-charlie"))]
+    return [r["UsageRecord"].get("QuantityAsDecimal") for r in batch(make_client(endpoint.url), records)["Results"]]
+
+
 IDS = ["Results", "UnprocessedRecords"]
 JSON_TYPE = "application/x-amz-json-1.1"
 NS_TYPE = f"{NAMESPACE}#InvalidTokenException"
@@ -273,6 +284,8 @@ PROBES: dict[str, tuple[Callable[[ReferenceEndpoint], Any], Any, Any]] = {
                                 ["MeteringRecordId", "RecordedAt", "Status", "UsageRecord"])),
     "request-id-missing": (request_ids, (200, True, 400, True), (200, False, 400, False)),
     "empty-lists-omitted": (empty_lists, (IDS, IDS), (["Results"], [])),
+    "echo-defaults-filled": (echo_defaults, [None, 3], [0, 3]),
+    "echo-decimals-normalised": (echo_decimals, ["17.50", "3.000", "100"], ["17.5", "3", "100"]),
     "record-ids-opaque": (record_id_format, (True, True), (False, True)),
     "jwt-extra-claims": (jwt_claims, (["alg", "typ"], ["iat", "nonce", "productCode", "publicKeyVersion"]),
                          (["alg", "kid", "typ"], ["exp", "iat", "iss", "nonce", "productCode", "publicKeyVersion"])),
