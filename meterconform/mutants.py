@@ -283,7 +283,7 @@ def reading_passed(result: MutantResult) -> bool:
 def _failing_summary(result: MutantResult) -> str:
     """'N checks: CLAUSE x count, ...' (a verdict stands in for a check that broke no clause), or the problem."""
     if not result.failed_checks:
-        return result.problem or "-"
+        return (result.problem or "-").splitlines()[0]
     counts: dict[str, int] = {}
     for _, verdict, clauses, _ in result.failed_checks:
         for clause in clauses or [verdict]:

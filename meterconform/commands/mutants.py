@@ -101,8 +101,9 @@ def _run_readings(args: argparse.Namespace, selection: list[str]) -> int:
     def progress(result) -> None:
         failing = len(result.failed_checks)
         state = f"{result.checks} checks, " + (f"{failing} FAILING" if failing else "clean")
-        print(f"  [{time.time() - start:6.1f} s] {result.fault}: {state}"
-              + (f" ({result.problem})" if result.problem else ""), flush=True)
+        problem = (result.problem or "").splitlines()[0] if result.problem else ""
+        print(f"  [{time.time() - start:6.1f} s] {result.fault}: {state}" + (f" ({problem})" if problem else ""),
+              flush=True)
 
     faithful, results = analyse_readings(readings, suites=suites_dir(), depth=args.depth, jobs=args.jobs,
                                          selection=selection, progress=progress)
