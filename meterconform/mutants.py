@@ -92,6 +92,11 @@ EXPECTED: dict[str, set[str]] = {
 READ_TIMEOUT_SECONDS = 10
 
 
+# `mutants --readings`: the verdicts that say a permitted behaviour (a reading) was misjudged. A conformant
+# endpoint's answer must not be a failure, a broken check, a SHOULD broken, or evidence of a missing operation.
+READING_FAILING_VERDICTS = ("FAIL", "ERROR", "NON-STRICT", "UNIMPLEMENTED")
+
+
 ANY_ERROR_CLAUSE = "<any error clause>"
 # "<any MeterUsage clause>": every clause about that operation, for a fault that corrupts all its answers.
 ANY_OPERATION_CLAUSE = re.compile(r"<any (\w+) clause>")
@@ -151,6 +156,8 @@ class MutantResult:
     wall_seconds: float = 0.0
     checks: int = 0
     problem: str | None = None  # the run itself broke
+    # (check, verdict, broken clauses, reason) of every check whose verdict is in READING_FAILING_VERDICTS
+    failed_checks: list[tuple[str, str, list[str], str]] = field(default_factory=list)
 
     @property
     def caught(self) -> bool:
@@ -172,9 +179,9 @@ def profile_text(read_timeout: float = READ_TIMEOUT_SECONDS) -> str:
 
 
 def run_once(fault: str | None, *, suites: Path, depth: str = "quick", stop_first: bool = True,
-             selection: list[str] | None = None, timeout: float = 900) -> MutantResult:
-    """One suite run against a fresh embedded reference endpoint with `fault` on (None: faithful), on the
-    default profile with a READ_TIMEOUT_SECONDS read timeout."""
+             selection: list[str] | None = None, timeout: float = 900, reading: str | None = None) -> MutantResult:
+    """One suite run against a fresh embedded reference endpoint with `fault` (or `reading`) on (None: faithful),
+    on the default profile with a READ_TIMEOUT_SECONDS read timeout."""
     with tempfile.TemporaryDirectory() as tmp:
         events_path = Path(tmp) / "events.jsonl"
         profile_path = Path(tmp) / "profile.toml"
@@ -185,11 +192,13 @@ def run_once(fault: str | None, *, suites: Path, depth: str = "quick", stop_firs
                *(selection or [])]
         if fault:
             cmd.append(f"--reference-fault={fault}")
-        if stop_first and fault:
+        if reading:
+            cmd.append(f"--reference-reading={reading}")
+        if stop_first and (fault or reading):
             cmd.append("-x")
         env = {k: v for k, v in os.environ.items() if not k.startswith(("METERCONFORM_", "PYTEST_XDIST"))}
         start = time.time()
-        result = MutantResult(fault or "(faithful)", expected_for(fault) if fault else set())
+        result = MutantResult(fault or reading or "(faithful)", expected_for(fault) if fault else set())
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
         except subprocess.TimeoutExpired:
@@ -202,6 +211,8 @@ def run_once(fault: str | None, *, suites: Path, depth: str = "quick", stop_firs
             return result
         meta, events = read_events(events_path)
         result.checks = len(events)
+        result.failed_checks = [(e["nodeid"], e["verdict"], broken_clauses(e), (e.get("reason") or "")[:300])
+                                for e in events if e["verdict"] in READING_FAILING_VERDICTS]
         failing = sorted((e for e in events if e["verdict"] in ("FAIL", "NON-STRICT") and e.get("failed_clause")),
                          key=lambda e: e.get("time", 0))
         for ev in failing:
@@ -250,4 +261,73 @@ def render_table(faithful: MutantResult, results: list[MutantResult]) -> list[st
     lines.append(f"faithful endpoint: {faithful.checks} checks, {len(fails)} failing clause(s)"
                  + (f": {', '.join(fails)}" if fails else "") + (f"; {faithful.problem}" if faithful.problem else ""))
     lines.append(f"caught by the expected clause: {caught}/{len(results)} faults ({100 * caught / max(len(results), 1):.0f} %)")
+    return lines
+
+
+def analyse_readings(readings: list[str], *, suites: Path, depth: str = "quick", jobs: int = 2,
+                     selection: list[str] | None = None, progress=None) -> tuple[MutantResult, list[MutantResult]]:
+    """The faithful run, then one full run per reading (`jobs` at a time): each must have no failing check."""
+    faithful = run_once(None, suites=suites, depth=depth, stop_first=False, selection=selection)
+    if progress:
+        progress(faithful)
+    results: list[MutantResult] = []
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        runs = pool.map(lambda r: run_once(None, reading=r, suites=suites, depth=depth, stop_first=False,
+                                           selection=selection), readings)
+        for result in runs:
+            results.append(result)
+            if progress:
+                progress(result)
+    return faithful, results
+
+
+def reading_passed(result: MutantResult) -> bool:
+    """A reading passes when its run finished and no check failed, broke, broke a SHOULD or was unimplemented."""
+    return not result.failed_checks and not result.problem and result.checks > 0
+
+
+def _failing_summary(result: MutantResult) -> str:
+    """'N checks: CLAUSE x count, ...' (a verdict stands in for a check that broke no clause), or the problem."""
+    if not result.failed_checks:
+        return (result.problem or "-").splitlines()[0]
+    counts: dict[str, int] = {}
+    for _, verdict, clauses, _ in result.failed_checks:
+        for clause in clauses or [verdict]:
+            counts[clause] = counts.get(clause, 0) + 1
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    shown = ", ".join(f"{c} x{n}" for c, n in ranked[:6]) + (f", +{len(ranked) - 6} more" if len(ranked) > 6 else "")
+    return f"{len(result.failed_checks)} checks: {shown}"
+
+
+def render_readings_table(faithful: MutantResult, results: list[MutantResult]) -> list[str]:
+    """The table reading -> PASS/FAIL, with how many checks fail each failing reading and by which clauses."""
+    rows = [("reading", "verdict", "checks", "failing checks: clauses (x checks)")]
+    for r in results:
+        verdict = "PASS" if reading_passed(r) else ("BROKEN RUN" if r.problem and not r.failed_checks else "FAIL")
+        rows.append((r.fault, verdict, str(r.checks), _failing_summary(r)))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    lines = ["| " + " | ".join(row[i].ljust(widths[i]) for i in range(4)) + " |" for row in rows]
+    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    passed = sum(1 for r in results if reading_passed(r))
+    lines.append("")
+    faithful_failing = [node for node, *_ in faithful.failed_checks]
+    lines.append(f"faithful endpoint: {faithful.checks} checks, {len(faithful_failing)} failing"
+                 + (f": {', '.join(faithful_failing)}" if faithful_failing else "")
+                 + (f"; {faithful.problem}" if faithful.problem else ""))
+    lines.append(f"readings accepted by the suite: {passed}/{len(results)}")
+    return lines
+
+
+def render_reading_failures(results: list[MutantResult], per_reading: int = 8) -> list[str]:
+    """Per failing reading, its failing checks (verdict, clauses, the reason's first line), `per_reading` at most."""
+    lines: list[str] = []
+    for r in results:
+        if not r.failed_checks:
+            continue
+        lines.append(f"{r.fault}: {len(r.failed_checks)} failing check(s)")
+        for node, verdict, clauses, reason in r.failed_checks[:per_reading]:
+            first = next((line.strip() for line in reason.splitlines() if line.strip()), "")
+            lines.append(f"  {verdict} {node} [{', '.join(clauses) or '-'}]" + (f": {first[:160]}" if first else ""))
+        if len(r.failed_checks) > per_reading:
+            lines.append(f"  ... and {len(r.failed_checks) - per_reading} more")
     return lines

@@ -40,6 +40,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="write the per-check and per-clause verdicts as one JSON document")
     group.addoption("--reference-fault", dest="mc_faults", action="append", default=[], metavar="NAME",
                     help="switch a named deviation on in the embedded reference endpoint (repeatable; see `meterconform serve --list-faults`)")
+    group.addoption("--reference-reading", dest="mc_readings", action="append", default=[], metavar="NAME",
+                    help="switch a permitted behaviour on in the embedded reference endpoint (repeatable; see `meterconform serve --list-readings`)")
     group.addoption("--database", dest="mc_database", default=None, metavar="URL",
                     help="shared Hypothesis example database: redis://host:port/db or a directory; read-only unless "
                          "--database-writable (env METERCONFORM_DATABASE). Stored failures replay first.")
@@ -96,6 +98,7 @@ class RunContext:
     depth: str
     faults: list[str]
     allow_billing: bool
+    readings: list[str] = field(default_factory=list)
     events_by_node: dict[str, dict] = field(default_factory=dict)  # a teardown failure replaces its check's event
     progress_path: str | None = None  # a campaign round's live feed: one event line per check as it ends
     known: dict[str, frozenset[str]] = field(default_factory=dict)  # a campaign round: per check, clauses found broken
@@ -129,7 +132,7 @@ class RunContext:
             "profile": self.profile.source, "endpoint": self.url or "embedded reference endpoint (one per worker)",
             "embedded": self.url is None or self.embedded or os.environ.get("METERCONFORM_TARGET") == "reference",
             "target": os.environ.get("METERCONFORM_TARGET") or ("reference" if self.embedded else "external"), "kind": self.profile.endpoint.kind,
-            "region": self.profile.endpoint.region, "depth": self.depth, "faults": self.faults,
+            "region": self.profile.endpoint.region, "depth": self.depth, "faults": self.faults, "readings": self.readings,
             "billing": "allowed" if self.allow_billing else ("guarded" if self.profile.endpoint.is_real else "not applicable (loopback emulator)"),
             "hypothesis_seed": seed, "database": config.getoption("mc_database") or os.environ.get("METERCONFORM_DATABASE"),
             "started": self.started, "finished": time.time(),
@@ -180,7 +183,8 @@ def pytest_configure(config: pytest.Config) -> None:
                     *(t.token for t in profile.registration_tokens.valid), *profile.registration_tokens.expired,
                     *profile.registration_tokens.invalid)
     config._meterconform = RunContext(profile=profile, url=url, depth=depth, faults=list(config.getoption("mc_faults") or []),
-                                      allow_billing=bool(config.getoption("mc_allow_billing")))
+                                      allow_billing=bool(config.getoption("mc_allow_billing")),
+                                      readings=list(config.getoption("mc_readings") or []))
     config._meterconform.progress_path = config.getoption("mc_fuzz_progress")
     if config.getoption("mc_fuzz_known"):
         config._meterconform.known = _load_known(config.getoption("mc_fuzz_known"))
@@ -219,6 +223,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     lines = [f"meterconform {__version__}: profile {ctx.profile.source}; endpoint {where}; kind {ep.kind}; region {ep.region}; depth {ctx.depth}"]
     if ctx.faults:
         lines.append(f"meterconform: reference endpoint faults on: {', '.join(ctx.faults)}")
+    if ctx.readings:
+        lines.append(f"meterconform: reference endpoint readings on: {', '.join(ctx.readings)}")
     if ep.is_real:
         mode = "ALLOWED (--allow-billing)" if ctx.allow_billing else "GUARDED: checks that could record usage are held back"
         lines.append(f"meterconform: billing {mode}")
@@ -238,7 +244,8 @@ def endpoint_url(mc_run: RunContext) -> str:
     if mc_run.url is None:
         from .reference import running_endpoint
 
-        mc_run.url = mc_run.stack.enter_context(running_endpoint(dict(mc_run.profile.raw), faults=mc_run.faults))
+        mc_run.url = mc_run.stack.enter_context(running_endpoint(dict(mc_run.profile.raw), faults=mc_run.faults,
+                                                                       readings=mc_run.readings))
         mc_run.embedded = True
     return mc_run.url
 

@@ -52,6 +52,8 @@ def render_summary(events: list[dict], meta: dict, details: int = 0) -> list[str
     lines = [f"endpoint: {meta.get('endpoint')}  profile: {meta.get('profile')}  depth: {meta.get('depth')}  seed: {meta.get('hypothesis_seed')}"]
     if meta.get("faults"):
         lines.append(f"reference endpoint faults: {', '.join(meta['faults'])}")
+    if meta.get("readings"):
+        lines.append(f"reference endpoint readings: {', '.join(meta['readings'])}")
     held = sum(1 for ev in events if (ev.get("reason") or "").startswith("BILLING GUARD"))
     lines.append(f"billing: {meta.get('billing')}"
                  + (f" — {held} check(s) that could record usage held back; --allow-billing runs them" if held else ""))

@@ -73,7 +73,7 @@ class EndpointUnreachable(Exception):
 
 
 def open_endpoint(stack: contextlib.ExitStack, profile: Profile, url: str | None, *, target: str | None = None,
-                  faults: tuple[str, ...] | list[str] = ()) -> str:
+                  faults: tuple[str, ...] | list[str] = (), readings: tuple[str, ...] | list[str] = ()) -> str:
     """The URL a run talks to: a named endpoint (probed: EndpointUnreachable), else moto's server or the
     embedded reference endpoint started inside `stack` (TargetError when it cannot start)."""
     from .clients import probe
@@ -88,6 +88,6 @@ def open_endpoint(stack: contextlib.ExitStack, profile: Profile, url: str | None
     from .reference import running_endpoint
 
     try:
-        return stack.enter_context(running_endpoint(dict(profile.raw), faults=faults))
-    except ValueError as exc:  # an unknown fault name
+        return stack.enter_context(running_endpoint(dict(profile.raw), faults=faults, readings=readings))
+    except ValueError as exc:  # an unknown fault or reading name
         raise TargetError(str(exc)) from None

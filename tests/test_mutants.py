@@ -20,10 +20,12 @@ from meterconform.mutants import (
     error_clauses,
     expected_for,
     profile_text,
+    render_reading_failures,
+    render_readings_table,
     render_table,
 )
 from meterconform.profile import from_dict
-from meterconform.reference import FAULTS
+from meterconform.reference import FAULTS, READINGS
 from tests.suites.runner import REPO
 
 # Two faults and a selection that exercises both (one MeterUsage boundary, one allocation rule), and a fault
@@ -108,5 +110,58 @@ def test_the_ci_subset_names_real_faults():
     """.ci/run proves the suite on a subset of the faults; a renamed fault must not silently leave it."""
     script = (REPO / ".ci" / "run").read_text()
     named = re.findall(r"--fault ([a-z0-9-]+)", script)
+    readings = re.findall(r"--reading ([a-z0-9-]+)", script)
+    assert "mutants --readings" in script and len(readings) >= 3 and set(readings) <= set(READINGS), readings
     assert len(named) >= 8 and len(set(named)) == len(named), named
     assert set(named) <= set(FAULTS), sorted(set(named) - set(FAULTS))
+
+
+# --- mutants --readings: permitted behaviours the suite must accept --------------------------------------------
+
+READING_SELECTION = ["-k", "test_errors_carry_a_message or test_errors_are_json_bodies_naming_their_type"]
+
+
+def test_the_readings_table_says_pass_or_which_checks_fail():
+    faithful = MutantResult("(faithful)", set(), checks=10)
+    broken = [("suites/test_protocol.py::test_a[GET]", "UNIMPLEMENTED", [], "UNIMPLEMENTED: no"),
+              ("suites/test_b.py::test_b", "FAIL", ["MU.HOUR.IDEMPOTENT"], "expected ...\nmore"),
+              ("suites/test_b.py::test_c", "ERROR", ["MU.HOUR.IDEMPOTENT"], "")]
+    results = [MutantResult("message-capitalised", set(), checks=10),
+               MutantResult("non-post-404", set(), checks=10, failed_checks=broken),
+               MutantResult("results-reversed", set(), problem="timed out after 900 s")]
+    rows = {line.split("|")[1].strip(): [c.strip() for c in line.split("|")[2:-1]]
+            for line in render_readings_table(faithful, results) if line.startswith("| ")}
+    assert rows["message-capitalised"] == ["PASS", "10", "-"]
+    assert rows["non-post-404"] == ["FAIL", "10", "3 checks: MU.HOUR.IDEMPOTENT x2, UNIMPLEMENTED x1"]
+    assert rows["results-reversed"] == ["BROKEN RUN", "0", "timed out after 900 s"]
+    assert "readings accepted by the suite: 1/3" in render_readings_table(faithful, results)
+    details = render_reading_failures(results)
+    assert details[0] == "non-post-404: 3 failing check(s)"
+    assert details[2] == "  FAIL suites/test_b.py::test_b [MU.HOUR.IDEMPOTENT]: expected ..."
+
+
+def test_the_command_passes_readings_the_suite_accepts(tmp_path):
+    table = tmp_path / "readings.md"
+    proc = subprocess.run([sys.executable, "-m", "meterconform", "mutants", "--readings", "--reading", "message-capitalised",
+                           "--reading", "error-type-namespaced", "--markdown", str(table), "--", *READING_SELECTION],
+                          cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    rows = {line.split("|")[1].strip(): line.split("|")[2].strip() for line in proc.stdout.splitlines() if line.startswith("| ")}
+    assert rows == {"reading": "verdict", "error-type-namespaced": "PASS", "message-capitalised": "PASS"}
+    assert "readings accepted by the suite: 2/2" in table.read_text()
+    assert "faithful endpoint: 8 checks, 0 failing" in proc.stdout
+
+
+def test_an_unknown_reading_is_refused_with_exit_2():
+    proc = subprocess.run([sys.executable, "-m", "meterconform", "mutants", "--readings", "--reading", "no-such-reading"],
+                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "no-such-reading" in proc.stderr and "results-reversed" in proc.stderr
+    proc = subprocess.run([sys.executable, "-m", "meterconform", "mutants", "--readings", "--fault", "batch-cap-26"],
+                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "opposite directions" in proc.stderr
+
+
+def test_run_takes_readings_for_the_embedded_endpoint_only():
+    proc = subprocess.run([sys.executable, "-m", "meterconform", "run", "--reading", "results-reversed", "--endpoint-url",
+                           "http://127.0.0.1:9"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "--reading applies to the embedded reference endpoint only" in proc.stderr

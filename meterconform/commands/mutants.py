@@ -15,7 +15,13 @@ table says whether it was caught, by which clause, and how many seconds the firs
 endpoint runs first and must pass with no failure. Every run uses the default profile with a 10 s
 endpoint.read_timeout, so a fault that hangs costs seconds, not minutes.
 
-exit codes: 0 every fault caught by its expected clause and the faithful run clean; 1 otherwise.
+With --readings the runs are the other way round: one full run per reading (a behaviour the contract
+permits, see `meterconform serve --list-readings`), each of which must pass: any check that FAILs, ERRORs,
+breaks a SHOULD (NON-STRICT) or says UNIMPLEMENTED fails the reading, and the table names those checks and
+clauses.
+
+exit codes: 0 every fault caught by its expected clause (--readings: every reading accepted) and the faithful
+run clean; 1 otherwise; 2 an unknown fault or reading name.
 """
 
 
@@ -24,6 +30,10 @@ def register(subparsers) -> None:
                               description=__doc__.split(":", 1)[1].strip(), epilog=EPILOG,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--fault", metavar="NAME", action="append", default=[], help="only these faults (repeatable; default all)")
+    p.add_argument("--readings", action="store_true",
+                   help="prove the suite the other way: one run per reading, each must pass (see serve --list-readings)")
+    p.add_argument("--reading", metavar="NAME", action="append", default=[],
+                   help="with --readings: only these readings (repeatable; default all)")
     p.add_argument("--jobs", "-j", type=int, default=2, help="faults analysed in parallel (default 2)")
     p.add_argument("--depth", choices=["quick", "ci", "deep"], default="quick", help="Hypothesis depth (default quick)")
     p.add_argument("--full", action="store_true", help="run every check for each fault instead of stopping at the first failure")
@@ -42,6 +52,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"meterconform: {exc}", file=sys.stderr)
         return 2
     selection = [a for a in (args.pytest_args or []) if a != "--"]
+    if args.readings or args.reading:
+        return _run_readings(args, selection)
     start = time.time()
     print(f"meterconform mutants: the faithful endpoint, then {len(faults)} faults, {args.jobs} at a time", flush=True)
 
@@ -64,4 +76,49 @@ def run(args: argparse.Namespace) -> int:
         with open(args.markdown, "w", encoding="utf-8") as fh:
             fh.write("\n".join(table) + f"\n\n{ran}\n")
     ok = not faithful.caught and not faithful.problem and all(r.caught_as_expected for r in results)
+    return 0 if ok else 1
+
+
+def _run_readings(args: argparse.Namespace, selection: list[str]) -> int:
+    """`mutants --readings`: the faithful run, then one full run per reading; 0 only when every one passes."""
+    from ..mutants import analyse_readings, reading_passed, render_reading_failures, render_readings_table
+    from ..reference.readings import READINGS, validated
+    from .run import suites_dir
+
+    if args.fault:
+        print("meterconform: --fault and --readings prove the suite in opposite directions; give one of them",
+              file=sys.stderr)
+        return 2
+    try:
+        readings = sorted(validated(args.reading)) if args.reading else sorted(READINGS)
+    except ValueError as exc:
+        print(f"meterconform: {exc}", file=sys.stderr)
+        return 2
+    start = time.time()
+    print(f"meterconform mutants --readings: the faithful endpoint, then {len(readings)} readings, "
+          f"{args.jobs} at a time", flush=True)
+
+    def progress(result) -> None:
+        failing = len(result.failed_checks)
+        state = f"{result.checks} checks, " + (f"{failing} FAILING" if failing else "clean")
+        problem = (result.problem or "").splitlines()[0] if result.problem else ""
+        print(f"  [{time.time() - start:6.1f} s] {result.fault}: {state}" + (f" ({problem})" if problem else ""),
+              flush=True)
+
+    faithful, results = analyse_readings(readings, suites=suites_dir(), depth=args.depth, jobs=args.jobs,
+                                         selection=selection, progress=progress)
+    table = render_readings_table(faithful, results)
+    print()
+    print("\n".join(table))
+    details = render_reading_failures(results)
+    if details:
+        print()
+        print("\n".join(details))
+    ran = (f"run time {time.time() - start:.0f} s on {os.cpu_count()} cores ({platform.system()} {platform.machine()}, "
+           f"Python {platform.python_version()}), {args.jobs} runs at a time, depth {args.depth}, every check per reading")
+    print(f"\n({ran})")
+    if args.markdown:
+        with open(args.markdown, "w", encoding="utf-8") as fh:
+            fh.write("\n".join(table) + f"\n\n{ran}\n")
+    ok = not faithful.failed_checks and not faithful.problem and all(reading_passed(r) for r in results)
     return 0 if ok else 1

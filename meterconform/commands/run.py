@@ -86,6 +86,8 @@ def register(subparsers) -> None:
     p.add_argument("--max-examples", type=int, default=None, metavar="N", help="examples per property check (default: the depth's)")
     p.add_argument("--fault", metavar="NAME", action="append", default=[],
                    help="embedded endpoint only: switch on a named deviation (repeatable; `meterconform serve --list-faults`)")
+    p.add_argument("--reading", metavar="NAME", action="append", default=[],
+                   help="embedded endpoint only: switch on a permitted behaviour (repeatable; `meterconform serve --list-readings`)")
     p.add_argument("--allow-billing", action="store_true", help="on a real endpoint, also run checks that may record usage")
     p.add_argument("--baseline", metavar="TOML", help="expectations baseline: known deviations that do not gate (see `meterconform baseline --help`)")
     p.add_argument("--allure", action="store_true", help="also write Allure results and render them when an Allure renderer is installed")
@@ -102,6 +104,9 @@ def target_problem(args: argparse.Namespace, url: str | None) -> str | None:
     if url and args.fault:
         return ("--fault switches deviations on in the embedded reference endpoint; drop --endpoint-url/"
                 "endpoint.url to use it, or start `meterconform serve --fault ...` yourself")
+    if (args.target == "moto" or url) and getattr(args, "reading", None):
+        return ("--reading applies to the embedded reference endpoint only; drop --target / --endpoint-url, or "
+                "start `meterconform serve --reading ...` yourself")
     return None
 
 
@@ -159,7 +164,7 @@ def start_target(stack, profile, url: str | None, args: argparse.Namespace):
     from ..targets import EndpointUnreachable, TargetError, open_endpoint
 
     try:
-        return open_endpoint(stack, profile, url, target=args.target, faults=args.fault)
+        return open_endpoint(stack, profile, url, target=args.target, faults=args.fault, readings=args.reading)
     except EndpointUnreachable as exc:
         print(f"meterconform: {exc}", file=sys.stderr)
         return EXIT_UNREACHABLE
@@ -195,7 +200,8 @@ def run(args: argparse.Namespace) -> int:
         if not named and args.target == "moto":
             print(f"meterconform: moto server at {url} (subscribers seeded: {', '.join(profile.customers.subscribed) or 'none'})")
         elif not named:
-            print(f"meterconform: embedded reference endpoint at {url}" + (f" (faults: {', '.join(args.fault)})" if args.fault else ""))
+            print(f"meterconform: embedded reference endpoint at {url}" + (f" (faults: {', '.join(args.fault)})" if args.fault else "")
+                  + (f" (readings: {', '.join(args.reading)})" if args.reading else ""))
         events_path = report_dir / "events.jsonl"
         if events_path.exists():
             events_path.unlink()
@@ -212,6 +218,8 @@ def run(args: argparse.Namespace) -> int:
         os.environ["METERCONFORM_TARGET"] = target_env(args, named)
         for fault in args.fault:
             pytest_args += ["--reference-fault", fault]
+        for reading in args.reading:
+            pytest_args += ["--reference-reading", reading]
         if args.allow_billing:
             pytest_args.append("--allow-billing")
         if args.database:

@@ -15,6 +15,8 @@ examples:
   meterconform serve --port 5000 -v                   # fixed port, one log line per request
   meterconform serve --fault meter-window-7h --fault batch-cap-26
   meterconform serve --list-faults
+  meterconform serve --reading results-reversed --reading throttle-sometimes
+  meterconform serve --list-readings
 """
 
 
@@ -24,7 +26,8 @@ def register(subparsers: Any) -> None:
         "serve",
         help="run the reference endpoint in the foreground",
         description="Serve the reference Marketplace Metering endpoint on loopback, seeded from a target profile, "
-        "optionally with named faults switched on. Stops on Ctrl-C or SIGTERM.",
+        "optionally with named faults (deviations the suite must catch) or readings (behaviours the contract "
+        "permits, which the suite must accept) switched on. Stops on Ctrl-C or SIGTERM.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -35,6 +38,11 @@ def register(subparsers: Any) -> None:
         "--fault", action="append", default=[], metavar="NAME", help="switch on a named deviation (repeatable)"
     )
     p.add_argument("--list-faults", action="store_true", help="print the fault names and what each does, then exit")
+    p.add_argument(
+        "--reading", action="append", default=[], metavar="NAME",
+        help="switch on a named permitted behaviour (repeatable)",
+    )
+    p.add_argument("--list-readings", action="store_true", help="print the reading names and what each does, then exit")
     p.add_argument("-v", "--verbose", action="store_true", help="log one line per request to stderr")
 
 
@@ -53,10 +61,13 @@ def _load_profile(path: str) -> dict[str, Any] | None:
 
 def run(args: argparse.Namespace) -> int:
     """Serve until SIGINT or SIGTERM; 0 on a clean stop, 2 on a usage, profile or bind error."""
-    from ..reference import ReferenceEndpoint, faults
+    from ..reference import ReferenceEndpoint, faults, readings
 
     if args.list_faults:
         print(faults.table())
+        return 0
+    if args.list_readings:
+        print(readings.table())
         return 0
     profile = None
     if args.profile:
@@ -64,7 +75,8 @@ def run(args: argparse.Namespace) -> int:
         if profile is None:
             return 2
     try:
-        endpoint = ReferenceEndpoint(profile, args.fault, args.host, args.port, verbose=args.verbose)
+        endpoint = ReferenceEndpoint(profile, args.fault, args.host, args.port, verbose=args.verbose,
+                                     readings=args.reading)
     except ValueError as error:
         print(f"meterconform serve: {error}", file=sys.stderr)
         return 2
@@ -79,7 +91,9 @@ def run(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return 2
         active = ", ".join(sorted(endpoint.faults)) or "none"
-        print(f"meterconform reference endpoint listening on {url} (faults: {active})", flush=True)
+        permitted = ", ".join(sorted(endpoint.readings)) or "none"
+        print(f"meterconform reference endpoint listening on {url} (faults: {active}; readings: {permitted})",
+              flush=True)
         while not stop.wait(0.5):
             pass
         endpoint.stop()

@@ -1,4 +1,4 @@
-"""The reference endpoint: an independent, fault-switchable Marketplace Metering service on loopback."""
+"""The reference endpoint: an independent, fault- and reading-switchable Marketplace Metering service on loopback."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ import threading
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from .faults import FAULTS, validated
+from .readings import READINGS
+from .readings import validated as validated_readings
 from .models import MeteringModel
 from .responses import Protocol
 from .seed import Seed, seed_from_profile
 from .server import MeteringHTTPServer
 
-__all__ = ["FAULTS", "ReferenceEndpoint", "running_endpoint"]
+__all__ = ["FAULTS", "READINGS", "ReferenceEndpoint", "running_endpoint"]
 
 
 class ReferenceEndpoint:
@@ -26,11 +28,13 @@ class ReferenceEndpoint:
         port: int = 0,
         clock: Callable[[], float] | None = None,
         verbose: bool = False,
+        readings: Iterable[str] = (),
     ):
         self.faults = validated(faults)
+        self.readings = validated_readings(readings)
         self.seed: Seed = seed_from_profile(profile)
-        self.model = MeteringModel(self.seed, self.faults, clock)
-        self.protocol = Protocol(self.model, self.faults)
+        self.model = MeteringModel(self.seed, self.faults, clock, self.readings)
+        self.protocol = Protocol(self.model, self.faults, self.readings)
         self.host, self.port, self.verbose = host, port, verbose
         self._server: MeteringHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -85,9 +89,10 @@ def running_endpoint(
     port: int = 0,
     clock: Callable[[], float] | None = None,
     verbose: bool = False,
+    readings: Iterable[str] = (),
 ) -> Iterator[str]:
-    """Run a reference endpoint for the `with` block; yield its base URL (http://127.0.0.1:PORT)."""
-    endpoint = ReferenceEndpoint(profile, faults, host, port, clock, verbose)
+    """Run a reference endpoint for the `with` block (faults and readings on); yield its base URL."""
+    endpoint = ReferenceEndpoint(profile, faults, host, port, clock, verbose, readings)
     endpoint.start()
     try:
         yield endpoint.url

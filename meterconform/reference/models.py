@@ -16,6 +16,7 @@ from typing import Any, Callable, Mapping
 
 from . import exceptions as exc
 from . import faults as fault
+from . import readings as reading
 from .seed import Seed
 from .shapes import check_constraints, input_node
 
@@ -94,14 +95,17 @@ def _jwt_segment(obj: Mapping[str, Any]) -> str:
 class MeteringModel:
     """The endpoint's state and rules; each operation takes a Caller and a type-checked input dict."""
 
-    def __init__(self, seed: Seed, faults: frozenset[str] = frozenset(), clock: Callable[[], float] | None = None):
+    def __init__(self, seed: Seed, faults: frozenset[str] = frozenset(), clock: Callable[[], float] | None = None,
+                 readings: frozenset[str] = frozenset()):
         self.seed = seed
         self.faults = frozenset(faults)
+        self.readings = frozenset(readings)
+        self._unprocessed = reading.Sometimes(reading.UNPROCESSED_EVERY, offset=3)
         self.clock = clock or time.time
         self._lock = threading.Lock()
         self._records: dict[str, StoredRecord] = {}
         self._slots: dict[tuple[Any, ...], StoredRecord] = {}  # MeterUsage (identity, product, dimension, hour)
-        self._tokens: dict[tuple[str, str], _TokenUse] = {}  # MeterUsage (identity, ClientToken)
+        self._tokens: dict[tuple[str | None, str], _TokenUse] = {}  # MeterUsage (identity or None, ClientToken)
         self._batch: dict[tuple[Any, ...], StoredRecord] = {}  # BatchMeterUsage (customer, dimension, time)
         self._resolved: set[str] = set()  # ResolveCustomer: valid tokens resolved so far
         self._limits = {"UsageAllocations": (1, seed.max_allocations)}
@@ -142,6 +146,9 @@ class MeteringModel:
 
     def _on(self, name: str) -> bool:
         return fault.on(self.faults, name)
+
+    def _reading(self, name: str) -> bool:
+        return reading.on(self.readings, name)
 
     def _constraints(self, operation: str, params: Mapping[str, Any]) -> None:
         check_constraints(params, input_node(operation), CONSTRAINT_ERRORS, self._limits, patterns=self._patterns)
@@ -240,12 +247,16 @@ class MeteringModel:
             age = self.clock() - timestamp
         except OverflowError:
             return False
-        return -FUTURE_TOLERANCE_SECONDS <= age <= hours * HOUR
+        return -self._future_tolerance() <= age <= hours * HOUR
+
+    def _future_tolerance(self) -> int:
+        """How far ahead of the clock a timestamp may be: an hour, or the skew under future-timestamps-refused."""
+        return reading.FUTURE_SKEW_SECONDS if self._reading("future-timestamps-refused") else FUTURE_TOLERANCE_SECONDS
 
     def _stale(self, where: str, timestamp: int | float, hours: float) -> exc.MeteringError:
         message = (
             f"{where}Timestamp {timestamp} is outside the accepted window: at most {hours:g} hours in the past "
-            f"and {FUTURE_TOLERANCE_SECONDS // HOUR} hour in the future of {int(self.clock())}."
+            f"and {self._future_tolerance()} seconds in the future of {int(self.clock())}."
         )
         if self._on("stale-as-validation-error"):
             return exc.ValidationException(message)
@@ -256,7 +267,10 @@ class MeteringModel:
         return hours + (1 if self._on(longer) else 0) - (1 if self._on(shorter) else 0)
 
     def _store(self, operation: str, key: tuple[Any, ...], fingerprint: tuple[Any, ...]) -> StoredRecord:
-        record = StoredRecord(str(uuid.uuid4()), operation, key, fingerprint)
+        record_id = str(uuid.uuid4())
+        if self._reading("record-ids-opaque"):
+            record_id = f"mr{len(self._records) + 1:06d}." + base64.b32encode(os.urandom(10)).decode().lower()
+        record = StoredRecord(record_id, operation, key, fingerprint)
         self._records[record.record_id] = record
         return record
 
@@ -292,18 +306,23 @@ class MeteringModel:
         instance = None if self._on("identity-ignored") else caller.identity
         slot_dimension = None if self._on("hour-slot-ignores-dimension") else dimension
         slot = (instance, params["ProductCode"], slot_dimension, int(timestamp // HOUR))
+        token_scope = None if self._reading("token-scope-endpoint") else caller.identity
+        conflict_status = 409 if self._reading("idempotency-conflict-409") else self.seed.idempotency_conflict_status
+        dry_run_answer: dict[str, Any] | None = {} if self._reading("dryrun-200-empty") else None
 
         with contextlib.nullcontext() if racy else self._lock:
             if token is not None:
-                prior = self._tokens.get((caller.identity, token))
+                prior = self._tokens.get((token_scope, token))
                 if prior is not None:
                     if prior.request != request and not self._on("token-replay-ignores-parameters"):
                         raise exc.IdempotencyConflictException(
                             f"ClientToken {token!r} was already used with different parameters; use a new "
                             "ClientToken for a different request.",
-                            status=self.seed.idempotency_conflict_status,
+                            status=conflict_status,
                         )
                     if dry_run and not records_on_dry_run:
+                        if dry_run_answer is not None:
+                            return dry_run_answer
                         raise exc.DryRunOperation("Request would have succeeded, but DryRun flag is set.")
                     if not new_id_on_retry:
                         return {"MeteringRecordId": prior.record_id}
@@ -314,14 +333,18 @@ class MeteringModel:
                     "different quantity or allocations; recorded values cannot be changed."
                 )
             if dry_run and not records_on_dry_run:
+                if dry_run_answer is not None:
+                    return dry_run_answer
                 raise exc.DryRunOperation("Request would have succeeded, but DryRun flag is set.")
             if existing is None or new_id_on_retry:
                 if racy:
                     time.sleep(RACE_WINDOW_SECONDS)
                 existing = self._slots[slot] = self._store("MeterUsage", slot, fingerprint)
             if token is not None:
-                self._tokens[(caller.identity, token)] = _TokenUse(request, existing.record_id)
+                self._tokens[(token_scope, token)] = _TokenUse(request, existing.record_id)
         if dry_run:
+            if dry_run_answer is not None:
+                return dry_run_answer
             raise exc.DryRunOperation("Request would have succeeded, but DryRun flag is set.")
         return {"MeteringRecordId": existing.record_id}
 
@@ -373,10 +396,19 @@ class MeteringModel:
             if "QuantityAsDecimal" in record and self._on("batch-echo-mangled"):
                 echo = {k: v for k, v in record.items() if k != "QuantityAsDecimal"}
                 echo["Quantity"] = int(Decimal(record["QuantityAsDecimal"]))
+            if self._reading("echo-defaults-filled") and "Quantity" not in echo and "QuantityAsDecimal" not in echo:
+                echo = {**echo, "Quantity": 0}
+            if self._reading("echo-decimals-normalised") and "QuantityAsDecimal" in echo:
+                shortest = format(Decimal(echo["QuantityAsDecimal"]).normalize(), "f")
+                echo = {**echo, "QuantityAsDecimal": shortest}
+            if self._reading("echo-numbers-as-float"):
+                echo = {k: float(v) if k in ("Timestamp", "Quantity") else v for k, v in echo.items()}
             result["UsageRecord"] = echo
         if record_id is not None:
             result["MeteringRecordId"] = record_id
         result["Status"] = status
+        if self._reading("extra-response-members"):
+            result["RecordedAt"] = int(self.clock())
         return result
 
     def batch_meter_usage(self, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
@@ -390,6 +422,10 @@ class MeteringModel:
         stale = [i for i, j in enumerate(judged) if not self._in_window(j.timestamp, window)]
         if stale and not self._on("partial-batch-on-stale"):
             raise self._stale(f"UsageRecords[{stale[0]}].", judged[stale[0]].timestamp, window)
+        if self._reading("unprocessed-sometimes"):
+            request = json.dumps(params, sort_keys=True, separators=(",", ":"))
+            if self._unprocessed.hit(reading.Sometimes.fingerprint(caller.identity, request)):
+                return {"Results": [], "UnprocessedRecords": params["UsageRecords"]}
         by_hour = self.seed.batch_dedup == "hour"
         results = []
         with self._lock:
@@ -412,7 +448,12 @@ class MeteringModel:
                 results.append(self._result(j.record, "Success", existing.record_id))
         if stale:
             raise self._stale(f"UsageRecords[{stale[0]}].", judged[stale[0]].timestamp, window)
-        return {"Results": results, "UnprocessedRecords": []}
+        if self._reading("results-reversed"):
+            results.reverse()
+        answer: dict[str, Any] = {"Results": results, "UnprocessedRecords": []}
+        if self._reading("empty-lists-omitted"):
+            answer = {k: v for k, v in answer.items() if v}
+        return answer
 
     def register_usage(self, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
         """RegisterUsage: check Region, product and key version; answer a PS256-shaped JWT (random signature)."""
@@ -432,7 +473,11 @@ class MeteringModel:
             payload["nonce"] = params["Nonce"]
         payload["iat"] = int(self.clock())
         signature = base64.urlsafe_b64encode(os.urandom(256)).rstrip(b"=").decode()
-        return {"Signature": f"{_jwt_segment({'alg': 'PS256', 'typ': 'JWT'})}.{_jwt_segment(payload)}.{signature}"}
+        header: dict[str, Any] = {"alg": "PS256", "typ": "JWT"}
+        if self._reading("jwt-extra-claims"):
+            header["kid"] = f"metering-key-v{version}"
+            payload.update(iss="aws-marketplace-metering", exp=payload["iat"] + 3600)
+        return {"Signature": f"{_jwt_segment(header)}.{_jwt_segment(payload)}.{signature}"}
 
     def resolve_customer(self, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
         """ResolveCustomer: a valid token resolves (every time, or under the seed's token_reuse = "expired" reading

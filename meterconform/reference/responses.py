@@ -14,12 +14,18 @@ from typing import Any, Callable
 from . import auth
 from . import exceptions as exc
 from . import faults as fault
+from . import readings as reading
 from .models import Caller, MeteringModel
-from .shapes import LENIENT_KINDS, check_required, clean, input_node
+from .shapes import LENIENT_KINDS, Node, check_required, clean, input_node
 
 TARGET_PREFIX = "AWSMPMeteringService."
 CONTENT_TYPE = "application/x-amz-json-1.1"
 MAX_BODY_BYTES = 1024 * 1024  # "each request must be less than 1 MB": bodies above 1 MiB are refused with 413
+# error-type-namespaced: the Smithy namespace before `#` in __type, the Coral suffix after `:` in x-amzn-ErrorType.
+NAMESPACE = "com.amazonaws.marketplacemetering"
+ERROR_TYPE_SUFFIX = ":http://internal.amazon.com/coral/com.amazonaws.marketplacemetering/"
+# extra-response-members: a member no installed model defines, in every success response.
+EXTRA_MEMBER = ("ResponseRevision", "2027-01-01")
 
 log = logging.getLogger("meterconform.reference")
 
@@ -69,12 +75,37 @@ def parse_body(body: bytes, *, empty_is_input: bool = True) -> dict[str, Any]:
     return value
 
 
+def unknown_member(value: Any, node: Node, path: str = "") -> str | None:
+    """The path of the first member of `value` (raw JSON) that the shape `node` does not define, else None."""
+    if node.kind == "structure" and isinstance(value, dict):
+        members = dict(node.members)
+        for name, member in value.items():
+            where = f"{path}.{name}" if path else name
+            if name not in members:
+                return where
+            found = unknown_member(member, members[name], where)
+            if found:
+                return found
+    elif node.kind == "list" and isinstance(value, list) and node.member is not None:
+        for i, item in enumerate(value):
+            found = unknown_member(item, node.member, f"{path}[{i}]")
+            if found:
+                return found
+    return None
+
+
 class Protocol:
     """Turns one HTTP request into one Reply, never raising."""
 
-    def __init__(self, model: MeteringModel, faults: frozenset[str] = frozenset()):
+    def __init__(self, model: MeteringModel, faults: frozenset[str] = frozenset(),
+                 readings: frozenset[str] = frozenset()):
         self.model = model
         self.faults = frozenset(faults)
+        self.readings = frozenset(readings)
+        self._throttle = reading.Sometimes(reading.THROTTLE_EVERY, offset=0)
+        self._internal_error = reading.Sometimes(reading.INTERNAL_ERROR_EVERY, offset=5)
+        self._slow = reading.Sometimes(reading.SLOW_EVERY, offset=7)
+        self.content_type = CONTENT_TYPE + ("; charset=utf-8" if self._reading("content-type-with-charset") else "")
         self.unexpected_errors = 0  # requests that reached the catch-all (a bug if a self-test sees one)
         self._count_lock = threading.Lock()
         self._handlers: dict[str, Callable[[Caller, dict[str, Any]], dict[str, Any]]] = {
@@ -111,6 +142,8 @@ class Protocol:
         operation = None
         try:
             path, _, query = raw_path.partition("?")
+            if method != "POST" and self._reading("non-post-404"):
+                raise exc.UnknownOperationException(f"No operation answers {method} {path}; send POST /.", status=404)
             if method != "POST":
                 raise exc.MethodNotAllowedException(f"Method {method} is not allowed; send POST /.")
             if path != "/":
@@ -127,6 +160,9 @@ class Protocol:
                     return Reply(200, (("Content-Type", CONTENT_TYPE), ("x-amzn-RequestId", request_id)), b"{}")
                 raise
             credential = auth.verify(method, path, query, get_all, body, self.model.seed.secret_access_key, time.time())
+            self._transient(operation, credential.access_key_id, body)
+            if self._reading("slow-sometimes") and self._slow.hit(request_id):
+                time.sleep(reading.SLOW_SECONDS)
             try:
                 params = parse_body(body, empty_is_input=not fault.on(self.faults, "empty-body-rejected"))
             except exc.SerializationException:
@@ -136,13 +172,20 @@ class Protocol:
                     return Reply(500, headers, page, operation)
                 raise
             node = input_node(operation)
+            if self._reading("unknown-members-refused"):
+                unknown = unknown_member(params, node)
+                if unknown:
+                    raise exc.SerializationException(f"{unknown} is not a member of {operation}'s input.")
             params = clean(params, node, "", null_members=not fault.on(self.faults, "null-optional-rejected"),
                            fractional_timestamps=not fault.on(self.faults, "fractional-timestamp-rejected"),
                            lenient_types=self._lenient_kinds())
             check_required(params, node)
             result = self._handlers[operation](Caller(credential.access_key_id, credential.region), params)
+            if self._reading("extra-response-members"):
+                result = {**result, EXTRA_MEMBER[0]: EXTRA_MEMBER[1]}
             body_out = json.dumps(result, separators=(",", ":")).encode()
-            return Reply(200, (("Content-Type", CONTENT_TYPE), ("x-amzn-RequestId", request_id)), body_out, operation)
+            return Reply(200, self._headers(("Content-Type", self.content_type), ("x-amzn-RequestId", request_id)),
+                         body_out, operation)
         except exc.MeteringError as error:
             return self.error_reply(error, request_id, operation)
         except Exception:
@@ -160,14 +203,38 @@ class Protocol:
     ) -> Reply:
         """The JSON 1.1 error response for `error` (HTTP 200 under the errors-with-200 fault)."""
         status = 200 if fault.on(self.faults, "errors-with-200") else error.status
-        body = json.dumps({"__type": error.code, "message": error.message}, separators=(",", ":")).encode()
-        headers = [
-            ("Content-Type", CONTENT_TYPE),
+        namespaced = self._reading("error-type-namespaced")
+        type_name = f"{NAMESPACE}#{error.code}" if namespaced else error.code
+        if self._reading("error-type-suffixed"):
+            type_name += ERROR_TYPE_SUFFIX
+        message_key = "Message" if self._reading("message-capitalised") else "message"
+        body = json.dumps({"__type": type_name, message_key: error.message}, separators=(",", ":")).encode()
+        headers = list(self._headers(
+            ("Content-Type", self.content_type),
             ("x-amzn-RequestId", request_id or str(uuid.uuid4())),
-            ("x-amzn-ErrorType", error.code),
-        ]
+            ("x-amzn-ErrorType", error.code + (ERROR_TYPE_SUFFIX if namespaced else "")),
+        ))
         if fault.on(self.faults, "missing-content-type"):
             headers = [h for h in headers if h[0] != "Content-Type"]
         if fault.on(self.faults, "error-type-header-missing"):
             headers = [h for h in headers if h[0] != "x-amzn-ErrorType"]
         return Reply(status, tuple(headers), body, operation, error.code)
+
+    def _reading(self, name: str) -> bool:
+        return reading.on(self.readings, name)
+
+    def _headers(self, *headers: tuple[str, str]) -> tuple[tuple[str, str], ...]:
+        """The response headers, without x-amzn-RequestId under request-id-missing."""
+        if self._reading("request-id-missing"):
+            return tuple(h for h in headers if h[0] != "x-amzn-RequestId")
+        return headers
+
+    def _transient(self, operation: str, identity: str, body: bytes) -> None:
+        """Under throttle-sometimes / internal-error-sometimes, refuse the occasional request (never its resend)."""
+        if not self.readings & {"throttle-sometimes", "internal-error-sometimes"}:
+            return
+        fingerprint = reading.Sometimes.fingerprint(operation, identity, body)
+        if self._reading("throttle-sometimes") and self._throttle.hit(fingerprint):
+            raise exc.ThrottlingException("Rate exceeded; retry the request.")
+        if self._reading("internal-error-sometimes") and self._internal_error.hit(fingerprint):
+            raise exc.InternalServiceErrorException("An internal error has occurred. Retry your request.")

@@ -13,6 +13,7 @@ from typing import Any
 
 from . import exceptions as exc
 from . import faults as fault
+from . import readings as reading
 from .responses import MAX_BODY_BYTES, Protocol, Reply
 
 DRAIN_LIMIT = 16 * MAX_BODY_BYTES  # an over-large body up to this size is read and dropped, keeping the connection
@@ -39,6 +40,11 @@ class _Handler(BaseHTTPRequestHandler):
     sys_version = ""
     timeout = 120  # an idle keep-alive connection is closed after this many seconds
     server: "MeteringHTTPServer"
+
+    def setup(self) -> None:
+        if reading.on(self.server.protocol.readings, "idle-connections-closed"):
+            self.timeout = reading.IDLE_SECONDS
+        super().setup()
 
     def handle_one_request(self) -> None:
         try:
@@ -92,6 +98,8 @@ class _Handler(BaseHTTPRequestHandler):
                 f"{self.command} {reply.operation or '-'} {reply.status} {reply.error or '-'} {ms:.1f}ms\n"
             )
             sys.stderr.flush()
+        if reading.on(protocol.readings, "connection-close"):
+            self.close_connection = True
         self._write(reply)
 
     def _read_body(self) -> bytes | None:
@@ -155,15 +163,28 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _write(self, reply: Reply) -> None:
         """Write the status line, headers and body in a single write (no Nagle / delayed-ACK stall)."""
+        readings = self.server.protocol.readings
+        chunked = reading.on(readings, "chunked-responses")
         phrase = self.responses.get(reply.status, ("",))[0]
-        lines = [f"HTTP/1.1 {reply.status} {phrase}"]
-        lines += [f"{name}: {value}" for name, value in reply.headers]
-        lines.append(f"Content-Length: {len(reply.body)}")
-        lines.append(f"Date: {formatdate(usegmt=True)}")
+        if reading.on(readings, "reason-phrase-empty"):
+            phrase = ""
+        headers = list(reply.headers)
+        headers.append(("Transfer-Encoding", "chunked") if chunked else ("Content-Length", str(len(reply.body))))
+        headers.append(("Date", formatdate(usegmt=True)))
         if self.close_connection:
-            lines.append("Connection: close")
+            headers.append(("Connection", "close"))
+        if reading.on(readings, "header-names-lowercase"):
+            headers = [(name.lower(), value) for name, value in headers]
+        lines = [f"HTTP/1.1 {reply.status} {phrase}"] + [f"{name}: {value}" for name, value in headers]
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-        self.wfile.write(head if self.command == "HEAD" else head + reply.body)
+        body = reply.body
+        if chunked and body:  # two chunks (so a client must join them), then the last chunk
+            half = len(body) // 2 or len(body)
+            parts = [p for p in (body[:half], body[half:]) if p]
+            body = b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in parts) + b"0\r\n\r\n"
+        elif chunked:
+            body = b"0\r\n\r\n"
+        self.wfile.write(head if self.command == "HEAD" else head + body)
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Errors found by the stdlib's request parsing, answered as JSON like every other error."""

@@ -263,7 +263,8 @@ def _meta(run: Run) -> str:
     items = [("Endpoint", meta.get("endpoint")), ("Target", meta.get("target") or meta.get("kind")),
              ("Profile", meta.get("profile")), ("Region", meta.get("region")), ("Depth", meta.get("depth")),
              ("Hypothesis seed", meta.get("hypothesis_seed")), ("Started", when(started)), ("Duration", duration),
-             ("Faults switched on", ", ".join(meta.get("faults") or []) or None), ("Billing", meta.get("billing")),
+             ("Faults switched on", ", ".join(meta.get("faults") or []) or None),
+             ("Readings switched on", ", ".join(meta.get("readings") or []) or None), ("Billing", meta.get("billing")),
              ("meterconform", meta.get("version")), ("Versions", versions or None)]
     campaign = meta.get("campaign")
     if campaign:

@@ -132,11 +132,13 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def make_endpoint(clock: FakeClock) -> Iterator[Callable[..., ReferenceEndpoint]]:
-    """Start endpoints (default: default profile, no faults, the test's fake clock); all stopped at teardown."""
+    """Start endpoints (default: default profile, no faults or readings, the test's fake clock); all stopped at
+    teardown."""
     started: list[ReferenceEndpoint] = []
 
-    def start(profile: dict | None = None, faults: tuple[str, ...] = (), clock_: Callable[[], float] | None = None):
-        endpoint = ReferenceEndpoint(profile, faults, clock=clock_ or clock)
+    def start(profile: dict | None = None, faults: tuple[str, ...] = (), clock_: Callable[[], float] | None = None,
+              readings: tuple[str, ...] = ()):
+        endpoint = ReferenceEndpoint(profile, faults, clock=clock_ or clock, readings=readings)
         endpoint.start()
         started.append(endpoint)
         return endpoint

@@ -41,7 +41,7 @@ def test_serve_starts_serves_and_stops_cleanly(stop_with):
     try:
         line = process.stdout.readline()
         prefix = "meterconform reference endpoint listening on "
-        assert line.startswith(prefix) and line.rstrip().endswith("(faults: six-tags-accepted)"), line
+        assert line.startswith(prefix) and line.rstrip().endswith("(faults: six-tags-accepted; readings: none)"), line
         url = line[len(prefix):].split()[0]
         assert url.startswith("http://127.0.0.1:")
         assert make_client(url).resolve_customer(RegistrationToken="valid-token-alpha")["CustomerIdentifier"]
