@@ -54,7 +54,7 @@ def _events(path) -> list[dict]:
 
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_a_run_stops_when_the_endpoint_goes_away(tmp_path, workers):
-    with DyingEndpoint(after=60) as url:
+    with DyingEndpoint(after=150) as url:
         proc = subprocess.run(CLI + ["run", "--endpoint-url", url, "--report-dir", str(tmp_path / "r"), "-n", workers,
                                      "--depth", "quick"], cwd=tmp_path, capture_output=True, text=True, timeout=300, env=_env(tmp_path))
     assert proc.returncode == 3, proc.stdout[-3000:] + proc.stderr[-2000:]

@@ -236,6 +236,8 @@ def test_the_progress_feed_is_read_line_by_line(tmp_path):
     (["--target", "moto", "--fault", "six-tags-accepted"], "--fault"),
     (["--target", "moto", "--endpoint-url", "http://127.0.0.1:9"], "--target moto starts its own endpoint"),
     (["--target", "localstack"], "--target"),
+    (["--reading", "bogus"], "unknown reading name(s): bogus"),
+    (["--target", "moto", "--reading", "results-reversed"], "--reading applies to the embedded reference endpoint only"),
 ])
 def test_bad_campaign_options_are_usage_errors(args, says, tmp_path):
     proc = _run(tmp_path, "fuzz", *args, timeout=60)

@@ -81,6 +81,8 @@ def register(subparsers) -> None:
     p.add_argument("--endpoint-url", metavar="URL", help="endpoint URL; overrides the profile's endpoint.url")
     target_option(p)
     p.add_argument("--fault", metavar="NAME", action="append", default=[], help="embedded endpoint only: switch on a deviation")
+    p.add_argument("--reading", metavar="NAME", action="append", default=[],
+                   help="embedded endpoint only: switch on a permitted behaviour (repeatable; `meterconform serve --list-readings`)")
     p.add_argument("--report-dir", metavar="DIR", default="reports", help="where the reports go (default ./reports)")
     p.add_argument("--max-examples", type=int, default=None, metavar="N",
                    help="examples per check per round (default: the deep depth's)")
