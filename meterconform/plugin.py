@@ -16,7 +16,7 @@ from . import __version__
 from .clients import Transport, credentials_problem, probe
 from .events import NOT_RUN, build_event, write_outputs
 from .hypothesis_profiles import DEPTHS, load_depth
-from .profile import Profile, ProfileError, load_profile
+from .profile import Profile, ProfileError, load_profile, url_problem
 from .ratelimit import RateLimiter
 from .redact import register_secret
 from .slots import Slots
@@ -152,6 +152,8 @@ def pytest_configure(config: pytest.Config) -> None:
     except ProfileError as exc:
         raise pytest.UsageError(str(exc)) from None
     url = _pick(config, "mc_endpoint_url", ENV_URL, "meterconform_endpoint_url") or profile.endpoint.url
+    if (problem := url_problem(url)) is not None:
+        raise pytest.UsageError(problem)
     if url:
         profile = profile.with_url(url)
     depth = _pick(config, "mc_depth", ENV_DEPTH, "meterconform_depth") or "ci"

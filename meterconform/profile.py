@@ -282,6 +282,18 @@ def from_dict(raw: Mapping[str, Any], source: str = "<dict>") -> Profile:
     return Profile(endpoint, contract, product, customers, tokens, raw=raw, source=source)
 
 
+def url_problem(url: str | None, where: str = "--endpoint-url") -> str | None:
+    """Why `url` cannot name an endpoint (no http/https scheme, no host), with the fix; None when it can."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        if "://" not in url:
+            return f"{where} {url} has no scheme; write http://{url} (or https:// for TLS)"
+        return f"{where} {url} is not an http:// or https:// URL with a host, e.g. http://127.0.0.1:4566"
+    return None
+
+
 def load_profile(path: str | Path | None = None) -> Profile:
     """Load and validate a profile file; None gives the embedded default (the reference endpoint)."""
     if path is None:

@@ -127,3 +127,26 @@ def test_comparing_a_conformance_json_points_at_the_events_beside_it(tmp_path):
                           cwd=tmp_path, capture_output=True, text=True, env=_env(), timeout=120)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert f"pass {run_dir / 'events.jsonl'} or the report directory {run_dir}" in proc.stderr
+
+
+NO_SCHEME = "--endpoint-url 127.0.0.1:4566 has no scheme; write http://127.0.0.1:4566 (or https:// for TLS)"
+
+
+@pytest.mark.parametrize("command", [
+    ["run", "--endpoint-url", "127.0.0.1:4566"],
+    ["run", "--endpoint-url", "127.0.0.1:4566", "--profile", str(REPO / "examples" / "reference.toml")],
+    ["fuzz", "--endpoint-url", "127.0.0.1:4566", "--duration", "5s"],
+])
+def test_an_endpoint_url_without_a_scheme_is_a_usage_error_naming_the_fix(command, tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "meterconform", *command, "--report-dir", str(tmp_path / "r")],
+                          cwd=tmp_path, capture_output=True, text=True, env=_env(), timeout=60)
+    assert (proc.returncode, proc.stderr) == (2, f"meterconform: {NO_SCHEME}\n")
+    assert not (tmp_path / "r").exists()
+
+
+def test_plain_pytest_refuses_an_endpoint_url_without_a_scheme():
+    proc = subprocess.run([sys.executable, "-m", "pytest", "suites/test_smoke.py", "-p", "no:cacheprovider", "-p",
+                           "meterconform.plugin", "-c", os.devnull, "--rootdir", str(REPO), "--endpoint-url", "127.0.0.1:4566"],
+                          cwd=REPO, capture_output=True, text=True, env=_env(), timeout=120)
+    assert proc.returncode == pytest.ExitCode.USAGE_ERROR and f"ERROR: {NO_SCHEME}" in proc.stderr, proc.stderr
+    assert "INTERNALERROR" not in proc.stderr + proc.stdout and "Traceback" not in proc.stderr

@@ -148,6 +148,11 @@ def load_target(args: argparse.Namespace):
         print(f"meterconform: {exc}", file=sys.stderr)
         return EXIT_USAGE
     url = args.endpoint_url or profile.endpoint.url
+    from ..profile import url_problem
+
+    if (problem := url_problem(args.endpoint_url)) is not None:
+        print(f"meterconform: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     if (problem := target_problem(args, url)) is not None:
         print(f"meterconform: {problem}", file=sys.stderr)
         return EXIT_USAGE
