@@ -164,8 +164,20 @@ class Applied:
         """The entry that excuses this check's failure, if any."""
         return next((entry for event, entry in self.expected if event["nodeid"] == nodeid), None)
 
+    def verdict(self) -> str:
+        """The run's verdict with the baseline applied: the words of the same gate as the exit code."""
+        if self.unexpected:
+            return f"NOT CONFORMANT — {_n(len(self.unexpected), 'unexpected failure')} (not in the baseline)"
+        if self.expired:
+            return f"BASELINE EXPIRED: {_n(len(self.expired), 'entry', 'entries')} past `expires`"
+        if self.stale:
+            return f"BASELINE STALE: {_n(len(self.stale), 'entry', 'entries')} {'passes' if len(self.stale) == 1 else 'pass'} again"
+        if self.expected:
+            return f"CONFORMANT with {_n(len(self.expected), 'expected deviation')} (baseline)"
+        return "CONFORMANT"
+
     def lines(self) -> list[str]:
-        """What the terminal says: expected failures, stale and expired entries, unexpected failures."""
+        """What the terminal says: expected failures, stale and expired entries, unexpected failures, then the verdict."""
         name = self.baseline.path or "baseline"
         out = [f"baseline {name}: {_n(len(self.expected), 'expected failure')}, {_n(len(self.unexpected), 'unexpected failure')}, "
                f"{_n(len(self.stale), 'stale entry', 'stale entries')}, {_n(len(self.expired), 'expired entry', 'expired entries')}"]
@@ -186,6 +198,11 @@ class Applied:
                        f"`expires` with a reason ({entry.reason})")
         for entry in self.not_run:
             out.append(f"  not run     {entry.target}: no verdict in this run (kept)")
+        todo = [e for e in self.baseline.expected if e.reason.strip().startswith("TODO")]
+        if todo:
+            out.append(f"warning: {_n(len(todo), 'entry', 'entries')} in {name} still {'has' if len(todo) == 1 else 'have'} "
+                       f"the reason \"{TODO_REASON}\": write why each deviation is accepted")
+        out.append(f"verdict: {self.verdict()}")
         return out
 
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter, defaultdict
 
 from .events import GATING, VERDICTS, clause_verdicts, endpoint_stopped
+
+# Set by `meterconform run --baseline` around its pytest run: the baseline's verdict follows the summary.
+BASELINE_ENV = "METERCONFORM_BASELINE_FOLLOWS"
 
 _AREAS = {"MU": "MeterUsage", "BMU": "BatchMeterUsage", "RU": "RegisterUsage", "RC": "ResolveCustomer"}
 
@@ -42,7 +46,7 @@ def skip_reasons(events: list[dict]) -> list[tuple[str, int]]:
     return groups.most_common()
 
 
-def render_summary(events: list[dict], meta: dict, details: int = 0) -> list[str]:
+def render_summary(events: list[dict], meta: dict, details: int = 0, baseline_follows: bool | None = None) -> list[str]:
     """The summary lines; `details` failing checks are also shown with their clause and reproduction."""
     per_op: dict[str, Counter] = defaultdict(Counter)
     for ev in events:
@@ -94,7 +98,11 @@ def render_summary(events: list[dict], meta: dict, details: int = 0) -> list[str
     lines.append("")
     if (stopped := endpoint_stopped(events)) is not None:
         lines.append(f"INCOMPLETE: {stopped[0]} {stopped[1]} checks did not run.")
-    lines.append(f"verdict: {'NOT CONFORMANT' if gate else 'CONFORMANT'} — {total['PASS']} passed, {total['FAIL']} failed, "
+    # Under `run --baseline` the verdict comes after the baseline is applied; this line is the count before it.
+    if baseline_follows is None:
+        baseline_follows = bool(os.environ.get(BASELINE_ENV))
+    label = "before the baseline" if baseline_follows else "verdict"
+    lines.append(f"{label}: {'NOT CONFORMANT' if gate else 'CONFORMANT'} — {total['PASS']} passed, {total['FAIL']} failed, "
                  f"{total['ERROR']} errors, {total['NON-STRICT']} non-strict, {total['INFO']} info, "
                  f"{total['UNIMPLEMENTED']} unimplemented, {total['SKIPPED']} skipped")
     return lines

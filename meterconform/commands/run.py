@@ -241,7 +241,12 @@ def run(args: argparse.Namespace) -> int:
             os.environ["METERCONFORM_RATE_FILE"] = str(report_dir / ".rate-limit")
         import pytest
 
+        from ..summary import BASELINE_ENV
+
         outcome = _Outcome()
+        if args.baseline:  # the plugin's summary then counts "before the baseline"; the verdict follows it
+            stack.callback(os.environ.pop, BASELINE_ENV, None)
+            os.environ[BASELINE_ENV] = "1"
         code = pytest.main(pytest_args, plugins=[outcome])
     if code == EXIT_UNREACHABLE:  # also pytest's INTERNAL_ERROR: only the probe's own exit says the endpoint is gone
         if outcome.unreachable:

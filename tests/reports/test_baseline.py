@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 
@@ -135,7 +136,8 @@ def test_the_baseline_command_writes_refreshes_and_checks(tmp_path):
     assert baseline.read_text().count("[[expected]]") == 3 and TODO_REASON in baseline.read_text()
     assert cli("baseline", str(baseline), "--from", bad, cwd=tmp_path).returncode == 0
     checked = cli("baseline", str(baseline), "--from", good, cwd=tmp_path)  # the smoke suite only, all PASS
-    assert checked.returncode == 1 and checked.stdout.count("STALE") == 1 and checked.stdout.count("not run") == 2
+    assert checked.returncode == 1 and checked.stdout.count("  STALE ") == 1 and checked.stdout.count("not run") == 2
+    assert checked.stdout.splitlines()[-1] == "verdict: BASELINE STALE: 1 entry passes again"
     refreshed = cli("baseline", "--update", str(baseline), "--from", good, cwd=tmp_path)
     assert refreshed.returncode == 0 and "2 entries kept, 0 added, 1 dropped" in refreshed.stdout
     assert "BMU.DIMENSION.UNKNOWN" not in baseline.read_text() and baseline.read_text().count("[[expected]]") == 2
@@ -156,3 +158,35 @@ def test_report_applies_the_baseline_and_says_which_failures_were_expected(tmp_p
     baseline.write_text('[[expected]]\nclause = "NOPE.X.Y"\nreason = "r"\n')
     invalid = cli("report", str(DATA / "faithful.jsonl"), "-o", str(tmp_path / "out3"), "--baseline", str(baseline), cwd=tmp_path)
     assert invalid.returncode == 2 and "unknown clause id 'NOPE.X.Y'" in invalid.stderr
+
+
+def test_the_verdict_line_is_the_words_of_the_gate(all_verdicts, faithful):
+    excused = apply_baseline(_baseline(Expectation("wrong error name", clause="BMU.DIMENSION.UNKNOWN"),
+                                       Expectation("six tags accepted", clause="TAG.COUNT.MAX"),
+                                       Expectation("suite bug, fixed in #12", check=BREAKS)), all_verdicts.events, TODAY)
+    assert (excused.verdict(), excused.gates) == ("CONFORMANT with 4 expected deviations (baseline)", False)
+    assert excused.lines()[-1] == "verdict: CONFORMANT with 4 expected deviations (baseline)"
+    stale = apply_baseline(_baseline(Expectation("wrong error name", clause="BMU.DIMENSION.UNKNOWN")), faithful.events, TODAY)
+    assert (stale.verdict(), stale.gates) == ("BASELINE STALE: 1 entry passes again", True)
+    partial = apply_baseline(_baseline(Expectation("wrong error name", clause="BMU.DIMENSION.UNKNOWN")), all_verdicts.events, TODAY)
+    assert (partial.verdict(), partial.gates) == ("NOT CONFORMANT — 2 unexpected failures (not in the baseline)", True)
+    lapsed = Expectation("wrong error name", clause="BMU.DIMENSION.UNKNOWN", expires=dt.date(2026, 5, 31))
+    assert apply_baseline(_baseline(lapsed), faithful.events, TODAY).verdict() == "BASELINE EXPIRED: 1 entry past `expires`"
+
+
+def test_placeholder_reasons_warn(all_verdicts):
+    applied = apply_baseline(_baseline(Expectation(TODO_REASON, clause="BMU.DIMENSION.UNKNOWN"),
+                                       Expectation(TODO_REASON, clause="TAG.COUNT.MAX")), all_verdicts.events, TODAY)
+    assert applied.lines()[-2] == (f'warning: 2 entries in baseline.toml still have the reason "{TODO_REASON}": '
+                                   "write why each deviation is accepted")
+
+
+def test_run_with_a_baseline_prints_one_verdict_and_it_agrees_with_the_exit_code(tmp_path):
+    baseline = tmp_path / "baseline.toml"
+    baseline.write_text('[[expected]]\nclause = "TAG.COUNT.MAX"\nreason = "the gateway allows six tags"\n')
+    proc = cli("run", "--fault", "six-tags-accepted", "--depth", "quick", "-n", "1", "--no-html", "--baseline", str(baseline),
+               "--report-dir", str(tmp_path / "r"), cwd=tmp_path)
+    verdicts = [line for line in proc.stdout.splitlines() if line.startswith("verdict: ")]
+    assert proc.returncode == 0 and len(verdicts) == 1, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert re.fullmatch(r"verdict: CONFORMANT with \d+ expected deviations? \(baseline\)", verdicts[0]), verdicts
+    assert "\nbefore the baseline: NOT CONFORMANT — " in proc.stdout
