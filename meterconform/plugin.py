@@ -457,5 +457,6 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
 
     terminalreporter.write_sep("=", "meterconform conformance summary")
     details = 10 if config.getoption("tbstyle", "auto") == "no" else 0
-    for line in render_summary(ctx.events, ctx.meta(config), details=details):
+    interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
+    for line in render_summary(ctx.events, ctx.meta(config), details=details, interrupted=interrupted):
         terminalreporter.write_line(line)

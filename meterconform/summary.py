@@ -46,7 +46,8 @@ def skip_reasons(events: list[dict]) -> list[tuple[str, int]]:
     return groups.most_common()
 
 
-def render_summary(events: list[dict], meta: dict, details: int = 0, baseline_follows: bool | None = None) -> list[str]:
+def render_summary(events: list[dict], meta: dict, details: int = 0, baseline_follows: bool | None = None,
+                   interrupted: bool = False) -> list[str]:
     """The summary lines; `details` failing checks are also shown with their clause and reproduction."""
     per_op: dict[str, Counter] = defaultdict(Counter)
     for ev in events:
@@ -102,7 +103,8 @@ def render_summary(events: list[dict], meta: dict, details: int = 0, baseline_fo
     if baseline_follows is None:
         baseline_follows = bool(os.environ.get(BASELINE_ENV))
     label = "before the baseline" if baseline_follows else "verdict"
-    lines.append(f"{label}: {'NOT CONFORMANT' if gate else 'CONFORMANT'} — {total['PASS']} passed, {total['FAIL']} failed, "
+    words = "INTERRUPTED (no verdict on the checks that did not run)" if interrupted else ("NOT CONFORMANT" if gate else "CONFORMANT")
+    lines.append(f"{label}: {words} — {total['PASS']} passed, {total['FAIL']} failed, "
                  f"{total['ERROR']} errors, {total['NON-STRICT']} non-strict, {total['INFO']} info, "
                  f"{total['UNIMPLEMENTED']} unimplemented, {total['SKIPPED']} skipped")
     return lines

@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 from ..events import NOT_RUN, broken_clauses, endpoint_stopped
 from . import make_output_dir
-from .run import EXIT_UNREACHABLE, EXIT_USAGE, _moto_profile_path, load_target, start_target, suites_dir, target_env, target_option
+from .run import EXIT_INTERRUPTED, EXIT_UNREACHABLE, EXIT_USAGE, _moto_profile_path, load_target, start_target, suites_dir, target_env, target_option
 
 EPILOG = """\
 Each round runs every Hypothesis-driven check (pytest -m hypothesis) at the `deep` depth, unseeded (Hypothesis
@@ -38,7 +38,7 @@ the running rounds and still writes the reports of what they finished; a second 
 endpoint stops answering, the campaign stops too and reports what its rounds found.
 
 exit codes: as for `run` (0 passed, 1 a check failed, 2 usage or profile error, 3 the endpoint cannot be reached
-or stopped answering), and 130 when interrupted before any check finished.
+or stopped answering), and 130 when interrupted (the verdict line then says INTERRUPTED).
 
 examples:
   meterconform fuzz --duration 10m --workers 2
@@ -414,13 +414,16 @@ def run(args: argparse.Namespace) -> int:
 
     print()
     print("campaign summary" + (" (interrupted)" if interrupted else ""))
-    for line in render_summary(events, meta, details=10, baseline_follows=bool(args.baseline)):  # as `run` prints it
+    for line in render_summary(events, meta, details=10, baseline_follows=bool(args.baseline), interrupted=interrupted):
         print(line)
     code = finish_run(args, report_dir, report_dir / "events.jsonl")
     if gone is not None:
         print(f"meterconform fuzz: {gone} The campaign stopped after {round_no} round(s); what they found is in the reports.",
               file=sys.stderr)
         return EXIT_UNREACHABLE
+    if interrupted:  # what ran is in the reports; a campaign cut short is never a clean verdict
+        print("meterconform fuzz: interrupted; the reports hold the checks that finished", file=sys.stderr)
+        return EXIT_INTERRUPTED
     return code
 
 

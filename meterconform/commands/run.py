@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import signal
 import sys
 from contextlib import ExitStack
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 from . import make_output_dir
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130  # Ctrl-C or SIGTERM: the shell's code for SIGINT
 
 EPILOG = """\
 exit codes:
@@ -20,6 +22,7 @@ exit codes:
   2  usage or profile error
   3  the endpoint cannot be reached (no connection, no answer, or only a gateway's 502/503/504 page),
      or it stopped answering mid-run (the reports hold the checks that ran); never pytest's own exit 3
+  130  interrupted (Ctrl-C, SIGTERM): the verdict line says INTERRUPTED, the reports hold the checks that ran
 
 examples:
   meterconform run                                   # the embedded reference endpoint
@@ -132,6 +135,11 @@ def baseline_problem(args: argparse.Namespace) -> str | None:
     except BaselineError as exc:
         return str(exc)
     return None
+
+
+def _terminate_as_interrupt(signum, frame) -> None:
+    """SIGTERM (a CI job cancelled) ends the run as Ctrl-C does: the reports still say what ran."""
+    raise KeyboardInterrupt
 
 
 def load_target(args: argparse.Namespace):
@@ -247,6 +255,7 @@ def run(args: argparse.Namespace) -> int:
         if args.baseline:  # the plugin's summary then counts "before the baseline"; the verdict follows it
             stack.callback(os.environ.pop, BASELINE_ENV, None)
             os.environ[BASELINE_ENV] = "1"
+        stack.callback(signal.signal, signal.SIGTERM, signal.signal(signal.SIGTERM, _terminate_as_interrupt))
         code = pytest.main(pytest_args, plugins=[outcome])
     if code == EXIT_UNREACHABLE:  # also pytest's INTERNAL_ERROR: only the probe's own exit says the endpoint is gone
         if outcome.unreachable:
@@ -254,7 +263,14 @@ def run(args: argparse.Namespace) -> int:
         print("meterconform: the suite itself broke: pytest ended with an internal error (INTERNALERROR above); "
               "no verdict on the endpoint", file=sys.stderr)
         return EXIT_FAILED
-    if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.INTERRUPTED):
+    if code == pytest.ExitCode.INTERRUPTED:
+        if events_path.exists() and read_events(events_path)[1]:
+            from ..render import finish_run
+
+            finish_run(args, report_dir, events_path)  # every report from this run, not the previous one's
+        print("meterconform: interrupted; the reports hold the checks that ran before it", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
         return EXIT_USAGE if code == pytest.ExitCode.USAGE_ERROR else EXIT_FAILED
     if not events_path.exists():
         print("meterconform: no check ran (the selection matched nothing?)", file=sys.stderr)
