@@ -227,19 +227,27 @@ def run_once(fault: str | None, *, suites: Path, depth: str = "quick", stop_firs
         return result
 
 
-def analyse(faults: list[str], *, suites: Path, depth: str = "quick", jobs: int = 2, stop_first: bool = True,
-            selection: list[str] | None = None, progress=None) -> tuple[MutantResult, list[MutantResult]]:
-    """The faithful run, then one run per fault (`jobs` at a time)."""
+def _faithful_then_each(names: list[str], run, *, suites: Path, depth: str, jobs: int, selection: list[str] | None,
+                        progress) -> tuple[MutantResult, list[MutantResult]]:
+    """The faithful run (every check), then `run(name)` per name, `jobs` at a time, reporting each to `progress`."""
     faithful = run_once(None, suites=suites, depth=depth, stop_first=False, selection=selection)
     if progress:
         progress(faithful)
     results: list[MutantResult] = []
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        for result in pool.map(lambda f: run_once(f, suites=suites, depth=depth, stop_first=stop_first, selection=selection), faults):
+        for result in pool.map(run, names):
             results.append(result)
             if progress:
                 progress(result)
     return faithful, results
+
+
+def analyse(faults: list[str], *, suites: Path, depth: str = "quick", jobs: int = 2, stop_first: bool = True,
+            selection: list[str] | None = None, progress=None) -> tuple[MutantResult, list[MutantResult]]:
+    """The faithful run, then one run per fault (`jobs` at a time)."""
+    return _faithful_then_each(
+        faults, lambda f: run_once(f, suites=suites, depth=depth, stop_first=stop_first, selection=selection),
+        suites=suites, depth=depth, jobs=jobs, selection=selection, progress=progress)
 
 
 def render_table(faithful: MutantResult, results: list[MutantResult]) -> list[str]:
@@ -267,18 +275,9 @@ def render_table(faithful: MutantResult, results: list[MutantResult]) -> list[st
 def analyse_readings(readings: list[str], *, suites: Path, depth: str = "quick", jobs: int = 2,
                      selection: list[str] | None = None, progress=None) -> tuple[MutantResult, list[MutantResult]]:
     """The faithful run, then one full run per reading (`jobs` at a time): each must have no failing check."""
-    faithful = run_once(None, suites=suites, depth=depth, stop_first=False, selection=selection)
-    if progress:
-        progress(faithful)
-    results: list[MutantResult] = []
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        runs = pool.map(lambda r: run_once(None, reading=r, suites=suites, depth=depth, stop_first=False,
-                                           selection=selection), readings)
-        for result in runs:
-            results.append(result)
-            if progress:
-                progress(result)
-    return faithful, results
+    return _faithful_then_each(
+        readings, lambda r: run_once(None, reading=r, suites=suites, depth=depth, stop_first=False, selection=selection),
+        suites=suites, depth=depth, jobs=jobs, selection=selection, progress=progress)
 
 
 def reading_passed(result: MutantResult) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from .switches import Switches
 
 # name -> one line saying what the endpoint then does wrong. Adding a fault: one entry here, one
 # `faults.on(active, "name")` test at the place that deviates, one self-test in tests/reference/test_faults.py.
@@ -94,28 +94,8 @@ FAULTS: dict[str, str] = {
 }
 
 
-def validated(names: Iterable[str]) -> frozenset[str]:
-    """Return `names` as a frozenset, or raise ValueError naming the unknown ones and the valid ones."""
-    if isinstance(names, str):
-        names = (names,)
-    chosen = frozenset(names)
-    unknown = sorted(chosen - FAULTS.keys())
-    if unknown:
-        raise ValueError(
-            f"unknown fault name(s): {', '.join(unknown)}; valid faults are: {', '.join(sorted(FAULTS))} "
-            "(see `meterconform serve --list-faults`)"
-        )
-    return chosen
+_SWITCHES = Switches("fault", FAULTS)
+validated = _SWITCHES.validated
+on = _SWITCHES.on
+table = _SWITCHES.table
 
-
-def on(active: frozenset[str], name: str) -> bool:
-    """Whether fault `name` is active; a name missing from FAULTS is a programming error (KeyError)."""
-    if name not in FAULTS:
-        raise KeyError(f"fault {name!r} is consulted but not registered in FAULTS")
-    return name in active
-
-
-def table() -> str:
-    """The faults as a two-column text table, one per line, sorted by name."""
-    width = max(map(len, FAULTS))
-    return "\n".join(f"{name:<{width}}  {FAULTS[name]}" for name in sorted(FAULTS))

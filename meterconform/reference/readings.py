@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from typing import Iterable
+
+from .switches import Switches
 
 # How far ahead of the server clock future-timestamps-refused lets a timestamp be (clock skew between a
 # buyer's instance and AWS): 5 minutes, the usual NTP-synced allowance and well under SigV4's 15 minutes.
@@ -80,31 +81,10 @@ READINGS: dict[str, str] = {
 }
 
 
-def validated(names: Iterable[str]) -> frozenset[str]:
-    """Return `names` as a frozenset, or raise ValueError naming the unknown ones and the valid ones."""
-    if isinstance(names, str):
-        names = (names,)
-    chosen = frozenset(names)
-    unknown = sorted(chosen - READINGS.keys())
-    if unknown:
-        raise ValueError(
-            f"unknown reading name(s): {', '.join(unknown)}; valid readings are: {', '.join(sorted(READINGS))} "
-            "(see `meterconform serve --list-readings`)"
-        )
-    return chosen
-
-
-def on(active: frozenset[str], name: str) -> bool:
-    """Whether reading `name` is active; a name missing from READINGS is a programming error (KeyError)."""
-    if name not in READINGS:
-        raise KeyError(f"reading {name!r} is consulted but not registered in READINGS")
-    return name in active
-
-
-def table() -> str:
-    """The readings as a two-column text table, one per line, sorted by name."""
-    width = max(map(len, READINGS))
-    return "\n".join(f"{name:<{width}}  {READINGS[name]}" for name in sorted(READINGS))
+_SWITCHES = Switches("reading", READINGS)
+validated = _SWITCHES.validated
+on = _SWITCHES.on
+table = _SWITCHES.table
 
 
 class Sometimes:
