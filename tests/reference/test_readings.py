@@ -21,7 +21,7 @@ from meterconform.reference.responses import ERROR_TYPE_SUFFIX, EXTRA_MEMBER, NA
 from .conftest import (
     HOUR, PRODUCT, REGION, SECRET, T0, TARGET, _session, make_client, new_identity, raw, record, sign, usage,
 )
-from .test_serve import run, serve
+from .test_serve import run, serving
 
 
 def outcome(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -358,17 +358,7 @@ def test_serve_refuses_an_unknown_reading_in_one_sentence():
 
 
 def test_serve_says_which_readings_are_on_and_serves_them():
-    import signal
-
-    process = serve("--reading", "results-reversed", "--reading", "message-capitalised")
-    try:
-        line = process.stdout.readline()
+    with serving("--reading", "results-reversed", "--reading", "message-capitalised") as line:
         assert line.rstrip().endswith("(faults: none; readings: message-capitalised, results-reversed)"), line
         url = line.split()[5]
         assert json.loads(raw(url, "ResolveCustomer", {"RegistrationToken": "nope"}).body).keys() == {"__type", "Message"}
-        process.send_signal(signal.SIGINT)
-        process.communicate(timeout=10)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode == 0

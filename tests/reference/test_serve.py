@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -27,6 +28,20 @@ def serve(*args: str, **kwargs) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     return subprocess.Popen([sys.executable, "-c", DRIVER, "serve", *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env, cwd=REPO, **kwargs)
+
+
+@contextlib.contextmanager
+def serving(*args: str):
+    """`meterconform serve ARGS` for the block: yields its first line; Ctrl-C must then stop it with exit 0."""
+    process = serve(*args)
+    try:
+        yield process.stdout.readline()
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
@@ -75,17 +90,9 @@ def test_serve_refuses_an_unreadable_profile_in_one_sentence(tmp_path, content):
 def test_serve_reads_a_profile(tmp_path):
     path = tmp_path / "profile.toml"
     path.write_text('[product]\ncode = "prod-from-file"\n')
-    process = serve("--profile", str(path))
-    try:
-        url = process.stdout.readline().split()[5]
-        client = make_client(url)
+    with serving("--profile", str(path)) as line:
+        client = make_client(line.split()[5])
         assert client.register_usage(ProductCode="prod-from-file", PublicKeyVersion=1)["Signature"]
-        process.send_signal(signal.SIGINT)
-        process.communicate(timeout=10)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode == 0
 
 
 def test_serve_refuses_an_unknown_fault():
