@@ -21,7 +21,7 @@ DEPTHS = {
     "quick": dict(max_examples=4, phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink], **_COMMON),
     "ci": dict(max_examples=20, phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink], **_COMMON),
     # No Phase.explain: it re-runs a failing example's parts to explain them; with it, three failing checks took
-    # 95-101 s to report instead of 5-8 s (measured on 2 CPUs; README, "Fuzzing campaigns").
+    # 95-101 s to report instead of 5-8 s (measured on 2 CPUs; docs/campaigns.md).
     # report_multiple_bugs at the deep depth: a check goes on after its first failure and reports every clause it
     # finds broken (a clause is a bug of its own, failures.failure_class), so one broken rule no longer hides the
     # others a check covers for a whole campaign. Off at the other depths: the first failure ends the check.

@@ -4,7 +4,7 @@ BatchMeterUsage de-duplicates by customer, dimension and time, so two checks tha
 same key with different quantities would see a DuplicateRecord neither caused. Every key comes from here:
 within a process a set remembers what was taken; across xdist workers each worker owns the seconds
 congruent to its index; across runs against a long-lived endpoint a per-endpoint history file is the ledger
-of the keys every run from this machine used, earlier or at the same time (see the README's "Isolation")."""
+of the keys every run from this machine used, earlier or at the same time (see docs/isolation.md)."""
 
 from __future__ import annotations
 
