@@ -1,5 +1,5 @@
-"""Preflight: wrong credentials and a path that serves nothing stop a run before its first check, in one line;
-conformant endpoints that differ (readings, moto) pass it."""
+"""Preflight: wrong credentials, a plain-HTTP server behind https:// and a path that serves nothing stop a run
+before its first check, in one line; conformant endpoints that differ (readings, moto) pass it."""
 
 from __future__ import annotations
 
@@ -80,6 +80,18 @@ def test_a_wrong_region_names_endpoint_region(tmp_path):
         f"in the profile {path} to the Region it serves (its answer to a DryRun MeterUsage: HTTP 400 "
         "InvalidEndpointRegionException: The request is signed for Region 'eu-west-1' but this endpoint is in "
         "'us-east-1'.)\n"), proc.stderr
+
+
+def test_https_to_a_plain_http_server_says_plain_http(tmp_path):
+    with ReferenceEndpoint() as endpoint:
+        plain = endpoint.url
+        tls = plain.replace("http://", "https://")
+        path = _profile(tmp_path, plain)
+        proc, _ = _cli(CLI + ["run", "--profile", str(path), "--endpoint-url", tls, "--report-dir", str(tmp_path / "r")], tmp_path)
+    lines = proc.stderr.splitlines()
+    assert proc.returncode == 3 and len(lines) == 1, proc.stderr
+    assert lines[0].startswith(f"meterconform: the endpoint {tls} answers plain HTTP, not TLS (the TLS handshake got a non-TLS reply: ")
+    assert lines[0].endswith(f"); use {plain} in endpoint.url / --endpoint-url") and "ca_bundle" not in lines[0]
 
 
 def test_a_path_that_serves_nothing_is_named_and_the_run_does_not_go_on(tmp_path):
