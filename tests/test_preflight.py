@@ -3,6 +3,7 @@ before its first check, in one line; conformant endpoints that differ (readings,
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -11,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from meterconform.preflight import preflight
+from meterconform.clients import Exchange
+from meterconform.preflight import credentials_refusal, preflight
 from meterconform.profile import from_dict, load_profile
 from meterconform.reference import ReferenceEndpoint, running_endpoint
 from meterconform.served_profile import served_profile_data, to_toml
@@ -137,3 +139,45 @@ def test_moto_as_a_server_passes_the_preflight():
     profile = moto_profile()
     with running_moto(profile) as url:
         assert preflight(profile.with_url(url), url) is None
+
+
+def _answer(status: int, body: bytes) -> Exchange:
+    """An answer as the wire carries it (the Exchange parses it as the checks do)."""
+    return Exchange(operation="MeterUsage", via="raw", request={}, status=status, body=body,
+                    headers={"content-type": "application/x-amz-json-1.1"})
+
+
+@pytest.mark.parametrize("error, message, fix", [
+    ("UnrecognizedClientException", "The security token included in the request is invalid.",
+     "knows no such access key; set endpoint.access_key_id and endpoint.secret_access_key (and endpoint.session_token"),
+    ("com.amazon.coral.service#InvalidClientTokenId", "The security token included in the request is invalid.",
+     "knows no such access key;"),
+    ("InvalidSignatureException", "Credential should be scoped to a valid region.", "set endpoint.region in the profile"),
+    ("InvalidSignatureException", "Credential should be scoped to correct service: 'aws-marketplace'.",
+     "expects requests signed for another service; endpoint.url in the profile"),
+    ("InvalidSignatureException:http://internal.amazon.com/coral/com.amazon.coral.service/", "Signature expired: "
+     "20261204T100000Z is now earlier than 20261204T101500Z.", "this machine's clock is more than 15 minutes off"),
+    ("IncompleteSignatureException", "Authorization header requires 'Credential' parameter.",
+     "got no complete SigV4 signature"),
+    ("MissingAuthenticationTokenException", "Missing Authentication Token", "got no complete SigV4 signature"),
+    ("ExpiredTokenException", "The security token included in the request is expired",
+     "refuses the session token as expired; refresh endpoint.session_token"),
+])
+def test_each_refusal_of_the_signature_or_key_names_its_profile_keys(error, message, fix):
+    profile = load_profile(None)
+    body = json.dumps({"__type": error, "message": message}).encode()
+    refusal = credentials_refusal(_answer(400, body), profile, "http://127.0.0.1:9")
+    assert refusal is not None and refusal.code == 2 and refusal.message.startswith("the endpoint http://127.0.0.1:9 ")
+    assert fix in refusal.message and "\n" not in refusal.message
+
+
+@pytest.mark.parametrize("status, body", [
+    (400, b'{"__type":"DryRunOperation","message":"Request would have succeeded, but DryRun flag is set."}'),
+    (200, b"{}"),
+    (400, b'{"__type":"InvalidProductCodeException","message":"Unknown product code."}'),
+    (400, b'{"__type":"CustomerNotEntitledException","message":"not entitled"}'),
+    (500, b"<html><body>500 Internal Server Error</body></html>"),
+    (403, b'{"__type":"AccessDeniedException","message":"not authorized to perform aws-marketplace:MeterUsage"}'),
+], ids=["dryrun", "200", "product", "entitlement", "500-page", "access-denied"])
+def test_answers_after_authentication_take_the_credentials(status, body):
+    assert credentials_refusal(_answer(status, body), load_profile(None), "http://127.0.0.1:9") is None
