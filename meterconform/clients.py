@@ -527,6 +527,9 @@ def probe(url: str, timeout: float = 3.0, *, attempts: int = 3, pause: float = 1
         except urllib3.exceptions.HTTPError as exc:
             reason = getattr(exc, "reason", None) or exc
             if isinstance(reason, urllib3.exceptions.SSLError) or "CERTIFICATE_VERIFY_FAILED" in str(reason):
+                if (plain := plain_http_url(url, timeout)) is not None:  # no certificate at all: a non-TLS answer
+                    return (f"the endpoint {url} answers plain HTTP, not TLS (the TLS handshake got a non-TLS reply: "
+                            f"{reason}); use {plain} in endpoint.url / --endpoint-url")
                 trusted = f"the CA bundle {ca_bundle}" if ca_bundle else "this machine's trust store"
                 return (f"the endpoint {url} presented a TLS certificate that {trusted} does not accept ({reason}). If "
                         "your own CA signed it, set endpoint.ca_bundle in the profile (or AWS_CA_BUNDLE) to that CA's PEM file; "
@@ -545,6 +548,23 @@ def probe(url: str, timeout: float = 3.0, *, attempts: int = 3, pause: float = 1
             return problem
         time.sleep(pause)
     return problem
+
+
+def plain_http_url(url: str, timeout: float) -> str | None:
+    """The http:// form of an https:// `url` when a plain-HTTP server answers there (a TLS handshake with it
+    fails before any certificate is presented), else None."""
+    parts = urlsplit(url)
+    if parts.scheme != "https":
+        return None
+    plain = parts._replace(scheme="http", netloc=parts.netloc if parts.port else f"{parts.netloc}:443").geturl()
+    pool = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(connect=timeout, read=timeout))
+    try:
+        pool.request("POST", plain.rstrip("/") + "/", body=b"{}", headers={"Content-Type": CONTENT_TYPE})
+    except urllib3.exceptions.HTTPError:
+        return None
+    finally:
+        pool.clear()
+    return plain
 
 
 def gateway_error(status: int, headers: Mapping[str, str], body: bytes) -> str | None:

@@ -16,6 +16,7 @@ from . import __version__
 from .clients import Transport, credentials_problem, probe
 from .events import NOT_RUN, build_event, write_outputs
 from .hypothesis_profiles import DEPTHS, load_depth
+from .preflight import preflight
 from .profile import Profile, ProfileError, load_profile, url_problem
 from .ratelimit import RateLimiter
 from .redact import register_secret
@@ -436,6 +437,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         problem = probe(ctx.url, timeout=max(ctx.profile.endpoint.connect_timeout, 1.0), ca_bundle=ctx.profile.endpoint.tls_trust)
         if problem:
             pytest.exit(f"meterconform: {problem}", returncode=3)
+        if (refusal := preflight(ctx.profile, ctx.url)) is not None:  # wrong credentials or path: no check can judge
+            pytest.exit(f"meterconform: {refusal.message}", returncode=pytest.ExitCode.USAGE_ERROR if refusal.code == 2 else refusal.code)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -203,6 +203,8 @@ def _describe(error: jsonschema.ValidationError, schema: dict) -> str:
         return f"{where} is {error.instance!r}; use one of {', '.join(repr(v) for v in error.validator_value)}"
     if error.validator == "type":
         return f"{where} is {error.instance!r}; it must be a {error.validator_value}"
+    if error.validator == "pattern" and path == "endpoint.url" and (problem := url_problem(error.instance, "`endpoint.url`")):
+        return problem
     if error.validator == "pattern":
         return f"{where} is {error.instance!r}, which does not match {error.validator_value}"
     if error.validator in ("minimum", "exclusiveMinimum", "maximum", "minLength", "maxLength", "minItems"):

@@ -146,6 +146,18 @@ def test_an_endpoint_url_without_a_scheme_is_a_usage_error_naming_the_fix(comman
     assert not (tmp_path / "r").exists()
 
 
+@pytest.mark.parametrize("command", [["run"], ["fuzz", "--duration", "5s"]], ids=["run", "fuzz"])
+def test_a_profile_url_without_a_scheme_names_the_fix(command, tmp_path):
+    profile = tmp_path / "ns.toml"
+    profile.write_text('[endpoint]\nurl = "127.0.0.1:4566"\n')
+    proc = subprocess.run([sys.executable, "-m", "meterconform", *command, "--profile", str(profile), "--report-dir",
+                           str(tmp_path / "r")], cwd=tmp_path, capture_output=True, text=True, env=_env(), timeout=60)
+    assert (proc.returncode, proc.stderr) == (2, (
+        f"meterconform: target profile {profile} is not valid:\n"
+        "  - `endpoint.url` 127.0.0.1:4566 has no scheme; write http://127.0.0.1:4566 (or https:// for TLS)\n"
+        "(see schemas/target-profile.schema.json and the README's profile reference)\n"))
+
+
 def test_plain_pytest_refuses_an_endpoint_url_without_a_scheme():
     proc = subprocess.run([sys.executable, "-m", "pytest", "suites/test_smoke.py", "-p", "no:cacheprovider", "-p",
                            "meterconform.plugin", "-c", os.devnull, "--rootdir", str(REPO), "--endpoint-url", "127.0.0.1:4566"],

@@ -13,7 +13,7 @@ from meterconform.profile import MissingProfileData, ProfileError, from_dict, lo
         ({"endpoint": {"regoin": "us-east-1"}}, "unknown key `endpoint.regoin`: did you mean `region`?"),
         ({"endpont": {}}, "unknown key `endpont`: did you mean `endpoint`?"),
         ({"endpoint": {"kind": "production"}}, "`endpoint.kind` is 'production'; use one of 'emulator', 'aws'"),
-        ({"endpoint": {"url": "localhost:4566"}}, "`endpoint.url` is 'localhost:4566', which does not match"),
+        ({"endpoint": {"url": "localhost:4566"}}, "`endpoint.url` localhost:4566 has no scheme; write http://localhost:4566"),
         ({"endpoint": {"read_timeout": 0}}, "`endpoint.read_timeout` is 0"),
         ({"contract": {"batch_window_hours": "24"}}, "`contract.batch_window_hours` is '24'; it must be a number"),
         ({"contract": {"max_allocations": 1000}}, "`contract.max_allocations` is 1000; use one of 500, 2500"),

@@ -19,8 +19,10 @@ EPILOG = """\
 exit codes:
   0  every gating check passed (FAIL and ERROR gate; NON-STRICT, INFO, UNIMPLEMENTED, SKIPPED don't)
   1  at least one check failed, or the suite itself broke (an ERROR verdict, or pytest's own INTERNALERROR)
-  2  usage or profile error
-  3  the endpoint cannot be reached (no connection, no answer, or only a gateway's 502/503/504 page),
+  2  usage or profile error, also found by the preflight before the first check: credentials or a
+     Region the endpoint refuses, a URL path that answers 404 to every operation (docs/preflight.md)
+  3  the endpoint cannot be reached (no connection, no answer, TLS that cannot be set up: an untrusted
+     certificate or a plain-HTTP server behind https://, or only a gateway's 502/503/504 page),
      or it stopped answering mid-run (the reports hold the checks that ran); never pytest's own exit 3
   130  interrupted (Ctrl-C, SIGTERM): the verdict line says INTERRUPTED, the reports hold the checks that ran
 

@@ -8,11 +8,14 @@ import sys
 import threading
 import tomllib
 from typing import Any
+from urllib.parse import urlsplit
 
 EPILOG = """\
 examples:
   meterconform serve                                  # default profile, a free port on 127.0.0.1
   meterconform serve --port 5000 -v                   # fixed port, one log line per request
+  meterconform serve --print-profile ref.toml         # write the matching target profile, then serve
+  meterconform serve --print-profile > ref.toml       # the profile alone on stdout (the rest on stderr)
   meterconform serve --fault meter-window-7h --fault batch-cap-26
   meterconform serve --list-faults
   meterconform serve --reading results-reversed --reading throttle-sometimes
@@ -43,6 +46,11 @@ def register(subparsers: Any) -> None:
         help="switch on a named permitted behaviour (repeatable)",
     )
     p.add_argument("--list-readings", action="store_true", help="print the reading names and what each does, then exit")
+    p.add_argument(
+        "--print-profile", nargs="?", const="-", default=None, metavar="FILE",
+        help="once listening, write the target profile that matches this endpoint (its URL with the actual port, "
+        "credentials, product, customers, tokens) to FILE, or alone to stdout without FILE; then keep serving",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="log one line per request to stderr")
 
 
@@ -59,9 +67,18 @@ def _load_profile(path: str) -> dict[str, Any] | None:
     return None
 
 
+def _command(args: argparse.Namespace, port: int) -> str:
+    """The `meterconform serve` command line that starts this endpoint again, on the port it got."""
+    words = ["meterconform serve"] + (["--host", args.host] if args.host != "127.0.0.1" else []) + ["--port", str(port)]
+    words += ["--profile", args.profile] if args.profile else []
+    words += [f"--fault {name}" for name in args.fault] + [f"--reading {name}" for name in args.reading]
+    return " ".join(words)
+
+
 def run(args: argparse.Namespace) -> int:
     """Serve until SIGINT or SIGTERM; 0 on a clean stop, 2 on a usage, profile or bind error."""
     from ..reference import ReferenceEndpoint, faults, readings
+    from ..served_profile import served_profile
 
     if args.list_faults:
         print(faults.table())
@@ -92,8 +109,25 @@ def run(args: argparse.Namespace) -> int:
             return 2
         active = ", ".join(sorted(endpoint.faults)) or "none"
         permitted = ", ".join(sorted(endpoint.readings)) or "none"
-        print(f"meterconform reference endpoint listening on {url} (faults: {active}; readings: {permitted})",
-              flush=True)
+        listening = f"meterconform reference endpoint listening on {url} (faults: {active}; readings: {permitted})"
+        text = served_profile(profile, url, source=args.profile, command=_command(args, urlsplit(url).port))
+        if args.print_profile == "-":  # stdout holds the profile alone: `serve --print-profile > ref.toml`
+            print(text, end="", flush=True)
+            print(listening, file=sys.stderr, flush=True)
+        elif args.print_profile:
+            try:
+                with open(args.print_profile, "w", encoding="utf-8") as handle:
+                    handle.write(text)
+            except OSError as error:
+                print(f"meterconform serve: cannot write the profile to {args.print_profile}: "
+                      f"{error.strerror or error}; give --print-profile a writable file path.", file=sys.stderr)
+                return 2
+            print(listening, flush=True)
+            print(f"meterconform serve: its target profile is in {args.print_profile}: "
+                  f"meterconform run --profile {args.print_profile}", flush=True)
+        else:
+            print(listening, flush=True)
+            print(f"\n{text}", end="", flush=True)
         while not stop.wait(0.5):
             pass
         endpoint.stop()
