@@ -10,15 +10,13 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from hypothesis import currently_in_test_context, reject
 
-from .clients import Exchange, Transport, fresh_identity
+from .clients import UNIMPLEMENTED_CODES, Exchange, Transport, fresh_identity, records_nothing
 from .failures import failure_class, skip_throttled, skip_token_spent, skip_unimplemented, skip_unprocessed
 from .profile import MissingProfileData, Profile
 from .reproduce import reproduction, request_json
 from .slots import Slots
 from .sources import source_label
 
-UNIMPLEMENTED_CODES = {"UnknownOperationException", "NotImplemented", "NotImplementedException",
-                       "InvalidAction", "UnsupportedOperation", "UnknownOperation"}
 THROTTLING = "ThrottlingException"
 TIMELY_CLAUSE = "PROTO.TIMEOUT"
 SCHEMA_CLAUSE = "OUT.{op}.SCHEMA"
@@ -137,19 +135,6 @@ def _server_error_page(exchange: Exchange) -> bool:
     return bool(exchange.status and exchange.status >= 500 and exchange.json is None)
 
 
-def _probe_request(operation: str, profile: Profile) -> dict[str, Any]:
-    """A well-formed request that records nothing (DryRun, an empty batch, an unknown token)."""
-    now = int(time.time()) - 60
-    code = profile.product.code or "meterconform-probe"
-    dimension = (profile.product.dimensions or ("meterconform-probe",))[0]
-    return {
-        "MeterUsage": {"ProductCode": code, "Timestamp": now, "UsageDimension": dimension, "UsageQuantity": 0, "DryRun": True},
-        "BatchMeterUsage": {"ProductCode": code, "UsageRecords": []},
-        "RegisterUsage": {"ProductCode": code, "PublicKeyVersion": (profile.product.public_key_versions or (1,))[0]},
-        "ResolveCustomer": {"RegistrationToken": "meterconform-probe-token"},
-    }[operation]
-
-
 _probe_cache: dict[tuple[str, str], str | None] = {}
 
 
@@ -172,7 +157,7 @@ def unimplemented_evidence(transport: Transport, exchange: Exchange) -> str | No
         if key not in _probe_cache:
             record, transport.record = transport.record, (lambda ex: None)
             try:
-                probe = transport.raw(_probe_request(exchange.operation, transport.profile), operation=exchange.operation)
+                probe = transport.raw(records_nothing(exchange.operation, transport.profile), operation=exchange.operation)
             finally:
                 transport.record = record
             evidence = unimplemented_evidence(transport, probe)
@@ -186,7 +171,7 @@ def unimplemented_evidence(transport: Transport, exchange: Exchange) -> str | No
         record, transport.record = transport.record, (lambda ex: None)
         try:
             answers = [transport.raw({}, operation=exchange.operation),
-                       transport.raw(_probe_request(exchange.operation, transport.profile), operation=exchange.operation)]
+                       transport.raw(records_nothing(exchange.operation, transport.profile), operation=exchange.operation)]
         finally:
             transport.record = record
         if all(_unimplemented_answer(a) or _server_error_page(a) for a in answers):

@@ -579,3 +579,22 @@ def gateway_error(status: int, headers: Mapping[str, str], body: bytes) -> str |
     kind = headers.get("content-type", "no content type").split(";")[0]
     text = body[:80].decode("utf-8", errors="replace").replace("\n", " ")
     return f"HTTP {status} ({kind}: {text!r}{'...' if len(body) > 80 else ''})"
+
+
+# Error codes that say an operation does not exist at the endpoint.
+UNIMPLEMENTED_CODES = {"UnknownOperationException", "NotImplemented", "NotImplementedException",
+                       "InvalidAction", "UnsupportedOperation", "UnknownOperation"}
+
+
+def records_nothing(operation: str, profile: Profile) -> dict[str, Any]:
+    """A well-formed request of `operation` that records nothing (DryRun, an empty batch, an unknown token):
+    what the preflight and the unimplemented-operation probe send."""
+    now = int(time.time()) - 60
+    code = profile.product.code or "meterconform-probe"
+    dimension = (profile.product.dimensions or ("meterconform-probe",))[0]
+    return {
+        "MeterUsage": {"ProductCode": code, "Timestamp": now, "UsageDimension": dimension, "UsageQuantity": 0, "DryRun": True},
+        "BatchMeterUsage": {"ProductCode": code, "UsageRecords": []},
+        "RegisterUsage": {"ProductCode": code, "PublicKeyVersion": (profile.product.public_key_versions or (1,))[0]},
+        "ResolveCustomer": {"RegistrationToken": "meterconform-probe-token"},
+    }[operation]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit, urlunsplit
 
-from .clients import OPERATIONS, Exchange, Transport, fresh_identity
+from .clients import OPERATIONS, UNIMPLEMENTED_CODES, Exchange, Transport, fresh_identity, records_nothing
 from .profile import Profile
 
 EXIT_USAGE = 2  # the profile or URL is wrong: the endpoint answered, and its answer says what to fix
@@ -44,14 +44,12 @@ def preflight(profile: Profile, url: str) -> Refusal | None:
     key = (url.rstrip("/"), replace(profile.endpoint, url=None))
     if key in _passed:
         return None
-    from .checks import UNIMPLEMENTED_CODES, _probe_request
-
     transport = Transport(profile, url)
     identity = None if profile.endpoint.is_real else fresh_identity()
     try:
-        answer = transport.raw(_probe_request("MeterUsage", profile), operation="MeterUsage", identity=identity)
+        answer = transport.raw(records_nothing("MeterUsage", profile), operation="MeterUsage", identity=identity)
         if _not_found(answer, UNIMPLEMENTED_CODES):
-            others = [transport.raw(_probe_request(op, profile), operation=op, identity=identity)
+            others = [transport.raw(records_nothing(op, profile), operation=op, identity=identity)
                       for op in OPERATIONS if op != "MeterUsage"]
             if all(_not_found(other, UNIMPLEMENTED_CODES) for other in others):
                 return Refusal(_path_message(url, answer))

@@ -181,3 +181,16 @@ def test_each_refusal_of_the_signature_or_key_names_its_profile_keys(error, mess
 ], ids=["dryrun", "200", "product", "entitlement", "500-page", "access-denied"])
 def test_answers_after_authentication_take_the_credentials(status, body):
     assert credentials_refusal(_answer(status, body), load_profile(None), "http://127.0.0.1:9") is None
+
+
+def test_the_preflight_imports_no_hypothesis_before_pytest_starts():
+    """`run` sends the preflight in its own process before pytest starts; had it imported Hypothesis (through the
+    checks' module), pytest could no longer rewrite Hypothesis's plugin and every run against a named endpoint
+    printed two PytestAssertRewriteWarnings."""
+    with ReferenceEndpoint() as endpoint:
+        code = ("import sys; from meterconform.preflight import preflight; from meterconform.profile import load_profile; "
+                f"assert preflight(load_profile(None).with_url({endpoint.url!r}), {endpoint.url!r}) is None; "
+                "print(sorted(m for m in sys.modules if m.split('.')[0] in ('hypothesis', '_hypothesis_globals')))")
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_env(), cwd=REPO, timeout=60)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == "[]"
