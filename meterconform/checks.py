@@ -201,6 +201,7 @@ class Metering:
     # A campaign's later rounds: clauses earlier rounds found this check breaking, and how often it met them again
     known_failures: frozenset = frozenset()
     known_hits: Counter = field(default_factory=Counter)
+    first_of_example: dict[int, int] = field(default_factory=dict)  # per example, the number of its first exchange
 
     def __post_init__(self) -> None:
         self.transport.record = self._record
@@ -208,12 +209,29 @@ class Metering:
     # -- sending -------------------------------------------------------------------------------
     def _record(self, exchange: Exchange) -> None:
         self.evidence.append(exchange)
-        del self.evidence[:-MAX_EVIDENCE]
         self.exchanges += 1
         exchange.seq = self.exchanges
+        exchange.example = self.example
+        self.first_of_example.setdefault(self.example, self.exchanges)
+        del self.evidence[:-MAX_EVIDENCE]
         if exchange.transport_error:
             self.unanswered += 1
         self.outcomes.update(outcome_labels(exchange))
+
+    def sequence_to(self, exchange: Exchange) -> tuple[list[Exchange], bool]:
+        """The requests the running example sent up to and including `exchange`, oldest first (a resend after a
+        transient answer counts once, as its final answer), and whether earlier ones of it are no longer kept."""
+        example = getattr(exchange, "example", None)
+        kept = [e for e in self.evidence if getattr(e, "example", None) == example and e.seq <= getattr(exchange, "seq", 0)]
+        resent = {id(t) for e in kept for t in e.transient}
+        steps = [e for e in kept if id(e) not in resent]
+        dropped = bool(kept) and kept[0].seq > self.first_of_example.get(example, kept[0].seq)
+        return steps, dropped
+
+    def reproduction(self, exchange: Exchange) -> str:
+        """The reproduction of the sequence that led to `exchange` (see reproduce.reproduction)."""
+        steps, dropped = self.sequence_to(exchange)
+        return reproduction(exchange, self.profile.endpoint, steps, earlier_dropped=dropped)
 
     def _judge(self, clause_id: str, exchange: Exchange | None) -> None:
         """Attribute a verdict on `clause_id` (and the answer it was judged on, else the last one) to that clause,
@@ -309,7 +327,7 @@ class Metering:
             clause_id, level=clause.level, title=clause.title, quote=quote.text if quote else "", source=source_label(quote.source) if quote else "",
             expected=expected, actual=actual,
             request_text=(f"{ex.operation or ex.method} {request_json(ex, 600)}" if ex else ""),
-            reproduction=reproduction(ex, self.profile.endpoint.region) if ex else "", note=note,
+            reproduction=self.reproduction(ex) if ex else "", note=note,
         )
 
     def expect_answered(self, exchange: Exchange, clause_id: str = TIMELY_CLAUSE) -> None:

@@ -11,7 +11,6 @@ from typing import Any, Iterable
 from .clients import Exchange
 from .failures import ConformanceFailure
 from .redact import redact_headers, redact_text, redact_value
-from .reproduce import reproduction
 
 NOT_RUN = "NOT RUN: "  # the reason of a check skipped because the endpoint had stopped answering
 VERDICTS = ("FAIL", "ERROR", "NON-STRICT", "PASS", "INFO", "UNIMPLEMENTED", "SKIPPED")
@@ -158,7 +157,7 @@ def build_event(item, report, clauses: list[str], exc: BaseException | None, met
         event["reason"] = redact_text(str(exc))[:4000]
         last = (getattr(metering, "evidence", None) or [None])[-1]
         if last is not None and metering is not None:
-            event["reproduction"] = redact_text(reproduction(last, metering.profile.endpoint.region))
+            event["reproduction"] = redact_text(metering.reproduction(last))
     else:
         event["verdict"] = "ERROR"
         event["reason"] = redact_text(f"{type(exc).__name__}: {exc}" if exc else str(report.longrepr))[:4000]

@@ -107,6 +107,7 @@ class RunContext:
     started: float = field(default_factory=time.time)
     embedded: bool = False
     gone: str | None = None  # the endpoint stopped answering mid-run: why, and during which check (this process)
+    collection_errors: dict[str, None] = field(default_factory=dict)  # suite modules that could not be imported (ordered set)
 
     @property
     def events(self) -> list[dict]:
@@ -122,6 +123,12 @@ class RunContext:
                 with open(self.progress_path, "a", encoding="utf-8") as feed:
                     feed.write(raw_event + "\n")
 
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        """A suite module that cannot be imported: its checks never run, so the run has no verdict (under xdist
+        the controller hears of each worker's, once per module)."""
+        if report.failed:
+            self.collection_errors[collected_module(report)] = None
+
     def meta(self, config: pytest.Config) -> dict[str, Any]:
         import boto3
         import botocore
@@ -136,10 +143,21 @@ class RunContext:
             "region": self.profile.endpoint.region, "depth": self.depth, "faults": self.faults, "readings": self.readings,
             "billing": "allowed" if self.allow_billing else ("guarded" if self.profile.endpoint.is_real else "not applicable (loopback emulator)"),
             "hypothesis_seed": seed, "database": config.getoption("mc_database") or os.environ.get("METERCONFORM_DATABASE"),
-            "started": self.started, "finished": time.time(),
+            "started": self.started, "finished": time.time(), "collection_errors": list(self.collection_errors),
             "versions": {"botocore": botocore.__version__, "boto3": boto3.__version__, "hypothesis": hypothesis.__version__,
                          "pytest": pytest.__version__},
         }
+
+
+def collected_module(report: pytest.CollectReport) -> str:
+    """The module a failed collection report is about: its node id, or (a module outside the rootdir, whose node
+    id is empty) the path pytest's error text names."""
+    if report.nodeid:
+        return report.nodeid
+    import re
+
+    named = re.search(r"module '([^']+)'", str(report.longrepr))
+    return named.group(1) if named else str(report.longrepr).splitlines()[0][:200] if report.longrepr else "a module"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -454,12 +472,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
     ctx: RunContext | None = getattr(config, "_meterconform", None)
-    if ctx is None or not ctx.events or hasattr(config, "workerinput"):
+    if ctx is None or not (ctx.events or ctx.collection_errors) or hasattr(config, "workerinput"):
         return
     from .summary import render_summary
 
     terminalreporter.write_sep("=", "meterconform conformance summary")
     details = 10 if config.getoption("tbstyle", "auto") == "no" else 0
     interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
-    for line in render_summary(ctx.events, ctx.meta(config), details=details, interrupted=interrupted):
+    for line in render_summary(ctx.events, ctx.meta(config), details=details, interrupted=interrupted,
+                               collection_errors=len(ctx.collection_errors)):
         terminalreporter.write_line(line)

@@ -1,13 +1,20 @@
-"""Redaction: credentials, registration tokens and signatures never reach a report, log or attachment."""
+"""Redaction: credentials, registration tokens and signatures never reach a report, log or attachment.
+
+Only real secrets are masked: the profile's keys and tokens (registered by the plugin), anything shaped like an
+AWS access key id, Authorization headers and JWT signatures. Values the suite invents (a ClientToken, a nonce,
+a made-up registration token, a fresh access key id) and the reference endpoint's built-in test keys and
+tokens (published in meterconform/data/default-profile.toml) are evidence, shown as they are.
+"""
 
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Any, Iterable, Mapping
 
 MASK = "***redacted***"
 SECRET_HEADERS = {"authorization", "x-amz-security-token", "x-amz-credential", "x-amz-signature"}
-SECRET_MEMBERS = {"RegistrationToken", "SecretAccessKey", "SessionToken", "secret_access_key",
+SECRET_MEMBERS = {"SecretAccessKey", "SessionToken", "secret_access_key",
                   "session_token", "aws_secret_access_key", "aws_session_token", "access_key_id"}
 _AKID = re.compile(r"\b(AKIA|ASIA|AIDA|AROA)[A-Z0-9]{12,}\b")
 # A JWT (RegisterUsage's Signature): keep header and payload (evidence), mask the signature segment.
@@ -17,10 +24,24 @@ _AUTH = re.compile(r"(AWS4-HMAC-SHA256)\s+Credential=[^\s,]+,\s*SignedHeaders=([
 _known_secrets: set[str] = set()
 
 
+@cache
+def public_values() -> frozenset[str]:
+    """The built-in default profile's keys and registration tokens: the reference endpoint's public test values."""
+    import tomllib
+    from importlib import resources
+
+    profile = tomllib.loads(resources.files("meterconform").joinpath("data/default-profile.toml").read_text(encoding="utf-8"))
+    endpoint, tokens = profile.get("endpoint", {}), profile.get("registration_tokens", {})
+    values = {endpoint.get("access_key_id"), endpoint.get("secret_access_key"), *tokens.get("expired", ()),
+              *tokens.get("invalid", ()), *tokens.get("valid", {})}
+    return frozenset(v for v in values if isinstance(v, str) and v)
+
+
 def register_secret(*values: str | None) -> None:
-    """Remember values (keys, tokens) that must be masked wherever they appear in text."""
+    """Remember values (keys, tokens) that must be masked wherever they appear in text; public test values
+    (public_values) are no secret and stay visible."""
     for value in values:
-        if value and len(value) >= 4:
+        if value and len(value) >= 4 and value not in public_values():
             _known_secrets.add(value)
 
 

@@ -47,8 +47,9 @@ def skip_reasons(events: list[dict]) -> list[tuple[str, int]]:
 
 
 def render_summary(events: list[dict], meta: dict, details: int = 0, baseline_follows: bool | None = None,
-                   interrupted: bool = False) -> list[str]:
-    """The summary lines; `details` failing checks are also shown with their clause and reproduction."""
+                   interrupted: bool = False, collection_errors: int = 0) -> list[str]:
+    """The summary lines; `details` failing checks are also shown with their clause and reproduction.
+    `collection_errors`: suite modules that could not be imported; they count as errors, and the verdict says so."""
     per_op: dict[str, Counter] = defaultdict(Counter)
     for ev in events:
         per_op[operation_of(ev)][ev["verdict"]] += 1
@@ -95,6 +96,7 @@ def render_summary(events: list[dict], meta: dict, details: int = 0, baseline_fo
             lines.append(f"  {n:>4}  {why}")
         if len(reasons) > SKIP_REASONS_SHOWN:
             lines.append(f"  ... and {len(reasons) - SKIP_REASONS_SHOWN} more reasons (see conformance.json)")
+    total["ERROR"] += collection_errors
     gate = sum(total[v] for v in GATING)
     lines.append("")
     if (stopped := endpoint_stopped(events)) is not None:
@@ -104,6 +106,9 @@ def render_summary(events: list[dict], meta: dict, details: int = 0, baseline_fo
         baseline_follows = bool(os.environ.get(BASELINE_ENV))
     label = "before the baseline" if baseline_follows else "verdict"
     words = "INTERRUPTED (no verdict on the checks that did not run)" if interrupted else ("NOT CONFORMANT" if gate else "CONFORMANT")
+    if collection_errors:
+        words = (f"ERROR: {collection_errors} suite module{'s' if collection_errors > 1 else ''} could not be collected "
+                 "(see the errors above; their checks did not run)")
     lines.append(f"{label}: {words} — {total['PASS']} passed, {total['FAIL']} failed, "
                  f"{total['ERROR']} errors, {total['NON-STRICT']} non-strict, {total['INFO']} info, "
                  f"{total['UNIMPLEMENTED']} unimplemented, {total['SKIPPED']} skipped")

@@ -40,6 +40,13 @@ class _Outcome:
 
     def __init__(self) -> None:
         self.unreachable: str | None = None  # the probe's sentence
+        self.collection_errors: dict[str, None] = {}  # suite modules that could not be imported
+
+    def pytest_collectreport(self, report) -> None:
+        from ..plugin import collected_module
+
+        if report.failed:
+            self.collection_errors[collected_module(report)] = None
 
     def pytest_keyboard_interrupt(self, excinfo) -> None:  # pytest.exit() ends a session through this hook too
         import pytest
@@ -259,6 +266,12 @@ def run(args: argparse.Namespace) -> int:
             os.environ[BASELINE_ENV] = "1"
         stack.callback(signal.signal, signal.SIGTERM, signal.signal(signal.SIGTERM, _terminate_as_interrupt))
         code = pytest.main(pytest_args, plugins=[outcome])
+    if outcome.collection_errors and code != EXIT_UNREACHABLE:
+        n = len(outcome.collection_errors)
+        print(f"meterconform: {n} suite module{'s' if n > 1 else ''} could not be collected ({', '.join(outcome.collection_errors)}; "
+              "the errors are above): their checks did not run, so there is no verdict on the endpoint and no report was "
+              "written. A broken install? See docs/install.md", file=sys.stderr)
+        return EXIT_FAILED
     if code == EXIT_UNREACHABLE:  # also pytest's INTERNAL_ERROR: only the probe's own exit says the endpoint is gone
         if outcome.unreachable:
             return EXIT_UNREACHABLE
