@@ -18,7 +18,7 @@ import urllib3
 from meterconform.clients import OPERATIONS, TARGET_PREFIX, Transport, fresh_identity
 from meterconform.profile import load_profile
 from meterconform.reference import running_endpoint
-from tests.suites.runner import errors, run_suites
+from tests.suites.runner import REPO, errors, run_suites
 
 TARGETS = {f"{TARGET_PREFIX}.{op}": op for op in OPERATIONS}
 THROTTLE = (400, "ThrottlingException", "Rate exceeded")
@@ -112,6 +112,18 @@ class _FlakyHandler(BaseHTTPRequestHandler):
 def upstream():
     with running_endpoint(dict(load_profile(None).raw)) as url:
         yield url
+
+
+@pytest.fixture(scope="module")
+def no_backoff(tmp_path_factory) -> list[str]:
+    """--profile of the reference seed with endpoint.transient_backoff = 0: the whole-check runs below meet hundreds
+    of transient answers, and the backoff's sleeps (not what these tests prove) were most of their wall time.
+    The backoff itself is proven by the Transport tests above (`sleeps == [0.05]`)."""
+    text = (REPO / "examples" / "reference.toml").read_text()
+    assert "\nread_timeout = 30\n" in text
+    path = tmp_path_factory.mktemp("profile") / "no-backoff.toml"
+    path.write_text(text.replace("\nread_timeout = 30\n", "\nread_timeout = 30\ntransient_backoff = 0\n"))
+    return ["--profile", str(path)]
 
 
 def _transport(url: str):
@@ -208,12 +220,12 @@ def test_no_resend_when_told_not_to_or_when_the_5xx_names_no_error(upstream):
 FLAKY_SELECTION = ("suites/test_protocol.py", "suites/test_allocations_tags.py", "suites/test_smoke.py")
 
 
-def test_checks_behind_a_flaky_endpoint_give_no_verdict_on_the_transient_answers(upstream):
+def test_checks_behind_a_flaky_endpoint_give_no_verdict_on_the_transient_answers(upstream, no_backoff):
     """Every distinct request's first attempt is answered transiently (throttling, 500, all unprocessed): the
     checks of liveness, null members and allocation sums (which failed on such answers) and every other pass."""
     proxy = FlakyProxy(upstream, first=1)
     with proxy as url:
-        events = run_suites(*FLAKY_SELECTION, extra=["--endpoint-url", url])
+        events = run_suites(*FLAKY_SELECTION, extra=[*no_backoff, "--endpoint-url", url])
     assert min(proxy.injected[k] for k in ("throttle", "internal", "unprocessed")) > 0, proxy.injected
     assert errors(events) == []
     verdicts = Counter(e["verdict"] for e in events)
@@ -225,17 +237,17 @@ def test_checks_behind_a_flaky_endpoint_give_no_verdict_on_the_transient_answers
     assert {"HTTP 400 ThrottlingException", "HTTP 500 InternalServiceErrorException", "HTTP 200 1 UnprocessedRecords"} <= kinds
 
 
-def test_persistent_throttling_skips_as_throttled(upstream):
+def test_persistent_throttling_skips_as_throttled(upstream, no_backoff):
     with FlakyProxy(upstream, first=None, kinds=("throttle",)) as url:
-        events = run_suites("suites/test_smoke.py", extra=["--endpoint-url", url])
+        events = run_suites("suites/test_smoke.py", extra=[*no_backoff, "--endpoint-url", url])
     assert events and errors(events) == []
     assert {e["verdict"] for e in events} == {"SKIPPED"}
     assert all(e["reason"].startswith("THROTTLED:") and "after 4 attempts" in e["reason"] for e in events), events[0]["reason"]
 
 
-def test_persistent_internal_errors_fail(upstream):
+def test_persistent_internal_errors_fail(upstream, no_backoff):
     with FlakyProxy(upstream, first=None, kinds=("internal",)) as url:
-        events = run_suites("suites/test_smoke.py", extra=["--endpoint-url", url])
+        events = run_suites("suites/test_smoke.py", extra=[*no_backoff, "--endpoint-url", url])
     assert events and errors(events) == []
     assert {e["verdict"] for e in events} == {"FAIL"}
     for e in events:
@@ -243,9 +255,9 @@ def test_persistent_internal_errors_fail(upstream):
         assert "after 3 transient answers" in e["actual"]
 
 
-def test_persistent_unprocessed_records_skip_as_unprocessed(upstream):
+def test_persistent_unprocessed_records_skip_as_unprocessed(upstream, no_backoff):
     with FlakyProxy(upstream, first=None, kinds=("unprocessed",)) as url:
-        events = run_suites("suites/test_smoke.py", extra=["--endpoint-url", url, "-k", "batch"])
+        events = run_suites("suites/test_smoke.py", extra=[*no_backoff, "--endpoint-url", url, "-k", "batch"])
     assert events and errors(events) == []
     assert {e["verdict"] for e in events} == {"SKIPPED"}
     assert all(e["reason"].startswith("UNPROCESSED:") and "after 4 attempts" in e["reason"] for e in events)
