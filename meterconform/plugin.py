@@ -456,7 +456,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     from .summary import render_summary
 
     terminalreporter.write_sep("=", "meterconform conformance summary")
-    details = 10 if config.getoption("tbstyle", "auto") == "no" else 0
     interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
-    for line in render_summary(ctx.events, ctx.meta(config), details=details, interrupted=interrupted):
+    events_path = config.getoption("mc_events")
+    report = str(Path(events_path).parent / "conformance.html") if events_path else "pytest's failure report above"
+    for line in render_summary(ctx.events, ctx.meta(config), interrupted=interrupted, report=report):
         terminalreporter.write_line(line)

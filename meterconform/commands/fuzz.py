@@ -414,7 +414,7 @@ def run(args: argparse.Namespace) -> int:
 
     print()
     print("campaign summary" + (" (interrupted)" if interrupted else ""))
-    for line in render_summary(events, meta, details=10, baseline_follows=bool(args.baseline), interrupted=interrupted):
+    for line in render_summary(events, meta, report=str(report_dir / "conformance.html"), baseline_follows=bool(args.baseline), interrupted=interrupted):
         print(line)
     code = finish_run(args, report_dir, report_dir / "events.jsonl")
     if gone is not None:
