@@ -187,9 +187,24 @@ def _check(ref: CheckRef, row: ClauseRow, applied: Applied | None) -> str:
     return f'<div class="check v-{slug(ref.verdict)}">' + "".join(parts) + "</div>"
 
 
+def _elsewhere(ref: CheckRef, row: ClauseRow) -> bool:
+    """A check that met this clause and whose evidence is under another one: listed by name only, one line each
+    (a check cites several clauses; its full entry appears once, under its home clause)."""
+    ev = ref.event
+    return (ref.verdict in ("PASS", "INFO") and ref.verdict == ev["verdict"] and home_clause(ev) != row.id
+            and not any(f["clause"] == row.id for f in ev.get("also_failed") or ()))
+
+
+def _elsewhere_list(refs: list[CheckRef]) -> str:
+    items = "".join(f'<li>{esc(ref.verdict)} <code>{esc(ref.event["nodeid"])}</code> → <a href="#c-{esc(home_clause(ref.event))}">'
+                    f"{esc(home_clause(ref.event))}</a></li>" for ref in refs)
+    return (f'<details class="sub"><summary>{esc(plural(len(refs), "more check"))} met this clause; each one\'s evidence is '
+            f'under the clause it links to</summary><ul class="elsewhere">{items}</ul></details>')
+
+
 def _clause(row: ClauseRow, applied: Applied | None) -> str:
     clause = row.clause
-    search = " ".join([row.id, row.title] + [c.event["nodeid"] for c in row.checks]).lower()
+    search = " ".join([row.id, row.title]).lower()  # the checks' names are searched in the clause's text
     body = []
     if clause is not None:
         for quote in clause.quotes:
@@ -213,12 +228,15 @@ def _clause(row: ClauseRow, applied: Applied | None) -> str:
         body.append('<p class="muted">No check of this run cites this clause.</p>' if row.verdict == NOT_CHECKED
                     else '<p class="muted">Accounted for without a check (see the reason above).</p>')
     rank = {label: i for i, label in enumerate(CLAUSE_LABELS)}
-    ordered = sorted(row.checks, key=lambda ref: rank.get(ref.verdict, 99))  # problems first; stable otherwise
+    elsewhere = [ref for ref in row.checks if _elsewhere(ref, row)]
+    ordered = sorted((ref for ref in row.checks if ref not in elsewhere), key=lambda ref: rank.get(ref.verdict, 99))
     body += [_check(ref, row, applied) for ref in ordered[:CHECKS_SHOWN]]
     if len(ordered) > CHECKS_SHOWN:
         rest = ordered[CHECKS_SHOWN:]
         body.append(f'<details class="sub"><summary>{esc(plural(len(rest), "more check"))}</summary>'
                     + "".join(_check(ref, row, applied) for ref in rest) + "</details>")
+    if elsewhere:
+        body.append(_elsewhere_list(elsewhere))
     opened = " open" if row.verdict in GATING else ""
     nchecks = plural(len(row.checks), "check") if row.checks else ""
     return (f'<details class="clause v-{slug(row.verdict)}" id="c-{esc(row.id)}" data-verdict="{esc(row.verdict)}" '
@@ -439,7 +457,7 @@ function apply(){
   var a=area.value,l=level.value,s=q.value.trim().toLowerCase(),shown=0;
   clauses.forEach(function(el){
     var ok=on[el.getAttribute('data-verdict')]&&(!a||el.getAttribute('data-area')===a)&&(!l||el.getAttribute('data-level')===l)
-      &&(!s||el.getAttribute('data-search').indexOf(s)>=0);
+      &&(!s||el.getAttribute('data-search').indexOf(s)>=0||el.textContent.toLowerCase().indexOf(s)>=0);
     el.hidden=!ok;if(ok)shown++;});
   areas.forEach(function(sec){sec.hidden=!sec.querySelector('details.clause:not([hidden])');});
   count.textContent=shown+' of '+clauses.length+' clauses';
