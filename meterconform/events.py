@@ -180,7 +180,20 @@ def build_event(item, report, clauses: list[str], exc: BaseException | None, met
     falsifying = _falsifying(exc, getattr(exc, "__cause__", None))
     if falsifying:
         event["falsifying_example"] = redact_text(falsifying[:4000])
+    _cut_reproduced_requests(event)
     return event
+
+
+def _cut_reproduced_requests(event: dict) -> None:
+    """A failing check's large request that its reproduction already holds whole is cut in the evidence: the
+    reproduction (a command that sends it) is the one complete copy."""
+    reproduction = event.get("reproduction") or ""
+    for ex in event["evidence"]:
+        if isinstance(ex["request"], (dict, list)):
+            text = json.dumps(ex["request"], separators=(",", ":"), default=str)
+            if len(text) > REQUEST_LIMIT and text in reproduction:
+                ex["request"] = (f"{text[:REQUEST_LIMIT]}… [cut: {len(text):,} characters in all; the whole request is in "
+                                 "this check's reproduction]")
 
 
 def broken_clauses(ev: dict) -> list[str]:
