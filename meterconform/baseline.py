@@ -158,23 +158,32 @@ class Applied:
 
     @property
     def gates(self) -> bool:
-        return bool(self.unexpected or self.stale or self.expired)
+        from .gate import EXIT_OK, gate
+
+        return gate([], self).exit_code != EXIT_OK
 
     def excuse(self, nodeid: str) -> Expectation | None:
         """The entry that excuses this check's failure, if any."""
         return next((entry for event, entry in self.expected if event["nodeid"] == nodeid), None)
 
     def verdict(self) -> str:
-        """The run's verdict with the baseline applied: the words of the same gate as the exit code."""
-        if self.unexpected:
-            return f"NOT CONFORMANT — {_n(len(self.unexpected), 'unexpected failure')} (not in the baseline)"
-        if self.expired:
-            return f"BASELINE EXPIRED: {_n(len(self.expired), 'entry', 'entries')} past `expires`"
-        if self.stale:
-            return f"BASELINE STALE: {_n(len(self.stale), 'entry', 'entries')} {'passes' if len(self.stale) == 1 else 'pass'} again"
-        if self.expected:
-            return f"CONFORMANT with {_n(len(self.expected), 'expected deviation')} (baseline)"
-        return "CONFORMANT"
+        """The run's verdict with the baseline applied: the words of the gate (meterconform.gate) that gives the exit code."""
+        from .gate import gate
+
+        return gate([], self).words
+
+    @property
+    def todo(self) -> list[Expectation]:
+        """The entries still carrying the placeholder reason `baseline --update` writes."""
+        return [e for e in self.baseline.expected if e.reason.strip().startswith("TODO")]
+
+    def todo_warning(self) -> str | None:
+        """One line naming how many entries still have the placeholder reason, and the file; None when none do."""
+        if not self.todo:
+            return None
+        n = len(self.todo)
+        return (f"warning: {_n(n, 'entry', 'entries')} in {self.baseline.path or 'baseline'} still {'has' if n == 1 else 'have'} "
+                f"the reason \"{TODO_REASON}\": write why each deviation is accepted")
 
     def lines(self) -> list[str]:
         """What the terminal says: expected failures, stale and expired entries, unexpected failures, then the verdict."""
@@ -198,10 +207,8 @@ class Applied:
                        f"`expires` with a reason ({entry.reason})")
         for entry in self.not_run:
             out.append(f"  not run     {entry.target}: no verdict in this run (kept)")
-        todo = [e for e in self.baseline.expected if e.reason.strip().startswith("TODO")]
-        if todo:
-            out.append(f"warning: {_n(len(todo), 'entry', 'entries')} in {name} still {'has' if len(todo) == 1 else 'have'} "
-                       f"the reason \"{TODO_REASON}\": write why each deviation is accepted")
+        if (warning := self.todo_warning()) is not None:
+            out.append(warning)
         out.append(f"verdict: {self.verdict()}")
         return out
 

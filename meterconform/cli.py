@@ -1,4 +1,4 @@
-"""The `meterconform` command line: run, serve, clauses, report."""
+"""The `meterconform` command line: one subcommand per module of meterconform.commands."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 
 from . import __version__
 
-COMMANDS = ("run", "fuzz", "mutants", "serve", "clauses", "report", "baseline", "compare")
+COMMANDS = ("run", "fuzz", "mutants", "serve", "clauses", "report", "baseline", "compare", "profile")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -67,12 +67,25 @@ def _falsifying(*excs: BaseException | None) -> str:
     return "\n".join(n for n in notes if isinstance(n, str) and ("Falsifying" in n or n.startswith(("Draw ", "state.", "You can reproduce"))))
 
 
-def exchange_record(ex: Exchange, limit: int = 4000) -> dict[str, Any]:
-    """An exchange as JSON, redacted and truncated."""
+REQUEST_LIMIT = 4000  # characters of a passing check's request kept in the events (a failing check keeps it whole)
+
+
+def _cut_request(text: str, limit: int) -> str:
+    """A request cut at `limit` characters, with a marker stating its original size."""
+    return f"{text[:limit]}… [cut: {len(text):,} characters in all; the evidence of a failing check keeps the whole request]"
+
+
+def exchange_record(ex: Exchange, limit: int = 4000, request_limit: int | None = REQUEST_LIMIT) -> dict[str, Any]:
+    """An exchange as JSON, redacted; the response body is cut at `limit` bytes and, unless `request_limit` is None
+    (a failing check's evidence, which must reproduce), the request at `request_limit` characters."""
     if isinstance(ex.request, (bytes, bytearray)):
         req: Any = redact_text(ex.request[:limit].decode("utf-8", "backslashreplace"))
     else:
         req = redact_value(ex.request)
+        if request_limit is not None:
+            text = json.dumps(req, default=str)
+            if len(text) > request_limit:
+                req = _cut_request(text, request_limit)
     body = redact_text(ex.body[:limit].decode("utf-8", "backslashreplace"))
     return {
         "via": ex.via, "operation": ex.operation, "method": ex.method, "url": ex.url, "request": req,
@@ -118,7 +131,9 @@ def build_event(item, report, clauses: list[str], exc: BaseException | None, met
         "outcome": report.outcome, "when": report.when, "duration": round(report.duration, 4),
         "failed_clause": None, "expected": None, "actual": None, "reason": "", "reproduction": None,
         "observations": list(getattr(metering, "observations", []) or []),
-        "evidence": [exchange_record(e) for e in (getattr(metering, "evidence", []) or [])[-3:]],
+        # A passing check's large requests (1 MB bodies, 2500 allocations) are cut; a failing one's are kept whole.
+        "evidence": [exchange_record(e, request_limit=None if report.outcome == "failed" else REQUEST_LIMIT)
+                     for e in (getattr(metering, "evidence", []) or [])[-3:]],
         "exchanges": getattr(metering, "exchanges", 0),
         "examples": getattr(item, "_mc_examples", 1 if report.outcome == "passed" else 0),
         "outcomes": dict(getattr(metering, "outcomes", {}) or {}),
@@ -164,7 +179,20 @@ def build_event(item, report, clauses: list[str], exc: BaseException | None, met
     falsifying = _falsifying(exc, getattr(exc, "__cause__", None))
     if falsifying:
         event["falsifying_example"] = redact_text(falsifying[:4000])
+    _cut_reproduced_requests(event)
     return event
+
+
+def _cut_reproduced_requests(event: dict) -> None:
+    """A failing check's large request that its reproduction already holds whole is cut in the evidence: the
+    reproduction (a command that sends it) is the one complete copy."""
+    reproduction = event.get("reproduction") or ""
+    for ex in event["evidence"]:
+        if isinstance(ex["request"], (dict, list)):
+            text = json.dumps(ex["request"], separators=(",", ":"), default=str)
+            if len(text) > REQUEST_LIMIT and text in reproduction:
+                ex["request"] = (f"{text[:REQUEST_LIMIT]}… [cut: {len(text):,} characters in all; the whole request is in "
+                                 "this check's reproduction]")
 
 
 def broken_clauses(ev: dict) -> list[str]:

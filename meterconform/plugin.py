@@ -25,6 +25,8 @@ from .slots import Slots
 ENV_PROFILE = "METERCONFORM_PROFILE"
 ENV_URL = "METERCONFORM_ENDPOINT_URL"
 ENV_DEPTH = "METERCONFORM_DEPTH"
+PYTEST_COUNTS_NOTE = ("(pytest's own count below is of its outcomes: INFO counts as passed, NON-STRICT as xfailed, "
+                      "UNIMPLEMENTED as skipped; the verdict is the line above)")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -477,8 +479,11 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     from .summary import render_summary
 
     terminalreporter.write_sep("=", "meterconform conformance summary")
-    details = 10 if config.getoption("tbstyle", "auto") == "no" else 0
     interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
-    for line in render_summary(ctx.events, ctx.meta(config), details=details, interrupted=interrupted,
+    events_path = config.getoption("mc_events")
+    report = str(Path(events_path).parent / "conformance.html") if events_path else "pytest's failure report above"
+    for line in render_summary(ctx.events, ctx.meta(config), interrupted=interrupted, report=report,
                                collection_errors=len(ctx.collection_errors)):
         terminalreporter.write_line(line)
+    if terminalreporter.verbosity >= -1:  # plain pytest: its own counts line follows ours (`meterconform run` passes -qq)
+        terminalreporter.write_line(PYTEST_COUNTS_NOTE)

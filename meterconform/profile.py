@@ -54,8 +54,16 @@ def default_profile_text() -> str:
     return _resource_text("meterconform", "data/default-profile.toml")
 
 
+SCHEMA_HINT = "`meterconform profile --schema` prints every key a profile may have"
+
+
+def schema_text() -> str:
+    """The target profile's JSON schema as shipped in the package (package data, so it works from a wheel)."""
+    return _resource_text("meterconform.schemas", "target-profile.schema.json")
+
+
 def _schema() -> dict:
-    return json.loads(_resource_text("meterconform.schemas", "target-profile.schema.json"))
+    return json.loads(schema_text())
 
 
 @dataclass(frozen=True)
@@ -220,7 +228,7 @@ def from_dict(raw: Mapping[str, Any], source: str = "<dict>") -> Profile:
     errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(raw), key=lambda e: list(e.absolute_path))
     if errors:
         lines = "\n".join(f"  - {_describe(e, schema)}" for e in errors)
-        raise ProfileError(f"target profile {source} is not valid:\n{lines}\n(see schemas/target-profile.schema.json and the README's profile reference)")
+        raise ProfileError(f"target profile {source} is not valid:\n{lines}\n({SCHEMA_HINT})")
     ep = dict(raw.get("endpoint", {}))
     if ep.get("secret_access_key") and not ep.get("access_key_id"):
         raise ProfileError(f"target profile {source}: `endpoint.secret_access_key` is set without `endpoint.access_key_id`; set both or neither")

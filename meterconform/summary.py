@@ -6,7 +6,9 @@ import os
 import re
 from collections import Counter, defaultdict
 
-from .events import GATING, VERDICTS, clause_verdicts, endpoint_stopped
+from .events import VERDICTS, endpoint_stopped
+from .failing import failure_lines
+from .gate import gate
 
 # Set by `meterconform run --baseline` around its pytest run: the baseline's verdict follows the summary.
 BASELINE_ENV = "METERCONFORM_BASELINE_FOLLOWS"
@@ -46,9 +48,10 @@ def skip_reasons(events: list[dict]) -> list[tuple[str, int]]:
     return groups.most_common()
 
 
-def render_summary(events: list[dict], meta: dict, details: int = 0, baseline_follows: bool | None = None,
-                   interrupted: bool = False, collection_errors: int = 0) -> list[str]:
-    """The summary lines; `details` failing checks are also shown with their clause and reproduction.
+def render_summary(events: list[dict], meta: dict, baseline_follows: bool | None = None, interrupted: bool = False,
+                   report: str = "conformance.html", collection_errors: int = 0) -> list[str]:
+    """The summary lines: counts per operation, the failing clauses (failing.failure_lines), why checks were
+    skipped, the counts and the verdict of the gate. `report`: where the full detail is.
     `collection_errors`: suite modules that could not be imported; they count as errors, and the verdict says so."""
     per_op: dict[str, Counter] = defaultdict(Counter)
     for ev in events:
@@ -69,25 +72,7 @@ def render_summary(events: list[dict], meta: dict, details: int = 0, baseline_fo
         lines.append(op.ljust(width) + "".join(f"{per_op[op][v]:>14}" for v in shown))
         total.update(per_op[op])
     lines.append("total".ljust(width) + "".join(f"{total[v]:>14}" for v in shown))
-    clauses = clause_verdicts(events)
-    failing = {cid: c for cid, c in clauses.items() if c["verdict"] in GATING | {"NON-STRICT"}}
-    if failing:
-        lines.append("")
-        lines.append("clauses not met:")
-        for cid, c in sorted(failing.items()):
-            checks = [x["nodeid"].split("::")[-1] for x in c["checks"] if x["verdict"] == c["verdict"]]
-            lines.append(f"  {c['verdict']:<10} {cid} [{c['level']}]  {', '.join(checks[:3])}{' …' if len(checks) > 3 else ''}")
-    if details:
-        shown_failures = [ev for ev in events if ev["verdict"] in GATING | {"NON-STRICT"}]
-        for ev in shown_failures[:details]:
-            lines.append("")
-            lines.append(f"{ev['verdict']}: {ev['nodeid']}")
-            lines.extend("  " + line for line in (ev.get("reason") or "").splitlines()[:40])
-            for other in ev.get("also_failed") or ():
-                lines.append(f"  and {other['verdict']} on {other['clause']} too (another bug the same check found):")
-                lines.extend("  " + line for line in (other.get("reason") or "").splitlines()[:40])
-        if len(shown_failures) > details:
-            lines.append(f"... and {len(shown_failures) - details} more (see conformance.json)")
+    lines.extend(failure_lines(events, report))
     reasons = skip_reasons(events)
     if reasons:
         lines.append("")
@@ -97,19 +82,16 @@ def render_summary(events: list[dict], meta: dict, details: int = 0, baseline_fo
         if len(reasons) > SKIP_REASONS_SHOWN:
             lines.append(f"  ... and {len(reasons) - SKIP_REASONS_SHOWN} more reasons (see conformance.json)")
     total["ERROR"] += collection_errors
-    gate = sum(total[v] for v in GATING)
     lines.append("")
     if (stopped := endpoint_stopped(events)) is not None:
         lines.append(f"INCOMPLETE: {stopped[0]} {stopped[1]} checks did not run.")
-    # Under `run --baseline` the verdict comes after the baseline is applied; this line is the count before it.
+    lines.append(f"checks: {total['PASS']} passed, {total['FAIL']} failed, {total['ERROR']} errors, "
+                 f"{total['NON-STRICT']} non-strict, {total['INFO']} info, {total['UNIMPLEMENTED']} unimplemented, "
+                 f"{total['SKIPPED']} skipped")
+    # Under `run --baseline` the verdict comes after the baseline is applied; this line is the gate before it.
     if baseline_follows is None:
         baseline_follows = bool(os.environ.get(BASELINE_ENV))
-    label = "before the baseline" if baseline_follows else "verdict"
-    words = "INTERRUPTED (no verdict on the checks that did not run)" if interrupted else ("NOT CONFORMANT" if gate else "CONFORMANT")
-    if collection_errors:
-        words = (f"ERROR: {collection_errors} suite module{'s' if collection_errors > 1 else ''} could not be collected "
-                 "(see the errors above; their checks did not run)")
-    lines.append(f"{label}: {words} — {total['PASS']} passed, {total['FAIL']} failed, "
-                 f"{total['ERROR']} errors, {total['NON-STRICT']} non-strict, {total['INFO']} info, "
-                 f"{total['UNIMPLEMENTED']} unimplemented, {total['SKIPPED']} skipped")
+    state = "interrupted" if interrupted else ("incomplete" if stopped is not None else "complete")
+    verdict = gate(events, state=state, collection_errors=collection_errors)
+    lines.append(f"before the baseline: {verdict.words}" if baseline_follows else verdict.line)
     return lines

@@ -155,7 +155,7 @@ def test_a_profile_url_without_a_scheme_names_the_fix(command, tmp_path):
     assert (proc.returncode, proc.stderr) == (2, (
         f"meterconform: target profile {profile} is not valid:\n"
         "  - `endpoint.url` 127.0.0.1:4566 has no scheme; write http://127.0.0.1:4566 (or https:// for TLS)\n"
-        "(see schemas/target-profile.schema.json and the README's profile reference)\n"))
+        "(`meterconform profile --schema` prints every key a profile may have)\n"))
 
 
 def test_plain_pytest_refuses_an_endpoint_url_without_a_scheme():
@@ -184,6 +184,18 @@ def test_an_interrupted_run_says_so_exits_130_and_rewrites_every_report(signum, 
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, out[-2000:] + err[-2000:]
     verdicts = [line for line in out.splitlines() if line.startswith("verdict: ")]
-    assert len(verdicts) == 1 and verdicts[0].startswith("verdict: INTERRUPTED (no verdict on the checks that did not run) — "), out[-3000:]
+    assert verdicts == ["verdict: INTERRUPTED (no verdict on the checks that did not run)"], out[-3000:]
     assert err.strip().splitlines()[-1] == "meterconform: interrupted; the reports hold the checks that ran before it"
     assert all("the previous run's" not in (reports / name).read_text() for name in ("conformance.html", "conformance.json", "junit.xml"))
+
+
+def test_plain_pytest_says_what_its_own_counts_line_counts(tmp_path):
+    from meterconform.plugin import PYTEST_COUNTS_NOTE
+
+    proc = subprocess.run([sys.executable, "-m", "pytest", "suites/test_smoke.py", "-p", "meterconform.plugin", "-c", os.devnull,
+                           "--rootdir", str(REPO), "-p", "no:cacheprovider", "--depth", "quick", "-q"], cwd=REPO,
+                          capture_output=True, text=True, env=_env(), timeout=180)
+    out = proc.stdout.splitlines()
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    at = out.index("verdict: CONFORMANT")
+    assert out[at + 1] == PYTEST_COUNTS_NOTE and re.fullmatch(r"\d+ passed in [\d.]+s", out[at + 2]), out[at - 1:]

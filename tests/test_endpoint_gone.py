@@ -75,7 +75,8 @@ def test_a_run_stops_when_the_endpoint_goes_away(tmp_path, workers):
     assert f"{len(not_run)} checks after it" in last
     # The summary and the HTML report say the run is incomplete, next to the verdict.
     assert f"\nINCOMPLETE: the endpoint stopped answering during suites/" in proc.stdout
-    assert f"{len(not_run)} checks did not run.\nverdict: " in proc.stdout
+    assert f"{len(not_run)} checks did not run.\nchecks: " in proc.stdout
+    assert "\nverdict: INCOMPLETE — on the checks that ran: NOT CONFORMANT — " in proc.stdout
     page = (tmp_path / "r" / "conformance.html").read_text()
     assert '<p class="incomplete"><strong>Incomplete run.</strong> the endpoint stopped answering during suites/' in page
     assert f"{len(not_run)} checks did not run" in page

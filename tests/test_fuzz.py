@@ -165,7 +165,8 @@ def test_workers_are_independent_processes_that_each_run_every_check(tmp_path):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert "on 2 process(es)" in proc.stdout and "worker 1 round 1 done" in proc.stdout and "worker 2 round 1 done" in proc.stdout, proc.stdout
     # The same one-screen summary as `run` closes the campaign.
-    assert "campaign summary\n" in proc.stdout and "verdict: CONFORMANT — 2 passed, 0 failed" in proc.stdout, proc.stdout[-2000:]
+    assert "campaign summary\n" in proc.stdout and "checks: 2 passed, 0 failed" in proc.stdout
+    assert "\nverdict: CONFORMANT\n" in proc.stdout, proc.stdout[-2000:]
     rounds = tmp_path / "reports" / "rounds"
     orders, examples = {}, Counter()
     for worker in (1, 2):
@@ -209,7 +210,8 @@ def test_ctrl_c_stops_the_workers_and_reports_what_they_checked(tmp_path):
     output = "".join(seen) + proc.communicate(timeout=90)[0]
     assert time.time() - started < 45, output[-3000:]
     assert proc.returncode == 130, output[-3000:]  # a campaign cut short is never a clean verdict
-    assert "\nverdict: INTERRUPTED (no verdict on the checks that did not run) — 2 passed, 0 failed" in output, output[-3000:]
+    assert "\nchecks: 2 passed, 0 failed" in output, output[-3000:]
+    assert "\nverdict: INTERRUPTED (no verdict on the checks that did not run)\n" in output, output[-3000:]
     assert "interrupted" in output and "clause x outcome coverage" in output, output[-3000:]
     assert "campaign summary (interrupted)" in output, output[-3000:]
     meta, events = read_events(tmp_path / "reports" / "events.jsonl")

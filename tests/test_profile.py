@@ -93,3 +93,34 @@ def test_an_omitted_batch_window_accepts_both_readings():
     assert (either.batch_window_hours, either.batch_stale_hours) == (6, 24)
     strict = from_dict({"contract": {"batch_window_hours": 24}}).contract
     assert (strict.batch_window_hours, strict.batch_stale_hours) == (24, 24)
+
+
+def test_a_bad_profile_points_to_the_schema_command_not_a_checkout_path(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[endpoint]\nregoin = "us-east-1"\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith("METERCONFORM_")}
+    proc = subprocess.run([sys.executable, "-m", "meterconform", "run", "--profile", str(bad)], cwd=tmp_path,
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.splitlines()[-1] == "(`meterconform profile --schema` prints every key a profile may have)"
+    assert "schemas/" not in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_profile_schema_prints_the_shipped_schema(tmp_path):
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    proc = subprocess.run([sys.executable, "-m", "meterconform", "profile", "--schema"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    shipped = Path(__file__).resolve().parents[1] / "schemas" / "target-profile.schema.json"
+    assert (proc.returncode, proc.stdout) == (0, shipped.read_text(encoding="utf-8"))
+    assert json.loads(proc.stdout)["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    bare = subprocess.run([sys.executable, "-m", "meterconform", "profile"], cwd=tmp_path, capture_output=True, text=True)
+    assert (bare.returncode, bare.stderr) == (2, "meterconform profile: say what to print: `meterconform profile --schema` "
+                                                 "prints the target profile's JSON schema\n")

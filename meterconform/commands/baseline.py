@@ -65,10 +65,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"meterconform: {exc}", file=sys.stderr)
         return 2
     if args.file:
+        from ..gate import gate
+
         applied = apply_baseline(old, run_.events)
         for line in applied.lines():
             print(line)
-        return 1 if applied.gates else 0
+        return gate(run_.events, applied).exit_code
     update = update_baseline(old, run_.events)
     if args.endpoint:
         update.baseline.endpoint = args.endpoint

@@ -414,9 +414,10 @@ def run(args: argparse.Namespace) -> int:
 
     print()
     print("campaign summary" + (" (interrupted)" if interrupted else ""))
-    for line in render_summary(events, meta, details=10, baseline_follows=bool(args.baseline), interrupted=interrupted):
+    for line in render_summary(events, meta, report=str(report_dir / "conformance.html"), baseline_follows=bool(args.baseline), interrupted=interrupted):
         print(line)
-    code = finish_run(args, report_dir, report_dir / "events.jsonl")
+    state = "interrupted" if interrupted else ("incomplete" if gone is not None else "complete")
+    code = finish_run(args, report_dir, report_dir / "events.jsonl", state=state)  # the gate's words match the exit code
     if gone is not None:
         print(f"meterconform fuzz: {gone} The campaign stopped after {round_no} round(s); what they found is in the reports.",
               file=sys.stderr)

@@ -231,7 +231,8 @@ def run(args: argparse.Namespace) -> int:
             str(suites_dir()), "-p", "meterconform.plugin", "-c", os.devnull, "--rootdir", str(suites_dir().parent),
             "-p", "no:cacheprovider", "--endpoint-url", url, "--depth", args.depth,
             # conformance.json and junit.xml are written afterwards from the events (render.finish_run).
-            "--events", str(events_path), "-q", "-rN", "--tb=no",
+            # -qq: no pytest counts line after ours (its xfailed/skipped are not our verdicts)
+            "--events", str(events_path), "-qq", "-rN", "--tb=no",
         ]
         if args.profile:
             pytest_args += ["--profile", args.profile]
@@ -282,7 +283,7 @@ def run(args: argparse.Namespace) -> int:
         if events_path.exists() and read_events(events_path)[1]:
             from ..render import finish_run
 
-            finish_run(args, report_dir, events_path)  # every report from this run, not the previous one's
+            finish_run(args, report_dir, events_path, state="interrupted")  # every report from this run, not the previous one's
         print("meterconform: interrupted; the reports hold the checks that ran before it", file=sys.stderr)
         return EXIT_INTERRUPTED
     if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
@@ -297,9 +298,9 @@ def run(args: argparse.Namespace) -> int:
     from ..events import endpoint_stopped
     from ..render import finish_run
 
-    code = finish_run(args, report_dir, events_path)
-    if (stopped := endpoint_stopped(events)) is not None:  # the reports are written; the run could not finish
+    stopped = endpoint_stopped(events)
+    code = finish_run(args, report_dir, events_path, state="incomplete" if stopped else "complete")
+    if stopped is not None:  # the reports are written; the run could not finish
         print(f"meterconform: {stopped[0]} The {stopped[1]} checks after it did not run (SKIPPED in the reports); the "
               "checks before it stand.", file=sys.stderr)
-        return EXIT_UNREACHABLE
     return code

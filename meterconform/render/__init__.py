@@ -11,14 +11,16 @@ import sys
 from pathlib import Path
 
 from ..baseline import Applied, BaselineError, apply_baseline, load_baseline
-from ..events import gating
+from ..gate import gate
 from .runs import Run, load_run
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
-def write_reports(run: Run, out: Path, *, baseline: str | None = None, html: bool = True, allure: bool = False) -> int:
-    """Write every report of `run` into `out`, print what was written (and the baseline's verdict), return the exit code."""
+def write_reports(run: Run, out: Path, *, baseline: str | None = None, html: bool = True, allure: bool = False,
+                  state: str = "complete") -> int:
+    """Write every report of `run` into `out`, print what was written (and the baseline's verdict), return the exit code
+    of the gate (meterconform.gate) for the run's `state`: complete, interrupted or incomplete."""
     from ..redact import redact_text
     from .html import render_html
     from .json_report import write_json
@@ -58,18 +60,20 @@ def write_reports(run: Run, out: Path, *, baseline: str | None = None, html: boo
     if baseline_error is not None:
         print(f"meterconform: {baseline_error}", file=sys.stderr)
         return EXIT_USAGE
+    verdict = gate(run.events, applied, state)
     if applied is not None:
-        for line in applied.lines():
+        for line in applied.lines()[:-1]:
             print(line)
-        return EXIT_FAILED if applied.gates else EXIT_OK
-    return EXIT_FAILED if gating(run.events) else EXIT_OK
+        print(verdict.line)
+    return verdict.exit_code
 
 
-def finish_run(args: argparse.Namespace, report_dir: Path, events_path: Path) -> int:
+def finish_run(args: argparse.Namespace, report_dir: Path, events_path: Path, state: str = "complete") -> int:
     """After `meterconform run`: regenerate the reports from the events file and compute the exit code.
 
     junit.xml and conformance.json, which pytest wrote during the run, are rewritten from the events, so
     `run` and `meterconform report` write the same files (and the baseline shows in both)."""
     run = load_run(events_path)
     return write_reports(run, report_dir, baseline=getattr(args, "baseline", None),
-                         html=not getattr(args, "no_html", False), allure=bool(getattr(args, "allure", False)))
+                         html=not getattr(args, "no_html", False), allure=bool(getattr(args, "allure", False)),
+                         state=state)
