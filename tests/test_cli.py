@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -175,3 +176,24 @@ def test_an_interrupted_run_says_so_exits_130_and_rewrites_every_report(signum, 
     assert len(verdicts) == 1 and verdicts[0].startswith("verdict: INTERRUPTED (no verdict on the checks that did not run) — "), out[-3000:]
     assert err.strip().splitlines()[-1] == "meterconform: interrupted; the reports hold the checks that ran before it"
     assert all("the previous run's" not in (reports / name).read_text() for name in ("conformance.html", "conformance.json", "junit.xml"))
+
+
+def test_every_command_module_is_a_command_and_a_broken_one_is_not_hidden(monkeypatch):
+    """cli.COMMANDS names every module of meterconform/commands, and a command whose import fails stops the
+    parser (it used to vanish from --help without a word)."""
+    import importlib
+
+    from meterconform import cli
+
+    modules = {p.stem for p in (Path(cli.__file__).parent / "commands").glob("*.py") if not p.stem.startswith("_")}
+    assert set(cli.COMMANDS) == modules
+    real = importlib.import_module
+
+    def broken(name, package=None):
+        if name == ".commands.compare":
+            raise ModuleNotFoundError("No module named 'a_dependency_of_compare'")
+        return real(name, package)
+
+    monkeypatch.setattr(importlib, "import_module", broken)
+    with pytest.raises(ModuleNotFoundError, match="a_dependency_of_compare"):
+        cli.build_parser()
