@@ -1,4 +1,4 @@
-"""The `meterconform` command line: one subcommand per module of meterconform.commands."""
+"""The `meterconform` command line: one subcommand per module of meterconform/commands (see COMMANDS)."""
 
 from __future__ import annotations
 
@@ -23,11 +23,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"meterconform {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
-        try:
-            module = importlib.import_module(f".commands.{name}", __package__)
-        except ModuleNotFoundError:
-            continue
-        module.register(sub)
+        # No try/except: a command whose module cannot be imported is a broken install, not a missing command.
+        importlib.import_module(f".commands.{name}", __package__).register(sub)
     return parser
 
 

@@ -16,12 +16,11 @@ import pytest
 
 from meterconform.clients import Exchange
 from meterconform.failures import skip_unprocessed
+from meterconform.strategies._model import QUANTITY_MAX, RECORDS_MAX
 from meterconform.strategies.targets import aim_at_limits
+from meterconform.strategies.timestamps import HOUR
 
-HOUR = 3600
 STATUSES = ("Success", "CustomerNotSubscribed", "DuplicateRecord")
-RECORDS_MAX = 25
-QUANTITY_MAX = 2147483647
 RESULT_CLAUSES = ("OUT.BMU.SCHEMA", "OUT.BMU.STATUS_ENUM", "OUT.BMU.PARTITION", "OUT.BMU.ECHO", "OUT.BMU.SUCCESS_RECORD_ID")
 # How far inside / beyond a window edge (after the clock tolerance) the window checks place a record: never
 # the boundary second, and far enough that the seconds a run takes cannot carry a record across.

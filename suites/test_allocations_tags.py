@@ -14,10 +14,9 @@ from meterconform.strategies.quantities import (
     FLOAT_COLLIDING_SUMS, FLOAT_INEXACT_SUMS, float_colliding_splits, float_inexact_splits,
 )
 from meterconform.strategies.tags import INVALID_TAG_ASCII
-from meterconform.strategies._model import shape
+from meterconform.strategies._model import QUANTITY_MAX, shape
 
 MU, BMU = "MeterUsage", "BatchMeterUsage"
-QUANTITY_MAX = 2147483647
 # A member this case does not send.
 ABSENT = object()
 # The members naming the usage quantity in each operation: (whole, decimal).
@@ -37,22 +36,23 @@ SUCCESS_OPERATIONS = [
 ]
 ERROR_OPERATIONS = [pytest.param(MU, id=MU), pytest.param(BMU, id=BMU)]
 
-# The mutations of strategies/mutations.py this file sends, with the catalog clause each one breaks.
-MUTATION_CLAUSES = {
-    "tags_too_many": "TAG.COUNT.MAX",
-    "tags_empty": "TAG.COUNT.MIN",
-    "tag_key_too_long": "TAG.KEY.LENGTH",
-    "tag_value_too_long": "TAG.VALUE.LENGTH",
-    "tag_key_invalid_char": "TAG.KEY.PATTERN",
-    "tag_value_invalid_char": "TAG.VALUE.PATTERN",
-    "tag_key_missing": "TAG.KEY.REQUIRED",
-    "tag_value_missing": "TAG.VALUE.REQUIRED",
-    "allocations_empty": "ALLOC.COUNT.MIN",
-    "allocation_sum_mismatch": "ALLOC.SUM",
-    "allocation_duplicate_tag_set": "ALLOC.UNIQUE_TAGS",
-    "allocation_duplicate_tag_set_reordered": "ALLOC.UNIQUE_TAGS",
-    "allocations_two_untagged": "ALLOC.ONE_UNTAGGED",
-}
+# The mutations of strategies/mutations.py this file sends; each one names the catalog clause it breaks.
+MUTATIONS = (
+    "tags_too_many",
+    "tags_empty",
+    "tag_key_too_long",
+    "tag_value_too_long",
+    "tag_key_invalid_char",
+    "tag_value_invalid_char",
+    "tag_key_missing",
+    "tag_value_missing",
+    "allocations_empty",
+    "allocation_sum_mismatch",
+    "allocation_duplicate_tag_set",
+    "allocation_duplicate_tag_set_reordered",
+    "allocations_two_untagged",
+)
+MUTATION_CLAUSES = sorted({mutation(op, name).clause for op in (MU, BMU) for name in MUTATIONS})
 
 
 # -- building usages -----------------------------------------------------------------------------------------
@@ -161,17 +161,18 @@ def _batch_base(metering, data) -> dict:
     return {"ProductCode": metering.profile.need("product.code"), "UsageRecords": records}
 
 
-@pytest.mark.clause(*sorted(set(MUTATION_CLAUSES.values())))
+@pytest.mark.clause(*MUTATION_CLAUSES)
 @pytest.mark.parametrize("operation", ERROR_OPERATIONS)
 @given(data=st.data())
 def test_invalid_allocations_get_the_documented_error(operation, data):
     """A valid usage with exactly one allocation or tag rule broken (a mutation of strategies.mutations,
-    drawn among MUTATION_CLAUSES; in a batch, on one drawn record) gets that rule's error."""
+    drawn among MUTATIONS; in a batch, on one drawn record) gets that rule's error."""
     metering = current_metering()
-    name = data.draw(st.sampled_from(sorted(MUTATION_CLAUSES)))
+    name = data.draw(st.sampled_from(sorted(MUTATIONS)))
     base = _meter_usage_base(metering, data) if operation == MU else _batch_base(metering, data)
-    request = mutation(operation, name).apply(base, data, metering.profile)
-    metering.expect_error(call(metering, operation, request, metering.fresh_identity()), MUTATION_CLAUSES[name])
+    broken = mutation(operation, name)
+    request = broken.apply(base, data, metering.profile)
+    metering.expect_error(call(metering, operation, request, metering.fresh_identity()), broken.clause)
 
 
 # -- deterministic: accepted ---------------------------------------------------------------------------------

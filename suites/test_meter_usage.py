@@ -15,34 +15,33 @@ from meterconform.checks import unimplemented_evidence
 from meterconform.failures import skip_unimplemented
 from meterconform.strategies import meter_usage_requests, mutation, overlong_product_codes, quantities
 from meterconform.strategies.requests import UNIQUE_TOKEN_MIN
-from meterconform.strategies._model import input_shape
+from meterconform.strategies._model import QUANTITY_MAX, input_shape
 from meterconform.strategies.targets import aim_at_limits
-from meterconform.strategies.timestamps import hour_floor, inside_limit, stale_limit
+from meterconform.strategies.timestamps import HOUR, hour_floor, inside_limit, stale_limit
 from meterconform.strategies.quantities import FLOAT_COLLIDING_QUANTITIES
 
 OP = "MeterUsage"
-HOUR = 3600
-QUANTITY_MAX = 2147483647
 DECIMAL = "UsageQuantityAsDecimal"
 DECIMAL_PATTERN = r"(0|[1-9][0-9]{0,9})(\.[0-9]{1,6})?"
 # A request member this check does not send.
 ABSENT = object()
 
-# The mutations of strategies/mutations.py this file sends, with the catalog clause each one breaks.
-MUTATION_CLAUSES = {
-    "unknown_product_code": "MU.PRODUCT_CODE.UNKNOWN",
-    "missing_ProductCode": "MU.PRODUCT_CODE.REQUIRED",
-    "missing_Timestamp": "MU.TIMESTAMP.REQUIRED",
-    "missing_UsageDimension": "MU.USAGE_DIMENSION.REQUIRED",
-    "unknown_dimension": "MU.USAGE_DIMENSION.UNKNOWN",
-    "quantity_negative": "MU.USAGE_QUANTITY.RANGE",
-    "quantity_too_large": "MU.USAGE_QUANTITY.RANGE",
-    "quantity_out_of_range": "MU.USAGE_QUANTITY.RANGE",
-    "client_token_too_long": "MU.CLIENT_TOKEN.LENGTH",
-    "client_token_empty": "MU.CLIENT_TOKEN.LENGTH",
-    "stale_timestamp": "MU.WINDOW.STALE",
-    "edge_stale_timestamp": "MU.WINDOW.STALE",
-}
+# The mutations of strategies/mutations.py this file sends; each one names the catalog clause it breaks.
+MUTATIONS = (
+    "unknown_product_code",
+    "missing_ProductCode",
+    "missing_Timestamp",
+    "missing_UsageDimension",
+    "unknown_dimension",
+    "quantity_negative",
+    "quantity_too_large",
+    "quantity_out_of_range",
+    "client_token_too_long",
+    "client_token_empty",
+    "stale_timestamp",
+    "edge_stale_timestamp",
+)
+MUTATION_CLAUSES = sorted({mutation(op, name).clause for op in (OP,) for name in MUTATIONS})
 
 
 # -- building requests and reading answers ------------------------------------------------------------------
@@ -174,18 +173,19 @@ def test_a_request_without_client_token_is_accepted(metering):
 
 # -- rejected requests: generated ----------------------------------------------------------------------------
 
-@pytest.mark.clause(*sorted(set(MUTATION_CLAUSES.values())), "MU.PRODUCT_CODE.LENGTH")
+@pytest.mark.clause(*MUTATION_CLAUSES, "MU.PRODUCT_CODE.LENGTH")
 @given(data=st.data())
 def test_invalid_requests_get_the_documented_error(data):
     """A valid drawn request with exactly one rule broken gets that rule's error: a mutation of
-    strategies.mutations (drawn among MUTATION_CLAUSES), or a pattern-valid ProductCode over 255 characters."""
+    strategies.mutations (drawn among MUTATIONS), or a pattern-valid ProductCode over 255 characters."""
     metering = current_metering()
     request = data.draw(meter_usage_requests(metering.profile, with_allocations=False))
-    name = data.draw(st.sampled_from([*sorted(MUTATION_CLAUSES), "overlong_product_code"]))
+    name = data.draw(st.sampled_from([*sorted(MUTATIONS), "overlong_product_code"]))
     if name == "overlong_product_code":
         request["ProductCode"], clause = data.draw(overlong_product_codes()), "MU.PRODUCT_CODE.LENGTH"
     else:
-        request, clause = mutation(OP, name).apply(request, data, metering.profile), MUTATION_CLAUSES[name]
+        broken = mutation(OP, name)
+        request, clause = broken.apply(request, data, metering.profile), broken.clause
     metering.reached(aim_at_limits(OP, request, metering.profile))  # deep: times climb toward the window edge
     metering.expect_error(_send(metering, request, metering.fresh_identity()), clause)
 

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -199,3 +200,24 @@ def test_plain_pytest_says_what_its_own_counts_line_counts(tmp_path):
     assert proc.returncode == 0, proc.stdout[-3000:]
     at = out.index("verdict: CONFORMANT")
     assert out[at + 1] == PYTEST_COUNTS_NOTE and re.fullmatch(r"\d+ passed in [\d.]+s", out[at + 2]), out[at - 1:]
+
+
+def test_every_command_module_is_a_command_and_a_broken_one_is_not_hidden(monkeypatch):
+    """cli.COMMANDS names every module of meterconform/commands, and a command whose import fails stops the
+    parser (it used to vanish from --help without a word)."""
+    import importlib
+
+    from meterconform import cli
+
+    modules = {p.stem for p in (Path(cli.__file__).parent / "commands").glob("*.py") if not p.stem.startswith("_")}
+    assert set(cli.COMMANDS) == modules
+    real = importlib.import_module
+
+    def broken(name, package=None):
+        if name == ".commands.compare":
+            raise ModuleNotFoundError("No module named 'a_dependency_of_compare'")
+        return real(name, package)
+
+    monkeypatch.setattr(importlib, "import_module", broken)
+    with pytest.raises(ModuleNotFoundError, match="a_dependency_of_compare"):
+        cli.build_parser()
