@@ -50,7 +50,8 @@ def test_print_profile_alone_on_stdout_round_trips_into_a_conformant_run(tmp_pat
             process.kill()
     verdicts = [v for v in result.stdout.splitlines() if v.startswith("verdict: ")]
     assert result.returncode == 0 and len(verdicts) == 1, result.stdout[-3000:] + result.stderr[-2000:]
-    assert verdicts[0].startswith("verdict: CONFORMANT — ") and " 0 failed, 0 errors," in verdicts[0]
+    counts = [c for c in result.stdout.splitlines() if c.startswith("checks: ")]
+    assert verdicts == ["verdict: CONFORMANT"] and len(counts) == 1 and " 0 failed, 0 errors," in counts[0], counts
 
 
 def test_print_profile_file_holds_the_seed_of_the_given_profile_and_the_actual_port(tmp_path):
