@@ -10,7 +10,9 @@ from .events import GATING
 if TYPE_CHECKING:
     from .baseline import Applied
 
-EXIT_OK, EXIT_FAILED, EXIT_UNREACHABLE, EXIT_INTERRUPTED = 0, 1, 3, 130
+# The exit codes of every command, defined here only (docs/verdict.md and each command's --help list them).
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130  # Ctrl-C or SIGTERM: the shell's code for SIGINT
 STATES = ("complete", "interrupted", "incomplete")
 
 

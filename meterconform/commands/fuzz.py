@@ -46,7 +46,6 @@ examples:
 """
 
 
-EXIT_INTERRUPTED = 130  # the shell's convention for SIGINT, when nothing could be reported
 INTERRUPT_GRACE_SECONDS = 30  # after Ctrl-C, how long the running rounds get to write their events
 ROUND_GRACE_SECONDS = 120  # a round still running this long after the deadline is stopped
 MIN_ROUND_SECONDS = 10  # after the first round, one that would start with less budget left would only skip checks

@@ -10,10 +10,8 @@ import sys
 from contextlib import ExitStack
 from pathlib import Path
 
+from ..gate import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE
 from . import make_output_dir
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
-EXIT_INTERRUPTED = 130  # Ctrl-C or SIGTERM: the shell's code for SIGINT
 
 EPILOG = """\
 exit codes:

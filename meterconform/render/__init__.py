@@ -11,10 +11,8 @@ import sys
 from pathlib import Path
 
 from ..baseline import Applied, BaselineError, apply_baseline, load_baseline
-from ..gate import gate
+from ..gate import EXIT_FAILED, EXIT_OK, EXIT_USAGE, gate
 from .runs import Run, load_run
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def write_reports(run: Run, out: Path, *, baseline: str | None = None, html: bool = True, allure: bool = False,
