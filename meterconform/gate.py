@@ -5,15 +5,65 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable
 
-from .events import GATING
+from .events import GATING, endpoint_stopped
 
 if TYPE_CHECKING:
     from .baseline import Applied
 
 # The exit codes of every command, defined here only (docs/verdict.md and each command's --help list them).
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+EXIT_INCOMPLETE = 4  # a campaign's budget ended before every property check had run once, and none failed
 EXIT_INTERRUPTED = 130  # Ctrl-C or SIGTERM: the shell's code for SIGINT
-STATES = ("complete", "interrupted", "incomplete")
+# complete: every selected check ran; interrupted: Ctrl-C or SIGTERM; incomplete: the endpoint stopped answering;
+# uncovered: a campaign's budget ended before every property check had run once.
+STATES = ("complete", "interrupted", "incomplete", "uncovered")
+
+
+@dataclass(frozen=True)
+class Completion:
+    """How far a run got, kept under "completion" in the events' meta line so that the terminal, every report and
+    the exit code say the same: its state (one of STATES), why it did not complete, and the checks never run
+    when they are known (a campaign's property checks)."""
+
+    state: str = "complete"
+    reason: str = ""
+    not_run: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.state not in STATES:
+            raise ValueError(f"state {self.state!r} is not one of {', '.join(STATES)}")
+
+    @property
+    def complete(self) -> bool:
+        return self.state == "complete"
+
+    def to_meta(self) -> dict:
+        return {"state": self.state, "reason": self.reason, "not_run": list(self.not_run)}
+
+    @classmethod
+    def of(cls, meta: dict, events: Iterable[dict] = ()) -> Completion:
+        """A run's completion: as its meta line records it, else (events written before it was recorded) what
+        the events show: an endpoint that stopped answering, a campaign marked interrupted."""
+        recorded = meta.get("completion")
+        if recorded:
+            return cls(recorded["state"], recorded.get("reason") or "", tuple(recorded.get("not_run") or ()))
+        if (stopped := endpoint_stopped(events)) is not None:
+            return cls("incomplete", stopped[0])
+        if (meta.get("campaign") or {}).get("interrupted"):
+            return cls("interrupted", "the campaign was interrupted")
+        return cls()
+
+    @property
+    def headline(self) -> str:
+        """One sentence for a report's banner: what did not happen and why; empty for a complete run."""
+        if self.state == "interrupted":
+            return f"Interrupted run: {self.reason or 'stopped by Ctrl-C or SIGTERM'}. The checks that did not run have no verdict."
+        if self.state == "incomplete":
+            return f"Incomplete run: {self.reason} The verdicts cover only the checks that ran."
+        if self.state == "uncovered":
+            return (f"Incomplete campaign: {self.reason} Never run: {', '.join(self.not_run)}. "
+                    "Give the campaign a longer --duration.")
+        return ""
 
 
 @dataclass(frozen=True)
@@ -51,14 +101,16 @@ def _judged(events: list[dict], applied: Applied | None) -> Gate:
     return Gate("CONFORMANT", EXIT_OK)
 
 
-def gate(events: Iterable[dict], applied: Applied | None = None, state: str = "complete",
+def gate(events: Iterable[dict], applied: Applied | None = None, state: str | Completion = "complete",
          collection_errors: int = 0) -> Gate:
-    """The run's verdict words and exit code. `applied`: the baseline applied to these events, if any. `state`:
-    "complete", "interrupted" (Ctrl-C, SIGTERM: exit 130) or "incomplete" (the endpoint stopped answering: exit
-    3); a run that did not complete says so first and never passes for conformant. `collection_errors`: suite
-    modules that could not be imported; their checks did not run, so the run is an ERROR, never CONFORMANT."""
-    if state not in STATES:
-        raise ValueError(f"state {state!r} is not one of {', '.join(STATES)}")
+    """The run's verdict words and exit code. `applied`: the baseline applied to these events, if any. `state`
+    (a Completion or its state): "complete", "interrupted" (Ctrl-C, SIGTERM: exit 130), "incomplete" (the endpoint
+    stopped answering: exit 3) or "uncovered" (a campaign's budget ended before every property check ran once:
+    exit 4, or 1 when a check failed); a run that did not complete says so first and never passes for
+    conformant. `collection_errors`: suite modules that could not be imported; their checks did not run, so the
+    run is an ERROR, never CONFORMANT."""
+    completion = state if isinstance(state, Completion) else Completion(state)
+    state = completion.state
     judged = _judged(list(events), applied)
     if collection_errors:  # pytest ends such a session as interrupted; the cause is the broken module, not a Ctrl-C
         return Gate(f"ERROR: {_n(collection_errors, 'suite module')} could not be collected "
@@ -67,4 +119,8 @@ def gate(events: Iterable[dict], applied: Applied | None = None, state: str = "c
         return Gate("INTERRUPTED (no verdict on the checks that did not run)", EXIT_INTERRUPTED)
     if state == "incomplete":
         return Gate(f"INCOMPLETE — on the checks that ran: {judged.words}", EXIT_UNREACHABLE)
+    if state == "uncovered":  # a failure found is a finding whatever the budget: it gates as one
+        never = _n(len(completion.not_run), "property check")
+        return Gate(f"INCOMPLETE — {never} never ran (the budget ended first); on the checks that ran: {judged.words}",
+                    judged.exit_code if judged.exit_code != EXIT_OK else EXIT_INCOMPLETE)
     return judged

@@ -39,6 +39,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help=f"how hard Hypothesis searches: quick (smoke), ci (default), deep (a fuzzing campaign) (env {ENV_DEPTH})")
     group.addoption("--events", dest="mc_events", default=None, metavar="PATH",
                     help="write one JSON line per check (the raw results every report is computed from)")
+    group.addoption("--report-location", dest="mc_report_location", default=None, help=argparse_suppress())
     group.addoption("--conformance-json", dest="mc_conformance_json", default=None, metavar="PATH",
                     help="write the per-check and per-clause verdicts as one JSON document")
     group.addoption("--reference-fault", dest="mc_faults", action="append", default=[], metavar="NAME",
@@ -472,16 +473,32 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         write_outputs(ctx.events, ctx.meta(config), events_path=events_path, conformance_path=json_path)
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_keyboard_interrupt(excinfo):
+    """Ctrl-C or SIGTERM must end the run as INTERRUPTED, whatever pytest's rendering of where it landed does.
+
+    pytest's terminal reporter renders the interrupted traceback; a signal landing in code Python gives no line
+    number (tb_lineno None) makes that rendering raise TypeError, which turned the interrupt into an INTERNALERROR
+    and a clean-looking verdict. The rendering is dropped then; the interrupt stands."""
+    try:
+        return (yield)
+    except Exception:  # noqa: BLE001 - only the traceback's rendering failed
+        return None
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
     ctx: RunContext | None = getattr(config, "_meterconform", None)
-    if ctx is None or not (ctx.events or ctx.collection_errors) or hasattr(config, "workerinput"):
+    interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
+    # A conformance run interrupted before any check ended (during collection, say) still gets its verdict line.
+    wanted = ctx is not None and (ctx.events or ctx.collection_errors or (interrupted and config.getoption("mc_events")))
+    if not wanted or hasattr(config, "workerinput"):
         return
     from .summary import render_summary
 
     terminalreporter.write_sep("=", "meterconform conformance summary")
-    interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
     events_path = config.getoption("mc_events")
-    report = str(Path(events_path).parent / "conformance.html") if events_path else "pytest's failure report above"
+    report = (config.getoption("mc_report_location")
+              or (str(Path(events_path).parent / "conformance.html") if events_path else "pytest's failure report above"))
     for line in render_summary(ctx.events, ctx.meta(config), interrupted=interrupted, report=report,
                                collection_errors=len(ctx.collection_errors)):
         terminalreporter.write_line(line)

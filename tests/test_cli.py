@@ -167,29 +167,6 @@ def test_plain_pytest_refuses_an_endpoint_url_without_a_scheme():
     assert "INTERNALERROR" not in proc.stderr + proc.stdout and "Traceback" not in proc.stderr
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_an_interrupted_run_says_so_exits_130_and_rewrites_every_report(signum, tmp_path):
-    reports = tmp_path / "r"
-    reports.mkdir()
-    for name in ("conformance.html", "conformance.json", "junit.xml"):
-        (reports / name).write_text("the previous run's")
-    proc = subprocess.Popen([sys.executable, "-m", "meterconform", "run", "-n", "1", "--report-dir", str(reports)], cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(),
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # a shell may ignore SIGINT
-    first = proc.stdout.readline()  # "embedded reference endpoint at ..."
-    assert first.startswith("meterconform: embedded reference endpoint at "), first
-    dots = 0
-    while dots < 5 and (char := proc.stdout.read(1)):  # pytest's progress dots: five checks have finished
-        dots += char == "."
-    proc.send_signal(signum)
-    out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, out[-2000:] + err[-2000:]
-    verdicts = [line for line in out.splitlines() if line.startswith("verdict: ")]
-    assert verdicts == ["verdict: INTERRUPTED (no verdict on the checks that did not run)"], out[-3000:]
-    assert err.strip().splitlines()[-1] == "meterconform: interrupted; the reports hold the checks that ran before it"
-    assert all("the previous run's" not in (reports / name).read_text() for name in ("conformance.html", "conformance.json", "junit.xml"))
-
-
 def test_plain_pytest_says_what_its_own_counts_line_counts(tmp_path):
     from meterconform.plugin import PYTEST_COUNTS_NOTE
 

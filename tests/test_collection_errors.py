@@ -56,6 +56,9 @@ def test_run_fails_naming_the_modules_that_could_not_be_collected(broken, tmp_pa
     assert _verdict(proc.stdout) == [COUNTS.format(passed=0), VERDICT], proc.stdout[-3000:]
     assert proc.stderr.splitlines()[-1] == (
         f"meterconform: 1 suite module could not be collected ({broken}; the errors are above): their checks did not run, "
-        "so there is no verdict on the endpoint and no report was written. A broken install? See docs/install.md")
+        f"so there is no verdict on the endpoint and {tmp_path / 'reports'} was left as it was. A broken install? See "
+        "docs/install.md")
     assert proc.returncode == 1
+    assert not (tmp_path / "reports").exists()  # no staging directory left either
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != ".hypothesis") == [broken.name]
     assert not (tmp_path / "reports" / "conformance.json").exists()

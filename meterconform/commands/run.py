@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import signal
@@ -11,7 +12,6 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from ..gate import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE
-from . import make_output_dir
 
 EPILOG = """\
 exit codes:
@@ -194,7 +194,7 @@ def start_target(stack, profile, url: str | None, args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..events import read_events
+    from ..reportdir import ReportDirError, StagedReports
 
     if args.database and args.seed is not None:
         print("meterconform: --seed with --database: Hypothesis reads no example database under a fixed seed; "
@@ -204,100 +204,120 @@ def run(args: argparse.Namespace) -> int:
     if isinstance(loaded, int):
         return loaded
     profile, url = loaded
-    report_dir = Path(args.report_dir)
-    if (problem := make_output_dir(report_dir, "--report-dir")) is not None:
-        print(f"meterconform: {problem}", file=sys.stderr)
+    staged = StagedReports(args.report_dir)
+    try:
+        staged.check()
+    except ReportDirError as exc:
+        print(f"meterconform: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    seed = args.seed if args.seed is not None else random.randrange(2**32)
-    extra = list(args.pytest_args or [])
-    if extra and extra[0] == "--":
-        extra = extra[1:]
     with ExitStack() as stack:
         named = url
         url = start_target(stack, profile, url, args)
         if isinstance(url, int):
             return url
+        try:
+            work = staged.open()
+        except ReportDirError as exc:
+            print(f"meterconform: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        stack.callback(lambda: None if staged.committed else staged.discard())
         if not named and args.target == "moto":
             print(f"meterconform: moto server at {url} (subscribers seeded: {', '.join(profile.customers.subscribed) or 'none'})")
         elif not named:
             print(f"meterconform: embedded reference endpoint at {url}" + (f" (faults: {', '.join(args.fault)})" if args.fault else "")
                   + (f" (readings: {', '.join(args.reading)})" if args.reading else ""))
-        events_path = report_dir / "events.jsonl"
-        if events_path.exists():
-            events_path.unlink()
-        pytest_args = [
-            str(suites_dir()), "-p", "meterconform.plugin", "-c", os.devnull, "--rootdir", str(suites_dir().parent),
-            "-p", "no:cacheprovider", "--endpoint-url", url, "--depth", args.depth,
-            # conformance.json and junit.xml are written afterwards from the events (render.finish_run).
-            # -qq: no pytest counts line after ours (its xfailed/skipped are not our verdicts)
-            "--events", str(events_path), "-qq", "-rN", "--tb=no",
-        ]
-        if args.profile:
-            pytest_args += ["--profile", args.profile]
-        elif args.target == "moto":
-            pytest_args += ["--profile", str(_moto_profile_path(report_dir))]
-        os.environ["METERCONFORM_TARGET"] = target_env(args, named)
-        for fault in args.fault:
-            pytest_args += ["--reference-fault", fault]
-        for reading in args.reading:
-            pytest_args += ["--reference-reading", reading]
-        if args.allow_billing:
-            pytest_args.append("--allow-billing")
-        if args.database:
-            pytest_args += ["--database", args.database]
-        else:
-            pytest_args.append(f"--hypothesis-seed={seed}")
-        if args.max_examples:
-            pytest_args += ["--max-examples", str(args.max_examples)]
-        if args.workers and str(args.workers) not in ("0", "1"):
-            pytest_args += ["-n", str(args.workers)]
-        pytest_args += extra
-        env_before = os.environ.get("METERCONFORM_RATE_FILE")
-        if profile.endpoint.rate_per_second and not env_before:
-            os.environ["METERCONFORM_RATE_FILE"] = str(report_dir / ".rate-limit")
-        import pytest
+        code, outcome = _pytest_run(args, profile, url, named, work, staged.final, stack)
+        return _finish(args, code, outcome, staged)
 
-        from ..summary import BASELINE_ENV
 
-        outcome = _Outcome()
-        if args.baseline:  # the plugin's summary then counts "before the baseline"; the verdict follows it
-            stack.callback(os.environ.pop, BASELINE_ENV, None)
-            os.environ[BASELINE_ENV] = "1"
-        stack.callback(signal.signal, signal.SIGTERM, signal.signal(signal.SIGTERM, _terminate_as_interrupt))
-        code = pytest.main(pytest_args, plugins=[outcome])
+def _pytest_run(args: argparse.Namespace, profile, url: str, named: str | None, work: Path, final: Path, stack: ExitStack):
+    """Run the suites in this process (pytest.main) with the run's events going to `work`; (exit code, _Outcome)."""
+    import pytest
+
+    from ..summary import BASELINE_ENV
+
+    seed = args.seed if args.seed is not None else random.randrange(2**32)
+    extra = list(args.pytest_args or [])
+    if extra and extra[0] == "--":
+        extra = extra[1:]
+    pytest_args = [
+        str(suites_dir()), "-p", "meterconform.plugin", "-c", os.devnull, "--rootdir", str(suites_dir().parent),
+        "-p", "no:cacheprovider", "--endpoint-url", url, "--depth", args.depth,
+        # conformance.json and junit.xml are written afterwards from the events (render.finish_run).
+        # -qq: no pytest counts line after ours (its xfailed/skipped are not our verdicts)
+        "--events", str(work / "events.jsonl"), "--report-location", str(final / "conformance.html"),
+        "-qq", "-rN", "--tb=no",
+    ]
+    if args.profile:
+        pytest_args += ["--profile", args.profile]
+    elif args.target == "moto":
+        pytest_args += ["--profile", str(_moto_profile_path(work))]
+    os.environ["METERCONFORM_TARGET"] = target_env(args, named)
+    for fault in args.fault:
+        pytest_args += ["--reference-fault", fault]
+    for reading in args.reading:
+        pytest_args += ["--reference-reading", reading]
+    if args.allow_billing:
+        pytest_args.append("--allow-billing")
+    if args.database:
+        pytest_args += ["--database", args.database]
+    else:
+        pytest_args.append(f"--hypothesis-seed={seed}")
+    if args.max_examples:
+        pytest_args += ["--max-examples", str(args.max_examples)]
+    if args.workers and str(args.workers) not in ("0", "1"):
+        pytest_args += ["-n", str(args.workers)]
+    pytest_args += extra
+    if profile.endpoint.rate_per_second and not os.environ.get("METERCONFORM_RATE_FILE"):
+        stack.callback(os.environ.pop, "METERCONFORM_RATE_FILE", None)
+        os.environ["METERCONFORM_RATE_FILE"] = str(work / ".rate-limit")
+    outcome = _Outcome()
+    if args.baseline:  # the plugin's summary then counts "before the baseline"; the verdict follows it
+        stack.callback(os.environ.pop, BASELINE_ENV, None)
+        os.environ[BASELINE_ENV] = "1"
+    stack.callback(signal.signal, signal.SIGTERM, signal.signal(signal.SIGTERM, _terminate_as_interrupt))
+    return pytest.main(pytest_args, plugins=[outcome]), outcome
+
+
+def _finish(args: argparse.Namespace, code: int, outcome: _Outcome, staged) -> int:
+    """Map how pytest ended to the exit code; write the reports and put them in place when checks ran."""
+    import pytest
+
+    from ..events import endpoint_stopped, read_events
+    from ..gate import Completion
+    from ..render import finish_run
+
+    events_path = staged.path / "events.jsonl"
     if outcome.collection_errors and code != EXIT_UNREACHABLE:
         n = len(outcome.collection_errors)
         print(f"meterconform: {n} suite module{'s' if n > 1 else ''} could not be collected ({', '.join(outcome.collection_errors)}; "
-              "the errors are above): their checks did not run, so there is no verdict on the endpoint and no report was "
-              "written. A broken install? See docs/install.md", file=sys.stderr)
+              f"the errors are above): their checks did not run, so there is no verdict on the endpoint and {staged.final} "
+              "was left as it was. A broken install? See docs/install.md", file=sys.stderr)
         return EXIT_FAILED
     if code == EXIT_UNREACHABLE:  # also pytest's INTERNAL_ERROR: only the probe's own exit says the endpoint is gone
         if outcome.unreachable:
             return EXIT_UNREACHABLE
         print("meterconform: the suite itself broke: pytest ended with an internal error (INTERNALERROR above); "
-              "no verdict on the endpoint", file=sys.stderr)
+              f"no verdict on the endpoint, and {staged.final} was left as it was", file=sys.stderr)
         return EXIT_FAILED
     if code == pytest.ExitCode.INTERRUPTED:
-        if events_path.exists() and read_events(events_path)[1]:
-            from ..render import finish_run
-
-            finish_run(args, report_dir, events_path, state="interrupted")  # every report from this run, not the previous one's
-        print("meterconform: interrupted; the reports hold the checks that ran before it", file=sys.stderr)
+        if not events_path.exists():  # interrupted before the plugin could write anything: an empty run
+            events_path.write_text(json.dumps({"meta": {"endpoint": None}}) + "\n", encoding="utf-8")
+        # Every report from this run, marked interrupted, never the previous run's beside it.
+        finish_run(args, staged.path, events_path, Completion("interrupted", "stopped by Ctrl-C or SIGTERM"), staged.final)
+        staged.commit()
+        print(f"meterconform: interrupted; the reports in {staged.final} hold only the checks that ran before it",
+              file=sys.stderr)
         return EXIT_INTERRUPTED
     if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
         return EXIT_USAGE if code == pytest.ExitCode.USAGE_ERROR else EXIT_FAILED
-    if not events_path.exists():
+    if not events_path.exists() or not read_events(events_path)[1]:
         print("meterconform: no check ran (the selection matched nothing?)", file=sys.stderr)
         return EXIT_USAGE
-    _, events = read_events(events_path)
-    if not events:
-        print("meterconform: no check ran (the selection matched nothing?)", file=sys.stderr)
-        return EXIT_USAGE
-    from ..events import endpoint_stopped
-    from ..render import finish_run
-
-    stopped = endpoint_stopped(events)
-    code = finish_run(args, report_dir, events_path, state="incomplete" if stopped else "complete")
+    stopped = endpoint_stopped(read_events(events_path)[1])
+    completion = Completion("incomplete", stopped[0]) if stopped else Completion()
+    code = finish_run(args, staged.path, events_path, completion, staged.final)
+    staged.commit()
     if stopped is not None:  # the reports are written; the run could not finish
         print(f"meterconform: {stopped[0]} The {stopped[1]} checks after it did not run (SKIPPED in the reports); the "
               "checks before it stand.", file=sys.stderr)

@@ -11,14 +11,16 @@ import sys
 from pathlib import Path
 
 from ..baseline import Applied, BaselineError, apply_baseline, load_baseline
-from ..gate import EXIT_FAILED, EXIT_OK, EXIT_USAGE, gate
+from ..events import write_outputs
+from ..gate import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Completion, gate
 from .runs import Run, load_run
 
 
 def write_reports(run: Run, out: Path, *, baseline: str | None = None, html: bool = True, allure: bool = False,
-                  state: str = "complete") -> int:
+                  shown: Path | None = None) -> int:
     """Write every report of `run` into `out`, print what was written (and the baseline's verdict), return the exit code
-    of the gate (meterconform.gate) for the run's `state`: complete, interrupted or incomplete."""
+    of the gate (meterconform.gate) for the run's completion (its meta line says it: Completion.of). `shown`: the
+    directory to name in what is printed, when `out` is a staging directory that will be moved there."""
     from ..redact import redact_text
     from .html import render_html
     from .json_report import write_json
@@ -35,9 +37,10 @@ def write_reports(run: Run, out: Path, *, baseline: str | None = None, html: boo
     out.mkdir(parents=True, exist_ok=True)
     catalog = report_catalog()
     written = []
-    write_json(run.events, run.meta, out / "conformance.json", applied)
+    verdict = gate(run.events, applied, Completion.of(run.meta, run.events))
+    write_json(run.events, run.meta, out / "conformance.json", applied, verdict)
     written.append("conformance.json")
-    write_junit(run.events, run.meta, out / "junit.xml", applied)
+    write_junit(run.events, run.meta, out / "junit.xml", applied, verdict)
     written.append("junit.xml")
     if html:
         # The events are redacted when written; masking known secrets again costs little and guards the page.
@@ -52,13 +55,12 @@ def write_reports(run: Run, out: Path, *, baseline: str | None = None, html: boo
         notes.append(render_allure(out / RESULTS_DIR, out / REPORT_DIR))
     if (out / "events.jsonl").exists():
         written.append("events.jsonl")
-    print(f"meterconform: reports in {out}/ ({', '.join(written)})")
+    print(f"meterconform: reports in {shown or out}/ ({', '.join(written)})")
     for note in notes:
         print(f"meterconform: {note}")
     if baseline_error is not None:
         print(f"meterconform: {baseline_error}", file=sys.stderr)
         return EXIT_USAGE
-    verdict = gate(run.events, applied, state)
     if applied is not None:
         for line in applied.lines()[:-1]:
             print(line)
@@ -66,12 +68,18 @@ def write_reports(run: Run, out: Path, *, baseline: str | None = None, html: boo
     return verdict.exit_code
 
 
-def finish_run(args: argparse.Namespace, report_dir: Path, events_path: Path, state: str = "complete") -> int:
-    """After `meterconform run`: regenerate the reports from the events file and compute the exit code.
+def finish_run(args: argparse.Namespace, report_dir: Path, events_path: Path,
+               completion: Completion = Completion(), shown: Path | None = None) -> int:
+    """After `meterconform run` or `fuzz`: record the run's completion in the events file's meta line, write every
+    report from the events and compute the exit code.
 
     junit.xml and conformance.json, which pytest wrote during the run, are rewritten from the events, so
     `run` and `meterconform report` write the same files (and the baseline shows in both)."""
     run = load_run(events_path)
+    run.meta["completion"] = completion.to_meta()
+    write_outputs(run.events, run.meta, events_path=str(events_path), conformance_path=None)
+    if shown is not None:
+        run.sources = [str(shown / events_path.name)]
     return write_reports(run, report_dir, baseline=getattr(args, "baseline", None),
                          html=not getattr(args, "no_html", False), allure=bool(getattr(args, "allure", False)),
-                         state=state)
+                         shown=shown)

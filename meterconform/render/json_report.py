@@ -7,14 +7,22 @@ from pathlib import Path
 
 from ..baseline import Applied
 from ..events import write_outputs
+from ..gate import Completion, Gate
 
 
-def write_json(events: list[dict], meta: dict, path: Path, applied: Applied | None = None) -> None:
-    """Write conformance.json; with a baseline, add which failures it excused and what it says about itself."""
+def write_json(events: list[dict], meta: dict, path: Path, applied: Applied | None = None, verdict: Gate | None = None) -> None:
+    """Write conformance.json; with the gate's `verdict`, add it (its words, exit code and the run's completion);
+    with a baseline, add which failures it excused and what it says about itself."""
     write_outputs(events, meta, events_path=None, conformance_path=str(path))
-    if applied is None:
+    if applied is None and verdict is None:
         return
     doc = json.loads(path.read_text(encoding="utf-8"))
+    if verdict is not None:
+        doc["verdict"] = {"words": verdict.words, "exit_code": verdict.exit_code,
+                          "completion": Completion.of(meta, events).to_meta()}
+    if applied is None:
+        path.write_text(json.dumps(doc, indent=2, default=str), encoding="utf-8")
+        return
     doc["baseline"] = {
         "path": applied.baseline.path,
         "gates": applied.gates,

@@ -3,6 +3,7 @@
 FAIL is a <failure>, ERROR an <error>; NON-STRICT, UNIMPLEMENTED and SKIPPED are <skipped> with the label as
 type. With a baseline, an excused failure is <skipped type="expected-failure">, and each stale or expired entry
 is a failing testcase of its own (classname meterconform.baseline), so the failures counted are what gates.
+A run that did not complete (interrupted, incomplete) has an error testcase `meterconform.run.completion`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from ..baseline import Applied
 from ..events import also_failed_text, broken_clauses, transient_lines
+from ..gate import Completion, Gate
 from ..summary import operation_of
 
 _ILLEGAL = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -81,8 +83,16 @@ def _baseline_case(suite: ET.Element, kind: str, entry, message: str) -> None:
     el.text = _xml(f"{message}\nreason: {entry.reason}")
 
 
-def build_junit(events: list[dict], meta: dict, applied: Applied | None = None) -> ET.ElementTree:
-    """The junit.xml tree (xunit2 layout: testsuites > testsuite > testcase)."""
+def _completion_case(suite: ET.Element, completion: Completion, verdict: Gate | None) -> None:
+    """A run that did not complete is an error of its own in JUnit, so no CI dashboard shows it green."""
+    case = ET.SubElement(suite, "testcase", classname="meterconform.run", name="completion", time="0")
+    words = verdict.words if verdict is not None else completion.state.upper()
+    ET.SubElement(case, "error", message=_xml(_first_line(words)), type=completion.state).text = _xml(completion.headline)
+
+
+def build_junit(events: list[dict], meta: dict, applied: Applied | None = None, verdict: Gate | None = None) -> ET.ElementTree:
+    """The junit.xml tree (xunit2 layout: testsuites > testsuite > testcase); the gate's `verdict` and the run's
+    completion go into the suite's properties, and a run that did not complete gets an error testcase."""
     root = ET.Element("testsuites", name="meterconform")
     started = meta.get("started") or time.time()
     duration = max(0.0, float(meta.get("finished") or started) - float(started))
@@ -92,7 +102,15 @@ def build_junit(events: list[dict], meta: dict, applied: Applied | None = None) 
     for key in ("endpoint", "profile", "target", "kind", "region", "depth", "hypothesis_seed", "version"):
         if meta.get(key) not in (None, ""):
             ET.SubElement(props, "property", name=key, value=_xml(meta[key]))
+    completion = Completion.of(meta, events)
+    ET.SubElement(props, "property", name="completion", value=completion.state)
+    if verdict is not None:
+        ET.SubElement(props, "property", name="verdict", value=_xml(verdict.words))
     counts = {"tests": 0, "failure": 0, "error": 0, "skipped": 0}
+    if not completion.complete:
+        _completion_case(suite, completion, verdict)
+        counts["tests"] += 1
+        counts["error"] += 1
     for event in sorted(events, key=lambda e: e["nodeid"]):
         outcome = _testcase(suite, event, applied)
         counts["tests"] += 1
@@ -114,8 +132,8 @@ def build_junit(events: list[dict], meta: dict, applied: Applied | None = None) 
     return ET.ElementTree(root)
 
 
-def write_junit(events: list[dict], meta: dict, path: Path, applied: Applied | None = None) -> None:
-    tree = build_junit(events, meta, applied)
+def write_junit(events: list[dict], meta: dict, path: Path, applied: Applied | None = None, verdict: Gate | None = None) -> None:
+    tree = build_junit(events, meta, applied, verdict)
     ET.indent(tree, space=" ")
     path.parent.mkdir(parents=True, exist_ok=True)
     tree.write(path, encoding="utf-8", xml_declaration=True)
