@@ -345,18 +345,6 @@ def _meterconform_current(request: pytest.FixtureRequest):
         yield
 
 
-@pytest.fixture(scope="session")
-def client(transport: Transport):
-    """A plain boto3 (botocore) client on the endpoint: retries off, client-side validation off."""
-    return transport.client(None, validate=False)
-
-
-@pytest.fixture
-def raw(metering):
-    """Send arbitrary bytes and headers, SigV4-signed (sign=True), unsigned (False) or mis-signed ("bad")."""
-    return metering.raw
-
-
 @pytest.hookimpl(trylast=True)  # after -m / -k deselection
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """A campaign's worker I of N starts at another check than the others (the list rotated by (I-1)/N), so
