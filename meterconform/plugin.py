@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import time
@@ -52,10 +53,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="keep no Hypothesis example database (a reproducible run: nothing replays from earlier runs)")
     group.addoption("--database-writable", dest="mc_database_writable", action="store_true", default=False,
                     help="write new examples into --database too (what `meterconform fuzz` does)")
-    group.addoption("--fuzz-deadline", dest="mc_fuzz_deadline", type=float, default=None, help=argparse_suppress())
-    group.addoption("--fuzz-worker", dest="mc_fuzz_worker", type=fuzz_worker, default=None, help=argparse_suppress())
-    group.addoption("--fuzz-progress", dest="mc_fuzz_progress", default=None, help=argparse_suppress())
-    group.addoption("--fuzz-known", dest="mc_fuzz_known", default=None, help=argparse_suppress())
+    group.addoption("--fuzz-deadline", dest="mc_fuzz_deadline", type=float, default=None, help=argparse.SUPPRESS)
+    group.addoption("--fuzz-worker", dest="mc_fuzz_worker", type=fuzz_worker, default=None, help=argparse.SUPPRESS)
+    group.addoption("--fuzz-progress", dest="mc_fuzz_progress", default=None, help=argparse.SUPPRESS)
+    group.addoption("--fuzz-known", dest="mc_fuzz_known", default=None, help=argparse.SUPPRESS)
     group.addoption("--max-examples", dest="mc_max_examples", type=int, default=None, metavar="N",
                     help="override the depth's examples per property check")
     group.addoption("--allow-billing", dest="mc_allow_billing", action="store_true", default=False,
@@ -74,12 +75,6 @@ def fuzz_worker(text: str) -> tuple[int, int]:
     if not 1 <= index <= count:
         raise pytest.UsageError(f"--fuzz-worker {text!r}: I must be between 1 and N")
     return index, count
-
-
-def argparse_suppress() -> str:
-    import argparse
-
-    return argparse.SUPPRESS
 
 
 def _pick(config: pytest.Config, option: str, env: str, ini: str) -> str | None:
