@@ -9,7 +9,7 @@ import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -22,6 +22,9 @@ from .profile import Profile, ProfileError, load_profile, url_problem
 from .ratelimit import RateLimiter
 from .redact import register_secret
 from .slots import Slots
+
+if TYPE_CHECKING:
+    from .checks import Metering
 
 ENV_PROFILE = "METERCONFORM_PROFILE"
 ENV_URL = "METERCONFORM_ENDPOINT_URL"
@@ -146,6 +149,11 @@ class RunContext:
         }
 
 
+RUN = pytest.StashKey[RunContext]()  # config.stash: the run's context (set by pytest_configure)
+METERING = pytest.StashKey["Metering"]()  # item.stash: the check's `metering` handle (set by the fixture)
+EXAMPLES = pytest.StashKey[int]()  # item.stash: the examples Hypothesis ran for a property check
+
+
 def collected_module(report: pytest.CollectReport) -> str:
     """The module a failed collection report is about: its node id, or (a module outside the rootdir, whose node
     id is empty) the path pytest's error text names."""
@@ -161,7 +169,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "clause(*ids): the contract clause ids a check verifies")
     config.addinivalue_line("markers", "records_usage: the check may record (bill) usage on a real endpoint")
     config.addinivalue_line("markers", "smoke: the smoke suite (one success and one error per operation)")
-    if getattr(config, "_meterconform", None) is not None:
+    if RUN in config.stash:
         return
     try:
         profile = load_profile(_pick(config, "mc_profile", ENV_PROFILE, "meterconform_profile"))
@@ -200,13 +208,13 @@ def pytest_configure(config: pytest.Config) -> None:
     register_secret(profile.endpoint.access_key_id, profile.endpoint.secret_access_key, profile.endpoint.session_token,
                     *(t.token for t in profile.registration_tokens.valid), *profile.registration_tokens.expired,
                     *profile.registration_tokens.invalid)
-    config._meterconform = RunContext(profile=profile, url=url, depth=depth, faults=list(config.getoption("mc_faults") or []),
-                                      allow_billing=bool(config.getoption("mc_allow_billing")),
-                                      readings=list(config.getoption("mc_readings") or []))
-    config._meterconform.progress_path = config.getoption("mc_fuzz_progress")
+    ctx = config.stash[RUN] = RunContext(profile=profile, url=url, depth=depth, faults=list(config.getoption("mc_faults") or []),
+                                         allow_billing=bool(config.getoption("mc_allow_billing")),
+                                         readings=list(config.getoption("mc_readings") or []))
+    ctx.progress_path = config.getoption("mc_fuzz_progress")
     if config.getoption("mc_fuzz_known"):
-        config._meterconform.known = _load_known(config.getoption("mc_fuzz_known"))
-    config.pluginmanager.register(config._meterconform, "meterconform-events")
+        ctx.known = _load_known(config.getoption("mc_fuzz_known"))
+    config.pluginmanager.register(ctx, "meterconform-events")
 
 
 def _load_known(path: str) -> dict[str, frozenset[str]]:
@@ -229,13 +237,13 @@ def _load_known(path: str) -> dict[str, frozenset[str]]:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    ctx: RunContext | None = getattr(config, "_meterconform", None)
+    ctx: RunContext | None = config.stash.get(RUN, None)
     if ctx is not None:
         ctx.stack.close()
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    ctx: RunContext = config._meterconform
+    ctx: RunContext = config.stash[RUN]
     ep = ctx.profile.endpoint
     where = ctx.url or "the embedded reference endpoint (started on loopback)"
     lines = [f"meterconform {__version__}: profile {ctx.profile.source}; endpoint {where}; kind {ep.kind}; region {ep.region}; depth {ctx.depth}"]
@@ -253,7 +261,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 @pytest.fixture(scope="session")
 def mc_run(request: pytest.FixtureRequest) -> RunContext:
-    return request.config._meterconform
+    return request.config.stash[RUN]
 
 
 @pytest.fixture(scope="session")
@@ -316,12 +324,12 @@ def metering(profile: Profile, transport: Transport, slots: Slots, request: pyte
     """The check's handle on the endpoint: call/raw, verdict helpers, its own identity and evidence."""
     from .checks import Metering
 
-    ctx: RunContext = request.config._meterconform
+    ctx: RunContext = request.config.stash[RUN]
     guarded = profile.endpoint.is_real and not ctx.allow_billing and request.node.get_closest_marker("records_usage") is None
     m = Metering(profile=profile, transport=transport, slots=slots, billing_guarded=guarded)
     m.known_failures = ctx.known.get(request.node.nodeid, frozenset())
     m.identity = m.fresh_identity()
-    request.node._meterconform_metering = m
+    request.node.stash[METERING] = m
     yield m
 
 
@@ -360,7 +368,7 @@ def endpoint_gone(url: str, profile: Profile, *, attempts: int = 3, pause: float
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    ctx: RunContext = item.config._meterconform
+    ctx: RunContext = item.config.stash[RUN]
     deadline = item.config.getoption("mc_fuzz_deadline")
     if deadline and time.time() > deadline:
         pytest.skip("FUZZ BUDGET spent before this check's turn")
@@ -376,13 +384,13 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function):
     if handle is not None and hasattr(handle, "inner_test"):
         # Count the examples Hypothesis runs (Hypothesis documents `inner_test` as the place to wrap).
         inner = handle.inner_test
-        pyfuncitem._mc_examples = 0
+        pyfuncitem.stash[EXAMPLES] = 0
 
         def counted(*args, **kwargs):
-            pyfuncitem._mc_examples += 1
-            metering = getattr(pyfuncitem, "_meterconform_metering", None)
+            pyfuncitem.stash[EXAMPLES] += 1
+            metering = pyfuncitem.stash.get(METERING, None)
             if metering is not None:  # which example a verdict belongs to (clause x outcome coverage)
-                metering.example = pyfuncitem._mc_examples
+                metering.example = pyfuncitem.stash[EXAMPLES]
             return inner(*args, **kwargs)
 
         handle.inner_test = counted
@@ -405,15 +413,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         return report
     is_final = report.when == "call" or (report.when == "setup" and report.outcome != "passed") or (report.when == "teardown" and report.outcome == "failed")
     if is_final:
-        metering = getattr(item, "_meterconform_metering", None)
-        ctx: RunContext | None = getattr(item.config, "_meterconform", None)
+        metering = item.stash.get(METERING, None)
+        ctx: RunContext | None = item.config.stash.get(RUN, None)
         if report.when == "call" and metering is not None and metering.unanswered and ctx is not None and ctx.gone is None:
             # Requests went unanswered: if the endpoint itself is gone, the checks after this one are not run.
             problem = endpoint_gone(metering.transport.url, ctx.profile)
             if problem:
                 ctx.gone = f"the endpoint stopped answering during {item.nodeid}: {problem}"
         exc = call.excinfo.value if call.excinfo else None
-        event = build_event(item, report, clauses, exc, metering)
+        event = build_event(item, report, clauses, exc, metering, examples=item.stash.get(EXAMPLES, None))
         # As JSON text: xdist's execnet cannot carry ints beyond 32 bits (quantities like 2147483648).
         report.meterconform = json.dumps(event, default=str)
         # junit.xml takes properties from the teardown report, which copies item.user_properties.
@@ -432,7 +440,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
-    ctx: RunContext | None = getattr(session.config, "_meterconform", None)
+    ctx: RunContext | None = session.config.stash.get(RUN, None)
     # Probe once, in the controller (or the only process): an unreachable endpoint ends the run with exit 3.
     if ctx is not None and ctx.url and not hasattr(session.config, "workerinput") and not session.config.option.collectonly:
         if (problem := credentials_problem(ctx.profile)) is not None:  # nothing could be signed: no check can judge
@@ -448,7 +456,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     if hasattr(config, "workerinput"):
         return
-    ctx: RunContext = config._meterconform
+    ctx: RunContext = config.stash[RUN]
     events_path = config.getoption("mc_events")
     json_path = config.getoption("mc_conformance_json")
     if events_path or json_path:
@@ -456,7 +464,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
-    ctx: RunContext | None = getattr(config, "_meterconform", None)
+    ctx: RunContext | None = config.stash.get(RUN, None)
     if ctx is None or not (ctx.events or ctx.collection_errors) or hasattr(config, "workerinput"):
         return
     from .summary import render_summary
