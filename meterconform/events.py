@@ -120,8 +120,10 @@ def transient_lines(event: dict) -> list[str]:
     return lines
 
 
-def build_event(item, report, clauses: list[str], exc: BaseException | None, metering) -> dict[str, Any]:
-    """The event for one finished check: verdict label, clause, evidence, reproduction."""
+def build_event(item, report, clauses: list[str], exc: BaseException | None, metering, *,
+                examples: int | None = None) -> dict[str, Any]:
+    """The event for one finished check: verdict label, clause, evidence, reproduction. `examples`: how many
+    Hypothesis ran (a property check); None for a plain check, which ran its one example if it passed."""
     failures = failures_in(exc)
     exc = failures[0] if failures else _first_failure(exc)
     levels = {cid: _level(cid) for cid in clauses}
@@ -135,7 +137,7 @@ def build_event(item, report, clauses: list[str], exc: BaseException | None, met
         "evidence": [exchange_record(e, request_limit=None if report.outcome == "failed" else REQUEST_LIMIT)
                      for e in (getattr(metering, "evidence", []) or [])[-3:]],
         "exchanges": getattr(metering, "exchanges", 0),
-        "examples": getattr(item, "_mc_examples", 1 if report.outcome == "passed" else 0),
+        "examples": examples if examples is not None else 1 if report.outcome == "passed" else 0,
         "outcomes": dict(getattr(metering, "outcomes", {}) or {}),
         "targets": dict(getattr(metering, "targets", {}) or {}),
         "judged": metering.judged_summary() if hasattr(metering, "judged_summary") else None,

@@ -1,26 +1,31 @@
-"""The pytest plugin: options, the target profile, endpoint fixtures, clause markers and raw events."""
+"""The pytest plugin: options, the target profile, clause markers, guards and raw events (fixtures: fixtures.py)."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from . import __version__
-from .clients import Transport, credentials_problem, probe
+from .clients import credentials_problem, probe
 from .events import NOT_RUN, build_event, write_outputs
 from .hypothesis_profiles import DEPTHS, load_depth
 from .preflight import preflight
 from .profile import Profile, ProfileError, load_profile, url_problem
-from .ratelimit import RateLimiter
 from .redact import register_secret
-from .slots import Slots
+
+if TYPE_CHECKING:
+    from .checks import Metering
+
+# Loaded wherever this module is (`-p meterconform.plugin`, a conftest's pytest_plugins, each xdist worker).
+pytest_plugins = ["meterconform.fixtures"]
 
 ENV_PROFILE = "METERCONFORM_PROFILE"
 ENV_URL = "METERCONFORM_ENDPOINT_URL"
@@ -39,7 +44,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help=f"how hard Hypothesis searches: quick (smoke), ci (default), deep (a fuzzing campaign) (env {ENV_DEPTH})")
     group.addoption("--events", dest="mc_events", default=None, metavar="PATH",
                     help="write one JSON line per check (the raw results every report is computed from)")
-    group.addoption("--report-location", dest="mc_report_location", default=None, help=argparse_suppress())
+    group.addoption("--report-location", dest="mc_report_location", default=None, help=argparse.SUPPRESS)
     group.addoption("--conformance-json", dest="mc_conformance_json", default=None, metavar="PATH",
                     help="write the per-check and per-clause verdicts as one JSON document")
     group.addoption("--reference-fault", dest="mc_faults", action="append", default=[], metavar="NAME",
@@ -53,10 +58,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="keep no Hypothesis example database (a reproducible run: nothing replays from earlier runs)")
     group.addoption("--database-writable", dest="mc_database_writable", action="store_true", default=False,
                     help="write new examples into --database too (what `meterconform fuzz` does)")
-    group.addoption("--fuzz-deadline", dest="mc_fuzz_deadline", type=float, default=None, help=argparse_suppress())
-    group.addoption("--fuzz-worker", dest="mc_fuzz_worker", type=fuzz_worker, default=None, help=argparse_suppress())
-    group.addoption("--fuzz-progress", dest="mc_fuzz_progress", default=None, help=argparse_suppress())
-    group.addoption("--fuzz-known", dest="mc_fuzz_known", default=None, help=argparse_suppress())
+    group.addoption("--fuzz-deadline", dest="mc_fuzz_deadline", type=float, default=None, help=argparse.SUPPRESS)
+    group.addoption("--fuzz-worker", dest="mc_fuzz_worker", type=fuzz_worker, default=None, help=argparse.SUPPRESS)
+    group.addoption("--fuzz-progress", dest="mc_fuzz_progress", default=None, help=argparse.SUPPRESS)
+    group.addoption("--fuzz-known", dest="mc_fuzz_known", default=None, help=argparse.SUPPRESS)
     group.addoption("--max-examples", dest="mc_max_examples", type=int, default=None, metavar="N",
                     help="override the depth's examples per property check")
     group.addoption("--allow-billing", dest="mc_allow_billing", action="store_true", default=False,
@@ -75,12 +80,6 @@ def fuzz_worker(text: str) -> tuple[int, int]:
     if not 1 <= index <= count:
         raise pytest.UsageError(f"--fuzz-worker {text!r}: I must be between 1 and N")
     return index, count
-
-
-def argparse_suppress() -> str:
-    import argparse
-
-    return argparse.SUPPRESS
 
 
 def _pick(config: pytest.Config, option: str, env: str, ini: str) -> str | None:
@@ -152,6 +151,11 @@ class RunContext:
         }
 
 
+RUN = pytest.StashKey[RunContext]()  # config.stash: the run's context (set by pytest_configure)
+METERING = pytest.StashKey["Metering"]()  # item.stash: the check's `metering` handle (set by the fixture)
+EXAMPLES = pytest.StashKey[int]()  # item.stash: the examples Hypothesis ran for a property check
+
+
 def collected_module(report: pytest.CollectReport) -> str:
     """The module a failed collection report is about: its node id, or (a module outside the rootdir, whose node
     id is empty) the path pytest's error text names."""
@@ -167,7 +171,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "clause(*ids): the contract clause ids a check verifies")
     config.addinivalue_line("markers", "records_usage: the check may record (bill) usage on a real endpoint")
     config.addinivalue_line("markers", "smoke: the smoke suite (one success and one error per operation)")
-    if getattr(config, "_meterconform", None) is not None:
+    if RUN in config.stash:
         return
     try:
         profile = load_profile(_pick(config, "mc_profile", ENV_PROFILE, "meterconform_profile"))
@@ -206,13 +210,13 @@ def pytest_configure(config: pytest.Config) -> None:
     register_secret(profile.endpoint.access_key_id, profile.endpoint.secret_access_key, profile.endpoint.session_token,
                     *(t.token for t in profile.registration_tokens.valid), *profile.registration_tokens.expired,
                     *profile.registration_tokens.invalid)
-    config._meterconform = RunContext(profile=profile, url=url, depth=depth, faults=list(config.getoption("mc_faults") or []),
-                                      allow_billing=bool(config.getoption("mc_allow_billing")),
-                                      readings=list(config.getoption("mc_readings") or []))
-    config._meterconform.progress_path = config.getoption("mc_fuzz_progress")
+    ctx = config.stash[RUN] = RunContext(profile=profile, url=url, depth=depth, faults=list(config.getoption("mc_faults") or []),
+                                         allow_billing=bool(config.getoption("mc_allow_billing")),
+                                         readings=list(config.getoption("mc_readings") or []))
+    ctx.progress_path = config.getoption("mc_fuzz_progress")
     if config.getoption("mc_fuzz_known"):
-        config._meterconform.known = _load_known(config.getoption("mc_fuzz_known"))
-    config.pluginmanager.register(config._meterconform, "meterconform-events")
+        ctx.known = _load_known(config.getoption("mc_fuzz_known"))
+    config.pluginmanager.register(ctx, "meterconform-events")
 
 
 def _load_known(path: str) -> dict[str, frozenset[str]]:
@@ -235,13 +239,13 @@ def _load_known(path: str) -> dict[str, frozenset[str]]:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    ctx: RunContext | None = getattr(config, "_meterconform", None)
+    ctx: RunContext | None = config.stash.get(RUN, None)
     if ctx is not None:
         ctx.stack.close()
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    ctx: RunContext = config._meterconform
+    ctx: RunContext = config.stash[RUN]
     ep = ctx.profile.endpoint
     where = ctx.url or "the embedded reference endpoint (started on loopback)"
     lines = [f"meterconform {__version__}: profile {ctx.profile.source}; endpoint {where}; kind {ep.kind}; region {ep.region}; depth {ctx.depth}"]
@@ -253,109 +257,6 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         mode = "ALLOWED (--allow-billing)" if ctx.allow_billing else "GUARDED: checks that could record usage are held back"
         lines.append(f"meterconform: billing {mode}")
     return lines
-
-
-# -- fixtures --------------------------------------------------------------------------------------
-
-@pytest.fixture(scope="session")
-def mc_run(request: pytest.FixtureRequest) -> RunContext:
-    return request.config._meterconform
-
-
-@pytest.fixture(scope="session")
-def endpoint_url(mc_run: RunContext) -> str:
-    """The endpoint under test: the profile's URL, else an embedded reference endpoint for this process."""
-    if mc_run.url is None:
-        from .reference import running_endpoint
-
-        mc_run.url = mc_run.stack.enter_context(running_endpoint(dict(mc_run.profile.raw), faults=mc_run.faults,
-                                                                       readings=mc_run.readings))
-        mc_run.embedded = True
-    return mc_run.url
-
-
-@pytest.fixture(scope="session")
-def profile(mc_run: RunContext, endpoint_url: str) -> Profile:
-    """The target profile, aimed at the endpoint under test."""
-    return mc_run.profile.with_url(endpoint_url) if mc_run.profile.endpoint.url != endpoint_url else mc_run.profile
-
-
-@pytest.fixture(scope="session")
-def transport(profile: Profile, endpoint_url: str, request: pytest.FixtureRequest):
-    rate = profile.endpoint.rate_per_second
-    limiter = None
-    if rate:
-        shared = os.environ.get("METERCONFORM_RATE_FILE")
-        limiter = RateLimiter(rate, shared)
-    t = Transport(profile, endpoint_url, limiter=limiter)
-    yield t
-    t.close()
-
-
-@pytest.fixture(scope="session")
-def slots(profile: Profile, mc_run: RunContext, endpoint_url: str, request: pytest.FixtureRequest) -> Slots:
-    """The run's batch-key allocator; keys are per hour when the profile reads de-duplication that way, and
-    a long-lived endpoint (anything but an embedded one, fresh each run) gets the history of earlier runs."""
-    from .slots import KeyHistory, SharedKeyLedger
-
-    fuzz_worker = request.config.getoption("mc_fuzz_worker")
-    if fuzz_worker:  # a campaign's independent worker process: its own share of the seconds
-        index, count = fuzz_worker[0] - 1, fuzz_worker[1]
-    else:  # a pytest-xdist worker (gw0, gw1, ...), or the only process
-        worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-        index, count = int(worker[2:]) if worker.startswith("gw") else 0, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
-    # A built-in target is fresh for each `run`; a campaign's rounds share theirs, so they keep the history.
-    campaign_round = request.config.getoption("mc_fuzz_deadline") is not None
-    built_in = mc_run.embedded or os.environ.get("METERCONFORM_TARGET") in ("reference", "moto")
-    fresh_endpoint = not campaign_round and built_in
-    # A named endpoint that machines share: a campaign's Redis also keeps their keys apart (this machine's own
-    # processes are kept apart by the history file).
-    database = request.config.getoption("mc_database") or os.environ.get("METERCONFORM_DATABASE")
-    ledger = None if built_in else SharedKeyLedger.for_database(database, endpoint_url)
-    return Slots(index, count,
-                 granularity=3600 if profile.contract.batch_dedup == "hour" else 1,
-                 history=None if fresh_endpoint else KeyHistory.for_endpoint(endpoint_url), ledger=ledger)
-
-
-@pytest.fixture
-def metering(profile: Profile, transport: Transport, slots: Slots, request: pytest.FixtureRequest):
-    """The check's handle on the endpoint: call/raw, verdict helpers, its own identity and evidence."""
-    from .checks import Metering
-
-    ctx: RunContext = request.config._meterconform
-    guarded = profile.endpoint.is_real and not ctx.allow_billing and request.node.get_closest_marker("records_usage") is None
-    m = Metering(profile=profile, transport=transport, slots=slots, billing_guarded=guarded)
-    m.known_failures = ctx.known.get(request.node.nodeid, frozenset())
-    m.identity = m.fresh_identity()
-    request.node._meterconform_metering = m
-    yield m
-
-
-@pytest.fixture(autouse=True)
-def _meterconform_current(request: pytest.FixtureRequest):
-    """A property check (@given) takes no fixture: it asks meterconform.current for its handle, which is this
-    check's `metering` fixture here. So a fuzzer that calls the test function itself, running no pytest
-    fixture (HypoFuzz), can run the checks unchanged: they then get a standalone handle."""
-    function = getattr(request.node, "obj", None)
-    if not getattr(function, "is_hypothesis_test", False) or request.node.get_closest_marker("clause") is None:
-        yield
-        return
-    from .current import using
-
-    with using(request.getfixturevalue("metering")):
-        yield
-
-
-@pytest.fixture(scope="session")
-def client(transport: Transport):
-    """A plain boto3 (botocore) client on the endpoint: retries off, client-side validation off."""
-    return transport.client(None, validate=False)
-
-
-@pytest.fixture
-def raw(metering):
-    """Send arbitrary bytes and headers, SigV4-signed (sign=True), unsigned (False) or mis-signed ("bad")."""
-    return metering.raw
 
 
 @pytest.hookimpl(trylast=True)  # after -m / -k deselection
@@ -378,7 +279,7 @@ def endpoint_gone(url: str, profile: Profile, *, attempts: int = 3, pause: float
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    ctx: RunContext = item.config._meterconform
+    ctx: RunContext = item.config.stash[RUN]
     deadline = item.config.getoption("mc_fuzz_deadline")
     if deadline and time.time() > deadline:
         pytest.skip("FUZZ BUDGET spent before this check's turn")
@@ -394,13 +295,13 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function):
     if handle is not None and hasattr(handle, "inner_test"):
         # Count the examples Hypothesis runs (Hypothesis documents `inner_test` as the place to wrap).
         inner = handle.inner_test
-        pyfuncitem._mc_examples = 0
+        pyfuncitem.stash[EXAMPLES] = 0
 
         def counted(*args, **kwargs):
-            pyfuncitem._mc_examples += 1
-            metering = getattr(pyfuncitem, "_meterconform_metering", None)
+            pyfuncitem.stash[EXAMPLES] += 1
+            metering = pyfuncitem.stash.get(METERING, None)
             if metering is not None:  # which example a verdict belongs to (clause x outcome coverage)
-                metering.example = pyfuncitem._mc_examples
+                metering.example = pyfuncitem.stash[EXAMPLES]
             return inner(*args, **kwargs)
 
         handle.inner_test = counted
@@ -423,15 +324,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         return report
     is_final = report.when == "call" or (report.when == "setup" and report.outcome != "passed") or (report.when == "teardown" and report.outcome == "failed")
     if is_final:
-        metering = getattr(item, "_meterconform_metering", None)
-        ctx: RunContext | None = getattr(item.config, "_meterconform", None)
+        metering = item.stash.get(METERING, None)
+        ctx: RunContext | None = item.config.stash.get(RUN, None)
         if report.when == "call" and metering is not None and metering.unanswered and ctx is not None and ctx.gone is None:
             # Requests went unanswered: if the endpoint itself is gone, the checks after this one are not run.
             problem = endpoint_gone(metering.transport.url, ctx.profile)
             if problem:
                 ctx.gone = f"the endpoint stopped answering during {item.nodeid}: {problem}"
         exc = call.excinfo.value if call.excinfo else None
-        event = build_event(item, report, clauses, exc, metering)
+        event = build_event(item, report, clauses, exc, metering, examples=item.stash.get(EXAMPLES, None))
         # As JSON text: xdist's execnet cannot carry ints beyond 32 bits (quantities like 2147483648).
         report.meterconform = json.dumps(event, default=str)
         # junit.xml takes properties from the teardown report, which copies item.user_properties.
@@ -450,7 +351,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
-    ctx: RunContext | None = getattr(session.config, "_meterconform", None)
+    ctx: RunContext | None = session.config.stash.get(RUN, None)
     # Probe once, in the controller (or the only process): an unreachable endpoint ends the run with exit 3.
     if ctx is not None and ctx.url and not hasattr(session.config, "workerinput") and not session.config.option.collectonly:
         if (problem := credentials_problem(ctx.profile)) is not None:  # nothing could be signed: no check can judge
@@ -466,7 +367,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     if hasattr(config, "workerinput"):
         return
-    ctx: RunContext = config._meterconform
+    ctx: RunContext = config.stash[RUN]
     events_path = config.getoption("mc_events")
     json_path = config.getoption("mc_conformance_json")
     if events_path or json_path:
@@ -487,7 +388,7 @@ def pytest_keyboard_interrupt(excinfo):
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
-    ctx: RunContext | None = getattr(config, "_meterconform", None)
+    ctx: RunContext | None = config.stash.get(RUN, None)
     interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
     # A conformance run interrupted before any check ended (during collection, say) still gets its verdict line.
     wanted = ctx is not None and (ctx.events or ctx.collection_errors or (interrupted and config.getoption("mc_events")))
