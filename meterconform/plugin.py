@@ -62,6 +62,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--fuzz-worker", dest="mc_fuzz_worker", type=fuzz_worker, default=None, help=argparse.SUPPRESS)
     group.addoption("--fuzz-progress", dest="mc_fuzz_progress", default=None, help=argparse.SUPPRESS)
     group.addoption("--fuzz-known", dest="mc_fuzz_known", default=None, help=argparse.SUPPRESS)
+    group.addoption("--fuzz-cover", dest="mc_fuzz_cover", action="store_true", default=False, help=argparse.SUPPRESS)
     group.addoption("--max-examples", dest="mc_max_examples", type=int, default=None, metavar="N",
                     help="override the depth's examples per property check")
     group.addoption("--allow-billing", dest="mc_allow_billing", action="store_true", default=False,
@@ -262,11 +263,18 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 @pytest.hookimpl(trylast=True)  # after -m / -k deselection
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """A campaign's worker I of N starts at another check than the others (the list rotated by (I-1)/N), so
-    when the budget runs out mid-round, the checks the workers never reached are not the same ones."""
-    fuzz_worker = config.getoption("mc_fuzz_worker")
-    if fuzz_worker and items:
+    when the budget runs out mid-round, the checks the workers never reached are not the same ones. In a cover
+    round (--fuzz-cover) worker I runs only its own I-th share, so the workers together run every check once
+    as soon as they can."""
+    fuzz_worker = config.getoption("mc_fuzz_worker") or (1, 1)
+    if items and fuzz_worker != (1, 1):
         start = (fuzz_worker[0] - 1) * len(items) // fuzz_worker[1]
-        items[:] = items[start:] + items[:start]
+        end = fuzz_worker[0] * len(items) // fuzz_worker[1]
+        if config.getoption("mc_fuzz_cover"):
+            config.hook.pytest_deselected(items=items[:start] + items[end:])
+            items[:] = items[start:end]
+        else:
+            items[:] = items[start:] + items[:start]
 
 
 # -- guards ------------------------------------------------------------------------------------

@@ -43,6 +43,7 @@ class StagedReports:
         self.option = option
         self.path = self.final.parent / f".{self.final.name}.staging-{os.getpid()}"
         self.committed = False
+        self.kept = False  # the staging directory stays where it is (a campaign abandoned: its rounds' files)
 
     def check(self) -> None:
         """Raise ReportDirError when `final` cannot take this run's reports; create nothing."""

@@ -8,7 +8,7 @@ from collections import Counter, defaultdict
 
 from .events import VERDICTS, endpoint_stopped
 from .failing import failure_lines
-from .gate import gate
+from .gate import Completion, gate
 
 # Set by `meterconform run --baseline` around its pytest run: the baseline's verdict follows the summary.
 BASELINE_ENV = "METERCONFORM_BASELINE_FOLLOWS"
@@ -49,7 +49,8 @@ def skip_reasons(events: list[dict]) -> list[tuple[str, int]]:
 
 
 def render_summary(events: list[dict], meta: dict, baseline_follows: bool | None = None, interrupted: bool = False,
-                   report: str = "conformance.html", collection_errors: int = 0) -> list[str]:
+                   report: str = "conformance.html", collection_errors: int = 0,
+                   completion: Completion | None = None) -> list[str]:
     """The summary lines: counts per operation, the failing clauses (failing.failure_lines), why checks were
     skipped, the counts and the verdict of the gate. `report`: where the full detail is.
     `collection_errors`: suite modules that could not be imported; they count as errors, and the verdict says so."""
@@ -91,7 +92,11 @@ def render_summary(events: list[dict], meta: dict, baseline_follows: bool | None
     # Under `run --baseline` the verdict comes after the baseline is applied; this line is the gate before it.
     if baseline_follows is None:
         baseline_follows = bool(os.environ.get(BASELINE_ENV))
-    state = "interrupted" if interrupted else ("incomplete" if stopped is not None else "complete")
-    verdict = gate(events, state=state, collection_errors=collection_errors)
+    if completion is None:
+        completion = Completion("interrupted" if interrupted else ("incomplete" if stopped is not None else "complete"))
+    if completion.state == "uncovered":
+        lines.append(f"INCOMPLETE: {completion.reason} Never run:")
+        lines.extend(f"  {nodeid}" for nodeid in completion.not_run)
+    verdict = gate(events, state=completion, collection_errors=collection_errors)
     lines.append(f"before the baseline: {verdict.words}" if baseline_follows else verdict.line)
     return lines

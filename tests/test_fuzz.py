@@ -154,29 +154,34 @@ def test_a_seed_with_a_database_is_refused(tmp_path):
     assert proc.returncode == 2 and "--seed" in proc.stderr and "--database" in proc.stderr, proc.stderr
 
 
-def test_workers_are_independent_processes_that_each_run_every_check(tmp_path):
-    """--workers 2: two processes, each a whole round of every selected check (its own examples), the second
-    starting at another check; the report sums both, and their batch keys never collide (every check passes)."""
+def test_workers_share_the_cover_round_then_each_run_every_check(tmp_path):
+    """--workers 2: two processes. Their first round covers: each runs its own share of the checks, few examples
+    each, so together they run every check once as soon as they can. Every later round is a whole round of every
+    selected check (its own examples), the second worker starting at another check; the report sums all rounds,
+    and their batch keys never collide (every check passes)."""
     checks = "test_each_record_is_answered_by_its_customer or test_identical_retry_answers_the_same_record_ids"
-    # 15 s: a round starts only with 10 s of budget left, so each worker runs about one round, with time to spare
-    # for start-up on a busy machine (a check that starts after the budget is skipped, FUZZ BUDGET).
-    proc = _run(tmp_path, "fuzz", "--duration", "15s", "--workers", "2", "--max-examples", "15",
+    # 20 s: a round starts only with 10 s of budget left; the cover rounds take a few seconds, so each worker runs
+    # a second round, with time to spare for start-up on a busy machine.
+    proc = _run(tmp_path, "fuzz", "--duration", "20s", "--workers", "2", "--max-examples", "15",
                 "--report-dir", str(tmp_path / "reports"), "--no-html", "--", "-k", checks, timeout=180)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
-    assert "on 2 process(es)" in proc.stdout and "worker 1 round 1 done" in proc.stdout and "worker 2 round 1 done" in proc.stdout, proc.stdout
+    assert "on 2 process(es)" in proc.stdout and ", 2 property checks" in proc.stdout, proc.stdout
+    assert "worker 1 round 2 done" in proc.stdout and "worker 2 round 2 done" in proc.stdout, proc.stdout
     # The same one-screen summary as `run` closes the campaign.
     assert "campaign summary\n" in proc.stdout and "checks: 2 passed, 0 failed" in proc.stdout
     assert "\nverdict: CONFORMANT\n" in proc.stdout, proc.stdout[-2000:]
     rounds = tmp_path / "reports" / "rounds"
+    cover = {worker: [e["nodeid"] for e in read_events(rounds / f"worker-{worker}-round-1.jsonl")[1]] for worker in (1, 2)}
+    assert len(cover[1]) == len(cover[2]) == 1 and cover[1] != cover[2], cover  # one share each, together all
     orders, examples = {}, Counter()
     for worker in (1, 2):
-        _, events = read_events(rounds / f"worker-{worker}-round-1.jsonl")
+        _, events = read_events(rounds / f"worker-{worker}-round-2.jsonl")
         assert {e["verdict"] for e in events} == {"PASS"} and len(events) == 2, json.dumps(events)[:2000]
-        log = (rounds / f"worker-{worker}-round-1.log").read_text()
+        log = (rounds / f"worker-{worker}-round-2.log").read_text()
         assert "-n" not in log.split() and "bringing up nodes" not in log, "a worker ran under pytest-xdist"
         orders[worker] = [e["nodeid"] for e in sorted(events, key=lambda e: e["time"])]
         # The live feed the progress lines read: one event per check as it ended, the same as the round's events.
-        feed = [json.loads(line) for line in (rounds / f"worker-{worker}-round-1.progress.jsonl").read_text().splitlines()]
+        feed = [json.loads(line) for line in (rounds / f"worker-{worker}-round-2.progress.jsonl").read_text().splitlines()]
         assert [e["nodeid"] for e in feed] == orders[worker] and [e["examples"] for e in feed] == [
             e["examples"] for e in sorted(events, key=lambda e: e["time"])]
         for path in (p for p in rounds.glob(f"worker-{worker}-round-*.jsonl") if not p.name.endswith(".progress.jsonl")):
@@ -186,6 +191,36 @@ def test_workers_are_independent_processes_that_each_run_every_check(tmp_path):
     assert {e["nodeid"]: int(e["examples"]) for e in merged} == dict(examples)  # every round of both workers
 
 
+def test_a_budget_that_ends_before_every_check_ran_is_incomplete_and_names_them(tmp_path):
+    """A campaign whose budget cannot cover its checks never ends CONFORMANT: the verdict is INCOMPLETE (exit 4),
+    and the terminal and every report name each check that never ran."""
+    proc = _run(tmp_path, "fuzz", "--duration", "2s", "--report-dir", str(tmp_path / "reports"), timeout=180)
+    assert proc.returncode == 4, proc.stdout[-3000:] + proc.stderr[-2000:]
+    verdict = [line for line in proc.stdout.splitlines() if line.startswith("verdict: ")]
+    assert len(verdict) == 1 and verdict[0].startswith("verdict: INCOMPLETE — ") and verdict[0].endswith(
+        "property checks never ran (the budget ended first); on the checks that ran: CONFORMANT"), verdict
+    doc = json.loads((tmp_path / "reports" / "conformance.json").read_text())
+    never = doc["verdict"]["completion"]["not_run"]
+    ran = {c["nodeid"] for c in doc["checks"]}
+    assert never and not ran & set(never) and doc["verdict"]["exit_code"] == 4
+    assert doc["meta"]["campaign"]["property_checks"] == len(ran) + len(never)
+    shown = [line.strip() for line in proc.stdout.splitlines() if line.startswith("  suites/")]
+    assert set(never) <= set(shown), proc.stdout[-3000:]
+    assert "<strong>Incomplete campaign.</strong>" in (tmp_path / "reports" / "conformance.html").read_text()
+    assert 'type="uncovered"' in (tmp_path / "reports" / "junit.xml").read_text()
+
+
+def test_a_short_campaign_against_a_fault_finds_it_or_says_incomplete(tmp_path):
+    """The first hour's promise: `fuzz --duration 20s` against a fault never ends CONFORMANT. The cover round
+    meets six-tags-accepted within its few examples per check."""
+    proc = _run(tmp_path, "fuzz", "--duration", "20s", "--fault", FAULT, "--no-html",
+                "--report-dir", str(tmp_path / "reports"), timeout=240)
+    verdict = [line for line in proc.stdout.splitlines() if line.startswith("verdict: ")]
+    assert proc.returncode in (1, 4) and "CONFORMANT" not in verdict[0].replace("NOT CONFORMANT", ""), proc.stdout[-3000:]
+    if proc.returncode == 1:
+        assert CLAUSE in _failed_clauses(tmp_path / "reports" / "events.jsonl").values(), proc.stdout[-3000:]
+
+
 @pytest.mark.parametrize("value", ["0/2", "3/2", "1", "a/b"])
 def test_a_bad_fuzz_worker_option_is_a_usage_error(value, tmp_path):
     proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "meterconform.plugin", "-c", os.devnull, "--fuzz-worker", value,
@@ -193,20 +228,21 @@ def test_a_bad_fuzz_worker_option_is_a_usage_error(value, tmp_path):
     assert proc.returncode == 4 and "--fuzz-worker" in proc.stderr, proc.stdout[-1500:] + proc.stderr[-1500:]
 
 
-def test_ctrl_c_stops_the_workers_and_reports_what_they_checked(tmp_path):
-    """A campaign interrupted by SIGINT stops its running rounds, merges the checks they finished, and writes
-    the reports (the campaign marked interrupted) instead of losing the run."""
+@pytest.mark.parametrize("signum", [2, 15], ids=["SIGINT", "SIGTERM"])
+def test_ctrl_c_stops_the_workers_and_reports_what_they_checked(signum, tmp_path):
+    """A campaign interrupted by SIGINT (or SIGTERM: a CI job cancelled) stops its running rounds, merges the
+    checks they finished, and writes the reports (the campaign marked interrupted) instead of losing the run."""
     checks = "test_a_token_nobody_issued_is_invalid_token or test_any_unpublished_key_version_is_invalid_public_key_version"
     cmd = [sys.executable, "-m", "meterconform", "fuzz", "--duration", "120s", "--workers", "2", "--max-examples", "40",
            "--report-dir", str(tmp_path / "reports"), "--no-html", "--", "-k", checks]
     proc = subprocess.Popen(cmd, cwd=tmp_path, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     seen = []
-    for line in proc.stdout:  # wait for a finished round, so there is something to report
+    for line in proc.stdout:  # wait for both workers' cover rounds, so every check has something to report
         seen.append(line)
-        if " round 1 done" in line:
+        if "worker 1 round 1 done" in "".join(seen) and "worker 2 round 1 done" in "".join(seen):
             break
     started = time.time()
-    proc.send_signal(2)  # SIGINT to the campaign only: it passes it on to its rounds
+    proc.send_signal(signum)  # to the campaign only: it passes SIGINT on to its rounds
     output = "".join(seen) + proc.communicate(timeout=90)[0]
     assert time.time() - started < 45, output[-3000:]
     assert proc.returncode == 130, output[-3000:]  # a campaign cut short is never a clean verdict
@@ -216,6 +252,7 @@ def test_ctrl_c_stops_the_workers_and_reports_what_they_checked(tmp_path):
     assert "campaign summary (interrupted)" in output, output[-3000:]
     meta, events = read_events(tmp_path / "reports" / "events.jsonl")
     assert meta["campaign"]["interrupted"] is True and meta["campaign"]["elapsed"] < 100, meta
+    assert meta["completion"]["state"] == "interrupted"
     assert {e["verdict"] for e in events} == {"PASS"} and len(events) == 2, json.dumps(events)[:2000]
 
 

@@ -7,7 +7,6 @@ import argparse
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -19,11 +18,13 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..events import NOT_RUN, broken_clauses, endpoint_stopped
-from . import make_output_dir
-from .run import EXIT_INTERRUPTED, EXIT_UNREACHABLE, EXIT_USAGE, _moto_profile_path, load_target, start_target, suites_dir, target_env, target_option
+from ..gate import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_UNREACHABLE, EXIT_USAGE, Completion
+from .run import _moto_profile_path, load_target, start_target, suites_dir, target_env, target_option
 
 EPILOG = """\
-Each round runs every Hypothesis-driven check (pytest -m hypothesis) at the `deep` depth, unseeded (Hypothesis
+A campaign covers before it digs: its first round runs every Hypothesis-driven check (pytest -m hypothesis) once
+with a few examples, the workers sharing them out; if the budget ends before that, the verdict is INCOMPLETE and
+names the checks never run. Every later round runs every check at the `deep` depth, unseeded (Hypothesis
 uses the example database only when no seed is fixed); rounds repeat until --duration is spent. --workers N
 starts N independent processes, each running rounds of every check with its own random examples, its own
 share of the batch keys, and its own first check; they share what they find through the example database
@@ -33,12 +34,14 @@ interesting example (and, against a named endpoint, the ledger that keeps their 
 A check reports every clause it finds broken, and each round after the first sets aside the failures found so
 far (they stay stored) to look for the others: one broken rule does not hide the rest of its check.
 Progress is a line every 15 s and one per finished round; the end writes the same reports as `run` plus the
-clause x outcome coverage table (examples and outcomes summed over every round of every worker). Ctrl-C stops
-the running rounds and still writes the reports of what they finished; a second Ctrl-C abandons them. If the
-endpoint stops answering, the campaign stops too and reports what its rounds found.
+clause x outcome coverage table (examples and outcomes summed over every round of every worker). Ctrl-C (or
+SIGTERM) stops the running rounds and still writes the reports of what they finished; a second Ctrl-C abandons
+them. If the endpoint stops answering, the campaign stops too and reports what its rounds found. The reports
+directory is written aside and swapped in whole, as for `run`.
 
 exit codes: as for `run` (0 passed, 1 a check failed, 2 usage or profile error, 3 the endpoint cannot be reached
-or stopped answering), and 130 when interrupted (the verdict line then says INTERRUPTED).
+or stopped answering), 4 when the budget ended before every property check had run once and none failed (the
+verdict line says INCOMPLETE and the checks never run are named), and 130 when interrupted (INTERRUPTED).
 
 examples:
   meterconform fuzz --duration 10m --workers 2
@@ -50,6 +53,7 @@ INTERRUPT_GRACE_SECONDS = 30  # after Ctrl-C, how long the running rounds get to
 ROUND_GRACE_SECONDS = 120  # a round still running this long after the deadline is stopped
 MIN_ROUND_SECONDS = 10  # after the first round, one that would start with less budget left would only skip checks
 PROGRESS_SECONDS = 15  # between two progress lines while rounds run
+COVER_EXAMPLES = 20  # examples per check in the cover round: enough to meet a plain deviation, cheap enough to reach every check
 
 
 def _positive(text: str) -> int:
@@ -141,11 +145,13 @@ def _also_failed(merged: dict, *events: dict) -> list[dict]:
 
 def round_command(url: str, events_path: Path, *, deadline: float, worker: int = 1, workers: int = 1,
                   profile: str | None = None, database: str | None = None, max_examples: int | None = None,
-                  progress_path: Path | None = None, known_path: Path | None = None, extra: list[str] | tuple = ()) -> list[str]:
+                  progress_path: Path | None = None, known_path: Path | None = None, extra: list[str] | tuple = (),
+                  cover: bool = False) -> list[str]:
     """The pytest command of one round of worker `worker` (of `workers`): every Hypothesis-driven check at the
     deep depth, unseeded, stopping at `deadline`. Workers are independent processes, not pytest-xdist: each
     runs every check (its own random examples, its own share of the batch keys, starting at another check),
-    so none waits for another's slowest check and a round costs no xdist controller."""
+    so none waits for another's slowest check and a round costs no xdist controller. A `cover` round runs only
+    this worker's share of the checks, with at most COVER_EXAMPLES examples each."""
     cmd = [sys.executable, "-m", "pytest", str(suites_dir()), "-p", "meterconform.plugin", "-c", os.devnull,
            "--rootdir", str(suites_dir().parent), "-p", "no:cacheprovider", "-q", "--tb=no", "-m", "hypothesis",
            "--endpoint-url", url, "--depth", "deep", "--events", str(events_path), "--fuzz-deadline", str(deadline)]
@@ -157,11 +163,23 @@ def round_command(url: str, events_path: Path, *, deadline: float, worker: int =
         cmd += ["--profile", profile]
     if database:
         cmd += ["--database", database, "--database-writable"]
+    if cover:
+        cmd += ["--fuzz-cover"]
+        max_examples = min(max_examples or COVER_EXAMPLES, COVER_EXAMPLES)
     if max_examples:
         cmd += ["--max-examples", str(max_examples)]
     if known_path:  # the failures earlier rounds found: look past them for the others
         cmd += ["--fuzz-known", str(known_path)]
     return cmd + list(extra)
+
+
+def property_checks(url: str, profile: str | None, extra: list[str], env: dict) -> list[str]:
+    """The node ids of the property checks a round runs (pytest -m hypothesis, with the campaign's selection)."""
+    cmd = [sys.executable, "-m", "pytest", str(suites_dir()), "-p", "meterconform.plugin", "-c", os.devnull,
+           "--rootdir", str(suites_dir().parent), "-p", "no:cacheprovider", "-q", "--co", "-m", "hypothesis",
+           "--endpoint-url", url] + (["--profile", profile] if profile else []) + list(extra)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    return [line.strip() for line in proc.stdout.splitlines() if "::" in line and not line.startswith(" ")]
 
 
 def known_failures(merged: dict[str, dict]) -> dict[str, list[str]]:
@@ -175,8 +193,8 @@ class _Abandoned(Exception):
 
 
 class _StopRequests:
-    """While active, Ctrl-C (SIGINT) asks the campaign to stop instead of raising KeyboardInterrupt wherever the
-    main loop happens to be; `count` says how many times it was asked."""
+    """While active, Ctrl-C (SIGINT) or SIGTERM (a CI job cancelled) asks the campaign to stop instead of raising
+    KeyboardInterrupt wherever the main loop happens to be; `count` says how many times it was asked."""
 
     def __init__(self):
         self.count, self.handled, self._previous = 0, False, None
@@ -189,11 +207,12 @@ class _StopRequests:
         self.count += 1
 
     def __enter__(self):
-        self._previous = signal.signal(signal.SIGINT, self._handle)
+        self._previous = (signal.signal(signal.SIGINT, self._handle), signal.signal(signal.SIGTERM, self._handle))
         return self
 
     def __exit__(self, *exc) -> None:
-        signal.signal(signal.SIGINT, self._previous)
+        signal.signal(signal.SIGINT, self._previous[0])
+        signal.signal(signal.SIGTERM, self._previous[1])
 
 
 @dataclass
@@ -239,6 +258,7 @@ class Rounds:
         return sum(self.per_worker.values())
 
     def start(self, worker: int) -> None:
+        cover = self.per_worker[worker] == 0  # each worker's first round is its share of the cover round
         self.per_worker[worker] += 1
         n = self.per_worker[worker]
         stem = f"round-{n}" if self.args.workers == 1 else f"worker-{worker}-round-{n}"
@@ -251,7 +271,7 @@ class Rounds:
             known_path.write_text(json.dumps(self.known, indent=1))
         cmd = round_command(self.url, events_path, deadline=self.deadline, worker=worker, workers=self.args.workers,
                             profile=self.args.profile, database=self.args.database, max_examples=self.args.max_examples,
-                            progress_path=progress_path, known_path=known_path, extra=self.extra)
+                            progress_path=progress_path, known_path=known_path, extra=self.extra, cover=cover)
         log = log_path.open("w")
         # In a session of its own: Ctrl-C in the terminal reaches only the campaign, which passes exactly one
         # SIGINT on (a second one would cut pytest short while it writes the events).
@@ -314,116 +334,151 @@ class Rounds:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..events import write_outputs
-    from ..outcome_coverage import clause_coverage, render_coverage
-    from ..render import finish_run
+    from ..reportdir import ReportDirError, StagedReports
 
     loaded = load_target(args)
     if isinstance(loaded, int):
         return loaded
     profile, named = loaded
-    report_dir = Path(args.report_dir)
-    if (problem := make_output_dir(report_dir, "--report-dir")) is not None:
-        print(f"meterconform: {problem}", file=sys.stderr)
+    staged = StagedReports(args.report_dir)
+    try:
+        staged.check()
+    except ReportDirError as exc:
+        print(f"meterconform: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    if (report_dir / "rounds").is_dir():  # an earlier campaign's rounds: this campaign's report is its own
-        shutil.rmtree(report_dir / "rounds")
-    (report_dir / "rounds").mkdir(parents=True, exist_ok=True)
     extra = [a for a in (args.pytest_args or []) if a != "--"] if args.pytest_args else []
-    start = time.time()
-    deadline = start + args.duration
-    merged: dict[str, dict] = {}
-    meta: dict = {}
     with ExitStack() as stack:
         url = start_target(stack, profile, named, args)
         if isinstance(url, int):
             return url
-        print(f"meterconform fuzz: {args.duration:g} s on {args.workers} process(es) against {url}"
-              + (f" (faults: {', '.join(args.fault)})" if args.fault else "")
-              + (f"; database {args.database}" if args.database else "; local example database"), flush=True)
-        env = {**os.environ, "METERCONFORM_TARGET": target_env(args, named)}
-        if args.target == "moto" and not args.profile:
-            args.profile = str(_moto_profile_path(report_dir))  # the rounds load moto's built-in profile
-        if profile.endpoint.rate_per_second and not env.get("METERCONFORM_RATE_FILE"):
-            env["METERCONFORM_RATE_FILE"] = str(report_dir / ".rate-limit")  # one rate for all the workers
-        rounds = Rounds(args, url, report_dir, deadline, extra, env)
-        for worker in range(1, args.workers + 1):
-            rounds.start(worker)
-        stop = _StopRequests()
-        last_progress = time.time()
-        gone: str | None = None  # the endpoint stopped answering: why (the campaign stops and reports)
-        with stop:
-            while rounds.running:
-                time.sleep(0.1)
-                if stop.requested and not stop.handled:
-                    stop.handled = True
-                    print(f"\nmeterconform fuzz: interrupted; the running rounds stop and their finished checks go into "
-                          f"the reports (up to {INTERRUPT_GRACE_SECONDS} s; Ctrl-C again to abandon them)", flush=True)
-                    try:
-                        ended = list(rounds.interrupt_all(INTERRUPT_GRACE_SECONDS, abandon=lambda: stop.count > 1))
-                    except _Abandoned:
-                        rounds.stop_all()
-                        print("meterconform fuzz: abandoned; no reports written (the rounds' own files are in "
-                              f"{report_dir / 'rounds'})", file=sys.stderr)
-                        return EXIT_INTERRUPTED
-                else:
-                    ended = list(rounds.finished())
-                for worker, finished in ended:
-                    if gone is None and (gone := _endpoint_gone(finished)) is not None:
-                        # No round can go on: keep what every round finished, then report it.
-                        ended += list(rounds.interrupt_all(INTERRUPT_GRACE_SECONDS, abandon=lambda: False))
-                    if finished.events is None:
-                        if stop.requested or gone is not None:
-                            continue
-                        rounds.stop_all()
-                        print(f"meterconform fuzz: {finished.name} wrote no events; see {finished.log_path}", file=sys.stderr)
-                        return 1
-                    meta = finished.meta
-                    merge(merged, _spent(finished.events))
-                    rounds.known = known_failures(merged)
-                    print(_progress(rounds.live(merged), time.time() - start, args.duration, f"{finished.name} done"), flush=True)
-                    last_progress = time.time()
-                    if not stop.requested and gone is None and time.time() < deadline - MIN_ROUND_SECONDS:
-                        rounds.start(worker)
-                if rounds.running and not stop.requested and time.time() - last_progress >= PROGRESS_SECONDS:
-                    live = rounds.live(merged)  # first: it reads the running rounds' feeds
-                    running = ", ".join(f"{r.name} ({len(r.done)} checks done)" for r in rounds.running.values())
-                    print(_progress(live, time.time() - start, args.duration, f"running: {running}"), flush=True)
-                    last_progress = time.time()
-        round_no = rounds.count
-    interrupted = stop.requested
+        try:
+            work = staged.open()
+        except ReportDirError as exc:
+            print(f"meterconform: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        stack.callback(lambda: None if staged.committed or staged.kept else staged.discard())
+        return _campaign(args, profile, named, url, staged, work, extra)
+
+
+def _campaign(args: argparse.Namespace, profile, named: str | None, url: str, staged, work: Path, extra: list[str]) -> int:
+    """The campaign's rounds against `url`, then its reports (written into `work`, swapped into place)."""
+    from ..events import write_outputs
+    from ..outcome_coverage import clause_coverage, render_coverage
+    from ..render import finish_run
+
+    (work / "rounds").mkdir()
+    env = {**os.environ, "METERCONFORM_TARGET": target_env(args, named)}
+    if args.target == "moto" and not args.profile:
+        args.profile = str(_moto_profile_path(work))  # the rounds load moto's built-in profile
+    if profile.endpoint.rate_per_second and not env.get("METERCONFORM_RATE_FILE"):
+        env["METERCONFORM_RATE_FILE"] = str(work / ".rate-limit")  # one rate for all the workers
+    start = time.time()
+    deadline = start + args.duration
+    checks = property_checks(url, args.profile, extra, env)
+    if not checks:
+        print("meterconform fuzz: no property check matches the selection (pytest -m hypothesis"
+              + (f" {' '.join(extra)}" if extra else "") + "); nothing to fuzz", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"meterconform fuzz: {args.duration:g} s on {args.workers} process(es) against {url}, "
+          f"{len(checks)} property checks" + (f" (faults: {', '.join(args.fault)})" if args.fault else "")
+          + (f"; database {args.database}" if args.database else "; local example database"), flush=True)
+    merged: dict[str, dict] = {}
+    meta: dict = {}
+    rounds = Rounds(args, url, work, deadline, extra, env)
+    for worker in range(1, args.workers + 1):
+        rounds.start(worker)
+    stop = _StopRequests()
+    last_progress = time.time()
+    gone: str | None = None  # the endpoint stopped answering: why (the campaign stops and reports)
+    with stop:
+        while rounds.running:
+            time.sleep(0.1)
+            if stop.requested and not stop.handled:
+                stop.handled = True
+                print(f"\nmeterconform fuzz: interrupted; the running rounds stop and their finished checks go into "
+                      f"the reports (up to {INTERRUPT_GRACE_SECONDS} s; Ctrl-C again to abandon them)", flush=True)
+                try:
+                    ended = list(rounds.interrupt_all(INTERRUPT_GRACE_SECONDS, abandon=lambda: stop.count > 1))
+                except _Abandoned:
+                    rounds.stop_all()
+                    staged.kept = True
+                    print("meterconform fuzz: abandoned; no reports written, and "
+                          f"{staged.final} was left as it was (the rounds' own files are in {work / 'rounds'})",
+                          file=sys.stderr)
+                    return EXIT_INTERRUPTED
+            else:
+                ended = list(rounds.finished())
+            for worker, finished in ended:
+                if gone is None and (gone := _endpoint_gone(finished)) is not None:
+                    # No round can go on: keep what every round finished, then report it.
+                    ended += list(rounds.interrupt_all(INTERRUPT_GRACE_SECONDS, abandon=lambda: False))
+                if finished.events is None:
+                    if stop.requested or gone is not None:
+                        continue
+                    rounds.stop_all()
+                    staged.kept = True
+                    print(f"meterconform fuzz: {finished.name} wrote no events; see {finished.log_path}", file=sys.stderr)
+                    return EXIT_FAILED
+                meta = finished.meta
+                merge(merged, _spent(finished.events))
+                rounds.known = known_failures(merged)
+                print(_progress(rounds.live(merged), time.time() - start, args.duration, f"{finished.name} done",
+                                len(checks)), flush=True)
+                last_progress = time.time()
+                if not stop.requested and gone is None and time.time() < deadline - MIN_ROUND_SECONDS:
+                    rounds.start(worker)
+            if rounds.running and not stop.requested and time.time() - last_progress >= PROGRESS_SECONDS:
+                live = rounds.live(merged)  # first: it reads the running rounds' feeds
+                running = ", ".join(f"{r.name} ({len(r.done)} checks done)" for r in rounds.running.values())
+                print(_progress(live, time.time() - start, args.duration, f"running: {running}", len(checks)), flush=True)
+                last_progress = time.time()
+    round_no = rounds.count
+    never = tuple(c for c in checks if c not in merged)
+    if stop.requested:
+        completion = Completion("interrupted", "stopped by Ctrl-C or SIGTERM")
+    elif gone is not None:
+        completion = Completion("incomplete", gone)
+    elif never:
+        completion = Completion("uncovered", f"the {args.duration:g} s budget ended before every property check had run once "
+                                             f"({len(checks) - len(never)} of {len(checks)} ran).", never)
+    else:
+        completion = Completion()
     if gone is not None and not merged:
         print(f"meterconform fuzz: {gone} No check finished; no reports written.", file=sys.stderr)
         return EXIT_UNREACHABLE
-    if interrupted and not merged:
-        print("meterconform fuzz: interrupted before any check finished; no reports written", file=sys.stderr)
-        return EXIT_INTERRUPTED
     events = sorted(merged.values(), key=lambda e: e["nodeid"])
     meta = {**meta, "campaign": {"duration": args.duration, "rounds": round_no, "workers": args.workers,
-                                 "database": args.database, "elapsed": time.time() - start, "interrupted": interrupted}}
-    write_outputs(events, meta, events_path=str(report_dir / "events.jsonl"), conformance_path=str(report_dir / "conformance.json"))
+                                 "database": args.database, "elapsed": time.time() - start,
+                                 "interrupted": completion.state == "interrupted", "property_checks": len(checks)}}
+    if not meta.get("endpoint"):
+        meta["endpoint"] = url
+    write_outputs(events, meta, events_path=str(work / "events.jsonl"), conformance_path=None)
     print()
     print("clause x outcome coverage")
     coverage = clause_coverage(events)
     for line in render_coverage(events, limit=40, table=coverage):
         print("  " + line)
-    (report_dir / "coverage.json").write_text(json.dumps(
+    (work / "coverage.json").write_text(json.dumps(
         {cid: {**row, "outcomes": dict(row["outcomes"])} for cid, row in coverage.items()}, indent=2))
     from ..summary import render_summary
 
     print()
-    print("campaign summary" + (" (interrupted)" if interrupted else ""))
-    for line in render_summary(events, meta, report=str(report_dir / "conformance.html"), baseline_follows=bool(args.baseline), interrupted=interrupted):
+    print("campaign summary" + ("" if completion.complete else f" ({completion.state})"))
+    for line in render_summary(events, meta, report=str(staged.final / "conformance.html"),
+                               baseline_follows=bool(args.baseline), completion=completion):
         print(line)
-    state = "interrupted" if interrupted else ("incomplete" if gone is not None else "complete")
-    code = finish_run(args, report_dir, report_dir / "events.jsonl", state=state)  # the gate's words match the exit code
+    code = finish_run(args, work, work / "events.jsonl", completion, staged.final)  # the gate's words match the exit code
+    staged.commit()
     if gone is not None:
         print(f"meterconform fuzz: {gone} The campaign stopped after {round_no} round(s); what they found is in the reports.",
               file=sys.stderr)
         return EXIT_UNREACHABLE
-    if interrupted:  # what ran is in the reports; a campaign cut short is never a clean verdict
+    if completion.state == "interrupted":  # what ran is in the reports; a campaign cut short is never a clean verdict
         print("meterconform fuzz: interrupted; the reports hold the checks that finished", file=sys.stderr)
         return EXIT_INTERRUPTED
+    if completion.state == "uncovered":
+        print(f"meterconform fuzz: {completion.reason} The {len(never)} checks never run are listed above and in the "
+              "reports; give the campaign a longer --duration, or fewer checks (-- -k ...).", file=sys.stderr)
     return code
 
 
@@ -446,15 +501,17 @@ def _endpoint_gone(finished: "Round") -> str | None:
     return None
 
 
-def _progress(events: dict[str, dict], elapsed: float, duration: float, what: str) -> str:
-    """One progress line: the clock, examples so far and their rate, clauses reached, failing checks."""
+def _progress(events: dict[str, dict], elapsed: float, duration: float, what: str, checks: int = 0) -> str:
+    """One progress line: the clock, examples so far and their rate, checks run of all (until all ran), clauses
+    reached, failing checks."""
     from ..outcome_coverage import clause_coverage
 
     examples = sum(int(e.get("examples") or 0) for e in events.values())
     reached = sum(1 for row in clause_coverage(events.values()).values() if row["examples"])
     failures = sum(1 for e in events.values() if e["verdict"] in ("FAIL", "ERROR"))
+    covered = f"{len(events)} of {checks} checks run, " if checks and len(events) < checks else ""
     return (f"[{_clock(elapsed)}/{_clock(duration)}] {examples:,} examples ({examples / max(elapsed, 1e-9):,.0f}/s), "
-            f"{reached} clauses reached, {failures} failing checks; {what}")
+            f"{covered}{reached} clauses reached, {failures} failing checks; {what}")
 
 
 def _clock(seconds: float) -> str:
