@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -36,7 +37,7 @@ FORMAT = 1  # the snapshot files' format; bumped if their shape changes
 
 EPILOG = """\
 examples:
-  # before the change: snapshot the current tree (its .venv), all three scenarios (about 5 minutes on 2 cores)
+  # before the change: snapshot the current tree (its .venv), all three scenarios (a few minutes)
   .venv/bin/python scripts/verdict_snapshot.py snapshot /tmp/snap/before
   # after: snapshot the changed tree with its own interpreter, then compare
   python3 scripts/verdict_snapshot.py snapshot /tmp/snap/after --python /path/to/other/.venv/bin/python
@@ -204,6 +205,8 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     timings = {}
     for name in scenarios:
         raw = out / "raw" / name
+        if raw.exists():  # a previous snapshot's reports must not stand in for a run that writes none
+            shutil.rmtree(raw)
         print(f"  {name} ...", end=" ", flush=True)
         try:
             if name == "mutants":
