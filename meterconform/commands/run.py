@@ -22,7 +22,8 @@ exit codes:
   3  the endpoint cannot be reached (no connection, no answer, TLS that cannot be set up: an untrusted
      certificate or a plain-HTTP server behind https://, or only a gateway's 502/503/504 page),
      or it stopped answering mid-run (the reports hold the checks that ran); never pytest's own exit 3
-  130  interrupted (Ctrl-C, SIGTERM): the verdict line says INTERRUPTED, the reports hold the checks that ran
+  130  interrupted (Ctrl-C, SIGTERM): the verdict line and every report say INTERRUPTED; the reports hold
+       only the checks that ran (--report-dir is written aside and swapped in whole, so it never mixes runs)
 
 examples:
   meterconform run                                   # the embedded reference endpoint
