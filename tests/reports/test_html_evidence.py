@@ -105,3 +105,15 @@ def test_every_check_is_named_on_each_clause_it_cites(faithful):
     assert f"<li><code>suites/test_x.py::test_some</code> [s1] [s2] → {link}</li>" in other
     assert f"<li><code>suites/test_x.py::test_broken</code> → FAIL on {link}</li>" in other
     assert 'class="check ' not in other and "resp-" not in other  # no evidence twice
+
+
+def test_the_page_grows_by_a_line_not_by_the_evidence_of_each_passing_check(faithful):
+    """Past a clause's first few, a passing check's big exchanges add its name and its answers, not its bodies."""
+    def page(n: int) -> int:
+        checks = [_check(faithful, f"test_big[case-{i:03}]", "PASS", ["a", "b", "c"], sent=50, body_size=4000)
+                  for i in range(n)]
+        return len(render_html(Run(meta={}, events=checks)).encode())
+
+    few, many = page(SAMPLES_SHOWN), page(SAMPLES_SHOWN + 200)
+    assert many - few < 200 * 50, (few, many)  # its case name in its check's line here, and in its line under OTHER
+    assert page(1) < few < page(1) + 2 * 4000 + 3000  # a sampled check's bodies are cut at SAMPLE_BODY_LIMIT
