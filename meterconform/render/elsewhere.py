@@ -28,15 +28,16 @@ def _stopped(ref: CheckRef) -> bool:
     return ref.verdict == "SKIPPED" and whole(ref.event)
 
 
-def _lead(verdict: str, stopped: bool, n: int) -> str:
-    """What the checks of one list did for this clause, in one line."""
+def _lead(verdict: str, stopped: bool, n: int, more: bool) -> str:
+    """What the checks of one list did for this clause, in one line (`more`: other checks are shown above)."""
+    checks = plural(n, "more check" if more else "check")
     if stopped:
         return f"Not judged here: {plural(n, 'check')} stopped at {'its' if n == 1 else 'their'} first failure before trying this clause"
     if verdict in ("PASS", "INFO"):
-        return f"{plural(n, 'more check')} met this clause"
+        return f"{checks} met this clause"
     if verdict == "SKIPPED":
         return f"Not judged here: {plural(n, 'check')} passed without {'its' if n == 1 else 'their'} case for this clause ever coming up"
-    return f"{plural(n, 'more check')} {'is' if n == 1 else 'are'} {verdict} here"
+    return f"{checks} {'is' if n == 1 else 'are'} {verdict} here"
 
 
 def _where(ev: dict) -> tuple[str, str]:
@@ -64,9 +65,10 @@ def _item(function: str, refs: list[CheckRef], cases: Counter) -> str:
     return f"<li><code>{esc(function)}</code> {' · '.join(parts)}</li>"
 
 
-def elsewhere_lists(refs: list[CheckRef], cases: Counter) -> str:
+def elsewhere_lists(refs: list[CheckRef], cases: Counter, more: bool) -> str:
     """One folded list per verdict the checks have here; one line per check function, its cases grouped
-    (`cases`: how many cases each function has in the run, so that "all N cases" is true)."""
+    (`cases`: how many cases each function has in the run, so that "all N cases" is true; `more`: the clause
+    shows other checks above the lists)."""
     lists: dict[tuple[str, bool], dict[str, list[CheckRef]]] = {}
     for ref in refs:
         lists.setdefault((ref.verdict, _stopped(ref)), {}).setdefault(case_of(ref.event["nodeid"])[0], []).append(ref)
@@ -76,6 +78,6 @@ def elsewhere_lists(refs: list[CheckRef], cases: Counter) -> str:
         functions = lists[(verdict, stopped)]
         n = sum(len(named) for named in functions.values())
         items = "".join(_item(function, named, cases) for function, named in functions.items())
-        out.append(f'<details class="sub"><summary>{badge(verdict)} {esc(_lead(verdict, stopped, n))}; each one\'s evidence '
+        out.append(f'<details class="sub"><summary>{badge(verdict)} {esc(_lead(verdict, stopped, n, more))}; each one\'s evidence '
                    f'is under the clause it links to</summary><ul class="elsewhere">{items}</ul></details>')
     return "".join(out)

@@ -130,7 +130,7 @@ def _clause(row: ClauseRow, applied: Applied | None, cases: Counter) -> str:
     if lines:
         body.append(summarised([ref.event for ref in lines]))
     if listed:
-        body.append(elsewhere_lists(listed, cases))
+        body.append(elsewhere_lists(listed, cases, more=bool(ordered or lines)))
     opened = " open" if row.verdict in GATING else ""
     nchecks = plural(len(row.checks), "check") if row.checks else ""
     return (f'<details class="clause v-{slug(row.verdict)}" id="c-{esc(row.id)}" data-verdict="{esc(row.verdict)}" '

@@ -7,8 +7,11 @@ import copy
 
 import pytest
 
+from meterconform.render.elsewhere import case_of
 from meterconform.render.evidence import SAMPLE_BODY_LIMIT, SAMPLES_SHOWN
 from meterconform.render.html import render_html
+from meterconform.render.matrix import clause_rows, report_catalog
+from meterconform.render.page import esc
 from meterconform.render.runs import Run
 
 from .conftest import event
@@ -98,13 +101,18 @@ def test_every_check_is_named_on_each_clause_it_cites(faithful):
     some = [_check(faithful, f"test_some[s{i}]", "PASS", [f"s{i}"], clauses=(CLAUSE, OTHER) if i else (CLAUSE,))
             for i in range(3)]
     broken = _check(faithful, "test_broken", "FAIL", ["bad"])
-    other = _card(render_html(Run(meta={}, events=[*every, *some, broken])), OTHER)
-    assert "6 more checks met this clause; each one's evidence is under the clause it links to" in other
+    page = render_html(Run(meta={}, events=[*every, *some, broken]))
+    other = _card(page, OTHER)
+    assert "6 checks met this clause; each one's evidence is under the clause it links to" in other
     link = f'<a href="#c-{CLAUSE}">{CLAUSE}</a>'
     assert f"<li><code>suites/test_x.py::test_all</code> all 3 cases → {link}</li>" in other
     assert f"<li><code>suites/test_x.py::test_some</code> [s1] [s2] → {link}</li>" in other
     assert f"<li><code>suites/test_x.py::test_broken</code> → FAIL on {link}</li>" in other
     assert 'class="check ' not in other and "resp-" not in other  # no evidence twice
+    at_home = _check(faithful, "test_at_home", "PASS", ["home"], clauses=(OTHER, CLAUSE))
+    other = _card(render_html(Run(meta={}, events=[*every, *some, broken, at_home])), OTHER)
+    assert 'class="check v-pass"' in other and "resp-home" in other
+    assert "6 more checks met this clause" in other  # more than the one shown above the list
 
 
 def test_the_page_grows_by_a_line_not_by_the_evidence_of_each_passing_check(faithful):
@@ -117,3 +125,18 @@ def test_the_page_grows_by_a_line_not_by_the_evidence_of_each_passing_check(fait
     few, many = page(SAMPLES_SHOWN), page(SAMPLES_SHOWN + 200)
     assert many - few < 200 * 50, (few, many)  # its case name in its check's line here, and in its line under OTHER
     assert page(1) < few < page(1) + 2 * 4000 + 3000  # a sampled check's bodies are cut at SAMPLE_BODY_LIMIT
+
+
+@pytest.mark.parametrize("fixture", ["all_verdicts", "moto_run", "faithful"])
+def test_every_clause_card_names_each_check_citing_it(fixture, request):
+    run = request.getfixturevalue(fixture)
+    page = render_html(run)
+    named = 0
+    for row in clause_rows(run.events, report_catalog()):
+        card = _card(page, row.id)
+        for ref in row.checks:
+            function, case = case_of(ref.event["nodeid"])
+            assert f"<code>{esc(function)}" in card, (row.id, ref.event["nodeid"])
+            assert not case or f"[{esc(case)}]" in card or f"<code>{esc(function)}</code> all " in card, (row.id, case)
+            named += 1
+    assert named >= len(run.events)
