@@ -20,7 +20,7 @@ page=${1:-reports/conformance.html}
 out=${2:-${page%.html}.png}
 size=${3:-1400,2000}
 
-browser=${CHROMIUM:-$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)}
+browser=${CHROMIUM:-$(command -v chromium || command -v chromium-headless-shell || command -v chromium-browser || command -v google-chrome || true)}
 if [ -z "$browser" ]; then
     echo "screenshot_report.sh: no Chromium found; install it (apt-get install -y --no-install-recommends chromium) or set CHROMIUM" >&2
     exit 2

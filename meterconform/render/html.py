@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from pathlib import Path
 
 from ..baseline import Applied
 from ..catalog import Catalog, Outcome
-from ..events import GATING, endpoint_stopped, transient_line, was_judged
+from ..events import GATING, endpoint_stopped
 from ..gate import Completion
 from ..gate import gate as run_gate
 from ..sources import source_label, source_url
 from ..summary import operation_of
+from .elsewhere import case_of, elsewhere, elsewhere_lists
+from .evidence import SAMPLES_SHOWN, evidence, home_clause, reproduce, summarised, whole
 from .matrix import (
     AREAS,
     CLAUSE_LABELS,
@@ -30,12 +31,8 @@ from .matrix import (
 from .page import badge, bar_chart, esc, legend, page, plural, safe_href, slug, when
 from .runs import Run
 
-BODY_LIMIT = 3000  # characters of a body shown; the events file keeps up to 4000
 CHECKS_SHOWN = 8  # under a clause; the rest fold under "N more checks"
-REPRODUCTION_LIMIT = 20_000  # characters of a reproduction shown (a 1 MB request makes a 3 MB one); events.jsonl has it all
-PASS_BODY_LIMIT = 1200  # a passing check shows its last exchange only, shorter
 _PROFILE_KEY = re.compile(r"`([a-z_]+(?:\.[A-Za-z0-9_.-]+)+)`")
-_DEEP = re.compile(r"(?:[\[{]\s*){16}")  # sixteen openers in a row: a fuzzed body, not a readable one
 
 
 def _outcome_text(outcome: Outcome) -> str:
@@ -57,91 +54,9 @@ def _outcome_text(outcome: Outcome) -> str:
     return outcome.description or outcome.kind
 
 
-def _pretty(text, limit: int = BODY_LIMIT) -> str:
-    """A body for reading: JSON re-indented, anything else as it is; cut at `limit` characters."""
-    try:
-        if isinstance(text, (dict, list)):
-            out = json.dumps(text, indent=2, ensure_ascii=False)
-        else:
-            out = str(text or "")
-            deep = _DEEP.search(out)  # a fuzzed body nested thousands deep: not worth a RecursionError
-            parsed = json.loads(out) if out[:1] in ("{", "[") and not deep and len(out) < 100_000 else None
-            if isinstance(parsed, (dict, list)):
-                out = json.dumps(parsed, indent=2, ensure_ascii=False)
-    except (ValueError, RecursionError):  # not JSON, or nested too deep to re-indent (fuzzed bodies are)
-        out = text if isinstance(text, str) else "(too deeply nested to show here; see events.jsonl)"
-    return out if len(out) <= limit else out[:limit] + f"\n… ({len(out) - limit} more characters in events.jsonl)"
-
-
-def _exchange(number: int, ex: dict, limit: int = BODY_LIMIT) -> str:
-    req_headers = "\n".join(f"{k}: {v}" for k, v in (ex.get("request_headers") or {}).items())
-    resp_headers = "\n".join(f"{k}: {v}" for k, v in (ex.get("headers") or {}).items())
-    status = f"HTTP {ex['status']}" if ex.get("status") is not None else f"no response ({ex.get('transport_error') or 'transport error'})"
-    body = _pretty(ex.get("body"), limit)
-    return (f'<div class="exchange"><h4><span>Request {number}</span> {esc(ex.get("method", "POST"))} {esc(ex.get("url", ""))} '
-            f'· {esc(ex.get("operation") or "")} via {esc(ex.get("via", "?"))}</h4>'
-            f"<pre>{esc(req_headers)}\n\n{esc(_pretty(ex.get('request'), limit))}</pre>"
-            f"<h4><span>Response</span> {esc(status)}{' · ' + esc(ex['error_code']) if ex.get('error_code') else ''}"
-            f"{' · ' + esc(ex.get('elapsed_ms')) + ' ms' if ex.get('elapsed_ms') is not None else ''}"
-            f"{' · truncated' if ex.get('body_truncated') else ''}</h4>"
-            + (f'<p class="transient">{esc(transient_line(ex))} (the same request was sent again after each)</p>'
-               if transient_line(ex) else "")
-            + (f'<p class="transient">{esc(ex["timeout_shortened"])}</p>' if ex.get("timeout_shortened") else "")
-            + f"<pre>{esc(resp_headers)}\n\n{esc(body)}</pre></div>")
-
-
-def _evidence(event: dict) -> str:
-    exchanges = event.get("evidence") or []
-    if not exchanges:
-        return ""
-    passed = event["verdict"] in ("PASS", "INFO")
-    limit = PASS_BODY_LIMIT if passed else BODY_LIMIT
-    first = len(exchanges) if passed else 1  # number the exchanges shown as the events do
-    if passed:
-        exchanges = exchanges[-1:]
-    last = exchanges[-1]
-    status = f"HTTP {last['status']}" if last.get("status") is not None else "no response"
-    head = f"{last.get('operation') or last.get('method', '')} → {status}" + (f" {last['error_code']}" if last.get("error_code") else "")
-    noun = ("last exchange" if passed else "exchange") if len(exchanges) == 1 else f"last {len(exchanges)} exchanges"
-    return (f'<details class="sub evidence"><summary>Evidence: {esc(noun)} — {esc(head)}</summary>'
-            + "".join(_exchange(i, ex, limit) for i, ex in enumerate(exchanges, first)) + "</details>")
-
-
-def _cut(reproduction: str) -> str:
-    """A reproduction cut at REPRODUCTION_LIMIT characters, saying where the whole one is."""
-    if len(reproduction) <= REPRODUCTION_LIMIT:
-        return reproduction
-    return (reproduction[:REPRODUCTION_LIMIT] + f"\n… ({len(reproduction) - REPRODUCTION_LIMIT:,} more characters: the whole, "
-            "runnable reproduction is in events.jsonl and conformance.json)")
-
-
-def _reproduce(reproduction: str | None, falsifying: str | None, opened: bool) -> str:
-    """A failure's Reproduce block (cut at REPRODUCTION_LIMIT) and its Falsifying example, where there are."""
-    out = ""
-    if reproduction:
-        out += f'<details class="sub"{" open" if opened else ""}><summary>Reproduce</summary><pre>{esc(_cut(reproduction))}</pre></details>'
-    if falsifying:
-        out += f'<details class="sub"><summary>Falsifying example</summary><pre>{esc(falsifying)}</pre></details>'
-    return out
-
-
-def home_clause(event: dict) -> str:
-    """The one clause under which a check's evidence is shown: the clause it failed on, else the first it cites
-    (for a passing check that never judged that one, the first it did judge, the generic timeout clause last)."""
-    if event.get("failed_clause"):
-        return event["failed_clause"]
-    clauses = event["clauses"]
-    if not clauses:
-        return ""
-    if event.get("verdict") == "PASS" and not was_judged(event, clauses[0]):
-        judged = sorted((c for c in clauses if was_judged(event, c)), key=lambda c: c == "PROTO.TIMEOUT")
-        if judged:
-            return judged[0]
-    return clauses[0]
-
-
 def _check(ref: CheckRef, row: ClauseRow, applied: Applied | None) -> str:
-    """One check under one clause; full detail where the verdict belongs to this clause."""
+    """One check under its home clause, or under another clause it found broken too: its verdict, expected and
+    actual, evidence and reproduction."""
     ev = ref.event
     tags = ""
     excuse = applied.excuse(ev["nodeid"]) if applied else None
@@ -154,19 +69,8 @@ def _check(ref: CheckRef, row: ClauseRow, applied: Applied | None) -> str:
     if other is not None:  # another clause the same check found broken: its own failure, example and reproduction
         parts = [head, f'<p class="muted">Another bug the same check found; its first is on <a href="#c-{esc(home)}">{esc(home)}</a>.</p>',
                  f'<dl class="ea"><dt>Expected</dt><dd>{esc(other.get("expected"))}</dd><dt>Actual</dt><dd>{esc(other.get("actual"))}</dd></dl>',
-                 _reproduce(other.get("reproduction"), other.get("falsifying_example"), opened=True)]
+                 reproduce(other.get("reproduction"), other.get("falsifying_example"), opened=True)]
         return f'<div class="check v-{slug(ref.verdict)}">' + "".join(parts) + "</div>"
-    if ref.verdict == "SKIPPED" and ev["verdict"] == "PASS" and home != row.id:
-        return (f'<div class="check v-{slug(ref.verdict)}">{head}<p class="muted">Not judged here: the check passed without '
-                f'its case for this clause ever coming up. Its evidence is under <a href="#c-{esc(home)}">{esc(home)}</a>.</p></div>')
-    if ref.verdict != ev["verdict"] and ev.get("failed_clause"):
-        lead = ("Not judged here: the check stopped at its first failure before it tried this clause; it is"
-                if ref.verdict == "SKIPPED" else "Met here; the check is")
-        return (f'<div class="check v-{slug(ref.verdict)}">{head}<p class="muted">{lead} '
-                f'{esc(ev["verdict"])} on <a href="#c-{esc(home)}">{esc(home)}</a>, where its evidence is.</p></div>')
-    if home != row.id:
-        return (f'<div class="check v-{slug(ref.verdict)}">{head}<p class="muted">Evidence and reproduction under '
-                f'<a href="#c-{esc(home)}">{esc(home)}</a>.</p></div>')
     parts = [head]
     if ev.get("expected") or ev.get("actual"):
         parts.append(f'<dl class="ea"><dt>Expected</dt><dd>{esc(ev.get("expected"))}</dd>'
@@ -183,27 +87,12 @@ def _check(ref: CheckRef, row: ClauseRow, applied: Applied | None) -> str:
         parts.append(f'<pre class="reason">{esc(ev["reason"])}</pre>')
     for obs in ev.get("observations") or []:
         parts.append(f'<p class="facts"><strong>Observed ({esc(obs.get("clause"))}):</strong> {esc(obs.get("text"))}</p>')
-    parts.append(_evidence(ev))
-    parts.append(_reproduce(ev.get("reproduction"), ev.get("falsifying_example"), opened=ev["verdict"] in GATING | {"NON-STRICT"}))
+    parts.append(evidence(ev))
+    parts.append(reproduce(ev.get("reproduction"), ev.get("falsifying_example"), opened=ev["verdict"] in GATING | {"NON-STRICT"}))
     return f'<div class="check v-{slug(ref.verdict)}">' + "".join(parts) + "</div>"
 
 
-def _elsewhere(ref: CheckRef, row: ClauseRow) -> bool:
-    """A check that met this clause and whose evidence is under another one: listed by name only, one line each
-    (a check cites several clauses; its full entry appears once, under its home clause)."""
-    ev = ref.event
-    return (ref.verdict in ("PASS", "INFO") and ref.verdict == ev["verdict"] and home_clause(ev) != row.id
-            and not any(f["clause"] == row.id for f in ev.get("also_failed") or ()))
-
-
-def _elsewhere_list(refs: list[CheckRef]) -> str:
-    items = "".join(f'<li>{esc(ref.verdict)} <code>{esc(ref.event["nodeid"])}</code> → <a href="#c-{esc(home_clause(ref.event))}">'
-                    f"{esc(home_clause(ref.event))}</a></li>" for ref in refs)
-    return (f'<details class="sub"><summary>{esc(plural(len(refs), "more check"))} met this clause; each one\'s evidence is '
-            f'under the clause it links to</summary><ul class="elsewhere">{items}</ul></details>')
-
-
-def _clause(row: ClauseRow, applied: Applied | None) -> str:
+def _clause(row: ClauseRow, applied: Applied | None, cases: Counter) -> str:
     clause = row.clause
     search = " ".join([row.id, row.title]).lower()  # the checks' names are searched in the clause's text
     body = []
@@ -229,15 +118,20 @@ def _clause(row: ClauseRow, applied: Applied | None) -> str:
         body.append('<p class="muted">No check of this run cites this clause.</p>' if row.verdict == NOT_CHECKED
                     else '<p class="muted">Accounted for without a check (see the reason above).</p>')
     rank = {label: i for i, label in enumerate(CLAUSE_LABELS)}
-    elsewhere = [ref for ref in row.checks if _elsewhere(ref, row)]
-    ordered = sorted((ref for ref in row.checks if ref not in elsewhere), key=lambda ref: rank.get(ref.verdict, 99))
+    listed = [ref for ref in row.checks if elsewhere(ref, row.id)]
+    ordered = sorted((ref for ref in row.checks if not elsewhere(ref, row.id)), key=lambda ref: rank.get(ref.verdict, 99))
+    sampled = [ref for ref in ordered if not whole(ref.event) and ref.event.get("evidence")]  # at home: did not fail
+    lines = sampled[SAMPLES_SHOWN:]  # past the first few: a line each, so that the page's size stays bounded
+    ordered = [ref for ref in ordered if all(ref is not line for line in lines)]
     body += [_check(ref, row, applied) for ref in ordered[:CHECKS_SHOWN]]
     if len(ordered) > CHECKS_SHOWN:
         rest = ordered[CHECKS_SHOWN:]
         body.append(f'<details class="sub"><summary>{esc(plural(len(rest), "more check"))}</summary>'
                     + "".join(_check(ref, row, applied) for ref in rest) + "</details>")
-    if elsewhere:
-        body.append(_elsewhere_list(elsewhere))
+    if lines:
+        body.append(summarised([ref.event for ref in lines]))
+    if listed:
+        body.append(elsewhere_lists(listed, cases, more=bool(ordered or lines)))
     opened = " open" if row.verdict in GATING else ""
     nchecks = plural(len(row.checks), "check") if row.checks else ""
     return (f'<details class="clause v-{slug(row.verdict)}" id="c-{esc(row.id)}" data-verdict="{esc(row.verdict)}" '
@@ -514,12 +408,13 @@ def render_html(run: Run, applied: Applied | None = None, catalog: Catalog | Non
     catalog = catalog if catalog is not None else report_catalog()
     rows = clause_rows(run.events, catalog)
     meta = run.meta
+    cases = Counter(case_of(e["nodeid"])[0] for e in run.events)
     areas = []
     for area, group in rows_by_area(rows).items():
         counts = label_counts(r.verdict for r in group)
         summary = ", ".join(f"{n} {label.lower()}" for label, n in counts.items())
         areas.append(f'<section class="area" data-area="{esc(area)}"><h2>{esc(area)} <small>{plural(len(group), "clause")} · '
-                     f'{esc(summary)}</small></h2>' + "".join(_clause(r, applied) for r in group) + "</section>")
+                     f'{esc(summary)}</small></h2>' + "".join(_clause(r, applied, cases) for r in group) + "</section>")
     where = meta.get("endpoint") or "unknown endpoint"
     body = (f'<header class="masthead"><div class="wrap"><p class="eyebrow">meterconform {esc(meta.get("version", ""))} · '
             f"conformance report · {esc(when(meta.get('started')))}</p><h1>AWS Marketplace Metering Service conformance</h1>"
@@ -531,7 +426,9 @@ def render_html(run: Run, applied: Applied | None = None, catalog: Catalog | Non
             f"{_meta(run)}{_coverage(run)}</div>{_filters(rows)}"
             f'<main class="wrap"><h2 class="no-print" style="margin-top:6px">Clause matrix</h2>'
             f'<p class="muted no-print">The whole catalog, grouped by operation; open a clause for its quoted source, '
-            f'the checks citing it, their evidence and how to reproduce them.</p>{"".join(areas)}{_observations(run)}</main>'
+            f'the checks citing it, their evidence and how to reproduce them. A failing check shows every exchange it recorded; '
+            f"of the other checks under a clause, the first {SAMPLES_SHOWN} show one recorded exchange and the rest a line "
+            f'each (events.jsonl keeps every recorded exchange).</p>{"".join(areas)}{_observations(run)}</main>'
             f'<footer><div class="wrap">Generated by meterconform {esc(meta.get("version", ""))} from '
             f'{esc(", ".join(run.sources) or "events")}. Regenerate with <code>meterconform report EVENTS -o DIR</code>. '
             f"Request and response evidence is redacted when the events are written.</div></footer>")

@@ -38,6 +38,12 @@ def esc(value) -> str:
     return html.escape(_SURROGATE.sub("\ufffd", "" if value is None else str(value)), quote=True)
 
 
+def esc_text(value) -> str:
+    """Element content (a <pre>'s body), escaped like `esc` but for its quotes, which only an attribute needs
+    escaped: JSON bodies are mostly quotes, and `&quot;` is six bytes for one."""
+    return html.escape(_SURROGATE.sub("\ufffd", "" if value is None else str(value)), quote=False)
+
+
 def slug(label: str) -> str:
     return label.lower().replace(" ", "-").replace("&", "and")
 
@@ -227,6 +233,9 @@ blockquote cite{display:block;font-style:normal;font-size:12px;color:var(--muted
 details.sub{margin:6px 0 0}
 details.sub>summary{cursor:pointer;font-size:13px;color:var(--accent);padding:2px 0}
 .exchange{border-top:1px dashed #eaeef2;padding-top:6px;margin-top:6px}
+.sampled{margin:6px 0 0;font-size:12.5px;color:var(--muted)}
+ul.elsewhere,ul.summarised{margin:4px 0 0 18px;padding:0;font-size:13px}ul.elsewhere li,ul.summarised li{margin:2px 0;overflow-wrap:anywhere}
+ul.elsewhere code,ul.summarised code{font-size:12px}
 .exchange h4{text-transform:none;letter-spacing:0;font-size:12.5px;font-weight:400;font-family:var(--mono)}
 .exchange h4 span{font-family:var(--sans);font-weight:600;text-transform:uppercase;letter-spacing:.04em;font-size:12px;margin-right:4px}
 table.plain{width:100%;border-collapse:collapse;font-size:14px}

@@ -47,10 +47,21 @@ def test_the_report_says_a_stopped_check_did_not_judge_the_clause():
                "expected": "InvalidUsageAllocationsException", "actual": "HTTP 200", "reason": "", "reproduction": None,
                "observations": [], "evidence": [], "exchanges": 5, "examples": 5, "outcomes": {}, "time": 1795700000.0}
     html = render_html(Run(meta={}, events=[stopped]))
-    key_length = html[html.index('id="c-TAG.KEY.LENGTH"'):]
-    assert "Not judged here: the check stopped at its first failure before it tried this clause; it is FAIL on" in key_length[:3000]
-    alloc_sum = html[html.index('id="c-ALLOC.SUM"'):]
-    assert "Met here; the check is FAIL on" in alloc_sum[:3000]
+    key_length = _card(html, "TAG.KEY.LENGTH")
+    assert "Not judged here: 1 check stopped at its first failure before trying this clause" in key_length
+    link = '<code>suites/test_x.py::test_mutations</code> → FAIL on <a href="#c-ALLOC.UNIQUE_TAGS">ALLOC.UNIQUE_TAGS</a>'
+    assert link in key_length
+    alloc_sum = _card(html, "ALLOC.SUM")
+    assert "1 check met this clause" in alloc_sum and link in alloc_sum
+    assert 'class="check ' not in key_length + alloc_sum  # listed there; its one full entry is under ALLOC.UNIQUE_TAGS
+    assert 'class="check v-fail"' in _card(html, "ALLOC.UNIQUE_TAGS")
+
+
+def _card(html: str, clause: str) -> str:
+    """One clause's card of the page."""
+    start = html.index(f'id="c-{clause}"')
+    ends = [html.find(end, start) for end in ('<details class="clause', "</section>")]
+    return html[start:min(end for end in ends if end >= 0)]
 
 
 def _several() -> dict:
@@ -125,8 +136,8 @@ def test_a_passing_check_passes_only_the_clauses_it_judged():
     assert verdicts["PROTO.STATUS.CLIENT_ERROR"]["verdict"] == "SKIPPED"
     assert home_clause(event) == "PROTO.HOSTILE.NO_5XX"
     html = render_html(Run(meta={}, events=[event]))
-    status = html[html.index('id="c-PROTO.STATUS.CLIENT_ERROR"'):]
-    status = status[:status.index('id="c-', 10)]
-    assert "Not judged here: the check passed without its case for this clause ever coming up" in status
+    status = _card(html, "PROTO.STATUS.CLIENT_ERROR")
+    assert "Not judged here: 1 check passed without its case for this clause ever coming up" in status
+    assert '<code>suites/test_x.py::test_hostile_json</code> → <a href="#c-PROTO.HOSTILE.NO_5XX">' in status
     # Events written before `judged` existed keep the old reading.
     assert clause_verdicts([{**event, "judged": None}])["PROTO.STATUS.CLIENT_ERROR"]["verdict"] == "PASS"

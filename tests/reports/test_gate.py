@@ -79,4 +79,5 @@ def test_a_default_run_writes_events_and_html_no_bigger_than_the_evidence_needs(
     proc = cli("run", "-n", "1", "--seed", "1", "--report-dir", str(tmp_path / "r"), cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     sizes = {name: (tmp_path / "r" / name).stat().st_size for name in ("events.jsonl", "conformance.html")}
-    assert sizes["events.jsonl"] < 4_000_000 and sizes["conformance.html"] < 3_000_000, sizes
+    # the page samples the evidence of the checks that did not fail (tests/reports/test_html_evidence.py)
+    assert sizes["events.jsonl"] < 4_000_000 and sizes["conformance.html"] < 1_000_000, sizes

@@ -148,7 +148,7 @@ def test_a_baseline_marks_expected_failures_and_never_links_a_script(all_verdict
 
 def test_a_huge_reproduction_is_cut_on_the_page_and_points_at_the_events(all_verdicts):
     """A check that sent a 1 MB request has a 3 MB reproduction: the page shows its start, events.jsonl keeps it."""
-    from meterconform.render.html import REPRODUCTION_LIMIT
+    from meterconform.render.evidence import REPRODUCTION_LIMIT
     from meterconform.render.runs import Run
 
     failing = next(e for e in all_verdicts.events if e["verdict"] == "FAIL" and e.get("reproduction"))

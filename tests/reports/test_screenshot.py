@@ -14,7 +14,8 @@ from meterconform.render.html import write_html
 from .conftest import REPO
 
 SCRIPT = REPO / "scripts" / "screenshot_report.sh"
-BROWSER = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+BROWSER = (shutil.which("chromium") or shutil.which("chromium-headless-shell") or shutil.which("chromium-browser")
+           or shutil.which("google-chrome"))
 
 
 @pytest.mark.skipif(BROWSER is None, reason="no Chromium on PATH: apt-get install -y --no-install-recommends chromium")
