@@ -119,7 +119,7 @@ def replay_client(url: str, path: str) -> None:
     from botocore.config import Config
     from botocore.credentials import Credentials
 
-    from meterconform.clients import wire_to_params
+    from meterconform.transport.clients import wire_to_params
 
     seed = seed_from_profile(None)
     creds = Credentials("AKIDBENCHMARKREPLAY1", seed.secret_access_key)

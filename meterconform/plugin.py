@@ -14,18 +14,18 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from . import __version__
-from .clients import credentials_problem, probe
-from .events import NOT_RUN, build_event, write_outputs
-from .hypothesis_profiles import DEPTHS, load_depth
-from .preflight import preflight
-from .profile import Profile, ProfileError, load_profile, url_problem
-from .redact import register_secret
+from .transport.clients import credentials_problem, probe
+from .results.events import NOT_RUN, build_event, write_outputs
+from .harness.hypothesis_profiles import DEPTHS, load_depth
+from .transport.preflight import preflight
+from .harness.profile import Profile, ProfileError, load_profile, url_problem
+from .results.redact import register_secret
 
 if TYPE_CHECKING:
-    from .checks import Metering
+    from .harness.checks import Metering
 
 # Loaded wherever this module is (`-p meterconform.plugin`, a conftest's pytest_plugins, each xdist worker).
-pytest_plugins = ["meterconform.fixtures"]
+pytest_plugins = ["meterconform.harness.fixtures"]
 
 ENV_PROFILE = "METERCONFORM_PROFILE"
 ENV_URL = "METERCONFORM_ENDPOINT_URL"
@@ -200,7 +200,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if database_url:
         from hypothesis import settings
 
-        from .database import DatabaseError, example_database
+        from .harness.database import DatabaseError, example_database
 
         try:
             db = example_database(database_url, writable=bool(config.getoption("mc_database_writable")))
@@ -231,7 +231,7 @@ def _load_known(path: str) -> dict[str, frozenset[str]]:
         raise pytest.UsageError(f"--fuzz-known {path}: not a JSON object of check -> clauses ({exc})") from None
     from hypothesis import settings
 
-    from .database import KeepingDatabase
+    from .harness.database import KeepingDatabase
 
     if known and settings.default.database is not None:
         settings.register_profile("meterconform-keeping", parent=settings.default, database=KeepingDatabase(settings.default.database))
@@ -402,7 +402,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     wanted = ctx is not None and (ctx.events or ctx.collection_errors or (interrupted and config.getoption("mc_events")))
     if not wanted or hasattr(config, "workerinput"):
         return
-    from .summary import render_summary
+    from .results.summary import render_summary
 
     terminalreporter.write_sep("=", "meterconform conformance summary")
     events_path = config.getoption("mc_events")

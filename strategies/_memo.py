@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable, TypeVar
 
-from meterconform.profile import Profile
+from meterconform.harness.profile import Profile
 
 F = TypeVar("F", bound=Callable[..., Any])
 MAX_ENTRIES = 512

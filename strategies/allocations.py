@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from meterconform.profile import Profile
+from meterconform.harness.profile import Profile
 from meterconform.strategies._memo import memoized
 from meterconform.strategies._model import ALLOCATED_QUANTITY_MAX, ALLOCATIONS_MAX, ALLOCATIONS_MIN, QUANTITY_MAX
 from meterconform.strategies.tags import tag_keys, tag_set, tags
@@ -114,7 +114,7 @@ def max_allocations_list(total: int, profile: Profile, extra: int = 0) -> st.Sea
     """
     _check_total(total)
     if not isinstance(profile, Profile):
-        raise TypeError(f"profile={profile!r} is not a Profile; pass meterconform.profile.load_profile() or the harness's profile")
+        raise TypeError(f"profile={profile!r} is not a Profile; pass meterconform.harness.profile.load_profile() or the harness's profile")
     if not isinstance(extra, int) or extra < 0:
         raise ValueError(f"extra={extra!r} must be an int >= 0 (0 for the maximum count, 1 for one too many)")
     count = profile.contract.max_allocations + extra

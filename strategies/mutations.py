@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 from hypothesis import strategies as st
 
-from meterconform.profile import MissingProfileData, Profile
+from meterconform.harness.profile import MissingProfileData, Profile
 from meterconform.strategies._memo import memoized
 from meterconform.strategies._model import (
     ACCOUNT_ID_MAX,

@@ -6,7 +6,7 @@ import string
 
 from hypothesis import strategies as st
 
-from meterconform.profile import Profile
+from meterconform.harness.profile import Profile
 from meterconform.strategies._memo import memoized
 from meterconform.strategies._model import DIMENSION_MAX, DIMENSION_MIN, PRODUCT_CODE_MAX, matches
 
@@ -22,7 +22,7 @@ DIMENSION_CHARACTERS = ANY_CHARACTERS
 
 def _check_profile(profile: object) -> None:
     if not isinstance(profile, Profile):
-        raise TypeError(f"profile={profile!r} is not a Profile; pass meterconform.profile.load_profile() or the harness's profile")
+        raise TypeError(f"profile={profile!r} is not a Profile; pass meterconform.harness.profile.load_profile() or the harness's profile")
 
 
 @memoized

@@ -9,7 +9,7 @@ from typing import Literal
 
 from hypothesis import strategies as st
 
-from meterconform.profile import Profile
+from meterconform.harness.profile import Profile
 from meterconform.strategies._memo import memoized
 from meterconform.strategies._model import CLIENT_TOKEN_MAX, CLIENT_TOKEN_MIN, NONCE_MAX, RECORDS_MAX
 from meterconform.strategies.allocations import allocations

@@ -18,7 +18,7 @@ from typing import Any, Iterable
 
 from hypothesis import Phase, settings, target
 
-from meterconform.profile import Profile
+from meterconform.harness.profile import Profile
 from meterconform.strategies._model import NONCE_MAX, RECORDS_MAX, TAG_KEY_MAX, TAG_VALUE_MAX, TAGS_MAX
 from meterconform.strategies.timestamps import HOUR, window_seconds
 

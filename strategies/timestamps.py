@@ -11,7 +11,7 @@ from typing import Literal
 
 from hypothesis import strategies as st
 
-from meterconform.profile import Profile
+from meterconform.harness.profile import Profile
 from meterconform.strategies._memo import memoized
 
 Window = Literal["meter", "batch"]
@@ -73,7 +73,7 @@ def _check_window(window: str) -> None:
 
 def _check_args(profile: Profile, window: str, where: str, fractional: bool | None) -> None:
     if not isinstance(profile, Profile):
-        raise TypeError(f"profile={profile!r} is not a Profile; pass meterconform.profile.load_profile() or the harness's profile")
+        raise TypeError(f"profile={profile!r} is not a Profile; pass meterconform.harness.profile.load_profile() or the harness's profile")
     _check_window(window)
     if where not in WHERES:
         raise ValueError(f"where={where!r} is not a place relative to the window; pass one of {', '.join(map(repr, WHERES))}")

@@ -8,7 +8,7 @@ from typing import Literal
 
 from hypothesis import strategies as st
 
-from meterconform.profile import Profile
+from meterconform.harness.profile import Profile
 from meterconform.strategies._model import RECORDS_MAX, RECORDS_MIN
 from meterconform.strategies.allocations import allocations
 from meterconform.strategies.products import dimensions
@@ -32,7 +32,7 @@ CUSTOMER_KINDS = ("subscribed", "unsubscribed", "accounts")
 
 def _check_profile(profile: object) -> None:
     if not isinstance(profile, Profile):
-        raise TypeError(f"profile={profile!r} is not a Profile; pass meterconform.profile.load_profile() or the harness's profile")
+        raise TypeError(f"profile={profile!r} is not a Profile; pass meterconform.harness.profile.load_profile() or the harness's profile")
 
 
 def _check_optional_bool(name: str, value: object) -> None:

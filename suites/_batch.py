@@ -14,8 +14,8 @@ from typing import Any, Sequence
 
 import pytest
 
-from meterconform.clients import Exchange
-from meterconform.failures import skip_unprocessed
+from meterconform.transport.clients import Exchange
+from meterconform.harness.failures import skip_unprocessed
 from meterconform.strategies._model import QUANTITY_MAX, RECORDS_MAX
 from meterconform.strategies.targets import aim_at_limits
 from meterconform.strategies.timestamps import HOUR

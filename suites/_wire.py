@@ -22,12 +22,12 @@ from typing import Any, Iterator
 
 from botocore.parsers import create_parser
 
-from meterconform.catalog import load_catalog
-from meterconform.checks import clause_info, unimplemented_evidence
-from meterconform.clients import OPERATIONS, Exchange, error_name
-from meterconform.failures import skip_throttled, skip_unimplemented
+from meterconform.contract.catalog import load_catalog
+from meterconform.harness.checks import clause_info, unimplemented_evidence
+from meterconform.transport.clients import OPERATIONS, Exchange, error_name
+from meterconform.harness.failures import skip_throttled, skip_unimplemented
 from meterconform.resources import schema_json
-from meterconform.shapes import error_body_errors
+from meterconform.contract.response_schemas import error_body_errors
 from meterconform.strategies._model import service_model
 
 TIMEOUT = "PROTO.TIMEOUT"

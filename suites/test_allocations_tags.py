@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from meterconform.current import current_metering
+from meterconform.harness.current import current_metering
 from meterconform.strategies import TAG_ALPHABET, allocations, meter_usage_requests, mutation, quantities
 from meterconform.strategies.allocations import bulk_allocations
 from meterconform.strategies.quantities import (

@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from meterconform.current import current_metering
-from meterconform.clients import Exchange
+from meterconform.harness.current import current_metering
+from meterconform.transport.clients import Exchange
 from meterconform.strategies import allocations, quantities, unknown_dimensions, unknown_product_codes
 from meterconform.strategies.quantities import FLOAT_COLLIDING_QUANTITIES
 

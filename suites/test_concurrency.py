@@ -14,8 +14,8 @@ from typing import Callable, TypeVar
 
 import pytest
 
-from meterconform.clients import Exchange
-from meterconform.failures import skip_unprocessed
+from meterconform.transport.clients import Exchange
+from meterconform.harness.failures import skip_unprocessed
 
 from ._batch import RESULT_CLAUSES, customer_record, expect_results, expect_status, send
 

@@ -30,8 +30,8 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from meterconform.checks import unimplemented_evidence
-from meterconform.failures import ConformanceFailure, skip_unimplemented
+from meterconform.harness.checks import unimplemented_evidence
+from meterconform.harness.failures import ConformanceFailure, skip_unimplemented
 from meterconform.strategies import quantities
 
 from ._batch import (

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from meterconform.current import current_metering
-from meterconform.checks import unimplemented_evidence
-from meterconform.failures import skip_unimplemented
+from meterconform.harness.current import current_metering
+from meterconform.harness.checks import unimplemented_evidence
+from meterconform.harness.failures import skip_unimplemented
 from meterconform.strategies import meter_usage_requests, mutation, overlong_product_codes, quantities
 from meterconform.strategies.requests import UNIQUE_TOKEN_MIN
 from meterconform.strategies._model import QUANTITY_MAX, input_shape

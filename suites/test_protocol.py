@@ -13,7 +13,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.parsers import create_parser
 
-from meterconform.clients import CONTENT_TYPE, OPERATIONS, TARGET_PREFIX
+from meterconform.transport.clients import CONTENT_TYPE, OPERATIONS, TARGET_PREFIX
 from meterconform.strategies._model import service_model
 
 from . import _wire as wire

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from meterconform.current import current_metering
+from meterconform.harness.current import current_metering
 from meterconform.strategies import nonces
 from meterconform.strategies._model import NONCE_MAX, PRODUCT_CODE_MAX
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from meterconform.current import current_metering
+from meterconform.harness.current import current_metering
 from meterconform.strategies.products import ANY_CHARACTERS
 
 FIELD_CLAUSES = ("RC.TOKEN.VALID", "OUT.RC.SCHEMA", "OUT.RC.FIELDS", "OUT.RC.PRODUCT_CODE", "OUT.RC.METADATA", "PROTO.TIMEOUT")

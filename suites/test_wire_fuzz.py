@@ -14,8 +14,8 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from meterconform.current import current_metering
-from meterconform.clients import CONTENT_TYPE, TARGET_PREFIX
+from meterconform.harness.current import current_metering
+from meterconform.transport.clients import CONTENT_TYPE, TARGET_PREFIX
 from meterconform.strategies._model import (
     CLIENT_TOKEN_MAX,
     NONCE_MAX,

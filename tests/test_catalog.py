@@ -11,10 +11,10 @@ from collections import defaultdict
 import jsonschema
 import pytest
 
-from meterconform.catalog import CatalogError, catalog_schema, load_catalog, parse_catalog
-from meterconform.model import OPERATIONS, error_shapes, input_constraints, load_model
+from meterconform.contract.catalog import CatalogError, catalog_schema, load_catalog, parse_catalog
+from meterconform.contract.service_model import OPERATIONS, error_shapes, input_constraints, load_model
 from meterconform.resources import schemas_dir
-from meterconform.sources import normalize, source_text
+from meterconform.contract.sources import normalize, source_text
 
 # The design notes the catalog was written from are not shipped (they are no source: every quote cites a public
 # document); the checklist tests below run only where $METERCONFORM_NOTES names a copy of them.

@@ -8,9 +8,9 @@ import textwrap
 
 import pytest
 
-from meterconform.catalog import load_catalog
+from meterconform.contract.catalog import load_catalog
 from meterconform.commands import clauses as clauses_command
-from meterconform.coverage import CollectionError, collect, collect_coverage, literal_clause_ids
+from meterconform.contract.traceability import CollectionError, collect, collect_coverage, literal_clause_ids
 
 SUITE = '''
 import pytest

@@ -12,8 +12,8 @@ import threading
 
 import pytest
 
-from meterconform.coverage import collect
-from meterconform.events import NOT_RUN
+from meterconform.contract.traceability import collect
+from meterconform.results.events import NOT_RUN
 from meterconform.reference import ReferenceEndpoint
 from tests.suites.runner import REPO
 
@@ -86,7 +86,7 @@ def test_gone_means_the_probe_gets_no_answer_either():
     """Unanswered requests alone are no verdict on the endpoint: while it answers the probe the run goes on (an
     operation that hangs fails PROTO.TIMEOUT check by check: tests/suites/test_protocol_faults.py)."""
     from meterconform.plugin import endpoint_gone
-    from meterconform.profile import load_profile
+    from meterconform.harness.profile import load_profile
 
     with ReferenceEndpoint() as endpoint:
         url = endpoint.url

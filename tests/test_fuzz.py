@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from meterconform.database import REDIS_PREFIX
-from meterconform.events import read_events
+from meterconform.harness.database import REDIS_PREFIX
+from meterconform.results.events import read_events
 
 REDIS_SERVER = shutil.which("redis-server")
 needs_redis_server = pytest.mark.skipif(
@@ -356,7 +356,7 @@ def test_later_rounds_look_past_the_failures_found_and_keep_them_stored(tmp_path
 def test_machines_sharing_a_campaigns_redis_never_take_the_same_batch_key(redis_url, tmp_path):
     """Two machines (two history files) against one endpoint: without a shared ledger both walk the same
     seconds; with the campaign's Redis each key goes to the first that claims it."""
-    from meterconform.slots import KeyHistory, SharedKeyLedger, Slots
+    from meterconform.harness.slots import KeyHistory, SharedKeyLedger, Slots
 
     now = 1_800_000_000
     machines = [tmp_path / "machine-a", tmp_path / "machine-b"]

@@ -89,7 +89,7 @@ def test_outside_pytest_a_check_still_fails_on_its_clause(endpoint, tmp_path):
 
 def test_the_standalone_handle_refuses_a_real_endpoint_without_consent(tmp_path):
     """Outside pytest no check can be held back by the billing guard: a real endpoint needs an explicit yes."""
-    code = ("from meterconform.current import StandaloneRefused, current_metering\n"
+    code = ("from meterconform.harness.current import StandaloneRefused, current_metering\n"
             "try:\n    current_metering()\nexcept StandaloneRefused as exc:\n    print('refused:', exc)\n")
     profile = tmp_path / "aws.toml"
     profile.write_text('[endpoint]\nkind = "aws"\nregion = "us-east-1"\nurl = "https://metering.marketplace.us-east-1.amazonaws.com"\n')

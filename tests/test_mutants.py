@@ -8,9 +8,9 @@ import subprocess
 import sys
 import tomllib
 
-from meterconform.catalog import load_catalog
+from meterconform.contract.catalog import load_catalog
 from meterconform.commands.run import suites_dir
-from meterconform.mutants import (
+from meterconform.campaign.fault_analysis import (
     ANY_ERROR_CLAUSE,
     ANY_OPERATION_CLAUSE,
     EXPECTED,
@@ -24,7 +24,7 @@ from meterconform.mutants import (
     render_readings_table,
     render_table,
 )
-from meterconform.profile import from_dict
+from meterconform.harness.profile import from_dict
 from meterconform.reference import FAULTS, READINGS
 from tests.suites.runner import REPO
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from meterconform.reportdir import MARKER
+from meterconform.results.reportdir import MARKER
 
 INTERRUPTED = "verdict: INTERRUPTED (no verdict on the checks that did not run)"
 THIS_RUN = {MARKER, "events.jsonl", "conformance.json", "conformance.html", "junit.xml"}
@@ -122,7 +122,7 @@ def test_a_finished_run_replaces_an_older_campaigns_files(tmp_path):
 
 
 def test_a_killed_runs_staging_directory_is_swept_and_a_live_ones_kept(tmp_path):
-    from meterconform.reportdir import StagedReports
+    from meterconform.results.reportdir import StagedReports
 
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     (tmp_path / f".r.staging-{dead.stdout.strip()}").mkdir()  # a run killed with SIGKILL left it

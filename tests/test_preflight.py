@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from meterconform.clients import Exchange
-from meterconform.preflight import credentials_refusal, preflight
-from meterconform.profile import from_dict, load_profile
+from meterconform.transport.clients import Exchange
+from meterconform.transport.preflight import credentials_refusal, preflight
+from meterconform.harness.profile import from_dict, load_profile
 from meterconform.reference import ReferenceEndpoint, running_endpoint
-from meterconform.served_profile import served_profile_data, to_toml
+from meterconform.harness.served_profile import served_profile_data, to_toml
 from tests.suites.runner import REPO
 
 CLI = [sys.executable, "-m", "meterconform"]
@@ -134,7 +134,7 @@ def test_conformant_endpoints_that_differ_pass_and_wrong_secrets_still_stop(read
 
 def test_moto_as_a_server_passes_the_preflight():
     pytest.importorskip("moto")
-    from meterconform.targets import moto_profile, running_moto
+    from meterconform.harness.builtin_targets import moto_profile, running_moto
 
     profile = moto_profile()
     with running_moto(profile) as url:
@@ -188,7 +188,7 @@ def test_the_preflight_imports_no_hypothesis_before_pytest_starts():
     checks' module), pytest could no longer rewrite Hypothesis's plugin and every run against a named endpoint
     printed two PytestAssertRewriteWarnings."""
     with ReferenceEndpoint() as endpoint:
-        code = ("import sys; from meterconform.preflight import preflight; from meterconform.profile import load_profile; "
+        code = ("import sys; from meterconform.transport.preflight import preflight; from meterconform.harness.profile import load_profile; "
                 f"assert preflight(load_profile(None).with_url({endpoint.url!r}), {endpoint.url!r}) is None; "
                 "print(sorted(m for m in sys.modules if m.split('.')[0] in ('hypothesis', '_hypothesis_globals')))")
         proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_env(), cwd=REPO, timeout=60)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from meterconform.profile import MissingProfileData, ProfileError, from_dict, load_profile
+from meterconform.harness.profile import MissingProfileData, ProfileError, from_dict, load_profile
 
 
 @pytest.mark.parametrize(

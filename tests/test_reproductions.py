@@ -10,7 +10,7 @@ import sys
 import tomllib
 from pathlib import Path
 
-from meterconform.redact import MASK
+from meterconform.results.redact import MASK
 from meterconform.reference import running_endpoint
 from tests.suites.runner import REPO
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from meterconform.ratelimit import RateLimiter
+from meterconform.transport.ratelimit import RateLimiter
 from meterconform.reference import ReferenceEndpoint
 from tests.suites.runner import REPO
 
@@ -147,7 +147,7 @@ def test_a_gateway_with_nothing_behind_it_exits_3_naming_it(tmp_path, gateway):
     (504, "text/html", b"", None),
 ], ids=["503-text", "504-empty"])
 def test_the_probe_names_every_gateway_status(gateway, answer):
-    from meterconform.clients import probe
+    from meterconform.transport.clients import probe
 
     gateway.answer = answer
     problem = probe(f"http://127.0.0.1:{gateway.server_address[1]}", timeout=2, pause=0.01)
@@ -163,7 +163,7 @@ def test_the_probe_names_every_gateway_status(gateway, answer):
 def test_the_probe_lets_the_service_speak_for_itself(gateway, answer):
     """An AWS error (a __type or x-amzn-ErrorType), or any status but 502/503/504, is the service answering:
     the run goes on and the checks judge it."""
-    from meterconform.clients import probe
+    from meterconform.transport.clients import probe
 
     gateway.answer = answer
     assert probe(f"http://127.0.0.1:{gateway.server_address[1]}", timeout=2, pause=0.01) is None
@@ -171,7 +171,7 @@ def test_the_probe_lets_the_service_speak_for_itself(gateway, answer):
 
 def test_a_gateway_that_recovers_between_probes_is_reachable(gateway):
     """One transient 502 is not a verdict: the probe asks again."""
-    from meterconform.clients import probe
+    from meterconform.transport.clients import probe
 
     def recover():
         time.sleep(0.3)
@@ -296,7 +296,7 @@ def test_throttling_is_never_a_failure(tmp_path):
 def test_rate_limiter_never_exceeds_its_rate_across_processes(tmp_path):
     """Two processes share one limiter file: 2 × 10 acquisitions at 40/s cannot finish in under 19 intervals."""
     path = str(tmp_path / "rate")
-    code = ("import sys,time; from meterconform.ratelimit import RateLimiter; r=RateLimiter(40, sys.argv[1]);"
+    code = ("import sys,time; from meterconform.transport.ratelimit import RateLimiter; r=RateLimiter(40, sys.argv[1]);"
             "[r.acquire() for _ in range(10)]; print(time.time())")
     start = time.time()
     procs = [subprocess.Popen([sys.executable, "-c", code, path], stdout=subprocess.PIPE, text=True) for _ in range(2)]

@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 
 from meterconform import schemagen
-from meterconform.model import load_model
+from meterconform.contract.service_model import load_model
 from meterconform.resources import CHECKOUT
 
 SCHEMAS = CHECKOUT / "schemas"
@@ -25,7 +25,7 @@ def model():
 
 def test_committed_schemas_match_the_installed_model(model):
     lines = schemagen.check(SCHEMAS, model)
-    assert not lines, "schemas/ is stale against the installed botocore model:\n  " + "\n  ".join(lines) + "\nrun `python -m meterconform.schemagen` and review schemas/clauses.toml"
+    assert not lines, "schemas/ is stale against the installed botocore model:\n  " + "\n  ".join(lines) + "\nrun `python -m meterconform.contract.schemagen` and review schemas/clauses.toml"
 
 
 def test_every_generated_file_is_committed():
@@ -78,7 +78,7 @@ def test_check_command_exits_1_with_a_readable_diff_for_a_patched_model(model, t
     out.mkdir()
     schemagen.write(schemagen.generate(model), out)
     run = subprocess.run(
-        [sys.executable, "-m", "meterconform.schemagen", "--check", "--out", str(out), "--model", str(patched_path)],
+        [sys.executable, "-m", "meterconform.contract.schemagen", "--check", "--out", str(out), "--model", str(patched_path)],
         capture_output=True,
         text=True,
         cwd=CHECKOUT,
@@ -87,7 +87,7 @@ def test_check_command_exits_1_with_a_readable_diff_for_a_patched_model(model, t
     assert "UsageRecordList.maxItems: 25 -> 30" in run.stderr
     assert "added QuotaExceededException" in run.stderr
     assert "BillingRegion" in run.stderr
-    clean = subprocess.run([sys.executable, "-m", "meterconform.schemagen", "--check", "--out", str(out)], capture_output=True, text=True, cwd=CHECKOUT)
+    clean = subprocess.run([sys.executable, "-m", "meterconform.contract.schemagen", "--check", "--out", str(out)], capture_output=True, text=True, cwd=CHECKOUT)
     assert clean.returncode == 0, clean.stderr
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from meterconform.shapes import error_body_errors, input_errors, output_errors
+from meterconform.contract.response_schemas import error_body_errors, input_errors, output_errors
 
 RECORD = {"Timestamp": 1700000000, "CustomerIdentifier": "cust-alpha", "Dimension": "Hours", "Quantity": 3}
 

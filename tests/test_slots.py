@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from meterconform.slots import Slots
+from meterconform.harness.slots import Slots
 
 NOW = 1_800_000_000
 
@@ -50,7 +50,7 @@ def test_bad_arguments_are_named():
 
 def test_a_later_run_never_reuses_an_earlier_runs_keys(tmp_path):
     """Two runs against one long-lived endpoint: the second walks around the first's keys."""
-    from meterconform.slots import KeyHistory
+    from meterconform.harness.slots import KeyHistory
 
     history = KeyHistory(tmp_path / "keys.tsv")
     first = [Slots(clock=lambda: NOW, history=history).take(["a", "b"], ["X"]) for _ in range(1)]
@@ -63,7 +63,7 @@ def test_a_later_run_never_reuses_an_earlier_runs_keys(tmp_path):
 
 
 def test_the_history_forgets_keys_no_window_reaches(tmp_path):
-    from meterconform.slots import KeyHistory
+    from meterconform.harness.slots import KeyHistory
 
     history = KeyHistory(tmp_path / "keys.tsv")
     history.add(("a", "X", NOW - 10 * 86400))
@@ -77,7 +77,7 @@ def test_the_history_forgets_keys_no_window_reaches(tmp_path):
 def test_runs_at_the_same_time_never_take_the_same_key(tmp_path):
     """Two runs against one endpoint, both started before either takes a key (a campaign and a `run`, two CI
     jobs): each sees what the other took meanwhile, through the history file, though both are worker 0 of 1."""
-    from meterconform.slots import KeyHistory
+    from meterconform.harness.slots import KeyHistory
 
     a = Slots(clock=lambda: NOW, history=KeyHistory(tmp_path / "keys.tsv"))
     b = Slots(clock=lambda: NOW, history=KeyHistory(tmp_path / "keys.tsv"))
@@ -101,7 +101,7 @@ def test_processes_at_the_same_time_share_the_history(tmp_path):
     script = textwrap.dedent(f"""
         import sys, time
         from pathlib import Path
-        from meterconform.slots import KeyHistory, Slots
+        from meterconform.harness.slots import KeyHistory, Slots
         me, other = Path(sys.argv[1]), Path(sys.argv[2])
         slots = Slots(clock=lambda: {NOW}, history=KeyHistory(Path(sys.argv[3])))
         me.touch()
@@ -122,7 +122,7 @@ def test_processes_at_the_same_time_share_the_history(tmp_path):
 def test_a_run_still_sees_the_others_after_one_rewrote_the_history(tmp_path):
     """A run that starts forgets the keys no window reaches by rewriting the file, shorter; a run already going
     notices the new generation, reads the file again from the start and still avoids the new run's keys."""
-    from meterconform.slots import KeyHistory
+    from meterconform.harness.slots import KeyHistory
 
     early = Slots(clock=lambda: NOW, history=KeyHistory(tmp_path / "keys.tsv"))
     for i in range(20):  # keys older than any window: the next run to start forgets them
@@ -138,7 +138,7 @@ def test_history_files_nobody_wrote_for_three_days_are_deleted(tmp_path, monkeyp
     import os
     import time
 
-    from meterconform.slots import KeyHistory
+    from meterconform.harness.slots import KeyHistory
 
     stale, fresh, other = (tmp_path / name for name in ("batch-keys-0000000000000001.tsv", "batch-keys-0000000000000002.tsv", "notes.tsv"))
     for path in (stale, fresh, other):

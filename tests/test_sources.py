@@ -8,9 +8,9 @@ import tomllib
 import pytest
 
 from meterconform import schemagen
-from meterconform.catalog import load_catalog
+from meterconform.contract.catalog import load_catalog
 from meterconform.resources import CHECKOUT, schemas_dir
-from meterconform.sources import (
+from meterconform.contract.sources import (
     HEADER_END,
     document,
     documents,

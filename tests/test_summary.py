@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from meterconform.summary import render_summary, skip_reasons
+from meterconform.results.summary import render_summary, skip_reasons
 
 
 def _skipped(reason: str, clause: str = "RC.TOKEN.VALID") -> dict:

@@ -64,7 +64,7 @@ def https_endpoint(tmp_path):
 
 def _profile(tmp_path, url: str, ca_bundle: str | None) -> str:
     """The embedded default profile (its seed matches the endpoint's) aimed at `url`, with `ca_bundle`."""
-    from meterconform.profile import default_profile_text
+    from meterconform.harness.profile import default_profile_text
 
     text = default_profile_text().replace("[endpoint]\n", f'[endpoint]\nurl = "{url}"\n'
                                           + (f'ca_bundle = "{ca_bundle}"\n' if ca_bundle else ""), 1)

@@ -9,8 +9,8 @@ from collections import defaultdict
 
 import pytest
 
-from meterconform.catalog import load_catalog, unknown_id_message
-from meterconform.coverage import collect, literal_clause_ids
+from meterconform.contract.catalog import load_catalog, unknown_id_message
+from meterconform.contract.traceability import collect, literal_clause_ids
 from meterconform.resources import suites_dir
 
 

@@ -15,8 +15,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import urllib3
 
-from meterconform.clients import OPERATIONS, TARGET_PREFIX, Transport, fresh_identity
-from meterconform.profile import load_profile
+from meterconform.transport.clients import OPERATIONS, TARGET_PREFIX, Transport, fresh_identity
+from meterconform.harness.profile import load_profile
 from meterconform.reference import running_endpoint
 from tests.suites.runner import REPO, errors, run_suites
 

@@ -11,9 +11,9 @@ from types import SimpleNamespace
 import pytest
 
 from meterconform import checks
-from meterconform.checks import unimplemented_evidence
-from meterconform.clients import Exchange
-from meterconform.profile import load_profile
+from meterconform.harness.checks import unimplemented_evidence
+from meterconform.transport.clients import Exchange
+from meterconform.harness.profile import load_profile
 
 URL = "http://127.0.0.1:9"
 TRANSPORT = SimpleNamespace(url=URL)  # a well-formed request's direct evidence needs no probe: nothing is sent

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from meterconform.mutants import MutantResult, render_table
+from meterconform.campaign.fault_analysis import MutantResult, render_table
 from tests.suites.runner import REPO
 
 SCRIPT = REPO / "scripts" / "verdict_snapshot.py"

@@ -46,7 +46,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..baseline import BaselineError, apply_baseline, dump_baseline, load_baseline, update_baseline
+    from ..results.baseline import BaselineError, apply_baseline, dump_baseline, load_baseline, update_baseline
     from ..render.runs import RunError, load_run, merge_runs
 
     if bool(args.file) == bool(args.update):
@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"meterconform: {exc}", file=sys.stderr)
         return 2
     if args.file:
-        from ..gate import gate
+        from ..results.gate import gate
 
         applied = apply_baseline(old, run_.events)
         for line in applied.lines():

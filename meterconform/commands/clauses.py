@@ -8,10 +8,10 @@ import shutil
 import sys
 from pathlib import Path
 
-from ..catalog import LEVELS, Clause, load_catalog, unknown_id_message
-from ..coverage import Collection, CollectionError, collect, literal_clause_ids
-from ..model import OPERATIONS
-from ..sources import source_url
+from ..contract.catalog import LEVELS, Clause, load_catalog, unknown_id_message
+from ..contract.traceability import Collection, CollectionError, collect, literal_clause_ids
+from ..contract.service_model import OPERATIONS
+from ..contract.sources import source_url
 
 SHORT = {"MeterUsage": "MU", "BatchMeterUsage": "BMU", "RegisterUsage": "RU", "ResolveCustomer": "RC"}
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from ..events import NOT_RUN, broken_clauses, endpoint_stopped
-from ..gate import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_UNREACHABLE, EXIT_USAGE, Completion
+from ..results.events import NOT_RUN, broken_clauses, endpoint_stopped
+from ..results.gate import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_UNREACHABLE, EXIT_USAGE, Completion
 from .run import _moto_profile_path, load_target, start_target, suites_dir, target_env, target_option
 
 EPILOG = """\
@@ -292,7 +292,7 @@ class Rounds:
 
     def _ended(self, worker: int) -> Round:
         """Take a round that has ended off the running ones, with the events it wrote (None if it wrote none)."""
-        from ..events import read_events
+        from ..results.events import read_events
 
         r = self.running.pop(worker)
         r.log.close()
@@ -334,7 +334,7 @@ class Rounds:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..reportdir import ReportDirError, StagedReports
+    from ..results.reportdir import ReportDirError, StagedReports
 
     loaded = load_target(args)
     if isinstance(loaded, int):
@@ -362,8 +362,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _campaign(args: argparse.Namespace, profile, named: str | None, url: str, staged, work: Path, extra: list[str]) -> int:
     """The campaign's rounds against `url`, then its reports (written into `work`, swapped into place)."""
-    from ..events import write_outputs
-    from ..outcome_coverage import clause_coverage, render_coverage
+    from ..results.events import write_outputs
+    from ..results.outcome_coverage import clause_coverage, render_coverage
     from ..render import finish_run
 
     (work / "rounds").mkdir()
@@ -460,7 +460,7 @@ def _campaign(args: argparse.Namespace, profile, named: str | None, url: str, st
         print("  " + line)
     (work / "coverage.json").write_text(json.dumps(
         {cid: {**row, "outcomes": dict(row["outcomes"])} for cid, row in coverage.items()}, indent=2))
-    from ..summary import render_summary
+    from ..results.summary import render_summary
 
     print()
     print("campaign summary" + ("" if completion.complete else f" ({completion.state})"))
@@ -504,7 +504,7 @@ def _endpoint_gone(finished: "Round") -> str | None:
 def _progress(events: dict[str, dict], elapsed: float, duration: float, what: str, checks: int = 0) -> str:
     """One progress line: the clock, examples so far and their rate, checks run of all (until all ran), clauses
     reached, failing checks."""
-    from ..outcome_coverage import clause_coverage
+    from ..results.outcome_coverage import clause_coverage
 
     examples = sum(int(e.get("examples") or 0) for e in events.values())
     reached = sum(1 for row in clause_coverage(events.values()).values() if row["examples"])

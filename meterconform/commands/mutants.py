@@ -42,7 +42,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..mutants import analyse, render_table
+    from ..campaign.fault_analysis import analyse, render_table
     from ..reference.faults import FAULTS, validated
     from .run import suites_dir
 
@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_readings(args: argparse.Namespace, selection: list[str]) -> int:
     """`mutants --readings`: the faithful run, then one full run per reading; 0 only when every one passes."""
-    from ..mutants import analyse_readings, reading_passed, render_reading_failures, render_readings_table
+    from ..campaign.fault_analysis import analyse_readings, reading_passed, render_reading_failures, render_readings_table
     from ..reference.readings import READINGS, validated
     from .run import suites_dir
 

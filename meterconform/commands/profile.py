@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
         print("meterconform profile: say what to print: `meterconform profile --schema` prints the target profile's "
               "JSON schema", file=sys.stderr)
         return 2
-    from ..profile import schema_text
+    from ..harness.profile import schema_text
 
     sys.stdout.write(schema_text())
     return 0

@@ -11,7 +11,7 @@ import sys
 from contextlib import ExitStack
 from pathlib import Path
 
-from ..gate import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE
+from ..results.gate import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE
 
 EPILOG = """\
 exit codes:
@@ -70,7 +70,7 @@ def suites_dir() -> Path:
 
 def _moto_profile_path(report_dir: Path) -> Path:
     """The moto profile as a file the pytest run can load."""
-    from ..profile import _resource_text
+    from ..harness.profile import _resource_text
 
     path = report_dir / ".moto-profile.toml"
     path.write_text(_resource_text("meterconform", "data/moto-profile.toml"), encoding="utf-8")
@@ -136,7 +136,7 @@ def baseline_problem(args: argparse.Namespace) -> str | None:
     """Why --baseline cannot be used (missing or malformed), checked before the run rather than after it."""
     if not getattr(args, "baseline", None):
         return None
-    from ..baseline import BaselineError, load_baseline
+    from ..results.baseline import BaselineError, load_baseline
 
     try:
         load_baseline(args.baseline)
@@ -153,7 +153,7 @@ def _terminate_as_interrupt(signum, frame) -> None:
 def load_target(args: argparse.Namespace):
     """The profile and the named endpoint URL (None: a built-in target) of `run` and `fuzz`, after checking the
     baseline, the profile and the target options; or the exit code, the problem printed in one line."""
-    from ..targets import TargetError, run_profile
+    from ..harness.builtin_targets import TargetError, run_profile
 
     if (problem := baseline_problem(args)) is not None:
         print(f"meterconform: {problem}", file=sys.stderr)
@@ -164,7 +164,7 @@ def load_target(args: argparse.Namespace):
         print(f"meterconform: {exc}", file=sys.stderr)
         return EXIT_USAGE
     url = args.endpoint_url or profile.endpoint.url
-    from ..profile import url_problem
+    from ..harness.profile import url_problem
 
     if (problem := url_problem(args.endpoint_url)) is not None:
         print(f"meterconform: {problem}", file=sys.stderr)
@@ -172,7 +172,7 @@ def load_target(args: argparse.Namespace):
     if (problem := target_problem(args, url)) is not None:
         print(f"meterconform: {problem}", file=sys.stderr)
         return EXIT_USAGE
-    from ..clients import credentials_problem
+    from ..transport.clients import credentials_problem
 
     if (problem := credentials_problem(profile)) is not None:
         print(f"meterconform: {problem}", file=sys.stderr)
@@ -182,7 +182,7 @@ def load_target(args: argparse.Namespace):
 
 def start_target(stack, profile, url: str | None, args: argparse.Namespace):
     """targets.open_endpoint inside `stack`: the URL to talk to, or the exit code, the problem printed."""
-    from ..targets import EndpointUnreachable, TargetError, open_endpoint
+    from ..harness.builtin_targets import EndpointUnreachable, TargetError, open_endpoint
 
     try:
         return open_endpoint(stack, profile, url, target=args.target, faults=args.fault, readings=args.reading)
@@ -195,7 +195,7 @@ def start_target(stack, profile, url: str | None, args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..reportdir import ReportDirError, StagedReports
+    from ..results.reportdir import ReportDirError, StagedReports
 
     if args.database and args.seed is not None:
         print("meterconform: --seed with --database: Hypothesis reads no example database under a fixed seed; "
@@ -235,7 +235,7 @@ def _pytest_run(args: argparse.Namespace, profile, url: str, named: str | None, 
     """Run the suites in this process (pytest.main) with the run's events going to `work`; (exit code, _Outcome)."""
     import pytest
 
-    from ..summary import BASELINE_ENV
+    from ..results.summary import BASELINE_ENV
 
     seed = args.seed if args.seed is not None else random.randrange(2**32)
     extra = list(args.pytest_args or [])
@@ -284,8 +284,8 @@ def _finish(args: argparse.Namespace, code: int, outcome: _Outcome, staged) -> i
     """Map how pytest ended to the exit code; write the reports and put them in place when checks ran."""
     import pytest
 
-    from ..events import endpoint_stopped, read_events
-    from ..gate import Completion
+    from ..results.events import endpoint_stopped, read_events
+    from ..results.gate import Completion
     from ..render import finish_run
 
     events_path = staged.path / "events.jsonl"

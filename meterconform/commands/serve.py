@@ -78,7 +78,7 @@ def _command(args: argparse.Namespace, port: int) -> str:
 def run(args: argparse.Namespace) -> int:
     """Serve until SIGINT or SIGTERM; 0 on a clean stop, 2 on a usage, profile or bind error."""
     from ..reference import ReferenceEndpoint, faults, readings
-    from ..served_profile import served_profile
+    from ..harness.served_profile import served_profile
 
     if args.list_faults:
         print(faults.table())

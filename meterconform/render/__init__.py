@@ -10,18 +10,18 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..baseline import Applied, BaselineError, apply_baseline, load_baseline
-from ..events import write_outputs
-from ..gate import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Completion, gate
+from ..results.baseline import Applied, BaselineError, apply_baseline, load_baseline
+from ..results.events import write_outputs
+from ..results.gate import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Completion, gate
 from .runs import Run, load_run
 
 
 def write_reports(run: Run, out: Path, *, baseline: str | None = None, html: bool = True, allure: bool = False,
                   shown: Path | None = None) -> int:
     """Write every report of `run` into `out`, print what was written (and the baseline's verdict), return the exit code
-    of the gate (meterconform.gate) for the run's completion (its meta line says it: Completion.of). `shown`: the
+    of the gate (meterconform.results.gate) for the run's completion (its meta line says it: Completion.of). `shown`: the
     directory to name in what is printed, when `out` is a staging directory that will be moved there."""
-    from ..redact import redact_text
+    from ..results.redact import redact_text
     from .html import render_html
     from .json_report import write_json
     from .junit import write_junit

@@ -16,10 +16,10 @@ import subprocess
 import uuid
 from pathlib import Path
 
-from ..baseline import Applied
-from ..catalog import Catalog
-from ..events import also_failed_text, transient_line
-from ..summary import operation_of
+from ..results.baseline import Applied
+from ..contract.catalog import Catalog
+from ..results.events import also_failed_text, transient_line
+from ..results.summary import operation_of
 from .junit import junit_address
 from .matrix import report_catalog
 

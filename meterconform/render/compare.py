@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..catalog import Catalog
-from ..events import GATING
+from ..contract.catalog import Catalog
+from ..results.events import GATING
 from .matrix import AREAS, ClauseRow, check_counts, clause_rows, report_catalog
 from .page import badge, esc, page, safe_href, when
 from .runs import Run

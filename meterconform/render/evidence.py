@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from ..events import GATING, transient_line, was_judged
+from ..results.events import GATING, transient_line, was_judged
 from .page import esc, esc_text
 
 BODY_LIMIT = 3000  # characters of a failing check's body shown; the events file keeps up to 4000

@@ -6,13 +6,13 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from ..baseline import Applied
-from ..catalog import Catalog, Outcome
-from ..events import GATING, endpoint_stopped
-from ..gate import Completion
-from ..gate import gate as run_gate
-from ..sources import source_label, source_url
-from ..summary import operation_of
+from ..results.baseline import Applied
+from ..contract.catalog import Catalog, Outcome
+from ..results.events import GATING, endpoint_stopped
+from ..results.gate import Completion
+from ..results.gate import gate as run_gate
+from ..contract.sources import source_label, source_url
+from ..results.summary import operation_of
 from .elsewhere import case_of, elsewhere, elsewhere_lists
 from .evidence import SAMPLES_SHOWN, evidence, home_clause, reproduce, summarised, whole
 from .matrix import (
@@ -284,7 +284,7 @@ NO_OUTCOME = '<span class="muted">none</span>'
 def _coverage(run: Run) -> str:
     """Clause x outcome coverage: per clause, the checks, examples and requests that exercised it, the outcomes
     seen, and whether its documented outcome ever happened. Open in a campaign's report, folded in a run's."""
-    from ..outcome_coverage import clause_coverage, limit_reach, missed_reason, reach_text
+    from ..results.outcome_coverage import clause_coverage, limit_reach, missed_reason, reach_text
 
     table = clause_coverage(run.events)
     if not any(row["examples"] or row["requests"] for row in table.values()):

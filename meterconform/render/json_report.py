@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..baseline import Applied
-from ..events import write_outputs
-from ..gate import Completion, Gate
+from ..results.baseline import Applied
+from ..results.events import write_outputs
+from ..results.gate import Completion, Gate
 
 
 def write_json(events: list[dict], meta: dict, path: Path, applied: Applied | None = None, verdict: Gate | None = None) -> None:

@@ -2,7 +2,7 @@
 
 FAIL is a <failure>, ERROR an <error>; NON-STRICT, UNIMPLEMENTED and SKIPPED are <skipped> with the label as
 type. With a baseline, an excused failure is <skipped type="expected-failure">, and each stale or expired entry
-is a failing testcase of its own (classname meterconform.baseline), so the failures counted are what gates.
+is a failing testcase of its own (classname meterconform.results.baseline), so the failures counted are what gates.
 A run that did not complete (interrupted, incomplete) has an error testcase `meterconform.run.completion`.
 """
 
@@ -14,10 +14,10 @@ import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from ..baseline import Applied
-from ..events import also_failed_text, broken_clauses, transient_lines
-from ..gate import Completion, Gate
-from ..summary import operation_of
+from ..results.baseline import Applied
+from ..results.events import also_failed_text, broken_clauses, transient_lines
+from ..results.gate import Completion, Gate
+from ..results.summary import operation_of
 
 _ILLEGAL = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _SKIPPED = ("NON-STRICT", "UNIMPLEMENTED", "SKIPPED")
@@ -78,7 +78,7 @@ def _testcase(suite: ET.Element, event: dict, applied: Applied | None) -> str:
 
 
 def _baseline_case(suite: ET.Element, kind: str, entry, message: str) -> None:
-    case = ET.SubElement(suite, "testcase", classname="meterconform.baseline", name=_xml(f"{kind}: {entry.target}"), time="0.000")
+    case = ET.SubElement(suite, "testcase", classname="meterconform.results.baseline", name=_xml(f"{kind}: {entry.target}"), time="0.000")
     el = ET.SubElement(case, "failure", message=_xml(message))
     el.text = _xml(f"{message}\nreason: {entry.reason}")
 

@@ -6,9 +6,9 @@ import sys
 from collections import Counter
 from dataclasses import dataclass, field
 
-from ..catalog import Catalog, CatalogError, Clause, load_catalog
-from ..events import VERDICTS, clause_verdicts
-from ..summary import operation_of
+from ..contract.catalog import Catalog, CatalogError, Clause, load_catalog
+from ..results.events import VERDICTS, clause_verdicts
+from ..results.summary import operation_of
 
 NOT_CHECKED = "NOT CHECKED"
 UNTESTABLE = "UNTESTABLE"

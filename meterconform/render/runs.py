@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..events import read_events
+from ..results.events import read_events
 
 EVENTS_FILE = "events.jsonl"
 

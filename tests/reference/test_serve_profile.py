@@ -8,9 +8,9 @@ import subprocess
 import sys
 import tomllib
 
-from meterconform.preflight import preflight
-from meterconform.profile import load_profile
-from meterconform.served_profile import served_profile, served_profile_data
+from meterconform.transport.preflight import preflight
+from meterconform.harness.profile import load_profile
+from meterconform.harness.served_profile import served_profile, served_profile_data
 
 from .test_serve import REPO, run, serve
 

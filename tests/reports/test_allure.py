@@ -8,7 +8,7 @@ import stat
 
 import pytest
 
-from meterconform.catalog import load_catalog
+from meterconform.contract.catalog import load_catalog
 from meterconform.render import allure
 from meterconform.render.allure import find_renderer, render_allure, strip_analytics, write_allure
 

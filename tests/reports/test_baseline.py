@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from meterconform.baseline import (
+from meterconform.results.baseline import (
     TODO_REASON,
     Baseline,
     BaselineError,
@@ -18,7 +18,7 @@ from meterconform.baseline import (
     parse_baseline,
     update_baseline,
 )
-from meterconform.catalog import load_catalog
+from meterconform.contract.catalog import load_catalog
 
 from .conftest import DATA, cli
 

@@ -7,7 +7,7 @@ import shlex
 
 import pytest
 
-from meterconform.baseline import load_baseline
+from meterconform.results.baseline import load_baseline
 from meterconform.cli import build_parser
 
 from .conftest import REPO

@@ -3,7 +3,7 @@ passes only the clauses it judged before it stopped, and says nothing about the 
 
 from __future__ import annotations
 
-from meterconform.events import clause_verdicts
+from meterconform.results.events import clause_verdicts
 
 
 def _event(node: str, clauses: list[str], verdict: str, failed: str | None, judged: dict | None) -> dict:
@@ -85,7 +85,7 @@ def test_every_clause_a_check_found_broken_fails_and_is_reported():
     from meterconform.render.html import render_html
     from meterconform.render.junit import write_junit
     from meterconform.render.runs import Run
-    from meterconform.summary import render_summary
+    from meterconform.results.summary import render_summary
 
     event = _several()
     verdicts = clause_verdicts([event])
@@ -108,7 +108,7 @@ def test_every_clause_a_check_found_broken_fails_and_is_reported():
 
 
 def test_a_clause_baseline_entry_excuses_a_check_only_if_it_names_every_broken_clause():
-    from meterconform.baseline import Baseline, Expectation, apply_baseline
+    from meterconform.results.baseline import Baseline, Expectation, apply_baseline
 
     event = _several()
     one = apply_baseline(Baseline(expected=[Expectation("known", clause="ALLOC.UNIQUE_TAGS")]), [event])

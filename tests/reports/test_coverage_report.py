@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from meterconform.outcome_coverage import clause_coverage, render_coverage
+from meterconform.results.outcome_coverage import clause_coverage, render_coverage
 from meterconform.render.html import render_html
 from meterconform.render.runs import Run
 
@@ -49,7 +49,7 @@ def test_the_terminal_table_lists_busiest_first_and_warns_about_the_missed():
 def test_a_missed_clause_says_whether_its_checks_stopped_at_another_failure():
     """Hypothesis ends a check at its first failure, so a clause whose every check failed on another clause was
     never tried: the coverage says so (and names the clause to fix) instead of blaming the examples."""
-    from meterconform.outcome_coverage import missed_reason
+    from meterconform.results.outcome_coverage import missed_reason
 
     def judged(examples: int, outcomes: dict) -> dict:
         return {"examples": examples, "requests": examples, "outcomes": outcomes}
@@ -103,7 +103,7 @@ def test_a_plain_run_folds_the_table_and_a_run_without_examples_has_none():
 def test_the_closest_approach_to_each_limit_is_reported():
     """The best target score per label over all checks (0 at the limit), in the terminal and on the page."""
     from meterconform.commands.fuzz import merge
-    from meterconform.outcome_coverage import limit_reach
+    from meterconform.results.outcome_coverage import limit_reach
 
     window = "age to window - tolerance (seconds)"
     a = {**EVENTS[0], "targets": {window: -3.5, "seconds to the next hour": -0.25}}
@@ -142,7 +142,7 @@ def test_a_check_citing_several_clauses_credits_each_only_with_what_judged_it():
 
 
 def test_a_missed_clause_that_failed_says_the_endpoint_never_gave_its_outcome():
-    from meterconform.outcome_coverage import missed_reason
+    from meterconform.results.outcome_coverage import missed_reason
 
     broken = {**_event("test_mutations[MeterUsage]", ["ALLOC.SUM", "ALLOC.UNIQUE_TAGS"], 9, 9, {"HTTP 200": 9}),
               "verdict": "FAIL", "failed_clause": "ALLOC.UNIQUE_TAGS",

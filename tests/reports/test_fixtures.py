@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from meterconform.events import VERDICTS
+from meterconform.results.events import VERDICTS
 
 from .conftest import HOSTILE
 

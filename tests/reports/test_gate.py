@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from meterconform.baseline import TODO_REASON, Baseline, Expectation, apply_baseline
-from meterconform.gate import Gate, gate
+from meterconform.results.baseline import TODO_REASON, Baseline, Expectation, apply_baseline
+from meterconform.results.gate import Gate, gate
 
 from .conftest import cli
 

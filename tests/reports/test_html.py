@@ -8,11 +8,11 @@ from html.parser import HTMLParser
 
 import pytest
 
-from meterconform.baseline import Baseline, Expectation, apply_baseline
-from meterconform.catalog import load_catalog
+from meterconform.results.baseline import Baseline, Expectation, apply_baseline
+from meterconform.contract.catalog import load_catalog
 from meterconform.render.html import render_html
 from meterconform.render.matrix import CLAUSE_LABELS, area_of
-from meterconform.sources import source_url
+from meterconform.contract.sources import source_url
 
 from .conftest import HOSTILE, event
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import xml.etree.ElementTree as ET
 
-from meterconform.baseline import Baseline, Expectation, apply_baseline
+from meterconform.results.baseline import Baseline, Expectation, apply_baseline
 from meterconform.render.junit import build_junit, junit_address, write_junit
 
 from .conftest import event
@@ -64,8 +64,8 @@ def test_a_baseline_turns_expected_failures_into_skips_and_adds_stale_and_expire
     cases = _cases(tree)
     dimension = cases["suites.test_smoke::test_batch_meter_usage_rejects_an_unknown_dimension"]
     assert dimension.find("failure") is None and dimension.find("skipped").get("type") == "expected-failure"
-    assert cases["meterconform.baseline::stale: clause MU.WINDOW.RECENT"].find("failure") is not None
-    assert cases["meterconform.baseline::expired: clause TAG.COUNT.MAX"].find("failure") is not None
+    assert cases["meterconform.results.baseline::stale: clause MU.WINDOW.RECENT"].find("failure") is not None
+    assert cases["meterconform.results.baseline::expired: clause TAG.COUNT.MAX"].find("failure") is not None
     tag = cases["tests.reports.data.verdicts_suite::test_an_allocation_with_more_than_five_tags_is_rejected"]
     assert tag.find("failure") is not None  # an expired entry excuses nothing
     suite = tree.getroot().find("testsuite")

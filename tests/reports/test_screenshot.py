@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from meterconform.catalog import load_catalog
+from meterconform.contract.catalog import load_catalog
 from meterconform.render.html import write_html
 
 from .conftest import REPO

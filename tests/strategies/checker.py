@@ -21,8 +21,8 @@ from functools import cache
 import botocore.session
 from botocore.model import Shape
 
-from meterconform.catalog import load_catalog
-from meterconform.profile import Profile
+from meterconform.contract.catalog import load_catalog
+from meterconform.harness.profile import Profile
 
 MODEL = botocore.session.get_session().get_service_model("meteringmarketplace")
 AREA = {"MeterUsage": "MU", "BatchMeterUsage": "BMU", "RegisterUsage": "RU", "ResolveCustomer": "RC"}

@@ -11,7 +11,7 @@ import jsonschema
 from hypothesis import Phase, settings
 from botocore.validate import ParamValidator
 
-from meterconform.profile import load_profile
+from meterconform.harness.profile import load_profile
 
 from tests.strategies.checker import MODEL
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import find, given, settings, strategies as st
 
-from meterconform.profile import from_dict
+from meterconform.harness.profile import from_dict
 from meterconform.strategies import allocations, max_allocations_list, quantities
 from tests.strategies.checker import MODEL, rules
 from tests.strategies.helpers import FIND, PROFILE

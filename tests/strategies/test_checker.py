@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from meterconform.profile import from_dict
+from meterconform.harness.profile import from_dict
 from tests.strategies.checker import rules
 from tests.strategies.helpers import PROFILE
 

@@ -10,7 +10,7 @@ import types
 import pytest
 from hypothesis import find, given, settings, strategies as st
 
-from meterconform.profile import from_dict
+from meterconform.harness.profile import from_dict
 from meterconform.strategies import batch_meter_usage_requests, meter_usage_requests, timestamps, usage_record_lists
 from meterconform.strategies.timestamps import When, month_start
 from tests.strategies.checker import duplicate_keys, rules

@@ -7,8 +7,8 @@ import copy
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from meterconform.catalog import load_catalog
-from meterconform.profile import MissingProfileData, from_dict
+from meterconform.contract.catalog import load_catalog
+from meterconform.harness.profile import MissingProfileData, from_dict
 from meterconform.strategies import Mutation, invalid_requests, mutation, mutations
 from meterconform.strategies.mutations import REQUIRED_CLAUSES
 from tests.strategies.checker import findings, rules

@@ -7,7 +7,7 @@ import re
 import pytest
 from hypothesis import find, given, settings
 
-from meterconform.profile import MissingProfileData, from_dict
+from meterconform.harness.profile import MissingProfileData, from_dict
 from meterconform.strategies import dimensions, overlong_product_codes, product_codes, unknown_dimensions, unknown_product_codes
 from tests.strategies.checker import MODEL
 from tests.strategies.helpers import FIND, PROFILE

@@ -7,7 +7,7 @@ import math
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from meterconform.profile import MissingProfileData, from_dict
+from meterconform.harness.profile import MissingProfileData, from_dict
 from meterconform.strategies import (
     batch_meter_usage_requests,
     meter_usage_requests,

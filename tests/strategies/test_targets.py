@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from meterconform.profile import from_dict
+from meterconform.harness.profile import from_dict
 from meterconform.strategies import meter_usage_requests, tags, timestamps
 from meterconform.strategies.targets import aim_at_limits, limit_scores
 from tests.strategies.helpers import PROFILE

@@ -8,7 +8,7 @@ import time
 import pytest
 from hypothesis import find, given, settings, strategies as st
 
-from meterconform.profile import from_dict
+from meterconform.harness.profile import from_dict
 from meterconform.strategies import hour_floor, timestamps
 from meterconform.strategies.timestamps import EDGE_MAX_SECONDS, EDGE_MIN_SECONDS
 from tests.strategies.helpers import FIND, PROFILE

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import find, given, settings, strategies as st
 
-from meterconform.profile import MissingProfileData, from_dict
+from meterconform.harness.profile import MissingProfileData, from_dict
 from meterconform.strategies import usage_record_lists, usage_records
 from tests.strategies.checker import duplicate_keys, record_identity_problems, rules
 from tests.strategies.helpers import FIND, PROFILE

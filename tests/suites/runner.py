@@ -8,7 +8,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from meterconform.events import read_events
+from meterconform.results.events import read_events
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from meterconform.events import broken_clauses
+from meterconform.results.events import broken_clauses
 from tests.suites.runner import errors, failed_clauses, run_suites, verdicts
 
 SUITE = "suites/test_allocations_tags.py"
@@ -60,8 +60,8 @@ def test_each_fault_fails_exactly_its_clauses(fault, broken):
 def test_each_mutation_clause_is_credited_only_with_its_own_answers():
     """Per clause the events keep the answers that judged it: on the faithful endpoint every tag and allocation
     clause the mutation check judged saw only its own documented errors."""
-    from meterconform.catalog import load_catalog
-    from meterconform.outcome_coverage import expected_labels
+    from meterconform.contract.catalog import load_catalog
+    from meterconform.results.outcome_coverage import expected_labels
 
     catalog = load_catalog()
     events = run_suites("suites/test_allocations_tags.py",

@@ -14,7 +14,7 @@ from typing import Callable
 import pytest
 import urllib3
 
-from meterconform.profile import load_profile
+from meterconform.harness.profile import load_profile
 from meterconform.reference import ReferenceEndpoint
 from tests.suites.runner import errors, failed_clauses, run_suites, verdicts
 

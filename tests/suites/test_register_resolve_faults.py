@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from meterconform.profile import load_profile
+from meterconform.harness.profile import load_profile
 from meterconform.reference import ReferenceEndpoint
 from tests.suites.runner import errors, failed_clauses, run_suites
 from tests.suites.test_protocol_faults import Deviation, RequestRewrite, ResponseRewrite, _resign, run_behind

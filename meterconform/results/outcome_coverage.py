@@ -30,7 +30,7 @@ def clause_coverage(events: Iterable[dict]) -> dict[str, dict]:
     """Per clause: checks, examples and requests that exercised it, the outcomes seen, and whether the
     clause's own documented outcome was ever produced (`hit`: True, False, or None when it has none)."""
     try:
-        from .catalog import load_catalog
+        from ..contract.catalog import load_catalog
 
         catalog = load_catalog()
     except Exception:  # a report without the catalog still counts

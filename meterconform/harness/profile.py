@@ -44,7 +44,7 @@ def _resource_text(package: str, name: str) -> str:
         return resources.files(package).joinpath(name).read_text(encoding="utf-8")
     except (ModuleNotFoundError, FileNotFoundError):
         # A bare checkout without an install: schemas/ sits beside the package.
-        here = Path(__file__).resolve().parent
+        here = Path(__file__).resolve().parents[1]  # the package: harness/ is one below it
         fallback = {"meterconform.schemas": here.parent / "schemas", "meterconform": here}[package]
         return (fallback / name).read_text(encoding="utf-8")
 

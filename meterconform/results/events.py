@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 from typing import Any, Iterable
 
-from .clients import Exchange
-from .failures import ConformanceFailure
+from ..transport.clients import Exchange
+from ..harness.failures import ConformanceFailure
 from .redact import redact_headers, redact_text, redact_value
 
 NOT_RUN = "NOT RUN: "  # the reason of a check skipped because the endpoint had stopped answering
@@ -20,7 +20,7 @@ _KEEP_HEADERS = ("content-type", "x-amzn-errortype", "x-amzn-requestid", "conten
 
 def _level(clause_id: str) -> str:
     try:
-        from .catalog import load_catalog
+        from ..contract.catalog import load_catalog
 
         return load_catalog().get(clause_id).level
     except Exception:
@@ -278,7 +278,7 @@ def write_outputs(events: list[dict], meta: dict, *, events_path: str | None, co
 
 def _clause_entries(verdicts: dict[str, dict]) -> dict[str, dict]:
     try:
-        from .catalog import load_catalog
+        from ..contract.catalog import load_catalog
 
         catalog = load_catalog()
     except Exception:

@@ -7,7 +7,7 @@ from typing import Any
 
 import jsonschema
 
-from meterconform.model import OPERATIONS
+from meterconform.contract.service_model import OPERATIONS
 from meterconform.resources import schema_json
 
 

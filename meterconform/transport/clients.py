@@ -28,9 +28,9 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from .profile import Profile
+from ..harness.profile import Profile
 from .ratelimit import RateLimiter
-from .redact import redact_headers
+from ..results.redact import redact_headers
 
 SERVICE = "meteringmarketplace"
 SIGNING_NAME = "aws-marketplace"

@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from urllib.parse import urlsplit, urlunsplit
 
 from .clients import OPERATIONS, UNIMPLEMENTED_CODES, Exchange, Transport, fresh_identity, records_nothing
-from .profile import Profile
+from ..harness.profile import Profile
 
 EXIT_USAGE = 2  # the profile or URL is wrong: the endpoint answered, and its answer says what to fix
 

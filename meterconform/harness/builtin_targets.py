@@ -74,23 +74,23 @@ class EndpointUnreachable(Exception):
 
 def open_endpoint(stack: contextlib.ExitStack, profile: Profile, url: str | None, *, target: str | None = None,
                   faults: tuple[str, ...] | list[str] = (), readings: tuple[str, ...] | list[str] = ()) -> str:
-    """The URL a run talks to: a named endpoint (probed: EndpointUnreachable; preflighted, meterconform.preflight:
+    """The URL a run talks to: a named endpoint (probed: EndpointUnreachable; preflighted, meterconform.transport.preflight:
     TargetError for wrong credentials or a path that serves nothing), else moto's server or the
     embedded reference endpoint started inside `stack` (TargetError when it cannot start)."""
-    from .clients import probe
+    from ..transport.clients import probe
 
     if url:
         problem = probe(url, timeout=profile.endpoint.connect_timeout, ca_bundle=profile.endpoint.tls_trust)
         if problem:
             raise EndpointUnreachable(problem)
-        from .preflight import preflight
+        from ..transport.preflight import preflight
 
         if (refusal := preflight(profile.with_url(url), url)) is not None:
             raise (TargetError if refusal.code == 2 else EndpointUnreachable)(refusal.message)
         return url
     if target == "moto":
         return stack.enter_context(running_moto(profile))
-    from .reference import running_endpoint
+    from ..reference import running_endpoint
 
     try:
         return stack.enter_context(running_endpoint(dict(profile.raw), faults=faults, readings=readings))

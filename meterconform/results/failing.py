@@ -13,7 +13,7 @@ _RANK = {"FAIL": 0, "ERROR": 1, "NON-STRICT": 2}
 
 def _title(cid: str) -> str:
     try:
-        from .catalog import load_catalog
+        from ..contract.catalog import load_catalog
 
         return load_catalog().get(cid).title
     except Exception:

@@ -24,7 +24,7 @@ class CatalogError(Exception):
 
 @dataclass(frozen=True)
 class Quote:
-    source: str  # "model:MeterUsage (operation doc)", "page:smithy-aws-json-1_1": see meterconform.sources
+    source: str  # "model:MeterUsage (operation doc)", "page:smithy-aws-json-1_1": see meterconform.contract.sources
     text: str
 
 
@@ -96,7 +96,7 @@ class Catalog:
             raise KeyError(unknown_id_message(clause_id, self.ids)) from None
 
     def for_constraint(self, ref: str) -> Clause:
-        """The clause covering a model input constraint, by its reference (meterconform.model.Constraint.ref):
+        """The clause covering a model input constraint, by its reference (meterconform.contract.service_model.Constraint.ref):
         "MeterUsage:ProductCode.required", "BatchMeterUsage:UsageRecords[].UsageAllocations[].Tags.max"..."""
         try:
             return self._by_constraint[ref]  # type: ignore[attr-defined]

@@ -10,12 +10,12 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from hypothesis import currently_in_test_context, reject
 
-from .clients import UNIMPLEMENTED_CODES, Exchange, Transport, fresh_identity, records_nothing
+from ..transport.clients import UNIMPLEMENTED_CODES, Exchange, Transport, fresh_identity, records_nothing
 from .failures import failure_class, skip_throttled, skip_token_spent, skip_unimplemented, skip_unprocessed
 from .profile import MissingProfileData, Profile
-from .reproduce import reproduction, request_json
+from ..results.reproduce import reproduction, request_json
 from .slots import Slots
-from .sources import source_label
+from ..contract.sources import source_label
 
 THROTTLING = "ThrottlingException"
 TIMELY_CLAUSE = "PROTO.TIMEOUT"
@@ -57,7 +57,7 @@ def recorded_usage(exchange: Exchange) -> bool:
 
 def clause_info(clause_id: str):
     """The catalog entry for a clause id (KeyError naming close ids when unknown)."""
-    from .catalog import load_catalog
+    from ..contract.catalog import load_catalog
 
     return load_catalog().get(clause_id)
 
@@ -89,7 +89,7 @@ def _malformed_because(exchange: Exchange, base_url: str) -> str | None:
     one (another method, path, target or Content-Type, unsigned or mis-signed, a body that is no JSON object)
     is a refusal or not, whatever error it names (an AWS JSON service answers a GET with 404
     UnknownOperationException)."""
-    from .clients import CONTENT_TYPE, TARGET_PREFIX
+    from ..transport.clients import CONTENT_TYPE, TARGET_PREFIX
 
     if not exchange.operation:
         return "no operation"
@@ -410,7 +410,7 @@ class Metering:
 
     def expect_output_schema(self, exchange: Exchange, body: dict) -> None:
         """Every successful response validates against its operation's response schema."""
-        from .shapes import output_errors
+        from ..contract.response_schemas import output_errors
 
         self._judge(SCHEMA_CLAUSE.format(op=_op_area(exchange.operation)), exchange)
         problems = output_errors(exchange.operation, body)

@@ -6,11 +6,11 @@ import json
 import shlex
 from typing import TYPE_CHECKING, Any, Sequence
 
-from .clients import Exchange, _snake
+from ..transport.clients import Exchange, _snake
 from .redact import public_values, redact_headers, redact_value
 
 if TYPE_CHECKING:
-    from .profile import Endpoint
+    from ..harness.profile import Endpoint
 
 
 def request_json(exchange: Exchange, limit: int | None = 2000) -> str:

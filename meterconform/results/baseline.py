@@ -109,7 +109,7 @@ def parse_baseline(text: str, source: str = "baseline", known_clauses=None) -> B
             problems.append(f"{where}: `reason` is missing; say why the deviation is accepted (a sentence, a ticket)")
             continue
         if known_clauses is not None and entry.get("clause") and entry["clause"] not in known_clauses:
-            from .catalog import unknown_id_message
+            from ..contract.catalog import unknown_id_message
 
             problems.append(f"{where}: {unknown_id_message(entry['clause'], list(known_clauses))}")
         try:
@@ -135,7 +135,7 @@ def load_baseline(path: str | Path) -> Baseline:
     if not p.exists():
         raise BaselineError(f"the baseline {path} does not exist; create it with "
                             f"`meterconform baseline --update {path} --from reports/events.jsonl`")
-    from .catalog import CatalogError, load_catalog
+    from ..contract.catalog import CatalogError, load_catalog
 
     try:
         known = set(load_catalog().ids)
@@ -167,7 +167,7 @@ class Applied:
         return next((entry for event, entry in self.expected if event["nodeid"] == nodeid), None)
 
     def verdict(self) -> str:
-        """The run's verdict with the baseline applied: the words of the gate (meterconform.gate) that gives the exit code."""
+        """The run's verdict with the baseline applied: the words of the gate (meterconform.results.gate) that gives the exit code."""
         from .gate import gate
 
         return gate([], self).words
@@ -219,7 +219,7 @@ def _n(count: int, singular: str, plural: str | None = None) -> str:
 
 def _clause_results(events: list[dict]) -> dict[str, dict]:
     """Per clause verdicts as the reports compute them (imported late: render imports this module)."""
-    from .render.matrix import clause_results
+    from ..render.matrix import clause_results
 
     return clause_results(events)
 

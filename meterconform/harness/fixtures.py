@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from .clients import Transport
-from .plugin import METERING, RUN, RunContext
+from ..transport.clients import Transport
+from ..plugin import METERING, RUN, RunContext
 from .profile import Profile
-from .ratelimit import RateLimiter
+from ..transport.ratelimit import RateLimiter
 from .slots import Slots
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ def mc_run(request: pytest.FixtureRequest) -> RunContext:
 def endpoint_url(mc_run: RunContext) -> str:
     """The endpoint under test: the profile's URL, else an embedded reference endpoint for this process."""
     if mc_run.url is None:
-        from .reference import running_endpoint
+        from ..reference import running_endpoint
 
         mc_run.url = mc_run.stack.enter_context(running_endpoint(dict(mc_run.profile.raw), faults=mc_run.faults,
                                                                        readings=mc_run.readings))
@@ -96,7 +96,7 @@ def metering(mc_run: RunContext, profile: Profile, transport: Transport, slots: 
 
 @pytest.fixture(autouse=True)
 def _meterconform_current(request: pytest.FixtureRequest):
-    """A property check (@given) takes no fixture: it asks meterconform.current for its handle, which is this
+    """A property check (@given) takes no fixture: it asks meterconform.harness.current for its handle, which is this
     check's `metering` fixture here. So a fuzzer that calls the test function itself, running no pytest
     fixture (HypoFuzz), can run the checks unchanged: they then get a standalone handle."""
     function = getattr(request.node, "obj", None)

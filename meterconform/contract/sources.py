@@ -15,7 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Mapping
 
-from meterconform.model import definition_text, doc_text
+from meterconform.contract.service_model import definition_text, doc_text
 from meterconform.resources import schemas_dir
 
 KINDS = ("model", "page")

@@ -13,13 +13,13 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from meterconform._collect_clauses import OUT_ENV
-from meterconform.catalog import Catalog, unknown_id_message
+from meterconform.contract._collect_clauses import OUT_ENV
+from meterconform.contract.catalog import Catalog, unknown_id_message
 from meterconform.resources import suites_dir as default_suites_dir
 
 CLAUSE_ID = re.compile(r"(PROTO|MU|BMU|RU|RC|ALLOC|TAG|ERR|OUT)(\.[A-Z][A-Z0-9_]*){1,2}")
 HARNESS_PLUGIN = "meterconform.plugin"
-COLLECT_PLUGIN = "meterconform._collect_clauses"
+COLLECT_PLUGIN = "meterconform.contract._collect_clauses"
 
 
 class CollectionError(Exception):
@@ -68,7 +68,7 @@ def collect(suites_dir: str | Path | None = None, *, timeout: float = 300) -> Co
                "-p", "no:cacheprovider", "-p", COLLECT_PLUGIN]
         if _harness_available():
             cmd += ["-p", HARNESS_PLUGIN]
-        package_root = str(Path(__file__).resolve().parent.parent)
+        package_root = str(Path(__file__).resolve().parents[2])  # what holds meterconform/ (contract/ is one below it)
         env = {**os.environ, OUT_ENV: str(out), "PYTHONPATH": os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p)}
         try:
             run = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=suites.parent, timeout=timeout)

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .events import broken_clauses, read_events
+from ..results.events import broken_clauses, read_events
 
 # fault -> the clause ids any one of which catching it counts as "caught by the expected clause".
 EXPECTED: dict[str, set[str]] = {
@@ -105,7 +105,7 @@ ANY_OPERATION_CLAUSE = re.compile(r"<any (\w+) clause>")
 def error_clauses() -> set[str]:
     """Clauses whose outcome is an error answer: a fault that breaks every error answer (sending it with
     HTTP 200, say) is rightly caught by any of them."""
-    from .catalog import load_catalog
+    from ..contract.catalog import load_catalog
 
     out = set()
     for clause in load_catalog():
@@ -117,7 +117,7 @@ def error_clauses() -> set[str]:
 
 def operation_clauses(operation: str) -> set[str]:
     """Clauses whose operations include `operation` (ValueError naming the operations when there is none)."""
-    from .catalog import load_catalog
+    from ..contract.catalog import load_catalog
 
     out = {clause.id for clause in load_catalog() if operation in clause.operations}
     if not out:
@@ -170,7 +170,7 @@ class MutantResult:
 
 def profile_text(read_timeout: float = READ_TIMEOUT_SECONDS) -> str:
     """The embedded default profile with `endpoint.read_timeout` set to `read_timeout` seconds."""
-    from .profile import default_profile_text
+    from ..harness.profile import default_profile_text
 
     text, count = re.subn(r"(?m)^read_timeout\s*=.*$", f"read_timeout = {read_timeout:g}", default_profile_text())
     if count != 1:

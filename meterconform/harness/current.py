@@ -66,9 +66,9 @@ def _standalone_setup() -> tuple:
     global _standalone_parts
     with _standalone_lock:
         if _standalone_parts is None:
-            from .clients import Transport
+            from ..transport.clients import Transport
             from .profile import load_profile
-            from .ratelimit import RateLimiter
+            from ..transport.ratelimit import RateLimiter
             from .slots import KeyHistory, Slots
 
             profile = load_profile(os.environ.get(ENV_PROFILE) or None)
@@ -82,7 +82,7 @@ def _standalone_setup() -> tuple:
                         f"guard; against a real endpoint set {ENV_ALLOW_BILLING}=1 if recording usage for the profile's "
                         "test customers is acceptable")
             if not url:
-                from .reference import running_endpoint
+                from ..reference import running_endpoint
 
                 stack = contextlib.ExitStack()
                 url = stack.enter_context(running_endpoint(dict(profile.raw)))
