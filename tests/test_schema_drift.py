@@ -11,7 +11,7 @@ import sys
 import jsonschema
 import pytest
 
-from meterconform import schemagen
+from meterconform.contract import schemagen
 from meterconform.contract.service_model import load_model
 from meterconform.resources import CHECKOUT
 

@@ -7,7 +7,7 @@ import tomllib
 
 import pytest
 
-from meterconform import schemagen
+from meterconform.contract import schemagen
 from meterconform.contract.catalog import load_catalog
 from meterconform.resources import CHECKOUT, schemas_dir
 from meterconform.contract.sources import (

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from meterconform import checks
+from meterconform.harness import checks
 from meterconform.harness.checks import unimplemented_evidence
 from meterconform.transport.clients import Exchange
 from meterconform.harness.profile import load_profile
