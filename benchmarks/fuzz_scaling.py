@@ -248,7 +248,7 @@ def harness(url: str, workers: int, examples: int, cwd: str) -> dict:
     """One fuzz round of the property checks on `workers` processes at once, each started with the command
     `meterconform fuzz --workers N` gives its worker (seeded here: worker i draws with seed i); examples,
     requests, the test span and the wall time, summed over the workers."""
-    from meterconform.commands.fuzz import round_command
+    from meterconform.campaign.rounds import round_command
 
     with tempfile.TemporaryDirectory() as tmp:
         paths = [Path(tmp) / f"worker-{w}.jsonl" for w in range(1, workers + 1)]

@@ -7,6 +7,7 @@ import importlib
 import sys
 
 from . import __version__
+from .errors import EndpointUnreachable, ExitCode, UsageError
 
 COMMANDS = ("run", "fuzz", "mutants", "serve", "clauses", "report", "baseline", "compare", "profile")
 
@@ -33,13 +34,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.command:
         parser.print_help()
-        return 2
+        return ExitCode.USAGE
     module = importlib.import_module(f".commands.{args.command}", __package__)
     try:
         return int(module.run(args) or 0)
+    except UsageError as exc:  # bad input, raised wherever it was found: one line, no traceback
+        print(f"meterconform: {exc}", file=sys.stderr)
+        return ExitCode.USAGE
+    except EndpointUnreachable as exc:
+        print(f"meterconform: {exc}", file=sys.stderr)
+        return ExitCode.UNREACHABLE
     except KeyboardInterrupt:
         print("meterconform: interrupted", file=sys.stderr)
-        return 130
+        return ExitCode.INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -113,7 +113,8 @@ def test_a_round_the_probe_stopped_is_read_as_the_endpoint_gone_and_an_internal_
     endpoint (a crashed round stays "wrote no events")."""
     from types import SimpleNamespace
 
-    from meterconform.commands.fuzz import Round, _endpoint_gone
+    from meterconform.campaign.engine import _endpoint_gone
+    from meterconform.campaign.rounds import Round
 
     def ended(log: str, code: int = 3) -> Round:
         (tmp_path / "round.log").write_text(log)

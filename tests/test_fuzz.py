@@ -101,7 +101,7 @@ def test_two_campaigns_share_what_they_find_and_a_plain_run_replays_it(redis_url
     campaigns = []
     for name in ("fuzz-a", "fuzz-b"):
         (tmp_path / name).mkdir()
-        cmd = [sys.executable, "-m", "meterconform", "fuzz", "--duration", "8s", "--fault", FAULT, "--database", redis_url,
+        cmd = [sys.executable, "-m", "meterconform", "fuzz", "--duration", "15s", "--fault", FAULT, "--database", redis_url,
                "--max-examples", "300", "--report-dir", str(tmp_path / name / "reports"), "--no-html", "--", "-k", CHECK]
         campaigns.append(subprocess.Popen(cmd, cwd=tmp_path / name, env=_env(), stdout=subprocess.PIPE,
                                           stderr=subprocess.STDOUT, text=True))
@@ -160,7 +160,7 @@ def test_workers_share_the_cover_round_then_each_run_every_check(tmp_path):
     selected check (its own examples), the second worker starting at another check; the report sums all rounds,
     and their batch keys never collide (every check passes)."""
     checks = "test_each_record_is_answered_by_its_customer or test_identical_retry_answers_the_same_record_ids"
-    # 20 s: a round starts only with 10 s of budget left; the cover rounds take a few seconds, so each worker runs
+    # 20 s: a round starts only with 5 s of budget left; the cover rounds take a few seconds, so each worker runs
     # a second round, with time to spare for start-up on a busy machine.
     proc = _run(tmp_path, "fuzz", "--duration", "20s", "--workers", "2", "--max-examples", "15",
                 "--report-dir", str(tmp_path / "reports"), "--no-html", "--", "-k", checks, timeout=180)
@@ -258,7 +258,7 @@ def test_ctrl_c_stops_the_workers_and_reports_what_they_checked(signum, tmp_path
 
 def test_the_progress_feed_is_read_line_by_line(tmp_path):
     """A round's feed is read on from where the last poll stopped; a line still being written waits."""
-    from meterconform.commands.fuzz import Round
+    from meterconform.campaign.rounds import Round
 
     feed = tmp_path / "feed.jsonl"
     r = Round("round 1", None, tmp_path / "e.jsonl", tmp_path / "l.log", None, feed)
@@ -304,7 +304,8 @@ def test_later_rounds_look_past_the_failures_found_and_keep_them_stored(tmp_path
     there too: one broken rule would hide the others a check covers for the whole campaign. A round given the
     failures found so far (--fuzz-known) rejects the examples that meet them again and explores the rest, while
     the example database keeps every stored failure (nothing is deleted) for a later `run --database`."""
-    from meterconform.commands.fuzz import known_failures, merge, round_command
+    from meterconform.campaign.merge import known_failures, merge
+    from meterconform.campaign.rounds import round_command
     from meterconform.reference import ReferenceEndpoint
 
     endpoint = ReferenceEndpoint(faults=["allocation-sum-unchecked"])

@@ -9,7 +9,7 @@ import sys
 import tomllib
 
 from meterconform.contract.catalog import load_catalog
-from meterconform.commands.run import suites_dir
+from meterconform.resources import suites_dir
 from meterconform.campaign.fault_analysis import (
     ANY_ERROR_CLAUSE,
     ANY_OPERATION_CLAUSE,

@@ -122,5 +122,5 @@ def test_profile_schema_prints_the_shipped_schema(tmp_path):
     assert (proc.returncode, proc.stdout) == (0, shipped.read_text(encoding="utf-8"))
     assert json.loads(proc.stdout)["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     bare = subprocess.run([sys.executable, "-m", "meterconform", "profile"], cwd=tmp_path, capture_output=True, text=True)
-    assert (bare.returncode, bare.stderr) == (2, "meterconform profile: say what to print: `meterconform profile --schema` "
+    assert (bare.returncode, bare.stderr) == (2, "meterconform: say what to print: `meterconform profile --schema` "
                                                  "prints the target profile's JSON schema\n")

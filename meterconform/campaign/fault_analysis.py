@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..results.events import broken_clauses, read_events
+from ..harness.pytest_command import subprocess_command
 
 # fault -> the clause ids any one of which catching it counts as "caught by the expected clause".
 EXPECTED: dict[str, set[str]] = {
@@ -186,10 +187,8 @@ def run_once(fault: str | None, *, suites: Path, depth: str = "quick", stop_firs
         events_path = Path(tmp) / "events.jsonl"
         profile_path = Path(tmp) / "profile.toml"
         profile_path.write_text(profile_text(), encoding="utf-8")
-        cmd = [sys.executable, "-m", "pytest", str(suites), "-p", "meterconform.plugin", "-c", os.devnull,
-               "--rootdir", str(suites.parent), "-p", "no:cacheprovider", "-q", "--tb=no", "--depth", depth,
-               "--hypothesis-seed=0", "--no-example-database", "--profile", str(profile_path), "--events", str(events_path),
-               *(selection or [])]
+        cmd = subprocess_command(suites=suites, depth=depth, profile=profile_path, events=events_path,
+                                 extra=["-q", "--tb=no", "--hypothesis-seed=0", "--no-example-database", *(selection or [])])
         if fault:
             cmd.append(f"--reference-fault={fault}")
         if reading:

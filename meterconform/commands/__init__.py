@@ -2,15 +2,17 @@
 
 from pathlib import Path
 
+from ..errors import UsageError
 
-def make_output_dir(path: Path, option: str) -> str | None:
-    """Create the directory reports go to; None when it is there, else the sentence naming why not and the fix."""
+
+def make_output_dir(path: Path, option: str) -> None:
+    """Create the directory reports go to; UsageError names why it cannot be and the fix."""
     try:
         path.mkdir(parents=True, exist_ok=True)
     except FileExistsError:
-        return f"{option} {path}: a file is there, not a directory; give {option} a directory"
+        raise UsageError(f"{option} {path}: a file is there, not a directory; give {option} a directory") from None
     except NotADirectoryError:
-        return f"{option} {path}: a part of that path is a file, not a directory; give {option} a directory"
+        raise UsageError(f"{option} {path}: a part of that path is a file, not a directory; give {option} a directory") from None
     except OSError as exc:
-        return f"{option} {path}: cannot create the directory ({exc.strerror or exc}); give {option} a writable directory"
-    return None
+        raise UsageError(f"{option} {path}: cannot create the directory ({exc.strerror or exc}); "
+                         f"give {option} a writable directory") from None

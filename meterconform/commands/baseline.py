@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..errors import UsageError
+
 import argparse
 import sys
 from pathlib import Path
@@ -50,20 +52,17 @@ def run(args: argparse.Namespace) -> int:
     from ..render.runs import RunError, load_run, merge_runs
 
     if bool(args.file) == bool(args.update):
-        print("meterconform baseline: name the baseline once: `--update FILE` to write it, or FILE to check a run "
-              "against it", file=sys.stderr)
-        return 2
+        raise UsageError("name the baseline once: `--update FILE` to write it, or FILE to check a run "
+              "against it")
     try:
         run_ = merge_runs([load_run(path) for path in args.runs])
     except RunError as exc:
-        print(f"meterconform: {exc}", file=sys.stderr)
-        return 2
+        raise UsageError(str(exc)) from None
     path = Path(args.update or args.file)
     try:
         old = load_baseline(path) if (args.file or path.exists()) else None
     except BaselineError as exc:
-        print(f"meterconform: {exc}", file=sys.stderr)
-        return 2
+        raise UsageError(str(exc)) from None
     if args.file:
         from ..results.gate import gate
 

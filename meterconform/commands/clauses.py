@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..errors import UsageError
+
 import argparse
 import json
 import shutil
@@ -89,8 +91,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         collection = collect(args.suites)
     except CollectionError as exc:
-        print(f"meterconform clauses: {exc}", file=sys.stderr)
-        return 2
+        raise UsageError(str(exc)) from None
     coverage = collection.coverage()
     selected = catalog.select(operation=args.operation, level=args.level)
     summary = summarize(selected, coverage)

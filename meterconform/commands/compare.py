@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..errors import UsageError
+
 import argparse
 import sys
 from pathlib import Path
@@ -43,13 +45,11 @@ def run(args: argparse.Namespace) -> int:
     from ..render.runs import RunError, load_run
 
     if len(args.runs) < 2:
-        print("meterconform compare: give at least two runs (events files or report directories)", file=sys.stderr)
-        return 2
+        raise UsageError("give at least two runs (events files or report directories)")
     try:
         runs = [load_run(path, name) for name, path in map(_named, args.runs)]
     except RunError as exc:
-        print(f"meterconform: {exc}", file=sys.stderr)
-        return 2
+        raise UsageError(str(exc)) from None
     names = [r.name for r in runs]
     for i, run_ in enumerate(runs):  # the same directory name twice (a/reports, b/reports): number them
         if names.count(run_.name) > 1:

@@ -8,6 +8,8 @@ import platform
 import sys
 import time
 
+from ..errors import UsageError
+
 EPILOG = """\
 For each named fault of the reference endpoint (see `meterconform serve --list-faults`) the suites run
 (quick depth, stopping at the first failure) against a fresh embedded endpoint with that fault on, and the
@@ -44,13 +46,12 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..campaign.fault_analysis import analyse, render_table
     from ..reference.faults import FAULTS, validated
-    from .run import suites_dir
+    from ..resources import suites_dir
 
     try:
         faults = sorted(validated(args.fault)) if args.fault else sorted(FAULTS)
     except ValueError as exc:
-        print(f"meterconform: {exc}", file=sys.stderr)
-        return 2
+        raise UsageError(str(exc)) from None
     selection = [a for a in (args.pytest_args or []) if a != "--"]
     if args.readings or args.reading:
         return _run_readings(args, selection)
@@ -83,17 +84,14 @@ def _run_readings(args: argparse.Namespace, selection: list[str]) -> int:
     """`mutants --readings`: the faithful run, then one full run per reading; 0 only when every one passes."""
     from ..campaign.fault_analysis import analyse_readings, reading_passed, render_reading_failures, render_readings_table
     from ..reference.readings import READINGS, validated
-    from .run import suites_dir
+    from ..resources import suites_dir
 
     if args.fault:
-        print("meterconform: --fault and --readings prove the suite in opposite directions; give one of them",
-              file=sys.stderr)
-        return 2
+        raise UsageError("--fault and --readings prove the suite in opposite directions; give one of them")
     try:
         readings = sorted(validated(args.reading)) if args.reading else sorted(READINGS)
     except ValueError as exc:
-        print(f"meterconform: {exc}", file=sys.stderr)
-        return 2
+        raise UsageError(str(exc)) from None
     start = time.time()
     print(f"meterconform mutants --readings: the faithful endpoint, then {len(readings)} readings, "
           f"{args.jobs} at a time", flush=True)

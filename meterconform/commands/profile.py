@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..errors import UsageError
+
 import argparse
 import sys
 
@@ -27,9 +29,8 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if not args.schema:
-        print("meterconform profile: say what to print: `meterconform profile --schema` prints the target profile's "
-              "JSON schema", file=sys.stderr)
-        return 2
+        raise UsageError("say what to print: `meterconform profile --schema` prints the target profile's "
+              "JSON schema")
     from ..harness.profile import schema_text
 
     sys.stdout.write(schema_text())

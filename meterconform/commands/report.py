@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..errors import UsageError
+
 EPILOG = """\
 Each RUN is an events file (events.jsonl) or a report directory holding one. With several, the events are
 merged: a later file's event for the same check (node id) replaces an earlier one's, so a re-run of the
@@ -37,23 +39,17 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..render import EXIT_USAGE, write_reports
+    from ..render import write_reports
+    from ..render.runs import endpoints_differ, load_run, merge_runs, write_events
     from . import make_output_dir
-    from ..render.runs import RunError, endpoints_differ, load_run, merge_runs, write_events
 
-    try:
-        runs = [load_run(path) for path in args.runs]
-    except RunError as exc:
-        print(f"meterconform: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    runs = [load_run(path) for path in args.runs]  # RunError: a UsageError
     if len(runs) > 1 and endpoints_differ(runs):
         print("meterconform: warning: these runs tested different targets or profiles; merging mixes their verdicts "
               "(use `meterconform compare` to set them side by side)", file=sys.stderr)
     merged = merge_runs(runs)
     out = Path(args.output)
-    if (problem := make_output_dir(out, "--output")) is not None:
-        print(f"meterconform: {problem}", file=sys.stderr)
-        return EXIT_USAGE
+    make_output_dir(out, "--output")
     write_events(merged, out / "events.jsonl")
     merged.sources = [str(p) for p in args.runs]
     return write_reports(merged, out, baseline=args.baseline, html=not args.no_html, allure=args.allure)

@@ -10,6 +10,8 @@ import tomllib
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..errors import UsageError
+
 EPILOG = """\
 examples:
   meterconform serve                                  # default profile, a free port on 127.0.0.1
@@ -54,17 +56,15 @@ def register(subparsers: Any) -> None:
     p.add_argument("-v", "--verbose", action="store_true", help="log one line per request to stderr")
 
 
-def _load_profile(path: str) -> dict[str, Any] | None:
-    """The parsed profile, or None after printing one sentence saying why it cannot be read."""
+def _load_profile(path: str) -> dict[str, Any]:
+    """The parsed profile; UsageError says in one sentence why it cannot be read."""
     try:
         with open(path, "rb") as handle:
             return tomllib.load(handle)
     except FileNotFoundError:
-        print(f"meterconform serve: the profile {path} does not exist; pass the path of a TOML target profile.",
-              file=sys.stderr)
+        raise UsageError(f"the profile {path} does not exist; pass the path of a TOML target profile.") from None
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        print(f"meterconform serve: the profile {path} is not a readable TOML file ({error}).", file=sys.stderr)
-    return None
+        raise UsageError(f"the profile {path} is not a readable TOML file ({error}).") from None
 
 
 def _command(args: argparse.Namespace, port: int) -> str:
@@ -89,14 +89,11 @@ def run(args: argparse.Namespace) -> int:
     profile = None
     if args.profile:
         profile = _load_profile(args.profile)
-        if profile is None:
-            return 2
     try:
         endpoint = ReferenceEndpoint(profile, args.fault, args.host, args.port, verbose=args.verbose,
                                      readings=args.reading)
     except ValueError as error:
-        print(f"meterconform serve: {error}", file=sys.stderr)
-        return 2
+        raise UsageError(str(error)) from None
 
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
@@ -104,9 +101,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             url = endpoint.start()
         except OSError as error:
-            print(f"meterconform serve: cannot listen on {args.host}:{args.port}: {error.strerror or error}.",
-                  file=sys.stderr)
-            return 2
+            raise UsageError(f"cannot listen on {args.host}:{args.port}: {error.strerror or error}.") from None
         active = ", ".join(sorted(endpoint.faults)) or "none"
         permitted = ", ".join(sorted(endpoint.readings)) or "none"
         listening = f"meterconform reference endpoint listening on {url} (faults: {active}; readings: {permitted})"
@@ -119,9 +114,8 @@ def run(args: argparse.Namespace) -> int:
                 with open(args.print_profile, "w", encoding="utf-8") as handle:
                     handle.write(text)
             except OSError as error:
-                print(f"meterconform serve: cannot write the profile to {args.print_profile}: "
-                      f"{error.strerror or error}; give --print-profile a writable file path.", file=sys.stderr)
-                return 2
+                raise UsageError(f"cannot write the profile to {args.print_profile}: "
+                                 f"{error.strerror or error}; give --print-profile a writable file path.") from None
             print(listening, flush=True)
             print(f"meterconform serve: its target profile is in {args.print_profile}: "
                   f"meterconform run --profile {args.print_profile}", flush=True)

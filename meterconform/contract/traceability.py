@@ -16,6 +16,7 @@ from pathlib import Path
 from meterconform.contract._collect_clauses import OUT_ENV
 from meterconform.contract.catalog import Catalog, unknown_id_message
 from meterconform.resources import suites_dir as default_suites_dir
+from ..harness.pytest_command import subprocess_command
 
 CLAUSE_ID = re.compile(r"(PROTO|MU|BMU|RU|RC|ALLOC|TAG|ERR|OUT)(\.[A-Z][A-Z0-9_]*){1,2}")
 HARNESS_PLUGIN = "meterconform.plugin"
@@ -64,10 +65,8 @@ def collect(suites_dir: str | Path | None = None, *, timeout: float = 300) -> Co
         raise CollectionError(f"suites directory {suites} does not exist; pass the directory holding the test_*.py checks")
     with tempfile.TemporaryDirectory(prefix="meterconform-clauses-") as tmp:
         out = Path(tmp) / "clauses.json"
-        cmd = [sys.executable, "-m", "pytest", str(suites), "--collect-only", "-q", "-c", os.devnull, "--rootdir", str(suites.parent),
-               "-p", "no:cacheprovider", "-p", COLLECT_PLUGIN]
-        if _harness_available():
-            cmd += ["-p", HARNESS_PLUGIN]
+        plugins = [COLLECT_PLUGIN] + ([HARNESS_PLUGIN] if _harness_available() else [])
+        cmd = subprocess_command(suites=suites, plugins=plugins, extra=["--collect-only", "-q"])
         package_root = str(Path(__file__).resolve().parents[2])  # what holds meterconform/ (contract/ is one below it)
         env = {**os.environ, OUT_ENV: str(out), "PYTHONPATH": os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p)}
         try:

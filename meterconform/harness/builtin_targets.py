@@ -8,11 +8,12 @@ import tomllib
 from typing import Iterator
 
 from .profile import Profile, _resource_text, from_dict
+from ..errors import EndpointUnreachable, UsageError
 
 TARGETS = ("reference", "moto")
 
 
-class TargetError(Exception):
+class TargetError(UsageError):
     """A built-in target cannot be started; the message says how to fix it."""
 
 
@@ -68,8 +69,6 @@ def run_profile(profile_path: str | None, *, target: str | None = None, database
     return profile
 
 
-class EndpointUnreachable(Exception):
-    """The named endpoint does not answer; the message is the one sentence to print."""
 
 
 def open_endpoint(stack: contextlib.ExitStack, profile: Profile, url: str | None, *, target: str | None = None,

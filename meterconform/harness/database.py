@@ -16,11 +16,13 @@ from hypothesis.database import (
     ReadOnlyDatabase,
 )
 
+from ..errors import UsageError
+
 LOCAL_DIR = ".hypothesis/examples"
 REDIS_PREFIX = b"meterconform-examples:"
 
 
-class DatabaseError(Exception):
+class DatabaseError(UsageError):
     """A --database value that cannot be used; the message says how to fix it."""
 
 

@@ -14,12 +14,13 @@ from urllib.parse import urlsplit
 
 import jsonschema
 import pytest
+from ..errors import UsageError
 
 EMBEDDED = "<embedded default>"
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
 
 
-class ProfileError(Exception):
+class ProfileError(UsageError):
     """A target profile that cannot be used; the message names the key and the fix."""
 
 

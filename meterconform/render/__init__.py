@@ -12,7 +12,8 @@ from pathlib import Path
 
 from ..results.baseline import Applied, BaselineError, apply_baseline, load_baseline
 from ..results.events import write_outputs
-from ..results.gate import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Completion, gate
+from ..results.gate import Completion, gate
+from ..errors import ExitCode
 from .runs import Run, load_run
 
 
@@ -60,7 +61,7 @@ def write_reports(run: Run, out: Path, *, baseline: str | None = None, html: boo
         print(f"meterconform: {note}")
     if baseline_error is not None:
         print(f"meterconform: {baseline_error}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     if applied is not None:
         for line in applied.lines()[:-1]:
             print(line)

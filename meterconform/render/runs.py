@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..results.events import read_events
+from ..errors import UsageError
 
 EVENTS_FILE = "events.jsonl"
 
 
-class RunError(Exception):
+class RunError(UsageError):
     """An events file or report directory cannot be read; the message names the path and the fix."""
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .events import GATING, broken_clauses
+from ..errors import UsageError
 
 TODO_REASON = "TODO: explain"
 _ENTRY_KEYS = ("clause", "check", "reason", "link", "expires")
@@ -28,7 +29,7 @@ _TOP_KEYS = ("endpoint", "expected")
 _EVALUATED = {"PASS", "INFO", "NON-STRICT"}  # a verdict that says the target does not fail
 
 
-class BaselineError(Exception):
+class BaselineError(UsageError):
     """The baseline file does not match its format; the message names the entry, the key and the fix."""
 
 
@@ -158,9 +159,10 @@ class Applied:
 
     @property
     def gates(self) -> bool:
-        from .gate import EXIT_OK, gate
+        from ..errors import ExitCode
+        from .gate import gate
 
-        return gate([], self).exit_code != EXIT_OK
+        return gate([], self).exit_code != ExitCode.OK
 
     def excuse(self, nodeid: str) -> Expectation | None:
         """The entry that excuses this check's failure, if any."""

@@ -5,15 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable
 
+from ..errors import ExitCode
 from .events import GATING, endpoint_stopped
 
 if TYPE_CHECKING:
     from .baseline import Applied
 
-# The exit codes of every command, defined here only (docs/verdict.md and each command's --help list them).
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
-EXIT_INCOMPLETE = 4  # a campaign's budget ended before every property check had run once, and none failed
-EXIT_INTERRUPTED = 130  # Ctrl-C or SIGTERM: the shell's code for SIGINT
 # complete: every selected check ran; interrupted: Ctrl-C or SIGTERM; incomplete: the endpoint stopped answering;
 # uncovered: a campaign's budget ended before every property check had run once.
 STATES = ("complete", "interrupted", "incomplete", "uncovered")
@@ -86,19 +83,19 @@ def _judged(events: list[dict], applied: Applied | None) -> Gate:
     """The verdict on the checks that ran, with the baseline applied when there is one."""
     if applied is not None:
         if applied.unexpected:
-            return Gate(f"NOT CONFORMANT — {_n(len(applied.unexpected), 'unexpected failure')} (not in the baseline)", EXIT_FAILED)
+            return Gate(f"NOT CONFORMANT — {_n(len(applied.unexpected), 'unexpected failure')} (not in the baseline)", ExitCode.FAILED)
         if applied.expired:
-            return Gate(f"BASELINE EXPIRED: {_n(len(applied.expired), 'entry', 'entries')} past `expires`", EXIT_FAILED)
+            return Gate(f"BASELINE EXPIRED: {_n(len(applied.expired), 'entry', 'entries')} past `expires`", ExitCode.FAILED)
         if applied.stale:
             verb = "passes" if len(applied.stale) == 1 else "pass"
-            return Gate(f"BASELINE STALE: {_n(len(applied.stale), 'entry', 'entries')} {verb} again", EXIT_FAILED)
+            return Gate(f"BASELINE STALE: {_n(len(applied.stale), 'entry', 'entries')} {verb} again", ExitCode.FAILED)
         if applied.expected:
-            return Gate(f"CONFORMANT with {_n(len(applied.expected), 'expected deviation')} (baseline)", EXIT_OK)
-        return Gate("CONFORMANT", EXIT_OK)
+            return Gate(f"CONFORMANT with {_n(len(applied.expected), 'expected deviation')} (baseline)", ExitCode.OK)
+        return Gate("CONFORMANT", ExitCode.OK)
     failing = [e for e in events if e["verdict"] in GATING]
     if failing:
-        return Gate(f"NOT CONFORMANT — {_n(len(failing), 'failing check')}", EXIT_FAILED)
-    return Gate("CONFORMANT", EXIT_OK)
+        return Gate(f"NOT CONFORMANT — {_n(len(failing), 'failing check')}", ExitCode.FAILED)
+    return Gate("CONFORMANT", ExitCode.OK)
 
 
 def gate(events: Iterable[dict], applied: Applied | None = None, state: str | Completion = "complete",
@@ -114,13 +111,13 @@ def gate(events: Iterable[dict], applied: Applied | None = None, state: str | Co
     judged = _judged(list(events), applied)
     if collection_errors:  # pytest ends such a session as interrupted; the cause is the broken module, not a Ctrl-C
         return Gate(f"ERROR: {_n(collection_errors, 'suite module')} could not be collected "
-                    "(see the errors above; their checks did not run)", EXIT_FAILED)
+                    "(see the errors above; their checks did not run)", ExitCode.FAILED)
     if state == "interrupted":
-        return Gate("INTERRUPTED (no verdict on the checks that did not run)", EXIT_INTERRUPTED)
+        return Gate("INTERRUPTED (no verdict on the checks that did not run)", ExitCode.INTERRUPTED)
     if state == "incomplete":
-        return Gate(f"INCOMPLETE — on the checks that ran: {judged.words}", EXIT_UNREACHABLE)
+        return Gate(f"INCOMPLETE — on the checks that ran: {judged.words}", ExitCode.UNREACHABLE)
     if state == "uncovered":  # a failure found is a finding whatever the budget: it gates as one
         never = _n(len(completion.not_run), "property check")
         return Gate(f"INCOMPLETE — {never} never ran (the budget ended first); on the checks that ran: {judged.words}",
-                    judged.exit_code if judged.exit_code != EXIT_OK else EXIT_INCOMPLETE)
+                    judged.exit_code if judged.exit_code != ExitCode.OK else ExitCode.INCOMPLETE)
     return judged

@@ -15,6 +15,7 @@ import os
 import shutil
 import time
 from pathlib import Path
+from ..errors import UsageError
 
 MARKER = ".meterconform-reports"
 # What reports directories written before the marker existed hold: such a directory is still ours.
@@ -24,7 +25,7 @@ KNOWN_NAMES = frozenset({
 })
 
 
-class ReportDirError(Exception):
+class ReportDirError(UsageError):
     """The reports directory cannot be used; the message names the path and the fix."""
 
 

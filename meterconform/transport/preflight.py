@@ -6,9 +6,9 @@ from dataclasses import dataclass, replace
 from urllib.parse import urlsplit, urlunsplit
 
 from .clients import OPERATIONS, UNIMPLEMENTED_CODES, Exchange, Transport, fresh_identity, records_nothing
+from ..errors import ExitCode
 from ..harness.profile import Profile
 
-EXIT_USAGE = 2  # the profile or URL is wrong: the endpoint answered, and its answer says what to fix
 
 # Errors an AWS front door (or an emulator's) answers before any operation sees the request.
 SIGNATURE_ERRORS = ("InvalidSignatureException", "SignatureDoesNotMatch")
@@ -25,7 +25,7 @@ class Refusal:
     """Why the run must not start: one sentence naming the fix, and the exit code."""
 
     message: str
-    code: int = EXIT_USAGE
+    code: int = ExitCode.USAGE
 
 
 _passed: set[tuple[str, object]] = set()  # (url, endpoint settings) already preflighted in this process

@@ -16,12 +16,8 @@ from meterconform.reference import FAULTS
 from .conftest import make_client
 
 REPO = Path(__file__).resolve().parents[2]
-# A tiny driver standing in for the `meterconform` entry point: serve.register + serve.run on argparse.
-DRIVER = (
-    "import argparse, sys; from meterconform.commands import serve; "
-    "p = argparse.ArgumentParser(prog='meterconform'); s = p.add_subparsers(dest='command'); serve.register(s); "
-    "sys.exit(serve.run(p.parse_args(sys.argv[1:])))"
-)
+# The `meterconform` entry point itself (cli.main prints a usage error in one line, exit 2).
+DRIVER = "import sys; from meterconform.cli import main; sys.exit(main(sys.argv[1:]))"
 
 
 def serve(*args: str, **kwargs) -> subprocess.Popen:

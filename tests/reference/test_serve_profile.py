@@ -97,5 +97,5 @@ def test_print_profile_to_a_path_that_cannot_be_written_is_one_sentence(tmp_path
     target = tmp_path / "no-such-dir" / "ref.toml"
     result = run("--print-profile", str(target))
     assert result.returncode == 2 and result.stderr == (
-        f"meterconform serve: cannot write the profile to {target}: No such file or directory; give --print-profile "
+        f"meterconform: cannot write the profile to {target}: No such file or directory; give --print-profile "
         "a writable file path.\n")

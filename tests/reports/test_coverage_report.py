@@ -102,7 +102,7 @@ def test_a_plain_run_folds_the_table_and_a_run_without_examples_has_none():
 
 def test_the_closest_approach_to_each_limit_is_reported():
     """The best target score per label over all checks (0 at the limit), in the terminal and on the page."""
-    from meterconform.commands.fuzz import merge
+    from meterconform.campaign.merge import merge
     from meterconform.results.outcome_coverage import limit_reach
 
     window = "age to window - tolerance (seconds)"

@@ -1,0 +1,41 @@
+"""The one builder of the suites' pytest command line: the packaged suites, meterconform's plugin, no stray config.
+
+`run` passes the arguments to pytest.main in its own process; campaigns, the fault analysis and the clause
+collection start `python -m pytest` in a subprocess with the same arguments (`subprocess_command`).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Iterable
+
+from ..resources import suites_dir
+
+PLUGIN = "meterconform.plugin"
+
+
+def suites_args(*, suites: Path | None = None, plugins: Iterable[str] = (PLUGIN,), url: str | None = None,
+                profile: str | None = None, depth: str | None = None, events: Path | str | None = None,
+                extra: Iterable[str] = ()) -> list[str]:
+    """pytest's arguments for a run of the suites (default: the packaged ones): no ini file of the caller's
+    directory (`-c os.devnull`, the suites' parent as rootdir), no cache, the given plugins, the run's options."""
+    suites = suites or suites_dir()
+    args = [str(suites), "-c", os.devnull, "--rootdir", str(suites.parent), "-p", "no:cacheprovider"]
+    for plugin in plugins:
+        args += ["-p", plugin]
+    if url:
+        args += ["--endpoint-url", url]
+    if profile:
+        args += ["--profile", str(profile)]
+    if depth:
+        args += ["--depth", depth]
+    if events:
+        args += ["--events", str(events)]
+    return args + list(extra)
+
+
+def subprocess_command(**kwargs) -> list[str]:
+    """`python -m pytest` with suites_args(**kwargs), for a run in a process of its own."""
+    return [sys.executable, "-m", "pytest", *suites_args(**kwargs)]
