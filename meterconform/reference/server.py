@@ -70,6 +70,9 @@ class _Handler(BaseHTTPRequestHandler):
         started, arrived = time.perf_counter(), time.time()
         protocol = self.server.protocol
         size = 0
+        body: bytes | None = None
+        words = self.requestline.split()  # the path as sent: the stdlib collapses a leading "//" in self.path
+        path = words[1] if len(words) == 3 else self.path
         try:
             body = self._read_body()
             size = len(body or b"")
@@ -89,19 +92,16 @@ class _Handler(BaseHTTPRequestHandler):
                 self.close_connection = True
                 return
             headers = self.headers
-            words = self.requestline.split()  # the path as sent: the stdlib collapses a leading "//" in self.path
-            path = words[1] if len(words) == 3 else self.path
             admin = self.server.admin
             if admin is not None and admin.owns(path):
                 self._write(admin.handle(self.command, path, body))
                 return
             reply = protocol.handle(self.command, path, lambda name: headers.get_all(name) or (), body)
-            journal = self.server.journal
-            if journal is not None:
-                journal.add(started=arrived, method=self.command, path=path,
-                            operation=reply.operation, headers=headers.items(), body=body, status=reply.status,
-                            answer=reply.body, error=reply.error, injected=reply.injected,
-                            duration_ms=(time.perf_counter() - started) * 1000)
+        journal = self.server.journal
+        if journal is not None:  # every answered request, refused bodies too (their body is not kept)
+            journal.add(started=arrived, method=self.command, path=path, operation=reply.operation,
+                        headers=self.headers.items(), body=body or b"", status=reply.status, answer=reply.body,
+                        error=reply.error, injected=reply.injected, duration_ms=(time.perf_counter() - started) * 1000)
         if size > HANG_BODY_BYTES and fault.on(protocol.faults, "hang-on-large-body"):
             self.server.stopping.wait(protocol.model.seed.client_read_timeout + HANG_PAST_TIMEOUT_SECONDS)
             self.close_connection = True

@@ -150,3 +150,17 @@ def test_the_endpoint_is_a_context_manager_outside_pytest():
     with pytest.raises(RuntimeError, match="not started"):
         endpoint.url
     assert url.startswith("http://127.0.0.1:")
+
+
+def test_a_refused_body_is_journaled_too(metering_endpoint):
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(metering_endpoint.url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    connection.request("POST", "/", body=b"x" * (1024 * 1024 + 1),
+                       headers={"X-Amz-Target": "AWSMPMeteringService.BatchMeterUsage"})
+    assert connection.getresponse().status == 413
+    connection.close()
+    (exchange,) = metering_endpoint.requests
+    assert (exchange.status, exchange.error, exchange.body) == (413, "RequestEntityTooLargeException", None)
