@@ -95,3 +95,28 @@ def test_an_unrelated_project_runs_exactly_as_without_the_plugin(tmp_path):
     assert with_plugin[3] == without[3]  # no new options
     assert with_plugin[2] == ENTRY_POINT_MODULES  # no boto3, botocore, nor the endpoint
     assert without[2] == []
+
+
+def test_options_overridden_in_a_conftest_seed_every_endpoint(tmp_path):
+    """A seller's conftest.py overrides metering_endpoint_options; the session endpoint is one for all tests."""
+    (tmp_path / "conftest.py").write_text(
+        "import pytest\n\n@pytest.fixture(scope='session')\ndef metering_endpoint_options():\n"
+        "    return {'product_code': 'prod-mine', 'customers': ['c-1'], 'chaos': {'throttle': 1.0}}\n")
+    (tmp_path / "test_seeded.py").write_text('''
+URLS = []
+
+def test_function_scoped(metering_endpoint, metering_endpoint_factory):
+    assert (metering_endpoint.product_code, metering_endpoint.customers) == ("prod-mine", ["c-1"])
+    assert metering_endpoint.current_chaos.throttle == 1.0
+    assert metering_endpoint_factory(customers=["c-2"]).customers == ["c-2"]
+
+def test_session_first(metering_endpoint_session):
+    URLS.append(metering_endpoint_session.url)
+    assert metering_endpoint_session.product_code == "prod-mine"
+
+def test_session_again(metering_endpoint_session):
+    assert URLS == [metering_endpoint_session.url]
+''')
+    proc = _pytest(sys.executable, ["-p", "no:cacheprovider", "-p", "no:randomly", "-q"], tmp_path)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "3 passed" in proc.stdout
