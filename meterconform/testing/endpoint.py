@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
+import os
+import threading
 from datetime import timedelta
 from typing import Any, Iterable, Iterator, Mapping
 
@@ -14,7 +17,21 @@ from ..reference.seed import default_profile
 
 __all__ = ["Allocation", "Chaos", "Clock", "Exchange", "MeteringEndpoint", "Record"]
 
-_SECTIONS = ("endpoint", "contract", "product", "customers", "registration_tokens")
+_SESSION_LOCK = threading.Lock()
+
+
+@functools.cache
+def _session() -> Any:
+    """One botocore session for every client (its loader caches the service model), blind to the machine's AWS
+    profile and config files: a test double's client must not depend on ~/.aws or AWS_PROFILE."""
+    import botocore.session
+
+    # (config file key, environment variables, default, conversion): no AWS_PROFILE, no files read
+    return botocore.session.Session(session_vars={
+        "profile": (None, None, None, None),
+        "config_file": (None, None, os.devnull, None),
+        "credentials_file": (None, None, os.devnull, None),
+    })
 
 
 def _profile(base: Mapping[str, Any] | None, overrides: Mapping[str, Any]) -> dict[str, Any]:
@@ -136,15 +153,15 @@ class MeteringEndpoint:
         """A boto3 `meteringmarketplace` client pointed at this endpoint with matching credentials. `config`
         goes to botocore's Config; retries are off (total_max_attempts 1) unless you pass `retries`, so your code sees
         every answer. `access_key_id` signs as another identity (MeterUsage meters once per identity and hour)."""
-        import boto3
         from botocore.config import Config
 
         config.setdefault("retries", {"total_max_attempts": 1, "mode": "standard"})
-        return boto3.client(
-            "meteringmarketplace", region_name=self.region, endpoint_url=self.url,
-            aws_access_key_id=access_key_id or self.access_key_id, aws_secret_access_key=self.secret_access_key,
-            config=Config(**config),
-        )
+        with _SESSION_LOCK:
+            return _session().create_client(
+                "meteringmarketplace", region_name=self.region, endpoint_url=self.url,
+                aws_access_key_id=access_key_id or self.access_key_id, aws_secret_access_key=self.secret_access_key,
+                config=Config(**config),
+            )
 
     # --- the ledger and the journal ------------------------------------------------------------------------------
 

@@ -164,3 +164,23 @@ def test_a_refused_body_is_journaled_too(metering_endpoint):
     connection.close()
     (exchange,) = metering_endpoint.requests
     assert (exchange.status, exchange.error, exchange.body) == (413, "RequestEntityTooLargeException", None)
+
+
+def test_the_machines_aws_profile_and_config_are_not_consulted(tmp_path):
+    """A developer's AWS_PROFILE naming a profile this machine lacks, or a broken ~/.aws/config, must not stop
+    the endpoint or its client (botocore sessions raise ProfileNotFound on both)."""
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "config").write_text("[profile other]\nregion = eu-west-1\nmax_attempts = 9\n")
+    script = ("from meterconform.testing import MeteringEndpoint\n"
+              "with MeteringEndpoint() as e:\n"
+              "    c = e.client()\n"
+              "    print(c.resolve_customer(RegistrationToken='valid-token-alpha')['CustomerIdentifier'],"
+              " c.meta.config.retries['total_max_attempts'])\n")
+    env = {**os.environ, "AWS_PROFILE": "no-such-profile", "AWS_CONFIG_FILE": str(tmp_path / "config"),
+           "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "missing")}
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.split() == ["cust-alpha", "1"]
