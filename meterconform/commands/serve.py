@@ -125,8 +125,8 @@ def run(args: argparse.Namespace) -> int:
         active = ", ".join(sorted(endpoint.faults)) or "none"
         permitted = ", ".join(sorted(endpoint.readings)) or "none"
         listening = f"meterconform reference endpoint listening on {url} (faults: {active}; readings: {permitted})"
-        if args.chaos:
-            settings = ", ".join(f"{k}={v:g}" for k, v in chaos.as_dict().items() if v and k != "seed")  # type: ignore[union-attr]
+        if chaos is not None:
+            settings = ", ".join(f"{k}={v:g}" for k, v in chaos.as_dict().items() if v and k != "seed")
             listening += f" (chaos: {settings or 'none'}, seed {args.seed})"
         if args.admin:
             listening += f" (admin: {url}/_meterconform/)"

@@ -3,9 +3,12 @@ test asks for one (no options, no hooks)."""
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import pytest
+
+if TYPE_CHECKING:  # for readers and type checkers only: importing it here would load botocore in every run
+    from .endpoint import MeteringEndpoint
 
 
 @pytest.fixture(scope="session")
@@ -16,7 +19,7 @@ def metering_endpoint_options() -> dict[str, Any]:
 
 
 @pytest.fixture
-def metering_endpoint(metering_endpoint_options: dict[str, Any]) -> Iterator[Any]:
+def metering_endpoint(metering_endpoint_options: dict[str, Any]) -> Iterator[MeteringEndpoint]:
     """A fresh reference Marketplace Metering endpoint on loopback for this test: its own port, empty ledger."""
     from .endpoint import MeteringEndpoint
 
@@ -25,8 +28,9 @@ def metering_endpoint(metering_endpoint_options: dict[str, Any]) -> Iterator[Any
 
 
 @pytest.fixture(scope="session")
-def metering_endpoint_session(metering_endpoint_options: dict[str, Any]) -> Iterator[Any]:
-    """One endpoint for the whole session; nothing is reset between tests (call `.reset()` yourself)."""
+def metering_endpoint_session(metering_endpoint_options: dict[str, Any]) -> Iterator[MeteringEndpoint]:
+    """One endpoint for the whole session (per xdist worker); nothing is reset between tests (call `.reset()`
+    yourself)."""
     from .endpoint import MeteringEndpoint
 
     with MeteringEndpoint(**metering_endpoint_options) as endpoint:
@@ -34,14 +38,14 @@ def metering_endpoint_session(metering_endpoint_options: dict[str, Any]) -> Iter
 
 
 @pytest.fixture
-def metering_endpoint_factory(metering_endpoint_options: dict[str, Any]) -> Iterator[Callable[..., Any]]:
+def metering_endpoint_factory(metering_endpoint_options: dict[str, Any]) -> Iterator[Callable[..., MeteringEndpoint]]:
     """`make(**keywords)`: start another endpoint for this test (the options, then the keywords); each is
     stopped at the end of the test."""
     from .endpoint import MeteringEndpoint
 
-    started: list[Any] = []
+    started: list[MeteringEndpoint] = []
 
-    def make(**keywords: Any) -> Any:
+    def make(**keywords: Any) -> MeteringEndpoint:
         endpoint = MeteringEndpoint(**{**metering_endpoint_options, **keywords}).start()
         started.append(endpoint)
         return endpoint

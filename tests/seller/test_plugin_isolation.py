@@ -86,8 +86,8 @@ def test_an_unrelated_project_runs_exactly_as_without_the_plugin(tmp_path):
         ran = _pytest(sys.executable, [*common, f"--junitxml={junit}"], project, MODULES_OUT=str(modules))
         helped = _pytest(sys.executable, [*common, "--help"], project)
         assert ran.returncode == 1, ran.stdout[-3000:] + ran.stderr[-3000:]  # test_fails fails
-        runs[label] = ([line for line in collected.stdout.splitlines() if "::" in line], _outcomes(junit), json.loads(modules.read_text()),
-                       helped.stdout)
+        items = [line for line in collected.stdout.splitlines() if "::" in line]
+        runs[label] = (items, _outcomes(junit), json.loads(modules.read_text()), helped.stdout)
     with_plugin, without = runs["with"], runs["without"]
     assert with_plugin[0] == without[0] and len(with_plugin[0]) == 7  # the same items collected
     assert with_plugin[1] == without[1]  # the same outcomes
