@@ -67,7 +67,8 @@ class MeteringEndpoint:
     `metering_endpoint` fixture is one, started). Seeded with the default profile's product, dimensions,
     customers, accounts and registration tokens; each keyword overrides one part. It records what it meters
     (`records()`), keeps every request (`requests`), deals out seeded chaos (`chaos()`) and has a settable
-    clock (`clock`)."""
+    clock (`clock`). `admin=True` also serves the /_meterconform/ admin surface, for a test that drives
+    another language's client against it."""
 
     def __init__(
         self,
@@ -85,6 +86,7 @@ class MeteringEndpoint:
         faults: Iterable[str] = (),
         readings: Iterable[str] = (),
         chaos: Chaos | Mapping[str, Any] | None = None,
+        admin: bool = False,
         host: str = "127.0.0.1",
         port: int = 0,
     ):
@@ -96,7 +98,7 @@ class MeteringEndpoint:
         })
         self.clock = Clock()
         self._endpoint = ReferenceEndpoint(self.profile, faults, host, port, clock=self.clock, readings=readings,
-                                           chaos=chaos, journal=True)
+                                           chaos=chaos, journal=True, admin=admin)
         seed, listed = self._endpoint.seed, self.profile
         self.region: str = seed.region
         self.access_key_id: str = seed.access_key_id

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from meterconform.reference import ReferenceEndpoint
+from meterconform.testing import MeteringEndpoint
 
 from tests.reference.test_serve import serving
 
@@ -48,9 +49,11 @@ def batch(url: str, customer: str = "cust-alpha", when: float = NOW, quantity: i
     return "unprocessed" if body["UnprocessedRecords"] else body["Results"][0]["Status"]
 
 
-@pytest.fixture
-def served():
-    with ReferenceEndpoint(admin=True) as endpoint:
+@pytest.fixture(params=["reference", "double"])
+def served(request):
+    """The admin surface of a ReferenceEndpoint(admin=True) and of a MeteringEndpoint(admin=True)."""
+    endpoint = ReferenceEndpoint(admin=True) if request.param == "reference" else MeteringEndpoint(admin=True)
+    with endpoint:
         yield endpoint.url
 
 
