@@ -22,6 +22,7 @@ examples:
   meterconform serve --list-faults
   meterconform serve --reading results-reversed --reading throttle-sometimes
   meterconform serve --list-readings
+  meterconform serve --admin --chaos throttle=0.3,unprocessed=0.2 --seed 7   # a test double for any language
 """
 
 
@@ -49,6 +50,17 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--list-readings", action="store_true", help="print the reading names and what each does, then exit")
     p.add_argument(
+        "--chaos", metavar="SETTINGS", default=None,
+        help="deal out seeded transient trouble: comma-separated throttle=F, unprocessed=F, internal_error=F "
+        "(fractions of requests, 0 to 1) and latency_ms=N, e.g. throttle=0.3,unprocessed=0.2",
+    )
+    p.add_argument("--seed", type=int, default=0, help="the chaos seed: the same seed, the same sequence (default 0)")
+    p.add_argument(
+        "--admin", action="store_true",
+        help="also serve the admin surface under /_meterconform/ (ledger, requests, clock, chaos, reset) for test "
+        "suites in other languages; off by default, so the endpoint is the bare service",
+    )
+    p.add_argument(
         "--print-profile", nargs="?", const="-", default=None, metavar="FILE",
         help="once listening, write the target profile that matches this endpoint (its URL with the actual port, "
         "credentials, product, customers, tokens) to FILE, or alone to stdout without FILE; then keep serving",
@@ -72,13 +84,15 @@ def _command(args: argparse.Namespace, port: int) -> str:
     words = ["meterconform serve"] + (["--host", args.host] if args.host != "127.0.0.1" else []) + ["--port", str(port)]
     words += ["--profile", args.profile] if args.profile else []
     words += [f"--fault {name}" for name in args.fault] + [f"--reading {name}" for name in args.reading]
+    words += [f"--chaos {args.chaos} --seed {args.seed}"] if args.chaos else []
+    words += ["--admin"] if args.admin else []
     return " ".join(words)
 
 
 def run(args: argparse.Namespace) -> int:
     """Serve until SIGINT or SIGTERM; 0 on a clean stop, 2 on a usage, profile or bind error."""
-    from ..reference import ReferenceEndpoint, faults, readings
     from ..harness.served_profile import served_profile
+    from ..reference import Chaos, ReferenceEndpoint, faults, readings
 
     if args.list_faults:
         print(faults.table())
@@ -90,8 +104,9 @@ def run(args: argparse.Namespace) -> int:
     if args.profile:
         profile = _load_profile(args.profile)
     try:
+        chaos = Chaos.parse(args.chaos, args.seed) if args.chaos else None
         endpoint = ReferenceEndpoint(profile, args.fault, args.host, args.port, verbose=args.verbose,
-                                     readings=args.reading)
+                                     readings=args.reading, chaos=chaos, admin=args.admin)
     except ValueError as error:
         raise UsageError(str(error)) from None
 
@@ -105,6 +120,11 @@ def run(args: argparse.Namespace) -> int:
         active = ", ".join(sorted(endpoint.faults)) or "none"
         permitted = ", ".join(sorted(endpoint.readings)) or "none"
         listening = f"meterconform reference endpoint listening on {url} (faults: {active}; readings: {permitted})"
+        if chaos is not None:
+            settings = ", ".join(f"{k}={v:g}" for k, v in chaos.as_dict().items() if v and k != "seed")
+            listening += f" (chaos: {settings or 'none'}, seed {args.seed})"
+        if args.admin:
+            listening += f" (admin: {url}/_meterconform/)"
         text = served_profile(profile, url, source=args.profile, command=_command(args, urlsplit(url).port))
         if args.print_profile == "-":  # stdout holds the profile alone: `serve --print-profile > ref.toml`
             print(text, end="", flush=True)

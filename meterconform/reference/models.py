@@ -17,6 +17,8 @@ from typing import Any, Callable, Mapping
 from . import exceptions as exc
 from . import faults as fault
 from . import readings as reading
+from .chaos import Trouble
+from .ledger import Record, allocations_of, utc
 from .seed import Seed
 from .shapes import check_constraints, input_node
 
@@ -62,12 +64,13 @@ class Quantity:
 
 @dataclass(frozen=True)
 class StoredRecord:
-    """One metering record in the ledger."""
+    """One metering record in the ledger: its keys for the rules, and `entry`, what a seller's test reads."""
 
     record_id: str
     operation: str
     key: tuple[Any, ...]
     fingerprint: tuple[Any, ...]
+    entry: Record | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,7 @@ class _Judged:
     key: tuple[Any, ...]
     fingerprint: tuple[Any, ...]
     subscribed: bool
+    quantity: Quantity
 
 
 def _jwt_segment(obj: Mapping[str, Any]) -> str:
@@ -96,11 +100,11 @@ class MeteringModel:
     """The endpoint's state and rules; each operation takes a Caller and a type-checked input dict."""
 
     def __init__(self, seed: Seed, faults: frozenset[str] = frozenset(), clock: Callable[[], float] | None = None,
-                 readings: frozenset[str] = frozenset()):
+                 readings: frozenset[str] = frozenset(), trouble: Trouble | None = None):
         self.seed = seed
         self.faults = frozenset(faults)
         self.readings = frozenset(readings)
-        self._unprocessed = reading.Sometimes(reading.UNPROCESSED_EVERY, offset=3)
+        self.trouble = trouble if trouble is not None else Trouble(self.readings)
         self.clock = clock or time.time
         self._lock = threading.Lock()
         self._records: dict[str, StoredRecord] = {}
@@ -141,6 +145,18 @@ class MeteringModel:
         """A snapshot of the ledger."""
         with self._lock:
             return list(self._records.values())
+
+    def ledger(self) -> list[Record]:
+        """The ledger as Records, in the order they were recorded."""
+        with self._lock:
+            return [r.entry for r in self._records.values() if r.entry is not None]
+
+    def reset(self) -> None:
+        """Forget everything recorded and resolved; trouble starts again from its beginning."""
+        with self._lock:
+            for state in (self._records, self._slots, self._tokens, self._batch, self._resolved):
+                state.clear()
+        self.trouble.reset()
 
     # --- shared rules ---------------------------------------------------------------------------------------------
 
@@ -266,11 +282,15 @@ class MeteringModel:
         """The window in hours: the profile's, one hour longer or shorter under a fault."""
         return hours + (1 if self._on(longer) else 0) - (1 if self._on(shorter) else 0)
 
-    def _store(self, operation: str, key: tuple[Any, ...], fingerprint: tuple[Any, ...]) -> StoredRecord:
+    def _store(self, operation: str, key: tuple[Any, ...], fingerprint: tuple[Any, ...], struct: Mapping[str, Any],
+               dimension: str, quantity: Quantity, **who: Any) -> StoredRecord:
+        """Record one usage record (`struct`: the MeterUsage request or the UsageRecord) under `key`."""
         record_id = str(uuid.uuid4())
         if self._reading("record-ids-opaque"):
             record_id = f"mr{len(self._records) + 1:06d}." + base64.b32encode(os.urandom(10)).decode().lower()
-        record = StoredRecord(record_id, operation, key, fingerprint)
+        entry = Record(operation, record_id, dimension, utc(struct["Timestamp"]), quantity.value,
+                       allocations=allocations_of(struct), recorded_at=utc(self.clock()), **who)
+        record = StoredRecord(record_id, operation, key, fingerprint, entry)
         self._records[record.record_id] = record
         return record
 
@@ -339,7 +359,9 @@ class MeteringModel:
             if existing is None or new_id_on_retry:
                 if racy:
                     time.sleep(RACE_WINDOW_SECONDS)
-                existing = self._slots[slot] = self._store("MeterUsage", slot, fingerprint)
+                existing = self._slots[slot] = self._store("MeterUsage", slot, fingerprint, params, dimension, quantity,
+                                                           product_code=params["ProductCode"],
+                                                           identity=caller.identity)
             if token is not None:
                 self._tokens[(token_scope, token)] = _TokenUse(request, existing.record_id)
         if dry_run:
@@ -386,7 +408,8 @@ class MeteringModel:
             subscribed = account in self.seed.subscribed_accounts
         subscribed = subscribed or self._on("unsubscribed-as-success")
         timestamp = record["Timestamp"]
-        return _Judged(record, timestamp, (who, dimension), (self._compared(quantity), allocations), subscribed)
+        return _Judged(record, timestamp, (who, dimension), (self._compared(quantity), allocations), subscribed,
+                       quantity)
 
     def _result(self, record: dict[str, Any], status: str, record_id: str | None = None) -> dict[str, Any]:
         """One UsageRecordResult: the echoed UsageRecord, the Status and (for Success) the MeteringRecordId."""
@@ -422,9 +445,9 @@ class MeteringModel:
         stale = [i for i, j in enumerate(judged) if not self._in_window(j.timestamp, window)]
         if stale and not self._on("partial-batch-on-stale"):
             raise self._stale(f"UsageRecords[{stale[0]}].", judged[stale[0]].timestamp, window)
-        if self._reading("unprocessed-sometimes"):
+        if not self.trouble.quiet:
             request = json.dumps(params, sort_keys=True, separators=(",", ":"))
-            if self._unprocessed.hit(reading.Sometimes.fingerprint(caller.identity, request)):
+            if self.trouble.unprocessed(reading.Sometimes.fingerprint(caller.identity, request)):
                 return {"Results": [], "UnprocessedRecords": params["UsageRecords"]}
         by_hour = self.seed.batch_dedup == "hour"
         results = []
@@ -438,13 +461,17 @@ class MeteringModel:
                     continue
                 key = j.key + (int(j.timestamp // HOUR) if by_hour else j.timestamp,)
                 existing = self._batch.get(key)
+                (kind, who), dimension = j.key
+                details = {"product_code": product, kind: who, "license_arn": j.record.get("LicenseArn")}
                 if existing is None:
-                    existing = self._batch[key] = self._store("BatchMeterUsage", key, j.fingerprint)
+                    existing = self._batch[key] = self._store("BatchMeterUsage", key, j.fingerprint, j.record,
+                                                              dimension, j.quantity, **details)
                 elif existing.fingerprint != j.fingerprint:
                     if not self._on("duplicate-record-as-success"):
                         results.append(self._result(j.record, "DuplicateRecord"))
                         continue
-                    existing = self._store("BatchMeterUsage", key, j.fingerprint)
+                    existing = self._store("BatchMeterUsage", key, j.fingerprint, j.record, dimension, j.quantity,
+                                           **details)
                 results.append(self._result(j.record, "Success", existing.record_id))
         if stale:
             raise self._stale(f"UsageRecords[{stale[0]}].", judged[stale[0]].timestamp, window)

@@ -8,7 +8,7 @@ import math
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 from . import auth
@@ -39,6 +39,7 @@ class Reply:
     body: bytes
     operation: str | None = None
     error: str | None = None
+    injected: str | None = None  # the trouble dealt out on purpose (chaos, a *-sometimes reading), if any
 
 
 def _reject_constant(name: str) -> Any:
@@ -102,9 +103,7 @@ class Protocol:
         self.model = model
         self.faults = frozenset(faults)
         self.readings = frozenset(readings)
-        self._throttle = reading.Sometimes(reading.THROTTLE_EVERY, offset=0)
-        self._internal_error = reading.Sometimes(reading.INTERNAL_ERROR_EVERY, offset=5)
-        self._slow = reading.Sometimes(reading.SLOW_EVERY, offset=7)
+        self.trouble = model.trouble
         self.content_type = CONTENT_TYPE + ("; charset=utf-8" if self._reading("content-type-with-charset") else "")
         self.unexpected_errors = 0  # requests that reached the catch-all (a bug if a self-test sees one)
         self._count_lock = threading.Lock()
@@ -160,9 +159,10 @@ class Protocol:
                     return Reply(200, (("Content-Type", CONTENT_TYPE), ("x-amzn-RequestId", request_id)), b"{}")
                 raise
             credential = auth.verify(method, path, query, get_all, body, self.model.seed.secret_access_key, time.time())
-            self._transient(operation, credential.access_key_id, body)
-            if self._reading("slow-sometimes") and self._slow.hit(request_id):
-                time.sleep(reading.SLOW_SECONDS)
+            if not self.trouble.quiet:
+                refused = self._transient(operation, credential.access_key_id, body, request_id)
+                if refused is not None:
+                    return replace(self.error_reply(refused[1], request_id, operation), injected=refused[0])
             try:
                 params = parse_body(body, empty_is_input=not fault.on(self.faults, "empty-body-rejected"))
             except exc.SerializationException:
@@ -184,8 +184,9 @@ class Protocol:
             if self._reading("extra-response-members"):
                 result = {**result, EXTRA_MEMBER[0]: EXTRA_MEMBER[1]}
             body_out = json.dumps(result, separators=(",", ":")).encode()
+            injected = "unprocessed" if operation == "BatchMeterUsage" and result.get("UnprocessedRecords") else None
             return Reply(200, self._headers(("Content-Type", self.content_type), ("x-amzn-RequestId", request_id)),
-                         body_out, operation)
+                         body_out, operation, injected=injected)
         except exc.MeteringError as error:
             return self.error_reply(error, request_id, operation)
         except Exception:
@@ -229,12 +230,17 @@ class Protocol:
             return tuple(h for h in headers if h[0] != "x-amzn-RequestId")
         return headers
 
-    def _transient(self, operation: str, identity: str, body: bytes) -> None:
-        """Under throttle-sometimes / internal-error-sometimes, refuse the occasional request (never its resend)."""
-        if not self.readings & {"throttle-sometimes", "internal-error-sometimes"}:
-            return
+    def _transient(self, operation: str, identity: str, body: bytes,
+                   request_id: str) -> tuple[str, exc.MeteringError] | None:
+        """Under chaos or a *-sometimes reading: wait the added latency, then maybe refuse the request (a reading
+        never refuses a resend); return the kind of trouble and its error, or None to go on."""
         fingerprint = reading.Sometimes.fingerprint(operation, identity, body)
-        if self._reading("throttle-sometimes") and self._throttle.hit(fingerprint):
-            raise exc.ThrottlingException("Rate exceeded; retry the request.")
-        if self._reading("internal-error-sometimes") and self._internal_error.hit(fingerprint):
-            raise exc.InternalServiceErrorException("An internal error has occurred. Retry your request.")
+        kind = self.trouble.refused(fingerprint)
+        delay = self.trouble.delay(request_id)
+        if delay:
+            time.sleep(delay)
+        if kind == "throttle":
+            return kind, exc.ThrottlingException("Rate exceeded; retry the request.")
+        if kind == "internal_error":
+            return kind, exc.InternalServiceErrorException("An internal error has occurred. Retry your request.")
+        return None

@@ -9,12 +9,16 @@ import threading
 import time
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import exceptions as exc
 from . import faults as fault
 from . import readings as reading
 from .responses import MAX_BODY_BYTES, Protocol, Reply
+
+if TYPE_CHECKING:
+    from .admin import Admin
+    from .journal import Journal
 
 DRAIN_LIMIT = 16 * MAX_BODY_BYTES  # an over-large body up to this size is read and dropped, keeping the connection
 HANG_BODY_BYTES = 512 * 1024  # hang-on-large-body: bodies above this size are never answered
@@ -63,9 +67,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     def _serve(self) -> None:
-        started = time.perf_counter()
+        started, arrived = time.perf_counter(), time.time()
         protocol = self.server.protocol
         size = 0
+        body: bytes | None = None
+        words = self.requestline.split()  # the path as sent: the stdlib collapses a leading "//" in self.path
+        path = words[1] if len(words) == 3 else self.path
         try:
             body = self._read_body()
             size = len(body or b"")
@@ -85,9 +92,16 @@ class _Handler(BaseHTTPRequestHandler):
                 self.close_connection = True
                 return
             headers = self.headers
-            words = self.requestline.split()  # the path as sent: the stdlib collapses a leading "//" in self.path
-            path = words[1] if len(words) == 3 else self.path
+            admin = self.server.admin
+            if admin is not None and admin.owns(path):
+                self._write(admin.handle(self.command, path, body))
+                return
             reply = protocol.handle(self.command, path, lambda name: headers.get_all(name) or (), body)
+        journal = self.server.journal
+        if journal is not None:  # every answered request, refused bodies too (their body is not kept)
+            journal.add(started=arrived, method=self.command, path=path, operation=reply.operation,
+                        headers=self.headers.items(), body=body or b"", status=reply.status, answer=reply.body,
+                        error=reply.error, injected=reply.injected, duration_ms=(time.perf_counter() - started) * 1000)
         if size > HANG_BODY_BYTES and fault.on(protocol.faults, "hang-on-large-body"):
             self.server.stopping.wait(protocol.model.seed.client_read_timeout + HANG_PAST_TIMEOUT_SECONDS)
             self.close_connection = True
@@ -204,9 +218,12 @@ class MeteringHTTPServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self, address: tuple[str, int], protocol: Protocol, verbose: bool = False):
+    def __init__(self, address: tuple[str, int], protocol: Protocol, verbose: bool = False,
+                 journal: "Journal | None" = None, admin: "Admin | None" = None):
         self.protocol = protocol
         self.verbose = verbose
+        self.journal = journal  # every request and its answer, when a test double asks for them
+        self.admin = admin  # the /_meterconform/ admin surface, only when switched on
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
         self.stopping = threading.Event()  # set on stop: ends the wait of a request held by hang-on-large-body

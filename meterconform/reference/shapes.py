@@ -7,7 +7,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-import botocore.session
+import botocore.loaders
+import botocore.model
 
 from . import exceptions as exc
 
@@ -60,8 +61,11 @@ def _node(shape: Any) -> Node:
 
 @functools.lru_cache(maxsize=None)
 def service_model() -> Any:
-    """The installed botocore service model of Marketplace Metering (loaded once)."""
-    return botocore.session.get_session().get_service_model(SERVICE)
+    """The installed botocore service model of Marketplace Metering (loaded once), read with botocore's loader
+    rather than a session, so no AWS profile or config file of the machine is consulted (a missing AWS_PROFILE
+    would stop the endpoint from starting)."""
+    loader = botocore.loaders.create_loader()
+    return botocore.model.ServiceModel(loader.load_service_model(SERVICE, "service-2"), service_name=SERVICE)
 
 
 @functools.lru_cache(maxsize=None)
