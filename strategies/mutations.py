@@ -8,6 +8,7 @@ from typing import Any, Callable
 
 from hypothesis import strategies as st
 
+from meterconform.contract.operations import OPERATIONS, PREFIX
 from meterconform.harness.profile import MissingProfileData, Profile
 from meterconform.strategies._memo import memoized
 from meterconform.strategies._model import (
@@ -45,7 +46,6 @@ from meterconform.strategies.tags import (
 from meterconform.strategies.timestamps import timestamps
 from meterconform.strategies.usage_records import _check_profile, _record_lists, record_key
 
-OPERATIONS = ("MeterUsage", "BatchMeterUsage", "RegisterUsage", "ResolveCustomer")
 Draw = Callable[[st.SearchStrategy], Any]
 Transform = Callable[[Draw, dict, Profile], dict]
 
@@ -549,7 +549,6 @@ REQUIRED_CLAUSES = {
     ("ResolveCustomer", "RegistrationToken"): "RC.TOKEN.REQUIRED",
 }
 NULL_REQUIRED = "PROTO.NULL.REQUIRED"
-AREAS = {"MeterUsage": "MU", "BatchMeterUsage": "BMU", "RegisterUsage": "RU"}
 
 
 def _required_paths(operation: str) -> list[str]:
@@ -595,7 +594,7 @@ PRODUCT_CODE_INVALID = " !#$%&*+,;<>?[]^`{|}~\\\n\u00e9\uff10"
 
 
 def _product_code_mutations(operation: str) -> list[Mutation]:
-    area = AREAS[operation]
+    area = PREFIX[operation]
     return [
         Mutation("unknown_product_code", operation, f"{area}.PRODUCT_CODE.UNKNOWN",
                  "the ProductCode matches the pattern but is not the product's", _set("ProductCode", _unknown_code)),

@@ -12,10 +12,9 @@ from pathlib import Path
 
 from ..contract.catalog import LEVELS, Clause, load_catalog, unknown_id_message
 from ..contract.traceability import Collection, CollectionError, collect, literal_clause_ids
-from ..contract.service_model import OPERATIONS
+from ..contract.operations import OPERATIONS, PREFIX
 from ..contract.sources import source_url
 
-SHORT = {"MeterUsage": "MU", "BatchMeterUsage": "BMU", "RegisterUsage": "RU", "ResolveCustomer": "RC"}
 
 EPILOG = """\
 coverage column:
@@ -57,7 +56,7 @@ def _coverage_cell(clause: Clause, checks: list[str]) -> str:
 
 
 def _operations_cell(clause: Clause) -> str:
-    return "all" if len(clause.operations) == len(OPERATIONS) else ",".join(SHORT[o] for o in clause.operations)
+    return "all" if len(clause.operations) == len(OPERATIONS) else ",".join(PREFIX[o] for o in clause.operations)
 
 
 def summarize(clauses: list[Clause], coverage: dict[str, list[str]]) -> dict[str, int | float]:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 SERVICE = "meteringmarketplace"
-OPERATIONS = ("MeterUsage", "BatchMeterUsage", "RegisterUsage", "ResolveCustomer")
+from .operations import OPERATIONS  # noqa: F401 - the model's operations, re-exported for its readers
 CONSTRAINT_KINDS = ("required", "min", "max", "pattern", "enum")
 
 

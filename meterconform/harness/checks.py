@@ -10,6 +10,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from hypothesis import currently_in_test_context, reject
 
+from ..contract.operations import PREFIX
 from ..transport.clients import UNIMPLEMENTED_CODES, Exchange, Transport, fresh_identity, records_nothing
 from .failures import failure_class, skip_throttled, skip_token_spent, skip_unimplemented, skip_unprocessed
 from .profile import MissingProfileData, Profile
@@ -452,4 +453,4 @@ def expected_error(outcome) -> tuple[list[str] | None, Any]:
 
 
 def _op_area(operation: str | None) -> str:
-    return {"MeterUsage": "MU", "BatchMeterUsage": "BMU", "RegisterUsage": "RU", "ResolveCustomer": "RC"}.get(operation or "", "PROTO")
+    return PREFIX.get(operation or "", "PROTO")

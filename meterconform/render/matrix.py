@@ -8,15 +8,13 @@ from dataclasses import dataclass, field
 
 from ..contract.catalog import Catalog, CatalogError, Clause, load_catalog
 from ..results.events import VERDICTS, clause_verdicts
-from ..results.summary import operation_of
+from ..contract.operations import AREAS, area_of
 
 NOT_CHECKED = "NOT CHECKED"
 UNTESTABLE = "UNTESTABLE"
 # Every label a clause row can carry, worst first: the run's verdicts, then the catalog's own states.
 CLAUSE_LABELS = VERDICTS + (NOT_CHECKED, UNTESTABLE)
 PROBLEMS = ("FAIL", "ERROR", "NON-STRICT")
-AREAS = ("Protocol", "MeterUsage", "BatchMeterUsage", "RegisterUsage", "ResolveCustomer", "Tags & allocations",
-         "Modelled errors", "Other")
 LEVEL_ORDER = {"MUST": 0, "SHOULD": 1, "INFO": 2}
 
 
@@ -28,14 +26,6 @@ def report_catalog() -> Catalog:
         first = str(exc).splitlines()[0]
         print(f"meterconform: warning: reports without the catalog's text ({first})", file=sys.stderr)
         return Catalog((), {})
-
-
-def area_of(clause_id: str) -> str:
-    """The report section of a clause: its operation (OUT.MU → MeterUsage), Protocol, Tags & allocations…"""
-    area = operation_of({"clauses": [clause_id]})
-    if area == "Other" and clause_id.startswith("ERR."):
-        return "Modelled errors"
-    return area
 
 
 @dataclass

@@ -7,27 +7,16 @@ import re
 from collections import Counter, defaultdict
 
 from .events import VERDICTS, endpoint_stopped
+from ..contract.operations import area_of_clauses
 from .failing import failure_lines
 from .gate import Completion, gate
 
 # Set by `meterconform run --baseline` around its pytest run: the baseline's verdict follows the summary.
 BASELINE_ENV = "METERCONFORM_BASELINE_FOLLOWS"
 
-_AREAS = {"MU": "MeterUsage", "BMU": "BatchMeterUsage", "RU": "RegisterUsage", "RC": "ResolveCustomer"}
-
-
 def operation_of(event: dict) -> str:
-    """The operation an event belongs to, from its first clause's area (shared areas: "Shared")."""
-    for cid in event["clauses"]:
-        area = cid.split(".", 1)[0]
-        if area in _AREAS:
-            return _AREAS[area]
-        if area == "OUT":
-            sub = cid.split(".")[1]
-            if sub in _AREAS:
-                return _AREAS[sub]
-    first = event["clauses"][0].split(".", 1)[0] if event["clauses"] else ""
-    return {"PROTO": "Protocol", "TAG": "Tags & allocations", "ALLOC": "Tags & allocations"}.get(first, "Other")
+    """The area an event belongs to: the operation of its first clause naming one, else a shared area."""
+    return area_of_clauses(event["clauses"])
 
 
 SKIP_REASONS_SHOWN = 6

@@ -28,6 +28,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
+from ..contract.operations import OPERATIONS
 from ..harness.profile import Profile
 from .ratelimit import RateLimiter
 from ..results.redact import redact_headers
@@ -36,7 +37,6 @@ SERVICE = "meteringmarketplace"
 SIGNING_NAME = "aws-marketplace"
 TARGET_PREFIX = "AWSMPMeteringService"
 CONTENT_TYPE = "application/x-amz-json-1.1"
-OPERATIONS = ("MeterUsage", "BatchMeterUsage", "RegisterUsage", "ResolveCustomer")
 
 _botocore_session = botocore.session.get_session()
 _local = threading.local()

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit, urlunsplit
 
-from .clients import OPERATIONS, UNIMPLEMENTED_CODES, Exchange, Transport, fresh_identity, records_nothing
+from ..contract.operations import OPERATIONS
+from .clients import UNIMPLEMENTED_CODES, Exchange, Transport, fresh_identity, records_nothing
 from ..errors import ExitCode
 from ..harness.profile import Profile
 
