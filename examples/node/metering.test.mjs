@@ -1,5 +1,5 @@
 // A Node test suite against `meterconform serve --admin`: the AWS SDK for JavaScript v3 meters usage, the
-// admin surface (/_meterconform/) reads the ledger, sets chaos and the clock, and resets between tests.
+// admin surface (/meterconform-admin/) reads the ledger, sets chaos and the clock, and resets between tests.
 //   meterconform serve --admin --port 4566 &
 //   METERCONFORM_URL=http://127.0.0.1:4566 node --test metering.test.mjs
 import { test, beforeEach } from "node:test";
@@ -8,7 +8,7 @@ import { MarketplaceMeteringClient, BatchMeterUsageCommand } from "@aws-sdk/clie
 
 const url = process.env.METERCONFORM_URL;
 const admin = async (method, route, body) => {
-  const response = await fetch(`${url}/_meterconform/${route}`, {
+  const response = await fetch(`${url}/meterconform-admin/${route}`, {
     method, body: body === undefined ? undefined : JSON.stringify(body),
     headers: { "content-type": "application/json" },
   });

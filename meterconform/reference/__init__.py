@@ -24,7 +24,7 @@ __all__ = ["FAULTS", "READINGS", "Chaos", "Clock", "ReferenceEndpoint", "running
 class ReferenceEndpoint:
     """One reference endpoint: its seed, model (for white-box self-tests), protocol and HTTP server. `clock`
     is a callable for epoch seconds (default: a settable Clock on real time); `chaos` deals out seeded transient
-    trouble; `journal` keeps every request and its answer; `admin` serves /_meterconform/ (and keeps the
+    trouble; `journal` keeps every request and its answer; `admin` serves /meterconform-admin/ (and keeps the
     journal): both are off by default, so the suite meets an endpoint with nothing but the service on it."""
 
     def __init__(

@@ -1,5 +1,5 @@
 """The admin surface for test suites in other languages: read the ledger and requests, set the clock and chaos,
-reset; plain JSON under /_meterconform/ on the endpoint's own port, only when switched on (`serve --admin`)."""
+reset; plain JSON under /meterconform-admin/ on the endpoint's own port, only when switched on (`serve --admin`)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from .responses import Reply
 if TYPE_CHECKING:
     from . import ReferenceEndpoint
 
-PREFIX = "/_meterconform/"
+PREFIX = "/meterconform-admin/"
 
 
 class AdminError(Exception):
@@ -45,7 +45,7 @@ def _when(value: Any) -> float | datetime:
 
 
 class Admin:
-    """Answers GET and POST requests under /_meterconform/ (see docs/testing-your-integration.md)."""
+    """Answers GET and POST requests under /meterconform-admin/ (see docs/testing-your-integration.md)."""
 
     def __init__(self, endpoint: "ReferenceEndpoint"):
         assert endpoint.journal is not None, "the admin surface reads the request journal"

@@ -223,7 +223,7 @@ class MeteringHTTPServer(ThreadingHTTPServer):
         self.protocol = protocol
         self.verbose = verbose
         self.journal = journal  # every request and its answer, when a test double asks for them
-        self.admin = admin  # the /_meterconform/ admin surface, only when switched on
+        self.admin = admin  # the /meterconform-admin/ admin surface, only when switched on
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
         self.stopping = threading.Event()  # set on stop: ends the wait of a request held by hang-on-large-body

@@ -67,7 +67,7 @@ class MeteringEndpoint:
     `metering_endpoint` fixture is one, started). Seeded with the default profile's product, dimensions,
     customers, accounts and registration tokens; each keyword overrides one part. It records what it meters
     (`records()`), keeps every request (`requests`), deals out seeded chaos (`chaos()`) and has a settable
-    clock (`clock`). `admin=True` also serves the /_meterconform/ admin surface, for a test that drives
+    clock (`clock`). `admin=True` also serves the /meterconform-admin/ admin surface, for a test that drives
     another language's client against it."""
 
     def __init__(

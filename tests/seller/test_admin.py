@@ -21,7 +21,7 @@ NOW = int(time.time())
 
 def admin(url: str, method: str, route: str, body: Any = None) -> tuple[int, Any]:
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(f"{url}/_meterconform/{route}", data=data, method=method,
+    request = urllib.request.Request(f"{url}/meterconform-admin/{route}", data=data, method=method,
                                      headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
@@ -125,7 +125,7 @@ def test_the_seed_is_readable(served):
 
 def test_unknown_routes_and_filters_name_the_known_ones(served):
     status, body = admin(served, "GET", "ledger")
-    assert status == 404 and "GET /_meterconform/records" in body["error"]
+    assert status == 404 and "GET /meterconform-admin/records" in body["error"]
     status, body = admin(served, "GET", "records?customers=x")
     assert status == 400 and "customer" in body["error"]
 
