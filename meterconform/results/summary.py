@@ -6,6 +6,7 @@ import os
 import re
 from collections import Counter, defaultdict
 
+from .check_result import CheckResult, results_of
 from .events import VERDICTS, endpoint_stopped
 from .failing import failure_lines
 from .gate import Completion, gate
@@ -16,9 +17,9 @@ BASELINE_ENV = "METERCONFORM_BASELINE_FOLLOWS"
 _AREAS = {"MU": "MeterUsage", "BMU": "BatchMeterUsage", "RU": "RegisterUsage", "RC": "ResolveCustomer"}
 
 
-def operation_of(event: dict) -> str:
-    """The operation an event belongs to, from its first clause's area (shared areas: "Shared")."""
-    for cid in event["clauses"]:
+def operation_of(clauses: list[str]) -> str:
+    """The operation a check belongs to, from the areas of the clauses it cites (shared areas: "Shared")."""
+    for cid in clauses:
         area = cid.split(".", 1)[0]
         if area in _AREAS:
             return _AREAS[area]
@@ -26,7 +27,7 @@ def operation_of(event: dict) -> str:
             sub = cid.split(".")[1]
             if sub in _AREAS:
                 return _AREAS[sub]
-    first = event["clauses"][0].split(".", 1)[0] if event["clauses"] else ""
+    first = clauses[0].split(".", 1)[0] if clauses else ""
     return {"PROTO": "Protocol", "TAG": "Tags & allocations", "ALLOC": "Tags & allocations"}.get(first, "Other")
 
 
@@ -34,29 +35,30 @@ SKIP_REASONS_SHOWN = 6
 _TAG = re.compile(r"([A-Z][A-Z ]{3,}):")
 
 
-def skip_reasons(events: list[dict]) -> list[tuple[str, int]]:
+def skip_reasons(events: list[CheckResult | dict]) -> list[tuple[str, int]]:
     """Why checks were SKIPPED, most frequent first: a tagged reason ("TOKEN SPENT: ...", "BILLING GUARD: ...")
     counts under its first sentence; any other under its first clause (up to the first ";")."""
     groups: Counter = Counter()
-    for ev in events:
-        if ev["verdict"] != "SKIPPED":
+    for ev in results_of(events):
+        if ev.verdict != "SKIPPED":
             continue
-        text = ((ev.get("reason") or "").splitlines() or [""])[0].removeprefix("SKIPPED: ").strip()
+        text = ((ev.reason or "").splitlines() or [""])[0].removeprefix("SKIPPED: ").strip()
         key = text.split("; ")[0] if _TAG.match(text) or ";" in text else text
         key = key if len(key) <= 160 else key[:157] + "..."
         groups[key] += 1
     return groups.most_common()
 
 
-def render_summary(events: list[dict], meta: dict, baseline_follows: bool | None = None, interrupted: bool = False,
+def render_summary(events: list[CheckResult | dict], meta: dict, baseline_follows: bool | None = None, interrupted: bool = False,
                    report: str = "conformance.html", collection_errors: int = 0,
                    completion: Completion | None = None) -> list[str]:
     """The summary lines: counts per operation, the failing clauses (failing.failure_lines), why checks were
     skipped, the counts and the verdict of the gate. `report`: where the full detail is.
     `collection_errors`: suite modules that could not be imported; they count as errors, and the verdict says so."""
+    events = results_of(events)
     per_op: dict[str, Counter] = defaultdict(Counter)
     for ev in events:
-        per_op[operation_of(ev)][ev["verdict"]] += 1
+        per_op[operation_of(ev.clauses)][ev.verdict] += 1
     shown = [v for v in VERDICTS if any(c[v] for c in per_op.values())]
     width = max([len(op) for op in per_op] + [9])
     lines = [f"endpoint: {meta.get('endpoint')}  profile: {meta.get('profile')}  depth: {meta.get('depth')}  seed: {meta.get('hypothesis_seed')}"]
@@ -64,7 +66,7 @@ def render_summary(events: list[dict], meta: dict, baseline_follows: bool | None
         lines.append(f"reference endpoint faults: {', '.join(meta['faults'])}")
     if meta.get("readings"):
         lines.append(f"reference endpoint readings: {', '.join(meta['readings'])}")
-    held = sum(1 for ev in events if (ev.get("reason") or "").startswith("BILLING GUARD"))
+    held = sum(1 for ev in events if (ev.reason or "").startswith("BILLING GUARD"))
     lines.append(f"billing: {meta.get('billing')}"
                  + (f" — {held} check(s) that could record usage held back; --allow-billing runs them" if held else ""))
     lines.append("operation".ljust(width) + "".join(f"{v:>14}" for v in shown))
