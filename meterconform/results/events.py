@@ -130,73 +130,72 @@ def transient_lines(result: CheckResult) -> list[str]:
 
 def build_event(item, report, clauses: list[str], exc: BaseException | None, metering, *,
                 examples: int | None = None) -> CheckResult:
-    """The event for one finished check: verdict label, clause, evidence, reproduction. `examples`: how many
+    """The result of one finished check: verdict label, clause, evidence, reproduction. `examples`: how many
     Hypothesis ran (a property check); None for a plain check, which ran its one example if it passed."""
     failures = failures_in(exc)
     exc = failures[0] if failures else _first_failure(exc)
     levels = {cid: _level(cid) for cid in clauses}
-    event: dict[str, Any] = {
-        "nodeid": item.nodeid, "check": getattr(item, "originalname", item.name), "clauses": clauses, "levels": levels,
-        "outcome": report.outcome, "when": report.when, "duration": round(report.duration, 4),
-        "failed_clause": None, "expected": None, "actual": None, "reason": "", "reproduction": None,
-        "observations": list(getattr(metering, "observations", []) or []),
+    result = CheckResult(
+        nodeid=item.nodeid, verdict="ERROR", check=getattr(item, "originalname", item.name), clauses=clauses, levels=levels,
+        outcome=report.outcome, when=report.when, duration=round(report.duration, 4),
+        observations=list(getattr(metering, "observations", []) or []),
         # A passing check's large requests (1 MB bodies, 2500 allocations) are cut; a failing one's are kept whole.
-        "evidence": [exchange_record(e, request_limit=None if report.outcome == "failed" else REQUEST_LIMIT)
-                     for e in (getattr(metering, "evidence", []) or [])[-3:]],
-        "exchanges": getattr(metering, "exchanges", 0),
-        "examples": examples if examples is not None else 1 if report.outcome == "passed" else 0,
-        "outcomes": dict(getattr(metering, "outcomes", {}) or {}),
-        "targets": dict(getattr(metering, "targets", {}) or {}),
-        "judged": metering.judged_summary() if hasattr(metering, "judged_summary") else None,
-        "time": time.time(),
-    }
+        evidence=[exchange_record(e, request_limit=None if report.outcome == "failed" else REQUEST_LIMIT)
+                  for e in (getattr(metering, "evidence", []) or [])[-3:]],
+        exchanges=getattr(metering, "exchanges", 0),
+        examples=examples if examples is not None else 1 if report.outcome == "passed" else 0,
+        outcomes=dict(getattr(metering, "outcomes", {}) or {}),
+        targets=dict(getattr(metering, "targets", {}) or {}),
+        judged=metering.judged_summary() if hasattr(metering, "judged_summary") else None,
+        time=time.time(),
+    )
     known = sorted(getattr(metering, "known_failures", None) or ())
     if known:  # a campaign round that looked past the failures earlier rounds found
-        event["known_failures"] = known
-        event["known_hits"] = dict(getattr(metering, "known_hits", {}) or {})
+        result.known_failures = known
+        result.known_hits = dict(getattr(metering, "known_hits", {}) or {})
     if report.outcome == "passed":
-        event["verdict"] = "INFO" if clauses and all(levels[c] == "INFO" for c in clauses) else "PASS"
+        result.verdict = "INFO" if clauses and all(levels[c] == "INFO" for c in clauses) else "PASS"
     elif report.outcome == "skipped":
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr or "")
         reason = re.sub(r"^(Skipped: )?(meterconform\.[\w.]+: )?", "", reason)
-        event["reason"] = reason
-        event["verdict"] = "UNIMPLEMENTED" if reason.startswith("UNIMPLEMENTED") else "SKIPPED"
-    elif known and event["known_hits"] and type(exc).__name__ == "Unsatisfiable":
-        hits = ", ".join(f"{cid} x{n}" for cid, n in sorted(event["known_hits"].items()))
-        event["verdict"] = "SKIPPED"
-        event["reason"] = (f"KNOWN FAILURE: every example this round ran into a failure an earlier round of the campaign "
-                           f"found ({hits}); nothing else to look at here")
+        result.reason = reason
+        result.verdict = "UNIMPLEMENTED" if reason.startswith("UNIMPLEMENTED") else "SKIPPED"
+    elif known and result.known_hits and type(exc).__name__ == "Unsatisfiable":
+        hits = ", ".join(f"{cid} x{n}" for cid, n in sorted(result.known_hits.items()))
+        result.verdict = "SKIPPED"
+        result.reason = (f"KNOWN FAILURE: every example this round ran into a failure an earlier round of the campaign "
+                         f"found ({hits}); nothing else to look at here")
     elif isinstance(exc, ConformanceFailure):
-        event.update(failed_clause=exc.clause_id, expected=exc.expected, actual=redact_text(exc.actual),
-                     reason=redact_text(exc.render()), reproduction=redact_text(exc.reproduction) or None)
-        event["verdict"] = _verdict_of(exc)
+        result.failed_clause, result.expected, result.actual = exc.clause_id, exc.expected, redact_text(exc.actual)
+        result.reason, result.reproduction = redact_text(exc.render()), redact_text(exc.reproduction) or None
+        result.verdict = _verdict_of(exc)
         if len(failures) > 1:  # the other clauses this check found broken (deep depth), each with its own evidence
-            event["also_failed"] = [
+            result.also_failed = [
                 {"clause": f.clause_id, "level": f.level, "verdict": _verdict_of(f), "expected": f.expected,
                  "actual": redact_text(f.actual), "reason": redact_text(f.render()), "reproduction": redact_text(f.reproduction) or None,
                  "falsifying_example": redact_text(_falsifying(f, f.__cause__)[:4000]) or None}
                 for f in failures[1:]]
     elif isinstance(exc, AssertionError) and report.when == "call":
-        event["verdict"] = "FAIL"
-        event["reason"] = redact_text(str(exc))[:4000]
+        result.verdict = "FAIL"
+        result.reason = redact_text(str(exc))[:4000]
         last = (getattr(metering, "evidence", None) or [None])[-1]
         if last is not None and metering is not None:
-            event["reproduction"] = redact_text(metering.reproduction(last))
+            result.reproduction = redact_text(metering.reproduction(last))
     else:
-        event["verdict"] = "ERROR"
-        event["reason"] = redact_text(f"{type(exc).__name__}: {exc}" if exc else str(report.longrepr))[:4000]
+        result.verdict = "ERROR"
+        result.reason = redact_text(f"{type(exc).__name__}: {exc}" if exc else str(report.longrepr))[:4000]
     falsifying = _falsifying(exc, getattr(exc, "__cause__", None))
     if falsifying:
-        event["falsifying_example"] = redact_text(falsifying[:4000])
-    _cut_reproduced_requests(event)
-    return CheckResult.from_json(event)
+        result.falsifying_example = redact_text(falsifying[:4000])
+    _cut_reproduced_requests(result)
+    return result
 
 
-def _cut_reproduced_requests(event: dict) -> None:
+def _cut_reproduced_requests(result: CheckResult) -> None:
     """A failing check's large request that its reproduction already holds whole is cut in the evidence: the
     reproduction (a command that sends it) is the one complete copy."""
-    reproduction = event.get("reproduction") or ""
-    for ex in event["evidence"]:
+    reproduction = result.reproduction or ""
+    for ex in result.evidence:
         if isinstance(ex["request"], (dict, list)):
             text = json.dumps(ex["request"], separators=(",", ":"), default=str)
             if len(text) > REQUEST_LIMIT and text in reproduction:
