@@ -104,7 +104,7 @@ class RunContext:
     faults: list[str]
     allow_billing: bool
     readings: list[str] = field(default_factory=list)
-    events_by_node: dict[str, CheckResult] = field(default_factory=dict)  # a teardown failure replaces its check's
+    events_by_node: dict[str, CheckResult] = field(default_factory=dict)  # a teardown failure replaces its result
     progress_path: str | None = None  # a campaign round's live feed: one event line per check as it ends
     known: dict[str, frozenset[str]] = field(default_factory=dict)  # a campaign round: per check, clauses found broken
     stack: ExitStack = field(default_factory=ExitStack)
