@@ -47,14 +47,14 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..results.baseline import BaselineError, apply_baseline, dump_baseline, load_baseline, update_baseline
-    from ..render.runs import RunError, load_run, merge_runs
+    from ..results.run_results import RunError, RunResults
 
     if bool(args.file) == bool(args.update):
         print("meterconform baseline: name the baseline once: `--update FILE` to write it, or FILE to check a run "
               "against it", file=sys.stderr)
         return 2
     try:
-        run_ = merge_runs([load_run(path) for path in args.runs])
+        run_ = RunResults.merge([RunResults.load(path) for path in args.runs])
     except RunError as exc:
         print(f"meterconform: {exc}", file=sys.stderr)
         return 2

@@ -40,13 +40,13 @@ def _named(spec: str) -> tuple[str | None, str]:
 
 def run(args: argparse.Namespace) -> int:
     from ..render.compare import compare_runs, write_comparison
-    from ..render.runs import RunError, load_run
+    from ..results.run_results import RunError, RunResults
 
     if len(args.runs) < 2:
         print("meterconform compare: give at least two runs (events files or report directories)", file=sys.stderr)
         return 2
     try:
-        runs = [load_run(path, name) for name, path in map(_named, args.runs)]
+        runs = [RunResults.load(path, name) for name, path in map(_named, args.runs)]
     except RunError as exc:
         print(f"meterconform: {exc}", file=sys.stderr)
         return 2

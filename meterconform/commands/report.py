@@ -39,21 +39,21 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..render import EXIT_USAGE, write_reports
     from . import make_output_dir
-    from ..render.runs import RunError, endpoints_differ, load_run, merge_runs, write_events
+    from ..results.run_results import RunError, RunResults, endpoints_differ
 
     try:
-        runs = [load_run(path) for path in args.runs]
+        runs = [RunResults.load(path) for path in args.runs]
     except RunError as exc:
         print(f"meterconform: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if len(runs) > 1 and endpoints_differ(runs):
         print("meterconform: warning: these runs tested different targets or profiles; merging mixes their verdicts "
               "(use `meterconform compare` to set them side by side)", file=sys.stderr)
-    merged = merge_runs(runs)
+    merged = RunResults.merge(runs)
     out = Path(args.output)
     if (problem := make_output_dir(out, "--output")) is not None:
         print(f"meterconform: {problem}", file=sys.stderr)
         return EXIT_USAGE
-    write_events(merged, out / "events.jsonl")
+    merged.write(out / "events.jsonl")
     merged.sources = [str(p) for p in args.runs]
     return write_reports(merged, out, baseline=args.baseline, html=not args.no_html, allure=args.allure)

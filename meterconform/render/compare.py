@@ -9,12 +9,12 @@ from ..contract.catalog import Catalog
 from ..results.events import GATING
 from .matrix import AREAS, ClauseRow, check_counts, clause_rows, report_catalog
 from .page import badge, esc, page, safe_href, when
-from .runs import Run
+from ..results.run_results import RunResults
 
 
 @dataclass
 class Comparison:
-    runs: list[Run]
+    runs: list[RunResults]
     rows: list[tuple[ClauseRow, list[str]]]  # the first run's row (for id, title, level, area) and each run's verdict
     differences: list[tuple[ClauseRow, list[str]]] = field(default_factory=list)
     regressions: list[tuple[str, str, str]] = field(default_factory=list)  # (clause id, run name, verdict)
@@ -41,7 +41,7 @@ class Comparison:
         return out
 
 
-def compare_runs(runs: list[Run], catalog: Catalog | None = None) -> Comparison:
+def compare_runs(runs: list[RunResults], catalog: Catalog | None = None) -> Comparison:
     """Clause verdicts side by side; a regression is a clause PASS in the first run and FAIL or ERROR in another."""
     catalog = catalog if catalog is not None else report_catalog()
     per_run = [{row.id: row for row in clause_rows(run, catalog)} for run in runs]

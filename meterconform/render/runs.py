@@ -1,4 +1,4 @@
-"""Runs read back for reporting: the names the reports and commands know them by (results.run_results)."""
+"""Runs read back for reporting, under their older names: a loaded run is its RunResults (results.run_results)."""
 
 from __future__ import annotations
 

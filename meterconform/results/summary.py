@@ -7,9 +7,10 @@ import re
 from collections import Counter, defaultdict
 
 from .check_result import CheckResult, results_of
-from .events import VERDICTS, endpoint_stopped
+from .events import VERDICTS
 from .failing import failure_lines
 from .gate import Completion, gate
+from .run_results import RunResults
 
 # Set by `meterconform run --baseline` around its pytest run: the baseline's verdict follows the summary.
 BASELINE_ENV = "METERCONFORM_BASELINE_FOLLOWS"
@@ -49,13 +50,17 @@ def skip_reasons(events: list[CheckResult | dict]) -> list[tuple[str, int]]:
     return groups.most_common()
 
 
-def render_summary(events: list[CheckResult | dict], meta: dict, baseline_follows: bool | None = None, interrupted: bool = False,
-                   report: str = "conformance.html", collection_errors: int = 0,
-                   completion: Completion | None = None) -> list[str]:
-    """The summary lines: counts per operation, the failing clauses (failing.failure_lines), why checks were
-    skipped, the counts and the verdict of the gate. `report`: where the full detail is.
-    `collection_errors`: suite modules that could not be imported; they count as errors, and the verdict says so."""
-    events = results_of(events)
+def render_summary(results: RunResults | list[CheckResult | dict], meta: dict | None = None,
+                   baseline_follows: bool | None = None, interrupted: bool = False, report: str = "conformance.html",
+                   collection_errors: int = 0, completion: Completion | None = None) -> list[str]:
+    """The summary lines of a run (its RunResults, or its checks and `meta`): counts per operation, the failing
+    clauses (failing.failure_lines), why checks were skipped, the counts and the verdict of the gate before any
+    baseline. `report`: where the full detail is. `completion`: how far the run got, when known (else: interrupted
+    if `interrupted`, incomplete if the endpoint stopped answering). `collection_errors`: suite modules that could
+    not be imported; they count as errors, and the verdict says so."""
+    if not isinstance(results, RunResults):
+        results = RunResults(meta or {}, results)
+    events, meta = results.checks, results.meta
     per_op: dict[str, Counter] = defaultdict(Counter)
     for ev in events:
         per_op[operation_of(ev.clauses)][ev.verdict] += 1
@@ -86,7 +91,7 @@ def render_summary(events: list[CheckResult | dict], meta: dict, baseline_follow
             lines.append(f"  ... and {len(reasons) - SKIP_REASONS_SHOWN} more reasons (see conformance.json)")
     total["ERROR"] += collection_errors
     lines.append("")
-    if (stopped := endpoint_stopped(events)) is not None:
+    if (stopped := results.stopped) is not None:
         lines.append(f"INCOMPLETE: {stopped[0]} {stopped[1]} checks did not run.")
     lines.append(f"checks: {total['PASS']} passed, {total['FAIL']} failed, {total['ERROR']} errors, "
                  f"{total['NON-STRICT']} non-strict, {total['INFO']} info, {total['UNIMPLEMENTED']} unimplemented, "
