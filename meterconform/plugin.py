@@ -15,7 +15,8 @@ import pytest
 
 from . import __version__
 from .transport.clients import credentials_problem, probe
-from .results.events import NOT_RUN, build_event, write_outputs
+from .results.check_result import CheckResult
+from .results.events import NOT_RUN, build_event, write_events
 from .harness.hypothesis_profiles import DEPTHS, load_depth
 from .transport.preflight import preflight
 from .harness.profile import Profile, ProfileError, load_profile, url_problem
@@ -103,7 +104,7 @@ class RunContext:
     faults: list[str]
     allow_billing: bool
     readings: list[str] = field(default_factory=list)
-    events_by_node: dict[str, dict] = field(default_factory=dict)  # a teardown failure replaces its check's event
+    events_by_node: dict[str, CheckResult] = field(default_factory=dict)  # a teardown failure replaces its result
     progress_path: str | None = None  # a campaign round's live feed: one event line per check as it ends
     known: dict[str, frozenset[str]] = field(default_factory=dict)  # a campaign round: per check, clauses found broken
     stack: ExitStack = field(default_factory=ExitStack)
@@ -113,15 +114,15 @@ class RunContext:
     collection_errors: dict[str, None] = field(default_factory=dict)  # suite modules that could not be imported (ordered set)
 
     @property
-    def events(self) -> list[dict]:
+    def events(self) -> list[CheckResult]:
         return list(self.events_by_node.values())
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Collect the event a check's report carries (in the controller under xdist)."""
         raw_event = getattr(report, "meterconform", None)
         if raw_event is not None:
-            event = json.loads(raw_event)
-            self.events_by_node[event["nodeid"]] = event
+            result = CheckResult.from_json(json.loads(raw_event))
+            self.events_by_node[result.nodeid] = result
             if self.progress_path:
                 with open(self.progress_path, "a", encoding="utf-8") as feed:
                     feed.write(raw_event + "\n")
@@ -340,20 +341,20 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             if problem:
                 ctx.gone = f"the endpoint stopped answering during {item.nodeid}: {problem}"
         exc = call.excinfo.value if call.excinfo else None
-        event = build_event(item, report, clauses, exc, metering, examples=item.stash.get(EXAMPLES, None))
+        result = build_event(item, report, clauses, exc, metering, examples=item.stash.get(EXAMPLES, None))
         # As JSON text: xdist's execnet cannot carry ints beyond 32 bits (quantities like 2147483648).
-        report.meterconform = json.dumps(event, default=str)
+        report.meterconform = json.dumps(result.to_json(), default=str)
         # junit.xml takes properties from the teardown report, which copies item.user_properties.
         item.user_properties = [p for p in item.user_properties if p[0] not in ("clause", "verdict")]
         item.user_properties.extend(("clause", cid) for cid in clauses)
-        item.user_properties.append(("verdict", event["verdict"]))
-        if event["verdict"] == "SKIPPED" and report.outcome == "failed":  # only known failures met (a campaign)
+        item.user_properties.append(("verdict", result.verdict))
+        if result.verdict == "SKIPPED" and report.outcome == "failed":  # only known failures met (a campaign)
             report.outcome = "skipped"
-            report.longrepr = (str(item.path), None, event["reason"])
-        if event["verdict"] == "NON-STRICT" and report.outcome == "failed":
+            report.longrepr = (str(item.path), None, result.reason)
+        if result.verdict == "NON-STRICT" and report.outcome == "failed":
             # A SHOULD that is not met is reported, not gated.
             report.outcome = "skipped"
-            report.wasxfail = f"NON-STRICT: {event['reason'][:300]}"
+            report.wasxfail = f"NON-STRICT: {result.reason[:300]}"
     return report
 
 
@@ -378,8 +379,16 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     ctx: RunContext = config.stash[RUN]
     events_path = config.getoption("mc_events")
     json_path = config.getoption("mc_conformance_json")
-    if events_path or json_path:
-        write_outputs(ctx.events, ctx.meta(config), events_path=events_path, conformance_path=json_path)
+    if not (events_path or json_path):
+        return
+    meta = ctx.meta(config)
+    if events_path:
+        write_events(events_path, meta, ctx.events)
+    if json_path:  # without a verdict: `meterconform run` rewrites it with the gate's (render.finish_run)
+        from .render.json_report import write_json
+        from .results.run_results import RunResults
+
+        write_json(RunResults(meta, ctx.events), Path(json_path), with_verdict=False)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -49,13 +49,13 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..results.baseline import BaselineError, apply_baseline, dump_baseline, load_baseline, update_baseline
-    from ..render.runs import RunError, load_run, merge_runs
+    from ..results.run_results import RunError, RunResults
 
     if bool(args.file) == bool(args.update):
         raise UsageError("name the baseline once: `--update FILE` to write it, or FILE to check a run "
               "against it")
     try:
-        run_ = merge_runs([load_run(path) for path in args.runs])
+        run_ = RunResults.merge([RunResults.load(path) for path in args.runs])
     except RunError as exc:
         raise UsageError(str(exc)) from None
     path = Path(args.update or args.file)

@@ -42,12 +42,12 @@ def _named(spec: str) -> tuple[str | None, str]:
 
 def run(args: argparse.Namespace) -> int:
     from ..render.compare import compare_runs, write_comparison
-    from ..render.runs import RunError, load_run
+    from ..results.run_results import RunError, RunResults
 
     if len(args.runs) < 2:
         raise UsageError("give at least two runs (events files or report directories)")
     try:
-        runs = [load_run(path, name) for name, path in map(_named, args.runs)]
+        runs = [RunResults.load(path, name) for name, path in map(_named, args.runs)]
     except RunError as exc:
         raise UsageError(str(exc)) from None
     names = [r.name for r in runs]

@@ -6,7 +6,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..errors import UsageError
 
 EPILOG = """\
 Each RUN is an events file (events.jsonl) or a report directory holding one. With several, the events are
@@ -40,16 +39,16 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..render import write_reports
-    from ..render.runs import endpoints_differ, load_run, merge_runs, write_events
     from . import make_output_dir
+    from ..results.run_results import RunResults, endpoints_differ
 
-    runs = [load_run(path) for path in args.runs]  # RunError: a UsageError
+    runs = [RunResults.load(path) for path in args.runs]  # RunError: a UsageError
     if len(runs) > 1 and endpoints_differ(runs):
         print("meterconform: warning: these runs tested different targets or profiles; merging mixes their verdicts "
               "(use `meterconform compare` to set them side by side)", file=sys.stderr)
-    merged = merge_runs(runs)
+    merged = RunResults.merge(runs)
     out = Path(args.output)
     make_output_dir(out, "--output")
-    write_events(merged, out / "events.jsonl")
+    merged.write(out / "events.jsonl")
     merged.sources = [str(p) for p in args.runs]
     return write_reports(merged, out, baseline=args.baseline, html=not args.no_html, allure=args.allure)

@@ -10,48 +10,47 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..results.baseline import Applied, BaselineError, apply_baseline, load_baseline
-from ..results.events import write_outputs
-from ..results.gate import Completion, gate
 from ..errors import ExitCode
-from .runs import Run, load_run
+from ..results.baseline import BaselineError, load_baseline
+from ..results.gate import Completion
+from ..results.run_results import RunResults
 
 
-def write_reports(run: Run, out: Path, *, baseline: str | None = None, html: bool = True, allure: bool = False,
+def write_reports(run: RunResults, out: Path, *, baseline: str | None = None, html: bool = True, allure: bool = False,
                   shown: Path | None = None) -> int:
     """Write every report of `run` into `out`, print what was written (and the baseline's verdict), return the exit code
-    of the gate (meterconform.results.gate) for the run's completion (its meta line says it: Completion.of). `shown`: the
-    directory to name in what is printed, when `out` is a staging directory that will be moved there."""
+    of the gate (RunResults.gate) for the run's completion (its meta line says it: Completion.of). Each report is a view
+    of `run`, with the baseline applied to it first (RunResults.apply). `shown`: the directory to name in what is
+    printed, when `out` is a staging directory that will be moved there."""
     from ..results.redact import redact_text
     from .html import render_html
     from .json_report import write_json
     from .junit import write_junit
     from .matrix import report_catalog
 
-    applied: Applied | None = None
     baseline_error = None
     if baseline:
         try:
-            applied = apply_baseline(load_baseline(baseline), run.events)
+            run.apply(load_baseline(baseline))
         except BaselineError as exc:
             baseline_error = exc  # still write the reports, without the baseline
     out.mkdir(parents=True, exist_ok=True)
     catalog = report_catalog()
     written = []
-    verdict = gate(run.events, applied, Completion.of(run.meta, run.events))
-    write_json(run.events, run.meta, out / "conformance.json", applied, verdict)
+    verdict = run.gate()
+    write_json(run, out / "conformance.json")
     written.append("conformance.json")
-    write_junit(run.events, run.meta, out / "junit.xml", applied, verdict)
+    write_junit(run, out / "junit.xml")
     written.append("junit.xml")
     if html:
         # The events are redacted when written; masking known secrets again costs little and guards the page.
-        (out / "conformance.html").write_text(redact_text(render_html(run, applied, catalog)), encoding="utf-8")
+        (out / "conformance.html").write_text(redact_text(render_html(run, catalog)), encoding="utf-8")
         written.insert(0, "conformance.html")
     notes = []
     if allure:
         from .allure import REPORT_DIR, RESULTS_DIR, render_allure, write_allure
 
-        write_allure(run.events, run.meta, out / RESULTS_DIR, applied, catalog)
+        write_allure(run, out / RESULTS_DIR, catalog)
         written.append(f"{RESULTS_DIR}/")
         notes.append(render_allure(out / RESULTS_DIR, out / REPORT_DIR))
     if (out / "events.jsonl").exists():
@@ -62,8 +61,8 @@ def write_reports(run: Run, out: Path, *, baseline: str | None = None, html: boo
     if baseline_error is not None:
         print(f"meterconform: {baseline_error}", file=sys.stderr)
         return ExitCode.USAGE
-    if applied is not None:
-        for line in applied.lines()[:-1]:
+    if run.applied is not None:
+        for line in run.applied.lines()[:-1]:
             print(line)
         print(verdict.line)
     return verdict.exit_code
@@ -76,9 +75,9 @@ def finish_run(args: argparse.Namespace, report_dir: Path, events_path: Path,
 
     junit.xml and conformance.json, which pytest wrote during the run, are rewritten from the events, so
     `run` and `meterconform report` write the same files (and the baseline shows in both)."""
-    run = load_run(events_path)
+    run = RunResults.load(events_path)
     run.meta["completion"] = completion.to_meta()
-    write_outputs(run.events, run.meta, events_path=str(events_path), conformance_path=None)
+    run.write(events_path)
     if shown is not None:
         run.sources = [str(shown / events_path.name)]
     return write_reports(run, report_dir, baseline=getattr(args, "baseline", None),

@@ -18,7 +18,9 @@ from pathlib import Path
 
 from ..results.baseline import Applied
 from ..contract.catalog import Catalog
+from ..results.check_result import CheckResult
 from ..results.events import also_failed_text, transient_line
+from ..results.run_results import RunResults
 from ..results.summary import operation_of
 from .junit import junit_address
 from .matrix import report_catalog
@@ -70,28 +72,28 @@ def _exchange_step(writer: _Writer, number: int, ex: dict, start: int, stop: int
             "start": start, "stop": stop}
 
 
-def result_for(event: dict, meta: dict, catalog: Catalog, writer: _Writer, applied: Applied | None = None) -> dict:
+def result_for(event: CheckResult, meta: dict, catalog: Catalog, writer: _Writer, applied: Applied | None = None) -> dict:
     """The Allure result of one check."""
-    classname, name = junit_address(event["nodeid"])
+    classname, name = junit_address(event.nodeid)
     full_name = f"{classname}#{name}"
-    stop = int(float(event.get("time") or meta.get("finished") or 0) * 1000)
-    start = stop - int(float(event.get("duration") or 0) * 1000)
-    labels = [{"name": "epic", "value": operation_of(event) if event["clauses"] else "Other"}]
+    stop = int(float(event.time or meta.get("finished") or 0) * 1000)
+    start = stop - int(float(event.duration or 0) * 1000)
+    labels = [{"name": "epic", "value": operation_of(event.clauses) if event.clauses else "Other"}]
     links, levels = [], []
-    for cid in event["clauses"]:
+    for cid in event.clauses:
         clause = catalog.get(cid) if cid in catalog else None
         labels.append({"name": "feature", "value": cid})
         labels.append({"name": "story", "value": clause.title if clause else cid})
-        levels.append(clause.level if clause else event.get("levels", {}).get(cid, "MUST"))
+        levels.append(clause.level if clause else event.levels.get(cid, "MUST"))
         if clause and clause.doc_url:
             links.append({"type": "link", "name": cid, "url": clause.doc_url})
     level = min(levels, key=["MUST", "SHOULD", "INFO"].index) if levels else "MUST"
-    parts = event["nodeid"].split("[", 1)[0].split("::")
+    parts = event.nodeid.split("[", 1)[0].split("::")
     package = parts[0].removesuffix(".py").replace("/", ".")
     klass = "::".join(parts[1:-1])
     labels += [
         {"name": "severity", "value": SEVERITY.get(level, "normal")},
-        {"name": "tag", "value": event["verdict"]},
+        {"name": "tag", "value": event.verdict},
         {"name": "parentSuite", "value": "meterconform"},
         {"name": "suite", "value": classname},
         {"name": "package", "value": package},
@@ -101,33 +103,33 @@ def result_for(event: dict, meta: dict, catalog: Catalog, writer: _Writer, appli
     ]
     if klass:
         labels.append({"name": "testClass", "value": klass})
-    reason = event.get("reason") or ""
+    reason = event.reason or ""
     details: dict = {}
-    if reason or event["verdict"] != "PASS":
-        message = reason.strip().splitlines()[0] if reason.strip() else event["verdict"]
-        details = {"message": f"{event['verdict']}: {message}" if not message.startswith(event["verdict"]) else message,
-                   "trace": reason + (f"\n\n{event['falsifying_example']}" if event.get("falsifying_example") else "")
+    if reason or event.verdict != "PASS":
+        message = reason.strip().splitlines()[0] if reason.strip() else event.verdict
+        details = {"message": f"{event.verdict}: {message}" if not message.startswith(event.verdict) else message,
+                   "trace": reason + (f"\n\n{event.falsifying_example}" if event.falsifying_example else "")
                    + also_failed_text(event)}
-    excuse = applied.excuse(event["nodeid"]) if applied else None
+    excuse = applied.excuse(event.nodeid) if applied else None
     if excuse is not None:
         details["known"] = True
         details["message"] = f"expected by the baseline ({excuse.target}: {excuse.reason}) — {details.get('message', '')}"
-    exchanges = event.get("evidence") or []
+    exchanges = event.evidence or []
     steps = [_exchange_step(writer, i, ex, start, stop) for i, ex in enumerate(exchanges, 1)]
     attachments = []
-    if event.get("reproduction"):
-        attachments.append(writer.attach("reproduction", event["reproduction"], "text/plain"))
-    for obs in event.get("observations") or []:
+    if event.reproduction:
+        attachments.append(writer.attach("reproduction", event.reproduction, "text/plain"))
+    for obs in event.observations or []:
         attachments.append(writer.attach(f"observation {obs.get('clause', '')}", json.dumps(obs, indent=2), "application/json"))
     description = "\n".join(f"- **{cid}**: {catalog.get(cid).title}" if cid in catalog else f"- **{cid}**"
-                            for cid in event["clauses"])
-    params = [{"name": "expected", "value": str(event["expected"])}] if event.get("expected") else []
-    if event.get("actual"):
-        params.append({"name": "actual", "value": str(event["actual"])[:500]})
+                            for cid in event.clauses)
+    params = [{"name": "expected", "value": str(event.expected)}] if event.expected else []
+    if event.actual:
+        params.append({"name": "actual", "value": str(event.actual)[:500]})
     return {
-        "uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"meterconform:{meta.get('started')}:{event['nodeid']}")),
-        "historyId": _md5(event["nodeid"]), "testCaseId": _md5(full_name), "fullName": full_name,
-        "name": name, "status": STATUS.get(event["verdict"], "unknown"), "statusDetails": details or None,
+        "uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"meterconform:{meta.get('started')}:{event.nodeid}")),
+        "historyId": _md5(event.nodeid), "testCaseId": _md5(full_name), "fullName": full_name,
+        "name": name, "status": STATUS.get(event.verdict, "unknown"), "statusDetails": details or None,
         "stage": "finished", "description": description, "steps": steps, "attachments": attachments,
         "parameters": params, "start": start, "stop": stop, "labels": labels, "links": links,
         "titlePath": classname.split("."),
@@ -141,9 +143,9 @@ def _clear(directory: Path) -> None:
             path.unlink()
 
 
-def write_allure(events: list[dict], meta: dict, directory: Path, applied: Applied | None = None,
-                 catalog: Catalog | None = None) -> int:
+def write_allure(run: RunResults, directory: Path, catalog: Catalog | None = None) -> int:
     """Write allure-results into `directory` (cleared of earlier results); returns the number of results."""
+    events, meta, applied = run.checks, run.meta, run.applied
     catalog = catalog if catalog is not None else report_catalog()
     directory.mkdir(parents=True, exist_ok=True)
     _clear(directory)

@@ -9,12 +9,12 @@ from ..contract.catalog import Catalog
 from ..results.events import GATING
 from .matrix import AREAS, ClauseRow, check_counts, clause_rows, report_catalog
 from .page import badge, esc, page, safe_href, when
-from .runs import Run
+from ..results.run_results import RunResults
 
 
 @dataclass
 class Comparison:
-    runs: list[Run]
+    runs: list[RunResults]
     rows: list[tuple[ClauseRow, list[str]]]  # the first run's row (for id, title, level, area) and each run's verdict
     differences: list[tuple[ClauseRow, list[str]]] = field(default_factory=list)
     regressions: list[tuple[str, str, str]] = field(default_factory=list)  # (clause id, run name, verdict)
@@ -41,10 +41,10 @@ class Comparison:
         return out
 
 
-def compare_runs(runs: list[Run], catalog: Catalog | None = None) -> Comparison:
+def compare_runs(runs: list[RunResults], catalog: Catalog | None = None) -> Comparison:
     """Clause verdicts side by side; a regression is a clause PASS in the first run and FAIL or ERROR in another."""
     catalog = catalog if catalog is not None else report_catalog()
-    per_run = [{row.id: row for row in clause_rows(run.events, catalog)} for run in runs]
+    per_run = [{row.id: row for row in clause_rows(run, catalog)} for run in runs]
     ids = list(per_run[0])
     for table in per_run[1:]:
         ids += [cid for cid in table if cid not in ids]
@@ -67,7 +67,7 @@ def _runs_table(comparison: Comparison) -> str:
     body = []
     for i, run in enumerate(comparison.runs):
         meta = run.meta
-        counts = " ".join(f"{badge(label)} {n}" for label, n in check_counts(run.events).items())
+        counts = " ".join(f"{badge(label)} {n}" for label, n in check_counts(run.checks).items())
         first = ' <span class="tag">reference for regressions</span>' if i == 0 else ""
         body.append(f'<tr><td><strong>{esc(run.name)}</strong>{first}'
                     f'<br><span class="muted mono">{esc(", ".join(run.sources))}</span></td>'

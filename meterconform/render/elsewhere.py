@@ -20,7 +20,7 @@ def elsewhere(ref: CheckRef, clause: str) -> bool:
     several; its full entry appears once, under its home clause, where it passed or failed) and it found no other
     failure here."""
     ev = ref.event
-    return home_clause(ev) != clause and not any(f["clause"] == clause for f in ev.get("also_failed") or ())
+    return home_clause(ev) != clause and not any(f["clause"] == clause for f in ev.also_failed or ())
 
 
 def _stopped(ref: CheckRef) -> bool:
@@ -42,7 +42,7 @@ def _lead(verdict: str, stopped: bool, n: int, more: bool) -> str:
 
 def _where(ev: dict) -> tuple[str, str]:
     """Where a check's evidence is, and what it is there when that is a failure (else '')."""
-    return home_clause(ev), ev["verdict"] if whole(ev) else ""
+    return home_clause(ev), ev.verdict if whole(ev) else ""
 
 
 def _link(where: tuple[str, str]) -> str:
@@ -54,7 +54,7 @@ def _item(function: str, refs: list[CheckRef], cases: Counter) -> str:
     """One line for the cases of one check function: all of them, or each one named, and where their evidence is."""
     places: dict[tuple[str, str], list[str]] = {}
     for ref in refs:
-        places.setdefault(_where(ref.event), []).append(case_of(ref.event["nodeid"])[1])
+        places.setdefault(_where(ref.event), []).append(case_of(ref.event.nodeid)[1])
     if len(refs) > 1 and len(refs) == cases[function]:
         where = ", ".join(_link(w) + (f" ({len(c)})" if len(places) > 1 else "") for w, c in places.items())
         return f"<li><code>{esc(function)}</code> all {len(refs)} cases → {where}</li>"
@@ -71,7 +71,7 @@ def elsewhere_lists(refs: list[CheckRef], cases: Counter, more: bool) -> str:
     shows other checks above the lists)."""
     lists: dict[tuple[str, bool], dict[str, list[CheckRef]]] = {}
     for ref in refs:
-        lists.setdefault((ref.verdict, _stopped(ref)), {}).setdefault(case_of(ref.event["nodeid"])[0], []).append(ref)
+        lists.setdefault((ref.verdict, _stopped(ref)), {}).setdefault(case_of(ref.event.nodeid)[0], []).append(ref)
     rank = {label: i for i, label in enumerate(CLAUSE_LABELS)}
     out = []
     for verdict, stopped in sorted(lists, key=lambda key: (rank.get(key[0], 99), key[1])):

@@ -22,18 +22,18 @@ _DEEP = re.compile(r"(?:[\[{]\s*){16}")  # sixteen openers in a row: a fuzzed bo
 
 def whole(event: dict) -> bool:
     """Whether the page shows every recorded exchange of the check (a failure), not a sample."""
-    return event.get("verdict") in WHOLE
+    return event.verdict in WHOLE
 
 
 def home_clause(event: dict) -> str:
     """The one clause under which a check's evidence is shown: the clause it failed on, else the first it cites
     (for a passing check that never judged that one, the first it did judge, the generic timeout clause last)."""
-    if event.get("failed_clause"):
-        return event["failed_clause"]
-    clauses = event["clauses"]
+    if event.failed_clause:
+        return event.failed_clause
+    clauses = event.clauses
     if not clauses:
         return ""
-    if event.get("verdict") == "PASS" and not was_judged(event, clauses[0]):
+    if event.verdict == "PASS" and not was_judged(event, clauses[0]):
         judged = sorted((c for c in clauses if was_judged(event, c)), key=lambda c: c == "PROTO.TIMEOUT")
         if judged:
             return judged[0]
@@ -86,8 +86,8 @@ def _summary(exchange: dict) -> str:
 
 def _answers(event: dict) -> str:
     """The check's recorded exchanges in one line: 'MeterUsage → HTTP 400 X, RegisterUsage → HTTP 200 (2 requests)'."""
-    exchanges = event["evidence"]
-    sent = max(int(event.get("exchanges") or 0), len(exchanges))
+    exchanges = event.evidence
+    sent = max(int(event.exchanges or 0), len(exchanges))
     shown = ", ".join(_summary(ex) for ex in exchanges)
     return shown + (f" (the last {len(exchanges)} of {sent} requests)" if sent > len(exchanges)
                     else f" ({len(exchanges)} requests)" if len(exchanges) > 1 else "")
@@ -96,18 +96,18 @@ def _answers(event: dict) -> str:
 def evidence(event: dict) -> str:
     """The check's evidence: a failure's every recorded exchange; another check's first recorded exchange (routine
     headers left out, bodies cut), a line for each other one and a line on where the whole ones are."""
-    exchanges = event.get("evidence") or []
+    exchanges = event.evidence or []
     if not exchanges:
         return ""
     if whole(event):
         noun = "exchange" if len(exchanges) == 1 else f"last {len(exchanges)} exchanges"
         return (f'<details class="sub evidence"><summary>Evidence: {esc(noun)} — {esc(_summary(exchanges[-1]))}</summary>'
                 + "".join(_exchange(i, ex, BODY_LIMIT) for i, ex in enumerate(exchanges, 1)) + "</details>")
-    first = max(int(event.get("exchanges") or 0), len(exchanges)) - len(exchanges) + 1  # numbered as the check sent them
+    first = max(int(event.exchanges or 0), len(exchanges)) - len(exchanges) + 1  # numbered as the check sent them
     rest = "".join(f'<p class="sampled">Request {n}: {esc(_summary(ex))}'
                    f"{' · ' + esc(ex['elapsed_ms']) + ' ms' if ex.get('elapsed_ms') is not None else ''}</p>"
                    for n, ex in enumerate(exchanges[1:], first + 1))
-    note = (f"Sampled ({event['verdict']}): request {first} with routine headers left out and bodies cut at "
+    note = (f"Sampled ({event.verdict}): request {first} with routine headers left out and bodies cut at "
             f"{SAMPLE_BODY_LIMIT} characters"
             + (", the others one line each" if len(exchanges) > 1 else "")
             + (f"; requests 1 to {first - 1} are not recorded" if first > 1 else "")
@@ -122,8 +122,8 @@ def summarised(events: list[dict]) -> str:
     case that had it (the cases of a property or parametrized check mostly get the same answers)."""
     lines: dict[tuple[str, str, str], list[str]] = {}
     for ev in events:
-        function, _, case = ev["nodeid"].partition("[")
-        lines.setdefault((function, ev["verdict"], _answers(ev)), []).append(case[:-1] if case.endswith("]") else case)
+        function, _, case = ev.nodeid.partition("[")
+        lines.setdefault((function, ev.verdict, _answers(ev)), []).append(case[:-1] if case.endswith("]") else case)
     items = "".join(f'<li>{esc(verdict)} <code>{esc(function)}</code>{" " if any(cases) else ""}'
                     + " ".join(f"[{esc(case)}]" for case in cases if case) + f" — {esc(answers)}</li>"
                     for (function, verdict, answers), cases in lines.items())

@@ -8,9 +8,8 @@ from pathlib import Path
 
 from ..results.baseline import Applied
 from ..contract.catalog import Catalog, Outcome
-from ..results.events import GATING, endpoint_stopped
-from ..results.gate import Completion
-from ..results.gate import gate as run_gate
+from ..results.events import GATING
+from ..results.run_results import RunResults
 from ..contract.sources import source_label, source_url
 from ..results.summary import operation_of
 from .elsewhere import case_of, elsewhere, elsewhere_lists
@@ -29,7 +28,6 @@ from .matrix import (
     rows_by_area,
 )
 from .page import badge, bar_chart, esc, legend, page, plural, safe_href, slug, when
-from .runs import Run
 
 CHECKS_SHOWN = 8  # under a clause; the rest fold under "N more checks"
 _PROFILE_KEY = re.compile(r"`([a-z_]+(?:\.[A-Za-z0-9_.-]+)+)`")
@@ -59,36 +57,36 @@ def _check(ref: CheckRef, row: ClauseRow, applied: Applied | None) -> str:
     actual, evidence and reproduction."""
     ev = ref.event
     tags = ""
-    excuse = applied.excuse(ev["nodeid"]) if applied else None
+    excuse = applied.excuse(ev.nodeid) if applied else None
     if excuse is not None and ref.verdict in GATING:
         tags = f' <span class="tag expected" title="{esc(excuse.reason)}">expected by baseline: {esc(excuse.target)}</span>'
-    head = (f'<div class="check-head">{badge(ref.verdict)} <code>{esc(ev["nodeid"])}</code>{tags}'
-            f'<span class="dur">{float(ev.get("duration") or 0):.2f} s</span></div>')
+    head = (f'<div class="check-head">{badge(ref.verdict)} <code>{esc(ev.nodeid)}</code>{tags}'
+            f'<span class="dur">{float(ev.duration or 0):.2f} s</span></div>')
     home = home_clause(ev)
-    other = next((f for f in ev.get("also_failed") or () if f["clause"] == row.id), None)
+    other = next((f for f in ev.also_failed or () if f["clause"] == row.id), None)
     if other is not None:  # another clause the same check found broken: its own failure, example and reproduction
         parts = [head, f'<p class="muted">Another bug the same check found; its first is on <a href="#c-{esc(home)}">{esc(home)}</a>.</p>',
                  f'<dl class="ea"><dt>Expected</dt><dd>{esc(other.get("expected"))}</dd><dt>Actual</dt><dd>{esc(other.get("actual"))}</dd></dl>',
                  reproduce(other.get("reproduction"), other.get("falsifying_example"), opened=True)]
         return f'<div class="check v-{slug(ref.verdict)}">' + "".join(parts) + "</div>"
     parts = [head]
-    if ev.get("expected") or ev.get("actual"):
-        parts.append(f'<dl class="ea"><dt>Expected</dt><dd>{esc(ev.get("expected"))}</dd>'
-                     f'<dt>Actual</dt><dd>{esc(ev.get("actual"))}</dd></dl>')
-        note = next((line.strip()[len("note:"):].strip() for line in (ev.get("reason") or "").splitlines()
+    if ev.expected or ev.actual:
+        parts.append(f'<dl class="ea"><dt>Expected</dt><dd>{esc(ev.expected)}</dd>'
+                     f'<dt>Actual</dt><dd>{esc(ev.actual)}</dd></dl>')
+        note = next((line.strip()[len("note:"):].strip() for line in (ev.reason or "").splitlines()
                      if line.strip().startswith("note:")), "")
         if note:
             parts.append(f'<p class="facts"><strong>Note:</strong> {esc(note)}</p>')
-    elif ev.get("reason"):
-        if ev["verdict"] == "SKIPPED":
-            key = _PROFILE_KEY.search(ev["reason"])
+    elif ev.reason:
+        if ev.verdict == "SKIPPED":
+            key = _PROFILE_KEY.search(ev.reason)
             if key:
                 parts.append(f'<p class="facts"><strong>Profile key:</strong> <code>{esc(key.group(1))}</code></p>')
-        parts.append(f'<pre class="reason">{esc(ev["reason"])}</pre>')
-    for obs in ev.get("observations") or []:
+        parts.append(f'<pre class="reason">{esc(ev.reason)}</pre>')
+    for obs in ev.observations or []:
         parts.append(f'<p class="facts"><strong>Observed ({esc(obs.get("clause"))}):</strong> {esc(obs.get("text"))}</p>')
     parts.append(evidence(ev))
-    parts.append(reproduce(ev.get("reproduction"), ev.get("falsifying_example"), opened=ev["verdict"] in GATING | {"NON-STRICT"}))
+    parts.append(reproduce(ev.reproduction, ev.falsifying_example, opened=ev.verdict in GATING | {"NON-STRICT"}))
     return f'<div class="check v-{slug(ref.verdict)}">' + "".join(parts) + "</div>"
 
 
@@ -120,7 +118,7 @@ def _clause(row: ClauseRow, applied: Applied | None, cases: Counter) -> str:
     rank = {label: i for i, label in enumerate(CLAUSE_LABELS)}
     listed = [ref for ref in row.checks if elsewhere(ref, row.id)]
     ordered = sorted((ref for ref in row.checks if not elsewhere(ref, row.id)), key=lambda ref: rank.get(ref.verdict, 99))
-    sampled = [ref for ref in ordered if not whole(ref.event) and ref.event.get("evidence")]  # at home: did not fail
+    sampled = [ref for ref in ordered if not whole(ref.event) and ref.event.evidence]  # at home: did not fail
     lines = sampled[SAMPLES_SHOWN:]  # past the first few: a line each, so that the page's size stays bounded
     ordered = [ref for ref in ordered if all(ref is not line for line in lines)]
     body += [_check(ref, row, applied) for ref in ordered[:CHECKS_SHOWN]]
@@ -141,16 +139,16 @@ def _clause(row: ClauseRow, applied: Applied | None, cases: Counter) -> str:
             f'<span class="nchecks">{esc(nchecks)}</span></summary><div class="cbody">{"".join(body)}</div></details>')
 
 
-def _banner(run: Run, rows: list[ClauseRow], applied: Applied | None) -> str:
-    counts = label_counts(e["verdict"] for e in run.events)
+def _banner(run: RunResults, rows: list[ClauseRow], applied: Applied | None) -> str:
+    counts = run.verdict_counts
     not_met = [r for r in rows if r.verdict in GATING]
-    completion = Completion.of(run.meta, run.events)
-    verdict = run_gate(run.events, applied, completion)
+    completion = run.completion
+    verdict = run.gate()
     ok = verdict.exit_code == 0
     word = verdict.words
     clause_counts = label_counts(r.verdict for r in rows)
     met = sum(clause_counts.get(v, 0) for v in ("PASS", "INFO"))
-    lead = (f"{len(run.events)} checks on {len(rows) - clause_counts.get(NOT_CHECKED, 0) - clause_counts.get(UNTESTABLE, 0)} "
+    lead = (f"{len(run.checks)} checks on {len(rows) - clause_counts.get(NOT_CHECKED, 0) - clause_counts.get(UNTESTABLE, 0)} "
             f"of {len(rows)} clauses: {met} met, {len(not_met)} not met (FAIL or ERROR), "
             f"{clause_counts.get('NON-STRICT', 0)} SHOULD not met, {clause_counts.get(NOT_CHECKED, 0)} not checked, "
             f"{clause_counts.get(UNTESTABLE, 0)} untestable.")
@@ -162,7 +160,7 @@ def _banner(run: Run, rows: list[ClauseRow], applied: Applied | None) -> str:
                 f"{plural(len(applied.expected), 'expected failure')}, {len(applied.unexpected)} unexpected, "
                 f"{stale}, {len(applied.expired)} expired.")
     tally = "".join(f"<li>{badge(label)} {plural(n, 'check')}</li>" for label, n in counts.items())
-    stopped = endpoint_stopped(run.events)
+    stopped = run.stopped
     if completion.state == "incomplete" and stopped:
         incomplete = (f'<p class="incomplete"><strong>Incomplete run.</strong> {esc(stopped[0])} '
                       f"{esc(plural(stopped[1], 'check'))} did not run (SKIPPED, “NOT RUN”); the verdicts above cover only the checks that ran.</p>")
@@ -175,7 +173,7 @@ def _banner(run: Run, rows: list[ClauseRow], applied: Applied | None) -> str:
             f"<p>{esc(lead)}</p>{incomplete}<p class=\"gate\">{gate}</p><ul class=\"tally\">{tally}</ul></section>")
 
 
-def _meta(run: Run) -> str:
+def _meta(run: RunResults) -> str:
     meta = run.meta
     started, finished = meta.get("started"), meta.get("finished")
     duration = f"{float(finished) - float(started):.1f} s" if started and finished else "—"
@@ -197,19 +195,19 @@ def _meta(run: Run) -> str:
     return f'<section class="card" aria-label="run"><h2>Run</h2><dl class="meta">{cells}</dl></section>'
 
 
-def _charts(run: Run, rows: list[ClauseRow]) -> str:
+def _charts(run: RunResults, rows: list[ClauseRow]) -> str:
     grouped = rows_by_area(rows)
     clause_chart = {area: label_counts(r.verdict for r in group) for area, group in grouped.items()}
     per_op: dict[str, Counter] = {}
-    for ev in run.events:
-        per_op.setdefault(operation_of(ev) if ev["clauses"] else "Other", Counter())[ev["verdict"]] += 1
+    for ev in run.checks:
+        per_op.setdefault(operation_of(ev.clauses) if ev.clauses else "Other", Counter())[ev.verdict] += 1
     order = {a: i for i, a in enumerate(AREAS)}
     check_chart = {op: label_counts(per_op[op].elements()) for op in sorted(per_op, key=lambda a: (order.get(a, 99), a))}
     return ('<section class="card" aria-label="charts"><div class="grid2">'
             f"<div><h2>Clauses by operation</h2>{bar_chart(clause_chart, 'clauses', 'Clause verdicts per operation', 'clauses')}"
             f"{legend(label_counts(r.verdict for r in rows), 'clause')}</div>"
             f"<div><h2>Checks by operation</h2>{bar_chart(check_chart, 'checks', 'Check verdicts per operation', 'checks')}"
-            f"{legend(label_counts(e['verdict'] for e in run.events), 'check')}</div>"
+            f"{legend(run.verdict_counts, 'check')}</div>"
             "</div></section>")
 
 
@@ -224,7 +222,7 @@ def _problems(rows: list[ClauseRow], applied: Applied | None) -> str:
     items = []
     for r in bad:
         expected = ""
-        failing = [c.event["nodeid"] for c in r.checks if c.verdict == r.verdict]
+        failing = [c.event.nodeid for c in r.checks if c.verdict == r.verdict]
         if applied is not None and r.verdict in GATING and failing and all(applied.excuse(n) for n in failing):
             expected = ' <span class="tag expected">expected by baseline</span>'
         items.append(f'<li>{badge(r.verdict)}<a href="#c-{esc(r.id)}"><code class="cid">{esc(r.id)}</code></a>'
@@ -242,13 +240,13 @@ def _baseline(applied: Applied | None) -> str:
     rows = []
     for ev, entry in applied.expected:
         link = safe_href(entry.link)
-        rows.append(f'<tr><td><span class="tag expected">expected</span></td><td><code>{esc(ev["nodeid"])}</code></td>'
+        rows.append(f'<tr><td><span class="tag expected">expected</span></td><td><code>{esc(ev.nodeid)}</code></td>'
                     f"<td>{esc(entry.target)}: {esc(entry.reason)}"
                     + (f' <a class="doc" href="{esc(link)}" rel="noopener noreferrer" target="_blank">link ↗</a>' if link else "")
                     + "</td></tr>")
     for ev in applied.unexpected:
-        rows.append(f'<tr><td><span class="tag stale">unexpected</span></td><td><code>{esc(ev["nodeid"])}</code></td>'
-                    f"<td>{esc(ev['verdict'])} not covered by a live entry: fix it, or add it with a reason</td></tr>")
+        rows.append(f'<tr><td><span class="tag stale">unexpected</span></td><td><code>{esc(ev.nodeid)}</code></td>'
+                    f"<td>{esc(ev.verdict)} not covered by a live entry: fix it, or add it with a reason</td></tr>")
     for entry in applied.stale:
         rows.append(f'<tr><td><span class="tag stale">stale</span></td><td>{esc(entry.target)}</td>'
                     "<td>passes now: remove the entry (it gates until then)</td></tr>")
@@ -263,13 +261,13 @@ def _baseline(applied: Applied | None) -> str:
     return f'<section class="card" aria-label="baseline"><h2>Baseline <code>{esc(applied.baseline.path)}</code></h2>{table}</section>'
 
 
-def _observations(run: Run) -> str:
+def _observations(run: RunResults) -> str:
     rows = []
-    for ev in run.events:
-        for obs in ev.get("observations") or []:
-            cid = obs.get("clause") or (ev["clauses"][0] if ev["clauses"] else "")
+    for ev in run.checks:
+        for obs in ev.observations or []:
+            cid = obs.get("clause") or (ev.clauses[0] if ev.clauses else "")
             rows.append(f'<tr><td><a href="#c-{esc(cid)}"><code>{esc(cid)}</code></a></td><td>{esc(obs.get("text"))}</td>'
-                        f'<td><code>{esc(ev["nodeid"].split("::")[-1])}</code></td><td>{esc(obs.get("response"))}</td></tr>')
+                        f'<td><code>{esc(ev.nodeid.split("::")[-1])}</code></td><td>{esc(obs.get("response"))}</td></tr>')
     body = (f'<table class="plain"><thead><tr><th>clause</th><th>observation</th><th>check</th><th>response</th></tr></thead>'
             f'<tbody>{"".join(rows)}</tbody></table>' if rows
             else '<p class="muted">No check recorded an observation in this run.</p>')
@@ -281,12 +279,12 @@ COVERAGE_OUTCOMES_SHOWN = 8  # outcome labels per clause in the coverage table; 
 NO_OUTCOME = '<span class="muted">none</span>'
 
 
-def _coverage(run: Run) -> str:
+def _coverage(run: RunResults) -> str:
     """Clause x outcome coverage: per clause, the checks, examples and requests that exercised it, the outcomes
     seen, and whether its documented outcome ever happened. Open in a campaign's report, folded in a run's."""
-    from ..results.outcome_coverage import clause_coverage, limit_reach, missed_reason, reach_text
+    from ..results.outcome_coverage import limit_reach, missed_reason, reach_text
 
-    table = clause_coverage(run.events)
+    table = run.coverage
     if not any(row["examples"] or row["requests"] for row in table.values()):
         return ""
     rows = sorted(table.items(), key=lambda kv: (-kv[1]["examples"], -kv[1]["requests"], kv[0]))
@@ -307,13 +305,13 @@ def _coverage(run: Run) -> str:
                         for cid, row in missed)
         warning = (f'<p><strong class="warn">{plural(len(missed), "clause")} never produced {"its" if len(missed) == 1 else "their"} '
                    f"documented outcome</strong>:</p><ul>{items}</ul>")
-    examples = sum(int(e.get("examples") or 0) for e in run.events)
-    requests = sum(int(e.get("exchanges") or 0) for e in run.events)
+    examples = sum(int(e.examples or 0) for e in run.checks)
+    requests = sum(int(e.exchanges or 0) for e in run.checks)
     lead = (f'<p class="muted">{plural(len(rows), "clause")} exercised by {examples:,} examples and {requests:,} requests. '
             "Documented outcome: whether an answer the clause names (its error, or its record status) was ever seen.</p>")
     table_html = ('<table class="plain coverage"><thead><tr><th>clause</th><th>checks</th><th>examples</th><th>requests</th>'
                   f'<th>outcomes seen</th><th>documented outcome</th></tr></thead><tbody>{"".join(body)}</tbody></table>')
-    reach = limit_reach(run.events)
+    reach = limit_reach(run.checks)
     if reach:
         cells = "".join(f'<tr><td>{esc(label)}</td><td>{esc(reach_text(row["best"]))}</td>'
                         f'<td><code>{esc(row["check"].split("::")[-1])}</code></td></tr>' for label, row in reach.items())
@@ -403,12 +401,13 @@ apply();reveal();
 """
 
 
-def render_html(run: Run, applied: Applied | None = None, catalog: Catalog | None = None) -> str:
-    """The conformance.html document for a run (or a merge of runs)."""
+def render_html(run: RunResults, catalog: Catalog | None = None) -> str:
+    """The conformance.html document for a run (or a merge of runs), with the baseline it has applied, if any."""
     catalog = catalog if catalog is not None else report_catalog()
-    rows = clause_rows(run.events, catalog)
+    applied = run.applied
+    rows = clause_rows(run, catalog)
     meta = run.meta
-    cases = Counter(case_of(e["nodeid"])[0] for e in run.events)
+    cases = Counter(case_of(e.nodeid)[0] for e in run.checks)
     areas = []
     for area, group in rows_by_area(rows).items():
         counts = label_counts(r.verdict for r in group)
@@ -432,9 +431,9 @@ def render_html(run: Run, applied: Applied | None = None, catalog: Catalog | Non
             f'<footer><div class="wrap">Generated by meterconform {esc(meta.get("version", ""))} from '
             f'{esc(", ".join(run.sources) or "events")}. Regenerate with <code>meterconform report EVENTS -o DIR</code>. '
             f"Request and response evidence is redacted when the events are written.</div></footer>")
-    return page(f"{run_gate(run.events, applied, Completion.of(run.meta, run.events)).words} — meterconform · {where}", body, SCRIPT)
+    return page(f"{run.gate().words} — meterconform · {where}", body, SCRIPT)
 
 
-def write_html(run: Run, path: Path, applied: Applied | None = None, catalog: Catalog | None = None) -> None:
+def write_html(run: RunResults, path: Path, catalog: Catalog | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_html(run, applied, catalog), encoding="utf-8")
+    path.write_text(render_html(run, catalog), encoding="utf-8")

@@ -15,8 +15,10 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from ..results.baseline import Applied
-from ..results.events import also_failed_text, broken_clauses, transient_lines
+from ..results.check_result import CheckResult
+from ..results.events import also_failed_text, transient_lines
 from ..results.gate import Completion, Gate
+from ..results.run_results import RunResults
 from ..results.summary import operation_of
 
 _ILLEGAL = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -41,19 +43,19 @@ def _first_line(text: str, limit: int = 300) -> str:
     return line[:limit]
 
 
-def _testcase(suite: ET.Element, event: dict, applied: Applied | None) -> str:
+def _testcase(suite: ET.Element, check: CheckResult, applied: Applied | None) -> str:
     """Append one check; return the junit outcome: passed, failure, error or skipped."""
-    classname, name = junit_address(event["nodeid"])
-    case = ET.SubElement(suite, "testcase", classname=_xml(classname), name=_xml(name), time=f"{float(event.get('duration') or 0):.3f}")
+    classname, name = junit_address(check.nodeid)
+    case = ET.SubElement(suite, "testcase", classname=_xml(classname), name=_xml(name), time=f"{float(check.duration or 0):.3f}")
     props = ET.SubElement(case, "properties")
-    for cid in event["clauses"]:
+    for cid in check.clauses:
         ET.SubElement(props, "property", name="clause", value=_xml(cid))
-    ET.SubElement(props, "property", name="verdict", value=event["verdict"])
-    ET.SubElement(props, "property", name="operation", value=_xml(operation_of(event)) if event["clauses"] else "Other")
-    for failed in broken_clauses(event):
+    ET.SubElement(props, "property", name="verdict", value=check.verdict)
+    ET.SubElement(props, "property", name="operation", value=_xml(operation_of(check.clauses)) if check.clauses else "Other")
+    for failed in check.broken_clauses:
         ET.SubElement(props, "property", name="failed_clause", value=_xml(failed))
-    verdict, reason = event["verdict"], event.get("reason") or ""
-    excuse = applied.excuse(event["nodeid"]) if applied else None
+    verdict, reason = check.verdict, check.reason or ""
+    excuse = applied.excuse(check.nodeid) if applied else None
     if excuse is not None:
         ET.SubElement(props, "property", name="baseline", value=_xml(f"{excuse.target}: {excuse.reason}"))
         el = ET.SubElement(case, "skipped", type="expected-failure",
@@ -63,14 +65,14 @@ def _testcase(suite: ET.Element, event: dict, applied: Applied | None) -> str:
     if verdict in ("FAIL", "ERROR"):
         tag = "failure" if verdict == "FAIL" else "error"
         el = ET.SubElement(case, tag, message=_xml(_first_line(reason) or verdict))
-        el.text = _xml(reason + (f"\n\n{event['falsifying_example']}" if event.get("falsifying_example") else "") + also_failed_text(event)
-                       + "".join(f"\n{line}" for line in transient_lines(event)))
+        el.text = _xml(reason + (f"\n\n{check.falsifying_example}" if check.falsifying_example else "") + also_failed_text(check)
+                       + "".join(f"\n{line}" for line in transient_lines(check)))
         return tag
     if verdict in _SKIPPED:
         el = ET.SubElement(case, "skipped", type=verdict, message=_xml(f"{verdict}: {_first_line(reason)}".rstrip(": ")))
-        el.text = _xml(reason + "".join(f"\n{line}" for line in transient_lines(event)))
+        el.text = _xml(reason + "".join(f"\n{line}" for line in transient_lines(check)))
         return "skipped"
-    lines = [f"{o.get('clause')}: {o.get('text')}" for o in event.get("observations") or []] + transient_lines(event)
+    lines = [f"{o.get('clause')}: {o.get('text')}" for o in check.observations or []] + transient_lines(check)
     if lines:
         out = ET.SubElement(case, "system-out")
         out.text = _xml("\n".join(lines))
@@ -90,9 +92,10 @@ def _completion_case(suite: ET.Element, completion: Completion, verdict: Gate | 
     ET.SubElement(case, "error", message=_xml(_first_line(words)), type=completion.state).text = _xml(completion.headline)
 
 
-def build_junit(events: list[dict], meta: dict, applied: Applied | None = None, verdict: Gate | None = None) -> ET.ElementTree:
-    """The junit.xml tree (xunit2 layout: testsuites > testsuite > testcase); the gate's `verdict` and the run's
+def build_junit(results: RunResults) -> ET.ElementTree:
+    """The junit.xml tree (xunit2 layout: testsuites > testsuite > testcase); the gate's verdict and the run's
     completion go into the suite's properties, and a run that did not complete gets an error testcase."""
+    meta, applied, verdict = results.meta, results.applied, results.gate()
     root = ET.Element("testsuites", name="meterconform")
     started = meta.get("started") or time.time()
     duration = max(0.0, float(meta.get("finished") or started) - float(started))
@@ -102,7 +105,7 @@ def build_junit(events: list[dict], meta: dict, applied: Applied | None = None, 
     for key in ("endpoint", "profile", "target", "kind", "region", "depth", "hypothesis_seed", "version"):
         if meta.get(key) not in (None, ""):
             ET.SubElement(props, "property", name=key, value=_xml(meta[key]))
-    completion = Completion.of(meta, events)
+    completion = results.completion
     ET.SubElement(props, "property", name="completion", value=completion.state)
     if verdict is not None:
         ET.SubElement(props, "property", name="verdict", value=_xml(verdict.words))
@@ -111,8 +114,8 @@ def build_junit(events: list[dict], meta: dict, applied: Applied | None = None, 
         _completion_case(suite, completion, verdict)
         counts["tests"] += 1
         counts["error"] += 1
-    for event in sorted(events, key=lambda e: e["nodeid"]):
-        outcome = _testcase(suite, event, applied)
+    for check in results.sorted_checks:
+        outcome = _testcase(suite, check, applied)
         counts["tests"] += 1
         if outcome in counts:
             counts[outcome] += 1
@@ -132,8 +135,8 @@ def build_junit(events: list[dict], meta: dict, applied: Applied | None = None, 
     return ET.ElementTree(root)
 
 
-def write_junit(events: list[dict], meta: dict, path: Path, applied: Applied | None = None, verdict: Gate | None = None) -> None:
-    tree = build_junit(events, meta, applied, verdict)
+def write_junit(results: RunResults, path: Path) -> None:
+    tree = build_junit(results)
     ET.indent(tree, space=" ")
     path.parent.mkdir(parents=True, exist_ok=True)
     tree.write(path, encoding="utf-8", xml_declaration=True)

@@ -5,10 +5,13 @@ from __future__ import annotations
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Iterable
 
 from ..contract.catalog import Catalog, CatalogError, Clause, load_catalog
-from ..results.events import VERDICTS, clause_verdicts
 from ..contract.operations import AREAS, area_of
+from ..results.check_result import CheckResult, results_of
+from ..results.events import VERDICTS
+from ..results.run_results import RunResults
 
 NOT_CHECKED = "NOT CHECKED"
 UNTESTABLE = "UNTESTABLE"
@@ -32,7 +35,7 @@ def report_catalog() -> Catalog:
 class CheckRef:
     """One check citing a clause, with its verdict on that clause (a check failing elsewhere passes here)."""
 
-    event: dict
+    event: CheckResult
     verdict: str
 
 
@@ -50,28 +53,13 @@ class ClauseRow:
         return self.clause.title if self.clause else "(not in the catalog: a check cites an unknown clause id)"
 
 
-def clause_results(events: list[dict]) -> dict[str, dict]:
-    """events.clause_verdicts, plus the clauses checks failed on without citing them (a check citing MU.X that
-    fails OUT.MU.SCHEMA on the way): such a failure counts against the clause it names, not nowhere."""
-    results = clause_verdicts(events)
-    rank = {v: i for i, v in enumerate(VERDICTS)}
-    for event in events:
-        failed = event.get("failed_clause")
-        if not failed or failed in event["clauses"] or event["verdict"] not in rank:
-            continue
-        level = event.get("levels", {}).get(failed, "MUST")
-        entry = results.setdefault(failed, {"verdict": event["verdict"], "checks": [], "level": level})
-        entry["checks"].append({"nodeid": event["nodeid"], "verdict": event["verdict"]})
-        if rank[event["verdict"]] < rank[entry["verdict"]]:
-            entry["verdict"] = event["verdict"]
-    return results
-
-
-def clause_rows(events: list[dict], catalog: Catalog | None = None) -> list[ClauseRow]:
-    """One row per catalog clause (catalog order), then any unknown id the events cite."""
+def clause_rows(results: RunResults | Iterable[CheckResult | dict], catalog: Catalog | None = None) -> list[ClauseRow]:
+    """One row per catalog clause (catalog order), then any unknown id the checks cite or failed on."""
     catalog = catalog if catalog is not None else report_catalog()
-    verdicts = clause_results(events)
-    by_nodeid = {e["nodeid"]: e for e in events}
+    if not isinstance(results, RunResults):
+        results = RunResults({}, list(results))
+    verdicts = results.clause_results
+    by_nodeid = {c.nodeid: c for c in results.checks}
     rows = []
     for clause in catalog:
         entry = verdicts.get(clause.id)
@@ -105,6 +93,6 @@ def label_counts(labels) -> Counter:
     return Counter({label: counts[label] for label in CLAUSE_LABELS if counts[label]})
 
 
-def check_counts(events: list[dict]) -> Counter:
+def check_counts(results: Iterable[CheckResult | dict]) -> Counter:
     """Checks per verdict."""
-    return label_counts(e["verdict"] for e in events)
+    return label_counts(c.verdict for c in results_of(results))

@@ -20,8 +20,9 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .events import GATING, broken_clauses
 from ..errors import UsageError
+from .check_result import CheckResult, results_of
+from .events import GATING, clause_results
 
 TODO_REASON = "TODO: explain"
 _ENTRY_KEYS = ("clause", "check", "reason", "link", "expires")
@@ -54,13 +55,14 @@ class Expectation:
     def expired(self, today: dt.date) -> bool:
         return self.expires is not None and self.expires < today
 
-    def covers(self, event: dict) -> bool:
-        """Whether this entry names the failing event: its node id (with or without parameters), or the
+    def covers(self, result: CheckResult | dict) -> bool:
+        """Whether this entry names the failing check: its node id (with or without parameters), or the
         clause it failed on (the failed clause, or any cited clause when the failure names none)."""
+        result = CheckResult.of(result)
         if self.check:
-            return event["nodeid"] == self.check or event["nodeid"].startswith(self.check + "[")
-        failed = event.get("failed_clause")
-        return failed == self.clause if failed else self.clause in event["clauses"]
+            return result.nodeid == self.check or result.nodeid.startswith(self.check + "[")
+        failed = result.failed_clause
+        return failed == self.clause if failed else self.clause in result.clauses
 
 
 @dataclass
@@ -147,12 +149,12 @@ def load_baseline(path: str | Path) -> Baseline:
 
 @dataclass
 class Applied:
-    """A baseline applied to a run's events: what it excused and what it says about itself."""
+    """A baseline applied to a run's checks: what it excused and what it says about itself."""
 
     baseline: Baseline
     today: dt.date
-    expected: list[tuple[dict, Expectation]] = field(default_factory=list)  # failing events an entry excuses
-    unexpected: list[dict] = field(default_factory=list)                     # failing events no live entry covers
+    expected: list[tuple[CheckResult, Expectation]] = field(default_factory=list)  # failing checks an entry excuses
+    unexpected: list[CheckResult] = field(default_factory=list)                     # failing checks no live entry covers
     stale: list[Expectation] = field(default_factory=list)                   # the target now passes: remove
     expired: list[Expectation] = field(default_factory=list)                 # past `expires`: gates
     not_run: list[Expectation] = field(default_factory=list)                 # neither failed nor passed here
@@ -166,7 +168,7 @@ class Applied:
 
     def excuse(self, nodeid: str) -> Expectation | None:
         """The entry that excuses this check's failure, if any."""
-        return next((entry for event, entry in self.expected if event["nodeid"] == nodeid), None)
+        return next((entry for result, entry in self.expected if result.nodeid == nodeid), None)
 
     def verdict(self) -> str:
         """The run's verdict with the baseline applied: the words of the gate (meterconform.results.gate) that gives the exit code."""
@@ -192,15 +194,15 @@ class Applied:
         name = self.baseline.path or "baseline"
         out = [f"baseline {name}: {_n(len(self.expected), 'expected failure')}, {_n(len(self.unexpected), 'unexpected failure')}, "
                f"{_n(len(self.stale), 'stale entry', 'stale entries')}, {_n(len(self.expired), 'expired entry', 'expired entries')}"]
-        for event, entry in self.expected:
-            out.append(f"  expected    {event['verdict']:<6} {event['nodeid']}  ({entry.target}: {entry.reason})")
-        for event in self.unexpected:
-            failed = broken_clauses(event)
+        for result, entry in self.expected:
+            out.append(f"  expected    {result.verdict:<6} {result.nodeid}  ({entry.target}: {entry.reason})")
+        for result in self.unexpected:
+            failed = result.broken_clauses
             why = f" [{', '.join(failed)}]" if failed else ""
-            lapsed = next((e for e in self.expired if e.covers(event)), None)
+            lapsed = next((e for e in self.expired if e.covers(result)), None)
             what = (f"its entry ({lapsed.target}) expired on {lapsed.expires.isoformat()}" if lapsed
                     else "not in the baseline; fix it, or add it with a reason")
-            out.append(f"  UNEXPECTED  {event['verdict']:<6} {event['nodeid']}{why}: {what}")
+            out.append(f"  UNEXPECTED  {result.verdict:<6} {result.nodeid}{why}: {what}")
         for entry in self.stale:
             out.append(f"  STALE       {entry.target} now passes: remove it from {name} "
                        f"(`meterconform baseline --update {name} --from EVENTS` drops it)")
@@ -219,50 +221,47 @@ def _n(count: int, singular: str, plural: str | None = None) -> str:
     return f"{count} {singular if count == 1 else (plural or singular + 's')}"
 
 
-def _clause_results(events: list[dict]) -> dict[str, dict]:
-    """Per clause verdicts as the reports compute them (imported late: render imports this module)."""
-    from ..render.matrix import clause_results
-
-    return clause_results(events)
-
-
-def _target_state(entry: Expectation, events: list[dict], clauses: dict) -> str:
-    """'fails', 'passes' or 'not run' for the entry's clause or check in these events."""
+def _target_state(entry: Expectation, results: list[CheckResult], clauses: dict) -> str:
+    """'fails', 'passes' or 'not run' for the entry's clause or check in these results (`clauses`: their
+    events.clause_results)."""
     if entry.clause:
         found = clauses.get(entry.clause)
         verdict = found["verdict"] if found else None
     else:
-        verdicts = {e["verdict"] for e in events if entry.covers(e)}
+        verdicts = {r.verdict for r in results if entry.covers(r)}
         verdict = next((v for v in ("FAIL", "ERROR", "PASS", "NON-STRICT", "INFO") if v in verdicts), None)
     if verdict in GATING:
         return "fails"
     return "passes" if verdict in _EVALUATED else "not run"
 
 
-def _unexcused_others(event: dict, live: list[Expectation]) -> list[str]:
+def _unexcused_others(result: CheckResult, live: list[Expectation]) -> list[str]:
     """The other gating clauses a check found broken (`also_failed`) that no live entry names."""
     named = {e.clause for e in live if e.clause}
-    return [f["clause"] for f in event.get("also_failed") or () if f["verdict"] in GATING and f["clause"] not in named]
+    return [f["clause"] for f in result.also_failed or () if f["verdict"] in GATING and f["clause"] not in named]
 
 
-def apply_baseline(baseline: Baseline, events: list[dict], today: dt.date | None = None) -> Applied:
-    """Sort the failing events into expected and unexpected, and the entries into stale, expired and not run."""
+def apply_baseline(baseline: Baseline, results: list[CheckResult | dict], today: dt.date | None = None,
+                   clauses: dict[str, dict] | None = None) -> Applied:
+    """Sort the failing checks into expected and unexpected, and the entries into stale, expired and not run.
+    `clauses`: the results' events.clause_results, when the caller has them (RunResults)."""
+    results = results_of(results)
     today = today or dt.date.today()
     applied = Applied(baseline=baseline, today=today)
     live = [e for e in baseline.expected if not e.expired(today)]
-    for event in events:
-        if event["verdict"] not in GATING:
+    for result in results:
+        if result.verdict not in GATING:
             continue
-        entry = next((e for e in live if e.covers(event)), None)
-        if entry is not None and not entry.check and _unexcused_others(event, live):
+        entry = next((e for e in live if e.covers(result)), None)
+        if entry is not None and not entry.check and _unexcused_others(result, live):
             entry = None  # the check also broke a clause no entry names (deep depth: several bugs per check)
         if entry is None:
-            applied.unexpected.append(event)
+            applied.unexpected.append(result)
         else:
-            applied.expected.append((event, entry))
-    clauses = _clause_results(events)
+            applied.expected.append((result, entry))
+    clauses = clause_results(results) if clauses is None else clauses
     for entry in baseline.expected:
-        state = _target_state(entry, events, clauses)
+        state = _target_state(entry, results, clauses)
         if entry.expired(today):
             applied.expired.append(entry)
         elif state == "passes":
@@ -288,21 +287,22 @@ class Update:
         return out
 
 
-def update_baseline(old: Baseline | None, events: list[dict], today: dt.date | None = None) -> Update:
+def update_baseline(old: Baseline | None, results: list[CheckResult | dict], today: dt.date | None = None) -> Update:
     """Refresh a baseline from a run: keep existing entries (and their reasons) that still fail, or were not run;
     drop those that pass now; add every unexcused failure (by its failed clause, else by node id) as TODO."""
     old = old or Baseline()
-    applied = apply_baseline(old, events, today)
-    clauses = _clause_results(events)
-    dropped = [e for e in old.expected if _target_state(e, events, clauses) == "passes"]
+    results = results_of(results)
+    clauses = clause_results(results)
+    applied = apply_baseline(old, results, today, clauses)
+    dropped = [e for e in old.expected if _target_state(e, results, clauses) == "passes"]
     kept = [e for e in old.expected if e not in dropped]
     keys = {e.key for e in kept}
     added: list[Expectation] = []
-    for event in applied.unexpected:
-        if any(e.covers(event) for e in kept):  # covered by an expired entry: the entry stays, to be renewed
+    for result in applied.unexpected:
+        if any(e.covers(result) for e in kept):  # covered by an expired entry: the entry stays, to be renewed
             continue
-        entry = (Expectation(TODO_REASON, clause=event["failed_clause"]) if event.get("failed_clause")
-                 else Expectation(TODO_REASON, check=event["nodeid"]))
+        entry = (Expectation(TODO_REASON, clause=result.failed_clause) if result.failed_clause
+                 else Expectation(TODO_REASON, check=result.nodeid))
         if entry.key not in keys:
             keys.add(entry.key)
             added.append(entry)

@@ -1,4 +1,4 @@
-"""Raw results: one JSON event per check, and the per-clause verdicts computed from them."""
+"""Event lines: a finished check built into its CheckResult, events.jsonl written and read, per-clause verdicts."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import time
 from pathlib import Path
 from typing import Any, Iterable
 
-from ..transport.clients import Exchange
 from ..harness.failures import ConformanceFailure
+from ..transport.clients import Exchange
+from .check_result import CheckResult, results_of
 from .redact import redact_headers, redact_text, redact_value
 
 NOT_RUN = "NOT RUN: "  # the reason of a check skipped because the endpoint had stopped answering
@@ -18,13 +19,20 @@ GATING = {"FAIL", "ERROR"}
 _KEEP_HEADERS = ("content-type", "x-amzn-errortype", "x-amzn-requestid", "content-length")
 
 
-def _level(clause_id: str) -> str:
-    try:
-        from ..contract.catalog import load_catalog
+def _catalog():
+    """The catalog, or None when schemas/clauses.toml does not load (CatalogError; any other error raises)."""
+    from ..contract.catalog import CatalogError, load_catalog
 
-        return load_catalog().get(clause_id).level
-    except Exception:
-        return "MUST"
+    try:
+        return load_catalog()
+    except CatalogError:
+        return None
+
+
+def _level(clause_id: str) -> str:
+    """A clause's level from the catalog; MUST for an id it does not know, or when it does not load."""
+    catalog = _catalog()
+    return catalog.get(clause_id).level if catalog is not None and clause_id in catalog else "MUST"
 
 
 def _first_failure(exc: BaseException | None) -> BaseException | None:
@@ -108,10 +116,10 @@ def transient_line(ex: dict) -> str:
     return f"after {len(answers)} transient answer{'s' if len(answers) != 1 else ''}: {', '.join(answers)}"
 
 
-def transient_lines(event: dict) -> list[str]:
-    """One line per exchange of an event's evidence that came after transient answers (it was resent)."""
+def transient_lines(result: CheckResult) -> list[str]:
+    """One line per exchange of a check's evidence that came after transient answers (it was resent)."""
     lines = []
-    for ex in event.get("evidence") or []:
+    for ex in result.evidence:
         line = transient_line(ex)
         if line:
             lines.append(f"{ex.get('operation') or ex.get('method', '')} → " + (
@@ -121,75 +129,73 @@ def transient_lines(event: dict) -> list[str]:
 
 
 def build_event(item, report, clauses: list[str], exc: BaseException | None, metering, *,
-                examples: int | None = None) -> dict[str, Any]:
-    """The event for one finished check: verdict label, clause, evidence, reproduction. `examples`: how many
+                examples: int | None = None) -> CheckResult:
+    """The result of one finished check: verdict label, clause, evidence, reproduction. `examples`: how many
     Hypothesis ran (a property check); None for a plain check, which ran its one example if it passed."""
     failures = failures_in(exc)
     exc = failures[0] if failures else _first_failure(exc)
     levels = {cid: _level(cid) for cid in clauses}
-    event: dict[str, Any] = {
-        "nodeid": item.nodeid, "check": getattr(item, "originalname", item.name), "clauses": clauses, "levels": levels,
-        "operations": sorted({m.args[0] for m in item.iter_markers("operation")}) if item.get_closest_marker("operation") else [],
-        "outcome": report.outcome, "when": report.when, "duration": round(report.duration, 4),
-        "failed_clause": None, "expected": None, "actual": None, "reason": "", "reproduction": None,
-        "observations": list(getattr(metering, "observations", []) or []),
+    result = CheckResult(
+        nodeid=item.nodeid, verdict="ERROR", check=getattr(item, "originalname", item.name), clauses=clauses, levels=levels,
+        outcome=report.outcome, when=report.when, duration=round(report.duration, 4),
+        observations=list(getattr(metering, "observations", []) or []),
         # A passing check's large requests (1 MB bodies, 2500 allocations) are cut; a failing one's are kept whole.
-        "evidence": [exchange_record(e, request_limit=None if report.outcome == "failed" else REQUEST_LIMIT)
-                     for e in (getattr(metering, "evidence", []) or [])[-3:]],
-        "exchanges": getattr(metering, "exchanges", 0),
-        "examples": examples if examples is not None else 1 if report.outcome == "passed" else 0,
-        "outcomes": dict(getattr(metering, "outcomes", {}) or {}),
-        "targets": dict(getattr(metering, "targets", {}) or {}),
-        "judged": metering.judged_summary() if hasattr(metering, "judged_summary") else None,
-        "time": time.time(),
-    }
+        evidence=[exchange_record(e, request_limit=None if report.outcome == "failed" else REQUEST_LIMIT)
+                  for e in (getattr(metering, "evidence", []) or [])[-3:]],
+        exchanges=getattr(metering, "exchanges", 0),
+        examples=examples if examples is not None else 1 if report.outcome == "passed" else 0,
+        outcomes=dict(getattr(metering, "outcomes", {}) or {}),
+        targets=dict(getattr(metering, "targets", {}) or {}),
+        judged=metering.judged_summary() if hasattr(metering, "judged_summary") else None,
+        time=time.time(),
+    )
     known = sorted(getattr(metering, "known_failures", None) or ())
     if known:  # a campaign round that looked past the failures earlier rounds found
-        event["known_failures"] = known
-        event["known_hits"] = dict(getattr(metering, "known_hits", {}) or {})
+        result.known_failures = known
+        result.known_hits = dict(getattr(metering, "known_hits", {}) or {})
     if report.outcome == "passed":
-        event["verdict"] = "INFO" if clauses and all(levels[c] == "INFO" for c in clauses) else "PASS"
+        result.verdict = "INFO" if clauses and all(levels[c] == "INFO" for c in clauses) else "PASS"
     elif report.outcome == "skipped":
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr or "")
         reason = re.sub(r"^(Skipped: )?(meterconform\.[\w.]+: )?", "", reason)
-        event["reason"] = reason
-        event["verdict"] = "UNIMPLEMENTED" if reason.startswith("UNIMPLEMENTED") else "SKIPPED"
-    elif known and event["known_hits"] and type(exc).__name__ == "Unsatisfiable":
-        hits = ", ".join(f"{cid} x{n}" for cid, n in sorted(event["known_hits"].items()))
-        event["verdict"] = "SKIPPED"
-        event["reason"] = (f"KNOWN FAILURE: every example this round ran into a failure an earlier round of the campaign "
-                           f"found ({hits}); nothing else to look at here")
+        result.reason = reason
+        result.verdict = "UNIMPLEMENTED" if reason.startswith("UNIMPLEMENTED") else "SKIPPED"
+    elif known and result.known_hits and type(exc).__name__ == "Unsatisfiable":
+        hits = ", ".join(f"{cid} x{n}" for cid, n in sorted(result.known_hits.items()))
+        result.verdict = "SKIPPED"
+        result.reason = (f"KNOWN FAILURE: every example this round ran into a failure an earlier round of the campaign "
+                         f"found ({hits}); nothing else to look at here")
     elif isinstance(exc, ConformanceFailure):
-        event.update(failed_clause=exc.clause_id, expected=exc.expected, actual=redact_text(exc.actual),
-                     reason=redact_text(exc.render()), reproduction=redact_text(exc.reproduction) or None)
-        event["verdict"] = _verdict_of(exc)
+        result.failed_clause, result.expected, result.actual = exc.clause_id, exc.expected, redact_text(exc.actual)
+        result.reason, result.reproduction = redact_text(exc.render()), redact_text(exc.reproduction) or None
+        result.verdict = _verdict_of(exc)
         if len(failures) > 1:  # the other clauses this check found broken (deep depth), each with its own evidence
-            event["also_failed"] = [
+            result.also_failed = [
                 {"clause": f.clause_id, "level": f.level, "verdict": _verdict_of(f), "expected": f.expected,
                  "actual": redact_text(f.actual), "reason": redact_text(f.render()), "reproduction": redact_text(f.reproduction) or None,
                  "falsifying_example": redact_text(_falsifying(f, f.__cause__)[:4000]) or None}
                 for f in failures[1:]]
     elif isinstance(exc, AssertionError) and report.when == "call":
-        event["verdict"] = "FAIL"
-        event["reason"] = redact_text(str(exc))[:4000]
+        result.verdict = "FAIL"
+        result.reason = redact_text(str(exc))[:4000]
         last = (getattr(metering, "evidence", None) or [None])[-1]
         if last is not None and metering is not None:
-            event["reproduction"] = redact_text(metering.reproduction(last))
+            result.reproduction = redact_text(metering.reproduction(last))
     else:
-        event["verdict"] = "ERROR"
-        event["reason"] = redact_text(f"{type(exc).__name__}: {exc}" if exc else str(report.longrepr))[:4000]
+        result.verdict = "ERROR"
+        result.reason = redact_text(f"{type(exc).__name__}: {exc}" if exc else str(report.longrepr))[:4000]
     falsifying = _falsifying(exc, getattr(exc, "__cause__", None))
     if falsifying:
-        event["falsifying_example"] = redact_text(falsifying[:4000])
-    _cut_reproduced_requests(event)
-    return event
+        result.falsifying_example = redact_text(falsifying[:4000])
+    _cut_reproduced_requests(result)
+    return result
 
 
-def _cut_reproduced_requests(event: dict) -> None:
+def _cut_reproduced_requests(result: CheckResult) -> None:
     """A failing check's large request that its reproduction already holds whole is cut in the evidence: the
     reproduction (a command that sends it) is the one complete copy."""
-    reproduction = event.get("reproduction") or ""
-    for ex in event["evidence"]:
+    reproduction = result.reproduction or ""
+    for ex in result.evidence:
         if isinstance(ex["request"], (dict, list)):
             text = json.dumps(ex["request"], separators=(",", ":"), default=str)
             if len(text) > REQUEST_LIMIT and text in reproduction:
@@ -197,107 +203,101 @@ def _cut_reproduced_requests(event: dict) -> None:
                                  "this check's reproduction]")
 
 
-def broken_clauses(ev: dict) -> list[str]:
+def broken_clauses(result: CheckResult | dict) -> list[str]:
     """The clauses a check found broken: the one it failed on, then the others (`also_failed`, deep depth)."""
-    return [c for c in [ev.get("failed_clause"), *(f["clause"] for f in ev.get("also_failed") or ())] if c]
+    return CheckResult.of(result).broken_clauses
 
 
-def also_failed_text(ev: dict) -> str:
+def also_failed_text(result: CheckResult) -> str:
     """The other broken clauses' failures, as text to follow the first one's (JUnit, Allure)."""
-    return "".join(f"\n\nand {o['verdict']} on {o['clause']} too:\n{o.get('reason') or ''}" for o in ev.get("also_failed") or ())
+    return "".join(f"\n\nand {o['verdict']} on {o['clause']} too:\n{o.get('reason') or ''}" for o in result.also_failed or ())
 
 
-def was_judged(ev: dict, cid: str) -> bool:
+def was_judged(result: CheckResult | dict, cid: str) -> bool:
     """Whether the check's verdict helpers judged clause `cid` in at least one example (True for events
     written before they recorded it)."""
-    judged = ev.get("judged")
-    if judged is None:
-        return True
-    row = judged.get(cid) or {}
-    return bool(row.get("examples") or row.get("requests"))
+    return CheckResult.of(result).was_judged(cid)
 
 
-def clause_verdicts(events: Iterable[dict]) -> dict[str, dict[str, Any]]:
+def clause_verdicts(results: Iterable[CheckResult | dict]) -> dict[str, dict[str, Any]]:
     """Per clause: the worst verdict of the checks citing it, and which checks they were."""
     rank = {v: i for i, v in enumerate(VERDICTS)}
     out: dict[str, dict[str, Any]] = {}
-    for ev in events:
-        cited = list(ev["clauses"])
-        also = {f["clause"]: f["verdict"] for f in ev.get("also_failed") or ()}
-        for failed in [ev.get("failed_clause"), *also]:
+    for ev in results_of(results):
+        cited = list(ev.clauses)
+        also = {f["clause"]: f["verdict"] for f in ev.also_failed or ()}
+        for failed in [ev.failed_clause, *also]:
             if failed and failed not in cited:
                 cited.append(failed)  # a check may fail on a clause it does not cite (a timeout, the schema)
         for cid in cited:
-            verdict = ev["verdict"]
+            verdict = ev.verdict
             if cid in also:
                 verdict = also[cid]  # another clause the check found broken
-            elif verdict in ("FAIL", "NON-STRICT") and ev.get("failed_clause") not in (None, cid):
+            elif verdict in ("FAIL", "NON-STRICT") and ev.failed_clause not in (None, cid):
                 # The check failed on another of its clauses: it passed this one if it judged it before it stopped
                 # (events written before `judged` existed: assumed so); otherwise it says nothing about it.
-                verdict = "PASS" if was_judged(ev, cid) else "SKIPPED"
-            elif verdict == "PASS" and not was_judged(ev, cid):
+                verdict = "PASS" if ev.was_judged(cid) else "SKIPPED"
+            elif verdict == "PASS" and not ev.was_judged(cid):
                 # Passed without ever judging this clause (its case never came up: say, the endpoint accepted
                 # every hostile body, so no refusal's status was there to judge): no verdict from this check.
                 verdict = "SKIPPED"
-            entry = out.setdefault(cid, {"verdict": "SKIPPED", "checks": [], "level": ev["levels"].get(cid) or _level(cid)})
-            entry["checks"].append({"nodeid": ev["nodeid"], "verdict": verdict})
+            entry = out.setdefault(cid, {"verdict": "SKIPPED", "checks": [], "level": ev.levels.get(cid) or _level(cid)})
+            entry["checks"].append({"nodeid": ev.nodeid, "verdict": verdict})
             if rank[verdict] < rank[entry["verdict"]]:
                 entry["verdict"] = verdict
     return out
 
 
-def gating(events: Iterable[dict]) -> list[dict]:
-    """The events that fail the run (FAIL and ERROR)."""
-    return [e for e in events if e["verdict"] in GATING]
-
-
-def write_outputs(events: list[dict], meta: dict, *, events_path: str | None, conformance_path: str | None) -> None:
-    """Write events.jsonl (a meta line, then one line per check) and conformance.json."""
-    events = sorted(events, key=lambda e: e["nodeid"])
-    if events_path:
-        path = Path(events_path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("w", encoding="utf-8") as fh:
-            fh.write(json.dumps({"meta": meta}) + "\n")
-            for ev in events:
-                fh.write(json.dumps(ev, default=str) + "\n")
-    if conformance_path:
-        path = Path(conformance_path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        counts: dict[str, int] = {}
-        for ev in events:
-            counts[ev["verdict"]] = counts.get(ev["verdict"], 0) + 1
-        doc = {
-            "meta": meta, "counts": counts,
-            "checks": [{k: ev[k] for k in ("nodeid", "check", "clauses", "verdict", "failed_clause", "reason", "expected", "actual", "duration")}
-                       for ev in events],
-            "clauses": _clause_entries(clause_verdicts(events)),
-        }
-        path.write_text(json.dumps(doc, indent=2, default=str), encoding="utf-8")
-
-
-def _clause_entries(verdicts: dict[str, dict]) -> dict[str, dict]:
-    try:
-        from ..contract.catalog import load_catalog
-
-        catalog = load_catalog()
-    except Exception:
-        catalog = None
-    out = {}
-    for cid, entry in sorted(verdicts.items()):
-        data = dict(entry)
-        if catalog is not None:
-            try:
-                clause = catalog.get(cid)
-                data.update(title=clause.title, level=clause.level, quotes=list(clause.quotes), operations=list(clause.operations))
-            except KeyError:
-                data.update(title="(unknown clause)")
-        out[cid] = data
+def clause_results(results: Iterable[CheckResult | dict]) -> dict[str, dict]:
+    """clause_verdicts, plus the clauses checks failed on without citing them (a check citing MU.X that fails
+    OUT.MU.SCHEMA on the way): such a failure counts against the clause it names, not nowhere."""
+    results = results_of(results)
+    out = clause_verdicts(results)
+    rank = {v: i for i, v in enumerate(VERDICTS)}
+    for ev in results:
+        failed = ev.failed_clause
+        if not failed or failed in ev.clauses or ev.verdict not in rank:
+            continue
+        level = ev.levels.get(failed, "MUST")
+        entry = out.setdefault(failed, {"verdict": ev.verdict, "checks": [], "level": level})
+        entry["checks"].append({"nodeid": ev.nodeid, "verdict": ev.verdict})
+        if rank[ev.verdict] < rank[entry["verdict"]]:
+            entry["verdict"] = ev.verdict
     return out
 
 
+def gating(results: Iterable[CheckResult | dict]) -> list[CheckResult]:
+    """The checks that fail the run (FAIL and ERROR)."""
+    return [e for e in results_of(results) if e.verdict in GATING]
+
+
+def write_events(path: str | Path, meta: dict, results: Iterable[CheckResult | dict]) -> None:
+    """Write events.jsonl: a meta line, then one CheckResult.to_json line per check, by node id. The one writer
+    of events files (the plugin, `meterconform report`, the campaign and finish_run all come here)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write(json.dumps({"meta": meta}, default=str) + "\n")
+        for result in sorted(results_of(results), key=lambda r: r.nodeid):
+            fh.write(json.dumps(result.to_json(), default=str) + "\n")
+
+
+def write_outputs(events: Iterable[CheckResult | dict], meta: dict, *, events_path: str | None,
+                  conformance_path: str | None) -> None:
+    """The campaign's way in (commands/fuzz.py), until it moves to write_events and RunResults: events.jsonl
+    (write_events) and, if asked, conformance.json without a verdict (render.json_report)."""
+    results = results_of(events)
+    if events_path:
+        write_events(events_path, meta, results)
+    if conformance_path:
+        from ..render.json_report import write_json
+        from .run_results import RunResults
+
+        write_json(RunResults(meta, results), Path(conformance_path), with_verdict=False)
+
+
 def read_events(path: str | Path) -> tuple[dict, list[dict]]:
-    """Read an events file back: (meta, events)."""
+    """Read an events file back: (meta, one dict per check line). RunResults.load reads them as CheckResults."""
     meta: dict = {}
     events: list[dict] = []
     for line in Path(path).read_text(encoding="utf-8").splitlines():
@@ -311,8 +311,8 @@ def read_events(path: str | Path) -> tuple[dict, list[dict]]:
     return meta, events
 
 
-def endpoint_stopped(events) -> tuple[str, int] | None:
+def endpoint_stopped(results: Iterable[CheckResult | dict]) -> tuple[str, int] | None:
     """When the endpoint stopped answering mid-run: why and during which check (the first such reason), and how
     many checks were not run because of it; else None."""
-    not_run = [e for e in events if (e.get("reason") or "").startswith(NOT_RUN)]
-    return (not_run[0]["reason"][len(NOT_RUN):], len(not_run)) if not_run else None
+    not_run = [r for r in results_of(results) if (r.reason or "").startswith(NOT_RUN)]
+    return (not_run[0].reason[len(NOT_RUN):], len(not_run)) if not_run else None

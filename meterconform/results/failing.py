@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .events import GATING, broken_clauses
+from .check_result import CheckResult, results_of
+from .events import GATING
 
 CLAUSES_DETAILED = 4   # clauses shown with their first check's expected, actual and reproduction
 CLAUSES_LISTED = 10    # further clauses shown as one line each
@@ -12,25 +13,32 @@ _RANK = {"FAIL": 0, "ERROR": 1, "NON-STRICT": 2}
 
 
 def _title(cid: str) -> str:
+    from ..contract.catalog import CatalogError, load_catalog
+
     try:
-        from ..contract.catalog import load_catalog
-
-        return load_catalog().get(cid).title
-    except Exception:
+        catalog = load_catalog()
+    except CatalogError:
         return ""
+    return catalog.get(cid).title if cid in catalog else ""
 
 
-def group_by_clause(events: list[dict]) -> dict[str, list[tuple[dict, dict]]]:
-    """Failing checks (FAIL, ERROR, NON-STRICT) per clause they broke, as (event, failure) pairs: the failure is the
-    event itself, or its `also_failed` entry for another clause the check broke (deep depth). An ERROR without a
-    clause counts under its first cited one. The clauses with MUST failures and the most checks come first."""
-    groups: dict[str, list[tuple[dict, dict]]] = {}
-    for ev in events:
-        if ev["verdict"] not in _SHOWN:
+def _own_failure(result: CheckResult) -> dict:
+    """A check's own failure in the shape of an `also_failed` entry."""
+    return {"clause": result.failed_clause, "verdict": result.verdict, "expected": result.expected, "actual": result.actual,
+            "reason": result.reason, "reproduction": result.reproduction}
+
+
+def group_by_clause(events: list[CheckResult | dict]) -> dict[str, list[tuple[CheckResult, dict]]]:
+    """Failing checks (FAIL, ERROR, NON-STRICT) per clause they broke, as (check, failure) pairs: the failure is the
+    check's own (_own_failure), or its `also_failed` entry for another clause it broke (deep depth). An ERROR
+    without a clause counts under its first cited one. The clauses with MUST failures and the most checks first."""
+    groups: dict[str, list[tuple[CheckResult, dict]]] = {}
+    for ev in results_of(events):
+        if ev.verdict not in _SHOWN:
             continue
-        others = {f["clause"]: f for f in ev.get("also_failed") or ()}
-        for cid in broken_clauses(ev) or ev["clauses"][:1] or ["(no clause)"]:
-            failure = others.get(cid, ev) if cid != ev.get("failed_clause") else ev
+        others = {f["clause"]: f for f in ev.also_failed or ()}
+        for cid in ev.broken_clauses or ev.clauses[:1] or ["(no clause)"]:
+            failure = others.get(cid) if cid != ev.failed_clause and cid in others else _own_failure(ev)
             if failure["verdict"] in _SHOWN:
                 groups.setdefault(cid, []).append((ev, failure))
     return dict(sorted(groups.items(), key=lambda kv: (min(_RANK[f["verdict"]] for _, f in kv[1]), -len(kv[1]), kv[0])))
@@ -44,7 +52,7 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit] + f"… ({len(text)} characters)"
 
 
-def failure_lines(events: list[dict], report: str = "conformance.html") -> list[str]:
+def failure_lines(events: list[CheckResult | dict], report: str = "conformance.html") -> list[str]:
     """The "clauses not met" block: per clause its verdict, id, level, title and number of failing checks; for the
     first few clauses the first failing check with expected, actual and the request that reproduces it."""
     groups = group_by_clause(events)
@@ -56,13 +64,13 @@ def failure_lines(events: list[dict], report: str = "conformance.html") -> list[
             lines.append(f"  ... and {len(groups) - number} more clauses — see {report}")
             break
         verdict = min((f["verdict"] for _, f in evs), key=_RANK.__getitem__)
-        level = evs[0][0].get("levels", {}).get(cid) or evs[0][1].get("level") or ("SHOULD" if verdict == "NON-STRICT" else "MUST")
+        level = evs[0][0].levels.get(cid) or evs[0][1].get("level") or ("SHOULD" if verdict == "NON-STRICT" else "MUST")
         checks = f"{len(evs)} failing check{'s' if len(evs) != 1 else ''}"
         lines.append(f"  {verdict:<10} {cid} [{level}] {_title(cid)} — {checks}".rstrip())
         if number >= CLAUSES_DETAILED:
             continue
         first, failure = evs[0]
-        lines.append(f"    first: {first['nodeid']}")
+        lines.append(f"    first: {first.nodeid}")
         if failure.get("expected") is not None:
             lines.append(f"    expected: {_clip(str(failure['expected']), 200)}")
             lines.append(f"    actual:   {_clip(str(failure.get('actual')), 200)}")

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable
 
 from ..errors import ExitCode
+from .check_result import CheckResult, results_of
 from .events import GATING, endpoint_stopped
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ class Completion:
         return {"state": self.state, "reason": self.reason, "not_run": list(self.not_run)}
 
     @classmethod
-    def of(cls, meta: dict, events: Iterable[dict] = ()) -> Completion:
+    def of(cls, meta: dict, events: Iterable[CheckResult | dict] = ()) -> Completion:
         """A run's completion: as its meta line records it, else (events written before it was recorded) what
         the events show: an endpoint that stopped answering, a campaign marked interrupted."""
         recorded = meta.get("completion")
@@ -79,7 +80,7 @@ def _n(count: int, singular: str, plural: str | None = None) -> str:
     return f"{count} {singular if count == 1 else (plural or singular + 's')}"
 
 
-def _judged(events: list[dict], applied: Applied | None) -> Gate:
+def _judged(results: list[CheckResult], applied: Applied | None) -> Gate:
     """The verdict on the checks that ran, with the baseline applied when there is one."""
     if applied is not None:
         if applied.unexpected:
@@ -92,13 +93,13 @@ def _judged(events: list[dict], applied: Applied | None) -> Gate:
         if applied.expected:
             return Gate(f"CONFORMANT with {_n(len(applied.expected), 'expected deviation')} (baseline)", ExitCode.OK)
         return Gate("CONFORMANT", ExitCode.OK)
-    failing = [e for e in events if e["verdict"] in GATING]
+    failing = [r for r in results if r.verdict in GATING]
     if failing:
         return Gate(f"NOT CONFORMANT — {_n(len(failing), 'failing check')}", ExitCode.FAILED)
     return Gate("CONFORMANT", ExitCode.OK)
 
 
-def gate(events: Iterable[dict], applied: Applied | None = None, state: str | Completion = "complete",
+def gate(events: Iterable[CheckResult | dict], applied: Applied | None = None, state: str | Completion = "complete",
          collection_errors: int = 0) -> Gate:
     """The run's verdict words and exit code. `applied`: the baseline applied to these events, if any. `state`
     (a Completion or its state): "complete", "interrupted" (Ctrl-C, SIGTERM: exit 130), "incomplete" (the endpoint
@@ -108,7 +109,7 @@ def gate(events: Iterable[dict], applied: Applied | None = None, state: str | Co
     run is an ERROR, never CONFORMANT."""
     completion = state if isinstance(state, Completion) else Completion(state)
     state = completion.state
-    judged = _judged(list(events), applied)
+    judged = _judged(results_of(events), applied)
     if collection_errors:  # pytest ends such a session as interrupted; the cause is the broken module, not a Ctrl-C
         return Gate(f"ERROR: {_n(collection_errors, 'suite module')} could not be collected "
                     "(see the errors above; their checks did not run)", ExitCode.FAILED)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Iterable
 
-from .events import broken_clauses
+from .check_result import CheckResult, results_of
 
 # Verdicts of a check that raised: Hypothesis stopped generating there (and a campaign's later rounds replay
 # that failure first), so whatever else the check would have tried was never tried.
@@ -26,30 +26,30 @@ def expected_labels(clause) -> list[str]:
     return labels
 
 
-def clause_coverage(events: Iterable[dict]) -> dict[str, dict]:
+def clause_coverage(events: Iterable[CheckResult | dict]) -> dict[str, dict]:
     """Per clause: checks, examples and requests that exercised it, the outcomes seen, and whether the
     clause's own documented outcome was ever produced (`hit`: True, False, or None when it has none)."""
-    try:
-        from ..contract.catalog import load_catalog
+    from ..contract.catalog import CatalogError, load_catalog
 
+    try:
         catalog = load_catalog()
-    except Exception:  # a report without the catalog still counts
+    except CatalogError:  # a report without the catalog still counts
         catalog = None
     table: dict[str, dict] = {}
-    for ev in events:
-        judged = ev.get("judged")  # per clause, what judged it; None in events written before it existed
-        for cid in ev.get("clauses", ()):
+    for ev in results_of(events):
+        judged = ev.judged  # per clause, what judged it; None in events written before it existed
+        for cid in ev.clauses:
             row = table.setdefault(cid, {"checks": 0, "examples": 0, "requests": 0, "outcomes": Counter(), "stopped_by": Counter(),
                                          "failed_checks": 0})
             row["checks"] += 1
-            if ev.get("verdict") in STOPPING_VERDICTS:
-                if cid in broken_clauses(ev):
+            if ev.verdict in STOPPING_VERDICTS:
+                if cid in ev.broken_clauses:
                     row["failed_checks"] += 1
-                elif not ev.get("known_failures"):  # (later rounds that set found failures aside looked on)
+                elif not ev.known_failures:  # (later rounds that set found failures aside looked on)
                     # Hypothesis ends a check at its first failure: the rules it had yet to try stay untried
-                    row["stopped_by"][ev.get("failed_clause") or ev["verdict"]] += 1
+                    row["stopped_by"][ev.failed_clause or ev.verdict] += 1
             if judged is None:  # the check's totals, for each clause it cites
-                own = {"examples": ev.get("examples"), "requests": ev.get("exchanges"), "outcomes": ev.get("outcomes")}
+                own = {"examples": ev.examples, "requests": ev.exchanges, "outcomes": ev.outcomes}
             else:  # a clause the check cites but never judged (its mutation never drawn, say) gets nothing
                 own = judged.get(cid) or {}
             row["examples"] += int(own.get("examples") or 0)
@@ -81,14 +81,14 @@ def missed_reason(row: dict) -> str:
     return f"expected {expected}; the examples did not reach the rule's edge"
 
 
-def limit_reach(events: Iterable[dict]) -> dict[str, dict]:
+def limit_reach(events: Iterable[CheckResult | dict]) -> dict[str, dict]:
     """Per target label (strategies.targets): the best score any check reached (0 at the limit, -n when n
     away from it) and the check that reached it. Empty unless the target phase ran (the deep depth)."""
     best: dict[str, dict] = {}
-    for ev in events:
-        for label, score in (ev.get("targets") or {}).items():
+    for ev in results_of(events):
+        for label, score in (ev.targets or {}).items():
             if label not in best or score > best[label]["best"]:
-                best[label] = {"best": score, "check": ev["nodeid"]}
+                best[label] = {"best": score, "check": ev.nodeid}
     return dict(sorted(best.items()))
 
 
@@ -97,10 +97,10 @@ def reach_text(score: float) -> str:
     return "at the limit" if score >= 0 else f"{-score:.3g} away"
 
 
-def render_coverage(events: Iterable[dict], limit: int | None = None, table: dict[str, dict] | None = None) -> list[str]:
+def render_coverage(events: Iterable[CheckResult | dict], limit: int | None = None, table: dict[str, dict] | None = None) -> list[str]:
     """Terminal lines: one per clause, busiest first; clauses whose documented outcome never happened
     are listed last with a warning. `table`: clause_coverage(events), when the caller has it already."""
-    events = list(events)
+    events = results_of(events)
     table = clause_coverage(events) if table is None else table
     rows = sorted(table.items(), key=lambda kv: (-kv[1]["examples"], kv[0]))
     width = max([len(c) for c in table] + [6])

@@ -36,10 +36,10 @@ def moto_run() -> Run:
 
 
 def event(run: Run, name: str) -> dict:
-    """The event of the check whose node id ends with `name` (a deep copy, safe to change)."""
-    found = [e for e in run.events if e["nodeid"].endswith(name)]
+    """The events line of the check whose node id ends with `name`, as a dict (a deep copy, safe to change)."""
+    found = [e for e in run.checks if e.nodeid.endswith(name)]
     assert len(found) == 1, f"{name}: {len(found)} events"
-    return copy.deepcopy(found[0])
+    return copy.deepcopy(found[0].to_json())
 
 
 def cli(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:

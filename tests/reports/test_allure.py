@@ -18,7 +18,7 @@ def _results(directory):
 
 
 def test_one_result_per_check_with_the_labels(all_verdicts, tmp_path):
-    write_allure(all_verdicts.events, all_verdicts.meta, tmp_path)
+    write_allure(all_verdicts, tmp_path)
     results = _results(tmp_path)
     assert len(results) == len(all_verdicts.events)
     catalog = load_catalog()
@@ -36,7 +36,7 @@ def test_one_result_per_check_with_the_labels(all_verdicts, tmp_path):
 
 
 def test_statuses_and_severities_follow_verdicts_and_levels(all_verdicts, tmp_path):
-    write_allure(all_verdicts.events, all_verdicts.meta, tmp_path)
+    write_allure(all_verdicts, tmp_path)
     seen = {}
     for result in _results(tmp_path).values():
         labels = dict((label["name"], label["value"]) for label in result["labels"])
@@ -47,7 +47,7 @@ def test_statuses_and_severities_follow_verdicts_and_levels(all_verdicts, tmp_pa
 
 
 def test_requests_and_responses_are_attachments_on_disk(all_verdicts, tmp_path):
-    write_allure(all_verdicts.events, all_verdicts.meta, tmp_path)
+    write_allure(all_verdicts, tmp_path)
     attached = 0
     for result in _results(tmp_path).values():
         for step in result["steps"]:
@@ -63,9 +63,9 @@ def test_requests_and_responses_are_attachments_on_disk(all_verdicts, tmp_path):
 
 
 def test_writing_again_replaces_the_earlier_results(all_verdicts, tmp_path):
-    write_allure(all_verdicts.events, all_verdicts.meta, tmp_path)
+    write_allure(all_verdicts, tmp_path)
     before = len(list(tmp_path.iterdir()))
-    write_allure(all_verdicts.events, all_verdicts.meta, tmp_path)
+    write_allure(all_verdicts, tmp_path)
     assert len(list(tmp_path.iterdir())) == before
 
 

@@ -43,7 +43,7 @@ def test_failures_an_entry_covers_do_not_gate(all_verdicts):
 
 def test_a_failure_no_entry_covers_gates(all_verdicts):
     applied = apply_baseline(_baseline(Expectation("wrong error name", clause="BMU.DIMENSION.UNKNOWN")), all_verdicts.events, TODAY)
-    assert {e["nodeid"].split("::")[-1] for e in applied.unexpected} == {
+    assert {e.nodeid.split("::")[-1] for e in applied.unexpected} == {
         "test_an_allocation_with_more_than_five_tags_is_rejected", "test_a_check_that_breaks_is_an_error"}
     assert applied.gates
     assert any("UNEXPECTED  ERROR" in line for line in applied.lines())
@@ -76,11 +76,11 @@ def test_entries_without_a_verdict_in_the_run_are_kept_and_do_not_gate(all_verdi
 
 def test_a_check_entry_without_parameters_covers_every_parametrization():
     entry = Expectation("all of them", check="suites/test_x.py::test_y")
-    assert entry.covers({"nodeid": "suites/test_x.py::test_y[a-1]", "clauses": [], "failed_clause": None})
-    assert not entry.covers({"nodeid": "suites/test_x.py::test_y_other", "clauses": [], "failed_clause": None})
+    assert entry.covers({"nodeid": "suites/test_x.py::test_y[a-1]", "clauses": [], "failed_clause": None, "verdict": "FAIL"})
+    assert not entry.covers({"nodeid": "suites/test_x.py::test_y_other", "clauses": [], "failed_clause": None, "verdict": "FAIL"})
     clause = Expectation("c", clause="MU.A.B")
-    assert clause.covers({"nodeid": "n", "clauses": ["MU.X.Y", "MU.A.B"], "failed_clause": None})  # an ERROR names no clause
-    assert not clause.covers({"nodeid": "n", "clauses": ["MU.X.Y", "MU.A.B"], "failed_clause": "MU.X.Y"})
+    assert clause.covers({"nodeid": "n", "clauses": ["MU.X.Y", "MU.A.B"], "failed_clause": None, "verdict": "ERROR"})  # an ERROR names no clause
+    assert not clause.covers({"nodeid": "n", "clauses": ["MU.X.Y", "MU.A.B"], "failed_clause": "MU.X.Y", "verdict": "FAIL"})
 
 
 @pytest.mark.parametrize("text, message", [

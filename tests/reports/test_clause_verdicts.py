@@ -46,7 +46,7 @@ def test_the_report_says_a_stopped_check_did_not_judge_the_clause():
                "check": "test_mutations", "operations": [], "outcome": "failed", "when": "call", "duration": 1.0,
                "expected": "InvalidUsageAllocationsException", "actual": "HTTP 200", "reason": "", "reproduction": None,
                "observations": [], "evidence": [], "exchanges": 5, "examples": 5, "outcomes": {}, "time": 1795700000.0}
-    html = render_html(Run(meta={}, events=[stopped]))
+    html = render_html(Run(meta={}, checks=[stopped]))
     key_length = _card(html, "TAG.KEY.LENGTH")
     assert "Not judged here: 1 check stopped at its first failure before trying this clause" in key_length
     link = '<code>suites/test_x.py::test_mutations</code> → FAIL on <a href="#c-ALLOC.UNIQUE_TAGS">ALLOC.UNIQUE_TAGS</a>'
@@ -96,11 +96,11 @@ def test_every_clause_a_check_found_broken_fails_and_is_reported():
     assert summary[at].endswith(" — 1 failing check")
     assert summary[at + 1].startswith("    first: ") and summary[at + 1].endswith("test_mutations[MeterUsage]")
     with tempfile.TemporaryDirectory() as tmp:
-        write_junit([event], {}, Path(tmp) / "junit.xml")
+        write_junit(Run({}, [event]), Path(tmp) / "junit.xml")
         case = ET.parse(Path(tmp) / "junit.xml").find(".//testcase")
     assert [p.get("value") for p in case.iter("property") if p.get("name") == "failed_clause"] == ["ALLOC.UNIQUE_TAGS", "ALLOC.SUM"]
     assert "and FAIL on ALLOC.SUM too:\nALLOC.SUM [MUST] second" in case.find("failure").text
-    html = render_html(Run(meta={}, events=[event]))
+    html = render_html(Run(meta={}, checks=[event]))
     alloc_sum = html[html.index('id="c-ALLOC.SUM"'):]
     alloc_sum = alloc_sum[:alloc_sum.index('id="c-', 10)]  # up to the next clause
     assert "Another bug the same check found; its first is on" in alloc_sum and "aws ... sum" in alloc_sum
@@ -109,10 +109,11 @@ def test_every_clause_a_check_found_broken_fails_and_is_reported():
 
 def test_a_clause_baseline_entry_excuses_a_check_only_if_it_names_every_broken_clause():
     from meterconform.results.baseline import Baseline, Expectation, apply_baseline
+    from meterconform.results.check_result import CheckResult
 
     event = _several()
     one = apply_baseline(Baseline(expected=[Expectation("known", clause="ALLOC.UNIQUE_TAGS")]), [event])
-    assert one.unexpected == [event] and not one.expected
+    assert one.unexpected == [CheckResult.from_json(event)] and not one.expected
     both = apply_baseline(Baseline(expected=[Expectation("known", clause="ALLOC.UNIQUE_TAGS"), Expectation("known", clause="ALLOC.SUM")]),
                           [event])
     assert both.expected and not both.unexpected
@@ -124,6 +125,7 @@ def test_a_passing_check_passes_only_the_clauses_it_judged():
     body, so no refusal's status was judged) gives that clause no verdict; its evidence stays under a clause it
     did judge."""
     from meterconform.render.html import home_clause, render_html
+    from meterconform.results.check_result import CheckResult
     from meterconform.render.runs import Run
 
     event = {**_event("test_hostile_json", ["PROTO.STATUS.CLIENT_ERROR", "PROTO.HOSTILE.NO_5XX"], "PASS", None,
@@ -134,8 +136,8 @@ def test_a_passing_check_passes_only_the_clauses_it_judged():
     verdicts = clause_verdicts([event])
     assert verdicts["PROTO.HOSTILE.NO_5XX"]["verdict"] == "PASS"
     assert verdicts["PROTO.STATUS.CLIENT_ERROR"]["verdict"] == "SKIPPED"
-    assert home_clause(event) == "PROTO.HOSTILE.NO_5XX"
-    html = render_html(Run(meta={}, events=[event]))
+    assert home_clause(CheckResult.from_json(event)) == "PROTO.HOSTILE.NO_5XX"
+    html = render_html(Run(meta={}, checks=[event]))
     status = _card(html, "PROTO.STATUS.CLIENT_ERROR")
     assert "Not judged here: 1 check passed without its case for this clause ever coming up" in status
     assert '<code>suites/test_x.py::test_hostile_json</code> → <a href="#c-PROTO.HOSTILE.NO_5XX">' in status

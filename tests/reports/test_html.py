@@ -8,7 +8,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from meterconform.results.baseline import Baseline, Expectation, apply_baseline
+from meterconform.results.baseline import Baseline, Expectation
+from meterconform.results.check_result import CheckResult
 from meterconform.contract.catalog import load_catalog
 from meterconform.render.html import render_html
 from meterconform.render.matrix import CLAUSE_LABELS, area_of
@@ -108,7 +109,7 @@ def test_hostile_node_ids_clause_ids_and_bodies_are_escaped_in_attributes_too(al
     bad["clauses"] = ['X"><script>alert(3)</script>']
     bad["failed_clause"] = bad["clauses"][0]
     bad["evidence"][0]["body"] = "\ud800 lone surrogate " + "[" * 5000  # un-encodable and nested too deep to re-indent
-    all_verdicts.events.append(bad)
+    all_verdicts.checks.append(CheckResult.from_json(bad))
     text = render_html(all_verdicts)
     text.encode("utf-8")  # no lone surrogate reaches the file
     tags = Tags(text)
@@ -140,7 +141,7 @@ def test_evidence_reproduction_observations_and_profile_keys_are_shown(page):
 def test_a_baseline_marks_expected_failures_and_never_links_a_script(all_verdicts):
     baseline = Baseline([Expectation("known: wrong error name", clause="BMU.DIMENSION.UNKNOWN", link="javascript:alert(4)"),
                          Expectation("fixed long ago", clause="MU.WINDOW.RECENT", expires=dt.date(2020, 1, 1))], path="b.toml")
-    text = render_html(all_verdicts, apply_baseline(baseline, all_verdicts.events))
+    text = (all_verdicts.apply(baseline), render_html(all_verdicts))[1]
     assert "expected by baseline" in text and "known: wrong error name" in text
     assert "javascript:" not in text
     assert "expired on 2020-01-01" in text and "CI gate with baseline" in text
@@ -151,8 +152,8 @@ def test_a_huge_reproduction_is_cut_on_the_page_and_points_at_the_events(all_ver
     from meterconform.render.evidence import REPRODUCTION_LIMIT
     from meterconform.render.runs import Run
 
-    failing = next(e for e in all_verdicts.events if e["verdict"] == "FAIL" and e.get("reproduction"))
+    failing = next(e.to_json() for e in all_verdicts.checks if e.verdict == "FAIL" and e.reproduction)
     huge = {**failing, "reproduction": "aws meteringmarketplace batch-meter-usage " + "x" * (3 * REPRODUCTION_LIMIT) + "TAIL-MARK"}
-    html_text = render_html(Run(meta=all_verdicts.meta, events=[huge]))
+    html_text = render_html(Run(meta=all_verdicts.meta, checks=[huge]))
     assert "TAIL-MARK" not in html_text
     assert f"({len(huge['reproduction']) - REPRODUCTION_LIMIT:,} more characters: the whole, runnable reproduction is in events.jsonl" in html_text

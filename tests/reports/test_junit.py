@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import xml.etree.ElementTree as ET
 
-from meterconform.results.baseline import Baseline, Expectation, apply_baseline
+from meterconform.results.baseline import Baseline, Expectation
+from meterconform.render.runs import Run
 from meterconform.render.junit import build_junit, junit_address, write_junit
 
 from .conftest import event
@@ -20,22 +21,22 @@ def _props(case: ET.Element) -> list[tuple[str, str]]:
 
 
 def test_one_testcase_per_check_with_clause_and_verdict_properties(all_verdicts, tmp_path):
-    write_junit(all_verdicts.events, all_verdicts.meta, tmp_path / "junit.xml")
+    write_junit(all_verdicts, tmp_path / "junit.xml")
     tree = ET.parse(tmp_path / "junit.xml")
     cases = _cases(tree)
     assert len(cases) == len(all_verdicts.events)
     for ev in all_verdicts.events:
-        classname, name = junit_address(ev["nodeid"])
+        classname, name = junit_address(ev.nodeid)
         props = _props(cases[f"{classname}::{name}"])
-        assert [v for k, v in props if k == "clause"] == ev["clauses"]
-        assert ("verdict", ev["verdict"]) in props
+        assert [v for k, v in props if k == "clause"] == ev.clauses
+        assert ("verdict", ev.verdict) in props
     suite = tree.getroot().find("testsuite")
     assert (suite.get("tests"), suite.get("failures"), suite.get("errors"), suite.get("skipped")) == ("13", "3", "1", "3")
     assert ("hypothesis_seed", "0") in _props(suite.find("properties"))
 
 
 def test_verdicts_map_to_failure_error_and_skipped(all_verdicts):
-    cases = _cases(build_junit(all_verdicts.events, all_verdicts.meta))
+    cases = _cases(build_junit(all_verdicts))
     by_verdict = {}
     for case in cases.values():
         verdict = dict(_props(case))["verdict"]
@@ -59,8 +60,8 @@ def test_a_baseline_turns_expected_failures_into_skips_and_adds_stale_and_expire
     baseline = Baseline([Expectation("known", clause="BMU.DIMENSION.UNKNOWN"),
                          Expectation("fixed", clause="MU.WINDOW.RECENT"),
                          Expectation("lapsed", clause="TAG.COUNT.MAX", expires=dt.date(2026, 5, 1))], path="b.toml")
-    applied = apply_baseline(baseline, all_verdicts.events, today)
-    tree = build_junit(all_verdicts.events, all_verdicts.meta, applied)
+    all_verdicts.apply(baseline, today)
+    tree = build_junit(all_verdicts)
     cases = _cases(tree)
     dimension = cases["suites.test_smoke::test_batch_meter_usage_rejects_an_unknown_dimension"]
     assert dimension.find("failure") is None and dimension.find("skipped").get("type") == "expected-failure"
@@ -76,6 +77,6 @@ def test_a_baseline_turns_expected_failures_into_skips_and_adds_stale_and_expire
 def test_text_xml_cannot_carry_is_replaced(all_verdicts, tmp_path):
     bad = event(all_verdicts, "test_batch_meter_usage_rejects_an_unknown_dimension")
     bad["reason"] = "control \x00\x1b characters and a lone \ud800 surrogate"
-    write_junit([bad], all_verdicts.meta, tmp_path / "junit.xml")
+    write_junit(Run(all_verdicts.meta, [bad]), tmp_path / "junit.xml")
     failure = ET.parse(tmp_path / "junit.xml").getroot().find(".//failure")
     assert failure.text == "control #x00#x1B characters and a lone #xD800 surrogate"

@@ -13,13 +13,13 @@ from .conftest import DATA, cli
 
 def test_a_later_event_for_the_same_check_wins(all_verdicts, faithful):
     merged = merge_runs([all_verdicts, faithful])
-    verdicts = {e["nodeid"]: e["verdict"] for e in merged.events}
+    verdicts = {e.nodeid: e.verdict for e in merged.events}
     assert len(merged.events) == len(all_verdicts.events)  # the smoke checks are in both
     assert verdicts["suites/test_smoke.py::test_batch_meter_usage_rejects_an_unknown_dimension"] == "PASS"
     assert verdicts["suites/test_smoke.py::test_register_usage_returns_a_signature"] == "PASS"  # was UNIMPLEMENTED
     assert verdicts["tests/reports/data/verdicts_suite.py::test_a_check_that_breaks_is_an_error"] == "ERROR"  # only in the first
     assert [m["source"] for m in merged.meta["merged_from"]] == [str(DATA / "all-verdicts.jsonl"), str(DATA / "faithful.jsonl")]
-    the_other_way = {e["nodeid"]: e["verdict"] for e in merge_runs([faithful, all_verdicts]).events}
+    the_other_way = {e.nodeid: e.verdict for e in merge_runs([faithful, all_verdicts]).events}
     assert the_other_way["suites/test_smoke.py::test_batch_meter_usage_rejects_an_unknown_dimension"] == "FAIL"
 
 
@@ -33,7 +33,7 @@ def test_report_merges_and_writes_the_merged_events(tmp_path):
     assert doc["counts"] == {"PASS": 8, "FAIL": 2, "ERROR": 1, "NON-STRICT": 1, "INFO": 1}
     assert doc["clauses"]["BMU.DIMENSION.UNKNOWN"]["verdict"] == "FAIL"  # the hostile-dimension check still fails it
     again = load_run(out)  # a report directory is a run too, and can be merged again
-    assert {e["nodeid"] for e in again.events} == {e["nodeid"] for e in load_run(DATA / "all-verdicts.jsonl").events}
+    assert {e.nodeid for e in again.events} == {e.nodeid for e in load_run(DATA / "all-verdicts.jsonl").events}
     only_good = cli("report", str(DATA / "faithful.jsonl"), "-o", str(tmp_path / "good"), cwd=tmp_path)
     assert only_good.returncode == 0 and "conformance.html" in only_good.stdout
 
