@@ -263,11 +263,11 @@ def test_the_progress_feed_is_read_line_by_line(tmp_path):
     feed = tmp_path / "feed.jsonl"
     r = Round("round 1", None, tmp_path / "e.jsonl", tmp_path / "l.log", None, feed)
     assert r.poll_progress() == {}  # no feed yet
-    feed.write_text('{"nodeid": "a", "examples": 1}\n{"nodeid": "b", "exa')
+    feed.write_text('{"nodeid": "a", "verdict": "PASS", "examples": 1}\n{"nodeid": "b", "verdict": "PASS", "exa')
     assert list(r.poll_progress()) == ["a"]
     with feed.open("a") as f:
-        f.write('mples": 2}\n{"nodeid": "a", "examples": 3}\n')
-    assert r.poll_progress() == {"a": {"nodeid": "a", "examples": 3}, "b": {"nodeid": "b", "examples": 2}}
+        f.write('mples": 2}\n{"nodeid": "a", "verdict": "FAIL", "examples": 3}\n')
+    assert {k: (v.verdict, v.examples) for k, v in r.poll_progress().items()} == {"a": ("FAIL", 3), "b": ("PASS", 2)}
 
 
 @pytest.mark.parametrize("args, says", [
@@ -350,7 +350,7 @@ def test_later_rounds_look_past_the_failures_found_and_keep_them_stored(tmp_path
     # Every failure stored in round 1 is still there (Hypothesis would have deleted those it could not replay).
     assert stored <= _files(database)
     merge(merged, second_events)
-    assert merged[event["nodeid"]]["verdict"] == "FAIL" and merged[event["nodeid"]]["failed_clause"] == event["failed_clause"]
+    assert merged[event["nodeid"]].verdict == "FAIL" and merged[event["nodeid"]].failed_clause == event["failed_clause"]
 
 
 @needs_redis_server

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..errors import ExitCode, UsageError
 from ..harness.target_options import load_target, moto_profile_path, start_target, target_env
+from ..results.check_result import CheckResult
 from ..results.events import endpoint_stopped
 from ..results.gate import Completion
 from ..results.reportdir import StagedReports
@@ -39,8 +40,8 @@ def run_campaign(args: argparse.Namespace) -> int:
 
 def _campaign(args: argparse.Namespace, profile, named: str | None, url: str, staged, work: Path, extra: list[str]) -> int:
     """The campaign's rounds against `url`, then its reports (written into `work`, swapped into place)."""
-    from ..results.events import write_outputs
-    from ..results.outcome_coverage import clause_coverage, render_coverage
+    from ..results.outcome_coverage import render_coverage
+    from ..results.run_results import RunResults
     from ..render import finish_run
 
     (work / "rounds").mkdir()
@@ -58,7 +59,7 @@ def _campaign(args: argparse.Namespace, profile, named: str | None, url: str, st
     print(f"meterconform fuzz: {args.duration:g} s on {args.workers} process(es) against {url}, "
           f"{len(checks)} property checks" + (f" (faults: {', '.join(args.fault)})" if args.fault else "")
           + (f"; database {args.database}" if args.database else "; local example database"), flush=True)
-    merged: dict[str, dict] = {}
+    merged: dict[str, CheckResult] = {}
     meta: dict = {}
     rounds = Rounds(args, url, work, deadline, extra, env)
     for worker in range(1, args.workers + 1):
@@ -122,17 +123,17 @@ def _campaign(args: argparse.Namespace, profile, named: str | None, url: str, st
     if gone is not None and not merged:
         print(f"meterconform fuzz: {gone} No check finished; no reports written.", file=sys.stderr)
         return ExitCode.UNREACHABLE
-    events = sorted(merged.values(), key=lambda e: e["nodeid"])
     meta = {**meta, "campaign": {"duration": args.duration, "rounds": round_no, "workers": args.workers,
                                  "database": args.database, "elapsed": time.time() - start,
                                  "interrupted": completion.state == "interrupted", "property_checks": len(checks)}}
     if not meta.get("endpoint"):
         meta["endpoint"] = url
-    write_outputs(events, meta, events_path=str(work / "events.jsonl"), conformance_path=None)
+    run = RunResults(meta, sorted(merged.values(), key=lambda r: r.nodeid))
+    run.write(work / "events.jsonl")
     print()
     print("clause x outcome coverage")
-    coverage = clause_coverage(events)
-    for line in render_coverage(events, limit=40, table=coverage):
+    coverage = run.coverage
+    for line in render_coverage(run.checks, limit=40, table=coverage):
         print("  " + line)
     (work / "coverage.json").write_text(json.dumps(
         {cid: {**row, "outcomes": dict(row["outcomes"])} for cid, row in coverage.items()}, indent=2))
@@ -140,7 +141,7 @@ def _campaign(args: argparse.Namespace, profile, named: str | None, url: str, st
 
     print()
     print("campaign summary" + ("" if completion.complete else f" ({completion.state})"))
-    for line in render_summary(events, meta, report=str(staged.final / "conformance.html"),
+    for line in render_summary(run.checks, run.meta, report=str(staged.final / "conformance.html"),
                                baseline_follows=bool(args.baseline), completion=completion):
         print(line)
     code = finish_run(args, work, work / "events.jsonl", completion, staged.final)  # the gate's words match the exit code
@@ -171,15 +172,15 @@ def _endpoint_gone(finished: "Round") -> str | None:
     return None
 
 
-def _progress(events: dict[str, dict], elapsed: float, duration: float, what: str, checks: int = 0) -> str:
+def _progress(results: dict[str, CheckResult], elapsed: float, duration: float, what: str, checks: int = 0) -> str:
     """One progress line: the clock, examples so far and their rate, checks run of all (until all ran), clauses
     reached, failing checks."""
     from ..results.outcome_coverage import clause_coverage
 
-    examples = sum(int(e.get("examples") or 0) for e in events.values())
-    reached = sum(1 for row in clause_coverage(events.values()).values() if row["examples"])
-    failures = sum(1 for e in events.values() if e["verdict"] in ("FAIL", "ERROR"))
-    covered = f"{len(events)} of {checks} checks run, " if checks and len(events) < checks else ""
+    examples = sum(int(r.examples or 0) for r in results.values())
+    reached = sum(1 for row in clause_coverage(results.values()).values() if row["examples"])
+    failures = sum(1 for r in results.values() if r.verdict in ("FAIL", "ERROR"))
+    covered = f"{len(results)} of {checks} checks run, " if checks and len(results) < checks else ""
     return (f"[{_clock(elapsed)}/{_clock(duration)}] {examples:,} examples ({examples / max(elapsed, 1e-9):,.0f}/s), "
             f"{covered}{reached} clauses reached, {failures} failing checks; {what}")
 

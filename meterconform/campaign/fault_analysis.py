@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..results.events import broken_clauses, read_events
+from ..results.run_results import RunResults
 from ..harness.pytest_command import subprocess_command
 
 # fault -> the clause ids any one of which catching it counts as "caught by the expected clause".
@@ -208,21 +208,22 @@ def run_once(fault: str | None, *, suites: Path, depth: str = "quick", stop_firs
         if not events_path.exists():
             result.problem = f"no events (pytest exit {proc.returncode}): {(proc.stdout + proc.stderr)[-400:]}"
             return result
-        meta, events = read_events(events_path)
+        run = RunResults.load(events_path)
+        meta, events = run.meta, run.checks
         result.checks = len(events)
-        result.failed_checks = [(e["nodeid"], e["verdict"], broken_clauses(e), (e.get("reason") or "")[:300])
-                                for e in events if e["verdict"] in READING_FAILING_VERDICTS]
-        failing = sorted((e for e in events if e["verdict"] in ("FAIL", "NON-STRICT") and e.get("failed_clause")),
-                         key=lambda e: e.get("time", 0))
-        for ev in failing:
-            for clause in broken_clauses(ev):
+        result.failed_checks = [(r.nodeid, r.verdict, r.broken_clauses, (r.reason or "")[:300])
+                                for r in events if r.verdict in READING_FAILING_VERDICTS]
+        failing = sorted((r for r in events if r.verdict in ("FAIL", "NON-STRICT") and r.failed_clause),
+                         key=lambda r: r.time or 0)
+        for r in failing:
+            for clause in r.broken_clauses:
                 if clause not in result.caught_by:
                     result.caught_by.append(clause)
         if failing:
-            result.seconds_to_first_failure = max(0.0, failing[0].get("time", start) - float(meta.get("started", start)))
-        errors = [e for e in events if e["verdict"] == "ERROR"]
+            result.seconds_to_first_failure = max(0.0, (failing[0].time or start) - float(meta.get("started", start)))
+        errors = [r for r in events if r.verdict == "ERROR"]
         if errors:
-            result.problem = f"{len(errors)} check(s) broke: {errors[0]['nodeid']}: {errors[0]['reason'][:200]}"
+            result.problem = f"{len(errors)} check(s) broke: {errors[0].nodeid}: {errors[0].reason[:200]}"
         return result
 
 

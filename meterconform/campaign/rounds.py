@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..harness.pytest_command import subprocess_command
+from ..results.check_result import CheckResult
 from .merge import merge, spent
 
 COVER_EXAMPLES = 20  # examples per check in the cover round: enough to meet a plain deviation, cheap enough to reach every check
@@ -91,8 +92,8 @@ class Round:
     log: Any
     progress_path: Path
     meta: dict = field(default_factory=dict)
-    events: list[dict] | None = None
-    done: dict[str, dict] = field(default_factory=dict)  # the checks ended so far, from the live feed
+    events: list[CheckResult] | None = None  # the round's results, once it ended (None: it wrote none)
+    done: dict[str, CheckResult] = field(default_factory=dict)  # the checks ended so far, from the live feed
     _read: int = 0
 
     def poll_progress(self) -> dict[str, dict]:
@@ -106,8 +107,8 @@ class Round:
         complete = chunk[:chunk.rfind(b"\n") + 1]  # a line still being written waits for the next call
         self._read += len(complete)
         for line in complete.decode("utf-8").splitlines():
-            event = json.loads(line)
-            self.done[event["nodeid"]] = event
+            result = CheckResult.from_json(json.loads(line))
+            self.done[result.nodeid] = result
         return self.done
 
 
@@ -159,12 +160,13 @@ class Rounds:
 
     def _ended(self, worker: int) -> Round:
         """Take a round that has ended off the running ones, with the events it wrote (None if it wrote none)."""
-        from ..results.events import read_events
+        from ..results.run_results import RunResults
 
         r = self.running.pop(worker)
         r.log.close()
         if r.events_path.exists():
-            r.meta, r.events = read_events(r.events_path)
+            loaded = RunResults.load(r.events_path)
+            r.meta, r.events = loaded.meta, loaded.checks
         return r
 
     def live(self, merged: dict[str, dict]) -> dict[str, dict]:

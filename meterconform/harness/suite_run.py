@@ -141,10 +141,11 @@ def _finish(args: argparse.Namespace, code: int, outcome: _Outcome, staged) -> i
         return ExitCode.INTERRUPTED
     if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
         return ExitCode.USAGE if code == pytest.ExitCode.USAGE_ERROR else ExitCode.FAILED
-    if not events_path.exists() or not read_events(events_path)[1]:
+    checks = read_events(events_path)[1] if events_path.exists() else []
+    if not checks:
         print("meterconform: no check ran (the selection matched nothing?)", file=sys.stderr)
         return ExitCode.USAGE
-    stopped = endpoint_stopped(read_events(events_path)[1])
+    stopped = endpoint_stopped(checks)
     completion = Completion("incomplete", stopped[0]) if stopped else Completion()
     code = finish_run(args, staged.path, events_path, completion, staged.final)
     staged.commit()

@@ -282,20 +282,6 @@ def write_events(path: str | Path, meta: dict, results: Iterable[CheckResult | d
             fh.write(json.dumps(result.to_json(), default=str) + "\n")
 
 
-def write_outputs(events: Iterable[CheckResult | dict], meta: dict, *, events_path: str | None,
-                  conformance_path: str | None) -> None:
-    """The campaign's way in (commands/fuzz.py), until it moves to write_events and RunResults: events.jsonl
-    (write_events) and, if asked, conformance.json without a verdict (render.json_report)."""
-    results = results_of(events)
-    if events_path:
-        write_events(events_path, meta, results)
-    if conformance_path:
-        from ..render.json_report import write_json
-        from .run_results import RunResults
-
-        write_json(RunResults(meta, results), Path(conformance_path), with_verdict=False)
-
-
 def read_events(path: str | Path) -> tuple[dict, list[dict]]:
     """Read an events file back: (meta, one dict per check line). RunResults.load reads them as CheckResults."""
     meta: dict = {}

@@ -124,7 +124,7 @@ def test_the_closest_approach_to_each_limit_is_reported():
     merged = {}
     merge(merged, [a])
     merge(merged, [{**a, "targets": {window: -1.0}}])
-    assert merged[a["nodeid"]]["targets"] == {window: -1.0, "seconds to the next hour": -0.25}
+    assert merged[a["nodeid"]].targets == {window: -1.0, "seconds to the next hour": -0.25}
 
 
 def test_a_check_citing_several_clauses_credits_each_only_with_what_judged_it():
