@@ -15,7 +15,9 @@ DRAWN_ALLOCATIONS_MAX = 20
 
 def _check_total(total: int) -> None:
     if not isinstance(total, int) or isinstance(total, bool) or not 0 <= total <= QUANTITY_MAX:
-        raise ValueError(f"total={total!r} must be the usage quantity, an int in 0..{QUANTITY_MAX}; the allocations add up to it")
+        raise ValueError(
+            f"total={total!r} must be the usage quantity, an int in 0..{QUANTITY_MAX}; the allocations add up to it"
+        )
 
 
 def allocations_from(quantities: list[int], tag_lists: list) -> list[dict]:
@@ -64,7 +66,9 @@ def _allocations(draw, total: int, min_size: int, max_size: int, allow_untagged:
 
 
 @memoized
-def allocations(total: int, min_size: int = ALLOCATIONS_MIN, max_size: int = 5, allow_untagged: bool = True) -> st.SearchStrategy[list[dict]]:
+def allocations(
+    total: int, min_size: int = ALLOCATIONS_MIN, max_size: int = 5, allow_untagged: bool = True
+) -> st.SearchStrategy[list[dict]]:
     """Valid UsageAllocations for a usage quantity of `total`: min_size..max_size allocations (default 1–5).
 
     Each allocation is `{"AllocatedUsageQuantity": q, "Tags": [...]}`; the q add up to `total`, every tag
@@ -100,7 +104,7 @@ def bulk_allocations(total: int, count: int, key: str, spread: str = "even") -> 
     elif spread == "first":
         quantities = [total] + [0] * (count - 1)
     else:
-        raise ValueError(f"spread={spread!r}: pass \"even\" or \"first\"")
+        raise ValueError(f'spread={spread!r}: pass "even" or "first"')
     assert max(quantities) <= ALLOCATED_QUANTITY_MAX
     return [{"AllocatedUsageQuantity": q, "Tags": [{"Key": key, "Value": str(i)}]} for i, q in enumerate(quantities)]
 
@@ -114,10 +118,16 @@ def max_allocations_list(total: int, profile: Profile, extra: int = 0) -> st.Sea
     """
     _check_total(total)
     if not isinstance(profile, Profile):
-        raise TypeError(f"profile={profile!r} is not a Profile; pass meterconform.harness.profile.load_profile() or the harness's profile")
+        raise TypeError(
+            f"profile={profile!r} is not a Profile; pass meterconform.harness.profile.load_profile() or the harness's profile"
+        )
     if not isinstance(extra, int) or extra < 0:
         raise ValueError(f"extra={extra!r} must be an int >= 0 (0 for the maximum count, 1 for one too many)")
     count = profile.contract.max_allocations + extra
     if extra == 0 and count > ALLOCATIONS_MAX:
-        raise ValueError(f"the profile's `contract.max_allocations` = {count} exceeds the model's {ALLOCATIONS_MAX}; lower it")
-    return st.builds(bulk_allocations, st.just(total), st.just(count), tag_keys(max_size=20), st.sampled_from(["even", "first"]))
+        raise ValueError(
+            f"the profile's `contract.max_allocations` = {count} exceeds the model's {ALLOCATIONS_MAX}; lower it"
+        )
+    return st.builds(
+        bulk_allocations, st.just(total), st.just(count), tag_keys(max_size=20), st.sampled_from(["even", "first"])
+    )

@@ -32,8 +32,22 @@ def quantities(min_value: int = QUANTITY_MIN, max_value: int = QUANTITY_MAX) -> 
     drawn explicitly, one time in about two; otherwise any integer in range. Shrinks toward min_value.
     """
     _check_bounds(min_value, max_value)
-    edges = sorted({v for v in (min_value, min_value + 1, QUANTITY_MIN, 1, QUANTITY_MAX - 1, QUANTITY_MAX, max_value - 1, max_value)
-                    if min_value <= v <= max_value})
+    edges = sorted(
+        {
+            v
+            for v in (
+                min_value,
+                min_value + 1,
+                QUANTITY_MIN,
+                1,
+                QUANTITY_MAX - 1,
+                QUANTITY_MAX,
+                max_value - 1,
+                max_value,
+            )
+            if min_value <= v <= max_value
+        }
+    )
     return st.one_of(st.sampled_from(edges), st.integers(min_value, max_value))
 
 
@@ -77,9 +91,7 @@ FLOAT_COLLIDING_SUMS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("9999999999.999997", "0.000001"), "9999999999.999999"),
 )
 # Two quantities that differ by value but are one float (a float endpoint takes the second for a retry).
-FLOAT_COLLIDING_QUANTITIES: tuple[tuple[str, str], ...] = (
-    ("9999999999.999999", "9999999999.999998"),
-)
+FLOAT_COLLIDING_QUANTITIES: tuple[tuple[str, str], ...] = (("9999999999.999999", "9999999999.999998"),)
 # Above 2^33 a double's step exceeds a millionth: neighbouring six-place decimals can share a float.
 _COARSE_MIN = 2**33
 _MILLIONTH = Decimal("0.000001")

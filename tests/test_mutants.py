@@ -8,8 +8,6 @@ import subprocess
 import sys
 import tomllib
 
-from meterconform.contract.catalog import load_catalog
-from meterconform.resources import suites_dir
 from meterconform.campaign.fault_analysis import (
     ANY_ERROR_CLAUSE,
     ANY_OPERATION_CLAUSE,
@@ -24,13 +22,18 @@ from meterconform.campaign.fault_analysis import (
     render_readings_table,
     render_table,
 )
+from meterconform.contract.catalog import load_catalog
 from meterconform.harness.profile import from_dict
 from meterconform.reference import FAULTS, READINGS
+from meterconform.resources import suites_dir
 from tests.suites.runner import REPO
 
 # Two faults and a selection that exercises both (one MeterUsage boundary, one allocation rule), and a fault
 # that selection never exercises.
-SELECTION = ["-k", "test_boundary_violations_get_the_documented_error or test_allocation_violations_get_the_documented_error"]
+SELECTION = [
+    "-k",
+    "test_boundary_violations_get_the_documented_error or test_allocation_violations_get_the_documented_error",
+]
 CAUGHT = {"client-token-length-unchecked": "MU.CLIENT_TOKEN.LENGTH", "two-untagged-accepted": "ALLOC.ONE_UNTAGGED"}
 NOT_EXERCISED = "expired-token-as-invalid"
 
@@ -38,7 +41,8 @@ NOT_EXERCISED = "expired-token-as-invalid"
 def test_every_fault_has_expected_clauses_and_nothing_else_does():
     assert set(EXPECTED) == set(FAULTS), (
         f"faults without EXPECTED: {sorted(set(FAULTS) - set(EXPECTED))}; "
-        f"EXPECTED for no fault: {sorted(set(EXPECTED) - set(FAULTS))}")
+        f"EXPECTED for no fault: {sorted(set(EXPECTED) - set(FAULTS))}"
+    )
     assert all(EXPECTED[name] for name in FAULTS), [name for name in FAULTS if not EXPECTED[name]]
 
 
@@ -69,7 +73,9 @@ def test_the_table_says_caught_other_clause_or_survived():
         MutantResult("dryrun-records", {"MU.DRY_RUN.RECORDS_NOTHING"}),
     ]
     table = "\n".join(render_table(faithful, results))
-    rows = {line.split("|")[1].strip(): line.split("|")[2].strip() for line in table.splitlines() if line.startswith("| ")}
+    rows = {
+        line.split("|")[1].strip(): line.split("|")[2].strip() for line in table.splitlines() if line.startswith("| ")
+    }
     assert rows["six-tags-accepted"] == "yes" and rows["batch-cap-26"] == "OTHER CLAUSE"
     assert rows["dryrun-records"] == "NO (survived)"
     assert "caught by the expected clause: 1/3 faults (33 %)" in table
@@ -92,17 +98,42 @@ def test_two_faults_are_caught_by_their_expected_clauses_and_the_faithful_run_is
 
 def test_the_command_fails_and_says_so_when_a_fault_survives(tmp_path):
     table = tmp_path / "mutants.md"
-    proc = subprocess.run([sys.executable, "-m", "meterconform", "mutants", "--fault", NOT_EXERCISED, "--markdown", str(table),
-                           "--", *SELECTION], cwd=REPO, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "meterconform",
+            "mutants",
+            "--fault",
+            NOT_EXERCISED,
+            "--markdown",
+            str(table),
+            "--",
+            *SELECTION,
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert "NO (survived)" in proc.stdout
     written = table.read_text()
-    assert NOT_EXERCISED in written and "caught by the expected clause: 0/1 faults (0 %)" in written and "run time" in written
+    assert (
+        NOT_EXERCISED in written
+        and "caught by the expected clause: 0/1 faults (0 %)" in written
+        and "run time" in written
+    )
 
 
 def test_an_unknown_fault_is_refused_with_exit_2():
-    proc = subprocess.run([sys.executable, "-m", "meterconform", "mutants", "--fault", "no-such-fault"], cwd=REPO,
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "meterconform", "mutants", "--fault", "no-such-fault"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2 and "no-such-fault" in proc.stderr and "six-tags-accepted" in proc.stderr
 
 
@@ -123,14 +154,21 @@ READING_SELECTION = ["-k", "test_errors_carry_a_message or test_errors_are_json_
 
 def test_the_readings_table_says_pass_or_which_checks_fail():
     faithful = MutantResult("(faithful)", set(), checks=10)
-    broken = [("suites/test_protocol.py::test_a[GET]", "UNIMPLEMENTED", [], "UNIMPLEMENTED: no"),
-              ("suites/test_b.py::test_b", "FAIL", ["MU.HOUR.IDEMPOTENT"], "expected ...\nmore"),
-              ("suites/test_b.py::test_c", "ERROR", ["MU.HOUR.IDEMPOTENT"], "")]
-    results = [MutantResult("message-capitalised", set(), checks=10),
-               MutantResult("non-post-404", set(), checks=10, failed_checks=broken),
-               MutantResult("results-reversed", set(), problem="timed out after 900 s")]
-    rows = {line.split("|")[1].strip(): [c.strip() for c in line.split("|")[2:-1]]
-            for line in render_readings_table(faithful, results) if line.startswith("| ")}
+    broken = [
+        ("suites/test_protocol.py::test_a[GET]", "UNIMPLEMENTED", [], "UNIMPLEMENTED: no"),
+        ("suites/test_b.py::test_b", "FAIL", ["MU.HOUR.IDEMPOTENT"], "expected ...\nmore"),
+        ("suites/test_b.py::test_c", "ERROR", ["MU.HOUR.IDEMPOTENT"], ""),
+    ]
+    results = [
+        MutantResult("message-capitalised", set(), checks=10),
+        MutantResult("non-post-404", set(), checks=10, failed_checks=broken),
+        MutantResult("results-reversed", set(), problem="timed out after 900 s"),
+    ]
+    rows = {
+        line.split("|")[1].strip(): [c.strip() for c in line.split("|")[2:-1]]
+        for line in render_readings_table(faithful, results)
+        if line.startswith("| ")
+    }
     assert rows["message-capitalised"] == ["PASS", "10", "-"]
     assert rows["non-post-404"] == ["FAIL", "10", "3 checks: MU.HOUR.IDEMPOTENT x2, UNIMPLEMENTED x1"]
     assert rows["results-reversed"] == ["BROKEN RUN", "0", "timed out after 900 s"]
@@ -142,26 +180,72 @@ def test_the_readings_table_says_pass_or_which_checks_fail():
 
 def test_the_command_passes_readings_the_suite_accepts(tmp_path):
     table = tmp_path / "readings.md"
-    proc = subprocess.run([sys.executable, "-m", "meterconform", "mutants", "--readings", "--reading", "message-capitalised",
-                           "--reading", "error-type-namespaced", "--markdown", str(table), "--", *READING_SELECTION],
-                          cwd=REPO, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "meterconform",
+            "mutants",
+            "--readings",
+            "--reading",
+            "message-capitalised",
+            "--reading",
+            "error-type-namespaced",
+            "--markdown",
+            str(table),
+            "--",
+            *READING_SELECTION,
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    rows = {line.split("|")[1].strip(): line.split("|")[2].strip() for line in proc.stdout.splitlines() if line.startswith("| ")}
+    rows = {
+        line.split("|")[1].strip(): line.split("|")[2].strip()
+        for line in proc.stdout.splitlines()
+        if line.startswith("| ")
+    }
     assert rows == {"reading": "verdict", "error-type-namespaced": "PASS", "message-capitalised": "PASS"}
     assert "readings accepted by the suite: 2/2" in table.read_text()
     assert "faithful endpoint: 8 checks, 0 failing" in proc.stdout
 
 
 def test_an_unknown_reading_is_refused_with_exit_2():
-    proc = subprocess.run([sys.executable, "-m", "meterconform", "mutants", "--readings", "--reading", "no-such-reading"],
-                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "meterconform", "mutants", "--readings", "--reading", "no-such-reading"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2 and "no-such-reading" in proc.stderr and "results-reversed" in proc.stderr
-    proc = subprocess.run([sys.executable, "-m", "meterconform", "mutants", "--readings", "--fault", "batch-cap-26"],
-                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "meterconform", "mutants", "--readings", "--fault", "batch-cap-26"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2 and "opposite directions" in proc.stderr
 
 
 def test_run_takes_readings_for_the_embedded_endpoint_only():
-    proc = subprocess.run([sys.executable, "-m", "meterconform", "run", "--reading", "results-reversed", "--endpoint-url",
-                           "http://127.0.0.1:9"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "meterconform",
+            "run",
+            "--reading",
+            "results-reversed",
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2 and "--reading applies to the embedded reference endpoint only" in proc.stderr

@@ -27,12 +27,16 @@ def merge(into: dict[str, dict], events: list[dict]) -> None:
             judged = {cid: dict(row) for cid, row in (old.get("judged") or {}).items()}
             for cid, row in (ev.get("judged") or {}).items():
                 mine = judged.setdefault(cid, {"examples": 0, "requests": 0, "outcomes": {}})
-                judged[cid] = {"examples": int(mine.get("examples") or 0) + int(row.get("examples") or 0),
-                               "requests": int(mine.get("requests") or 0) + int(row.get("requests") or 0),
-                               "outcomes": dict(Counter(mine.get("outcomes") or {}) + Counter(row.get("outcomes") or {}))}
+                judged[cid] = {
+                    "examples": int(mine.get("examples") or 0) + int(row.get("examples") or 0),
+                    "requests": int(mine.get("requests") or 0) + int(row.get("requests") or 0),
+                    "outcomes": dict(Counter(mine.get("outcomes") or {}) + Counter(row.get("outcomes") or {})),
+                }
             merged["judged"] = judged
         if old.get("known_failures") or ev.get("known_failures"):
-            merged["known_failures"] = sorted(set(old.get("known_failures") or ()) | set(ev.get("known_failures") or ()))
+            merged["known_failures"] = sorted(
+                set(old.get("known_failures") or ()) | set(ev.get("known_failures") or ())
+            )
         also = _also_failed(merged, old, ev)
         if also:
             merged["also_failed"] = also
@@ -45,10 +49,19 @@ def _also_failed(merged: dict, *events: dict) -> list[dict]:
     found: dict[str, dict] = {}
     for ev in events:
         if ev.get("failed_clause") and ev["verdict"] in ("FAIL", "NON-STRICT"):
-            found.setdefault(ev["failed_clause"], {
-                "clause": ev["failed_clause"], "level": (ev.get("levels") or {}).get(ev["failed_clause"], "MUST"),
-                "verdict": ev["verdict"], "expected": ev.get("expected"), "actual": ev.get("actual"), "reason": ev.get("reason"),
-                "reproduction": ev.get("reproduction"), "falsifying_example": ev.get("falsifying_example")})
+            found.setdefault(
+                ev["failed_clause"],
+                {
+                    "clause": ev["failed_clause"],
+                    "level": (ev.get("levels") or {}).get(ev["failed_clause"], "MUST"),
+                    "verdict": ev["verdict"],
+                    "expected": ev.get("expected"),
+                    "actual": ev.get("actual"),
+                    "reason": ev.get("reason"),
+                    "reproduction": ev.get("reproduction"),
+                    "falsifying_example": ev.get("falsifying_example"),
+                },
+            )
         for other in ev.get("also_failed") or ():
             found.setdefault(other["clause"], other)
     found.pop(merged.get("failed_clause"), None)
@@ -57,8 +70,11 @@ def _also_failed(merged: dict, *events: dict) -> list[dict]:
 
 def known_failures(merged: dict[str, dict]) -> dict[str, list[str]]:
     """Per check, the clauses the campaign has found it breaking so far (its failed clause and the others)."""
-    return {nodeid: sorted(broken_clauses(ev)) for nodeid, ev in merged.items()
-            if ev["verdict"] in ("FAIL", "NON-STRICT") and broken_clauses(ev)}
+    return {
+        nodeid: sorted(broken_clauses(ev))
+        for nodeid, ev in merged.items()
+        if ev["verdict"] in ("FAIL", "NON-STRICT") and broken_clauses(ev)
+    }
 
 
 def spent(events) -> list[dict]:

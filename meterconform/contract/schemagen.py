@@ -1,7 +1,7 @@
 """Generate the JSON Schemas and the model summary from the botocore model, and diff them against the committed ones.
 
-    python -m meterconform.contract.schemagen            # (re)write schemas/*.request.json, *.response.json, error.json, model-summary.json
-    python -m meterconform.contract.schemagen --check    # exit 1 with a readable diff when the committed files are stale
+python -m meterconform.contract.schemagen            # (re)write schemas/*.request.json, *.response.json, error.json, model-summary.json
+python -m meterconform.contract.schemagen --check    # exit 1 with a readable diff when the committed files are stale
 """
 
 from __future__ import annotations
@@ -9,8 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from meterconform.contract.service_model import OPERATIONS, doc_text, error_shapes, input_constraints, load_model
 from meterconform.resources import CHECKOUT, schemas_dir
@@ -115,7 +116,9 @@ def _define(shapes: Mapping[str, Any], name: str, defs: dict[str, Any], request:
         out["type"] = "boolean"
     elif kind == "timestamp":
         out["type"] = "number"
-        out["description"] = (out.get("description", "") + " Epoch seconds as a JSON number (awsJson1_1); integer or fractional.").strip()
+        out["description"] = (
+            out.get("description", "") + " Epoch seconds as a JSON number (awsJson1_1); integer or fractional."
+        ).strip()
     elif kind == "blob":
         out["type"] = "string"
         out["contentEncoding"] = "base64"
@@ -138,9 +141,16 @@ def _error_schema(model: Mapping[str, Any]) -> dict[str, Any]:
         "type": "object",
         "required": ["__type"],
         "properties": {
-            "__type": {"type": "string", "minLength": 1, "description": "The error shape name, optionally prefixed with a namespace and '#'."},
+            "__type": {
+                "type": "string",
+                "minLength": 1,
+                "description": "The error shape name, optionally prefixed with a namespace and '#'.",
+            },
             "message": {"type": "string", "description": "Human-readable message (the modelled member name)."},
-            "Message": {"type": "string", "description": "Capitalised variant some services send; botocore reads either."},
+            "Message": {
+                "type": "string",
+                "description": "Capitalised variant some services send; botocore reads either.",
+            },
         },
         "x-modelled-errors": names,
     }
@@ -148,7 +158,16 @@ def _error_schema(model: Mapping[str, Any]) -> dict[str, Any]:
 
 def _summary(model: Mapping[str, Any]) -> dict[str, Any]:
     meta = model["metadata"]
-    keep = ("apiVersion", "protocol", "jsonVersion", "targetPrefix", "signingName", "signatureVersion", "endpointPrefix", "uid")
+    keep = (
+        "apiVersion",
+        "protocol",
+        "jsonVersion",
+        "targetPrefix",
+        "signingName",
+        "signatureVersion",
+        "endpointPrefix",
+        "uid",
+    )
     operations = {}
     for name, op in model["operations"].items():
         operations[name] = {
@@ -158,7 +177,11 @@ def _summary(model: Mapping[str, Any]) -> dict[str, Any]:
             "errors": [e["shape"] for e in op.get("errors", ())],
         }
     errors = {
-        name: {"fault": bool(shape.get("fault")), "members": list(shape.get("members", {})), "description": doc_text(shape.get("documentation"))}
+        name: {
+            "fault": bool(shape.get("fault")),
+            "members": list(shape.get("members", {})),
+            "description": doc_text(shape.get("documentation")),
+        }
         for name, shape in error_shapes(model).items()
     }
     constraints = {c.ref: c.value for c in input_constraints(model)}
@@ -259,10 +282,14 @@ def default_out_dir() -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m meterconform.contract.schemagen", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m meterconform.contract.schemagen", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--check", action="store_true", help="compare instead of writing; exit 1 with a diff if stale")
     parser.add_argument("--out", type=Path, default=None, help="schemas directory (default: the checkout's schemas/)")
-    parser.add_argument("--model", type=Path, default=None, help="a service-2.json(.gz) to use instead of the installed botocore's")
+    parser.add_argument(
+        "--model", type=Path, default=None, help="a service-2.json(.gz) to use instead of the installed botocore's"
+    )
     args = parser.parse_args(argv)
     out_dir = args.out or default_out_dir()
     model = load_model(args.model)
@@ -272,7 +299,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"The committed schemas in {out_dir} no longer match the model:", file=sys.stderr)
             for line in lines:
                 print(f"  {line}", file=sys.stderr)
-            print("Regenerate with `python -m meterconform.contract.schemagen`, review the catalog (schemas/clauses.toml) for the change, and commit both.", file=sys.stderr)
+            print(
+                "Regenerate with `python -m meterconform.contract.schemagen`, review the catalog (schemas/clauses.toml) for the change, and commit both.",
+                file=sys.stderr,
+            )
             return 1
         print(f"schemas in {out_dir} match the model ({model['metadata']['uid']})")
         return 0

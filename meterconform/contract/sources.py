@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from meterconform.contract.service_model import definition_text, doc_text
 from meterconform.resources import schemas_dir

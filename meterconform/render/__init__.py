@@ -10,15 +10,22 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..errors import ExitCode
 from ..results.baseline import Applied, BaselineError, apply_baseline, load_baseline
 from ..results.events import write_outputs
 from ..results.gate import Completion, gate
-from ..errors import ExitCode
 from .runs import Run, load_run
 
 
-def write_reports(run: Run, out: Path, *, baseline: str | None = None, html: bool = True, allure: bool = False,
-                  shown: Path | None = None) -> int:
+def write_reports(
+    run: Run,
+    out: Path,
+    *,
+    baseline: str | None = None,
+    html: bool = True,
+    allure: bool = False,
+    shown: Path | None = None,
+) -> int:
     """Write every report of `run` into `out`, print what was written (and the baseline's verdict), return the exit code
     of the gate (meterconform.results.gate) for the run's completion (its meta line says it: Completion.of). `shown`: the
     directory to name in what is printed, when `out` is a staging directory that will be moved there."""
@@ -69,8 +76,13 @@ def write_reports(run: Run, out: Path, *, baseline: str | None = None, html: boo
     return verdict.exit_code
 
 
-def finish_run(args: argparse.Namespace, report_dir: Path, events_path: Path,
-               completion: Completion = Completion(), shown: Path | None = None) -> int:
+def finish_run(
+    args: argparse.Namespace,
+    report_dir: Path,
+    events_path: Path,
+    completion: Completion = Completion(),
+    shown: Path | None = None,
+) -> int:
     """After `meterconform run` or `fuzz`: record the run's completion in the events file's meta line, write every
     report from the events and compute the exit code.
 
@@ -81,6 +93,11 @@ def finish_run(args: argparse.Namespace, report_dir: Path, events_path: Path,
     write_outputs(run.events, run.meta, events_path=str(events_path), conformance_path=None)
     if shown is not None:
         run.sources = [str(shown / events_path.name)]
-    return write_reports(run, report_dir, baseline=getattr(args, "baseline", None),
-                         html=not getattr(args, "no_html", False), allure=bool(getattr(args, "allure", False)),
-                         shown=shown)
+    return write_reports(
+        run,
+        report_dir,
+        baseline=getattr(args, "baseline", None),
+        html=not getattr(args, "no_html", False),
+        allure=bool(getattr(args, "allure", False)),
+        shown=shown,
+    )

@@ -78,6 +78,8 @@ def elsewhere_lists(refs: list[CheckRef], cases: Counter, more: bool) -> str:
         functions = lists[(verdict, stopped)]
         n = sum(len(named) for named in functions.values())
         items = "".join(_item(function, named, cases) for function, named in functions.items())
-        out.append(f'<details class="sub"><summary>{badge(verdict)} {esc(_lead(verdict, stopped, n, more))}; each one\'s evidence '
-                   f'is under the clause it links to</summary><ul class="elsewhere">{items}</ul></details>')
+        out.append(
+            f'<details class="sub"><summary>{badge(verdict)} {esc(_lead(verdict, stopped, n, more))}; each one\'s evidence '
+            f'is under the clause it links to</summary><ul class="elsewhere">{items}</ul></details>'
+        )
     return "".join(out)

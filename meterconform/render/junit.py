@@ -44,7 +44,9 @@ def _first_line(text: str, limit: int = 300) -> str:
 def _testcase(suite: ET.Element, event: dict, applied: Applied | None) -> str:
     """Append one check; return the junit outcome: passed, failure, error or skipped."""
     classname, name = junit_address(event["nodeid"])
-    case = ET.SubElement(suite, "testcase", classname=_xml(classname), name=_xml(name), time=f"{float(event.get('duration') or 0):.3f}")
+    case = ET.SubElement(
+        suite, "testcase", classname=_xml(classname), name=_xml(name), time=f"{float(event.get('duration') or 0):.3f}"
+    )
     props = ET.SubElement(case, "properties")
     for cid in event["clauses"]:
         ET.SubElement(props, "property", name="clause", value=_xml(cid))
@@ -56,18 +58,28 @@ def _testcase(suite: ET.Element, event: dict, applied: Applied | None) -> str:
     excuse = applied.excuse(event["nodeid"]) if applied else None
     if excuse is not None:
         ET.SubElement(props, "property", name="baseline", value=_xml(f"{excuse.target}: {excuse.reason}"))
-        el = ET.SubElement(case, "skipped", type="expected-failure",
-                           message=_xml(f"expected {verdict} ({excuse.target}: {excuse.reason})"))
+        el = ET.SubElement(
+            case,
+            "skipped",
+            type="expected-failure",
+            message=_xml(f"expected {verdict} ({excuse.target}: {excuse.reason})"),
+        )
         el.text = _xml(reason)
         return "skipped"
     if verdict in ("FAIL", "ERROR"):
         tag = "failure" if verdict == "FAIL" else "error"
         el = ET.SubElement(case, tag, message=_xml(_first_line(reason) or verdict))
-        el.text = _xml(reason + (f"\n\n{event['falsifying_example']}" if event.get("falsifying_example") else "") + also_failed_text(event)
-                       + "".join(f"\n{line}" for line in transient_lines(event)))
+        el.text = _xml(
+            reason
+            + (f"\n\n{event['falsifying_example']}" if event.get("falsifying_example") else "")
+            + also_failed_text(event)
+            + "".join(f"\n{line}" for line in transient_lines(event))
+        )
         return tag
     if verdict in _SKIPPED:
-        el = ET.SubElement(case, "skipped", type=verdict, message=_xml(f"{verdict}: {_first_line(reason)}".rstrip(": ")))
+        el = ET.SubElement(
+            case, "skipped", type=verdict, message=_xml(f"{verdict}: {_first_line(reason)}".rstrip(": "))
+        )
         el.text = _xml(reason + "".join(f"\n{line}" for line in transient_lines(event)))
         return "skipped"
     lines = [f"{o.get('clause')}: {o.get('text')}" for o in event.get("observations") or []] + transient_lines(event)
@@ -78,7 +90,9 @@ def _testcase(suite: ET.Element, event: dict, applied: Applied | None) -> str:
 
 
 def _baseline_case(suite: ET.Element, kind: str, entry, message: str) -> None:
-    case = ET.SubElement(suite, "testcase", classname="meterconform.results.baseline", name=_xml(f"{kind}: {entry.target}"), time="0.000")
+    case = ET.SubElement(
+        suite, "testcase", classname="meterconform.results.baseline", name=_xml(f"{kind}: {entry.target}"), time="0.000"
+    )
     el = ET.SubElement(case, "failure", message=_xml(message))
     el.text = _xml(f"{message}\nreason: {entry.reason}")
 
@@ -87,17 +101,27 @@ def _completion_case(suite: ET.Element, completion: Completion, verdict: Gate | 
     """A run that did not complete is an error of its own in JUnit, so no CI dashboard shows it green."""
     case = ET.SubElement(suite, "testcase", classname="meterconform.run", name="completion", time="0")
     words = verdict.words if verdict is not None else completion.state.upper()
-    ET.SubElement(case, "error", message=_xml(_first_line(words)), type=completion.state).text = _xml(completion.headline)
+    ET.SubElement(case, "error", message=_xml(_first_line(words)), type=completion.state).text = _xml(
+        completion.headline
+    )
 
 
-def build_junit(events: list[dict], meta: dict, applied: Applied | None = None, verdict: Gate | None = None) -> ET.ElementTree:
+def build_junit(
+    events: list[dict], meta: dict, applied: Applied | None = None, verdict: Gate | None = None
+) -> ET.ElementTree:
     """The junit.xml tree (xunit2 layout: testsuites > testsuite > testcase); the gate's `verdict` and the run's
     completion go into the suite's properties, and a run that did not complete gets an error testcase."""
     root = ET.Element("testsuites", name="meterconform")
     started = meta.get("started") or time.time()
     duration = max(0.0, float(meta.get("finished") or started) - float(started))
-    suite = ET.SubElement(root, "testsuite", name="meterconform", timestamp=time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(float(started))),
-                          hostname=socket.gethostname(), time=f"{duration:.3f}")
+    suite = ET.SubElement(
+        root,
+        "testsuite",
+        name="meterconform",
+        timestamp=time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(float(started))),
+        hostname=socket.gethostname(),
+        time=f"{duration:.3f}",
+    )
     props = ET.SubElement(suite, "properties")
     for key in ("endpoint", "profile", "target", "kind", "region", "depth", "hypothesis_seed", "version"):
         if meta.get(key) not in (None, ""):
@@ -118,10 +142,19 @@ def build_junit(events: list[dict], meta: dict, applied: Applied | None = None, 
             counts[outcome] += 1
     if applied is not None:
         for entry in applied.stale:
-            _baseline_case(suite, "stale", entry,
-                           f"unexpected pass: {entry.target} passes now; remove the entry from {applied.baseline.path}")
+            _baseline_case(
+                suite,
+                "stale",
+                entry,
+                f"unexpected pass: {entry.target} passes now; remove the entry from {applied.baseline.path}",
+            )
         for entry in applied.expired:
-            _baseline_case(suite, "expired", entry, f"{entry.target} expired on {entry.expires.isoformat()}; fix it or move `expires`")
+            _baseline_case(
+                suite,
+                "expired",
+                entry,
+                f"{entry.target} expired on {entry.expires.isoformat()}; fix it or move `expires`",
+            )
         extra = len(applied.stale) + len(applied.expired)
         counts["tests"] += extra
         counts["failure"] += extra
@@ -132,7 +165,9 @@ def build_junit(events: list[dict], meta: dict, applied: Applied | None = None, 
     return ET.ElementTree(root)
 
 
-def write_junit(events: list[dict], meta: dict, path: Path, applied: Applied | None = None, verdict: Gate | None = None) -> None:
+def write_junit(
+    events: list[dict], meta: dict, path: Path, applied: Applied | None = None, verdict: Gate | None = None
+) -> None:
     tree = build_junit(events, meta, applied, verdict)
     ET.indent(tree, space=" ")
     path.parent.mkdir(parents=True, exist_ok=True)

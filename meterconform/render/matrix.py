@@ -7,8 +7,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from ..contract.catalog import Catalog, CatalogError, Clause, load_catalog
-from ..results.events import VERDICTS, clause_verdicts
 from ..contract.operations import AREAS, area_of
+from ..results.events import VERDICTS, clause_verdicts
 
 NOT_CHECKED = "NOT CHECKED"
 UNTESTABLE = "UNTESTABLE"
@@ -83,8 +83,16 @@ def clause_rows(events: list[dict], catalog: Catalog | None = None) -> list[Clau
         rows.append(ClauseRow(clause.id, area_of(clause.id), clause.level, verdict, clause, checks))
     for cid in sorted(set(verdicts) - set(catalog.ids)):
         entry = verdicts[cid]
-        rows.append(ClauseRow(cid, area_of(cid), entry.get("level", "MUST"), entry["verdict"], None,
-                              [CheckRef(by_nodeid[c["nodeid"]], c["verdict"]) for c in entry["checks"]]))
+        rows.append(
+            ClauseRow(
+                cid,
+                area_of(cid),
+                entry.get("level", "MUST"),
+                entry["verdict"],
+                None,
+                [CheckRef(by_nodeid[c["nodeid"]], c["verdict"]) for c in entry["checks"]],
+            )
+        )
     return rows
 
 

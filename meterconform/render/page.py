@@ -25,9 +25,17 @@ MEANING = {
     "UNTESTABLE": "no check can provoke it from outside a cooperating endpoint",
 }
 # Solid fills for the chart; badges use the lighter tints in the stylesheet. Text on each stays readable.
-FILL = {"PASS": ("#2da44e", "#fff"), "FAIL": ("#cf222e", "#fff"), "ERROR": ("#8250df", "#fff"),
-        "NON-STRICT": ("#d4a72c", "#1f2328"), "INFO": ("#218bff", "#fff"), "UNIMPLEMENTED": ("#fb8f44", "#1f2328"),
-        "SKIPPED": ("#afb8c1", "#1f2328"), "NOT CHECKED": ("#eaeef2", "#57606a"), "UNTESTABLE": ("url(#hatch)", "#57606a")}
+FILL = {
+    "PASS": ("#2da44e", "#fff"),
+    "FAIL": ("#cf222e", "#fff"),
+    "ERROR": ("#8250df", "#fff"),
+    "NON-STRICT": ("#d4a72c", "#1f2328"),
+    "INFO": ("#218bff", "#fff"),
+    "UNIMPLEMENTED": ("#fb8f44", "#1f2328"),
+    "SKIPPED": ("#afb8c1", "#1f2328"),
+    "NOT CHECKED": ("#eaeef2", "#57606a"),
+    "UNTESTABLE": ("url(#hatch)", "#57606a"),
+}
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -50,8 +58,10 @@ def slug(label: str) -> str:
 
 def badge(label: str, extra: str = "") -> str:
     """A verdict badge: colour and the label's text (never colour alone), its meaning as a tooltip."""
-    return (f'<span class="badge b-{slug(label)}{(" " + extra) if extra else ""}" title="{esc(MEANING.get(label, label))}">'
-            f"{esc(label)}</span>")
+    return (
+        f'<span class="badge b-{slug(label)}{(" " + extra) if extra else ""}" title="{esc(MEANING.get(label, label))}">'
+        f"{esc(label)}</span>"
+    )
 
 
 def safe_href(url: str | None) -> str | None:
@@ -64,7 +74,7 @@ def safe_href(url: str | None) -> str | None:
 def when(epoch) -> str:
     """An epoch time as 'YYYY-MM-DD HH:MM:SS UTC'."""
     try:
-        return dt.datetime.fromtimestamp(float(epoch), dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+        return dt.datetime.fromtimestamp(float(epoch), dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     except (TypeError, ValueError, OverflowError, OSError):
         return "—"
 
@@ -74,15 +84,21 @@ def bar_chart(rows: dict[str, Counter], unit: str, title: str, uid: str = "chart
     label_w, bar_w, row_h, gap, top = 128, 350, 20, 8, 4
     longest = max([sum(c.values()) for c in rows.values()] + [1])
     height = top + len(rows) * (row_h + gap)
-    parts = [f'<svg class="chart" viewBox="0 0 560 {height}" role="img" aria-label="{esc(title)}">'
-             f'<title>{esc(title)}</title>',
-             '<defs><pattern id="' + esc(uid) + '-hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
-             '<rect width="6" height="6" fill="#f6f8fa"/><line x1="0" y1="0" x2="0" y2="6" stroke="#c9d1d9" stroke-width="3"/>'
-             "</pattern></defs>"]
+    parts = [
+        f'<svg class="chart" viewBox="0 0 560 {height}" role="img" aria-label="{esc(title)}">'
+        f"<title>{esc(title)}</title>",
+        '<defs><pattern id="'
+        + esc(uid)
+        + '-hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
+        '<rect width="6" height="6" fill="#f6f8fa"/><line x1="0" y1="0" x2="0" y2="6" stroke="#c9d1d9" stroke-width="3"/>'
+        "</pattern></defs>",
+    ]
     for i, (name, counts) in enumerate(rows.items()):
         y = top + i * (row_h + gap)
         total = sum(counts.values())
-        parts.append(f'<text class="chart-label" x="{label_w - 10}" y="{y + row_h / 2 + 4:.1f}" text-anchor="end">{esc(name)}</text>')
+        parts.append(
+            f'<text class="chart-label" x="{label_w - 10}" y="{y + row_h / 2 + 4:.1f}" text-anchor="end">{esc(name)}</text>'
+        )
         x = float(label_w)
         for label in CLAUSE_LABELS:
             n = counts.get(label, 0)
@@ -92,12 +108,16 @@ def bar_chart(rows: dict[str, Counter], unit: str, title: str, uid: str = "chart
             fill, ink = FILL[label]
             fill = fill.replace("#hatch", f"#{esc(uid)}-hatch")
             stroke = ' stroke="#c9d1d9"' if label == "NOT CHECKED" else ""
-            parts.append(f'<g><title>{esc(name)}: {n} {esc(label)}</title>'
-                         f'<rect class="seg-{slug(label)}" x="{x:.1f}" y="{y}" width="{max(w, 1.5):.1f}" height="{row_h}" '
-                         f'fill="{fill}"{stroke}/>')
+            parts.append(
+                f"<g><title>{esc(name)}: {n} {esc(label)}</title>"
+                f'<rect class="seg-{slug(label)}" x="{x:.1f}" y="{y}" width="{max(w, 1.5):.1f}" height="{row_h}" '
+                f'fill="{fill}"{stroke}/>'
+            )
             if w >= 16 + 6 * len(str(n)):
-                parts.append(f'<text x="{x + w / 2:.1f}" y="{y + row_h / 2 + 4:.1f}" text-anchor="middle" fill="{ink}" '
-                             f'class="chart-n">{n}</text>')
+                parts.append(
+                    f'<text x="{x + w / 2:.1f}" y="{y + row_h / 2 + 4:.1f}" text-anchor="middle" fill="{ink}" '
+                    f'class="chart-n">{n}</text>'
+                )
             parts.append("</g>")
             x += w
         parts.append(f'<text class="chart-total" x="{x + 6:.1f}" y="{y + row_h / 2 + 4:.1f}">{total}</text>')
@@ -117,13 +137,16 @@ def legend(counts: Counter, unit: str) -> str:
 
 def page(title: str, body: str, script: str = "") -> str:
     """The whole document: inline stylesheet, body, optional inline script."""
-    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-            "<meta name=\"color-scheme\" content=\"light dark\">\n"
-            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
-            "script-src 'unsafe-inline'; img-src data:\">\n"
-            f"<title>{esc(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n{body}\n"
-            + (f"<script>{script}</script>\n" if script else "") + "</body>\n</html>\n")
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        '<meta name="color-scheme" content="light dark">\n'
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
+        "script-src 'unsafe-inline'; img-src data:\">\n"
+        f"<title>{esc(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n{body}\n"
+        + (f"<script>{script}</script>\n" if script else "")
+        + "</body>\n</html>\n"
+    )
 
 
 CSS = """

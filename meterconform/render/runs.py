@@ -6,8 +6,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..results.events import read_events
 from ..errors import UsageError
+from ..results.events import read_events
 
 EVENTS_FILE = "events.jsonl"
 
@@ -32,8 +32,10 @@ def events_path(path: str | Path) -> Path:
     if p.is_dir():
         p = p / EVENTS_FILE
         if not p.exists():
-            raise RunError(f"{path} is a directory without {EVENTS_FILE}; pass a report directory written by "
-                           "`meterconform run` or an events file")
+            raise RunError(
+                f"{path} is a directory without {EVENTS_FILE}; pass a report directory written by "
+                "`meterconform run` or an events file"
+            )
     elif not p.exists():
         raise RunError(f"{path} does not exist; pass an events file (events.jsonl) or a report directory")
     return p
@@ -54,8 +56,11 @@ def load_run(path: str | Path, name: str | None = None) -> Run:
         meta, events = read_events(p)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         sibling = p.parent / EVENTS_FILE
-        fix = (f"pass {sibling} or the report directory {p.parent}" if sibling.exists() and sibling != p
-               else "pass an events file (events.jsonl) or a report directory")
+        fix = (
+            f"pass {sibling} or the report directory {p.parent}"
+            if sibling.exists() and sibling != p
+            else "pass an events file (events.jsonl) or a report directory"
+        )
         raise RunError(f"{p} is not an events file (one JSON object a line: {exc}); {fix}") from None
     for number, event in enumerate(events, start=2 if meta else 1):
         missing = [k for k in ("nodeid", "clauses", "verdict") if k not in event]
@@ -77,8 +82,11 @@ def merge_runs(runs: list[Run]) -> Run:
             by_nodeid[event["nodeid"]] = event
     meta = dict(runs[-1].meta)
     meta["started"] = min((r.meta.get("started") for r in runs if r.meta.get("started")), default=None)
-    meta["merged_from"] = [{"source": src, "endpoint": r.meta.get("endpoint"), "started": r.meta.get("started"),
-                            "events": len(r.events)} for r in runs for src in r.sources]
+    meta["merged_from"] = [
+        {"source": src, "endpoint": r.meta.get("endpoint"), "started": r.meta.get("started"), "events": len(r.events)}
+        for r in runs
+        for src in r.sources
+    ]
     events = sorted(by_nodeid.values(), key=lambda e: e["nodeid"])
     return Run(meta=meta, events=events, sources=[s for r in runs for s in r.sources], name=runs[-1].name)
 

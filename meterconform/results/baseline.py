@@ -20,8 +20,8 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .events import GATING, broken_clauses
 from ..errors import UsageError
+from .events import GATING, broken_clauses
 
 TODO_REASON = "TODO: explain"
 _ENTRY_KEYS = ("clause", "check", "reason", "link", "expires")
@@ -99,9 +99,11 @@ def parse_baseline(text: str, source: str = "baseline", known_clauses=None) -> B
     for number, entry in enumerate(entries, start=1):
         named = entry.get("clause") or entry.get("check")
         where = f"[[expected]] #{number}" + (f" ({named})" if named else "")
-        problems += [f"{where}: unknown key `{k}`; the keys are {', '.join(_ENTRY_KEYS)}" for k in entry if k not in _ENTRY_KEYS]
+        problems += [
+            f"{where}: unknown key `{k}`; the keys are {', '.join(_ENTRY_KEYS)}" for k in entry if k not in _ENTRY_KEYS
+        ]
         if bool(entry.get("clause")) == bool(entry.get("check")):
-            problems.append(f"{where}: name exactly one of clause = \"AREA.SUBJECT.RULE\" or check = \"suites/…::test_…\"")
+            problems.append(f'{where}: name exactly one of clause = "AREA.SUBJECT.RULE" or check = "suites/…::test_…"')
             continue
         for key in ("clause", "check", "reason", "link"):
             if key in entry and not isinstance(entry[key], str):
@@ -118,8 +120,13 @@ def parse_baseline(text: str, source: str = "baseline", known_clauses=None) -> B
         except BaselineError as exc:
             problems.append(str(exc))
             continue
-        item = Expectation(reason=entry["reason"], clause=entry.get("clause"), check=entry.get("check"),
-                           link=entry.get("link"), expires=expires)
+        item = Expectation(
+            reason=entry["reason"],
+            clause=entry.get("clause"),
+            check=entry.get("check"),
+            link=entry.get("link"),
+            expires=expires,
+        )
         if item.key in seen:
             problems.append(f"{where}: {item.target} is listed twice; keep one entry")
         seen.add(item.key)
@@ -134,8 +141,10 @@ def load_baseline(path: str | Path) -> Baseline:
     """Read and validate a baseline file (clause ids checked against the catalog)."""
     p = Path(path)
     if not p.exists():
-        raise BaselineError(f"the baseline {path} does not exist; create it with "
-                            f"`meterconform baseline --update {path} --from reports/events.jsonl`")
+        raise BaselineError(
+            f"the baseline {path} does not exist; create it with "
+            f"`meterconform baseline --update {path} --from reports/events.jsonl`"
+        )
     from ..contract.catalog import CatalogError, load_catalog
 
     try:
@@ -152,10 +161,10 @@ class Applied:
     baseline: Baseline
     today: dt.date
     expected: list[tuple[dict, Expectation]] = field(default_factory=list)  # failing events an entry excuses
-    unexpected: list[dict] = field(default_factory=list)                     # failing events no live entry covers
-    stale: list[Expectation] = field(default_factory=list)                   # the target now passes: remove
-    expired: list[Expectation] = field(default_factory=list)                 # past `expires`: gates
-    not_run: list[Expectation] = field(default_factory=list)                 # neither failed nor passed here
+    unexpected: list[dict] = field(default_factory=list)  # failing events no live entry covers
+    stale: list[Expectation] = field(default_factory=list)  # the target now passes: remove
+    expired: list[Expectation] = field(default_factory=list)  # past `expires`: gates
+    not_run: list[Expectation] = field(default_factory=list)  # neither failed nor passed here
 
     @property
     def gates(self) -> bool:
@@ -184,29 +193,40 @@ class Applied:
         if not self.todo:
             return None
         n = len(self.todo)
-        return (f"warning: {_n(n, 'entry', 'entries')} in {self.baseline.path or 'baseline'} still {'has' if n == 1 else 'have'} "
-                f"the reason \"{TODO_REASON}\": write why each deviation is accepted")
+        return (
+            f"warning: {_n(n, 'entry', 'entries')} in {self.baseline.path or 'baseline'} still {'has' if n == 1 else 'have'} "
+            f'the reason "{TODO_REASON}": write why each deviation is accepted'
+        )
 
     def lines(self) -> list[str]:
         """What the terminal says: expected failures, stale and expired entries, unexpected failures, then the verdict."""
         name = self.baseline.path or "baseline"
-        out = [f"baseline {name}: {_n(len(self.expected), 'expected failure')}, {_n(len(self.unexpected), 'unexpected failure')}, "
-               f"{_n(len(self.stale), 'stale entry', 'stale entries')}, {_n(len(self.expired), 'expired entry', 'expired entries')}"]
+        out = [
+            f"baseline {name}: {_n(len(self.expected), 'expected failure')}, {_n(len(self.unexpected), 'unexpected failure')}, "
+            f"{_n(len(self.stale), 'stale entry', 'stale entries')}, {_n(len(self.expired), 'expired entry', 'expired entries')}"
+        ]
         for event, entry in self.expected:
             out.append(f"  expected    {event['verdict']:<6} {event['nodeid']}  ({entry.target}: {entry.reason})")
         for event in self.unexpected:
             failed = broken_clauses(event)
             why = f" [{', '.join(failed)}]" if failed else ""
             lapsed = next((e for e in self.expired if e.covers(event)), None)
-            what = (f"its entry ({lapsed.target}) expired on {lapsed.expires.isoformat()}" if lapsed
-                    else "not in the baseline; fix it, or add it with a reason")
+            what = (
+                f"its entry ({lapsed.target}) expired on {lapsed.expires.isoformat()}"
+                if lapsed
+                else "not in the baseline; fix it, or add it with a reason"
+            )
             out.append(f"  UNEXPECTED  {event['verdict']:<6} {event['nodeid']}{why}: {what}")
         for entry in self.stale:
-            out.append(f"  STALE       {entry.target} now passes: remove it from {name} "
-                       f"(`meterconform baseline --update {name} --from EVENTS` drops it)")
+            out.append(
+                f"  STALE       {entry.target} now passes: remove it from {name} "
+                f"(`meterconform baseline --update {name} --from EVENTS` drops it)"
+            )
         for entry in self.expired:
-            out.append(f"  EXPIRED     {entry.target} expired on {entry.expires.isoformat()}: fix the deviation, or move "
-                       f"`expires` with a reason ({entry.reason})")
+            out.append(
+                f"  EXPIRED     {entry.target} expired on {entry.expires.isoformat()}: fix the deviation, or move "
+                f"`expires` with a reason ({entry.reason})"
+            )
         for entry in self.not_run:
             out.append(f"  not run     {entry.target}: no verdict in this run (kept)")
         if (warning := self.todo_warning()) is not None:
@@ -280,11 +300,16 @@ class Update:
     kept: list[Expectation]
 
     def lines(self, path: str) -> list[str]:
-        out = [f"baseline {path}: {_n(len(self.kept), 'entry', 'entries')} kept, {len(self.added)} added, {len(self.dropped)} dropped"]
-        out += [f"  added    {e.target} (reason \"{TODO_REASON}\": replace it with why the deviation is accepted)" for e in self.added]
+        out = [
+            f"baseline {path}: {_n(len(self.kept), 'entry', 'entries')} kept, {len(self.added)} added, {len(self.dropped)} dropped"
+        ]
+        out += [
+            f'  added    {e.target} (reason "{TODO_REASON}": replace it with why the deviation is accepted)'
+            for e in self.added
+        ]
         out += [f"  dropped  {e.target}: it passes now" for e in self.dropped]
         if any(e.reason.startswith("TODO") for e in self.baseline.expected):
-            out.append(f"  entries with reason \"{TODO_REASON}\" still need one")
+            out.append(f'  entries with reason "{TODO_REASON}" still need one')
         return out
 
 
@@ -301,8 +326,11 @@ def update_baseline(old: Baseline | None, events: list[dict], today: dt.date | N
     for event in applied.unexpected:
         if any(e.covers(event) for e in kept):  # covered by an expired entry: the entry stays, to be renewed
             continue
-        entry = (Expectation(TODO_REASON, clause=event["failed_clause"]) if event.get("failed_clause")
-                 else Expectation(TODO_REASON, check=event["nodeid"]))
+        entry = (
+            Expectation(TODO_REASON, clause=event["failed_clause"])
+            if event.get("failed_clause")
+            else Expectation(TODO_REASON, check=event["nodeid"])
+        )
         if entry.key not in keys:
             keys.add(entry.key)
             added.append(entry)
@@ -317,14 +345,19 @@ def _toml_string(value: str) -> str:
 
 def dump_baseline(baseline: Baseline) -> str:
     """The baseline as TOML (comments of an earlier file are not kept)."""
-    lines = ["# meterconform expectations baseline: known deviations that do not gate `meterconform run --baseline`.",
-             "# Each entry names a clause or a check, why it is accepted, and optionally a link and an expiry date.",
-             "# Refresh with: meterconform baseline --update THIS_FILE --from reports/events.jsonl", ""]
+    lines = [
+        "# meterconform expectations baseline: known deviations that do not gate `meterconform run --baseline`.",
+        "# Each entry names a clause or a check, why it is accepted, and optionally a link and an expiry date.",
+        "# Refresh with: meterconform baseline --update THIS_FILE --from reports/events.jsonl",
+        "",
+    ]
     if baseline.endpoint:
         lines += [f"endpoint = {_toml_string(baseline.endpoint)}", ""]
     for entry in baseline.expected:
         lines.append("[[expected]]")
-        lines.append(f"clause = {_toml_string(entry.clause)}" if entry.clause else f"check = {_toml_string(entry.check or '')}")
+        lines.append(
+            f"clause = {_toml_string(entry.clause)}" if entry.clause else f"check = {_toml_string(entry.check or '')}"
+        )
         lines.append(f"reason = {_toml_string(entry.reason)}")
         if entry.link:
             lines.append(f"link = {_toml_string(entry.link)}")

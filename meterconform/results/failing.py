@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from .events import GATING, broken_clauses
 
-CLAUSES_DETAILED = 4   # clauses shown with their first check's expected, actual and reproduction
-CLAUSES_LISTED = 10    # further clauses shown as one line each
+CLAUSES_DETAILED = 4  # clauses shown with their first check's expected, actual and reproduction
+CLAUSES_LISTED = 10  # further clauses shown as one line each
 REPRODUCTION_CHARS = 400
 _SHOWN = GATING | {"NON-STRICT"}
 _RANK = {"FAIL": 0, "ERROR": 1, "NON-STRICT": 2}
@@ -56,7 +56,11 @@ def failure_lines(events: list[dict], report: str = "conformance.html") -> list[
             lines.append(f"  ... and {len(groups) - number} more clauses — see {report}")
             break
         verdict = min((f["verdict"] for _, f in evs), key=_RANK.__getitem__)
-        level = evs[0][0].get("levels", {}).get(cid) or evs[0][1].get("level") or ("SHOULD" if verdict == "NON-STRICT" else "MUST")
+        level = (
+            evs[0][0].get("levels", {}).get(cid)
+            or evs[0][1].get("level")
+            or ("SHOULD" if verdict == "NON-STRICT" else "MUST")
+        )
         checks = f"{len(evs)} failing check{'s' if len(evs) != 1 else ''}"
         lines.append(f"  {verdict:<10} {cid} [{level}] {_title(cid)} — {checks}".rstrip())
         if number >= CLAUSES_DETAILED:

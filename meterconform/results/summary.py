@@ -6,13 +6,14 @@ import os
 import re
 from collections import Counter, defaultdict
 
-from .events import VERDICTS, endpoint_stopped
 from ..contract.operations import area_of_clauses
+from .events import VERDICTS, endpoint_stopped
 from .failing import failure_lines
 from .gate import Completion, gate
 
 # Set by `meterconform run --baseline` around its pytest run: the baseline's verdict follows the summary.
 BASELINE_ENV = "METERCONFORM_BASELINE_FOLLOWS"
+
 
 def operation_of(event: dict) -> str:
     """The area an event belongs to: the operation of its first clause naming one, else a shared area."""
@@ -37,9 +38,15 @@ def skip_reasons(events: list[dict]) -> list[tuple[str, int]]:
     return groups.most_common()
 
 
-def render_summary(events: list[dict], meta: dict, baseline_follows: bool | None = None, interrupted: bool = False,
-                   report: str = "conformance.html", collection_errors: int = 0,
-                   completion: Completion | None = None) -> list[str]:
+def render_summary(
+    events: list[dict],
+    meta: dict,
+    baseline_follows: bool | None = None,
+    interrupted: bool = False,
+    report: str = "conformance.html",
+    collection_errors: int = 0,
+    completion: Completion | None = None,
+) -> list[str]:
     """The summary lines: counts per operation, the failing clauses (failing.failure_lines), why checks were
     skipped, the counts and the verdict of the gate. `report`: where the full detail is.
     `collection_errors`: suite modules that could not be imported; they count as errors, and the verdict says so."""
@@ -48,14 +55,18 @@ def render_summary(events: list[dict], meta: dict, baseline_follows: bool | None
         per_op[operation_of(ev)][ev["verdict"]] += 1
     shown = [v for v in VERDICTS if any(c[v] for c in per_op.values())]
     width = max([len(op) for op in per_op] + [9])
-    lines = [f"endpoint: {meta.get('endpoint')}  profile: {meta.get('profile')}  depth: {meta.get('depth')}  seed: {meta.get('hypothesis_seed')}"]
+    lines = [
+        f"endpoint: {meta.get('endpoint')}  profile: {meta.get('profile')}  depth: {meta.get('depth')}  seed: {meta.get('hypothesis_seed')}"
+    ]
     if meta.get("faults"):
         lines.append(f"reference endpoint faults: {', '.join(meta['faults'])}")
     if meta.get("readings"):
         lines.append(f"reference endpoint readings: {', '.join(meta['readings'])}")
     held = sum(1 for ev in events if (ev.get("reason") or "").startswith("BILLING GUARD"))
-    lines.append(f"billing: {meta.get('billing')}"
-                 + (f" — {held} check(s) that could record usage held back; --allow-billing runs them" if held else ""))
+    lines.append(
+        f"billing: {meta.get('billing')}"
+        + (f" — {held} check(s) that could record usage held back; --allow-billing runs them" if held else "")
+    )
     lines.append("operation".ljust(width) + "".join(f"{v:>14}" for v in shown))
     total = Counter()
     for op in sorted(per_op):
@@ -75,9 +86,11 @@ def render_summary(events: list[dict], meta: dict, baseline_follows: bool | None
     lines.append("")
     if (stopped := endpoint_stopped(events)) is not None:
         lines.append(f"INCOMPLETE: {stopped[0]} {stopped[1]} checks did not run.")
-    lines.append(f"checks: {total['PASS']} passed, {total['FAIL']} failed, {total['ERROR']} errors, "
-                 f"{total['NON-STRICT']} non-strict, {total['INFO']} info, {total['UNIMPLEMENTED']} unimplemented, "
-                 f"{total['SKIPPED']} skipped")
+    lines.append(
+        f"checks: {total['PASS']} passed, {total['FAIL']} failed, {total['ERROR']} errors, "
+        f"{total['NON-STRICT']} non-strict, {total['INFO']} info, {total['UNIMPLEMENTED']} unimplemented, "
+        f"{total['SKIPPED']} skipped"
+    )
     # Under `run --baseline` the verdict comes after the baseline is applied; this line is the gate before it.
     if baseline_follows is None:
         baseline_follows = bool(os.environ.get(BASELINE_ENV))
