@@ -334,7 +334,7 @@ def harness(url: str, workers: int, examples: int, cwd: str) -> dict:
         outputs = [proc.communicate(timeout=900)[0] for proc in procs]
         wall = time.perf_counter() - start
         rows = []
-        for path, proc, output in zip(paths, procs, outputs):
+        for path, proc, output in zip(paths, procs, outputs, strict=True):
             if not path.exists():
                 raise SystemExit(f"the harness run wrote no events (exit {proc.returncode}):\n{output[-3000:]}")
             rows += [json.loads(line) for line in path.read_text().splitlines()]
@@ -361,7 +361,7 @@ def print_per_check(run: dict, requests: list[dict], durations: list[float]) -> 
     the requests it sent (matched to the check by the time the endpoint received them), and their ratio."""
     windows = sorted(((r["time"] - r["duration"], r["time"], r) for r in run["rows"]), key=lambda w: w[0])
     replayed: dict[str, float] = {}
-    for req, seconds in zip(requests, durations):
+    for req, seconds in zip(requests, durations, strict=True):
         for begin, end, row in windows:
             if begin <= req["at"] <= end:
                 replayed[row["nodeid"]] = replayed.get(row["nodeid"], 0.0) + seconds
@@ -372,7 +372,8 @@ def print_per_check(run: dict, requests: list[dict], durations: list[float]) -> 
         ex = max(int(r.get("examples") or 0), 1)
         raw_ms = 1000 * replayed.get(r["nodeid"], 0.0) / ex
         print(
-            f"  {1000 * r['duration'] / ex:6.2f} {raw_ms:6.2f} {raw_ms / (1000 * r['duration'] / ex):5.2f}x  {r['nodeid'].split('/')[-1][:100]}"
+            f"  {1000 * r['duration'] / ex:6.2f} {raw_ms:6.2f} {raw_ms / (1000 * r['duration'] / ex):5.2f}x  "
+            f"{r['nodeid'].split('/')[-1][:100]}"
         )
 
 
@@ -393,7 +394,8 @@ def print_sweep(sweep: list[tuple[float, float, dict]], examples: int) -> None:
         )
         print(
             f"  {ms:5g} ms: raw {raw:7.1f} calls/s, harness {ex:6.1f} examples/s {req:7.1f} requests/s, "
-            f"{run['requests'] / max(run['examples'], 1):.2f} req/example: {ex / raw:.2f}x in examples/s, {req / raw:.2f}x in requests/s{bad}"
+            f"{run['requests'] / max(run['examples'], 1):.2f} req/example: {ex / raw:.2f}x in examples/s, "
+            f"{req / raw:.2f}x in requests/s{bad}"
         )
 
 
@@ -482,9 +484,9 @@ def main(argv: list[str] | None = None) -> int:
         rates = ", ".join(f"{x['examples'] / x['span']:.0f}" for x in runs[n])
         print(
             f"harness, {n} process{'es' if n > 1 else ''}: {r['checks']} check runs x {args.examples} examples: "
-            f"{r['examples']} examples, {r['requests']} requests in {r['span']:.1f} s of checks ({r['wall']:.1f} s wall "
-            f"with start-up): {r['examples'] / r['span']:.1f} examples/s, {r['requests'] / r['span']:.1f} requests/s "
-            f"(rounds: {rates} examples/s)"
+            f"{r['examples']} examples, {r['requests']} requests in {r['span']:.1f} s of checks ({r['wall']:.1f} s "
+            f"wall with start-up): {r['examples'] / r['span']:.1f} examples/s, {r['requests'] / r['span']:.1f} "
+            f"requests/s (rounds: {rates} examples/s)"
         )
     for n, rs in runs.items():
         for r in rs:
@@ -504,7 +506,8 @@ def main(argv: list[str] | None = None) -> int:
     replay_examples = best[1]["examples"] * best_replay / recorded
     print(
         f"raw boto3 replaying the harness's own {recorded} requests of one 1-process run, best of {args.rounds}: "
-        f"{best_replay:.1f} requests/s, i.e. {replay_examples:.1f} examples/s (rounds: {', '.join(f'{x:.0f}' for x, _ in replay)})"
+        f"{best_replay:.1f} requests/s, i.e. {replay_examples:.1f} examples/s (rounds: "
+        f"{', '.join(f'{x:.0f}' for x, _ in replay)})"
     )
     print(f"harness / raw replay of the same requests, 1 process: {one / replay_examples:.2f}x in examples/s")
     floor = max(floors, key=lambda f: f["given"] / f["raw"])

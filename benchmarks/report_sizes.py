@@ -84,7 +84,8 @@ def main() -> None:
             pages[label] = html.stat().st_size
             print(
                 f"{label}: {checks} checks; events.jsonl {events.stat().st_size / 1e6:.2f} MB "
-                f"({events.stat().st_size / checks / 1e3:.1f} kB per check), conformance.html {html.stat().st_size / 1e6:.2f} MB"
+                f"({events.stat().st_size / checks / 1e3:.1f} kB per check), conformance.html "
+                f"{html.stat().st_size / 1e6:.2f} MB"
             )
             print(
                 "  events.jsonl, biggest parts: " + ", ".join(f"{k} {share:.0%}" for k, share in _events_shares(events))

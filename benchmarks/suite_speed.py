@@ -81,24 +81,25 @@ def main(argv: list[str] | None = None) -> int:
     print(f"load average after:  {load_average()}")
     counts = ", ".join(f"{n} {v}" for v, n in sorted(run["verdicts"].items(), key=lambda kv: -kv[1]))
     print(
-        f"meterconform run -n {args.workers} (ci depth, embedded reference endpoint): {run['wall']:.1f} s wall, exit {run['code']}"
-        f"   (target <= 60 s)"
+        f"meterconform run -n {args.workers} (ci depth, embedded reference endpoint): {run['wall']:.1f} s wall, exit "
+        f"{run['code']}   (target <= 60 s)"
     )
     print(
         f"  {run['checks']} checks ({counts}), {run['examples']} examples, {run['requests']} requests; "
         f"{run['span']:.1f} s from the first check's start to the last one's end"
     )
     print(
-        f"  {run['checks'] / run['wall']:.1f} checks/s and {run['requests'] / run['wall']:.1f} requests/s over the wall time "
-        f"({run['checks'] / run['span']:.1f} checks/s, {run['requests'] / run['span']:.1f} requests/s over the checks' span)"
+        f"  {run['checks'] / run['wall']:.1f} checks/s and {run['requests'] / run['wall']:.1f} requests/s over the "
+        f"wall time ({run['checks'] / run['span']:.1f} checks/s, {run['requests'] / run['span']:.1f} requests/s over "
+        "the checks' span)"
     )
     print(
         f"raw boto3 BatchMeterUsage (1 record) on a reference endpoint in this process, {args.raw_seconds:g} s: "
         f"1 client {raw1:.1f} calls/s, {args.workers} clients {rawn:.1f} calls/s"
     )
     print(
-        f"run / raw: {run['requests'] / run['span'] / rawn:.2f}x in requests/s ({args.workers} processes each, over the "
-        f"checks' span); a check sends {run['requests'] / max(run['checks'], 1):.1f} requests on average"
+        f"run / raw: {run['requests'] / run['span'] / rawn:.2f}x in requests/s ({args.workers} processes each, over "
+        f"the checks' span); a check sends {run['requests'] / max(run['checks'], 1):.1f} requests on average"
     )
     return 0 if run["code"] == 0 else 1
 

@@ -181,7 +181,7 @@ def parse_mutants_table(text: str) -> tuple[dict[str, dict], dict]:
         if header is None:
             header = [c.lower() for c in cells]
             continue
-        row = dict(zip(header, cells))
+        row = dict(zip(header, cells, strict=False))  # a row may have more or fewer cells than the header
         fault = _first(row, "fault", "reading")
         by = _first(row, "by clause(s)", "by clause", "caught by", default="")
         faults[fault] = {
@@ -379,7 +379,8 @@ def compare_mutants(a: dict, b: dict, result: Comparison) -> None:
         ra, rb = faults_a[fault], faults_b[fault]
         if ra["status"] != rb["status"]:
             diff(
-                f"mutants: fault {fault}: caught? {ra['status']} -> {rb['status']} (by {_show(ra['by'])} -> {_show(rb['by'])})"
+                f"mutants: fault {fault}: caught? {ra['status']} -> {rb['status']} (by {_show(ra['by'])} -> "
+                f"{_show(rb['by'])})"
             )
         elif ra["by"] != rb["by"]:
             line = f"mutants: fault {fault}: first caught by {_show(ra['by'])} -> {_show(rb['by'])}"
@@ -423,7 +424,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
         print(f"note       {line}")
     n = len(result.differences)
     print(
-        f"verdict_snapshot: {n} difference{'s' if n != 1 else ''}, {len(result.notes)} note(s) between {dir_a} (A) and {dir_b} (B)"
+        f"verdict_snapshot: {n} difference{'s' if n != 1 else ''}, {len(result.notes)} note(s) between {dir_a} (A) and "
+        f"{dir_b} (B)"
     )
     return 1 if n else 0
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from hypothesis import strategies as st
 
 from meterconform.harness.profile import Profile
@@ -23,7 +25,7 @@ def _check_total(total: int) -> None:
 def allocations_from(quantities: list[int], tag_lists: list) -> list[dict]:
     """UsageAllocation dicts pairing each quantity with its tag list (None: an allocation without Tags)."""
     result = []
-    for quantity, tag_list in zip(quantities, tag_lists):
+    for quantity, tag_list in zip(quantities, tag_lists, strict=True):
         allocation: dict = {"AllocatedUsageQuantity": quantity}
         if tag_list is not None:
             allocation["Tags"] = tag_list
@@ -34,7 +36,7 @@ def allocations_from(quantities: list[int], tag_lists: list) -> list[dict]:
 def split(total: int, cuts: list[int]) -> list[int]:
     """`total` split at the sorted cut points into len(cuts) + 1 non-negative parts that sum to `total`."""
     points = [0, *sorted(cuts), total]
-    return [b - a for a, b in zip(points, points[1:])]
+    return [b - a for a, b in pairwise(points)]
 
 
 @memoized
@@ -84,7 +86,8 @@ def allocations(
             raise TypeError(f"allocations: {name}={value!r} must be an int")
     if not ALLOCATIONS_MIN <= min_size <= max_size <= DRAWN_ALLOCATIONS_MAX:
         raise ValueError(
-            f"allocations: min_size={min_size}, max_size={max_size}: need {ALLOCATIONS_MIN} <= min_size <= max_size <= {DRAWN_ALLOCATIONS_MAX}; "
+            f"allocations: min_size={min_size}, max_size={max_size}: need {ALLOCATIONS_MIN} <= min_size <= max_size <= "
+            f"{DRAWN_ALLOCATIONS_MAX}; "
             "for the profile's maximum count use max_allocations_list(total, profile)"
         )
     return _allocations(total, min_size, max_size, bool(allow_untagged))
@@ -119,7 +122,8 @@ def max_allocations_list(total: int, profile: Profile, extra: int = 0) -> st.Sea
     _check_total(total)
     if not isinstance(profile, Profile):
         raise TypeError(
-            f"profile={profile!r} is not a Profile; pass meterconform.harness.profile.load_profile() or the harness's profile"
+            f"profile={profile!r} is not a Profile; pass meterconform.harness.profile.load_profile() or the harness's "
+            "profile"
         )
     if not isinstance(extra, int) or extra < 0:
         raise ValueError(f"extra={extra!r} must be an int >= 0 (0 for the maximum count, 1 for one too many)")

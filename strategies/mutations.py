@@ -69,7 +69,8 @@ class Mutation:
     base: Callable[[Profile], st.SearchStrategy[dict]] | None = field(default=None, repr=False, compare=False)
 
     def apply(self, request: dict, data: Any, profile: Profile) -> dict:
-        """The mutated copy of `request`; `data` is `st.data()`'s object or a composite's `draw`. `request` is untouched."""
+        """The mutated copy of `request`; `data` is `st.data()`'s object or a composite's `draw`. `request` is
+        untouched."""
         draw = data if callable(data) else data.draw
         return self.transform(draw, copy.deepcopy(request), profile)
 
@@ -253,7 +254,8 @@ def _drop_from_one_tag(member: str):
         del tag_list[draw(st.integers(0, len(tag_list) - 1))][member]
 
     def transform(draw, usage, operation, profile):
-        # One tag per list keeps the tag without a Key from being a second Key-less tag ("unique keys" is not the point).
+        # One tag per list keeps the tag without a Key from being a second Key-less tag ("unique keys" is not the
+        # point).
         lists = draw(st.lists(tags(max_size=1), min_size=1, max_size=3, unique_by=tag_set))
         change(draw, lists[draw(st.integers(0, len(lists) - 1))])
         _set_allocations(draw, usage, operation, lists)
@@ -382,7 +384,7 @@ def _allocation_quantity_negative(draw, usage, operation, profile):
         parts = [rest // count + (1 if i < rest % count else 0) for i in range(count)]
     at = draw(st.integers(0, count))
     parts.insert(at, -1)
-    usage["UsageAllocations"] = [{"AllocatedUsageQuantity": q, "Tags": t} for q, t in zip(parts, lists)]
+    usage["UsageAllocations"] = [{"AllocatedUsageQuantity": q, "Tags": t} for q, t in zip(parts, lists, strict=True)]
 
 
 # (name, clause for MeterUsage, clause for BatchMeterUsage, description, transform)
@@ -822,7 +824,8 @@ def _account_too_long(draw, request, profile):
 
 
 def _license_of_another_account(draw, request, profile):
-    """A well-formed LicenseArn that is not the record's account's: another account's, or the ARN edited to name another."""
+    """A well-formed LicenseArn that is not the record's account's: another account's, or the ARN edited to name
+    another."""
     record = _usage(draw, request, "BatchMeterUsage")
     account = record["CustomerAWSAccountId"]
     others = sorted(

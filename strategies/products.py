@@ -23,7 +23,8 @@ DIMENSION_CHARACTERS = ANY_CHARACTERS
 def _check_profile(profile: object) -> None:
     if not isinstance(profile, Profile):
         raise TypeError(
-            f"profile={profile!r} is not a Profile; pass meterconform.harness.profile.load_profile() or the harness's profile"
+            f"profile={profile!r} is not a Profile; pass meterconform.harness.profile.load_profile() or the harness's "
+            "profile"
         )
 
 

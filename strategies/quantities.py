@@ -19,7 +19,8 @@ def _check_bounds(min_value: int, max_value: int) -> None:
             raise TypeError(f"{name}={value!r} must be an int between {QUANTITY_MIN} and {QUANTITY_MAX}")
     if not QUANTITY_MIN <= min_value <= max_value <= QUANTITY_MAX:
         raise ValueError(
-            f"min_value={min_value}, max_value={max_value}: need {QUANTITY_MIN} <= min_value <= max_value <= {QUANTITY_MAX} "
+            f"min_value={min_value}, max_value={max_value}: need {QUANTITY_MIN} <= min_value <= max_value <= "
+            f"{QUANTITY_MAX} "
             "(the model's UsageQuantity range); for out-of-range values use invalid_quantities()"
         )
 

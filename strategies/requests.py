@@ -143,7 +143,8 @@ def meter_usage_requests(
     `with_quantity` / `with_allocations`: True always, False never, None either. `client_token`: "fresh"
     (a new UUID per draw, as botocore sends — never repeats, never shrinks), "unique" (unique_client_tokens():
     drawn lengths and characters, never repeating), "drawn" (client_tokens(): repeats across draws, so only for a
-    check that owns every token it sends), "absent". `dry_run`: False sends no DryRun or `false`, True sends `true`, None any of these.
+    check that owns every token it sends), "absent". `dry_run`: False sends no DryRun or `false`, True sends `true`,
+    None any of these.
     Shrinks toward the profile's first dimension, a timestamp of now, no quantity and no allocations.
     Two draws may share a dimension and hour: sending both is then a DuplicateRequest unless identical.
     """
@@ -182,7 +183,8 @@ def batch_meter_usage_requests(
     _check_optional_bool("with_product_code", with_product_code)
     if with_product_code is not True and customers != "accounts":
         raise ValueError(
-            f"with_product_code={with_product_code!r} with customers={customers!r}: records naming a CustomerIdentifier need the "
+            f"with_product_code={with_product_code!r} with customers={customers!r}: records naming a "
+            "CustomerIdentifier need the "
             'ProductCode; pass with_product_code=True, or customers="accounts" to omit it'
         )
     records = usage_record_lists(profile, min_size, max_size, customers, **record_options)

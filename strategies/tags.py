@@ -29,7 +29,8 @@ def _check_sizes(name: str, min_size: int, max_size: int, lo: int, hi: int, fix:
             raise TypeError(f"{name}: {arg}={value!r} must be an int between {lo} and {hi}")
     if not lo <= min_size <= max_size <= hi:
         raise ValueError(
-            f"{name}: min_size={min_size}, max_size={max_size}: need {lo} <= min_size <= max_size <= {hi} (the model's limits); {fix}"
+            f"{name}: min_size={min_size}, max_size={max_size}: need {lo} <= min_size <= max_size <= {hi} (the model's "
+            f"limits); {fix}"
         )
 
 

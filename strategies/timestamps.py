@@ -69,14 +69,16 @@ def stale_limit(profile: Profile, window: Window = "meter") -> int:
 def _check_window(window: str) -> None:
     if window not in WINDOWS:
         raise ValueError(
-            f'window={window!r} is not a metering window; pass window="meter" (MeterUsage) or window="batch" (BatchMeterUsage)'
+            f'window={window!r} is not a metering window; pass window="meter" (MeterUsage) or window="batch" '
+            "(BatchMeterUsage)"
         )
 
 
 def _check_args(profile: Profile, window: str, where: str, fractional: bool | None) -> None:
     if not isinstance(profile, Profile):
         raise TypeError(
-            f"profile={profile!r} is not a Profile; pass meterconform.harness.profile.load_profile() or the harness's profile"
+            f"profile={profile!r} is not a Profile; pass meterconform.harness.profile.load_profile() or the harness's "
+            "profile"
         )
     _check_window(window)
     if where not in WHERES:

@@ -33,7 +33,8 @@ CUSTOMER_KINDS = ("subscribed", "unsubscribed", "accounts")
 def _check_profile(profile: object) -> None:
     if not isinstance(profile, Profile):
         raise TypeError(
-            f"profile={profile!r} is not a Profile; pass meterconform.harness.profile.load_profile() or the harness's profile"
+            f"profile={profile!r} is not a Profile; pass meterconform.harness.profile.load_profile() or the harness's "
+            "profile"
         )
 
 
@@ -45,8 +46,8 @@ def _check_optional_bool(name: str, value: object) -> None:
 def _check_quantity_for_allocations(with_quantity: bool | None, with_allocations: bool | None) -> None:
     if with_allocations is True and with_quantity is False:
         raise ValueError(
-            "with_allocations=True needs the quantity: allocations for an absent quantity leave its type (whole or decimal) "
-            "undefined; pass with_quantity=None or True"
+            "with_allocations=True needs the quantity: allocations for an absent quantity leave its type (whole or "
+            "decimal) undefined; pass with_quantity=None or True"
         )
 
 
@@ -210,8 +211,8 @@ def _record_lists(
     capacity = _key_capacity(profile, customers, hourly)
     if capacity < min_size:
         raise ValueError(
-            f"usage_record_lists: min_size={min_size} records need distinct (customer, dimension, hour) keys but the profile allows "
-            f"only {capacity}; lower min_size or list more customers / dimensions in the profile"
+            f"usage_record_lists: min_size={min_size} records need distinct (customer, dimension, hour) keys but the "
+            f"profile allows only {capacity}; lower min_size or list more customers / dimensions in the profile"
         )
     parts = _record_parts(
         profile, customers, where, fractional, with_quantity, with_allocations, quantity or quantities(), slots=hourly
@@ -252,7 +253,8 @@ def usage_record_lists(
             raise TypeError(f"usage_record_lists: {name}={value!r} must be an int")
     if not RECORDS_MIN <= min_size <= max_size <= RECORDS_MAX:
         raise ValueError(
-            f"usage_record_lists: min_size={min_size}, max_size={max_size}: need {RECORDS_MIN} <= min_size <= max_size <= {RECORDS_MAX} "
+            f"usage_record_lists: min_size={min_size}, max_size={max_size}: need {RECORDS_MIN} <= min_size <= max_size "
+            f"<= {RECORDS_MAX} "
             "(the model's UsageRecordList); for 26 records use the mutation too_many_records"
         )
     return _record_lists(profile, min_size, max_size, customers, **record_options)

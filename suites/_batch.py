@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 
 from meterconform.harness.failures import skip_unprocessed
-from meterconform.strategies._model import QUANTITY_MAX, RECORDS_MAX
 from meterconform.strategies.targets import aim_at_limits
 from meterconform.strategies.timestamps import HOUR
 from meterconform.transport.clients import Exchange
@@ -163,7 +162,8 @@ def window_ages(metering, where: str) -> tuple[float, float]:
             hi = min(hi, since - tol - EDGE_NEAR)
         if hi <= lo:
             pytest.skip(
-                "SKIPPED: the window's oldest edge falls in the previous, already closed, billing month (month-end rule)"
+                "SKIPPED: the window's oldest edge falls in the previous, already closed, billing month (month-end "
+                "rule)"
             )
         return lo, hi
     if where == "edge_stale":

@@ -447,7 +447,8 @@ def still_alive(metering, after: Exchange | None = None) -> None:
     if ex.error_code == "ThrottlingException":  # still throttled after the Transport's resends: no verdict
         skip_throttled(operation, len(ex.transient))
     before = (
-        f" after {after.method} {after.operation or after.request_headers.get('X-Amz-Target', '-')} answered {after.summary()}"
+        f" after {after.method} {after.operation or after.request_headers.get('X-Amz-Target', '-')} answered "
+        f"{after.summary()}"
         if after
         else ""
     )

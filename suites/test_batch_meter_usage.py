@@ -17,12 +17,11 @@ from hypothesis import strategies as st
 
 from meterconform.harness.current import current_metering
 from meterconform.strategies import allocations, quantities, unknown_dimensions, unknown_product_codes
+from meterconform.strategies._model import QUANTITY_MAX, RECORDS_MAX
 from meterconform.strategies.quantities import FLOAT_COLLIDING_QUANTITIES
 from meterconform.transport.clients import Exchange
 
 from ._batch import (
-    QUANTITY_MAX,
-    RECORDS_MAX,
     RESULT_CLAUSES,
     account_record,
     aim,

@@ -121,7 +121,9 @@ def test_conflicting_meter_usage_in_parallel_records_one(metering):
     metering.expect(
         body.get("MeteringRecordId") == exchanges[winner].json.get("MeteringRecordId"),
         "MU.HOUR.IDEMPOTENT",
-        expected=f"the recorded quantity {winner + 1} answers its id {exchanges[winner].json.get('MeteringRecordId')!r}",
+        expected=(
+            f"the recorded quantity {winner + 1} answers its id {exchanges[winner].json.get('MeteringRecordId')!r}"
+        ),
         actual=f"{body.get('MeteringRecordId')!r}",
     )
 
@@ -200,7 +202,7 @@ def test_distinct_batches_in_parallel_get_distinct_ids(metering):
     batches = [[customer_record(metering, i), customer_record(metering, i)] for i in range(PARALLEL)]
     exchanges = in_parallel(metering, lambda i: send(metering, batches[i]))
     ids: dict[str, dict] = {}
-    for batch, ex in zip(batches, exchanges):
+    for batch, ex in zip(batches, exchanges, strict=True):
         outcome = expect_results(metering, ex, batch, "BMU.CUSTOMER.SUBSCRIBED")
         for i, record in enumerate(batch):
             expect_status(metering, outcome, i, "Success", "BMU.CUSTOMER.SUBSCRIBED")

@@ -547,7 +547,10 @@ def _records_nothing(metering, operation: str, refused, base: wire.Base, clause:
     else:
         follow = wire.set_path(follow, ("UsageRecords", 0, "Quantity"), 3)
     ex = wire.send(metering, base, follow)
-    note = f"the refused request ({refused.summary()}) was recorded: the same slot with another quantity is now a duplicate"
+    note = (
+        f"the refused request ({refused.summary()}) was recorded: the same slot with another quantity is now a "
+        "duplicate"
+    )
     metering.expect(
         ex.error_code != "DuplicateRequestException" and _batch_status(ex) != "DuplicateRecord",
         clause,

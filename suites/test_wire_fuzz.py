@@ -294,7 +294,7 @@ def test_fuzzed_unknown_members_never_provoke_a_server_error(data):
         wire.error_body(metering, ex)
         wire.client_error_status(metering, ex)
     wire.still_alive(metering, ex)
-    seen = "refused: HTTP %s %s" % (ex.status, ex.error_code) if wire.is_error(ex) else f"ignored (HTTP {ex.status})"
+    seen = f"refused: HTTP {ex.status} {ex.error_code}" if wire.is_error(ex) else f"ignored (HTTP {ex.status})"
     text = f"{operation}: unknown members are {seen}"
     if text not in {o["text"] for o in metering.observations}:
         metering.observe("PROTO.UNKNOWN_MEMBER.HANDLING", text, ex)

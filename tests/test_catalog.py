@@ -450,7 +450,8 @@ def test_all_modelled_errors_are_accounted_for(catalog, model):
                 problems.append(f"{c.id}: an ERR clause names exactly one modelled error, found {names}")
             elif names[0] in provoked:
                 problems.append(
-                    f"{c.id}: {names[0]} is already provoked by {provoked[names[0]]}; ERR.* is only for errors nothing else provokes"
+                    f"{c.id}: {names[0]} is already provoked by {provoked[names[0]]}; ERR.* is only for errors nothing "
+                    "else provokes"
                 )
             if c.untestable is None:
                 problems.append(

@@ -91,9 +91,9 @@ def test_run_fails_naming_the_modules_that_could_not_be_collected(broken, tmp_pa
     )
     assert _verdict(proc.stdout) == [COUNTS.format(passed=0), VERDICT], proc.stdout[-3000:]
     assert proc.stderr.splitlines()[-1] == (
-        f"meterconform: 1 suite module could not be collected ({broken}; the errors are above): their checks did not run, "
-        f"so there is no verdict on the endpoint and {tmp_path / 'reports'} was left as it was. A broken install? See "
-        "docs/install.md"
+        f"meterconform: 1 suite module could not be collected ({broken}; the errors are above): their checks did not "
+        f"run, so there is no verdict on the endpoint and {tmp_path / 'reports'} was left as it was. A broken install? "
+        "See docs/install.md"
     )
     assert proc.returncode == 1
     assert not (tmp_path / "reports").exists()  # no staging directory left either

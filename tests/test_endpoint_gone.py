@@ -158,8 +158,8 @@ def test_a_round_the_probe_stopped_is_read_as_the_endpoint_gone_and_an_internal_
         "Exit: meterconform: cannot reach the endpoint http://127.0.0.1:9 (127.0.0.1:9): refused. Start the endpoint."
     )
     assert _endpoint_gone(ended(probe_line + "\n! _pytest.outcomes.Exit: ... !\n")) == (
-        "the endpoint stopped answering between rounds: cannot reach the endpoint http://127.0.0.1:9 (127.0.0.1:9): refused. "
-        "Start the endpoint."
+        "the endpoint stopped answering between rounds: cannot reach the endpoint http://127.0.0.1:9 (127.0.0.1:9): "
+        "refused. Start the endpoint."
     )
     assert _endpoint_gone(ended("INTERNALERROR> Traceback (most recent call last):\n")) is None
     assert _endpoint_gone(ended(probe_line, code=1)) is None

@@ -150,7 +150,7 @@ def test_two_campaigns_share_what_they_find_and_a_plain_run_replays_it(redis_url
         )
     outputs = [p.communicate(timeout=150)[0] for p in campaigns]
     found = {}
-    for name, proc, output in zip(("fuzz-a", "fuzz-b"), campaigns, outputs):
+    for name, proc, output in zip(("fuzz-a", "fuzz-b"), campaigns, outputs, strict=True):
         assert proc.returncode in (0, 1), f"{name} exited {proc.returncode}:\n{output[-3000:]}"
         assert "clause x outcome coverage" in output, output[-3000:]
         found[name] = _failed_clauses(tmp_path / name / "reports" / "events.jsonl")
@@ -567,7 +567,7 @@ def test_machines_sharing_a_campaigns_redis_never_take_the_same_batch_key(redis_
 
     url = "http://metering.example:8443"
     ledgers = [SharedKeyLedger.for_database(redis_url, url) for _ in machines]
-    a, b = (slots(m, ledger) for m, ledger in zip(machines, ledgers))
+    a, b = (slots(m, ledger) for m, ledger in zip(machines, ledgers, strict=True))
     keys_a, keys_b = [], []
     for _ in range(40):
         keys_a.append(a.take(["a", "b"], ["X"]))
@@ -619,6 +619,6 @@ def test_two_machines_running_against_one_endpoint_with_one_redis_both_pass(redi
                 )
             )
         outputs = [p.communicate(timeout=300)[0] for p in procs]
-    for proc, output in zip(procs, outputs):
+    for proc, output in zip(procs, outputs, strict=True):
         assert proc.returncode == 0, output[-3000:]
         assert "verdict: CONFORMANT" in output

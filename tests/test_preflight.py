@@ -206,7 +206,8 @@ def _answer(status: int, body: bytes) -> Exchange:
         (
             "UnrecognizedClientException",
             "The security token included in the request is invalid.",
-            "knows no such access key; set endpoint.access_key_id and endpoint.secret_access_key (and endpoint.session_token",
+            "knows no such access key; set endpoint.access_key_id and endpoint.secret_access_key (and "
+            "endpoint.session_token",
         ),
         (
             "com.amazon.coral.service#InvalidClientTokenId",
@@ -271,9 +272,9 @@ def test_the_preflight_imports_no_hypothesis_before_pytest_starts():
     printed two PytestAssertRewriteWarnings."""
     with ReferenceEndpoint() as endpoint:
         code = (
-            "import sys; from meterconform.transport.preflight import preflight; from meterconform.harness.profile import load_profile; "
-            f"assert preflight(load_profile(None).with_url({endpoint.url!r}), {endpoint.url!r}) is None; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('hypothesis', '_hypothesis_globals')))"
+            "import sys; from meterconform.transport.preflight import preflight; from meterconform.harness.profile "
+            f"import load_profile; assert preflight(load_profile(None).with_url({endpoint.url!r}), {endpoint.url!r}) "
+            "is None; print(sorted(m for m in sys.modules if m.split('.')[0] in ('hypothesis', '_hypothesis_globals')))"
         )
         proc = subprocess.run(
             [sys.executable, "-c", code], capture_output=True, text=True, env=_env(), cwd=REPO, timeout=60

@@ -289,9 +289,9 @@ def test_no_credentials_anywhere_is_one_sentence_before_any_check(tmp_path, comm
         )
     assert proc.returncode == 2, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert proc.stderr.strip().splitlines() == [
-        "meterconform: no AWS credentials found: set endpoint.access_key_id and endpoint.secret_access_key in the profile, "
-        "name a config profile with endpoint.config_profile, or configure the standard boto3 chain (AWS_ACCESS_KEY_ID / "
-        "AWS_SECRET_ACCESS_KEY, ~/.aws/credentials, a role)"
+        "meterconform: no AWS credentials found: set endpoint.access_key_id and endpoint.secret_access_key in the "
+        "profile, name a config profile with endpoint.config_profile, or configure the standard boto3 chain "
+        "(AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, ~/.aws/credentials, a role)"
     ]
     assert not (tmp_path / "r" / "events.jsonl").exists()
 

@@ -112,7 +112,8 @@ def test_the_index_lists_every_shipped_file_and_each_snapshot_is_headed_by_its_u
         fields, body = found
         if fields.get("URL") != doc.url or fields.get("Retrieved") != doc.retrieved:
             problems.append(
-                f"{doc.file}: header URL/Retrieved {fields.get('URL')!r}/{fields.get('Retrieved')!r} differ from index.toml"
+                f"{doc.file}: header URL/Retrieved {fields.get('URL')!r}/{fields.get('Retrieved')!r} differ from "
+                "index.toml"
             )
         if len(body.strip()) < 200:
             problems.append(f"{doc.file}: the snapshot has almost no text")

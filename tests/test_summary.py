@@ -17,10 +17,12 @@ def _skipped(reason: str, clause: str = "RC.TOKEN.VALID") -> dict:
 
 EVENTS = [
     _skipped(
-        "TOKEN SPENT: valid registration token #1 of the profile answered ExpiredTokenException; it may have been resolved"
+        "TOKEN SPENT: valid registration token #1 of the profile answered ExpiredTokenException; it may have been "
+        "resolved"
     ),
     _skipped(
-        "TOKEN SPENT: valid registration token #1 of the profile answered ExpiredTokenException; it may have been resolved"
+        "TOKEN SPENT: valid registration token #1 of the profile answered ExpiredTokenException; it may have been "
+        "resolved"
     ),
     _skipped(
         "SKIPPED: the target profile has no `customers.subscribed_accounts`; add it to the profile",

@@ -190,7 +190,8 @@ def _campaign(
     staged.commit()
     if gone is not None:
         print(
-            f"meterconform fuzz: {gone} The campaign stopped after {round_no} round(s); what they found is in the reports.",
+            f"meterconform fuzz: {gone} The campaign stopped after {round_no} round(s); what they found is in the "
+            "reports.",
             file=sys.stderr,
         )
         return ExitCode.UNREACHABLE

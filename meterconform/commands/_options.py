@@ -28,7 +28,9 @@ def endpoint(p: argparse.ArgumentParser) -> None:
         metavar="NAME",
         action="append",
         default=[],
-        help="embedded endpoint only: switch on a permitted behaviour (repeatable; `meterconform serve --list-readings`)",
+        help=(
+            "embedded endpoint only: switch on a permitted behaviour (repeatable; `meterconform serve --list-readings`)"
+        ),
     )
 
 

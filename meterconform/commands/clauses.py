@@ -137,8 +137,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"meterconform clauses: {line}", file=sys.stderr)
         print(
             f"MUST/SHOULD clauses covered: {summary['with_checks'] + summary['untestable']}/{summary['must_should']} "
-            f"({summary['covered_percent']}%) — {summary['with_checks']} by checks, {summary['untestable']} untestable with a reason, "
-            f"{summary['uncovered']} uncovered"
+            f"({summary['covered_percent']}%) — {summary['with_checks']} by checks, {summary['untestable']} untestable "
+            f"with a reason, {summary['uncovered']} uncovered"
         )
     return 1 if problems else 0
 

@@ -1,4 +1,4 @@
-"""`meterconform compare`: one HTML matrix of clauses × runs (endpoints), the differences, and a regression exit code."""
+"""`meterconform compare`: one HTML matrix of clauses × runs (endpoints), the differences, a regression exit code."""
 
 from __future__ import annotations
 

@@ -31,7 +31,8 @@ class Quote:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a conformant endpoint answers; `kind` is error | client_error | record_status | success | property | info | one_of."""
+    """What a conformant endpoint answers; `kind` is error | client_error | record_status | success | property | info
+    | one_of."""
 
     kind: str
     errors: tuple[str, ...] = ()
@@ -99,8 +100,9 @@ class Catalog:
             raise KeyError(unknown_id_message(clause_id, self.ids)) from None
 
     def for_constraint(self, ref: str) -> Clause:
-        """The clause covering a model input constraint, by its reference (meterconform.contract.service_model.Constraint.ref):
-        "MeterUsage:ProductCode.required", "BatchMeterUsage:UsageRecords[].UsageAllocations[].Tags.max"..."""
+        """The clause covering a model input constraint, by its reference
+        (meterconform.contract.service_model.Constraint.ref): "MeterUsage:ProductCode.required",
+        "BatchMeterUsage:UsageRecords[].UsageAllocations[].Tags.max"..."""
         try:
             return self._by_constraint[ref]  # type: ignore[attr-defined]
         except KeyError:
@@ -184,7 +186,10 @@ def parse_catalog(text: str, source: str = CATALOG_FILE) -> Catalog:
         path = list(err.absolute_path)
         where = "/".join(str(p) for p in path) or "(top)"
         if len(path) >= 2 and path[0] == "clause" and isinstance(path[1], int):
-            where = f"clause {raw['clause'][path[1]].get('id', '#' + str(path[1]))}: {'.'.join(str(p) for p in path[2:]) or '(clause)'}"
+            where = (
+                f"clause {raw['clause'][path[1]].get('id', '#' + str(path[1]))}: "
+                f"{'.'.join(str(p) for p in path[2:]) or '(clause)'}"
+            )
         problems.append(f"  - {where}: {err.message[:300]}")
     seen: set[str] = set()
     for entry in raw.get("clause", ()):

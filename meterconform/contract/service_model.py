@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-SERVICE = "meteringmarketplace"
 from .operations import OPERATIONS  # noqa: F401 - the model's operations, re-exported for its readers
+
+SERVICE = "meteringmarketplace"
 
 CONSTRAINT_KINDS = ("required", "min", "max", "pattern", "enum")
 

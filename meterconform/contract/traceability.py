@@ -64,7 +64,8 @@ def _harness_available() -> bool:
 
 
 def collect(suites_dir: str | Path | None = None, *, timeout: float = 300) -> Collection:
-    """Run `pytest --collect-only` over `suites_dir` (default: the packaged suites) in a subprocess and read the markers."""
+    """Run `pytest --collect-only` over `suites_dir` (default: the packaged suites) in a subprocess and read the
+    markers."""
     suites = Path(suites_dir) if suites_dir is not None else default_suites_dir()
     if not suites.is_dir():
         raise CollectionError(

@@ -78,9 +78,9 @@ def open_endpoint(
     faults: tuple[str, ...] | list[str] = (),
     readings: tuple[str, ...] | list[str] = (),
 ) -> str:
-    """The URL a run talks to: a named endpoint (probed: EndpointUnreachable; preflighted, meterconform.transport.preflight:
-    TargetError for wrong credentials or a path that serves nothing), else moto's server or the
-    embedded reference endpoint started inside `stack` (TargetError when it cannot start)."""
+    """The URL a run talks to: a named endpoint (probed: EndpointUnreachable; preflighted,
+    meterconform.transport.preflight: TargetError for wrong credentials or a path that serves nothing), else moto's
+    server or the embedded reference endpoint started inside `stack` (TargetError when it cannot start)."""
     from ..transport.clients import probe
 
     if url:

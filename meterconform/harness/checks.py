@@ -345,8 +345,8 @@ class Metering:
             raise MissingProfileData(
                 "customers.subscribed",
                 message=(
-                    f"SKIPPED: out of BatchMeterUsage keys ({exc}): {len(customers)} customers x {len(dimensions)} dimensions "
-                    f"give one key per {unit}; list more test customers in `customers.subscribed`"
+                    f"SKIPPED: out of BatchMeterUsage keys ({exc}): {len(customers)} customers x {len(dimensions)} "
+                    f"dimensions give one key per {unit}; list more test customers in `customers.subscribed`"
                 ),
             ) from None
 

@@ -79,8 +79,8 @@ def _standalone_setup() -> tuple:
                 if os.environ.get(ENV_ALLOW_BILLING) != "1":
                     raise StandaloneRefused(
                         "meterconform: outside pytest (e.g. under HypoFuzz) no check can be held back by the billing "
-                        f"guard; against a real endpoint set {ENV_ALLOW_BILLING}=1 if recording usage for the profile's "
-                        "test customers is acceptable"
+                        f"guard; against a real endpoint set {ENV_ALLOW_BILLING}=1 if recording usage for the "
+                        "profile's test customers is acceptable"
                     )
             if not url:
                 from ..reference import running_endpoint

@@ -1,4 +1,4 @@
-"""The pytest plugin's fixtures: the run, the endpoint under test, its profile and transport, and each check's handle."""
+"""The pytest plugin's fixtures: the run, the endpoint under test, its profile and transport, each check's handle."""
 
 from __future__ import annotations
 

@@ -245,7 +245,8 @@ def from_dict(raw: Mapping[str, Any], source: str = "<dict>") -> Profile:
     ep = dict(raw.get("endpoint", {}))
     if ep.get("secret_access_key") and not ep.get("access_key_id"):
         raise ProfileError(
-            f"target profile {source}: `endpoint.secret_access_key` is set without `endpoint.access_key_id`; set both or neither"
+            f"target profile {source}: `endpoint.secret_access_key` is set without `endpoint.access_key_id`; set both "
+            "or neither"
         )
     kind = ep.get("kind", "emulator")
     endpoint = Endpoint(
@@ -268,7 +269,8 @@ def from_dict(raw: Mapping[str, Any], source: str = "<dict>") -> Profile:
     if endpoint.ca_bundle and not Path(endpoint.ca_bundle).is_file():
         raise ProfileError(
             f"target profile {source}: `endpoint.ca_bundle` is {endpoint.ca_bundle!r}, which is not a file; give the "
-            "PEM file of the CA that signed the endpoint's certificate (a relative path is read from the profile's directory)"
+            "PEM file of the CA that signed the endpoint's certificate (a relative path is read from the profile's "
+            "directory)"
         )
     if endpoint.rate_per_second is None and endpoint.kind == "aws":
         # The documented quota: 10 requests/s per account and Region (RegisterUsage 5/s).
@@ -332,7 +334,8 @@ def load_profile(path: str | Path | None = None) -> Profile:
     p = Path(path)
     if not p.is_file():
         raise ProfileError(
-            f"target profile {p} does not exist; pass the path of a TOML file (see examples/) or omit --profile for the embedded default"
+            f"target profile {p} does not exist; pass the path of a TOML file (see examples/) or omit --profile for "
+            "the embedded default"
         )
     try:
         raw = tomllib.loads(p.read_text(encoding="utf-8"))

@@ -65,7 +65,8 @@ def run_suites(args: argparse.Namespace) -> int:
         stack.callback(lambda: None if staged.committed else staged.discard())
         if not named and args.target == "moto":
             print(
-                f"meterconform: moto server at {url} (subscribers seeded: {', '.join(profile.customers.subscribed) or 'none'})"
+                f"meterconform: moto server at {url} (subscribers seeded: "
+                f"{', '.join(profile.customers.subscribed) or 'none'})"
             )
         elif not named:
             print(
@@ -138,8 +139,9 @@ def _finish(args: argparse.Namespace, code: int, outcome: _Outcome, staged) -> i
     if outcome.collection_errors and code != ExitCode.UNREACHABLE:
         n = len(outcome.collection_errors)
         print(
-            f"meterconform: {n} suite module{'s' if n > 1 else ''} could not be collected ({', '.join(outcome.collection_errors)}; "
-            f"the errors are above): their checks did not run, so there is no verdict on the endpoint and {staged.final} "
+            f"meterconform: {n} suite module{'s' if n > 1 else ''} could not be collected "
+            f"({', '.join(outcome.collection_errors)}; the errors are above): their checks did not run, so there is no "
+            f"verdict on the endpoint and {staged.final} "
             "was left as it was. A broken install? See docs/install.md",
             file=sys.stderr,
         )

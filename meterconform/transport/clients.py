@@ -315,7 +315,8 @@ class Transport:
                     aws_access_key_id=creds.access_key,
                     aws_secret_access_key=creds.secret_key,
                     aws_session_token=creds.token,
-                    verify=self.profile.endpoint.tls_trust,  # None: botocore's own default (the system's, or AWS_CA_BUNDLE)
+                    # tls_trust None: botocore's own default (the system's, or AWS_CA_BUNDLE)
+                    verify=self.profile.endpoint.tls_trust,
                     config=Config(
                         retries={"total_max_attempts": 1, "mode": "standard"},  # max_attempts=1 still means 2 attempts
                         parameter_validation=validate,
@@ -618,10 +619,13 @@ def probe(
                 trusted = f"the CA bundle {ca_bundle}" if ca_bundle else "this machine's trust store"
                 return (
                     f"the endpoint {url} presented a TLS certificate that {trusted} does not accept ({reason}). If "
-                    "your own CA signed it, set endpoint.ca_bundle in the profile (or AWS_CA_BUNDLE) to that CA's PEM file; "
-                    "if the name does not match, use the host name the certificate names."
+                    "your own CA signed it, set endpoint.ca_bundle in the profile (or AWS_CA_BUNDLE) to that CA's PEM "
+                    "file; if the name does not match, use the host name the certificate names."
                 )
-            problem = f"cannot reach the endpoint {url} ({parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}): {reason}. {fix}"
+            problem = (
+                f"cannot reach the endpoint {url} "
+                f"({parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}): {reason}. {fix}"
+            )
         else:
             gateway = gateway_error(response.status, {k.lower(): v for k, v in response.headers.items()}, response.data)
             if gateway is None:

@@ -103,7 +103,7 @@ def meter_allocations(*allocations: dict, hours_back: int = 0) -> Callable[[Refe
 
     def scenario(endpoint):
         allocation = [{"AllocatedUsageQuantity": a["quantity"]} for a in allocations]
-        for a, out in zip(allocations, allocation):
+        for a, out in zip(allocations, allocation, strict=True):
             if a.get("tags") is not None:
                 out["Tags"] = a["tags"]
         return outcome(
@@ -136,7 +136,7 @@ def distinct_ids_under_concurrency(endpoint, threads: int = 8, attempts: int = 5
         client = make_client(endpoint.url)
         barrier = threading.Barrier(threads)
 
-        def one(_: int) -> str:
+        def one(_: int, barrier=barrier, client=client) -> str:
             barrier.wait(timeout=10)
             return client.meter_usage(**usage())["MeteringRecordId"]
 

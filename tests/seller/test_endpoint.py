@@ -176,7 +176,7 @@ def test_the_endpoint_is_a_context_manager_outside_pytest():
         url = endpoint.url
         assert batch(endpoint, usage(endpoint))["Results"][0]["Status"] == "Success"
     with pytest.raises(RuntimeError, match="not started"):
-        endpoint.url
+        _ = endpoint.url
     assert url.startswith("http://127.0.0.1:")
 
 

@@ -311,7 +311,7 @@ def rules(operation: str, request: dict, profile: Profile, now: float | None = N
     return {f.rule for f in findings(operation, request, profile, now)}
 
 
-# ------------------------------------------------------------------------------------------ properties of valid requests
+# ----------------------------------------------------------------------------------------- properties of valid requests
 
 
 def record_identity_problems(record: dict, profile: Profile, customers: str) -> list[str]:

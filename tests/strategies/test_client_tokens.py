@@ -102,7 +102,11 @@ def _fixed_tokens(tree: ast.AST) -> list[tuple[int, str]]:
     for node in ast.walk(tree):
         values = []
         if isinstance(node, ast.Dict):
-            values = [v for k, v in zip(node.keys, node.values) if k is not None and _constant(k) == "ClientToken"]
+            values = [
+                v
+                for k, v in zip(node.keys, node.values, strict=True)
+                if k is not None and _constant(k) == "ClientToken"
+            ]
         elif isinstance(node, ast.keyword) and node.arg == "ClientToken":
             values = [node.value]
         elif isinstance(node, ast.Assign) and any(

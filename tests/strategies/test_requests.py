@@ -58,7 +58,7 @@ STRATEGIES = [
 ]
 
 
-@pytest.mark.parametrize("operation, label, strategy", STRATEGIES, ids=[f"{o}-{l}" for o, l, _ in STRATEGIES])
+@pytest.mark.parametrize("operation, label, strategy", STRATEGIES, ids=[f"{o}-{label}" for o, label, _ in STRATEGIES])
 @SETTINGS
 @given(data=st.data())
 def test_valid_requests_satisfy_the_model_and_the_profile(operation, label, strategy, data):

@@ -1,4 +1,5 @@
-"""The BatchMeterUsage checks pass on the faithful reference endpoint and fail, on the clause the fault breaks, on a faulty one."""
+"""The BatchMeterUsage checks pass on the faithful reference endpoint and fail, on the clause the fault breaks, on a
+faulty one."""
 
 import pytest
 

@@ -7,10 +7,21 @@ from __future__ import annotations
 import json
 import threading
 
+import pytest
+
+from meterconform.harness.profile import load_profile
+from meterconform.reference import ReferenceEndpoint
 from tests.suites.runner import errors, run_suites
-from tests.suites.test_protocol_faults import DeviantProxy, Deviation, upstream  # noqa: F401 (fixture)
+from tests.suites.test_protocol_faults import DeviantProxy, Deviation
 
 CONFLICT = b'{"__type":"IdempotencyConflictException","message":"the token was used with other parameters"}'
+
+
+@pytest.fixture(scope="module")
+def upstream():
+    """One faithful reference endpoint behind every proxied run of this module."""
+    with ReferenceEndpoint(dict(load_profile(None).raw)) as endpoint:
+        yield endpoint.url
 
 
 class ShortTokensTaken(Deviation):
