@@ -9,7 +9,7 @@ import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 
@@ -20,9 +20,6 @@ from .results.events import NOT_RUN, build_event, write_outputs
 from .results.redact import register_secret
 from .transport.clients import credentials_problem, probe
 from .transport.preflight import preflight
-
-if TYPE_CHECKING:
-    pass
 
 # Loaded wherever this module is (`-p meterconform.plugin`, a conftest's pytest_plugins, each xdist worker).
 pytest_plugins = ["meterconform.harness.fixtures"]
@@ -43,7 +40,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest="mc_profile",
         default=None,
         metavar="PATH",
-        help=f"target profile TOML (env {ENV_PROFILE}; ini meterconform_profile). Omit for the embedded reference endpoint.",
+        help=(
+            f"target profile TOML (env {ENV_PROFILE}; ini meterconform_profile). Omit for the embedded reference "
+            "endpoint."
+        ),
     )
     group.addoption(
         "--endpoint-url",
@@ -80,7 +80,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="append",
         default=[],
         metavar="NAME",
-        help="switch a named deviation on in the embedded reference endpoint (repeatable; see `meterconform serve --list-faults`)",
+        help=(
+            "switch a named deviation on in the embedded reference endpoint (repeatable; see "
+            "`meterconform serve --list-faults`)"
+        ),
     )
     group.addoption(
         "--reference-reading",
@@ -88,7 +91,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="append",
         default=[],
         metavar="NAME",
-        help="switch a permitted behaviour on in the embedded reference endpoint (repeatable; see `meterconform serve --list-readings`)",
+        help=(
+            "switch a permitted behaviour on in the embedded reference endpoint (repeatable; see "
+            "`meterconform serve --list-readings`)"
+        ),
     )
     group.addoption(
         "--database",
@@ -348,7 +354,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     ep = ctx.profile.endpoint
     where = ctx.url or "the embedded reference endpoint (started on loopback)"
     lines = [
-        f"meterconform {__version__}: profile {ctx.profile.source}; endpoint {where}; kind {ep.kind}; region {ep.region}; depth {ctx.depth}"
+        f"meterconform {__version__}: profile {ctx.profile.source}; endpoint {where}; kind {ep.kind}; region "
+        f"{ep.region}; depth {ctx.depth}"
     ]
     if ctx.faults:
         lines.append(f"meterconform: reference endpoint faults on: {', '.join(ctx.faults)}")

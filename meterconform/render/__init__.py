@@ -16,6 +16,8 @@ from ..results.events import write_outputs
 from ..results.gate import Completion, gate
 from .runs import Run, load_run
 
+COMPLETE = Completion()  # a run that completed: the default (Completion is frozen)
+
 
 def write_reports(
     run: Run,
@@ -26,9 +28,9 @@ def write_reports(
     allure: bool = False,
     shown: Path | None = None,
 ) -> int:
-    """Write every report of `run` into `out`, print what was written (and the baseline's verdict), return the exit code
-    of the gate (meterconform.results.gate) for the run's completion (its meta line says it: Completion.of). `shown`: the
-    directory to name in what is printed, when `out` is a staging directory that will be moved there."""
+    """Write every report of `run` into `out`, print what was written (and the baseline's verdict), return the exit
+    code of the gate (meterconform.results.gate) for the run's completion (its meta line says it: Completion.of).
+    `shown`: the directory to name in what is printed, when `out` is a staging directory that will be moved there."""
     from ..results.redact import redact_text
     from .html import render_html
     from .json_report import write_json
@@ -80,7 +82,7 @@ def finish_run(
     args: argparse.Namespace,
     report_dir: Path,
     events_path: Path,
-    completion: Completion = Completion(),
+    completion: Completion = COMPLETE,
     shown: Path | None = None,
 ) -> int:
     """After `meterconform run` or `fuzz`: record the run's completion in the events file's meta line, write every

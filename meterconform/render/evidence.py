@@ -81,7 +81,8 @@ def _exchange(number: int, ex: dict, limit: int = BODY_LIMIT, sampled: bool = Fa
     )
     body = _pretty(ex.get("body"), limit)
     return (
-        f'<div class="exchange"><h4><span>Request {number}</span> {esc(ex.get("method", "POST"))} {esc(ex.get("url", ""))} '
+        f'<div class="exchange"><h4><span>Request {number}</span> '
+        f"{esc(ex.get('method', 'POST'))} {esc(ex.get('url', ''))} "
         f"· {esc(ex.get('operation') or '')} via {esc(ex.get('via', '?'))}</h4>"
         f"<pre>{esc_text(req_headers)}\n\n{esc_text(_pretty(ex.get('request'), limit))}</pre>"
         f"<h4><span>Response</span> {esc(status)}{' · ' + esc(ex['error_code']) if ex.get('error_code') else ''}"
@@ -189,7 +190,10 @@ def reproduce(reproduction: str | None, falsifying: str | None, opened: bool) ->
     """A failure's Reproduce block (cut at REPRODUCTION_LIMIT) and its Falsifying example, where there are."""
     out = ""
     if reproduction:
-        out += f'<details class="sub"{" open" if opened else ""}><summary>Reproduce</summary><pre>{esc(_cut(reproduction))}</pre></details>'
+        out += (
+            f'<details class="sub"{" open" if opened else ""}><summary>Reproduce</summary>'
+            f"<pre>{esc(_cut(reproduction))}</pre></details>"
+        )
     if falsifying:
         out += f'<details class="sub"><summary>Falsifying example</summary><pre>{esc(falsifying)}</pre></details>'
     return out

@@ -67,7 +67,10 @@ def _check(ref: CheckRef, row: ClauseRow, applied: Applied | None) -> str:
     tags = ""
     excuse = applied.excuse(ev["nodeid"]) if applied else None
     if excuse is not None and ref.verdict in GATING:
-        tags = f' <span class="tag expected" title="{esc(excuse.reason)}">expected by baseline: {esc(excuse.target)}</span>'
+        tags = (
+            f' <span class="tag expected" title="{esc(excuse.reason)}">expected by baseline: '
+            f"{esc(excuse.target)}</span>"
+        )
     head = (
         f'<div class="check-head">{badge(ref.verdict)} <code>{esc(ev["nodeid"])}</code>{tags}'
         f'<span class="dur">{float(ev.get("duration") or 0):.2f} s</span></div>'
@@ -77,8 +80,12 @@ def _check(ref: CheckRef, row: ClauseRow, applied: Applied | None) -> str:
     if other is not None:  # another clause the same check found broken: its own failure, example and reproduction
         parts = [
             head,
-            f'<p class="muted">Another bug the same check found; its first is on <a href="#c-{esc(home)}">{esc(home)}</a>.</p>',
-            f'<dl class="ea"><dt>Expected</dt><dd>{esc(other.get("expected"))}</dd><dt>Actual</dt><dd>{esc(other.get("actual"))}</dd></dl>',
+            '<p class="muted">Another bug the same check found; its first is on '
+            f'<a href="#c-{esc(home)}">{esc(home)}</a>.</p>',
+            (
+                f'<dl class="ea"><dt>Expected</dt><dd>{esc(other.get("expected"))}</dd>'
+                f"<dt>Actual</dt><dd>{esc(other.get('actual'))}</dd></dl>"
+            ),
             reproduce(other.get("reproduction"), other.get("falsifying_example"), opened=True),
         ]
         return f'<div class="check v-{slug(ref.verdict)}">' + "".join(parts) + "</div>"
@@ -134,7 +141,8 @@ def _clause(row: ClauseRow, applied: Applied | None, cases: Counter) -> str:
                 for r in clause.readings
             )
             body.append(
-                f'<p class="facts"><strong>Readings</strong> (the sources disagree):</p><ul class="readings">{items}</ul>'
+                '<p class="facts"><strong>Readings</strong> (the sources disagree):</p>'
+                f'<ul class="readings">{items}</ul>'
             )
         href = safe_href(clause.doc_url)
         if href:
@@ -191,10 +199,10 @@ def _banner(run: Run, rows: list[ClauseRow], applied: Applied | None) -> str:
     clause_counts = label_counts(r.verdict for r in rows)
     met = sum(clause_counts.get(v, 0) for v in ("PASS", "INFO"))
     lead = (
-        f"{len(run.events)} checks on {len(rows) - clause_counts.get(NOT_CHECKED, 0) - clause_counts.get(UNTESTABLE, 0)} "
-        f"of {len(rows)} clauses: {met} met, {len(not_met)} not met (FAIL or ERROR), "
-        f"{clause_counts.get('NON-STRICT', 0)} SHOULD not met, {clause_counts.get(NOT_CHECKED, 0)} not checked, "
-        f"{clause_counts.get(UNTESTABLE, 0)} untestable."
+        f"{len(run.events)} checks on "
+        f"{len(rows) - clause_counts.get(NOT_CHECKED, 0) - clause_counts.get(UNTESTABLE, 0)} of {len(rows)} clauses: "
+        f"{met} met, {len(not_met)} not met (FAIL or ERROR), {clause_counts.get('NON-STRICT', 0)} SHOULD not met, "
+        f"{clause_counts.get(NOT_CHECKED, 0)} not checked, {clause_counts.get(UNTESTABLE, 0)} untestable."
     )
     gate = "FAIL and ERROR gate the run; NON-STRICT, INFO, UNIMPLEMENTED and SKIPPED do not."
     if applied is not None:
@@ -210,7 +218,8 @@ def _banner(run: Run, rows: list[ClauseRow], applied: Applied | None) -> str:
     if completion.state == "incomplete" and stopped:
         incomplete = (
             f'<p class="incomplete"><strong>Incomplete run.</strong> {esc(stopped[0])} '
-            f"{esc(plural(stopped[1], 'check'))} did not run (SKIPPED, “NOT RUN”); the verdicts above cover only the checks that ran.</p>"
+            f"{esc(plural(stopped[1], 'check'))} did not run (SKIPPED, “NOT RUN”); the verdicts above cover only the "
+            "checks that ran.</p>"
         )
     elif not completion.complete:
         title, _, rest = completion.headline.partition(": ")
@@ -273,7 +282,8 @@ def _charts(run: Run, rows: list[ClauseRow]) -> str:
     }
     return (
         '<section class="card" aria-label="charts"><div class="grid2">'
-        f"<div><h2>Clauses by operation</h2>{bar_chart(clause_chart, 'clauses', 'Clause verdicts per operation', 'clauses')}"
+        "<div><h2>Clauses by operation</h2>"
+        f"{bar_chart(clause_chart, 'clauses', 'Clause verdicts per operation', 'clauses')}"
         f"{legend(label_counts(r.verdict for r in rows), 'clause')}</div>"
         f"<div><h2>Checks by operation</h2>{bar_chart(check_chart, 'checks', 'Check verdicts per operation', 'checks')}"
         f"{legend(label_counts(e['verdict'] for e in run.events), 'check')}</div>"
@@ -297,16 +307,19 @@ def _problems(rows: list[ClauseRow], applied: Applied | None) -> str:
             expected = ' <span class="tag expected">expected by baseline</span>'
         items.append(
             f'<li>{badge(r.verdict)}<a href="#c-{esc(r.id)}"><code class="cid">{esc(r.id)}</code></a>'
-            f'<span>{esc(r.title)}{expected}</span><span class="nchecks">{esc(plural(len(failing), "check"))}</span></li>'
+            f"<span>{esc(r.title)}{expected}</span>"
+            f'<span class="nchecks">{esc(plural(len(failing), "check"))}</span></li>'
         )
     shown, folded = items[:PROBLEMS_SHOWN], items[PROBLEMS_SHOWN:]
     more = (
-        f'<details class="sub"><summary>and {len(folded)} more</summary><ul class="problems">{"".join(folded)}</ul></details>'
+        f'<details class="sub"><summary>and {len(folded)} more</summary>'
+        f'<ul class="problems">{"".join(folded)}</ul></details>'
         if folded
         else ""
     )
     return (
-        f'<section class="card" aria-label="clauses not met"><h2>Clauses not met <small class="muted">{len(bad)}</small></h2>'
+        '<section class="card" aria-label="clauses not met">'
+        f'<h2>Clauses not met <small class="muted">{len(bad)}</small></h2>'
         f'<ul class="problems">{"".join(shown)}</ul>{more}</section>'
     )
 
@@ -340,11 +353,13 @@ def _baseline(applied: Applied | None) -> str:
     for entry in applied.expired:
         rows.append(
             f'<tr><td><span class="tag expired">expired</span></td><td>{esc(entry.target)}</td>'
-            f"<td>expired on {esc(entry.expires)}: fix the deviation or move <code>expires</code> ({esc(entry.reason)})</td></tr>"
+            f"<td>expired on {esc(entry.expires)}: fix the deviation or move <code>expires</code> "
+            f"({esc(entry.reason)})</td></tr>"
         )
     for entry in applied.not_run:
         rows.append(
-            f'<tr><td><span class="tag">not run</span></td><td>{esc(entry.target)}</td><td>no verdict in this run; kept</td></tr>'
+            f'<tr><td><span class="tag">not run</span></td><td>{esc(entry.target)}</td><td>no verdict in this run; '
+            "kept</td></tr>"
         )
     table = (
         '<table class="plain"><thead><tr><th>state</th><th>check or entry</th><th>why</th></tr></thead>'
@@ -352,7 +367,10 @@ def _baseline(applied: Applied | None) -> str:
         if rows
         else '<p class="muted">The baseline has no entries and nothing failed.</p>'
     )
-    return f'<section class="card" aria-label="baseline"><h2>Baseline <code>{esc(applied.baseline.path)}</code></h2>{table}</section>'
+    return (
+        '<section class="card" aria-label="baseline"><h2>Baseline '
+        f"<code>{esc(applied.baseline.path)}</code></h2>{table}</section>"
+    )
 
 
 def _observations(run: Run) -> str:
@@ -365,7 +383,8 @@ def _observations(run: Run) -> str:
                 f"<td><code>{esc(ev['nodeid'].split('::')[-1])}</code></td><td>{esc(obs.get('response'))}</td></tr>"
             )
     body = (
-        f'<table class="plain"><thead><tr><th>clause</th><th>observation</th><th>check</th><th>response</th></tr></thead>'
+        '<table class="plain"><thead><tr><th>clause</th><th>observation</th><th>check</th><th>response</th></tr>'
+        "</thead>"
         f"<tbody>{''.join(rows)}</tbody></table>"
         if rows
         else '<p class="muted">No check recorded an observation in this run.</p>'
@@ -400,7 +419,8 @@ def _coverage(run: Run) -> str:
         ]
         body.append(
             f'<tr data-hit="{str(row["hit"]).lower()}"><td><a href="#c-{esc(cid)}"><code>{esc(cid)}</code></a></td>'
-            f'<td class="num">{row["checks"]}</td><td class="num">{row["examples"]:,}</td><td class="num">{row["requests"]:,}</td>'
+            f'<td class="num">{row["checks"]}</td><td class="num">{row["examples"]:,}</td>'
+            f'<td class="num">{row["requests"]:,}</td>'
             f"<td>{shown or NO_OUTCOME}</td><td>{hit}</td></tr>"
         )
     missed = [(cid, row) for cid, row in rows if row["hit"] is False]
@@ -411,7 +431,8 @@ def _coverage(run: Run) -> str:
             for cid, row in missed
         )
         warning = (
-            f'<p><strong class="warn">{plural(len(missed), "clause")} never produced {"its" if len(missed) == 1 else "their"} '
+            f'<p><strong class="warn">{plural(len(missed), "clause")} never produced '
+            f"{'its' if len(missed) == 1 else 'their'} "
             f"documented outcome</strong>:</p><ul>{items}</ul>"
         )
     examples = sum(int(e.get("examples") or 0) for e in run.events)
@@ -477,10 +498,12 @@ var area=document.getElementById('f-area'),level=document.getElementById('f-leve
 var count=document.getElementById('f-count');
 if(!count)return;
 function apply(){
-  var on={};chips.forEach(function(c){if(c.getAttribute('aria-pressed')==='true')on[c.getAttribute('data-filter-verdict')]=1;});
+  var on={};
+  chips.forEach(function(c){if(c.getAttribute('aria-pressed')==='true')on[c.getAttribute('data-filter-verdict')]=1;});
   var a=area.value,l=level.value,s=q.value.trim().toLowerCase(),shown=0;
   clauses.forEach(function(el){
-    var ok=on[el.getAttribute('data-verdict')]&&(!a||el.getAttribute('data-area')===a)&&(!l||el.getAttribute('data-level')===l)
+    var ok=on[el.getAttribute('data-verdict')]&&(!a||el.getAttribute('data-area')===a)
+      &&(!l||el.getAttribute('data-level')===l)
       &&(!s||el.getAttribute('data-search').indexOf(s)>=0||el.textContent.toLowerCase().indexOf(s)>=0);
     el.hidden=!ok;if(ok)shown++;});
   areas.forEach(function(sec){sec.hidden=!sec.querySelector('details.clause:not([hidden])');});
@@ -503,7 +526,8 @@ document.getElementById('f-expand').addEventListener('click',function(){
   this.textContent=open?'Collapse shown':'Expand shown';});
 function reveal(){
   var id=decodeURIComponent(location.hash.slice(1));var el=id&&document.getElementById(id);
-  if(el&&el.classList.contains('clause')){if(el.hidden){press(function(){return true;});area.value='';level.value='';q.value='';apply();}
+  if(el&&el.classList.contains('clause')){
+    if(el.hidden){press(function(){return true;});area.value='';level.value='';q.value='';apply();}
     el.open=true;el.scrollIntoView();}
 }
 window.addEventListener('hashchange',reveal);
@@ -512,8 +536,10 @@ window.addEventListener('beforeprint',function(){  // print the problems in full
   printed=[];
   clauses.forEach(function(el){var v=el.getAttribute('data-verdict');
     if(el.hidden||!(v==='FAIL'||v==='ERROR'||v==='NON-STRICT'))return;
-    [el].concat([].slice.call(el.querySelectorAll('details'))).forEach(function(d){if(!d.open){d.open=true;printed.push(d);}});});
-  [].slice.call(document.querySelectorAll('.card details:not([open])')).forEach(function(d){d.open=true;printed.push(d);});});
+    [el].concat([].slice.call(el.querySelectorAll('details'))).forEach(function(d){
+      if(!d.open){d.open=true;printed.push(d);}});});
+  [].slice.call(document.querySelectorAll('.card details:not([open])')).forEach(function(d){
+    d.open=true;printed.push(d);});});
 window.addEventListener('afterprint',function(){printed.forEach(function(d){d.open=false;});printed=[];});
 (function fromQuery(){  // conformance.html?verdict=FAIL,ERROR&area=MeterUsage&level=MUST&q=window: a shareable view
   var params={};location.search.slice(1).split('&').forEach(function(kv){var p=kv.split('=');
@@ -543,21 +569,22 @@ def render_html(run: Run, applied: Applied | None = None, catalog: Catalog | Non
     where = meta.get("endpoint") or "unknown endpoint"
     body = (
         f'<header class="masthead"><div class="wrap"><p class="eyebrow">meterconform {esc(meta.get("version", ""))} · '
-        f"conformance report · {esc(when(meta.get('started')))}</p><h1>AWS Marketplace Metering Service conformance</h1>"
+        f"conformance report · {esc(when(meta.get('started')))}</p>"
+        "<h1>AWS Marketplace Metering Service conformance</h1>"
         f'<p class="sub">endpoint <code>{esc(where)}</code>'
         + (f" · target {esc(meta.get('target') or meta.get('kind'))}" if meta.get("target") or meta.get("kind") else "")
         + (f" · profile <code>{esc(meta.get('profile'))}</code>" if meta.get("profile") else "")
         + "</p></div></header>"
-        f'<div class="wrap">{_banner(run, rows, applied)}{_charts(run, rows)}{_problems(rows, applied)}{_baseline(applied)}'
-        f"{_meta(run)}{_coverage(run)}</div>{_filters(rows)}"
-        f'<main class="wrap"><h2 class="no-print" style="margin-top:6px">Clause matrix</h2>'
-        f'<p class="muted no-print">The whole catalog, grouped by operation; open a clause for its quoted source, '
-        f"the checks citing it, their evidence and how to reproduce them. A failing check shows every exchange it recorded; "
-        f"of the other checks under a clause, the first {SAMPLES_SHOWN} show one recorded exchange and the rest a line "
-        f"each (events.jsonl keeps every recorded exchange).</p>{''.join(areas)}{_observations(run)}</main>"
+        f'<div class="wrap">{_banner(run, rows, applied)}{_charts(run, rows)}{_problems(rows, applied)}'
+        f"{_baseline(applied)}{_meta(run)}{_coverage(run)}</div>{_filters(rows)}"
+        '<main class="wrap"><h2 class="no-print" style="margin-top:6px">Clause matrix</h2>'
+        '<p class="muted no-print">The whole catalog, grouped by operation; open a clause for its quoted source, '
+        "the checks citing it, their evidence and how to reproduce them. A failing check shows every exchange it "
+        f"recorded; of the other checks under a clause, the first {SAMPLES_SHOWN} show one recorded exchange and the "
+        f"rest a line each (events.jsonl keeps every recorded exchange).</p>{''.join(areas)}{_observations(run)}</main>"
         f'<footer><div class="wrap">Generated by meterconform {esc(meta.get("version", ""))} from '
         f"{esc(', '.join(run.sources) or 'events')}. Regenerate with <code>meterconform report EVENTS -o DIR</code>. "
-        f"Request and response evidence is redacted when the events are written.</div></footer>"
+        "Request and response evidence is redacted when the events are written.</div></footer>"
     )
     return page(
         f"{run_gate(run.events, applied, Completion.of(run.meta, run.events)).words} — meterconform · {where}",

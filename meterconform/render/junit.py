@@ -29,7 +29,8 @@ def _xml(text) -> str:
 
 
 def junit_address(nodeid: str) -> tuple[str, str]:
-    """(classname, name) as pytest's junitxml derives them: suites/test_x.py::Cls::test_y[p] → suites.test_x.Cls, test_y[p]."""
+    """(classname, name) as pytest's junitxml derives them: suites/test_x.py::Cls::test_y[p] → suites.test_x.Cls,
+    test_y[p]."""
     base, bracket, params = nodeid.partition("[")  # parameters may hold "::" or "/"
     path, _, rest = base.partition("::")
     parts = [path.removesuffix(".py").replace("/", ".").replace("\\", ".")] + (rest.split("::") if rest else [])

@@ -178,7 +178,8 @@ class Applied:
         return next((entry for event, entry in self.expected if event["nodeid"] == nodeid), None)
 
     def verdict(self) -> str:
-        """The run's verdict with the baseline applied: the words of the gate (meterconform.results.gate) that gives the exit code."""
+        """The run's verdict with the baseline applied: the words of the gate (meterconform.results.gate) that gives
+        the exit code."""
         from .gate import gate
 
         return gate([], self).words
@@ -194,16 +195,19 @@ class Applied:
             return None
         n = len(self.todo)
         return (
-            f"warning: {_n(n, 'entry', 'entries')} in {self.baseline.path or 'baseline'} still {'has' if n == 1 else 'have'} "
+            f"warning: {_n(n, 'entry', 'entries')} in {self.baseline.path or 'baseline'} still "
+            f"{'has' if n == 1 else 'have'} "
             f'the reason "{TODO_REASON}": write why each deviation is accepted'
         )
 
     def lines(self) -> list[str]:
-        """What the terminal says: expected failures, stale and expired entries, unexpected failures, then the verdict."""
+        """What the terminal says: expected failures, stale and expired entries, unexpected failures, then the
+        verdict."""
         name = self.baseline.path or "baseline"
         out = [
-            f"baseline {name}: {_n(len(self.expected), 'expected failure')}, {_n(len(self.unexpected), 'unexpected failure')}, "
-            f"{_n(len(self.stale), 'stale entry', 'stale entries')}, {_n(len(self.expired), 'expired entry', 'expired entries')}"
+            f"baseline {name}: {_n(len(self.expected), 'expected failure')}, "
+            f"{_n(len(self.unexpected), 'unexpected failure')}, {_n(len(self.stale), 'stale entry', 'stale entries')}, "
+            f"{_n(len(self.expired), 'expired entry', 'expired entries')}"
         ]
         for event, entry in self.expected:
             out.append(f"  expected    {event['verdict']:<6} {event['nodeid']}  ({entry.target}: {entry.reason})")
@@ -301,7 +305,8 @@ class Update:
 
     def lines(self, path: str) -> list[str]:
         out = [
-            f"baseline {path}: {_n(len(self.kept), 'entry', 'entries')} kept, {len(self.added)} added, {len(self.dropped)} dropped"
+            f"baseline {path}: {_n(len(self.kept), 'entry', 'entries')} kept, {len(self.added)} added, "
+            f"{len(self.dropped)} dropped"
         ]
         out += [
             f'  added    {e.target} (reason "{TODO_REASON}": replace it with why the deviation is accepted)'

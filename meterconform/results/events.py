@@ -77,7 +77,10 @@ REQUEST_LIMIT = 4000  # characters of a passing check's request kept in the even
 
 def _cut_request(text: str, limit: int) -> str:
     """A request cut at `limit` characters, with a marker stating its original size."""
-    return f"{text[:limit]}… [cut: {len(text):,} characters in all; the evidence of a failing check keeps the whole request]"
+    return (
+        f"{text[:limit]}… [cut: {len(text):,} characters in all; the evidence of a failing check keeps the whole "
+        "request]"
+    )
 
 
 def exchange_record(ex: Exchange, limit: int = 4000, request_limit: int | None = REQUEST_LIMIT) -> dict[str, Any]:

@@ -55,7 +55,10 @@ class Completion:
     def headline(self) -> str:
         """One sentence for a report's banner: what did not happen and why; empty for a complete run."""
         if self.state == "interrupted":
-            return f"Interrupted run: {self.reason or 'stopped by Ctrl-C or SIGTERM'}. The checks that did not run have no verdict."
+            return (
+                f"Interrupted run: {self.reason or 'stopped by Ctrl-C or SIGTERM'}. The checks that did not run have "
+                "no verdict."
+            )
         if self.state == "incomplete":
             return f"Incomplete run: {self.reason} The verdicts cover only the checks that ran."
         if self.state == "uncovered":

@@ -84,8 +84,8 @@ def missed_reason(row: dict) -> str:
         where = ", ".join(sorted(stopped))
         return (
             f"expected {expected}; {'no example tried it: ' if not row['examples'] else ''}every check exercising it "
-            f"stopped at its first failure, on {where} (Hypothesis ends a check there; a campaign's later rounds set the "
-            f"failures found aside and try the rest)"
+            f"stopped at its first failure, on {where} (Hypothesis ends a check there; a campaign's later rounds set "
+            "the failures found aside and try the rest)"
         )
     if not row["examples"]:
         return f"expected {expected}; no example tried it (the checks never drew this case)"

@@ -40,7 +40,11 @@ def reproduction(
     )
     if all(_via_boto3(e) for e in steps):
         cli = "\n".join((f"# {n}.\n" if numbered else "") + _cli(e, endpoint) for n, e in enumerate(steps, 1))
-        return f"{head}{cli}\n# or, in Python ({'prints each answer in turn' if numbered else 'prints the answer'}):\n{python_snippet(steps, endpoint)}"
+        return (
+            f"{head}{cli}\n"
+            f"# or, in Python ({'prints each answer in turn' if numbered else 'prints the answer'}):\n"
+            f"{python_snippet(steps, endpoint)}"
+        )
     blocks = [
         (f"{n}. " if numbered else "") + (_cli(e, endpoint) if _via_boto3(e) else _raw(e))
         for n, e in enumerate(steps, 1)
@@ -66,7 +70,10 @@ def _cli(exchange: Exchange, endpoint: Endpoint) -> str:
     cli_op = _snake(exchange.operation).replace("_", "-")
     env, flags = "", ""
     if _public_keys(endpoint):
-        env = f"AWS_ACCESS_KEY_ID={exchange.identity or endpoint.access_key_id} AWS_SECRET_ACCESS_KEY={endpoint.secret_access_key} "
+        env = (
+            f"AWS_ACCESS_KEY_ID={exchange.identity or endpoint.access_key_id} "
+            f"AWS_SECRET_ACCESS_KEY={endpoint.secret_access_key} "
+        )
     elif endpoint.config_profile and not endpoint.access_key_id:
         flags = f" --profile {shlex.quote(endpoint.config_profile)}"
     return (
@@ -80,7 +87,10 @@ def _raw(exchange: Exchange) -> str:
     how = {"SigV4": "SigV4-signed", "unsigned": "sent unsigned", "mis-signed": "signed with a wrong secret"}.get(
         exchange.signing, exchange.signing
     )
-    return f"{exchange.method} {exchange.url} ({how} by meterconform's raw client)\n{headers}\n\n{request_json(exchange, 4000)}"
+    return (
+        f"{exchange.method} {exchange.url} ({how} by meterconform's raw client)\n"
+        f"{headers}\n\n{request_json(exchange, 4000)}"
+    )
 
 
 def _public_keys(endpoint: Endpoint) -> bool:

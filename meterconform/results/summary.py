@@ -56,7 +56,8 @@ def render_summary(
     shown = [v for v in VERDICTS if any(c[v] for c in per_op.values())]
     width = max([len(op) for op in per_op] + [9])
     lines = [
-        f"endpoint: {meta.get('endpoint')}  profile: {meta.get('profile')}  depth: {meta.get('depth')}  seed: {meta.get('hypothesis_seed')}"
+        f"endpoint: {meta.get('endpoint')}  profile: {meta.get('profile')}  depth: {meta.get('depth')}  seed: "
+        f"{meta.get('hypothesis_seed')}"
     ]
     if meta.get("faults"):
         lines.append(f"reference endpoint faults: {', '.join(meta['faults'])}")
