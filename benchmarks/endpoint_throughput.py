@@ -106,10 +106,14 @@ def main(argv: list[str] | None = None) -> int:
 
     ref, mot = statistics.median(rates["reference"]), statistics.median(rates["moto"])
     affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    print(f"machine: {affinity} CPUs usable (nproc), {platform.machine()}, Python {platform.python_version()} "
-          f"({platform.python_implementation()}), {platform.system()} {platform.release()}")
-    print(f"call: BatchMeterUsage with {args.records} UsageRecord(s), one boto3 client per side, retries off, "
-          f"median of {args.rounds} rounds of up to {args.calls} calls / {args.seconds:g} s")
+    print(
+        f"machine: {affinity} CPUs usable (nproc), {platform.machine()}, Python {platform.python_version()} "
+        f"({platform.python_implementation()}), {platform.system()} {platform.release()}"
+    )
+    print(
+        f"call: BatchMeterUsage with {args.records} UsageRecord(s), one boto3 client per side, retries off, "
+        f"median of {args.rounds} rounds of up to {args.calls} calls / {args.seconds:g} s"
+    )
     print(f"reference endpoint: {ref:8.1f} calls/s   (rounds: {', '.join(f'{r:.0f}' for r in rates['reference'])})")
     print(f"moto server:        {mot:8.1f} calls/s   (rounds: {', '.join(f'{r:.0f}' for r in rates['moto'])})")
     print(f"ratio reference/moto: {ref / mot:.2f}x")

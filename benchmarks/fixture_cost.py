@@ -29,7 +29,7 @@ from meterconform.testing import MeteringEndpoint  # noqa: E402
 
 BUDGET_MS = 50.0
 
-TESTS = '''import time
+TESTS = """import time
 import pytest
 
 @pytest.fixture
@@ -50,23 +50,31 @@ def test_meter(endpoint, i):
                "Dimension": endpoint.dimensions[0], "Quantity": i}}
     endpoint.client().batch_meter_usage(ProductCode=endpoint.product_code, UsageRecords=[record])
     assert len(endpoint.records()) == 1
-'''
-CONFTEST = '''def pytest_addoption(parser):
+"""
+CONFTEST = """def pytest_addoption(parser):
     parser.addoption("--which", default="none")
-'''
+"""
 
 
 def _call(endpoint: MeteringEndpoint) -> None:
-    record = {"Timestamp": int(time.time()), "CustomerIdentifier": endpoint.customers[0],
-              "Dimension": endpoint.dimensions[0], "Quantity": 1}
+    record = {
+        "Timestamp": int(time.time()),
+        "CustomerIdentifier": endpoint.customers[0],
+        "Dimension": endpoint.dimensions[0],
+        "Quantity": 1,
+    }
     endpoint.client().batch_meter_usage(ProductCode=endpoint.product_code, UsageRecords=[record])
 
 
 def in_process(n: int) -> dict[str, float]:
     """Median milliseconds per test of each way, over n tests."""
     MeteringEndpoint().start().stop()  # warm: the service model, the boto3 loader
-    costs: dict[str, list[float]] = {"function: start + stop": [], "function: start + call + stop": [],
-                                     "session: reset": [], "session: reset + call": []}
+    costs: dict[str, list[float]] = {
+        "function: start + stop": [],
+        "function: start + call + stop": [],
+        "session: reset": [],
+        "session: reset + call": [],
+    }
     for _ in range(n):
         started = time.perf_counter()
         MeteringEndpoint().start().stop()
@@ -91,8 +99,14 @@ def pytest_run(n: int, which: str, where: Path) -> float:
     """Wall seconds of one pytest run of the generated tests through fixture `which` ("none": no endpoint)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "METERCONFORM_"))}
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
-                           f"--which={which}"], cwd=where, capture_output=True, text=True, env=env, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", f"--which={which}"],
+        cwd=where,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
     elapsed = time.perf_counter() - started
     if proc.returncode != 0:
         sys.exit(f"the generated tests failed ({which}):\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
@@ -115,20 +129,27 @@ def main() -> int:
         (where / "test_generated.py").write_text(TESTS.format(n=args.tests))
         (where / "conftest.py").write_text(CONFTEST)
         (where / "pytest.ini").write_text("[pytest]\n")
-        walls = {which: statistics.median(pytest_run(args.tests, which, where) for _ in range(args.rounds))
-                 for which in ("none", "metering_endpoint_session", "metering_endpoint")}
+        walls = {
+            which: statistics.median(pytest_run(args.tests, which, where) for _ in range(args.rounds))
+            for which in ("none", "metering_endpoint_session", "metering_endpoint")
+        }
     print(f"\n2. pytest, {args.tests} tests, median wall of {args.rounds} runs (each test meters one record)")
     base = walls["none"]
     worst = 0.0
-    for which, label in (("none", "no endpoint (baseline)"), ("metering_endpoint_session", "session-scoped + reset"),
-                         ("metering_endpoint", "function-scoped")):
+    for which, label in (
+        ("none", "no endpoint (baseline)"),
+        ("metering_endpoint_session", "session-scoped + reset"),
+        ("metering_endpoint", "function-scoped"),
+    ):
         per_test = (walls[which] - base) / args.tests * 1000
         worst = max(worst, per_test)
         extra = "" if which == "none" else f"   {per_test:6.2f} ms per test over the baseline"
         print(f"   {label:<32} {walls[which]:6.2f} s{extra}")
     verdict = "within" if worst <= BUDGET_MS else "OVER"
-    print(f"\n{verdict} the budget of {BUDGET_MS:g} ms per test ({args.tests} function-scoped tests: "
-          f"{(walls['metering_endpoint'] - base):.1f} s more than none)")
+    print(
+        f"\n{verdict} the budget of {BUDGET_MS:g} ms per test ({args.tests} function-scoped tests: "
+        f"{(walls['metering_endpoint'] - base):.1f} s more than none)"
+    )
     return 0 if worst <= BUDGET_MS else 1
 
 

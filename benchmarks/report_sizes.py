@@ -39,7 +39,9 @@ def _run(directory: Path, extra: list[str]) -> Path:
     args = [sys.executable, "-m", "meterconform", "run", "-n", "1", "--seed", "1", "--report-dir", str(out), *extra]
     proc = subprocess.run(args, cwd=directory, capture_output=True, text=True, timeout=600)
     if not (out / "conformance.html").exists():
-        sys.exit(f"report_sizes: `meterconform run {' '.join(extra)}` wrote no conformance.html:\n{proc.stderr[-2000:]}")
+        sys.exit(
+            f"report_sizes: `meterconform run {' '.join(extra)}` wrote no conformance.html:\n{proc.stderr[-2000:]}"
+        )
     return out
 
 
@@ -68,8 +70,11 @@ def main() -> None:
     parser.add_argument("--fault", action="append", default=None)
     args = parser.parse_args()
     faults = args.fault or ["errors-with-200", "six-tags-accepted"]
-    runs = (("default run", []), ("moto run", ["--target", "moto"]),
-            (f"failing run ({', '.join(faults)})", [a for fault in faults for a in ("--fault", fault)]))
+    runs = (
+        ("default run", []),
+        ("moto run", ["--target", "moto"]),
+        (f"failing run ({', '.join(faults)})", [a for fault in faults for a in ("--fault", fault)]),
+    )
     pages: dict[str, int] = {}
     for label, extra in runs:
         with tempfile.TemporaryDirectory() as tmp:
@@ -77,9 +82,14 @@ def main() -> None:
             events, html = out / "events.jsonl", out / "conformance.html"
             checks = len(events.read_text(encoding="utf-8").splitlines()) - 1
             pages[label] = html.stat().st_size
-            print(f"{label}: {checks} checks; events.jsonl {events.stat().st_size / 1e6:.2f} MB "
-                  f"({events.stat().st_size / checks / 1e3:.1f} kB per check), conformance.html {html.stat().st_size / 1e6:.2f} MB")
-            print("  events.jsonl, biggest parts: " + ", ".join(f"{k} {share:.0%}" for k, share in _events_shares(events)))
+            print(
+                f"{label}: {checks} checks; events.jsonl {events.stat().st_size / 1e6:.2f} MB "
+                f"({events.stat().st_size / checks / 1e3:.1f} kB per check), conformance.html "
+                f"{html.stat().st_size / 1e6:.2f} MB"
+            )
+            print(
+                "  events.jsonl, biggest parts: " + ", ".join(f"{k} {share:.0%}" for k, share in _events_shares(events))
+            )
             print("  conformance.html parts: " + ", ".join(f"{k} {share:.0%}" for k, share in _html_shares(html)))
     print(f"\n{'conformance.html':<16} {'size':>8} {'limit':>8}")
     for label, limit in HTML_LIMITS.items():

@@ -40,22 +40,32 @@ def suite_run(workers: int) -> dict:
         wall = time.perf_counter() - start
         events = Path(tmp) / "reports" / "events.jsonl"
         if not events.exists():
-            raise SystemExit(f"the run wrote no events (exit {proc.returncode}):\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
+            raise SystemExit(
+                f"the run wrote no events (exit {proc.returncode}):\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}"
+            )
         rows = [json.loads(line) for line in events.read_text().splitlines()]
     checks = [r for r in rows if "nodeid" in r]
     verdicts: dict[str, int] = {}
     for r in checks:
         verdicts[r["verdict"]] = verdicts.get(r["verdict"], 0) + 1
     span = max(r["time"] for r in checks) - min(r["time"] - r["duration"] for r in checks)
-    return {"wall": wall, "code": proc.returncode, "checks": len(checks), "span": span, "verdicts": verdicts,
-            "examples": sum(int(r.get("examples") or 0) for r in checks),
-            "requests": sum(int(r.get("exchanges") or 0) for r in checks)}
+    return {
+        "wall": wall,
+        "code": proc.returncode,
+        "checks": len(checks),
+        "span": span,
+        "verdicts": verdicts,
+        "examples": sum(int(r.get("examples") or 0) for r in checks),
+        "requests": sum(int(r.get("exchanges") or 0) for r in checks),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=2, help="processes for the run (-n), default 2")
-    parser.add_argument("--raw-seconds", type=float, default=4.0, help="seconds of raw boto3 calls per measurement (default 4)")
+    parser.add_argument(
+        "--raw-seconds", type=float, default=4.0, help="seconds of raw boto3 calls per measurement (default 4)"
+    )
     args = parser.parse_args(argv)
 
     print(f"machine: {machine()}")
@@ -70,16 +80,27 @@ def main(argv: list[str] | None = None) -> int:
         endpoint.stop()
     print(f"load average after:  {load_average()}")
     counts = ", ".join(f"{n} {v}" for v, n in sorted(run["verdicts"].items(), key=lambda kv: -kv[1]))
-    print(f"meterconform run -n {args.workers} (ci depth, embedded reference endpoint): {run['wall']:.1f} s wall, exit {run['code']}"
-          f"   (target <= 60 s)")
-    print(f"  {run['checks']} checks ({counts}), {run['examples']} examples, {run['requests']} requests; "
-          f"{run['span']:.1f} s from the first check's start to the last one's end")
-    print(f"  {run['checks'] / run['wall']:.1f} checks/s and {run['requests'] / run['wall']:.1f} requests/s over the wall time "
-          f"({run['checks'] / run['span']:.1f} checks/s, {run['requests'] / run['span']:.1f} requests/s over the checks' span)")
-    print(f"raw boto3 BatchMeterUsage (1 record) on a reference endpoint in this process, {args.raw_seconds:g} s: "
-          f"1 client {raw1:.1f} calls/s, {args.workers} clients {rawn:.1f} calls/s")
-    print(f"run / raw: {run['requests'] / run['span'] / rawn:.2f}x in requests/s ({args.workers} processes each, over the "
-          f"checks' span); a check sends {run['requests'] / max(run['checks'], 1):.1f} requests on average")
+    print(
+        f"meterconform run -n {args.workers} (ci depth, embedded reference endpoint): {run['wall']:.1f} s wall, exit "
+        f"{run['code']}   (target <= 60 s)"
+    )
+    print(
+        f"  {run['checks']} checks ({counts}), {run['examples']} examples, {run['requests']} requests; "
+        f"{run['span']:.1f} s from the first check's start to the last one's end"
+    )
+    print(
+        f"  {run['checks'] / run['wall']:.1f} checks/s and {run['requests'] / run['wall']:.1f} requests/s over the "
+        f"wall time ({run['checks'] / run['span']:.1f} checks/s, {run['requests'] / run['span']:.1f} requests/s over "
+        "the checks' span)"
+    )
+    print(
+        f"raw boto3 BatchMeterUsage (1 record) on a reference endpoint in this process, {args.raw_seconds:g} s: "
+        f"1 client {raw1:.1f} calls/s, {args.workers} clients {rawn:.1f} calls/s"
+    )
+    print(
+        f"run / raw: {run['requests'] / run['span'] / rawn:.2f}x in requests/s ({args.workers} processes each, over "
+        f"the checks' span); a check sends {run['requests'] / max(run['checks'], 1):.1f} requests on average"
+    )
     return 0 if run["code"] == 0 else 1
 
 

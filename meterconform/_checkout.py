@@ -35,8 +35,11 @@ def checkout_mapping(root: Path) -> dict[str, Path]:
     if data.get("project", {}).get("name") != PACKAGE:
         return {}
     package_dir = data.get("tool", {}).get("setuptools", {}).get("package-dir", {})
-    return {name: root / folder for name, folder in package_dir.items()
-            if isinstance(folder, str) and name.startswith(PACKAGE + ".") and (root / folder / "__init__.py").is_file()}
+    return {
+        name: root / folder
+        for name, folder in package_dir.items()
+        if isinstance(folder, str) and name.startswith(PACKAGE + ".") and (root / folder / "__init__.py").is_file()
+    }
 
 
 class CheckoutFinder(MetaPathFinder):
@@ -49,8 +52,9 @@ class CheckoutFinder(MetaPathFinder):
         folder = self.mapping.get(fullname)
         if folder is None:
             return None
-        return importlib.util.spec_from_file_location(fullname, folder / "__init__.py",
-                                                      submodule_search_locations=[str(folder)])
+        return importlib.util.spec_from_file_location(
+            fullname, folder / "__init__.py", submodule_search_locations=[str(folder)]
+        )
 
 
 def install(package_file: str) -> None:

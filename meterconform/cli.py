@@ -16,10 +16,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="meterconform",
         description="Conformance test suite and fuzzer for the AWS Marketplace Metering Service API. "
-                    "Point it at an endpoint (real AWS, moto, your emulator or gateway) to learn, clause by clause, "
-                    "whether it honours the contract.",
+        "Point it at an endpoint (real AWS, moto, your emulator or gateway) to learn, clause by clause, "
+        "whether it honours the contract.",
         epilog="Run `meterconform COMMAND --help` for a command's options. With no profile, `run` tests the "
-               "embedded reference endpoint.",
+        "embedded reference endpoint.",
     )
     parser.add_argument("--version", action="version", version=f"meterconform {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

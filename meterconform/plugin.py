@@ -14,16 +14,16 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from . import __version__
-from .transport.clients import credentials_problem, probe
+from .harness.hypothesis_profiles import DEPTHS, load_depth
+from .harness.profile import Profile, ProfileError, load_profile, url_problem
 from .results.check_result import CheckResult
 from .results.events import NOT_RUN, build_event, write_events
-from .harness.hypothesis_profiles import DEPTHS, load_depth
-from .transport.preflight import preflight
-from .harness.profile import Profile, ProfileError, load_profile, url_problem
 from .results.redact import register_secret
+from .transport.clients import credentials_problem, probe
+from .transport.preflight import preflight
 
 if TYPE_CHECKING:
-    from .harness.checks import Metering
+    pass
 
 # Loaded wherever this module is (`-p meterconform.plugin`, a conftest's pytest_plugins, each xdist worker).
 pytest_plugins = ["meterconform.harness.fixtures"]
@@ -31,43 +31,111 @@ pytest_plugins = ["meterconform.harness.fixtures"]
 ENV_PROFILE = "METERCONFORM_PROFILE"
 ENV_URL = "METERCONFORM_ENDPOINT_URL"
 ENV_DEPTH = "METERCONFORM_DEPTH"
-PYTEST_COUNTS_NOTE = ("(pytest's own count below is of its outcomes: INFO counts as passed, NON-STRICT as xfailed, "
-                      "UNIMPLEMENTED as skipped; the verdict is the line above)")
+PYTEST_COUNTS_NOTE = (
+    "(pytest's own count below is of its outcomes: INFO counts as passed, NON-STRICT as xfailed, "
+    "UNIMPLEMENTED as skipped; the verdict is the line above)"
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("meterconform", "meterconform: Marketplace Metering conformance")
-    group.addoption("--profile", dest="mc_profile", default=None, metavar="PATH",
-                    help=f"target profile TOML (env {ENV_PROFILE}; ini meterconform_profile). Omit for the embedded reference endpoint.")
-    group.addoption("--endpoint-url", dest="mc_endpoint_url", default=None, metavar="URL",
-                    help=f"endpoint URL, overriding the profile's endpoint.url (env {ENV_URL}; ini meterconform_endpoint_url)")
-    group.addoption("--depth", dest="mc_depth", default=None, choices=sorted(DEPTHS),
-                    help=f"how hard Hypothesis searches: quick (smoke), ci (default), deep (a fuzzing campaign) (env {ENV_DEPTH})")
-    group.addoption("--events", dest="mc_events", default=None, metavar="PATH",
-                    help="write one JSON line per check (the raw results every report is computed from)")
+    group.addoption(
+        "--profile",
+        dest="mc_profile",
+        default=None,
+        metavar="PATH",
+        help=f"target profile TOML (env {ENV_PROFILE}; ini meterconform_profile). Omit for the embedded reference "
+        "endpoint.",
+    )
+    group.addoption(
+        "--endpoint-url",
+        dest="mc_endpoint_url",
+        default=None,
+        metavar="URL",
+        help=f"endpoint URL, overriding the profile's endpoint.url (env {ENV_URL}; ini meterconform_endpoint_url)",
+    )
+    group.addoption(
+        "--depth",
+        dest="mc_depth",
+        default=None,
+        choices=sorted(DEPTHS),
+        help=f"how hard Hypothesis searches: quick (smoke), ci (default), deep (a fuzzing campaign) (env {ENV_DEPTH})",
+    )
+    group.addoption(
+        "--events",
+        dest="mc_events",
+        default=None,
+        metavar="PATH",
+        help="write one JSON line per check (the raw results every report is computed from)",
+    )
     group.addoption("--report-location", dest="mc_report_location", default=None, help=argparse.SUPPRESS)
-    group.addoption("--conformance-json", dest="mc_conformance_json", default=None, metavar="PATH",
-                    help="write the per-check and per-clause verdicts as one JSON document")
-    group.addoption("--reference-fault", dest="mc_faults", action="append", default=[], metavar="NAME",
-                    help="switch a named deviation on in the embedded reference endpoint (repeatable; see `meterconform serve --list-faults`)")
-    group.addoption("--reference-reading", dest="mc_readings", action="append", default=[], metavar="NAME",
-                    help="switch a permitted behaviour on in the embedded reference endpoint (repeatable; see `meterconform serve --list-readings`)")
-    group.addoption("--database", dest="mc_database", default=None, metavar="URL",
-                    help="shared Hypothesis example database: redis://host:port/db or a directory; read-only unless "
-                         "--database-writable (env METERCONFORM_DATABASE). Stored failures replay first.")
-    group.addoption("--no-example-database", dest="mc_no_database", action="store_true", default=False,
-                    help="keep no Hypothesis example database (a reproducible run: nothing replays from earlier runs)")
-    group.addoption("--database-writable", dest="mc_database_writable", action="store_true", default=False,
-                    help="write new examples into --database too (what `meterconform fuzz` does)")
+    group.addoption(
+        "--conformance-json",
+        dest="mc_conformance_json",
+        default=None,
+        metavar="PATH",
+        help="write the per-check and per-clause verdicts as one JSON document",
+    )
+    group.addoption(
+        "--reference-fault",
+        dest="mc_faults",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="switch a named deviation on in the embedded reference endpoint (repeatable; see `meterconform serve "
+        "--list-faults`)",
+    )
+    group.addoption(
+        "--reference-reading",
+        dest="mc_readings",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="switch a permitted behaviour on in the embedded reference endpoint (repeatable; see `meterconform serve "
+        "--list-readings`)",
+    )
+    group.addoption(
+        "--database",
+        dest="mc_database",
+        default=None,
+        metavar="URL",
+        help="shared Hypothesis example database: redis://host:port/db or a directory; read-only unless "
+        "--database-writable (env METERCONFORM_DATABASE). Stored failures replay first.",
+    )
+    group.addoption(
+        "--no-example-database",
+        dest="mc_no_database",
+        action="store_true",
+        default=False,
+        help="keep no Hypothesis example database (a reproducible run: nothing replays from earlier runs)",
+    )
+    group.addoption(
+        "--database-writable",
+        dest="mc_database_writable",
+        action="store_true",
+        default=False,
+        help="write new examples into --database too (what `meterconform fuzz` does)",
+    )
     group.addoption("--fuzz-deadline", dest="mc_fuzz_deadline", type=float, default=None, help=argparse.SUPPRESS)
     group.addoption("--fuzz-worker", dest="mc_fuzz_worker", type=fuzz_worker, default=None, help=argparse.SUPPRESS)
     group.addoption("--fuzz-progress", dest="mc_fuzz_progress", default=None, help=argparse.SUPPRESS)
     group.addoption("--fuzz-known", dest="mc_fuzz_known", default=None, help=argparse.SUPPRESS)
     group.addoption("--fuzz-cover", dest="mc_fuzz_cover", action="store_true", default=False, help=argparse.SUPPRESS)
-    group.addoption("--max-examples", dest="mc_max_examples", type=int, default=None, metavar="N",
-                    help="override the depth's examples per property check")
-    group.addoption("--allow-billing", dest="mc_allow_billing", action="store_true", default=False,
-                    help="on a real endpoint, also run checks that record usage (they may bill the profile's test customers)")
+    group.addoption(
+        "--max-examples",
+        dest="mc_max_examples",
+        type=int,
+        default=None,
+        metavar="N",
+        help="override the depth's examples per property check",
+    )
+    group.addoption(
+        "--allow-billing",
+        dest="mc_allow_billing",
+        action="store_true",
+        default=False,
+        help="on a real endpoint, also run checks that record usage (they may bill the profile's test customers)",
+    )
     parser.addini("meterconform_profile", "target profile TOML path", default=None)
     parser.addini("meterconform_endpoint_url", "endpoint URL", default=None)
     parser.addini("meterconform_depth", "Hypothesis depth: quick, ci or deep", default=None)
@@ -111,7 +179,9 @@ class RunContext:
     started: float = field(default_factory=time.time)
     embedded: bool = False
     gone: str | None = None  # the endpoint stopped answering mid-run: why, and during which check (this process)
-    collection_errors: dict[str, None] = field(default_factory=dict)  # suite modules that could not be imported (ordered set)
+    collection_errors: dict[str, None] = field(
+        default_factory=dict
+    )  # suite modules that could not be imported (ordered set)
 
     @property
     def events(self) -> list[CheckResult]:
@@ -140,16 +210,31 @@ class RunContext:
 
         seed = config.getoption("hypothesis_seed", default=None)
         return {
-            "tool": "meterconform", "version": __version__,
-            "profile": self.profile.source, "endpoint": self.url or "embedded reference endpoint (one per worker)",
+            "tool": "meterconform",
+            "version": __version__,
+            "profile": self.profile.source,
+            "endpoint": self.url or "embedded reference endpoint (one per worker)",
             "embedded": self.url is None or self.embedded or os.environ.get("METERCONFORM_TARGET") == "reference",
-            "target": os.environ.get("METERCONFORM_TARGET") or ("reference" if self.embedded else "external"), "kind": self.profile.endpoint.kind,
-            "region": self.profile.endpoint.region, "depth": self.depth, "faults": self.faults, "readings": self.readings,
-            "billing": "allowed" if self.allow_billing else ("guarded" if self.profile.endpoint.is_real else "not applicable (loopback emulator)"),
-            "hypothesis_seed": seed, "database": config.getoption("mc_database") or os.environ.get("METERCONFORM_DATABASE"),
-            "started": self.started, "finished": time.time(), "collection_errors": list(self.collection_errors),
-            "versions": {"botocore": botocore.__version__, "boto3": boto3.__version__, "hypothesis": hypothesis.__version__,
-                         "pytest": pytest.__version__},
+            "target": os.environ.get("METERCONFORM_TARGET") or ("reference" if self.embedded else "external"),
+            "kind": self.profile.endpoint.kind,
+            "region": self.profile.endpoint.region,
+            "depth": self.depth,
+            "faults": self.faults,
+            "readings": self.readings,
+            "billing": "allowed"
+            if self.allow_billing
+            else ("guarded" if self.profile.endpoint.is_real else "not applicable (loopback emulator)"),
+            "hypothesis_seed": seed,
+            "database": config.getoption("mc_database") or os.environ.get("METERCONFORM_DATABASE"),
+            "started": self.started,
+            "finished": time.time(),
+            "collection_errors": list(self.collection_errors),
+            "versions": {
+                "botocore": botocore.__version__,
+                "boto3": boto3.__version__,
+                "hypothesis": hypothesis.__version__,
+                "pytest": pytest.__version__,
+            },
         }
 
 
@@ -192,12 +277,16 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("mc_max_examples"):
         from hypothesis import settings
 
-        settings.register_profile("meterconform-sized", parent=settings.default, max_examples=config.getoption("mc_max_examples"))
+        settings.register_profile(
+            "meterconform-sized", parent=settings.default, max_examples=config.getoption("mc_max_examples")
+        )
         settings.load_profile("meterconform-sized")
     database_url = config.getoption("mc_database") or os.environ.get("METERCONFORM_DATABASE")
     if database_url and config.getoption("hypothesis_seed", default=None) is not None:
-        raise pytest.UsageError("--database with --hypothesis-seed: Hypothesis skips the example database under a fixed seed "
-                                "(no stored failure replays, nothing found is saved); drop --hypothesis-seed")
+        raise pytest.UsageError(
+            "--database with --hypothesis-seed: Hypothesis skips the example database under a fixed seed "
+            "(no stored failure replays, nothing found is saved); drop --hypothesis-seed"
+        )
     if database_url:
         from hypothesis import settings
 
@@ -209,12 +298,22 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError(str(exc)) from None
         settings.register_profile("meterconform-active", parent=settings.default, database=db)
         settings.load_profile("meterconform-active")
-    register_secret(profile.endpoint.access_key_id, profile.endpoint.secret_access_key, profile.endpoint.session_token,
-                    *(t.token for t in profile.registration_tokens.valid), *profile.registration_tokens.expired,
-                    *profile.registration_tokens.invalid)
-    ctx = config.stash[RUN] = RunContext(profile=profile, url=url, depth=depth, faults=list(config.getoption("mc_faults") or []),
-                                         allow_billing=bool(config.getoption("mc_allow_billing")),
-                                         readings=list(config.getoption("mc_readings") or []))
+    register_secret(
+        profile.endpoint.access_key_id,
+        profile.endpoint.secret_access_key,
+        profile.endpoint.session_token,
+        *(t.token for t in profile.registration_tokens.valid),
+        *profile.registration_tokens.expired,
+        *profile.registration_tokens.invalid,
+    )
+    ctx = config.stash[RUN] = RunContext(
+        profile=profile,
+        url=url,
+        depth=depth,
+        faults=list(config.getoption("mc_faults") or []),
+        allow_billing=bool(config.getoption("mc_allow_billing")),
+        readings=list(config.getoption("mc_readings") or []),
+    )
     ctx.progress_path = config.getoption("mc_fuzz_progress")
     if config.getoption("mc_fuzz_known"):
         ctx.known = _load_known(config.getoption("mc_fuzz_known"))
@@ -235,7 +334,9 @@ def _load_known(path: str) -> dict[str, frozenset[str]]:
     from .harness.database import KeepingDatabase
 
     if known and settings.default.database is not None:
-        settings.register_profile("meterconform-keeping", parent=settings.default, database=KeepingDatabase(settings.default.database))
+        settings.register_profile(
+            "meterconform-keeping", parent=settings.default, database=KeepingDatabase(settings.default.database)
+        )
         settings.load_profile("meterconform-keeping")
     return known
 
@@ -250,13 +351,20 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     ctx: RunContext = config.stash[RUN]
     ep = ctx.profile.endpoint
     where = ctx.url or "the embedded reference endpoint (started on loopback)"
-    lines = [f"meterconform {__version__}: profile {ctx.profile.source}; endpoint {where}; kind {ep.kind}; region {ep.region}; depth {ctx.depth}"]
+    lines = [
+        f"meterconform {__version__}: profile {ctx.profile.source}; endpoint {where}; kind {ep.kind}; region "
+        f"{ep.region}; depth {ctx.depth}"
+    ]
     if ctx.faults:
         lines.append(f"meterconform: reference endpoint faults on: {', '.join(ctx.faults)}")
     if ctx.readings:
         lines.append(f"meterconform: reference endpoint readings on: {', '.join(ctx.readings)}")
     if ep.is_real:
-        mode = "ALLOWED (--allow-billing)" if ctx.allow_billing else "GUARDED: checks that could record usage are held back"
+        mode = (
+            "ALLOWED (--allow-billing)"
+            if ctx.allow_billing
+            else "GUARDED: checks that could record usage are held back"
+        )
         lines.append(f"meterconform: billing {mode}")
     return lines
 
@@ -280,11 +388,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 # -- guards ------------------------------------------------------------------------------------
 
+
 def endpoint_gone(url: str, profile: Profile, *, attempts: int = 3, pause: float = 1.0) -> str | None:
     """After a check got no answer at all: None when the endpoint still answers the reachability probe (within
     `attempts` tries `pause` s apart: one restarting is given the time), else why it does not."""
-    return probe(url, timeout=max(profile.endpoint.connect_timeout, 1.0), attempts=attempts, pause=pause,
-                 ca_bundle=profile.endpoint.tls_trust, patient=True)
+    return probe(
+        url,
+        timeout=max(profile.endpoint.connect_timeout, 1.0),
+        attempts=attempts,
+        pause=pause,
+        ca_bundle=profile.endpoint.tls_trust,
+        patient=True,
+    )
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -295,7 +410,9 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if ctx.gone:
         pytest.skip(f"{NOT_RUN}{ctx.gone}")
     if item.get_closest_marker("records_usage") and ctx.profile.endpoint.is_real and not ctx.allow_billing:
-        pytest.skip("BILLING GUARD: this check may record usage on a real endpoint; run with --allow-billing to include it")
+        pytest.skip(
+            "BILLING GUARD: this check may record usage on a real endpoint; run with --allow-billing to include it"
+        )
 
 
 @pytest.hookimpl(wrapper=True)
@@ -323,6 +440,7 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function):
 
 # -- events ------------------------------------------------------------------------------------
 
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
@@ -331,11 +449,21 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     clauses = [cid for mark in item.iter_markers("clause") for cid in mark.args]
     if not clauses:
         return report
-    is_final = report.when == "call" or (report.when == "setup" and report.outcome != "passed") or (report.when == "teardown" and report.outcome == "failed")
+    is_final = (
+        report.when == "call"
+        or (report.when == "setup" and report.outcome != "passed")
+        or (report.when == "teardown" and report.outcome == "failed")
+    )
     if is_final:
         metering = item.stash.get(METERING, None)
         ctx: RunContext | None = item.config.stash.get(RUN, None)
-        if report.when == "call" and metering is not None and metering.unanswered and ctx is not None and ctx.gone is None:
+        if (
+            report.when == "call"
+            and metering is not None
+            and metering.unanswered
+            and ctx is not None
+            and ctx.gone is None
+        ):
             # Requests went unanswered: if the endpoint itself is gone, the checks after this one are not run.
             problem = endpoint_gone(metering.transport.url, ctx.profile)
             if problem:
@@ -362,14 +490,24 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 def pytest_sessionstart(session: pytest.Session) -> None:
     ctx: RunContext | None = session.config.stash.get(RUN, None)
     # Probe once, in the controller (or the only process): an unreachable endpoint ends the run with exit 3.
-    if ctx is not None and ctx.url and not hasattr(session.config, "workerinput") and not session.config.option.collectonly:
+    if (
+        ctx is not None
+        and ctx.url
+        and not hasattr(session.config, "workerinput")
+        and not session.config.option.collectonly
+    ):
         if (problem := credentials_problem(ctx.profile)) is not None:  # nothing could be signed: no check can judge
             pytest.exit(f"meterconform: {problem}", returncode=pytest.ExitCode.USAGE_ERROR)
-        problem = probe(ctx.url, timeout=max(ctx.profile.endpoint.connect_timeout, 1.0), ca_bundle=ctx.profile.endpoint.tls_trust)
+        problem = probe(
+            ctx.url, timeout=max(ctx.profile.endpoint.connect_timeout, 1.0), ca_bundle=ctx.profile.endpoint.tls_trust
+        )
         if problem:
             pytest.exit(f"meterconform: {problem}", returncode=3)
         if (refusal := preflight(ctx.profile, ctx.url)) is not None:  # wrong credentials or path: no check can judge
-            pytest.exit(f"meterconform: {refusal.message}", returncode=pytest.ExitCode.USAGE_ERROR if refusal.code == 2 else refusal.code)
+            pytest.exit(
+                f"meterconform: {refusal.message}",
+                returncode=pytest.ExitCode.USAGE_ERROR if refusal.code == 2 else refusal.code,
+            )
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -408,17 +546,27 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     ctx: RunContext | None = config.stash.get(RUN, None)
     interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
     # A conformance run interrupted before any check ended (during collection, say) still gets its verdict line.
-    wanted = ctx is not None and (ctx.events or ctx.collection_errors or (interrupted and config.getoption("mc_events")))
+    wanted = ctx is not None and (
+        ctx.events or ctx.collection_errors or (interrupted and config.getoption("mc_events"))
+    )
     if not wanted or hasattr(config, "workerinput"):
         return
     from .results.summary import render_summary
 
     terminalreporter.write_sep("=", "meterconform conformance summary")
     events_path = config.getoption("mc_events")
-    report = (config.getoption("mc_report_location")
-              or (str(Path(events_path).parent / "conformance.html") if events_path else "pytest's failure report above"))
-    for line in render_summary(ctx.events, ctx.meta(config), interrupted=interrupted, report=report,
-                               collection_errors=len(ctx.collection_errors)):
+    report = config.getoption("mc_report_location") or (
+        str(Path(events_path).parent / "conformance.html") if events_path else "pytest's failure report above"
+    )
+    for line in render_summary(
+        ctx.events,
+        ctx.meta(config),
+        interrupted=interrupted,
+        report=report,
+        collection_errors=len(ctx.collection_errors),
+    ):
         terminalreporter.write_line(line)
-    if terminalreporter.verbosity >= -1:  # plain pytest: its own counts line follows ours (`meterconform run` passes -qq)
+    if (
+        terminalreporter.verbosity >= -1
+    ):  # plain pytest: its own counts line follows ours (`meterconform run` passes -qq)
         terminalreporter.write_line(PYTEST_COUNTS_NOTE)

@@ -54,6 +54,7 @@ exit codes (snapshot): 0 written (whatever the runs' own verdicts were: those ar
 
 # --------------------------------------------------------------------------------------------------- snapshot
 
+
 class SnapshotError(Exception):
     """A scenario could not be recorded (its run wrote no report)."""
 
@@ -97,15 +98,21 @@ def read_run_reports(report_dir: Path) -> tuple[dict[str, dict], dict[str, str]]
     rows = doc.get("checks") or events
     if not rows:
         raise SnapshotError(f"{report_dir}: no checks in conformance.json or events.jsonl")
-    also = {ev["nodeid"]: sorted(_first(f, "clause", "clause_id") for f in ev.get("also_failed") or ()) for ev in events}
+    also = {
+        ev["nodeid"]: sorted(_first(f, "clause", "clause_id") for f in ev.get("also_failed") or ()) for ev in events
+    }
     checks = {}
     for row in rows:
         nodeid = _first(row, "nodeid", "id")
-        checks[nodeid] = {"verdict": _first(row, "verdict", "label"),
-                          "failed_clause": _first(row, "failed_clause", "clause"),
-                          "also_failed": also.get(nodeid, [])}
-    clauses = {cid: (entry.get("verdict") if isinstance(entry, dict) else entry)
-               for cid, entry in (doc.get("clauses") or {}).items()}
+        checks[nodeid] = {
+            "verdict": _first(row, "verdict", "label"),
+            "failed_clause": _first(row, "failed_clause", "clause"),
+            "also_failed": also.get(nodeid, []),
+        }
+    clauses = {
+        cid: (entry.get("verdict") if isinstance(entry, dict) else entry)
+        for cid, entry in (doc.get("clauses") or {}).items()
+    }
     if not clauses:
         raise SnapshotError(f"{report_dir}: no clause verdicts in conformance.json")
     return checks, clauses
@@ -114,14 +121,34 @@ def read_run_reports(report_dir: Path) -> tuple[dict[str, dict], dict[str, str]]
 def snapshot_run(python: str, name: str, seed: int, raw: Path, moto: bool) -> dict:
     """One `meterconform run` scenario, normalised."""
     report_dir = raw / "reports"
-    cmd = [python, "-m", "meterconform", "run", "--seed", str(seed), "-n", "2", "--no-html",
-           "--report-dir", str(report_dir)] + (["--target", "moto"] if moto else [])
+    cmd = [
+        python,
+        "-m",
+        "meterconform",
+        "run",
+        "--seed",
+        str(seed),
+        "-n",
+        "2",
+        "--no-html",
+        "--report-dir",
+        str(report_dir),
+    ] + (["--target", "moto"] if moto else [])
     code, seconds = _run(cmd, raw / "cwd", raw / "output.txt")
     if not (report_dir / "conformance.json").exists() and not (report_dir / "events.jsonl").exists():
-        raise SnapshotError(f"{name}: `{' '.join(cmd)}` exited {code} without reports; its output is in {raw / 'output.txt'}")
+        raise SnapshotError(
+            f"{name}: `{' '.join(cmd)}` exited {code} without reports; its output is in {raw / 'output.txt'}"
+        )
     checks, clauses = read_run_reports(report_dir)
-    return {"scenario": name, "format": FORMAT, "command": cmd[1:], "exit_code": code, "seconds": seconds,
-            "checks": dict(sorted(checks.items())), "clauses": dict(sorted(clauses.items()))}
+    return {
+        "scenario": name,
+        "format": FORMAT,
+        "command": cmd[1:],
+        "exit_code": code,
+        "seconds": seconds,
+        "checks": dict(sorted(checks.items())),
+        "clauses": dict(sorted(clauses.items())),
+    }
 
 
 def _split_clauses(cell: str) -> list[str]:
@@ -140,9 +167,11 @@ def parse_mutants_table(text: str) -> tuple[dict[str, dict], dict]:
         if stripped.startswith("faithful endpoint:"):
             rest = stripped.split(":", 1)[1]
             count, _, failing = rest.partition(" failing clause(s)")
-            faithful = {"line": stripped,
-                        "checks": int(count.split("checks")[0].strip().split()[-1]) if "checks" in count else None,
-                        "failing": _split_clauses(failing.lstrip(":").split(";")[0])}
+            faithful = {
+                "line": stripped,
+                "checks": int(count.split("checks")[0].strip().split()[-1]) if "checks" in count else None,
+                "failing": _split_clauses(failing.lstrip(":").split(";")[0]),
+            }
             continue
         if not (stripped.startswith("|") and stripped.endswith("|")):
             continue
@@ -152,11 +181,14 @@ def parse_mutants_table(text: str) -> tuple[dict[str, dict], dict]:
         if header is None:
             header = [c.lower() for c in cells]
             continue
-        row = dict(zip(header, cells))
+        row = dict(zip(header, cells, strict=False))  # a row may have more or fewer cells than the header
         fault = _first(row, "fault", "reading")
         by = _first(row, "by clause(s)", "by clause", "caught by", default="")
-        faults[fault] = {"status": _first(row, "caught?", "caught", default=""), "by": _split_clauses(by),
-                         "expected": _split_clauses(_first(row, "expected", default=""))}
+        faults[fault] = {
+            "status": _first(row, "caught?", "caught", default=""),
+            "by": _split_clauses(by),
+            "expected": _split_clauses(_first(row, "expected", default="")),
+        }
     if not faults:
         raise SnapshotError("no fault table in the `mutants` output")
     return dict(sorted(faults.items())), faithful
@@ -171,9 +203,18 @@ def snapshot_mutants(python: str, raw: Path) -> dict:
     try:
         faults, faithful = parse_mutants_table(text)
     except SnapshotError as exc:
-        raise SnapshotError(f"mutants: `{' '.join(cmd)}` exited {code}: {exc}; its output is in {raw / 'output.txt'}") from None
-    return {"scenario": "mutants", "format": FORMAT, "command": cmd[1:], "exit_code": code, "seconds": seconds,
-            "faithful": faithful, "faults": faults}
+        raise SnapshotError(
+            f"mutants: `{' '.join(cmd)}` exited {code}: {exc}; its output is in {raw / 'output.txt'}"
+        ) from None
+    return {
+        "scenario": "mutants",
+        "format": FORMAT,
+        "command": cmd[1:],
+        "exit_code": code,
+        "seconds": seconds,
+        "faithful": faithful,
+        "faults": faults,
+    }
 
 
 def describe_install(python: str) -> dict:
@@ -184,10 +225,18 @@ def describe_install(python: str) -> dict:
         raise SnapshotError(f"{python} cannot import meterconform: {out.stderr.strip()[-300:]}")
     location, version = out.stdout.split("\n")[:2]
     git = subprocess.run(["git", "-C", str(Path(location).parent), "rev-parse", "HEAD"], capture_output=True, text=True)
-    dirty = subprocess.run(["git", "-C", str(Path(location).parent), "status", "--porcelain", "--untracked-files=no"],
-                           capture_output=True, text=True)
-    return {"python": python, "package": location, "version": version,
-            "commit": git.stdout.strip() or None, "uncommitted_changes": bool(dirty.stdout.strip()) if git.returncode == 0 else None}
+    dirty = subprocess.run(
+        ["git", "-C", str(Path(location).parent), "status", "--porcelain", "--untracked-files=no"],
+        capture_output=True,
+        text=True,
+    )
+    return {
+        "python": python,
+        "package": location,
+        "version": version,
+        "commit": git.stdout.strip() or None,
+        "uncommitted_changes": bool(dirty.stdout.strip()) if git.returncode == 0 else None,
+    }
 
 
 def cmd_snapshot(args: argparse.Namespace) -> int:
@@ -200,8 +249,11 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
         print(f"verdict_snapshot: {exc}", file=sys.stderr)
         return 2
     out.mkdir(parents=True, exist_ok=True)
-    print(f"verdict_snapshot: {install['package']} ({install['version']}, commit {install['commit'] or '?'}"
-          f"{', with uncommitted changes' if install['uncommitted_changes'] else ''}) -> {out}", flush=True)
+    print(
+        f"verdict_snapshot: {install['package']} ({install['version']}, commit {install['commit'] or '?'}"
+        f"{', with uncommitted changes' if install['uncommitted_changes'] else ''}) -> {out}",
+        flush=True,
+    )
     timings = {}
     for name in scenarios:
         raw = out / "raw" / name
@@ -235,6 +287,7 @@ def _size(snap: dict) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------- compare
+
 
 @dataclass
 class Comparison:
@@ -290,8 +343,11 @@ def compare_runs(name: str, a: dict, b: dict, result: Comparison) -> None:
         diff(f"{name}: check only in B: {n} ({checks_b[n]['verdict']})")
     for na, nb in pairs + moved:
         ca, cb = checks_a[na], checks_b[nb]
-        changed = [f"{k.replace('_', ' ')} {_show(ca.get(k))} -> {_show(cb.get(k))}"
-                   for k in ("verdict", "failed_clause", "also_failed") if ca.get(k) != cb.get(k)]
+        changed = [
+            f"{k.replace('_', ' ')} {_show(ca.get(k))} -> {_show(cb.get(k))}"
+            for k in ("verdict", "failed_clause", "also_failed")
+            if ca.get(k) != cb.get(k)
+        ]
         if changed:
             diff(f"{name}: check {nb}: " + "; ".join(changed))
     clauses_a, clauses_b = a["clauses"], b["clauses"]
@@ -322,19 +378,24 @@ def compare_mutants(a: dict, b: dict, result: Comparison) -> None:
             continue
         ra, rb = faults_a[fault], faults_b[fault]
         if ra["status"] != rb["status"]:
-            diff(f"mutants: fault {fault}: caught? {ra['status']} -> {rb['status']} (by {_show(ra['by'])} -> {_show(rb['by'])})")
+            diff(
+                f"mutants: fault {fault}: caught? {ra['status']} -> {rb['status']} (by {_show(ra['by'])} -> "
+                f"{_show(rb['by'])})"
+            )
         elif ra["by"] != rb["by"]:
             line = f"mutants: fault {fault}: first caught by {_show(ra['by'])} -> {_show(rb['by'])}"
             (result.notes if ra["status"] == "yes" else result.differences).append(
-                line + (" (an expected clause both times)" if ra["status"] == "yes" else ""))
+                line + (" (an expected clause both times)" if ra["status"] == "yes" else "")
+            )
         if sorted(ra["expected"]) != sorted(rb["expected"]):
             diff(f"mutants: fault {fault}: expected clauses {_show(ra['expected'])} -> {_show(rb['expected'])}")
 
 
 def compare_dirs(dir_a: Path, dir_b: Path, scenarios: list[str] | None = None) -> Comparison:
     """Every difference between two snapshot directories (scenarios: those present in either, or the given ones)."""
-    names = scenarios or sorted({p.stem for d in (dir_a, dir_b) for p in d.glob("*.json")} & set(SCENARIOS),
-                                key=SCENARIOS.index)
+    names = scenarios or sorted(
+        {p.stem for d in (dir_a, dir_b) for p in d.glob("*.json")} & set(SCENARIOS), key=SCENARIOS.index
+    )
     result = Comparison()
     for name in names:
         pa, pb = dir_a / f"{name}.json", dir_b / f"{name}.json"
@@ -362,32 +423,58 @@ def cmd_compare(args: argparse.Namespace) -> int:
     for line in result.notes:
         print(f"note       {line}")
     n = len(result.differences)
-    print(f"verdict_snapshot: {n} difference{'s' if n != 1 else ''}, {len(result.notes)} note(s) between {dir_a} (A) and {dir_b} (B)")
+    print(
+        f"verdict_snapshot: {n} difference{'s' if n != 1 else ''}, {len(result.notes)} note(s) between {dir_a} (A) and "
+        f"{dir_b} (B)"
+    )
     return 1 if n else 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="verdict_snapshot.py", description=__doc__.split("\n\n", 1)[1].split("\n\nThe script")[0],
-                                     epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="verdict_snapshot.py",
+        description=__doc__.split("\n\n", 1)[1].split("\n\nThe script")[0],
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", required=True)
-    snap = sub.add_parser("snapshot", help="run the scenarios with one install and write their verdicts to OUT_DIR",
-                          description="Run the scenarios with one install of meterconform and write OUT_DIR/<scenario>.json "
-                                      "(the normalised verdicts) and OUT_DIR/raw/<scenario>/ (the reports and output).")
+    snap = sub.add_parser(
+        "snapshot",
+        help="run the scenarios with one install and write their verdicts to OUT_DIR",
+        description="Run the scenarios with one install of meterconform and write OUT_DIR/<scenario>.json "
+        "(the normalised verdicts) and OUT_DIR/raw/<scenario>/ (the reports and output).",
+    )
     snap.add_argument("out_dir", metavar="OUT_DIR")
-    snap.add_argument("--python", metavar="PATH", help="the interpreter of the install to run, e.g. other-tree/.venv/bin/python "
-                                                       "(default: this one)")
-    snap.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"Hypothesis seed of the two runs (default {DEFAULT_SEED}); "
-                                                                    "`mutants` uses its own fixed seed")
-    snap.add_argument("--scenario", action="append", choices=SCENARIOS, help="only this scenario (repeatable; default all three)")
+    snap.add_argument(
+        "--python",
+        metavar="PATH",
+        help="the interpreter of the install to run, e.g. other-tree/.venv/bin/python (default: this one)",
+    )
+    snap.add_argument(
+        "--seed",
+        type=int,
+        default=DEFAULT_SEED,
+        help=f"Hypothesis seed of the two runs (default {DEFAULT_SEED}); `mutants` uses its own fixed seed",
+    )
+    snap.add_argument(
+        "--scenario", action="append", choices=SCENARIOS, help="only this scenario (repeatable; default all three)"
+    )
     snap.set_defaults(func=cmd_snapshot)
-    comp = sub.add_parser("compare", help="print every verdict difference between two snapshots; exit 1 if any",
-                          description="Print every difference between snapshot directories A and B: checks on one side "
-                                      "only, verdict and failed-clause changes, clause verdict changes, faults caught "
-                                      "differently, exit codes. Exit 0 if none, 1 otherwise.")
+    comp = sub.add_parser(
+        "compare",
+        help="print every verdict difference between two snapshots; exit 1 if any",
+        description="Print every difference between snapshot directories A and B: checks on one side "
+        "only, verdict and failed-clause changes, clause verdict changes, faults caught "
+        "differently, exit codes. Exit 0 if none, 1 otherwise.",
+    )
     comp.add_argument("a_dir", metavar="A_DIR")
     comp.add_argument("b_dir", metavar="B_DIR")
-    comp.add_argument("--scenario", action="append", choices=SCENARIOS,
-                      help="only this scenario (repeatable; default every scenario either directory holds)")
+    comp.add_argument(
+        "--scenario",
+        action="append",
+        choices=SCENARIOS,
+        help="only this scenario (repeatable; default every scenario either directory holds)",
+    )
     comp.set_defaults(func=cmd_compare)
     args = parser.parse_args(argv)
     return args.func(args)

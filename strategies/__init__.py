@@ -2,7 +2,13 @@
 
 from meterconform.strategies.allocations import allocations, max_allocations_list
 from meterconform.strategies.mutations import Mutation, invalid_requests, mutation, mutations
-from meterconform.strategies.products import dimensions, overlong_product_codes, product_codes, unknown_dimensions, unknown_product_codes
+from meterconform.strategies.products import (
+    dimensions,
+    overlong_product_codes,
+    product_codes,
+    unknown_dimensions,
+    unknown_product_codes,
+)
 from meterconform.strategies.quantities import invalid_quantities, quantities
 from meterconform.strategies.requests import (
     batch_meter_usage_requests,

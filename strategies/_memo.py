@@ -9,7 +9,8 @@ identity; the cache keeps the arguments alive, so an identity cannot be reused w
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from meterconform.harness.profile import Profile
 

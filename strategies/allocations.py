@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from hypothesis import strategies as st
 
 from meterconform.harness.profile import Profile
@@ -15,13 +17,15 @@ DRAWN_ALLOCATIONS_MAX = 20
 
 def _check_total(total: int) -> None:
     if not isinstance(total, int) or isinstance(total, bool) or not 0 <= total <= QUANTITY_MAX:
-        raise ValueError(f"total={total!r} must be the usage quantity, an int in 0..{QUANTITY_MAX}; the allocations add up to it")
+        raise ValueError(
+            f"total={total!r} must be the usage quantity, an int in 0..{QUANTITY_MAX}; the allocations add up to it"
+        )
 
 
 def allocations_from(quantities: list[int], tag_lists: list) -> list[dict]:
     """UsageAllocation dicts pairing each quantity with its tag list (None: an allocation without Tags)."""
     result = []
-    for quantity, tag_list in zip(quantities, tag_lists):
+    for quantity, tag_list in zip(quantities, tag_lists, strict=True):
         allocation: dict = {"AllocatedUsageQuantity": quantity}
         if tag_list is not None:
             allocation["Tags"] = tag_list
@@ -32,7 +36,7 @@ def allocations_from(quantities: list[int], tag_lists: list) -> list[dict]:
 def split(total: int, cuts: list[int]) -> list[int]:
     """`total` split at the sorted cut points into len(cuts) + 1 non-negative parts that sum to `total`."""
     points = [0, *sorted(cuts), total]
-    return [b - a for a, b in zip(points, points[1:])]
+    return [b - a for a, b in pairwise(points)]
 
 
 @memoized
@@ -64,7 +68,9 @@ def _allocations(draw, total: int, min_size: int, max_size: int, allow_untagged:
 
 
 @memoized
-def allocations(total: int, min_size: int = ALLOCATIONS_MIN, max_size: int = 5, allow_untagged: bool = True) -> st.SearchStrategy[list[dict]]:
+def allocations(
+    total: int, min_size: int = ALLOCATIONS_MIN, max_size: int = 5, allow_untagged: bool = True
+) -> st.SearchStrategy[list[dict]]:
     """Valid UsageAllocations for a usage quantity of `total`: min_size..max_size allocations (default 1–5).
 
     Each allocation is `{"AllocatedUsageQuantity": q, "Tags": [...]}`; the q add up to `total`, every tag
@@ -80,7 +86,8 @@ def allocations(total: int, min_size: int = ALLOCATIONS_MIN, max_size: int = 5, 
             raise TypeError(f"allocations: {name}={value!r} must be an int")
     if not ALLOCATIONS_MIN <= min_size <= max_size <= DRAWN_ALLOCATIONS_MAX:
         raise ValueError(
-            f"allocations: min_size={min_size}, max_size={max_size}: need {ALLOCATIONS_MIN} <= min_size <= max_size <= {DRAWN_ALLOCATIONS_MAX}; "
+            f"allocations: min_size={min_size}, max_size={max_size}: need {ALLOCATIONS_MIN} <= min_size <= max_size <= "
+            f"{DRAWN_ALLOCATIONS_MAX}; "
             "for the profile's maximum count use max_allocations_list(total, profile)"
         )
     return _allocations(total, min_size, max_size, bool(allow_untagged))
@@ -100,7 +107,7 @@ def bulk_allocations(total: int, count: int, key: str, spread: str = "even") -> 
     elif spread == "first":
         quantities = [total] + [0] * (count - 1)
     else:
-        raise ValueError(f"spread={spread!r}: pass \"even\" or \"first\"")
+        raise ValueError(f'spread={spread!r}: pass "even" or "first"')
     assert max(quantities) <= ALLOCATED_QUANTITY_MAX
     return [{"AllocatedUsageQuantity": q, "Tags": [{"Key": key, "Value": str(i)}]} for i, q in enumerate(quantities)]
 
@@ -114,10 +121,17 @@ def max_allocations_list(total: int, profile: Profile, extra: int = 0) -> st.Sea
     """
     _check_total(total)
     if not isinstance(profile, Profile):
-        raise TypeError(f"profile={profile!r} is not a Profile; pass meterconform.harness.profile.load_profile() or the harness's profile")
+        raise TypeError(
+            f"profile={profile!r} is not a Profile; pass meterconform.harness.profile.load_profile() or the harness's "
+            "profile"
+        )
     if not isinstance(extra, int) or extra < 0:
         raise ValueError(f"extra={extra!r} must be an int >= 0 (0 for the maximum count, 1 for one too many)")
     count = profile.contract.max_allocations + extra
     if extra == 0 and count > ALLOCATIONS_MAX:
-        raise ValueError(f"the profile's `contract.max_allocations` = {count} exceeds the model's {ALLOCATIONS_MAX}; lower it")
-    return st.builds(bulk_allocations, st.just(total), st.just(count), tag_keys(max_size=20), st.sampled_from(["even", "first"]))
+        raise ValueError(
+            f"the profile's `contract.max_allocations` = {count} exceeds the model's {ALLOCATIONS_MAX}; lower it"
+        )
+    return st.builds(
+        bulk_allocations, st.just(total), st.just(count), tag_keys(max_size=20), st.sampled_from(["even", "first"])
+    )

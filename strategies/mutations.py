@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from hypothesis import strategies as st
 
@@ -68,7 +69,8 @@ class Mutation:
     base: Callable[[Profile], st.SearchStrategy[dict]] | None = field(default=None, repr=False, compare=False)
 
     def apply(self, request: dict, data: Any, profile: Profile) -> dict:
-        """The mutated copy of `request`; `data` is `st.data()`'s object or a composite's `draw`. `request` is untouched."""
+        """The mutated copy of `request`; `data` is `st.data()`'s object or a composite's `draw`. `request` is
+        untouched."""
         draw = data if callable(data) else data.draw
         return self.transform(draw, copy.deepcopy(request), profile)
 
@@ -151,8 +153,12 @@ def _set_allocations(draw: Draw, usage: dict, operation: str, tag_lists: list[li
 
 
 @memoized
-def _distinct_tag_lists(min_size: int, max_size: int, avoid: tuple[frozenset, ...]) -> st.SearchStrategy[list[list[dict]]]:
-    return st.lists(tags(), min_size=min_size, max_size=max_size, unique_by=tag_set).filter(lambda ls: not any(tag_set(t) in avoid for t in ls))
+def _distinct_tag_lists(
+    min_size: int, max_size: int, avoid: tuple[frozenset, ...]
+) -> st.SearchStrategy[list[list[dict]]]:
+    return st.lists(tags(), min_size=min_size, max_size=max_size, unique_by=tag_set).filter(
+        lambda ls: not any(tag_set(t) in avoid for t in ls)
+    )
 
 
 def _tag_lists(draw: Draw, min_size: int = 1, max_size: int = 3, avoid: tuple[frozenset, ...] = ()) -> list[list[dict]]:
@@ -204,7 +210,14 @@ def _quantity(value_strategy):
 def _tags_too_many(draw, usage, operation, profile):
     over = TAGS_MAX + 1
     others = _tag_lists(draw, 0, 2)
-    many = draw(st.lists(st.fixed_dictionaries({"Key": tag_keys(), "Value": tag_values()}), min_size=over, max_size=over, unique_by=lambda t: t["Key"]))
+    many = draw(
+        st.lists(
+            st.fixed_dictionaries({"Key": tag_keys(), "Value": tag_values()}),
+            min_size=over,
+            max_size=over,
+            unique_by=lambda t: t["Key"],
+        )
+    )
     _insert(draw, others, many)
     _set_allocations(draw, usage, operation, others)
 
@@ -241,7 +254,8 @@ def _drop_from_one_tag(member: str):
         del tag_list[draw(st.integers(0, len(tag_list) - 1))][member]
 
     def transform(draw, usage, operation, profile):
-        # One tag per list keeps the tag without a Key from being a second Key-less tag ("unique keys" is not the point).
+        # One tag per list keeps the tag without a Key from being a second Key-less tag ("unique keys" is not the
+        # point).
         lists = draw(st.lists(tags(max_size=1), min_size=1, max_size=3, unique_by=tag_set))
         change(draw, lists[draw(st.integers(0, len(lists) - 1))])
         _set_allocations(draw, usage, operation, lists)
@@ -308,7 +322,12 @@ def _two_untagged(draw, usage, operation, profile):
 
 def _too_many_allocations(draw, usage, operation, profile):
     key = draw(tag_keys(max_size=20))
-    usage["UsageAllocations"] = bulk_allocations(_total(draw, usage, operation), profile.contract.max_allocations + 1, key, draw(st.sampled_from(["even", "first"])))
+    usage["UsageAllocations"] = bulk_allocations(
+        _total(draw, usage, operation),
+        profile.contract.max_allocations + 1,
+        key,
+        draw(st.sampled_from(["even", "first"])),
+    )
 
 
 def _overlong_dimension(draw, usage, operation, profile):
@@ -365,67 +384,201 @@ def _allocation_quantity_negative(draw, usage, operation, profile):
         parts = [rest // count + (1 if i < rest % count else 0) for i in range(count)]
     at = draw(st.integers(0, count))
     parts.insert(at, -1)
-    usage["UsageAllocations"] = [{"AllocatedUsageQuantity": q, "Tags": t} for q, t in zip(parts, lists)]
+    usage["UsageAllocations"] = [{"AllocatedUsageQuantity": q, "Tags": t} for q, t in zip(parts, lists, strict=True)]
 
 
 # (name, clause for MeterUsage, clause for BatchMeterUsage, description, transform)
 _SHARED: list[tuple[str, str, str, str, Callable]] = [
-    ("unknown_dimension", "MU.USAGE_DIMENSION.UNKNOWN", "BMU.DIMENSION.UNKNOWN",
-     "the dimension is well-formed but not one of the product's (a near miss such as another case)", _unknown_dimension),
-    ("dimension_too_long", "MU.USAGE_DIMENSION.LENGTH", "BMU.DIMENSION.LENGTH",
-     "the dimension is 256 characters", _overlong_dimension),
-    ("dimension_empty", "MU.USAGE_DIMENSION.LENGTH", "BMU.DIMENSION.LENGTH",
-     "the dimension is the empty string", _empty_dimension),
-    ("stale_timestamp", "MU.WINDOW.STALE", "BMU.WINDOW.STALE",
-     "the Timestamp is older than the window plus the clock tolerance", _stale_timestamp),
-    ("edge_stale_timestamp", "MU.WINDOW.STALE", "BMU.WINDOW.STALE",
-     "the Timestamp is 5–30 s beyond the window plus the clock tolerance", _edge_stale_timestamp),
-    ("quantity_negative", "MU.USAGE_QUANTITY.RANGE", "BMU.QUANTITY.RANGE",
-     "the quantity is −1 (no allocations)", _quantity(st.just(-1))),
-    ("quantity_too_large", "MU.USAGE_QUANTITY.RANGE", "BMU.QUANTITY.RANGE",
-     "the quantity is 2147483648, one over the 32-bit maximum (no allocations)", _quantity(st.just(QUANTITY_MAX + 1))),
-    ("quantity_out_of_range", "MU.USAGE_QUANTITY.RANGE", "BMU.QUANTITY.RANGE",
-     "the quantity is an integer outside 0..2147483647, up to 64-bit edges (no allocations)", _quantity(invalid_quantities())),
-    ("quantity_as_string", "PROTO.JSON.WRONG_TYPE", "PROTO.JSON.WRONG_TYPE",
-     "the quantity is a JSON string of digits (no allocations)", _quantity_as_string),
-    ("quantity_both_forms", "MU.USAGE_QUANTITY.EXCLUSIVE", "BMU.QUANTITY.EXCLUSIVE",
-     "the quantity is sent both as an integer and as the same decimal string (no allocations)", _both_quantity_forms),
-    ("tags_too_many", "TAG.COUNT.MAX", "TAG.COUNT.MAX",
-     "one allocation has 6 valid tags with distinct keys", _tags_too_many),
-    ("tags_empty", "TAG.COUNT.MIN", "TAG.COUNT.MIN",
-     "one allocation has an empty Tags list (no other allocation is untagged)", _tags_empty),
-    ("tag_key_too_long", "TAG.KEY.LENGTH", "TAG.KEY.LENGTH",
-     "one tag Key is 101 or more valid characters", _replace_in_one_tag("Key", _overlong_key)),
-    ("tag_value_too_long", "TAG.VALUE.LENGTH", "TAG.VALUE.LENGTH",
-     "one tag Value is 257 or more valid characters", _replace_in_one_tag("Value", _overlong_value)),
-    ("tag_key_invalid_char", "TAG.KEY.PATTERN", "TAG.KEY.PATTERN",
-     "one tag Key has one character outside [a-zA-Z0-9+ -=._:/@] (length still 1–100)", _replace_in_one_tag("Key", _bad_char_key)),
-    ("tag_value_invalid_char", "TAG.VALUE.PATTERN", "TAG.VALUE.PATTERN",
-     "one tag Value has one character outside [a-zA-Z0-9+ -=._:/@] (length still 1–256)", _replace_in_one_tag("Value", _bad_char_value)),
-    ("tag_key_missing", "TAG.KEY.REQUIRED", "TAG.KEY.REQUIRED",
-     "one Tag has no Key member", _drop_from_one_tag("Key")),
-    ("tag_value_missing", "TAG.VALUE.REQUIRED", "TAG.VALUE.REQUIRED",
-     "one Tag has no Value member", _drop_from_one_tag("Value")),
-    ("tag_key_repeated", "TAG.KEY.REPEATED", "TAG.KEY.REPEATED",
-     "one allocation has two tags with the same Key and different Values", _tag_key_repeated),
-    ("allocations_empty", "ALLOC.COUNT.MIN", "ALLOC.COUNT.MIN",
-     "UsageAllocations is an empty list", _allocations_empty),
-    ("allocation_sum_mismatch", "ALLOC.SUM", "ALLOC.SUM",
-     "the allocated quantities add up to more or less than the quantity (each still in range)", _sum_mismatch),
-    ("allocation_quantity_negative", "ALLOC.QUANTITY.RANGE", "ALLOC.QUANTITY.RANGE",
-     "one allocation is −1, the others make up the quantity + 1, so the sum still holds", _allocation_quantity_negative),
-    ("allocation_quantity_missing", "ALLOC.QUANTITY.EXACTLY_ONE", "ALLOC.QUANTITY.EXACTLY_ONE",
-     "one allocation (that would be 0) has neither AllocatedUsageQuantity nor its decimal form", _allocation_quantity_missing),
-    ("allocation_decimal_quantity", "ALLOC.QUANTITY_TYPE", "ALLOC.QUANTITY_TYPE",
-     "one allocation gives its quantity as a decimal string while the usage quantity is a whole number", _allocation_decimal),
-    ("allocation_duplicate_tag_set", "ALLOC.UNIQUE_TAGS", "ALLOC.UNIQUE_TAGS",
-     "two allocations carry the same tags in the same order", _duplicate_tag_set(reorder=False)),
-    ("allocation_duplicate_tag_set_reordered", "ALLOC.UNIQUE_TAGS", "ALLOC.UNIQUE_TAGS",
-     "two allocations carry the same set of tags, listed in another order", _duplicate_tag_set(reorder=True)),
-    ("allocations_two_untagged", "ALLOC.ONE_UNTAGGED", "ALLOC.ONE_UNTAGGED",
-     "two allocations have no Tags", _two_untagged),
-    ("allocations_too_many", "ALLOC.COUNT.MAX", "ALLOC.COUNT.MAX",
-     "the usage has contract.max_allocations + 1 allocations, each with its own tag", _too_many_allocations),
+    (
+        "unknown_dimension",
+        "MU.USAGE_DIMENSION.UNKNOWN",
+        "BMU.DIMENSION.UNKNOWN",
+        "the dimension is well-formed but not one of the product's (a near miss such as another case)",
+        _unknown_dimension,
+    ),
+    (
+        "dimension_too_long",
+        "MU.USAGE_DIMENSION.LENGTH",
+        "BMU.DIMENSION.LENGTH",
+        "the dimension is 256 characters",
+        _overlong_dimension,
+    ),
+    (
+        "dimension_empty",
+        "MU.USAGE_DIMENSION.LENGTH",
+        "BMU.DIMENSION.LENGTH",
+        "the dimension is the empty string",
+        _empty_dimension,
+    ),
+    (
+        "stale_timestamp",
+        "MU.WINDOW.STALE",
+        "BMU.WINDOW.STALE",
+        "the Timestamp is older than the window plus the clock tolerance",
+        _stale_timestamp,
+    ),
+    (
+        "edge_stale_timestamp",
+        "MU.WINDOW.STALE",
+        "BMU.WINDOW.STALE",
+        "the Timestamp is 5–30 s beyond the window plus the clock tolerance",
+        _edge_stale_timestamp,
+    ),
+    (
+        "quantity_negative",
+        "MU.USAGE_QUANTITY.RANGE",
+        "BMU.QUANTITY.RANGE",
+        "the quantity is −1 (no allocations)",
+        _quantity(st.just(-1)),
+    ),
+    (
+        "quantity_too_large",
+        "MU.USAGE_QUANTITY.RANGE",
+        "BMU.QUANTITY.RANGE",
+        "the quantity is 2147483648, one over the 32-bit maximum (no allocations)",
+        _quantity(st.just(QUANTITY_MAX + 1)),
+    ),
+    (
+        "quantity_out_of_range",
+        "MU.USAGE_QUANTITY.RANGE",
+        "BMU.QUANTITY.RANGE",
+        "the quantity is an integer outside 0..2147483647, up to 64-bit edges (no allocations)",
+        _quantity(invalid_quantities()),
+    ),
+    (
+        "quantity_as_string",
+        "PROTO.JSON.WRONG_TYPE",
+        "PROTO.JSON.WRONG_TYPE",
+        "the quantity is a JSON string of digits (no allocations)",
+        _quantity_as_string,
+    ),
+    (
+        "quantity_both_forms",
+        "MU.USAGE_QUANTITY.EXCLUSIVE",
+        "BMU.QUANTITY.EXCLUSIVE",
+        "the quantity is sent both as an integer and as the same decimal string (no allocations)",
+        _both_quantity_forms,
+    ),
+    (
+        "tags_too_many",
+        "TAG.COUNT.MAX",
+        "TAG.COUNT.MAX",
+        "one allocation has 6 valid tags with distinct keys",
+        _tags_too_many,
+    ),
+    (
+        "tags_empty",
+        "TAG.COUNT.MIN",
+        "TAG.COUNT.MIN",
+        "one allocation has an empty Tags list (no other allocation is untagged)",
+        _tags_empty,
+    ),
+    (
+        "tag_key_too_long",
+        "TAG.KEY.LENGTH",
+        "TAG.KEY.LENGTH",
+        "one tag Key is 101 or more valid characters",
+        _replace_in_one_tag("Key", _overlong_key),
+    ),
+    (
+        "tag_value_too_long",
+        "TAG.VALUE.LENGTH",
+        "TAG.VALUE.LENGTH",
+        "one tag Value is 257 or more valid characters",
+        _replace_in_one_tag("Value", _overlong_value),
+    ),
+    (
+        "tag_key_invalid_char",
+        "TAG.KEY.PATTERN",
+        "TAG.KEY.PATTERN",
+        "one tag Key has one character outside [a-zA-Z0-9+ -=._:/@] (length still 1–100)",
+        _replace_in_one_tag("Key", _bad_char_key),
+    ),
+    (
+        "tag_value_invalid_char",
+        "TAG.VALUE.PATTERN",
+        "TAG.VALUE.PATTERN",
+        "one tag Value has one character outside [a-zA-Z0-9+ -=._:/@] (length still 1–256)",
+        _replace_in_one_tag("Value", _bad_char_value),
+    ),
+    ("tag_key_missing", "TAG.KEY.REQUIRED", "TAG.KEY.REQUIRED", "one Tag has no Key member", _drop_from_one_tag("Key")),
+    (
+        "tag_value_missing",
+        "TAG.VALUE.REQUIRED",
+        "TAG.VALUE.REQUIRED",
+        "one Tag has no Value member",
+        _drop_from_one_tag("Value"),
+    ),
+    (
+        "tag_key_repeated",
+        "TAG.KEY.REPEATED",
+        "TAG.KEY.REPEATED",
+        "one allocation has two tags with the same Key and different Values",
+        _tag_key_repeated,
+    ),
+    (
+        "allocations_empty",
+        "ALLOC.COUNT.MIN",
+        "ALLOC.COUNT.MIN",
+        "UsageAllocations is an empty list",
+        _allocations_empty,
+    ),
+    (
+        "allocation_sum_mismatch",
+        "ALLOC.SUM",
+        "ALLOC.SUM",
+        "the allocated quantities add up to more or less than the quantity (each still in range)",
+        _sum_mismatch,
+    ),
+    (
+        "allocation_quantity_negative",
+        "ALLOC.QUANTITY.RANGE",
+        "ALLOC.QUANTITY.RANGE",
+        "one allocation is −1, the others make up the quantity + 1, so the sum still holds",
+        _allocation_quantity_negative,
+    ),
+    (
+        "allocation_quantity_missing",
+        "ALLOC.QUANTITY.EXACTLY_ONE",
+        "ALLOC.QUANTITY.EXACTLY_ONE",
+        "one allocation (that would be 0) has neither AllocatedUsageQuantity nor its decimal form",
+        _allocation_quantity_missing,
+    ),
+    (
+        "allocation_decimal_quantity",
+        "ALLOC.QUANTITY_TYPE",
+        "ALLOC.QUANTITY_TYPE",
+        "one allocation gives its quantity as a decimal string while the usage quantity is a whole number",
+        _allocation_decimal,
+    ),
+    (
+        "allocation_duplicate_tag_set",
+        "ALLOC.UNIQUE_TAGS",
+        "ALLOC.UNIQUE_TAGS",
+        "two allocations carry the same tags in the same order",
+        _duplicate_tag_set(reorder=False),
+    ),
+    (
+        "allocation_duplicate_tag_set_reordered",
+        "ALLOC.UNIQUE_TAGS",
+        "ALLOC.UNIQUE_TAGS",
+        "two allocations carry the same set of tags, listed in another order",
+        _duplicate_tag_set(reorder=True),
+    ),
+    (
+        "allocations_two_untagged",
+        "ALLOC.ONE_UNTAGGED",
+        "ALLOC.ONE_UNTAGGED",
+        "two allocations have no Tags",
+        _two_untagged,
+    ),
+    (
+        "allocations_too_many",
+        "ALLOC.COUNT.MAX",
+        "ALLOC.COUNT.MAX",
+        "the usage has contract.max_allocations + 1 allocations, each with its own tag",
+        _too_many_allocations,
+    ),
 ]
 
 
@@ -475,14 +628,14 @@ def _account_not_digits(draw, request, profile):
             record["CustomerAWSAccountId"] = account + bad
         else:
             at = min(at, len(account) - 1)
-            record["CustomerAWSAccountId"] = account[:at] + bad + account[at + 1:]
+            record["CustomerAWSAccountId"] = account[:at] + bad + account[at + 1 :]
     return request
 
 
 # Malformed license ARNs, each a small edit of a real one: (label, edit).
 _ARN_EDITS: list[tuple[str, Callable[[str], str]]] = [
-    ("no arn: prefix", lambda arn: arn[len("arn:"):]),
-    ("partition not aws", lambda arn: "arn:gcp" + arn[len("arn:aws"):]),
+    ("no arn: prefix", lambda arn: arn[len("arn:") :]),
+    ("partition not aws", lambda arn: "arn:gcp" + arn[len("arn:aws") :]),
     ("empty service", lambda arn: "arn:aws::" + arn.split(":", 3)[3]),
     ("too few fields", lambda arn: ":".join(arn.split(":")[:5])),
     ("resource starts with a space", lambda arn: ":".join(arn.split(":")[:5]) + ": " + arn.split(":", 5)[5]),
@@ -501,7 +654,11 @@ def _license_malformed(draw, request, profile):
 def _matched_pairs(profile: Profile) -> list[tuple[str, str]]:
     """(CustomerIdentifier, CustomerAWSAccountId) pairs of the same subscribed customer, from registration tokens."""
     subscribed, accounts = set(profile.customers.subscribed), set(profile.customers.subscribed_accounts)
-    return [(t.customer, t.account) for t in profile.registration_tokens.valid if t.customer in subscribed and t.account in accounts]
+    return [
+        (t.customer, t.account)
+        for t in profile.registration_tokens.valid
+        if t.customer in subscribed and t.account in accounts
+    ]
 
 
 def _both_customer_kinds(draw, request, profile):
@@ -559,7 +716,9 @@ def _required_paths(operation: str) -> list[str]:
         paths += [f"UsageRecords[].{m}" for m in shape.members["UsageRecords"].member.required_members]
     missing = [p for p in paths if (operation, p) not in REQUIRED_CLAUSES]
     if missing:
-        raise AssertionError(f"the model now requires {operation} {', '.join(missing)}; add its clause to REQUIRED_CLAUSES")
+        raise AssertionError(
+            f"the model now requires {operation} {', '.join(missing)}; add its clause to REQUIRED_CLAUSES"
+        )
     return paths
 
 
@@ -586,7 +745,9 @@ def _code_too_long(profile):
 
 def _code_bad_char(profile):
     code = profile.need("product.code")
-    return st.tuples(st.sampled_from(PRODUCT_CODE_INVALID), st.integers(0, len(code))).map(lambda p: code[: p[1]] + p[0] + code[p[1]:])
+    return st.tuples(st.sampled_from(PRODUCT_CODE_INVALID), st.integers(0, len(code))).map(
+        lambda p: code[: p[1]] + p[0] + code[p[1] :]
+    )
 
 
 # Characters outside ProductCode's `[-a-zA-Z0-9/=:_.@]`: space, the rest of ASCII punctuation, a newline, non-ASCII.
@@ -596,12 +757,27 @@ PRODUCT_CODE_INVALID = " !#$%&*+,;<>?[]^`{|}~\\\n\u00e9\uff10"
 def _product_code_mutations(operation: str) -> list[Mutation]:
     area = PREFIX[operation]
     return [
-        Mutation("unknown_product_code", operation, f"{area}.PRODUCT_CODE.UNKNOWN",
-                 "the ProductCode matches the pattern but is not the product's", _set("ProductCode", _unknown_code)),
-        Mutation("product_code_too_long", operation, f"{area}.PRODUCT_CODE.LENGTH",
-                 "the ProductCode is 256 or more pattern-valid characters", _set("ProductCode", _code_too_long)),
-        Mutation("product_code_invalid_char", operation, f"{area}.PRODUCT_CODE.PATTERN",
-                 "the product's code with one character outside [-a-zA-Z0-9/=:_.@] inserted", _set("ProductCode", _code_bad_char)),
+        Mutation(
+            "unknown_product_code",
+            operation,
+            f"{area}.PRODUCT_CODE.UNKNOWN",
+            "the ProductCode matches the pattern but is not the product's",
+            _set("ProductCode", _unknown_code),
+        ),
+        Mutation(
+            "product_code_too_long",
+            operation,
+            f"{area}.PRODUCT_CODE.LENGTH",
+            "the ProductCode is 256 or more pattern-valid characters",
+            _set("ProductCode", _code_too_long),
+        ),
+        Mutation(
+            "product_code_invalid_char",
+            operation,
+            f"{area}.PRODUCT_CODE.PATTERN",
+            "the product's code with one character outside [-a-zA-Z0-9/=:_.@] inserted",
+            _set("ProductCode", _code_bad_char),
+        ),
     ]
 
 
@@ -611,16 +787,32 @@ def _required_mutations(operation: str) -> list[Mutation]:
         where = "one UsageRecord's " if path.startswith("UsageRecords[].") else "the required member "
         member = path.rsplit(".", 1)[-1]
         prefix = "record_" if path.startswith("UsageRecords[].") else ""
-        found.append(Mutation(f"{prefix}missing_{member}", operation, REQUIRED_CLAUSES[(operation, path)],
-                              f"{where}{member} is absent", _without(path, null=False)))
-        found.append(Mutation(f"{prefix}null_{member}", operation, NULL_REQUIRED,
-                              f"{where}{member} is JSON null", _without(path, null=True)))
+        found.append(
+            Mutation(
+                f"{prefix}missing_{member}",
+                operation,
+                REQUIRED_CLAUSES[(operation, path)],
+                f"{where}{member} is absent",
+                _without(path, null=False),
+            )
+        )
+        found.append(
+            Mutation(
+                f"{prefix}null_{member}",
+                operation,
+                NULL_REQUIRED,
+                f"{where}{member} is JSON null",
+                _without(path, null=True),
+            )
+        )
     return found
 
 
 def _customer_identifier_too_long(draw, request, profile):
     over = CUSTOMER_IDENTIFIER_MAX + 1
-    _usage(draw, request, "BatchMeterUsage")["CustomerIdentifier"] = draw(st.text(ANY_CHARACTERS, min_size=over, max_size=over))
+    _usage(draw, request, "BatchMeterUsage")["CustomerIdentifier"] = draw(
+        st.text(ANY_CHARACTERS, min_size=over, max_size=over)
+    )
     return request
 
 
@@ -632,11 +824,18 @@ def _account_too_long(draw, request, profile):
 
 
 def _license_of_another_account(draw, request, profile):
-    """A well-formed LicenseArn that is not the record's account's: another account's, or the ARN edited to name another."""
+    """A well-formed LicenseArn that is not the record's account's: another account's, or the ARN edited to name
+    another."""
     record = _usage(draw, request, "BatchMeterUsage")
     account = record["CustomerAWSAccountId"]
-    others = sorted({arn for acct, arn in profile.customers.licenses.items() if acct != account and arn != record["LicenseArn"]})
-    foreign = record["LicenseArn"].replace(account, "999999999999") if account in record["LicenseArn"] else record["LicenseArn"] + "0"
+    others = sorted(
+        {arn for acct, arn in profile.customers.licenses.items() if acct != account and arn != record["LicenseArn"]}
+    )
+    foreign = (
+        record["LicenseArn"].replace(account, "999999999999")
+        if account in record["LicenseArn"]
+        else record["LicenseArn"] + "0"
+    )
     record["LicenseArn"] = draw(st.sampled_from([*others, foreign]))
     return request
 
@@ -671,51 +870,149 @@ def _build() -> list[Mutation]:
         found += _required_mutations(operation)
         if operation == "MeterUsage":
             found += [
-                Mutation("client_token_too_long", "MeterUsage", "MU.CLIENT_TOKEN.LENGTH", "the ClientToken is 65 characters",
-                         _set("ClientToken", lambda p: st.text(ANY_CHARACTERS, min_size=CLIENT_TOKEN_MAX + 1, max_size=CLIENT_TOKEN_MAX + 1))),
-                Mutation("client_token_empty", "MeterUsage", "MU.CLIENT_TOKEN.LENGTH", "the ClientToken is the empty string",
-                         _set("ClientToken", lambda p: st.just(""))),
+                Mutation(
+                    "client_token_too_long",
+                    "MeterUsage",
+                    "MU.CLIENT_TOKEN.LENGTH",
+                    "the ClientToken is 65 characters",
+                    _set(
+                        "ClientToken",
+                        lambda p: st.text(ANY_CHARACTERS, min_size=CLIENT_TOKEN_MAX + 1, max_size=CLIENT_TOKEN_MAX + 1),
+                    ),
+                ),
+                Mutation(
+                    "client_token_empty",
+                    "MeterUsage",
+                    "MU.CLIENT_TOKEN.LENGTH",
+                    "the ClientToken is the empty string",
+                    _set("ClientToken", lambda p: st.just("")),
+                ),
             ]
     found += [
-        Mutation("too_many_records", "BatchMeterUsage", "BMU.RECORDS.MAX", "26 valid UsageRecords with distinct keys", _too_many_records),
-        Mutation("legacy_without_product_code", "BatchMeterUsage", "BMU.PRODUCT_CODE.LEGACY_REQUIRED",
-                 "records naming a CustomerIdentifier, and no ProductCode", _drop_product_code),
-        Mutation("customer_identifier_too_long", "BatchMeterUsage", "BMU.CUSTOMER_IDENTIFIER.LENGTH",
-                 "one record's CustomerIdentifier is 256 characters (so also no subscribed customer)", _customer_identifier_too_long),
-        Mutation("account_id_not_digits", "BatchMeterUsage", "BMU.ACCOUNT_ID.PATTERN",
-                 "one record's CustomerAWSAccountId has a character other than 0-9 (so also no subscribed account)",
-                 _account_not_digits, _accounts_batch_base),
-        Mutation("account_id_too_long", "BatchMeterUsage", "BMU.ACCOUNT_ID.LENGTH",
-                 "one record's CustomerAWSAccountId is 256 digits (so also no subscribed account)", _account_too_long, _accounts_batch_base),
-        Mutation("license_arn_malformed", "BatchMeterUsage", "BMU.LICENSE_ARN.PATTERN",
-                 "one record's LicenseArn does not match the model's ARN pattern", _license_malformed, _accounts_batch_base),
-        Mutation("license_of_another_account", "BatchMeterUsage", "BMU.LICENSE.INVALID",
-                 "one record's LicenseArn is well-formed but not its account's license", _license_of_another_account, _accounts_batch_base),
-        Mutation("record_without_customer", "BatchMeterUsage", "BMU.CUSTOMER.MISSING",
-                 "one record has neither CustomerIdentifier nor CustomerAWSAccountId", _drop_customer),
-        Mutation("account_without_license", "BatchMeterUsage", "BMU.CUSTOMER.MISSING",
-                 "one record names its CustomerAWSAccountId without a LicenseArn", _drop_license, _accounts_batch_base),
-        Mutation("customer_identifier_and_account", "BatchMeterUsage", "BMU.CUSTOMER.EXCLUSIVE",
-                 "one record names its customer by both CustomerIdentifier and CustomerAWSAccountId (with its LicenseArn)",
-                 _both_customer_kinds, _both_base),
+        Mutation(
+            "too_many_records",
+            "BatchMeterUsage",
+            "BMU.RECORDS.MAX",
+            "26 valid UsageRecords with distinct keys",
+            _too_many_records,
+        ),
+        Mutation(
+            "legacy_without_product_code",
+            "BatchMeterUsage",
+            "BMU.PRODUCT_CODE.LEGACY_REQUIRED",
+            "records naming a CustomerIdentifier, and no ProductCode",
+            _drop_product_code,
+        ),
+        Mutation(
+            "customer_identifier_too_long",
+            "BatchMeterUsage",
+            "BMU.CUSTOMER_IDENTIFIER.LENGTH",
+            "one record's CustomerIdentifier is 256 characters (so also no subscribed customer)",
+            _customer_identifier_too_long,
+        ),
+        Mutation(
+            "account_id_not_digits",
+            "BatchMeterUsage",
+            "BMU.ACCOUNT_ID.PATTERN",
+            "one record's CustomerAWSAccountId has a character other than 0-9 (so also no subscribed account)",
+            _account_not_digits,
+            _accounts_batch_base,
+        ),
+        Mutation(
+            "account_id_too_long",
+            "BatchMeterUsage",
+            "BMU.ACCOUNT_ID.LENGTH",
+            "one record's CustomerAWSAccountId is 256 digits (so also no subscribed account)",
+            _account_too_long,
+            _accounts_batch_base,
+        ),
+        Mutation(
+            "license_arn_malformed",
+            "BatchMeterUsage",
+            "BMU.LICENSE_ARN.PATTERN",
+            "one record's LicenseArn does not match the model's ARN pattern",
+            _license_malformed,
+            _accounts_batch_base,
+        ),
+        Mutation(
+            "license_of_another_account",
+            "BatchMeterUsage",
+            "BMU.LICENSE.INVALID",
+            "one record's LicenseArn is well-formed but not its account's license",
+            _license_of_another_account,
+            _accounts_batch_base,
+        ),
+        Mutation(
+            "record_without_customer",
+            "BatchMeterUsage",
+            "BMU.CUSTOMER.MISSING",
+            "one record has neither CustomerIdentifier nor CustomerAWSAccountId",
+            _drop_customer,
+        ),
+        Mutation(
+            "account_without_license",
+            "BatchMeterUsage",
+            "BMU.CUSTOMER.MISSING",
+            "one record names its CustomerAWSAccountId without a LicenseArn",
+            _drop_license,
+            _accounts_batch_base,
+        ),
+        Mutation(
+            "customer_identifier_and_account",
+            "BatchMeterUsage",
+            "BMU.CUSTOMER.EXCLUSIVE",
+            "one record names its customer by both CustomerIdentifier and CustomerAWSAccountId (with its LicenseArn)",
+            _both_customer_kinds,
+            _both_base,
+        ),
     ]
     found += _product_code_mutations("RegisterUsage")
     found += [
-        Mutation("nonce_too_long", "RegisterUsage", "RU.NONCE.LENGTH", "the Nonce is 256 characters",
-                 _set("Nonce", lambda p: st.text(ANY_CHARACTERS, min_size=NONCE_MAX + 1, max_size=NONCE_MAX + 1))),
-        Mutation("public_key_version_zero", "RegisterUsage", "RU.PUBLIC_KEY_VERSION.MIN", "the PublicKeyVersion is 0",
-                 _set("PublicKeyVersion", lambda p: st.just(0))),
-        Mutation("public_key_version_negative", "RegisterUsage", "RU.PUBLIC_KEY_VERSION.MIN", "the PublicKeyVersion is below 0",
-                 _set("PublicKeyVersion", lambda p: st.one_of(st.just(-1), st.integers(-(2**31), -1)))),
-        Mutation("public_key_version_unknown", "RegisterUsage", "RU.PUBLIC_KEY_VERSION.UNKNOWN",
-                 "the PublicKeyVersion is at least 1 but not one of the product's key versions", _set("PublicKeyVersion", _unknown_public_key_version)),
+        Mutation(
+            "nonce_too_long",
+            "RegisterUsage",
+            "RU.NONCE.LENGTH",
+            "the Nonce is 256 characters",
+            _set("Nonce", lambda p: st.text(ANY_CHARACTERS, min_size=NONCE_MAX + 1, max_size=NONCE_MAX + 1)),
+        ),
+        Mutation(
+            "public_key_version_zero",
+            "RegisterUsage",
+            "RU.PUBLIC_KEY_VERSION.MIN",
+            "the PublicKeyVersion is 0",
+            _set("PublicKeyVersion", lambda p: st.just(0)),
+        ),
+        Mutation(
+            "public_key_version_negative",
+            "RegisterUsage",
+            "RU.PUBLIC_KEY_VERSION.MIN",
+            "the PublicKeyVersion is below 0",
+            _set("PublicKeyVersion", lambda p: st.one_of(st.just(-1), st.integers(-(2**31), -1))),
+        ),
+        Mutation(
+            "public_key_version_unknown",
+            "RegisterUsage",
+            "RU.PUBLIC_KEY_VERSION.UNKNOWN",
+            "the PublicKeyVersion is at least 1 but not one of the product's key versions",
+            _set("PublicKeyVersion", _unknown_public_key_version),
+        ),
     ]
     found += _required_mutations("RegisterUsage")
     found += [
-        Mutation("registration_token_empty", "ResolveCustomer", "RC.TOKEN.NON_EMPTY", "the RegistrationToken is the empty string",
-                 _set("RegistrationToken", lambda p: st.just(""))),
-        Mutation("registration_token_unknown", "ResolveCustomer", "RC.TOKEN.INVALID",
-                 "the RegistrationToken is a non-empty string the endpoint never issued", _set("RegistrationToken", _unknown_registration_token)),
+        Mutation(
+            "registration_token_empty",
+            "ResolveCustomer",
+            "RC.TOKEN.NON_EMPTY",
+            "the RegistrationToken is the empty string",
+            _set("RegistrationToken", lambda p: st.just("")),
+        ),
+        Mutation(
+            "registration_token_unknown",
+            "ResolveCustomer",
+            "RC.TOKEN.INVALID",
+            "the RegistrationToken is a non-empty string the endpoint never issued",
+            _set("RegistrationToken", _unknown_registration_token),
+        ),
     ]
     found += _required_mutations("ResolveCustomer")
     return found
@@ -727,7 +1024,9 @@ ALL_MUTATIONS: tuple[Mutation, ...] = tuple(_build())
 def mutations(operation: str | None = None) -> list[Mutation]:
     """The mutations of `operation` (one of the four operation names), or of all operations when None."""
     if operation is not None and operation not in OPERATIONS:
-        raise ValueError(f"operation={operation!r} is not a metering operation; pass one of {', '.join(OPERATIONS)} or None")
+        raise ValueError(
+            f"operation={operation!r} is not a metering operation; pass one of {', '.join(OPERATIONS)} or None"
+        )
     return [m for m in ALL_MUTATIONS if operation is None or m.operation == operation]
 
 

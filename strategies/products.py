@@ -22,7 +22,10 @@ DIMENSION_CHARACTERS = ANY_CHARACTERS
 
 def _check_profile(profile: object) -> None:
     if not isinstance(profile, Profile):
-        raise TypeError(f"profile={profile!r} is not a Profile; pass meterconform.harness.profile.load_profile() or the harness's profile")
+        raise TypeError(
+            f"profile={profile!r} is not a Profile; pass meterconform.harness.profile.load_profile() or the harness's "
+            "profile"
+        )
 
 
 @memoized
@@ -38,8 +41,16 @@ def dimensions(profile: Profile) -> st.SearchStrategy[str]:
 def _near_misses(real: str) -> list[str]:
     """Strings one edit away from a real dimension: other case, surrounding space, a trailing newline."""
     return [
-        real.lower(), real.upper(), real.swapcase(), real.capitalize(),
-        real + " ", " " + real, real + "\n", real + "\t", real.replace(".", "_"), real[:-1],
+        real.lower(),
+        real.upper(),
+        real.swapcase(),
+        real.capitalize(),
+        real + " ",
+        " " + real,
+        real + "\n",
+        real + "\t",
+        real.replace(".", "_"),
+        real[:-1],
         real + "\u200b",  # zero-width space: renders the same
     ]
 
@@ -85,7 +96,11 @@ def unknown_product_codes(profile: Profile | None = None) -> st.SearchStrategy[s
         _check_profile(profile)
         code = profile.need("product.code")
         known.add(code)
-        misses = [c for c in (code.upper(), code.lower(), code.swapcase(), code[:-1], code + "0", "x" + code) if c and len(c) <= PRODUCT_CODE_MAX and c != code]
+        misses = [
+            c
+            for c in (code.upper(), code.lower(), code.swapcase(), code[:-1], code + "0", "x" + code)
+            if c and len(c) <= PRODUCT_CODE_MAX and c != code
+        ]
         misses = list(dict.fromkeys(misses))
     shaped = st.text(string.ascii_lowercase + string.digits, min_size=25, max_size=25)
     arbitrary = st.text(PRODUCT_CODE_ALPHABET, min_size=1, max_size=PRODUCT_CODE_MAX)

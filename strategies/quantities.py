@@ -19,7 +19,8 @@ def _check_bounds(min_value: int, max_value: int) -> None:
             raise TypeError(f"{name}={value!r} must be an int between {QUANTITY_MIN} and {QUANTITY_MAX}")
     if not QUANTITY_MIN <= min_value <= max_value <= QUANTITY_MAX:
         raise ValueError(
-            f"min_value={min_value}, max_value={max_value}: need {QUANTITY_MIN} <= min_value <= max_value <= {QUANTITY_MAX} "
+            f"min_value={min_value}, max_value={max_value}: need {QUANTITY_MIN} <= min_value <= max_value <= "
+            f"{QUANTITY_MAX} "
             "(the model's UsageQuantity range); for out-of-range values use invalid_quantities()"
         )
 
@@ -32,8 +33,22 @@ def quantities(min_value: int = QUANTITY_MIN, max_value: int = QUANTITY_MAX) -> 
     drawn explicitly, one time in about two; otherwise any integer in range. Shrinks toward min_value.
     """
     _check_bounds(min_value, max_value)
-    edges = sorted({v for v in (min_value, min_value + 1, QUANTITY_MIN, 1, QUANTITY_MAX - 1, QUANTITY_MAX, max_value - 1, max_value)
-                    if min_value <= v <= max_value})
+    edges = sorted(
+        {
+            v
+            for v in (
+                min_value,
+                min_value + 1,
+                QUANTITY_MIN,
+                1,
+                QUANTITY_MAX - 1,
+                QUANTITY_MAX,
+                max_value - 1,
+                max_value,
+            )
+            if min_value <= v <= max_value
+        }
+    )
     return st.one_of(st.sampled_from(edges), st.integers(min_value, max_value))
 
 
@@ -77,9 +92,7 @@ FLOAT_COLLIDING_SUMS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("9999999999.999997", "0.000001"), "9999999999.999999"),
 )
 # Two quantities that differ by value but are one float (a float endpoint takes the second for a retry).
-FLOAT_COLLIDING_QUANTITIES: tuple[tuple[str, str], ...] = (
-    ("9999999999.999999", "9999999999.999998"),
-)
+FLOAT_COLLIDING_QUANTITIES: tuple[tuple[str, str], ...] = (("9999999999.999999", "9999999999.999998"),)
 # Above 2^33 a double's step exceeds a millionth: neighbouring six-place decimals can share a float.
 _COARSE_MIN = 2**33
 _MILLIONTH = Decimal("0.000001")

@@ -60,7 +60,7 @@ _COUNTER = itertools.count()
 
 
 def _unique_marker() -> str:
-    n = (_RUN_PART << 34) | (next(_COUNTER) & (2 ** 34 - 1))
+    n = (_RUN_PART << 34) | (next(_COUNTER) & (2**34 - 1))
     digits = []
     for _ in range(UNIQUE_MARKER_LENGTH):
         n, digit = divmod(n, _MARKER_BASE)
@@ -85,11 +85,14 @@ def unique_client_tokens() -> st.SearchStrategy[str]:
 
 @st.composite
 def _unique_tokens(draw) -> str:
-    length = draw(st.one_of(st.integers(UNIQUE_TOKEN_MIN, CLIENT_TOKEN_MAX),
-                            st.sampled_from([UNIQUE_TOKEN_MIN, CLIENT_TOKEN_MAX])))
+    length = draw(
+        st.one_of(
+            st.integers(UNIQUE_TOKEN_MIN, CLIENT_TOKEN_MAX), st.sampled_from([UNIQUE_TOKEN_MIN, CLIENT_TOKEN_MAX])
+        )
+    )
     text = draw(st.text(ANY_CHARACTERS, min_size=length, max_size=length))
     at = draw(st.integers(0, length - UNIQUE_MARKER_LENGTH))
-    return text[:at] + _unique_marker() + text[at + UNIQUE_MARKER_LENGTH:]
+    return text[:at] + _unique_marker() + text[at + UNIQUE_MARKER_LENGTH :]
 
 
 @st.composite
@@ -140,7 +143,8 @@ def meter_usage_requests(
     `with_quantity` / `with_allocations`: True always, False never, None either. `client_token`: "fresh"
     (a new UUID per draw, as botocore sends — never repeats, never shrinks), "unique" (unique_client_tokens():
     drawn lengths and characters, never repeating), "drawn" (client_tokens(): repeats across draws, so only for a
-    check that owns every token it sends), "absent". `dry_run`: False sends no DryRun or `false`, True sends `true`, None any of these.
+    check that owns every token it sends), "absent". `dry_run`: False sends no DryRun or `false`, True sends `true`,
+    None any of these.
     Shrinks toward the profile's first dimension, a timestamp of now, no quantity and no allocations.
     Two draws may share a dimension and hour: sending both is then a DuplicateRequest unless identical.
     """
@@ -154,7 +158,9 @@ def meter_usage_requests(
     if quantity is not None and not isinstance(quantity, st.SearchStrategy):
         raise TypeError(f"quantity={quantity!r} must be a strategy of ints such as quantities(0, 100), or None")
     product_codes(profile), dimensions(profile), timestamps(profile, "meter", where, fractional)
-    return _meter_usage(profile, where, fractional, with_quantity, with_allocations, quantity or quantities(), client_token, dry_run)
+    return _meter_usage(
+        profile, where, fractional, with_quantity, with_allocations, quantity or quantities(), client_token, dry_run
+    )
 
 
 @memoized
@@ -177,8 +183,9 @@ def batch_meter_usage_requests(
     _check_optional_bool("with_product_code", with_product_code)
     if with_product_code is not True and customers != "accounts":
         raise ValueError(
-            f"with_product_code={with_product_code!r} with customers={customers!r}: records naming a CustomerIdentifier need the "
-            "ProductCode; pass with_product_code=True, or customers=\"accounts\" to omit it"
+            f"with_product_code={with_product_code!r} with customers={customers!r}: records naming a "
+            "CustomerIdentifier need the "
+            'ProductCode; pass with_product_code=True, or customers="accounts" to omit it'
         )
     records = usage_record_lists(profile, min_size, max_size, customers, **record_options)
     if with_product_code is not False:
@@ -232,7 +239,9 @@ def resolve_customer_requests(profile: Profile, kind: TokenKind = "valid") -> st
     `registration_tokens.valid` / `.expired` / `.invalid` tokens per `kind`. Shrinks toward the first listed."""
     _check_profile(profile)
     if kind not in TOKEN_KINDS:
-        raise ValueError(f"kind={kind!r} is not a kind of registration token; pass one of {', '.join(map(repr, TOKEN_KINDS))}")
+        raise ValueError(
+            f"kind={kind!r} is not a kind of registration token; pass one of {', '.join(map(repr, TOKEN_KINDS))}"
+        )
     listed = profile.need(f"registration_tokens.{kind}")
     tokens = [t.token for t in listed] if kind == "valid" else list(listed)
     return st.sampled_from(tokens).map(lambda t: {"RegistrationToken": t})

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from hypothesis import Phase, settings, target
 
@@ -41,8 +42,9 @@ def _closest(values: Iterable[float], limit: float) -> float | None:
     return -min(distances) if distances else None
 
 
-def limit_scores(operation: str, request: Any, profile: Profile, *, drawn_timestamps: bool = True,
-                 now: float | None = None) -> dict[str, float]:
+def limit_scores(
+    operation: str, request: Any, profile: Profile, *, drawn_timestamps: bool = True, now: float | None = None
+) -> dict[str, float]:
     """The closeness of `request` to each limit it can approach, by target label:
 
     - records in the batch to 25 (BatchMeterUsage);
@@ -68,16 +70,28 @@ def limit_scores(operation: str, request: Any, profile: Profile, *, drawn_timest
     allocations = [a for lst in allocation_lists for a in lst if isinstance(a, dict)]
     tag_lists = [a["Tags"] for a in allocations if isinstance(a.get("Tags"), list)]
     tags = [t for lst in tag_lists for t in lst if isinstance(t, dict)]
-    put("allocations of a usage (to contract.max_allocations)",
-        _closest((len(lst) for lst in allocation_lists), profile.contract.max_allocations))
+    put(
+        "allocations of a usage (to contract.max_allocations)",
+        _closest((len(lst) for lst in allocation_lists), profile.contract.max_allocations),
+    )
     put("tags of an allocation (to 5)", _closest((len(lst) for lst in tag_lists), TAGS_MAX))
-    put("tag Key length (to 100)", _closest((len(t["Key"]) for t in tags if isinstance(t.get("Key"), str)), TAG_KEY_MAX))
-    put("tag Value length (to 256)", _closest((len(t["Value"]) for t in tags if isinstance(t.get("Value"), str)), TAG_VALUE_MAX))
+    put(
+        "tag Key length (to 100)", _closest((len(t["Key"]) for t in tags if isinstance(t.get("Key"), str)), TAG_KEY_MAX)
+    )
+    put(
+        "tag Value length (to 256)",
+        _closest((len(t["Value"]) for t in tags if isinstance(t.get("Value"), str)), TAG_VALUE_MAX),
+    )
     if operation == "RegisterUsage" and isinstance(request, dict) and isinstance(request.get("Nonce"), str):
         put("Nonce length (to 255)", -abs(len(request["Nonce"]) - NONCE_MAX))
     if drawn_timestamps and operation in WINDOWS:
-        times = [u["Timestamp"] for u in usages
-                 if isinstance(u.get("Timestamp"), (int, float)) and not isinstance(u["Timestamp"], bool) and math.isfinite(u["Timestamp"])]
+        times = [
+            u["Timestamp"]
+            for u in usages
+            if isinstance(u.get("Timestamp"), (int, float))
+            and not isinstance(u["Timestamp"], bool)
+            and math.isfinite(u["Timestamp"])
+        ]
         clock = time.time() if now is None else now
         edge = window_seconds(profile, WINDOWS[operation]) - profile.contract.clock_tolerance_seconds
         put("age to window - tolerance (seconds)", _closest((clock - ts for ts in times), edge))

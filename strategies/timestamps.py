@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import math
 import time
-import dataclasses
 from dataclasses import dataclass
 from typing import Literal
 
@@ -38,7 +38,7 @@ def hour_floor(ts: float) -> int:
 
 def month_start(ts: float) -> int:
     """The epoch second of 00:00:00 UTC on the first day of the month containing `ts`."""
-    day = datetime.datetime.fromtimestamp(ts, tz=datetime.timezone.utc)
+    day = datetime.datetime.fromtimestamp(ts, tz=datetime.UTC)
     return int(day.replace(day=1, hour=0, minute=0, second=0, microsecond=0).timestamp())
 
 
@@ -68,17 +68,27 @@ def stale_limit(profile: Profile, window: Window = "meter") -> int:
 
 def _check_window(window: str) -> None:
     if window not in WINDOWS:
-        raise ValueError(f"window={window!r} is not a metering window; pass window=\"meter\" (MeterUsage) or window=\"batch\" (BatchMeterUsage)")
+        raise ValueError(
+            f'window={window!r} is not a metering window; pass window="meter" (MeterUsage) or window="batch" '
+            "(BatchMeterUsage)"
+        )
 
 
 def _check_args(profile: Profile, window: str, where: str, fractional: bool | None) -> None:
     if not isinstance(profile, Profile):
-        raise TypeError(f"profile={profile!r} is not a Profile; pass meterconform.harness.profile.load_profile() or the harness's profile")
+        raise TypeError(
+            f"profile={profile!r} is not a Profile; pass meterconform.harness.profile.load_profile() or the harness's "
+            "profile"
+        )
     _check_window(window)
     if where not in WHERES:
-        raise ValueError(f"where={where!r} is not a place relative to the window; pass one of {', '.join(map(repr, WHERES))}")
+        raise ValueError(
+            f"where={where!r} is not a place relative to the window; pass one of {', '.join(map(repr, WHERES))}"
+        )
     if not (fractional is None or fractional is True or fractional is False):
-        raise TypeError(f"fractional={fractional!r} must be True (always a fraction), False (whole seconds) or None (either)")
+        raise TypeError(
+            f"fractional={fractional!r} must be True (always a fraction), False (whole seconds) or None (either)"
+        )
 
 
 def _ages(profile: Profile, window: Window, where: str) -> st.SearchStrategy[int]:
@@ -183,10 +193,18 @@ def _boundaries(profile: Profile, window: Window, fractional: bool | None) -> st
     hours = boundary_hours(profile, window)
     if hours <= 0:  # a window under an hour: no boundary is always inside; fall back to a second ago
         return st.builds(When, st.just("age"), age=st.just(1), micros=_fractions(fractional))
-    return st.builds(When, st.just("boundary"), hour=st.integers(0, hours - 1), second=st.sampled_from([0, -1]), micros=_fractions(fractional))
+    return st.builds(
+        When,
+        st.just("boundary"),
+        hour=st.integers(0, hours - 1),
+        second=st.sampled_from([0, -1]),
+        micros=_fractions(fractional),
+    )
 
 
-def whens(profile: Profile, window: Window, where: str, fractional: bool | None, slots: bool = False) -> st.SearchStrategy[When]:
+def whens(
+    profile: Profile, window: Window, where: str, fractional: bool | None, slots: bool = False
+) -> st.SearchStrategy[When]:
     """Clock-free Timestamps (When) for `where`; with `slots` (inside only), seconds within one of the
     slot_hours() hours, so that a list can keep one record per hour by the drawn hour alone.
     Batch-window timestamps meant to be accepted keep to the current month after its grace period."""
@@ -196,12 +214,20 @@ def whens(profile: Profile, window: Window, where: str, fractional: bool | None,
     return drawn
 
 
-def _whens(profile: Profile, window: Window, where: str, fractional: bool | None, slots: bool) -> st.SearchStrategy[When]:
+def _whens(
+    profile: Profile, window: Window, where: str, fractional: bool | None, slots: bool
+) -> st.SearchStrategy[When]:
     if slots:
         limit = inside_limit(profile, window)
         second = st.one_of(st.sampled_from([0, HOUR - 1]), st.integers(0, HOUR - 1))
-        return st.builds(When, st.just("slot"), hour=st.integers(0, slot_hours(profile, window) - 1), second=second,
-                         micros=_fractions(fractional), limit=st.just(limit))
+        return st.builds(
+            When,
+            st.just("slot"),
+            hour=st.integers(0, slot_hours(profile, window) - 1),
+            second=second,
+            micros=_fractions(fractional),
+            limit=st.just(limit),
+        )
     if where == "hour_boundary":
         return _boundaries(profile, window, fractional)
     ages = st.builds(When, st.just("age"), age=_ages(profile, window, where), micros=_fractions(fractional))

@@ -32,7 +32,10 @@ CUSTOMER_KINDS = ("subscribed", "unsubscribed", "accounts")
 
 def _check_profile(profile: object) -> None:
     if not isinstance(profile, Profile):
-        raise TypeError(f"profile={profile!r} is not a Profile; pass meterconform.harness.profile.load_profile() or the harness's profile")
+        raise TypeError(
+            f"profile={profile!r} is not a Profile; pass meterconform.harness.profile.load_profile() or the harness's "
+            "profile"
+        )
 
 
 def _check_optional_bool(name: str, value: object) -> None:
@@ -43,8 +46,8 @@ def _check_optional_bool(name: str, value: object) -> None:
 def _check_quantity_for_allocations(with_quantity: bool | None, with_allocations: bool | None) -> None:
     if with_allocations is True and with_quantity is False:
         raise ValueError(
-            "with_allocations=True needs the quantity: allocations for an absent quantity leave its type (whole or decimal) "
-            "undefined; pass with_quantity=None or True"
+            "with_allocations=True needs the quantity: allocations for an absent quantity leave its type (whole or "
+            "decimal) undefined; pass with_quantity=None or True"
         )
 
 
@@ -61,14 +64,20 @@ def customer_members(profile: Profile, customers: Customers = "subscribed") -> s
     if customers == "unsubscribed":
         return st.sampled_from(list(profile.need("customers.unsubscribed"))).map(lambda c: {"CustomerIdentifier": c})
     if customers == "accounts":
-        accounts = list(profile.need("customers.subscribed_accounts", "records naming a customer by AWS account need its license"))
+        accounts = list(
+            profile.need("customers.subscribed_accounts", "records naming a customer by AWS account need its license")
+        )
         licenses = profile.customers.licenses
         return st.sampled_from(accounts).map(lambda a: {"CustomerAWSAccountId": a, "LicenseArn": licenses[a]})
-    raise ValueError(f"customers={customers!r} is not a kind of customer; pass one of {', '.join(map(repr, CUSTOMER_KINDS))}")
+    raise ValueError(
+        f"customers={customers!r} is not a kind of customer; pass one of {', '.join(map(repr, CUSTOMER_KINDS))}"
+    )
 
 
 @st.composite
-def _record_parts(draw, profile, customers, where, fractional, with_quantity, with_allocations, quantity_strategy, slots=False):
+def _record_parts(
+    draw, profile, customers, where, fractional, with_quantity, with_allocations, quantity_strategy, slots=False
+):
     """(When, record without its Timestamp): everything drawn, nothing read from the clock."""
     when = draw(whens(profile, "batch", where, fractional, slots=slots))
     record: dict = dict(draw(customer_members(profile, customers)))
@@ -91,7 +100,9 @@ def _stamped(when: When, record: dict, now: float) -> dict:
 def _check_record_options(profile, customers, where, fractional, with_quantity, with_allocations, quantity) -> None:
     _check_profile(profile)
     if customers not in CUSTOMER_KINDS:
-        raise ValueError(f"customers={customers!r} is not a kind of customer; pass one of {', '.join(map(repr, CUSTOMER_KINDS))}")
+        raise ValueError(
+            f"customers={customers!r} is not a kind of customer; pass one of {', '.join(map(repr, CUSTOMER_KINDS))}"
+        )
     _check_optional_bool("with_quantity", with_quantity)
     _check_optional_bool("with_allocations", with_allocations)
     _check_quantity_for_allocations(with_quantity, with_allocations)
@@ -122,7 +133,9 @@ def usage_records(
     Quantity or allocations.
     """
     _check_record_options(profile, customers, where, fractional, with_quantity, with_allocations, quantity)
-    parts = _record_parts(profile, customers, where, fractional, with_quantity, with_allocations, quantity or quantities())
+    parts = _record_parts(
+        profile, customers, where, fractional, with_quantity, with_allocations, quantity or quantities()
+    )
     return parts.map(lambda p: _stamped(*p, time.time()))
 
 
@@ -143,7 +156,11 @@ def _key_capacity(profile: Profile, customers: Customers, hourly: bool) -> float
     """How many distinct record keys the profile allows (infinite unless de-duplication is per hour)."""
     if not hourly:
         return math.inf
-    who = {"subscribed": "customers.subscribed", "unsubscribed": "customers.unsubscribed", "accounts": "customers.subscribed_accounts"}[customers]
+    who = {
+        "subscribed": "customers.subscribed",
+        "unsubscribed": "customers.unsubscribed",
+        "accounts": "customers.subscribed_accounts",
+    }[customers]
     return len(profile.need(who)) * len(profile.need("product.dimensions")) * slot_hours(profile, "batch")
 
 
@@ -177,19 +194,29 @@ def _resolve(parts: list[tuple[When, dict]], profile: Profile, where: str) -> li
     return records
 
 
-def _record_lists(profile: Profile, min_size: int, max_size: int, customers: Customers, where: Where = "inside",
-                  fractional: bool | None = None, with_quantity: bool | None = None, with_allocations: bool | None = None,
-                  quantity: st.SearchStrategy[int] | None = None) -> st.SearchStrategy[list[dict]]:
+def _record_lists(
+    profile: Profile,
+    min_size: int,
+    max_size: int,
+    customers: Customers,
+    where: Where = "inside",
+    fractional: bool | None = None,
+    with_quantity: bool | None = None,
+    with_allocations: bool | None = None,
+    quantity: st.SearchStrategy[int] | None = None,
+) -> st.SearchStrategy[list[dict]]:
     """usage_record_lists without the model's size limit (for the 26-record mutation)."""
     _check_record_options(profile, customers, where, fractional, with_quantity, with_allocations, quantity)
     hourly = profile.contract.batch_dedup == "hour" and where == "inside"
     capacity = _key_capacity(profile, customers, hourly)
     if capacity < min_size:
         raise ValueError(
-            f"usage_record_lists: min_size={min_size} records need distinct (customer, dimension, hour) keys but the profile allows "
-            f"only {capacity}; lower min_size or list more customers / dimensions in the profile"
+            f"usage_record_lists: min_size={min_size} records need distinct (customer, dimension, hour) keys but the "
+            f"profile allows only {capacity}; lower min_size or list more customers / dimensions in the profile"
         )
-    parts = _record_parts(profile, customers, where, fractional, with_quantity, with_allocations, quantity or quantities(), slots=hourly)
+    parts = _record_parts(
+        profile, customers, where, fractional, with_quantity, with_allocations, quantity or quantities(), slots=hourly
+    )
     top = int(min(max_size, capacity))
 
     def key(part: tuple[When, dict]) -> tuple:
@@ -226,7 +253,8 @@ def usage_record_lists(
             raise TypeError(f"usage_record_lists: {name}={value!r} must be an int")
     if not RECORDS_MIN <= min_size <= max_size <= RECORDS_MAX:
         raise ValueError(
-            f"usage_record_lists: min_size={min_size}, max_size={max_size}: need {RECORDS_MIN} <= min_size <= max_size <= {RECORDS_MAX} "
+            f"usage_record_lists: min_size={min_size}, max_size={max_size}: need {RECORDS_MIN} <= min_size <= max_size "
+            f"<= {RECORDS_MAX} "
             "(the model's UsageRecordList); for 26 records use the mutation too_many_records"
         )
     return _record_lists(profile, min_size, max_size, customers, **record_options)

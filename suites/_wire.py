@@ -17,18 +17,19 @@ import functools
 import json
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from botocore.parsers import create_parser
 
 from meterconform.contract.catalog import load_catalog
+from meterconform.contract.response_schemas import error_body_errors
 from meterconform.harness.checks import clause_info, unimplemented_evidence
-from meterconform.transport.clients import OPERATIONS, Exchange, error_name
 from meterconform.harness.failures import skip_throttled, skip_unimplemented
 from meterconform.resources import schema_json
-from meterconform.contract.response_schemas import error_body_errors
 from meterconform.strategies._model import service_model
+from meterconform.transport.clients import OPERATIONS, Exchange, error_name
 
 TIMEOUT = "PROTO.TIMEOUT"
 CONTENT_TYPE = "PROTO.CONTENT_TYPE.RESPONSE"
@@ -174,8 +175,12 @@ def base_request(metering, operation: str, *, rich: bool = False, quantity: int 
     Nonce (RegisterUsage), so that every nested structure of the input is present."""
     p = metering.profile
     if operation == "MeterUsage":
-        request = {"ProductCode": p.need("product.code"), "Timestamp": int(metering.now()) - 60,
-                   "UsageDimension": p.need("product.dimensions")[0], "UsageQuantity": quantity}
+        request = {
+            "ProductCode": p.need("product.code"),
+            "Timestamp": int(metering.now()) - 60,
+            "UsageDimension": p.need("product.dimensions")[0],
+            "UsageQuantity": quantity,
+        }
         if rich:
             request["UsageAllocations"] = [{"AllocatedUsageQuantity": quantity, "Tags": [dict(ALLOCATION_TAG)]}]
         return Base(operation, request, metering.fresh_identity())
@@ -204,11 +209,17 @@ def error_request(metering, operation: str) -> dict:
     if operation == "RegisterUsage":
         return {"ProductCode": UNKNOWN_PRODUCT_CODE, "PublicKeyVersion": 1}
     if operation == "MeterUsage":
-        return {"ProductCode": UNKNOWN_PRODUCT_CODE, "Timestamp": int(metering.now()) - 60,
-                "UsageDimension": p.need("product.dimensions")[0], "UsageQuantity": 1}
+        return {
+            "ProductCode": UNKNOWN_PRODUCT_CODE,
+            "Timestamp": int(metering.now()) - 60,
+            "UsageDimension": p.need("product.dimensions")[0],
+            "UsageQuantity": 1,
+        }
     customer, dimension, ts = metering.batch_key()
-    return {"ProductCode": UNKNOWN_PRODUCT_CODE,
-            "UsageRecords": [{"Timestamp": ts, "CustomerIdentifier": customer, "Dimension": dimension, "Quantity": 1}]}
+    return {
+        "ProductCode": UNKNOWN_PRODUCT_CODE,
+        "UsageRecords": [{"Timestamp": ts, "CustomerIdentifier": customer, "Dimension": dimension, "Quantity": 1}],
+    }
 
 
 def send(metering, base: Base, body: Any = "<request>", **kwargs: Any) -> Exchange:
@@ -244,8 +255,13 @@ def answered(metering, ex: Exchange) -> None:
 def has_content_type(metering, ex: Exchange) -> None:
     """PROTO.CONTENT_TYPE.RESPONSE: every response carries a non-empty Content-Type."""
     value = (ex.headers.get("content-type") or "").strip()
-    metering.expect(bool(value), CONTENT_TYPE, expected="a Content-Type header on the response",
-                    actual=f"{ex.summary()} without Content-Type (headers: {sorted(ex.headers)})", exchange=ex)
+    metering.expect(
+        bool(value),
+        CONTENT_TYPE,
+        expected="a Content-Type header on the response",
+        actual=f"{ex.summary()} without Content-Type (headers: {sorted(ex.headers)})",
+        exchange=ex,
+    )
 
 
 def botocore_error_code(ex: Exchange) -> str | None:
@@ -268,20 +284,33 @@ def error_body(metering, ex: Exchange) -> str:
     body = ex.json
     problems = error_body_errors(body) if isinstance(body, dict) else ["the body is not a JSON object"]
     name = error_name(body.get("__type")) if isinstance(body, dict) else None
-    metering.expect(not problems and bool(name), ERROR_TYPE,
-                    expected='an error body {"__type": "<ErrorName>", "message": "..."} (schemas/error.json)',
-                    actual=f"{ex.summary()}; " + ("; ".join(problems) if problems else f"__type {body.get('__type')!r} names nothing"),
-                    exchange=ex)
+    metering.expect(
+        not problems and bool(name),
+        ERROR_TYPE,
+        expected='an error body {"__type": "<ErrorName>", "message": "..."} (schemas/error.json)',
+        actual=f"{ex.summary()}; "
+        + ("; ".join(problems) if problems else f"__type {body.get('__type')!r} names nothing"),
+        exchange=ex,
+    )
     if ex.status is not None and ex.status >= 301:
         sdk = ex.sdk_error_code if ex.via == "boto3" and ex.sdk_error_code else botocore_error_code(ex)
-        metering.expect(sdk == name, ERROR_TYPE, expected=f"botocore's parser reads the error as {name!r}, as __type says",
-                        actual=f"botocore reads {sdk!r} from {ex.summary()}", exchange=ex)
+        metering.expect(
+            sdk == name,
+            ERROR_TYPE,
+            expected=f"botocore's parser reads the error as {name!r}, as __type says",
+            actual=f"botocore reads {sdk!r} from {ex.summary()}",
+            exchange=ex,
+        )
     return name or ""
 
 
 @functools.cache
 def _modelled_client_errors() -> frozenset[str]:
-    return frozenset(n for n in schema_json("error.json")["x-modelled-errors"] if not service_model().shape_for(n).metadata.get("fault"))
+    return frozenset(
+        n
+        for n in schema_json("error.json")["x-modelled-errors"]
+        if not service_model().shape_for(n).metadata.get("fault")
+    )
 
 
 def client_error_status(metering, ex: Exchange) -> None:
@@ -291,8 +320,13 @@ def client_error_status(metering, ex: Exchange) -> None:
     if name not in _modelled_client_errors():
         return
     allowed = tuple(metering.profile.contract.idempotency_conflict_status) if name == IDEMPOTENCY_CONFLICT else (400,)
-    metering.expect(ex.status in allowed, CLIENT_ERROR_STATUS, expected=f"{name} with HTTP {' or '.join(map(str, allowed))}",
-                    actual=ex.summary(), exchange=ex)
+    metering.expect(
+        ex.status in allowed,
+        CLIENT_ERROR_STATUS,
+        expected=f"{name} with HTTP {' or '.join(map(str, allowed))}",
+        actual=ex.summary(),
+        exchange=ex,
+    )
 
 
 def no_5xx(metering, ex: Exchange, clause: str = NO_5XX) -> None:
@@ -300,13 +334,21 @@ def no_5xx(metering, ex: Exchange, clause: str = NO_5XX) -> None:
     never a 5xx, another status, or an error sent as a success."""
     served = ex.status is not None and 200 <= ex.status < 300 and not is_error(ex)
     refused = ex.status is not None and 400 <= ex.status < 500
-    metering.expect(served or refused, clause, expected="a 2xx result or a 4xx error for client input", actual=ex.summary(),
-                    exchange=ex, note="an error body sent with a 2xx status" if ex.status and 200 <= ex.status < 300 else "")
+    metering.expect(
+        served or refused,
+        clause,
+        expected="a 2xx result or a 4xx error for client input",
+        actual=ex.summary(),
+        exchange=ex,
+        note="an error body sent with a 2xx status" if ex.status and 200 <= ex.status < 300 else "",
+    )
 
 
 def error_names_allowed(operation: str | None) -> frozenset[str]:
     """The error names an operation may answer: its modelled errors and the catalog's protocol/auth errors."""
-    modelled = {e.name for e in service_model().operation_model(operation).error_shapes} if operation in OPERATIONS else set()
+    modelled = (
+        {e.name for e in service_model().operation_model(operation).error_shapes} if operation in OPERATIONS else set()
+    )
     return frozenset(modelled | set(load_catalog().unmodelled_errors))
 
 
@@ -396,22 +438,42 @@ def still_alive(metering, after: Exchange | None = None) -> None:
     """PROTO.HOSTILE.LIVENESS: after hostile input, a valid request still gets its normal 2xx in time."""
     operation = liveness_operation(metering)
     if operation is None:
-        metering.observe(LIVENESS, "no valid request of the profile gets a 2xx from this endpoint; liveness is not judged")
+        metering.observe(
+            LIVENESS, "no valid request of the profile gets a 2xx from this endpoint; liveness is not judged"
+        )
         return
     request, identity = _probe_request(metering, operation)
     ex = metering.raw(request, operation=operation, identity=identity, allow_unimplemented=True)
     if ex.error_code == "ThrottlingException":  # still throttled after the Transport's resends: no verdict
         skip_throttled(operation, len(ex.transient))
-    before = f" after {after.method} {after.operation or after.request_headers.get('X-Amz-Target', '-')} answered {after.summary()}" if after else ""
-    metering.expect(ex.transport_error is None and ex.status is not None and 200 <= ex.status < 300 and not ex.error_code, LIVENESS,
-                    expected=f"a valid {operation} request still gets its 2xx{before}", actual=ex.summary(), exchange=ex)
+    before = (
+        f" after {after.method} {after.operation or after.request_headers.get('X-Amz-Target', '-')} answered "
+        f"{after.summary()}"
+        if after
+        else ""
+    )
+    metering.expect(
+        ex.transport_error is None and ex.status is not None and 200 <= ex.status < 300 and not ex.error_code,
+        LIVENESS,
+        expected=f"a valid {operation} request still gets its 2xx{before}",
+        actual=ex.summary(),
+        exchange=ex,
+    )
 
 
 # -- the combined judgement -------------------------------------------------------------------------------
 
 
-def judge(metering, ex: Exchange, clause: str | None = None, *, errors: Any = "<catalog>", status: Any = "<catalog>",
-          live: bool = True, operation_known: bool = True) -> str | None:
+def judge(
+    metering,
+    ex: Exchange,
+    clause: str | None = None,
+    *,
+    errors: Any = "<catalog>",
+    status: Any = "<catalog>",
+    live: bool = True,
+    operation_known: bool = True,
+) -> str | None:
     """Every protocol oracle over one answer to hostile or invalid input, in a fixed order:
 
     answered in time (PROTO.TIMEOUT) → a Content-Type (PROTO.CONTENT_TYPE.RESPONSE) → the clause's own

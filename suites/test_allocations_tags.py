@@ -9,12 +9,15 @@ from hypothesis import strategies as st
 
 from meterconform.harness.current import current_metering
 from meterconform.strategies import TAG_ALPHABET, allocations, meter_usage_requests, mutation, quantities
+from meterconform.strategies._model import QUANTITY_MAX, shape
 from meterconform.strategies.allocations import bulk_allocations
 from meterconform.strategies.quantities import (
-    FLOAT_COLLIDING_SUMS, FLOAT_INEXACT_SUMS, float_colliding_splits, float_inexact_splits,
+    FLOAT_COLLIDING_SUMS,
+    FLOAT_INEXACT_SUMS,
+    float_colliding_splits,
+    float_inexact_splits,
 )
 from meterconform.strategies.tags import INVALID_TAG_ASCII
-from meterconform.strategies._model import QUANTITY_MAX, shape
 
 MU, BMU = "MeterUsage", "BatchMeterUsage"
 # A member this case does not send.
@@ -57,6 +60,7 @@ MUTATION_CLAUSES = sorted({mutation(op, name).clause for op in (MU, BMU) for nam
 
 # -- building usages -----------------------------------------------------------------------------------------
 
+
 def tags(*pairs: tuple[str, str]) -> list[dict]:
     return [{"Key": k, "Value": v} for k, v in pairs]
 
@@ -75,8 +79,11 @@ def decimal_parts(parts) -> list[dict]:
 
 
 def _meter_usage(metering, quantity, allocation_list, decimal: bool) -> dict:
-    request = {"ProductCode": metering.profile.need("product.code"), "Timestamp": int(metering.now()) - 60,
-               "UsageDimension": metering.profile.need("product.dimensions")[0]}
+    request = {
+        "ProductCode": metering.profile.need("product.code"),
+        "Timestamp": int(metering.now()) - 60,
+        "UsageDimension": metering.profile.need("product.dimensions")[0],
+    }
     return _with_usage(request, MU, quantity, allocation_list, decimal)
 
 
@@ -115,17 +122,32 @@ def expect_accepted(metering, operation: str, exchange, clause: str) -> None:
     body = metering.expect_success(exchange, clause)
     if operation == MU:
         record_id = body.get("MeteringRecordId")
-        metering.expect(isinstance(record_id, str) and record_id != "", "OUT.MU.RECORD_ID",
-                        expected="a non-empty MeteringRecordId", actual=f"result {body}", exchange=exchange)
+        metering.expect(
+            isinstance(record_id, str) and record_id != "",
+            "OUT.MU.RECORD_ID",
+            expected="a non-empty MeteringRecordId",
+            actual=f"result {body}",
+            exchange=exchange,
+        )
         return
     results = body.get("Results") or []
     sent = len(exchange.request.get("UsageRecords", [])) if isinstance(exchange.request, dict) else 1
     statuses = [r.get("Status") for r in results]
-    metering.expect(statuses == ["Success"] * sent, clause, expected=f"{sent} result(s), each with Status Success",
-                    actual=f"statuses {statuses}", exchange=exchange)
+    metering.expect(
+        statuses == ["Success"] * sent,
+        clause,
+        expected=f"{sent} result(s), each with Status Success",
+        actual=f"statuses {statuses}",
+        exchange=exchange,
+    )
     missing = [i for i, r in enumerate(results) if not r.get("MeteringRecordId")]
-    metering.expect(not missing, "OUT.BMU.SUCCESS_RECORD_ID", expected="a MeteringRecordId on every Success result",
-                    actual=f"results {missing} have none", exchange=exchange)
+    metering.expect(
+        not missing,
+        "OUT.BMU.SUCCESS_RECORD_ID",
+        expected="a MeteringRecordId on every Success result",
+        actual=f"results {missing} have none",
+        exchange=exchange,
+    )
 
 
 def _has_decimal_allocations() -> bool:
@@ -133,6 +155,7 @@ def _has_decimal_allocations() -> bool:
 
 
 # -- generated -----------------------------------------------------------------------------------------------
+
 
 @pytest.mark.records_usage
 @pytest.mark.clause("ALLOC.SUM.VALID")
@@ -143,8 +166,12 @@ def test_valid_allocations_are_accepted(operation, data):
     metering = current_metering()
     total = data.draw(quantities())
     allocation_list = data.draw(allocations(total))
-    expect_accepted(metering, operation, send(metering, operation, total, allocation_list, identity=metering.fresh_identity()),
-                    "ALLOC.SUM.VALID")
+    expect_accepted(
+        metering,
+        operation,
+        send(metering, operation, total, allocation_list, identity=metering.fresh_identity()),
+        "ALLOC.SUM.VALID",
+    )
 
 
 def _meter_usage_base(metering, data) -> dict:
@@ -197,8 +224,12 @@ ACCEPTED = [
     ("value-256-chars", "TAG.VALUE.LENGTH", 1, [alloc(1, tags(("k", "v" * 256)))]),
     ("range-punctuation-in-key", "TAG.PATTERN.RANGE_CHARACTERS", 1, [alloc(1, tags((RANGE_PUNCTUATION, "v")))]),
     ("range-punctuation-in-value", "TAG.PATTERN.RANGE_CHARACTERS", 1, [alloc(1, tags(("k", RANGE_PUNCTUATION)))]),
-    ("each-range-character-as-a-key", "TAG.PATTERN.RANGE_CHARACTERS", len(RANGE_PUNCTUATION),
-     [alloc(1, tags((c, "v"))) for c in RANGE_PUNCTUATION]),
+    (
+        "each-range-character-as-a-key",
+        "TAG.PATTERN.RANGE_CHARACTERS",
+        len(RANGE_PUNCTUATION),
+        [alloc(1, tags((c, "v"))) for c in RANGE_PUNCTUATION],
+    ),
     ("every-allowed-character-in-key", "TAG.KEY.PATTERN", 1, [alloc(1, tags((TAG_ALPHABET, "v")))]),
     ("every-allowed-character-in-value", "TAG.VALUE.PATTERN", 1, [alloc(1, tags(("k", TAG_ALPHABET)))]),
 ]
@@ -226,7 +257,12 @@ REJECTED = [
     ("sum-of-0-quantity", "ALLOC.SUM", 0, [alloc(1, tags(A))]),
     ("sum-of-absent-quantity", "ALLOC.SUM", ABSENT, [alloc(1, tags(A))]),
     # 2147483647 + 2147483647 + 4 is 2 modulo 2**32: a sum kept in 32 bits would match.
-    ("sum-overflowing-32-bits", "ALLOC.SUM", 2, [alloc(QUANTITY_MAX, tags(A)), alloc(QUANTITY_MAX, tags(B)), alloc(4, tags(C))]),
+    (
+        "sum-overflowing-32-bits",
+        "ALLOC.SUM",
+        2,
+        [alloc(QUANTITY_MAX, tags(A)), alloc(QUANTITY_MAX, tags(B)), alloc(4, tags(C))],
+    ),
     ("duplicate-tag-set", "ALLOC.UNIQUE_TAGS", 2, [alloc(1, tags(A, C)), alloc(1, tags(A, C))]),
     ("duplicate-tag-set-reordered", "ALLOC.UNIQUE_TAGS", 2, [alloc(1, tags(A, C)), alloc(1, tags(C, A))]),
     ("two-untagged", "ALLOC.ONE_UNTAGGED", 2, [alloc(1), alloc(1)]),
@@ -266,23 +302,32 @@ def test_tag_characters_outside_the_pattern_are_rejected(metering, operation, me
 
 # -- deterministic: the allocation count limit ---------------------------------------------------------------
 
+
 @pytest.mark.records_usage
 @pytest.mark.clause("ALLOC.COUNT.MAX")
 @pytest.mark.parametrize("operation", SUCCESS_OPERATIONS)
 def test_the_maximum_number_of_allocations_is_accepted(metering, operation):
     """contract.max_allocations allocations (2500 in the model), each with its own tag."""
     count = metering.profile.contract.max_allocations
-    expect_accepted(metering, operation, send(metering, operation, count * 3, bulk_allocations(count * 3, count, "n")), "ALLOC.COUNT.MAX")
+    expect_accepted(
+        metering,
+        operation,
+        send(metering, operation, count * 3, bulk_allocations(count * 3, count, "n")),
+        "ALLOC.COUNT.MAX",
+    )
 
 
 @pytest.mark.clause("ALLOC.COUNT.MAX")
 @pytest.mark.parametrize("operation", ERROR_OPERATIONS)
 def test_one_allocation_over_the_maximum_is_rejected(metering, operation):
     count = metering.profile.contract.max_allocations + 1
-    metering.expect_error(send(metering, operation, count * 3, bulk_allocations(count * 3, count, "n")), "ALLOC.COUNT.MAX")
+    metering.expect_error(
+        send(metering, operation, count * 3, bulk_allocations(count * 3, count, "n")), "ALLOC.COUNT.MAX"
+    )
 
 
 # -- decimal allocated quantities ----------------------------------------------------------------------------
+
 
 def _need_decimal() -> None:
     if not _has_decimal_allocations():
@@ -291,12 +336,24 @@ def _need_decimal() -> None:
 
 # (case id, clause a rejection breaks, decimal usage quantity, allocations)
 DECIMAL_ACCEPTED = [
-    ("decimal-split", "ALLOC.SUM.VALID", "17.5", [alloc("10.25", tags(A), decimal=True), alloc("7.25", tags(B), decimal=True)]),
+    (
+        "decimal-split",
+        "ALLOC.SUM.VALID",
+        "17.5",
+        [alloc("10.25", tags(A), decimal=True), alloc("7.25", tags(B), decimal=True)],
+    ),
     ("decimal-sum-by-value", "ALLOC.SUM.VALID", "17.5", [alloc("17.500000", tags(A), decimal=True)]),
-    ("decimal-longest", "ALLOC.QUANTITY_DECIMAL.LENGTH", "9999999999.999999", [alloc("9999999999.999999", tags(A), decimal=True)]),
+    (
+        "decimal-longest",
+        "ALLOC.QUANTITY_DECIMAL.LENGTH",
+        "9999999999.999999",
+        [alloc("9999999999.999999", tags(A), decimal=True)],
+    ),
     # Exact in decimal, not in binary floats (0.1 + 0.2 is 0.30000000000000004): a float sum refuses them.
-    *((f"float-inexact-{'+'.join(parts)}", "ALLOC.SUM.VALID", quantity, decimal_parts(parts))
-      for parts, quantity in FLOAT_INEXACT_SUMS),
+    *(
+        (f"float-inexact-{'+'.join(parts)}", "ALLOC.SUM.VALID", quantity, decimal_parts(parts))
+        for parts, quantity in FLOAT_INEXACT_SUMS
+    ),
 ]
 
 
@@ -339,23 +396,48 @@ BOTH_QUANTITIES = {"AllocatedUsageQuantity": 5, DECIMAL_ALLOCATED: "5", "Tags": 
 
 # (case id, clause, decimal usage quantity?, usage quantity, allocations)
 DECIMAL_REJECTED = [
-    ("decimal-sum-under", "ALLOC.SUM", True, "17.5", [alloc("10.25", tags(A), decimal=True), alloc("7.2", tags(B), decimal=True)]),
+    (
+        "decimal-sum-under",
+        "ALLOC.SUM",
+        True,
+        "17.5",
+        [alloc("10.25", tags(A), decimal=True), alloc("7.2", tags(B), decimal=True)],
+    ),
     ("decimal-sum-off-by-a-millionth", "ALLOC.SUM", True, "1", [alloc("1.000001", tags(A), decimal=True)]),
     # Not the quantity in decimal, but the quantity as binary floats: a float sum accepts them.
-    *((f"float-colliding-{'+'.join(parts)}", "ALLOC.SUM", True, quantity, decimal_parts(parts))
-      for parts, quantity in FLOAT_COLLIDING_SUMS),
+    *(
+        (f"float-colliding-{'+'.join(parts)}", "ALLOC.SUM", True, quantity, decimal_parts(parts))
+        for parts, quantity in FLOAT_COLLIDING_SUMS
+    ),
     ("decimal-allocations-of-a-whole-quantity", "ALLOC.QUANTITY_TYPE", False, 5, [alloc("5", tags(A), decimal=True)]),
     ("whole-allocations-of-a-decimal-quantity", "ALLOC.QUANTITY_TYPE", True, "5", [alloc(5, tags(A))]),
     ("both-quantity-members", "ALLOC.QUANTITY.EXACTLY_ONE", False, 5, [BOTH_QUANTITIES]),
     ("no-quantity-member", "ALLOC.QUANTITY.EXACTLY_ONE", False, 0, [{"Tags": tags(A)}]),
     ("decimal-empty", "ALLOC.QUANTITY_DECIMAL.LENGTH", True, "0", [alloc("", tags(A), decimal=True)]),
-    ("decimal-18-chars", "ALLOC.QUANTITY_DECIMAL.LENGTH", True, "1", [alloc("1.00000000000000000", tags(A), decimal=True)]),
-    ("decimal-negative", "ALLOC.QUANTITY_DECIMAL.PATTERN", True, "0",
-     [alloc("-1", tags(A), decimal=True), alloc("1", tags(B), decimal=True)]),
+    (
+        "decimal-18-chars",
+        "ALLOC.QUANTITY_DECIMAL.LENGTH",
+        True,
+        "1",
+        [alloc("1.00000000000000000", tags(A), decimal=True)],
+    ),
+    (
+        "decimal-negative",
+        "ALLOC.QUANTITY_DECIMAL.PATTERN",
+        True,
+        "0",
+        [alloc("-1", tags(A), decimal=True), alloc("1", tags(B), decimal=True)],
+    ),
     ("decimal-leading-zero", "ALLOC.QUANTITY_DECIMAL.PATTERN", True, "1", [alloc("01", tags(A), decimal=True)]),
     ("decimal-trailing-dot", "ALLOC.QUANTITY_DECIMAL.PATTERN", True, "1", [alloc("1.", tags(A), decimal=True)]),
     ("decimal-exponent", "ALLOC.QUANTITY_DECIMAL.PATTERN", True, "10", [alloc("1e1", tags(A), decimal=True)]),
-    ("decimal-7-fraction-digits", "ALLOC.QUANTITY_DECIMAL.PATTERN", True, "1", [alloc("1.0000000", tags(A), decimal=True)]),
+    (
+        "decimal-7-fraction-digits",
+        "ALLOC.QUANTITY_DECIMAL.PATTERN",
+        True,
+        "1",
+        [alloc("1.0000000", tags(A), decimal=True)],
+    ),
 ]
 
 
@@ -369,6 +451,7 @@ def test_decimal_allocation_violations_get_the_documented_error(metering, operat
 
 
 # -- undocumented --------------------------------------------------------------------------------------------
+
 
 @pytest.mark.records_usage
 @pytest.mark.clause("TAG.KEY.REPEATED")

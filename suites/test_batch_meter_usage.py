@@ -16,15 +16,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from meterconform.harness.current import current_metering
-from meterconform.transport.clients import Exchange
 from meterconform.strategies import allocations, quantities, unknown_dimensions, unknown_product_codes
+from meterconform.strategies._model import QUANTITY_MAX, RECORDS_MAX
 from meterconform.strategies.quantities import FLOAT_COLLIDING_QUANTITIES
+from meterconform.transport.clients import Exchange
 
 from ._batch import (
-    QUANTITY_MAX,
-    RECORDS_MAX,
     RESULT_CLAUSES,
-    short_repr,
     account_record,
     aim,
     batch_request,
@@ -36,10 +34,9 @@ from ._batch import (
     requantified,
     same_hour_second,
     send,
+    short_repr,
     window_ages,
 )
-
-
 
 # == request-level errors ==============================================================================
 
@@ -88,15 +85,20 @@ def test_product_code_of_256_characters_is_a_client_error(metering):
 
 
 @pytest.mark.clause("BMU.PRODUCT_CODE.PATTERN")
-@pytest.mark.parametrize("code", ["prod code", "prod!code", "prod#1", "prod\u00e9", "prod\ncode", "prod*"],
-                         ids=["space", "bang", "hash", "non-ascii", "newline", "star"])
+@pytest.mark.parametrize(
+    "code",
+    ["prod code", "prod!code", "prod#1", "prod\u00e9", "prod\ncode", "prod*"],
+    ids=["space", "bang", "hash", "non-ascii", "newline", "star"],
+)
 def test_product_code_outside_its_pattern_is_a_client_error(metering, code):
     metering.expect_error(send(metering, [customer_record(metering, 1)], product=code), "BMU.PRODUCT_CODE.PATTERN")
 
 
 @pytest.mark.clause("BMU.PRODUCT_CODE.LEGACY_REQUIRED")
 def test_customer_identifier_records_without_product_code_are_a_client_error(metering):
-    metering.expect_error(send(metering, [customer_record(metering, 1)], product=None), "BMU.PRODUCT_CODE.LEGACY_REQUIRED")
+    metering.expect_error(
+        send(metering, [customer_record(metering, 1)], product=None), "BMU.PRODUCT_CODE.LEGACY_REQUIRED"
+    )
 
 
 @pytest.mark.clause("BMU.RECORDS.REQUIRED")
@@ -109,8 +111,12 @@ def test_request_without_usage_records_is_a_client_error(metering):
 def test_empty_usage_records_is_reported(metering):
     ex = send(metering, [])
     if ex.ok and isinstance(ex.json, dict):
-        metering.observe("BMU.RECORDS.EMPTY", f"UsageRecords [] is served: Results {ex.json.get('Results')!r}, "
-                                              f"UnprocessedRecords {ex.json.get('UnprocessedRecords')!r}", ex)
+        metering.observe(
+            "BMU.RECORDS.EMPTY",
+            f"UsageRecords [] is served: Results {ex.json.get('Results')!r}, "
+            f"UnprocessedRecords {ex.json.get('UnprocessedRecords')!r}",
+            ex,
+        )
     else:
         metering.observe("BMU.RECORDS.EMPTY", f"UsageRecords [] is rejected: {ex.summary()}", ex)
 
@@ -137,8 +143,13 @@ def test_request_of_more_than_1_mb_is_a_client_error(metering):
     """One valid record whose allocations (5 long tags each) make the body about 1.5 MB."""
     count = 800
     pad_key, pad_value = "k" * 95, "v" * 240
-    allocs = [{"AllocatedUsageQuantity": 1,
-               "Tags": [{"Key": f"{pad_key}{t}", "Value": f"{pad_value}{i:06d}"} for t in range(5)]} for i in range(count)]
+    allocs = [
+        {
+            "AllocatedUsageQuantity": 1,
+            "Tags": [{"Key": f"{pad_key}{t}", "Value": f"{pad_value}{i:06d}"} for t in range(5)],
+        }
+        for i in range(count)
+    ]
     record = customer_record(metering, count, UsageAllocations=allocs)
     request = batch_request(metering, [record])
     if len(json.dumps(request)) < 1_400_000:
@@ -171,8 +182,13 @@ def test_customer_identifier_of_255_characters_is_well_formed(metering):
     record = customer_record(metering, 1, customers=["c" * 254 + "z"])
     ex = send(metering, [record])
     if not ex.ok and ex.error_code != "InvalidCustomerIdentifierException":
-        metering.fail("BMU.CUSTOMER_IDENTIFIER.LENGTH", expected="a 255-character CustomerIdentifier judged as a customer "
-                      "(Status CustomerNotSubscribed or InvalidCustomerIdentifierException)", actual=ex.summary(), exchange=ex)
+        metering.fail(
+            "BMU.CUSTOMER_IDENTIFIER.LENGTH",
+            expected="a 255-character CustomerIdentifier judged as a customer "
+            "(Status CustomerNotSubscribed or InvalidCustomerIdentifierException)",
+            actual=ex.summary(),
+            exchange=ex,
+        )
     _expect_unknown_customer(metering, ex, record)
 
 
@@ -183,11 +199,15 @@ def test_unknown_customer_is_not_subscribed_or_invalid(metering):
 
 
 @pytest.mark.clause("BMU.ACCOUNT_ID.PATTERN")
-@pytest.mark.parametrize("edit", ["letter", "space", "minus", "arabic-indic digit", "fullwidth digit", "trailing newline"])
+@pytest.mark.parametrize(
+    "edit", ["letter", "space", "minus", "arabic-indic digit", "fullwidth digit", "trailing newline"]
+)
 def test_account_id_with_a_non_digit_is_a_client_error(metering, edit):
     record = account_record(metering, 1)
     account = record["CustomerAWSAccountId"]
-    bad = {"letter": "a", "space": " ", "minus": "-", "arabic-indic digit": "\u0661", "fullwidth digit": "\uff11"}.get(edit)
+    bad = {"letter": "a", "space": " ", "minus": "-", "arabic-indic digit": "\u0661", "fullwidth digit": "\uff11"}.get(
+        edit
+    )
     record["CustomerAWSAccountId"] = account + "\n" if bad is None else account[:-1] + bad
     metering.expect_error(send(metering, [record], product=None), "BMU.ACCOUNT_ID.PATTERN")
 
@@ -201,8 +221,8 @@ def test_account_id_empty_or_over_255_digits_is_a_client_error(metering, length)
 
 
 _ARN_EDITS = {
-    "no arn prefix": lambda arn: arn[len("arn:"):],
-    "partition not aws": lambda arn: "arn:gcp" + arn[len("arn:aws"):],
+    "no arn prefix": lambda arn: arn[len("arn:") :],
+    "partition not aws": lambda arn: "arn:gcp" + arn[len("arn:aws") :],
     "empty service": lambda arn: "arn:aws::" + arn.split(":", 3)[3],
     "too few fields": lambda arn: ":".join(arn.split(":")[:5]),
     "resource starts with a space": lambda arn: ":".join(arn.split(":")[:5]) + ": " + arn.split(":", 5)[5],
@@ -235,7 +255,9 @@ def test_license_not_matching_the_account_is_invalid_license(metering, which):
     record = account_record(metering, 1)
     arn = _foreign_license(metering, record["CustomerAWSAccountId"], which)
     if arn is None:
-        pytest.skip("SKIPPED: the profile lists the license of one account only; add another to `customers.subscribed_accounts`")
+        pytest.skip(
+            "SKIPPED: the profile lists the license of one account only; add another to `customers.subscribed_accounts`"
+        )
     record["LicenseArn"] = arn
     metering.expect_error(send(metering, [record], product=None), "BMU.LICENSE.INVALID")
 
@@ -263,7 +285,9 @@ def test_dimension_empty_or_over_255_characters_is_a_client_error(metering, leng
 
 
 @pytest.mark.clause("BMU.QUANTITY.RANGE")
-@pytest.mark.parametrize("quantity", [-1, QUANTITY_MAX + 1, -(2**31), 2**63])  # not below -2**31: execnet (xdist) cannot ship such ints in events
+@pytest.mark.parametrize(
+    "quantity", [-1, QUANTITY_MAX + 1, -(2**31), 2**63]
+)  # not below -2**31: execnet (xdist) cannot ship such ints in events
 def test_quantity_out_of_range_is_a_client_error(metering, quantity):
     metering.expect_error(send(metering, [customer_record(metering, quantity)]), "BMU.QUANTITY.RANGE")
 
@@ -278,20 +302,26 @@ def test_quantity_at_the_range_edges_is_accepted(metering, quantity):
 
 
 @pytest.mark.clause("BMU.QUANTITY_DECIMAL.LENGTH")
-@pytest.mark.parametrize("text", ["", "1234567890.1234567", "12345678901.123456"], ids=["empty", "18-fraction", "18-whole"])
+@pytest.mark.parametrize(
+    "text", ["", "1234567890.1234567", "12345678901.123456"], ids=["empty", "18-fraction", "18-whole"]
+)
 def test_quantity_as_decimal_empty_or_over_17_characters_is_a_client_error(metering, text):
     record = customer_record(metering, None, QuantityAsDecimal=text)
     metering.expect_error(send(metering, [record]), "BMU.QUANTITY_DECIMAL.LENGTH")
 
 
 @pytest.mark.clause("BMU.QUANTITY_DECIMAL.PATTERN")
-@pytest.mark.parametrize("text", ["-1", "1.", ".5", "01", "1e3", "1.1234567", " 1", "1,5", "abc", "\uff11", "1\n", "+1", "NaN"])
+@pytest.mark.parametrize(
+    "text", ["-1", "1.", ".5", "01", "1e3", "1.1234567", " 1", "1,5", "abc", "\uff11", "1\n", "+1", "NaN"]
+)
 def test_quantity_as_decimal_outside_its_pattern_is_a_client_error(metering, text):
     record = customer_record(metering, None, QuantityAsDecimal=text)
     metering.expect_error(send(metering, [record]), "BMU.QUANTITY_DECIMAL.PATTERN")
 
 
-@pytest.mark.clause("BMU.QUANTITY_DECIMAL.PATTERN", "BMU.QUANTITY_DECIMAL.LENGTH", "BMU.CUSTOMER.SUBSCRIBED", *RESULT_CLAUSES)
+@pytest.mark.clause(
+    "BMU.QUANTITY_DECIMAL.PATTERN", "BMU.QUANTITY_DECIMAL.LENGTH", "BMU.CUSTOMER.SUBSCRIBED", *RESULT_CLAUSES
+)
 @pytest.mark.records_usage
 @pytest.mark.parametrize("text", ["0", "17.42", "0.000001", "1234567890.123456"])
 def test_quantity_as_decimal_in_its_pattern_is_accepted(metering, text):
@@ -346,7 +376,9 @@ def test_account_records_without_product_code_succeed(data):
     count = data.draw(st.integers(1, 4), label="records")
     records = [account_record(metering, data.draw(quantities(0, 1000), label="quantity")) for _ in range(count)]
     aim(metering, records)
-    outcome = expect_results(metering, send(metering, records, product=None), records, "BMU.LICENSE.WITHOUT_PRODUCT_CODE")
+    outcome = expect_results(
+        metering, send(metering, records, product=None), records, "BMU.LICENSE.WITHOUT_PRODUCT_CODE"
+    )
     for i in range(count):
         expect_status(metering, outcome, i, "Success", "BMU.LICENSE.WITHOUT_PRODUCT_CODE")
 
@@ -366,14 +398,22 @@ def test_each_record_is_answered_by_its_customer(data):
     for _ in range(count):
         kind = data.draw(st.sampled_from(kinds), label="customer kind")
         quantity = data.draw(st.none() | quantities(0, 10**6), label="quantity")
-        record = customer_record(metering, quantity, customers=subscribed if kind == "subscribed" else p.customers.unsubscribed)
+        record = customer_record(
+            metering, quantity, customers=subscribed if kind == "subscribed" else p.customers.unsubscribed
+        )
         if data.draw(st.integers(0, 3), label="allocations?") == 3:
             record["UsageAllocations"] = data.draw(allocations(quantity or 0, max_size=3), label="allocations")
         records.append(record)
         expected.append("Success" if kind == "subscribed" else "CustomerNotSubscribed")
     outcome = expect_results(metering, send(metering, records), records, "BMU.CUSTOMER.SUBSCRIBED")
     for i, status in enumerate(expected):
-        expect_status(metering, outcome, i, status, "BMU.CUSTOMER.SUBSCRIBED" if status == "Success" else "BMU.CUSTOMER.UNSUBSCRIBED")
+        expect_status(
+            metering,
+            outcome,
+            i,
+            status,
+            "BMU.CUSTOMER.SUBSCRIBED" if status == "Success" else "BMU.CUSTOMER.UNSUBSCRIBED",
+        )
 
 
 @pytest.mark.clause("BMU.CUSTOMER.UNSUBSCRIBED", *RESULT_CLAUSES)
@@ -399,12 +439,28 @@ def _both_ways_record(metering) -> dict:
 def test_customer_identifier_and_account_id_together_are_reported(metering):
     one = _both_ways_record(metering)
     ex = send(metering, [one])
-    metering.observe("BMU.CUSTOMER.EXCLUSIVE", "one record with both CustomerIdentifier and CustomerAWSAccountId: "
-                     + (f"served, Results {short_repr(ex.json.get('Results'))}" if ex.ok and isinstance(ex.json, dict) else ex.summary()), ex)
+    metering.observe(
+        "BMU.CUSTOMER.EXCLUSIVE",
+        "one record with both CustomerIdentifier and CustomerAWSAccountId: "
+        + (
+            f"served, Results {short_repr(ex.json.get('Results'))}"
+            if ex.ok and isinstance(ex.json, dict)
+            else ex.summary()
+        ),
+        ex,
+    )
     mixed = [customer_record(metering, 1), account_record(metering, 1)]
     ex = send(metering, mixed)
-    metering.observe("BMU.CUSTOMER.EXCLUSIVE", "one request whose records use CustomerIdentifier and CustomerAWSAccountId each: "
-                     + (f"served, Results {short_repr(ex.json.get('Results'))}" if ex.ok and isinstance(ex.json, dict) else ex.summary()), ex)
+    metering.observe(
+        "BMU.CUSTOMER.EXCLUSIVE",
+        "one request whose records use CustomerIdentifier and CustomerAWSAccountId each: "
+        + (
+            f"served, Results {short_repr(ex.json.get('Results'))}"
+            if ex.ok and isinstance(ex.json, dict)
+            else ex.summary()
+        ),
+        ex,
+    )
 
 
 @pytest.mark.clause("BMU.CUSTOMER.MISSING")
@@ -414,13 +470,29 @@ def test_record_naming_no_customer_is_reported(metering):
     nobody = customer_record(metering, 0)
     del nobody["CustomerIdentifier"]
     ex = send(metering, [nobody])
-    metering.observe("BMU.CUSTOMER.MISSING", "a record with neither CustomerIdentifier nor CustomerAWSAccountId: "
-                     + (f"served, Results {short_repr(ex.json.get('Results'))}" if ex.ok and isinstance(ex.json, dict) else ex.summary()), ex)
+    metering.observe(
+        "BMU.CUSTOMER.MISSING",
+        "a record with neither CustomerIdentifier nor CustomerAWSAccountId: "
+        + (
+            f"served, Results {short_repr(ex.json.get('Results'))}"
+            if ex.ok and isinstance(ex.json, dict)
+            else ex.summary()
+        ),
+        ex,
+    )
     unlicensed = account_record(metering, 0)
     del unlicensed["LicenseArn"]
     ex = send(metering, [unlicensed], product=None)
-    metering.observe("BMU.CUSTOMER.MISSING", "a record with CustomerAWSAccountId but no LicenseArn (no ProductCode): "
-                     + (f"served, Results {short_repr(ex.json.get('Results'))}" if ex.ok and isinstance(ex.json, dict) else ex.summary()), ex)
+    metering.observe(
+        "BMU.CUSTOMER.MISSING",
+        "a record with CustomerAWSAccountId but no LicenseArn (no ProductCode): "
+        + (
+            f"served, Results {short_repr(ex.json.get('Results'))}"
+            if ex.ok and isinstance(ex.json, dict)
+            else ex.summary()
+        ),
+        ex,
+    )
 
 
 # == de-duplication and idempotency ====================================================================
@@ -448,8 +520,10 @@ def test_changed_quantity_is_a_duplicate_record(data):
 
 @pytest.mark.clause("BMU.DEDUP.DUPLICATE_RECORD", *RESULT_CLAUSES)
 @pytest.mark.records_usage
-@pytest.mark.parametrize("first, other", [("17", "17.000001"), *FLOAT_COLLIDING_QUANTITIES,
-                                          *(pair[::-1] for pair in FLOAT_COLLIDING_QUANTITIES)])
+@pytest.mark.parametrize(
+    "first, other",
+    [("17", "17.000001"), *FLOAT_COLLIDING_QUANTITIES, *(pair[::-1] for pair in FLOAT_COLLIDING_QUANTITIES)],
+)
 def test_another_decimal_quantity_is_a_duplicate_record(metering, first, other):
     """A second QuantityAsDecimal on the same key that differs by value, though (for the last pairs) it is the
     same binary float: an endpoint comparing floats takes it for an identical retry."""
@@ -467,7 +541,9 @@ def test_another_decimal_quantity_is_a_duplicate_record(metering, first, other):
 def test_identical_retry_answers_the_same_record_ids(data):
     metering = current_metering()
     count = data.draw(st.integers(1, 6), label="records")
-    records = [customer_record(metering, data.draw(st.none() | quantities(0, 1000), label="quantity")) for _ in range(count)]
+    records = [
+        customer_record(metering, data.draw(st.none() | quantities(0, 1000), label="quantity")) for _ in range(count)
+    ]
     aim(metering, records)
     first = expect_results(metering, send(metering, records), records, "BMU.IDEMPOTENT.RETRY")
     for i in range(count):
@@ -487,7 +563,10 @@ def test_subset_retry_answers_the_original_record_ids(data):
     first = expect_results(metering, send(metering, records), records, "BMU.IDEMPOTENT.SUBSET")
     for i in range(count):
         expect_status(metering, first, i, "Success", "BMU.IDEMPOTENT.SUBSET")
-    chosen = data.draw(st.lists(st.integers(0, count - 1), min_size=1, max_size=count - 1, unique=True), label="subset (in resend order)")
+    chosen = data.draw(
+        st.lists(st.integers(0, count - 1), min_size=1, max_size=count - 1, unique=True),
+        label="subset (in resend order)",
+    )
     subset = [records[i] for i in chosen]
     again = expect_results(metering, send(metering, subset), subset, "BMU.IDEMPOTENT.SUBSET")
     expect_same_ids(metering, first, again, [(i, j) for j, i in enumerate(chosen)], "BMU.IDEMPOTENT.SUBSET")
@@ -507,9 +586,13 @@ def test_another_second_of_the_hour_follows_the_profile(metering):
     by_hour = metering.profile.contract.batch_dedup == "hour"
     expect_status(metering, outcome, 0, "DuplicateRecord" if by_hour else "Success", "BMU.DEDUP.WITHIN_HOUR")
     if not by_hour:
-        metering.expect(outcome.record_id(0) != first.record_id(0), "BMU.DEDUP.WITHIN_HOUR",
-                        expected="a new MeteringRecordId for another time (contract.batch_dedup = \"time\")",
-                        actual=f"the first record's id {first.record_id(0)!r} again", exchange=outcome.exchange)
+        metering.expect(
+            outcome.record_id(0) != first.record_id(0),
+            "BMU.DEDUP.WITHIN_HOUR",
+            expected='a new MeteringRecordId for another time (contract.batch_dedup = "time")',
+            actual=f"the first record's id {first.record_id(0)!r} again",
+            exchange=outcome.exchange,
+        )
 
 
 # == the window ========================================================================================
@@ -555,10 +638,16 @@ def test_stale_record_rejects_the_whole_batch(data):
 def test_future_record_is_reported(metering, where):
     """Records of unsubscribed customers, so that an endpoint accepting the future records nothing."""
     lo, hi = window_ages(metering, where)
-    record = customer_record(metering, 1, customers=metering.profile.need("customers.unsubscribed"), min_age=lo, max_age=hi)
+    record = customer_record(
+        metering, 1, customers=metering.profile.need("customers.unsubscribed"), min_age=lo, max_age=hi
+    )
     ex = send(metering, [record])
     ahead = int(record["Timestamp"] - metering.now())
     if ex.ok and isinstance(ex.json, dict):
-        metering.observe("BMU.WINDOW.FUTURE", f"a record {ahead} s ahead passes the window: Results {short_repr(ex.json.get('Results'))}", ex)
+        metering.observe(
+            "BMU.WINDOW.FUTURE",
+            f"a record {ahead} s ahead passes the window: Results {short_repr(ex.json.get('Results'))}",
+            ex,
+        )
     else:
         metering.observe("BMU.WINDOW.FUTURE", f"a record {ahead} s ahead: {ex.summary()}", ex)

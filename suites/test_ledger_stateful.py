@@ -57,15 +57,28 @@ def _brief(request) -> str:
     if not isinstance(request, dict):
         return repr(request)[:80]
     if "UsageRecords" in request:
-        keys = [(r.get("CustomerIdentifier"), r.get("Dimension"), r.get("Timestamp"), r.get("Quantity", "-")) for r in request["UsageRecords"]]
+        keys = [
+            (r.get("CustomerIdentifier"), r.get("Dimension"), r.get("Timestamp"), r.get("Quantity", "-"))
+            for r in request["UsageRecords"]
+        ]
         return f"{len(keys)} record(s) (customer, dimension, time, quantity): {keys}"
-    return ", ".join(f"{k}={request[k]}" for k in ("UsageDimension", "Timestamp", "UsageQuantity", "ClientToken") if k in request)
+    return ", ".join(
+        f"{k}={request[k]}" for k in ("UsageDimension", "Timestamp", "UsageQuantity", "ClientToken") if k in request
+    )
 
 
 def _answer(ex) -> str:
     body = ex.json
     if ex.ok and isinstance(body, dict) and "Results" in body:
-        return "[" + ", ".join(f"{r.get('Status')} {str(r.get('MeteringRecordId', ''))[:8]}" for r in body["Results"] if isinstance(r, dict)) + "]"
+        return (
+            "["
+            + ", ".join(
+                f"{r.get('Status')} {str(r.get('MeteringRecordId', ''))[:8]}"
+                for r in body["Results"]
+                if isinstance(r, dict)
+            )
+            + "]"
+        )
     if ex.ok and isinstance(body, dict):
         return f"{str(body.get('MeteringRecordId', ''))[:8]}"
     return ex.summary()[:80]
@@ -80,7 +93,9 @@ def traced(method):
             return method(self, *args, **kwargs)
         except ConformanceFailure as failure:
             trail = "\n".join(f"    {i + 1}. {step}" for i, step in enumerate(self.trail[-12:]))
-            failure.note = (failure.note + "\n" if failure.note else "") + f"in {method.__name__}, after these requests:\n{trail}"
+            failure.note = (
+                failure.note + "\n" if failure.note else ""
+            ) + f"in {method.__name__}, after these requests:\n{trail}"
             failure.args = (failure.render(),)
             raise
 
@@ -178,14 +193,23 @@ def _ledger_machine(metering, missing: dict[str, str]) -> type[RuleBasedStateMac
             clause = new_clause if entry is None else "MU.HOUR.IDEMPOTENT"
             body = metering.expect_success(ex, clause)
             rid = body.get("MeteringRecordId")
-            metering.expect(isinstance(rid, str) and rid != "", "OUT.MU.RECORD_ID", expected="a non-empty MeteringRecordId",
-                            actual=f"result {body}", exchange=ex)
+            metering.expect(
+                isinstance(rid, str) and rid != "",
+                "OUT.MU.RECORD_ID",
+                expected="a non-empty MeteringRecordId",
+                actual=f"result {body}",
+                exchange=ex,
+            )
             if entry is None:  # a new record: its id must be new too (the invariant judges that)
                 self.meter_ledger[slot] = MeterEntry(quantity, rid, dict(request))
             else:
-                metering.expect(rid == entry.record_id, "MU.HOUR.IDEMPOTENT",
-                                expected=f"the slot's MeteringRecordId {entry.record_id!r} (same dimension, hour and quantity)",
-                                actual=f"{rid!r}", exchange=ex)
+                metering.expect(
+                    rid == entry.record_id,
+                    "MU.HOUR.IDEMPOTENT",
+                    expected=f"the slot's MeteringRecordId {entry.record_id!r} (same dimension, hour and quantity)",
+                    actual=f"{rid!r}",
+                    exchange=ex,
+                )
             self._answered(rid, ("MeterUsage", slot))
             return rid
 
@@ -211,9 +235,18 @@ def _ledger_machine(metering, missing: dict[str, str]) -> type[RuleBasedStateMac
                 elif self.batch_ledger[key].quantity == quantity_value(record):
                     want, why = "Success", clause if clause.startswith("BMU.IDEMPOTENT") else "BMU.IDEMPOTENT.RETRY"
                 else:
-                    want, why = "DuplicateRecord", clause if clause.startswith("BMU.DEDUP") else "BMU.DEDUP.DUPLICATE_RECORD"
-                metering.expect(status == want, why, expected=f"UsageRecords[{i}] answered {want} (the ledger holds "
-                                f"{self.batch_ledger.get(key)} for {key})", actual=f"Status {status!r}: {result}", exchange=ex)
+                    want, why = (
+                        "DuplicateRecord",
+                        clause if clause.startswith("BMU.DEDUP") else "BMU.DEDUP.DUPLICATE_RECORD",
+                    )
+                metering.expect(
+                    status == want,
+                    why,
+                    expected=f"UsageRecords[{i}] answered {want} (the ledger holds "
+                    f"{self.batch_ledger.get(key)} for {key})",
+                    actual=f"Status {status!r}: {result}",
+                    exchange=ex,
+                )
                 if want != "Success":
                     continue
                 entry = self.batch_ledger.get(key)
@@ -221,8 +254,13 @@ def _ledger_machine(metering, missing: dict[str, str]) -> type[RuleBasedStateMac
                     self.batch_ledger[key] = BatchEntry(quantity_value(record), rid)
                     recorded.append(record)
                 else:
-                    metering.expect(rid == entry.record_id, why, expected=f"the recorded MeteringRecordId {entry.record_id!r}",
-                                    actual=f"{rid!r} for {record}", exchange=ex)
+                    metering.expect(
+                        rid == entry.record_id,
+                        why,
+                        expected=f"the recorded MeteringRecordId {entry.record_id!r}",
+                        actual=f"{rid!r} for {record}",
+                        exchange=ex,
+                    )
                 self._answered(rid, ("BatchMeterUsage", key))
             self.last_batch = records
             return recorded
@@ -233,14 +271,22 @@ def _ledger_machine(metering, missing: dict[str, str]) -> type[RuleBasedStateMac
             for _ in range(count):
                 kind = data.draw(st.sampled_from(kinds), label="customer")
                 quantity = data.draw(st.none() | quantities(0, 1000), label="quantity")
-                out.append(customer_record(metering, quantity, customers=subscribed if kind == "subscribed" else unsubscribed))
+                out.append(
+                    customer_record(metering, quantity, customers=subscribed if kind == "subscribed" else unsubscribed)
+                )
             return out
 
         # -- MeterUsage ---------------------------------------------------------------------------------
 
         @precondition(lambda self: isolated and "MeterUsage" not in missing)
-        @rule(target=meter_slots, who=st.integers(0, 1), dimension=st.sampled_from(dimensions),
-              hour=st.integers(0, meter_hours - 1), fraction=st.floats(0, 1), quantity=quantities(0, 1000))
+        @rule(
+            target=meter_slots,
+            who=st.integers(0, 1),
+            dimension=st.sampled_from(dimensions),
+            hour=st.integers(0, meter_hours - 1),
+            fraction=st.floats(0, 1),
+            quantity=quantities(0, 1000),
+        )
         @traced
         def meter_new_slot(self, who, dimension, hour, fraction, quantity):
             start = (math.floor(time.time() - 60) // HOUR - hour) * HOUR
@@ -248,8 +294,13 @@ def _ledger_machine(metering, missing: dict[str, str]) -> type[RuleBasedStateMac
             slot = Slot(self.identities[who], dimension, start)
             if ts is None or slot in self.meter_ledger:
                 return multiple()
-            request = {"ProductCode": code, "Timestamp": ts, "UsageDimension": dimension, "UsageQuantity": quantity,
-                       "ClientToken": uuid.uuid4().hex}
+            request = {
+                "ProductCode": code,
+                "Timestamp": ts,
+                "UsageDimension": dimension,
+                "UsageQuantity": quantity,
+                "ClientToken": uuid.uuid4().hex,
+            }
             return slot if self.send_meter(slot, request, "MU.WINDOW.RECENT") else multiple()
 
         @rule(slot=meter_slots, fraction=st.floats(0, 1))
@@ -258,7 +309,9 @@ def _ledger_machine(metering, missing: dict[str, str]) -> type[RuleBasedStateMac
             """The same dimension and quantity at another second of the hour (a new ClientToken): the same record."""
             ts = second_in(slot.hour, fraction)
             if ts is not None:
-                request = {k: v for k, v in self.meter_ledger[slot].request.items() if k != "ClientToken"} | {"Timestamp": ts}
+                request = {k: v for k, v in self.meter_ledger[slot].request.items() if k != "ClientToken"} | {
+                    "Timestamp": ts
+                }
                 self.send_meter(slot, request, "MU.HOUR.IDEMPOTENT")
 
         @rule(slot=meter_slots)
@@ -267,9 +320,13 @@ def _ledger_machine(metering, missing: dict[str, str]) -> type[RuleBasedStateMac
             """The very request that created the slot, ClientToken included: the same record."""
             ex = self.sent(metering.call("MeterUsage", self.meter_ledger[slot].request, identity=slot.identity))
             body = metering.expect_success(ex, "MU.CLIENT_TOKEN.REPLAY")
-            metering.expect(body.get("MeteringRecordId") == self.meter_ledger[slot].record_id, "MU.CLIENT_TOKEN.REPLAY",
-                            expected=f"the MeteringRecordId of the first call, {self.meter_ledger[slot].record_id!r}",
-                            actual=f"{body.get('MeteringRecordId')!r}", exchange=ex)
+            metering.expect(
+                body.get("MeteringRecordId") == self.meter_ledger[slot].record_id,
+                "MU.CLIENT_TOKEN.REPLAY",
+                expected=f"the MeteringRecordId of the first call, {self.meter_ledger[slot].record_id!r}",
+                actual=f"{body.get('MeteringRecordId')!r}",
+                exchange=ex,
+            )
 
         @precondition(lambda self: len(dimensions) > 1)
         @rule(slot=meter_slots, data=st.data())
@@ -290,7 +347,10 @@ def _ledger_machine(metering, missing: dict[str, str]) -> type[RuleBasedStateMac
             entry = self.meter_ledger[slot]
             ts = second_in(slot.hour, 0.5)
             if ts is not None:
-                request = {k: v for k, v in entry.request.items() if k != "ClientToken"} | {"Timestamp": ts, "UsageQuantity": entry.quantity + delta}
+                request = {k: v for k, v in entry.request.items() if k != "ClientToken"} | {
+                    "Timestamp": ts,
+                    "UsageQuantity": entry.quantity + delta,
+                }
                 self.send_meter(slot, request, "MU.HOUR.DUPLICATE")
 
         @rule(target=meter_slots, slot=meter_slots)
@@ -318,8 +378,11 @@ def _ledger_machine(metering, missing: dict[str, str]) -> type[RuleBasedStateMac
             ts = second_in(slot.hour, data.draw(st.floats(0, 1), label="second"))
             if ts is None or neighbour in self.meter_ledger:
                 return multiple()
-            request = self.meter_ledger[slot].request | {"Timestamp": ts, "UsageDimension": neighbour.dimension,
-                                                         "ClientToken": uuid.uuid4().hex}
+            request = self.meter_ledger[slot].request | {
+                "Timestamp": ts,
+                "UsageDimension": neighbour.dimension,
+                "ClientToken": uuid.uuid4().hex,
+            }
             return neighbour if self.send_meter(neighbour, request, "MU.HOUR.PER_DIMENSION") else multiple()
 
         # -- BatchMeterUsage ----------------------------------------------------------------------------
@@ -337,13 +400,22 @@ def _ledger_machine(metering, missing: dict[str, str]) -> type[RuleBasedStateMac
         def batch_whole_retry(self):
             self.submit([(r, "BMU.IDEMPOTENT.RETRY") for r in self.last_batch])
 
-        @rule(records=st.lists(batch_records, min_size=1, max_size=3, unique_by=lambda r: (r["CustomerIdentifier"], r["Dimension"], r["Timestamp"])),
-              data=st.data())
+        @rule(
+            records=st.lists(
+                batch_records,
+                min_size=1,
+                max_size=3,
+                unique_by=lambda r: (r["CustomerIdentifier"], r["Dimension"], r["Timestamp"]),
+            ),
+            data=st.data(),
+        )
         @traced
         def batch_subset_retry(self, records, data):
             """Recorded records sent again, possibly alongside new ones: the originals answer their ids."""
             fresh = self.fresh_records(data, data.draw(st.integers(0, 2), label="new records"))
-            self.submit([(r, "BMU.IDEMPOTENT.SUBSET") for r in records] + [(r, "BMU.CUSTOMER.SUBSCRIBED") for r in fresh])
+            self.submit(
+                [(r, "BMU.IDEMPOTENT.SUBSET") for r in records] + [(r, "BMU.CUSTOMER.SUBSCRIBED") for r in fresh]
+            )
 
         @rule(target=batch_records, record=batch_records, delta=st.integers(1, 1000), data=st.data())
         @traced
@@ -352,7 +424,9 @@ def _ledger_machine(metering, missing: dict[str, str]) -> type[RuleBasedStateMac
             changed = requantified(record, int(quantity_value(record)) + delta)
             fresh = self.fresh_records(data, data.draw(st.integers(0, 2), label="new records"))
             items = [(r, "BMU.CUSTOMER.SUBSCRIBED") for r in fresh]
-            items.insert(data.draw(st.integers(0, len(items)), label="position"), (changed, "BMU.DEDUP.DUPLICATE_RECORD"))
+            items.insert(
+                data.draw(st.integers(0, len(items)), label="position"), (changed, "BMU.DEDUP.DUPLICATE_RECORD")
+            )
             return multiple(*self.submit(items))
 
         @rule(target=batch_records, record=batch_records)
@@ -396,18 +470,35 @@ def _ledger_machine(metering, missing: dict[str, str]) -> type[RuleBasedStateMac
                 if len(owners) > 1:
                     ops = {op for op, _ in owners}
                     clause = "OUT.BMU.SUCCESS_RECORD_ID" if "BatchMeterUsage" in ops else "OUT.MU.RECORD_ID"
-                    metering.fail(clause, expected="one MeteringRecordId per metering record",
-                                  actual=f"{rid!r} was answered for {len(owners)} records: {sorted(map(str, owners))[:4]}")
+                    metering.fail(
+                        clause,
+                        expected="one MeteringRecordId per metering record",
+                        actual=f"{rid!r} was answered for {len(owners)} records: {sorted(map(str, owners))[:4]}",
+                    )
 
     return LedgerMachine
 
 
 @pytest.mark.records_usage
-@pytest.mark.clause("MU.WINDOW.RECENT", "MU.HOUR.IDEMPOTENT", "MU.HOUR.DUPLICATE", "MU.HOUR.PER_DIMENSION",
-                    "MU.CLIENT_TOKEN.REPLAY", "MU.CLIENT_TOKEN.CONFLICT", "OUT.MU.SCHEMA", "OUT.MU.RECORD_ID",
-                    "BMU.CUSTOMER.SUBSCRIBED", "BMU.CUSTOMER.UNSUBSCRIBED", "BMU.IDEMPOTENT.RETRY", "BMU.IDEMPOTENT.SUBSET",
-                    "BMU.DEDUP.DUPLICATE_RECORD", "BMU.DEDUP.WITHIN_HOUR", "BMU.WINDOW.STALE", "BMU.WINDOW.WHOLE_BATCH",
-                    *RESULT_CLAUSES)
+@pytest.mark.clause(
+    "MU.WINDOW.RECENT",
+    "MU.HOUR.IDEMPOTENT",
+    "MU.HOUR.DUPLICATE",
+    "MU.HOUR.PER_DIMENSION",
+    "MU.CLIENT_TOKEN.REPLAY",
+    "MU.CLIENT_TOKEN.CONFLICT",
+    "OUT.MU.SCHEMA",
+    "OUT.MU.RECORD_ID",
+    "BMU.CUSTOMER.SUBSCRIBED",
+    "BMU.CUSTOMER.UNSUBSCRIBED",
+    "BMU.IDEMPOTENT.RETRY",
+    "BMU.IDEMPOTENT.SUBSET",
+    "BMU.DEDUP.DUPLICATE_RECORD",
+    "BMU.DEDUP.WITHIN_HOUR",
+    "BMU.WINDOW.STALE",
+    "BMU.WINDOW.WHOLE_BATCH",
+    *RESULT_CLAUSES,
+)
 def test_ledger(metering):
     """TestLedger = LedgerMachine.TestCase, with the check's `metering` reaching the machine."""
     missing = _missing_operations(metering)
@@ -415,7 +506,9 @@ def test_ledger(metering):
         # no rule could run (MeterUsage slots are only made fresh on an emulator)
         skip_unimplemented(" and ".join(missing), "; ".join(missing.values()))
     current = settings()
-    run_state_machine_as_test(_ledger_machine(metering, missing),
-                              settings=settings(current, stateful_step_count=STEPS * (4 if current.max_examples > 100 else 1)))
+    run_state_machine_as_test(
+        _ledger_machine(metering, missing),
+        settings=settings(current, stateful_step_count=STEPS * (4 if current.max_examples > 100 else 1)),
+    )
     if missing:  # the other operation held; the missing one's clauses have no verdict
         skip_unimplemented(" and ".join(missing), "; ".join(missing.values()))

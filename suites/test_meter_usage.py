@@ -10,15 +10,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from meterconform.harness.current import current_metering
 from meterconform.harness.checks import unimplemented_evidence
+from meterconform.harness.current import current_metering
 from meterconform.harness.failures import skip_unimplemented
 from meterconform.strategies import meter_usage_requests, mutation, overlong_product_codes, quantities
-from meterconform.strategies.requests import UNIQUE_TOKEN_MIN
 from meterconform.strategies._model import QUANTITY_MAX, input_shape
+from meterconform.strategies.quantities import FLOAT_COLLIDING_QUANTITIES
+from meterconform.strategies.requests import UNIQUE_TOKEN_MIN
 from meterconform.strategies.targets import aim_at_limits
 from meterconform.strategies.timestamps import HOUR, hour_floor, inside_limit, stale_limit
-from meterconform.strategies.quantities import FLOAT_COLLIDING_QUANTITIES
 
 OP = "MeterUsage"
 DECIMAL = "UsageQuantityAsDecimal"
@@ -46,6 +46,7 @@ MUTATION_CLAUSES = sorted({mutation(op, name).clause for op in (OP,) for name in
 
 # -- building requests and reading answers ------------------------------------------------------------------
 
+
 def _dimensions(metering) -> list[str]:
     return list(metering.profile.need("product.dimensions"))
 
@@ -53,9 +54,12 @@ def _dimensions(metering) -> list[str]:
 def _request(metering, *, age: float = 60, timestamp: float | None = None, **members) -> dict:
     """A valid MeterUsage body (the profile's product and first dimension, quantity 1, `age` seconds old);
     `members` override or, given ABSENT, remove members."""
-    request = {"ProductCode": metering.profile.need("product.code"),
-               "Timestamp": int(metering.now() - age) if timestamp is None else timestamp,
-               "UsageDimension": _dimensions(metering)[0], "UsageQuantity": 1}
+    request = {
+        "ProductCode": metering.profile.need("product.code"),
+        "Timestamp": int(metering.now() - age) if timestamp is None else timestamp,
+        "UsageDimension": _dimensions(metering)[0],
+        "UsageQuantity": 1,
+    }
     request.update(members)
     return {k: v for k, v in request.items() if v is not ABSENT}
 
@@ -69,21 +73,36 @@ def _record_id(metering, exchange, clause: str) -> str:
     non-empty MeteringRecordId (OUT.MU.RECORD_ID); returns the id."""
     body = metering.expect_success(exchange, clause)
     record_id = body.get("MeteringRecordId")
-    metering.expect(isinstance(record_id, str) and record_id != "", "OUT.MU.RECORD_ID",
-                    expected="a non-empty MeteringRecordId string", actual=f"result {body}", exchange=exchange)
+    metering.expect(
+        isinstance(record_id, str) and record_id != "",
+        "OUT.MU.RECORD_ID",
+        expected="a non-empty MeteringRecordId string",
+        actual=f"result {body}",
+        exchange=exchange,
+    )
     return record_id
 
 
 def _same_id(metering, first: str, exchange, clause: str, why: str) -> None:
     second = _record_id(metering, exchange, clause)
-    metering.expect(second == first, clause, expected=f"the first request's MeteringRecordId {first!r} ({why})",
-                    actual=f"MeteringRecordId {second!r}", exchange=exchange)
+    metering.expect(
+        second == first,
+        clause,
+        expected=f"the first request's MeteringRecordId {first!r} ({why})",
+        actual=f"MeteringRecordId {second!r}",
+        exchange=exchange,
+    )
 
 
 def _other_id(metering, first: str, exchange, clause: str, why: str) -> None:
     second = _record_id(metering, exchange, clause)
-    metering.expect(second != first, clause, expected=f"a MeteringRecordId other than {first!r} ({why})",
-                    actual=f"the same MeteringRecordId {second!r}", exchange=exchange)
+    metering.expect(
+        second != first,
+        clause,
+        expected=f"a MeteringRecordId other than {first!r} ({why})",
+        actual=f"the same MeteringRecordId {second!r}",
+        exchange=exchange,
+    )
 
 
 def _past_hour(metering, back: int) -> int:
@@ -92,8 +111,10 @@ def _past_hour(metering, back: int) -> int:
     start = hour_floor(metering.now()) - back * HOUR
     # The hour's first second must stay inside for a minute after this reading.
     if metering.now() - start > inside_limit(metering.profile, "meter") - 60:
-        pytest.skip(f"SKIPPED: the hour {back} h back is not wholly inside contract.meter_window_hours "
-                    f"({metering.profile.contract.meter_window_hours}) minus clock_tolerance_seconds")
+        pytest.skip(
+            f"SKIPPED: the hour {back} h back is not wholly inside contract.meter_window_hours "
+            f"({metering.profile.contract.meter_window_hours}) minus clock_tolerance_seconds"
+        )
     return start
 
 
@@ -122,7 +143,9 @@ def test_valid_requests_are_accepted(data):
     window) is accepted with a MeteringRecordId. Tokens of 1 and 64 chars: the length boundary check."""
     metering = current_metering()
     ident = metering.fresh_identity()
-    request = data.draw(meter_usage_requests(metering.profile, client_token=data.draw(st.sampled_from(VALID_TOKEN_KINDS))))
+    request = data.draw(
+        meter_usage_requests(metering.profile, client_token=data.draw(st.sampled_from(VALID_TOKEN_KINDS)))
+    )
     _record_id(metering, _send(metering, request, ident), "MU.WINDOW.RECENT")
 
 
@@ -173,6 +196,7 @@ def test_a_request_without_client_token_is_accepted(metering):
 
 # -- rejected requests: generated ----------------------------------------------------------------------------
 
+
 @pytest.mark.clause(*MUTATION_CLAUSES, "MU.PRODUCT_CODE.LENGTH")
 @given(data=st.data())
 def test_invalid_requests_get_the_documented_error(data):
@@ -191,6 +215,7 @@ def test_invalid_requests_get_the_documented_error(data):
 
 
 # -- rejected requests: boundaries ---------------------------------------------------------------------------
+
 
 def _case_variant(dimension: str) -> str:
     for variant in (dimension.swapcase(), dimension.lower(), dimension.upper()):
@@ -231,13 +256,33 @@ def test_boundary_violations_get_the_documented_error(metering, case):
 
 # -- decimal quantities (UsageQuantityAsDecimal) -------------------------------------------------------------
 
-INVALID_DECIMALS = ["-1", "1.", ".5", "01", "00", "1.1234567", "1e3", "12345678901", "1,5", " 1", "1 ", "+1", "1.5\n",
-                    "NaN", "Infinity", "0x10", "１", "1..2"]
+INVALID_DECIMALS = [
+    "-1",
+    "1.",
+    ".5",
+    "01",
+    "00",
+    "1.1234567",
+    "1e3",
+    "12345678901",
+    "1,5",
+    " 1",
+    "1 ",
+    "+1",
+    "1.5\n",
+    "NaN",
+    "Infinity",
+    "0x10",
+    "１",
+    "1..2",
+]
 
 
 def _invalid_decimal_strings():
     """Strings of 1–17 characters that do not fullmatch the model's decimal pattern: listed traps, then any."""
-    drawn = st.text("0123456789.-+e ,", min_size=1, max_size=17).filter(lambda s: re.fullmatch(DECIMAL_PATTERN, s) is None)
+    drawn = st.text("0123456789.-+e ,", min_size=1, max_size=17).filter(
+        lambda s: re.fullmatch(DECIMAL_PATTERN, s) is None
+    )
     return st.one_of(st.sampled_from(INVALID_DECIMALS), drawn)
 
 
@@ -249,7 +294,9 @@ def _valid_decimal_strings():
 
 
 @pytest.mark.records_usage
-@pytest.mark.clause("MU.USAGE_QUANTITY_DECIMAL.PATTERN", "MU.USAGE_QUANTITY_DECIMAL.LENGTH", "OUT.MU.SCHEMA", "OUT.MU.RECORD_ID")
+@pytest.mark.clause(
+    "MU.USAGE_QUANTITY_DECIMAL.PATTERN", "MU.USAGE_QUANTITY_DECIMAL.LENGTH", "OUT.MU.SCHEMA", "OUT.MU.RECORD_ID"
+)
 @given(data=st.data())
 def test_valid_decimal_quantities_are_accepted(data):
     metering = current_metering()
@@ -259,10 +306,12 @@ def test_valid_decimal_quantities_are_accepted(data):
 
 
 @pytest.mark.records_usage
-@pytest.mark.clause("MU.USAGE_QUANTITY_DECIMAL.LENGTH", "MU.USAGE_QUANTITY_DECIMAL.PATTERN", "OUT.MU.SCHEMA", "OUT.MU.RECORD_ID")
+@pytest.mark.clause(
+    "MU.USAGE_QUANTITY_DECIMAL.LENGTH", "MU.USAGE_QUANTITY_DECIMAL.PATTERN", "OUT.MU.SCHEMA", "OUT.MU.RECORD_ID"
+)
 @pytest.mark.parametrize("value", ["0", "1", "17.42", "9999999999.999999"])
 def test_decimal_quantity_boundaries_are_accepted(metering, value):
-    """"9999999999.999999" is the longest (17 characters) and largest decimal the pattern allows."""
+    """ "9999999999.999999" is the longest (17 characters) and largest decimal the pattern allows."""
     _need_decimal()
     request = _request(metering, UsageQuantity=ABSENT, **{DECIMAL: value})
     _record_id(metering, _send(metering, request), "MU.USAGE_QUANTITY_DECIMAL.LENGTH")
@@ -299,10 +348,16 @@ def test_quantities_are_compared_by_value(metering):
     """17, "17.0" and "17.00" in the same hour are one record."""
     _need_decimal()
     start = _past_hour(metering, 1)
-    first = _record_id(metering, _send(metering, _request(metering, timestamp=start + 60, UsageQuantity=17)), "MU.USAGE_QUANTITY.BY_VALUE")
+    first = _record_id(
+        metering,
+        _send(metering, _request(metering, timestamp=start + 60, UsageQuantity=17)),
+        "MU.USAGE_QUANTITY.BY_VALUE",
+    )
     for offset, spelled in ((600, "17.0"), (1200, "17.00"), (1800, "17")):
         again = _request(metering, timestamp=start + offset, UsageQuantity=ABSENT, **{DECIMAL: spelled})
-        _same_id(metering, first, _send(metering, again), "MU.USAGE_QUANTITY.BY_VALUE", f"{spelled!r} is the quantity 17")
+        _same_id(
+            metering, first, _send(metering, again), "MU.USAGE_QUANTITY.BY_VALUE", f"{spelled!r} is the quantity 17"
+        )
 
 
 @pytest.mark.records_usage
@@ -316,43 +371,63 @@ def test_whole_and_decimal_spellings_of_a_quantity_are_one_record(data):
     spelled = str(quantity) + data.draw(st.sampled_from(["", ".0", ".00", ".000000"]))
     start = _past_hour(metering, 1)
     seconds = data.draw(st.lists(st.integers(0, HOUR - 1), min_size=2, max_size=2))
-    first = _record_id(metering, _send(metering, _request(metering, timestamp=start + seconds[0], UsageQuantity=quantity), ident),
-                       "MU.USAGE_QUANTITY.BY_VALUE")
+    first = _record_id(
+        metering,
+        _send(metering, _request(metering, timestamp=start + seconds[0], UsageQuantity=quantity), ident),
+        "MU.USAGE_QUANTITY.BY_VALUE",
+    )
     again = _request(metering, timestamp=start + seconds[1], UsageQuantity=ABSENT, **{DECIMAL: spelled})
-    _same_id(metering, first, _send(metering, again, ident), "MU.USAGE_QUANTITY.BY_VALUE", f"{spelled!r} is the quantity {quantity}")
+    _same_id(
+        metering,
+        first,
+        _send(metering, again, ident),
+        "MU.USAGE_QUANTITY.BY_VALUE",
+        f"{spelled!r} is the quantity {quantity}",
+    )
 
 
 @pytest.mark.records_usage
 @pytest.mark.clause("MU.HOUR.DUPLICATE")
 # The last pairs differ by value but are one binary float: an endpoint comparing floats takes them for a retry.
-@pytest.mark.parametrize("first, other", [(17, "17.000001"), *FLOAT_COLLIDING_QUANTITIES,
-                                          *(pair[::-1] for pair in FLOAT_COLLIDING_QUANTITIES)])
+@pytest.mark.parametrize(
+    "first, other",
+    [(17, "17.000001"), *FLOAT_COLLIDING_QUANTITIES, *(pair[::-1] for pair in FLOAT_COLLIDING_QUANTITIES)],
+)
 def test_another_decimal_quantity_in_the_same_hour_is_a_duplicate(metering, first, other):
     _need_decimal()
     start = _past_hour(metering, 1)
     given_first = {"UsageQuantity": first} if isinstance(first, int) else {"UsageQuantity": ABSENT, DECIMAL: first}
     ident = metering.fresh_identity()
-    _record_id(metering, _send(metering, _request(metering, timestamp=start + 60, **given_first), ident),
-               "MU.HOUR.DUPLICATE")
+    _record_id(
+        metering, _send(metering, _request(metering, timestamp=start + 60, **given_first), ident), "MU.HOUR.DUPLICATE"
+    )
     again = _request(metering, timestamp=start + 120, UsageQuantity=ABSENT, **{DECIMAL: other})
     metering.expect_error(_send(metering, again, ident), "MU.HOUR.DUPLICATE")
 
 
 # -- the metering window -------------------------------------------------------------------------------------
 
+
 @pytest.mark.records_usage
 @pytest.mark.clause("MU.WINDOW.RECENT", "OUT.MU.SCHEMA", "OUT.MU.RECORD_ID")
 @pytest.mark.parametrize("where", ["just-now", "an-hour-ago", "last-seconds-inside"])
 def test_timestamps_inside_the_window_are_accepted(metering, where):
-    """"just-now" is clock_tolerance_seconds old, so no clock skew makes it a future timestamp."""
+    """ "just-now" is clock_tolerance_seconds old, so no clock skew makes it a future timestamp."""
     limit = inside_limit(metering.profile, "meter")
-    age = {"just-now": metering.profile.contract.clock_tolerance_seconds, "an-hour-ago": HOUR, "last-seconds-inside": limit - 15}[where]
+    age = {
+        "just-now": metering.profile.contract.clock_tolerance_seconds,
+        "an-hour-ago": HOUR,
+        "last-seconds-inside": limit - 15,
+    }[where]
     _record_id(metering, _send(metering, _request(metering, age=age)), "MU.WINDOW.RECENT")
 
 
 @pytest.mark.clause("MU.WINDOW.STALE")
-@pytest.mark.parametrize("beyond", [15, HOUR + 15, 18 * HOUR, 366 * 24 * HOUR],
-                         ids=["first-seconds-outside", "an-hour-outside", "a-day-old", "a-year-old"])
+@pytest.mark.parametrize(
+    "beyond",
+    [15, HOUR + 15, 18 * HOUR, 366 * 24 * HOUR],
+    ids=["first-seconds-outside", "an-hour-outside", "a-day-old", "a-year-old"],
+)
 def test_stale_timestamps_are_out_of_bounds(metering, beyond):
     """`beyond` seconds past meter_window_hours plus clock_tolerance_seconds."""
     age = stale_limit(metering.profile, "meter") + beyond
@@ -372,6 +447,7 @@ def test_future_timestamps_are_reported(metering, ahead):
 
 # -- once per hour per dimension -----------------------------------------------------------------------------
 
+
 @pytest.mark.records_usage
 @pytest.mark.clause("MU.HOUR.IDEMPOTENT", "OUT.MU.SCHEMA", "OUT.MU.RECORD_ID")
 @given(data=st.data())
@@ -384,12 +460,24 @@ def test_requests_identical_after_rounding_to_the_hour_get_the_same_id(data):
     seconds = data.draw(st.lists(st.integers(0, HOUR - 1), min_size=2, max_size=2, unique=True))
     quantity = data.draw(quantities())
     dimension = data.draw(st.sampled_from(_dimensions(metering)))
-    first = _record_id(metering, _send(metering, _request(metering, timestamp=start + seconds[0], UsageQuantity=quantity,
-                                                          UsageDimension=dimension), ident), "MU.HOUR.IDEMPOTENT")
+    first = _record_id(
+        metering,
+        _send(
+            metering,
+            _request(metering, timestamp=start + seconds[0], UsageQuantity=quantity, UsageDimension=dimension),
+            ident,
+        ),
+        "MU.HOUR.IDEMPOTENT",
+    )
     again = _request(metering, timestamp=start + seconds[1], UsageQuantity=quantity, UsageDimension=dimension)
     metering.reached(aim_at_limits(OP, again, metering.profile))  # deep: the second request climbs toward HH:59:59
-    _same_id(metering, first, _send(metering, again, ident), "MU.HOUR.IDEMPOTENT",
-             f"second {seconds[1]} of the hour rounds to the same hour as second {seconds[0]}")
+    _same_id(
+        metering,
+        first,
+        _send(metering, again, ident),
+        "MU.HOUR.IDEMPOTENT",
+        f"second {seconds[1]} of the hour rounds to the same hour as second {seconds[0]}",
+    )
 
 
 @pytest.mark.records_usage
@@ -397,18 +485,31 @@ def test_requests_identical_after_rounding_to_the_hour_get_the_same_id(data):
 def test_first_and_last_second_of_an_hour_are_one_record(metering):
     start = _past_hour(metering, 1)
     first = _record_id(metering, _send(metering, _request(metering, timestamp=start)), "MU.HOUR.IDEMPOTENT")
-    _same_id(metering, first, _send(metering, _request(metering, timestamp=start + HOUR - 1)), "MU.HOUR.IDEMPOTENT",
-             "HH:59:59 rounds down to the same hour as HH:00:00")
+    _same_id(
+        metering,
+        first,
+        _send(metering, _request(metering, timestamp=start + HOUR - 1)),
+        "MU.HOUR.IDEMPOTENT",
+        "HH:59:59 rounds down to the same hour as HH:00:00",
+    )
 
 
 @pytest.mark.records_usage
 @pytest.mark.clause("MU.USAGE_QUANTITY.DEFAULT", "OUT.MU.SCHEMA", "OUT.MU.RECORD_ID")
 def test_an_absent_quantity_is_zero(metering):
     start = _past_hour(metering, 1)
-    first = _record_id(metering, _send(metering, _request(metering, timestamp=start + 60, UsageQuantity=ABSENT)),
-                       "MU.USAGE_QUANTITY.DEFAULT")
-    _same_id(metering, first, _send(metering, _request(metering, timestamp=start + 120, UsageQuantity=0)),
-             "MU.USAGE_QUANTITY.DEFAULT", "no UsageQuantity means 0")
+    first = _record_id(
+        metering,
+        _send(metering, _request(metering, timestamp=start + 60, UsageQuantity=ABSENT)),
+        "MU.USAGE_QUANTITY.DEFAULT",
+    )
+    _same_id(
+        metering,
+        first,
+        _send(metering, _request(metering, timestamp=start + 120, UsageQuantity=0)),
+        "MU.USAGE_QUANTITY.DEFAULT",
+        "no UsageQuantity means 0",
+    )
 
 
 @pytest.mark.records_usage
@@ -420,8 +521,11 @@ def test_another_quantity_in_the_same_hour_is_a_duplicate(data):
     start = _past_hour(metering, 1)
     seconds = data.draw(st.lists(st.integers(0, HOUR - 1), min_size=2, max_size=2))
     first, second = data.draw(st.lists(quantities(), min_size=2, max_size=2, unique=True))
-    _record_id(metering, _send(metering, _request(metering, timestamp=start + seconds[0], UsageQuantity=first), ident),
-               "MU.HOUR.DUPLICATE")
+    _record_id(
+        metering,
+        _send(metering, _request(metering, timestamp=start + seconds[0], UsageQuantity=first), ident),
+        "MU.HOUR.DUPLICATE",
+    )
     again = _request(metering, timestamp=start + seconds[1], UsageQuantity=second)
     metering.reached(aim_at_limits(OP, again, metering.profile))  # deep: the second request climbs toward HH:59:59
     ex = _send(metering, again, ident)
@@ -435,8 +539,11 @@ def test_another_dimension_in_the_same_hour_is_a_new_record(metering):
     if len(dimensions) < 2:
         pytest.skip("SKIPPED: the target profile lists one `product.dimensions`; add a second to run this check")
     start = _past_hour(metering, 1)
-    first = _record_id(metering, _send(metering, _request(metering, timestamp=start + 60, UsageDimension=dimensions[0], UsageQuantity=3)),
-                       "MU.HOUR.PER_DIMENSION")
+    first = _record_id(
+        metering,
+        _send(metering, _request(metering, timestamp=start + 60, UsageDimension=dimensions[0], UsageQuantity=3)),
+        "MU.HOUR.PER_DIMENSION",
+    )
     ex = _send(metering, _request(metering, timestamp=start + 60, UsageDimension=dimensions[1], UsageQuantity=4))
     _other_id(metering, first, ex, "MU.HOUR.PER_DIMENSION", f"{dimensions[1]!r} is another dimension")
 
@@ -450,8 +557,9 @@ def test_another_instance_in_the_same_hour_is_a_new_record(metering):
     if other is None:
         pytest.skip("SKIPPED: a real endpoint meters as the profile's one identity; another instance needs an emulator")
     start = _past_hour(metering, 1)
-    first = _record_id(metering, _send(metering, _request(metering, timestamp=start + 60, UsageQuantity=3)),
-                       "MU.HOUR.PER_DIMENSION")
+    first = _record_id(
+        metering, _send(metering, _request(metering, timestamp=start + 60, UsageQuantity=3)), "MU.HOUR.PER_DIMENSION"
+    )
     ex = _send(metering, _request(metering, timestamp=start + 60, UsageQuantity=4), identity=other)
     _other_id(metering, first, ex, "MU.HOUR.PER_DIMENSION", "another instance meters its own hour")
 
@@ -460,20 +568,26 @@ def test_another_instance_in_the_same_hour_is_a_new_record(metering):
 @pytest.mark.clause("MU.HOUR.PER_DIMENSION", "OUT.MU.SCHEMA", "OUT.MU.RECORD_ID")
 def test_the_next_hour_is_a_new_record(metering):
     earlier = _past_hour(metering, 2)
-    first = _record_id(metering, _send(metering, _request(metering, timestamp=earlier + HOUR - 1, UsageQuantity=3)),
-                       "MU.HOUR.PER_DIMENSION")
+    first = _record_id(
+        metering,
+        _send(metering, _request(metering, timestamp=earlier + HOUR - 1, UsageQuantity=3)),
+        "MU.HOUR.PER_DIMENSION",
+    )
     ex = _send(metering, _request(metering, timestamp=earlier + HOUR, UsageQuantity=4))
     _other_id(metering, first, ex, "MU.HOUR.PER_DIMENSION", "HH:00:00 of the next hour is another hour")
 
 
 # -- ClientToken ---------------------------------------------------------------------------------------------
 
+
 @pytest.mark.records_usage
 @pytest.mark.clause("MU.CLIENT_TOKEN.REPLAY", "OUT.MU.SCHEMA", "OUT.MU.RECORD_ID")
 def test_a_replayed_client_token_returns_the_same_id(metering):
     request = _request(metering, age=120, UsageQuantity=5, ClientToken=_unique_token())
     first = _record_id(metering, _send(metering, request), "MU.CLIENT_TOKEN.REPLAY")
-    _same_id(metering, first, _send(metering, dict(request)), "MU.CLIENT_TOKEN.REPLAY", "the same ClientToken and parameters")
+    _same_id(
+        metering, first, _send(metering, dict(request)), "MU.CLIENT_TOKEN.REPLAY", "the same ClientToken and parameters"
+    )
 
 
 def _one_allocation(team: str, quantity: int = 5) -> list[dict]:
@@ -484,7 +598,7 @@ def _one_allocation(team: str, quantity: int = 5) -> list[dict]:
 @pytest.mark.clause("MU.CLIENT_TOKEN.CONFLICT", "OUT.MU.SCHEMA", "OUT.MU.RECORD_ID")
 @pytest.mark.parametrize("differs", ["quantity", "dimension", "allocations"])
 def test_a_client_token_reused_with_other_parameters_conflicts(metering, differs):
-    """"allocations": the same quantity split under another tag; UsageAllocations are parameters too."""
+    """ "allocations": the same quantity split under another tag; UsageAllocations are parameters too."""
     token = _unique_token()
     request = _request(metering, age=120, UsageQuantity=5, ClientToken=token)
     if differs == "allocations":
@@ -499,11 +613,13 @@ def test_a_client_token_reused_with_other_parameters_conflicts(metering, differs
         if len(dimensions) < 2:
             pytest.skip("SKIPPED: the target profile lists one `product.dimensions`; add a second to run this check")
         other = {**request, "UsageDimension": dimensions[1]}
-    metering.expect_error(_send(metering, other), "MU.CLIENT_TOKEN.CONFLICT",
-                          status=metering.profile.contract.idempotency_conflict_status)
+    metering.expect_error(
+        _send(metering, other), "MU.CLIENT_TOKEN.CONFLICT", status=metering.profile.contract.idempotency_conflict_status
+    )
 
 
 # -- DryRun --------------------------------------------------------------------------------------------------
+
 
 @pytest.mark.records_usage
 @pytest.mark.clause("MU.DRY_RUN.RECORDS_NOTHING", "MU.DRY_RUN.WIRE_FORM", "OUT.MU.SCHEMA", "OUT.MU.RECORD_ID")
@@ -511,7 +627,11 @@ def test_a_dry_run_records_nothing(metering):
     """DryRun with quantity 7, then a real request with quantity 8 in the same hour: no DuplicateRequest."""
     start = _past_hour(metering, 1)
     dry = _send(metering, _request(metering, timestamp=start + 60, UsageQuantity=7, DryRun=True))
-    metering.observe("MU.DRY_RUN.WIRE_FORM", f"a permitted DryRun was answered {dry.summary()} "
-                     f"(content-type {dry.headers.get('content-type')!r}, body {dry.body[:200]!r})", dry)
+    metering.observe(
+        "MU.DRY_RUN.WIRE_FORM",
+        f"a permitted DryRun was answered {dry.summary()} "
+        f"(content-type {dry.headers.get('content-type')!r}, body {dry.body[:200]!r})",
+        dry,
+    )
     real = _send(metering, _request(metering, timestamp=start + 120, UsageQuantity=8))
     _record_id(metering, real, "MU.DRY_RUN.RECORDS_NOTHING")

@@ -13,23 +13,27 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.parsers import create_parser
 
-from meterconform.transport.clients import CONTENT_TYPE, OPERATIONS, TARGET_PREFIX
 from meterconform.strategies._model import service_model
+from meterconform.transport.clients import CONTENT_TYPE, OPERATIONS, TARGET_PREFIX
 
 from . import _wire as wire
 from ._batch import account_record
 
 ORACLES = wire.ORACLE_CLAUSES
 USAGE_OPERATIONS = ("MeterUsage", "BatchMeterUsage")
-SCHEMA_CLAUSE = {"MeterUsage": "OUT.MU.SCHEMA", "BatchMeterUsage": "OUT.BMU.SCHEMA", "RegisterUsage": "OUT.RU.SCHEMA",
-                 "ResolveCustomer": "OUT.RC.SCHEMA"}
+SCHEMA_CLAUSE = {
+    "MeterUsage": "OUT.MU.SCHEMA",
+    "BatchMeterUsage": "OUT.BMU.SCHEMA",
+    "RegisterUsage": "OUT.RU.SCHEMA",
+    "ResolveCustomer": "OUT.RC.SCHEMA",
+}
 JSON_MEDIA_TYPES = ("application/x-amz-json-1.1", "application/json")
 
 
 def _operation_params(*, schema: bool = False, usage_only: bool = False):
     """One pytest param per operation; MeterUsage and BatchMeterUsage may record usage when they succeed."""
     out = []
-    for op in (USAGE_OPERATIONS if usage_only else OPERATIONS):
+    for op in USAGE_OPERATIONS if usage_only else OPERATIONS:
         marks = [pytest.mark.records_usage] if op in USAGE_OPERATIONS else []
         if schema:
             marks.append(pytest.mark.clause(SCHEMA_CLAUSE[op]))
@@ -64,13 +68,25 @@ def test_each_operation_is_dispatched_by_its_target(metering, operation):
     wire.skip_if_unimplemented(metering, ex)
     wire.has_content_type(metering, ex)
     metering.expect_success(ex, "PROTO.TARGET.DISPATCH")
-    parsed = create_parser("json").parse({"status_code": ex.status, "headers": dict(ex.headers), "body": ex.body},
-                                         service_model().operation_model(operation).output_shape)
-    metering.expect("Error" not in parsed, "PROTO.TARGET.DISPATCH", expected=f"botocore parses the answer as a {operation} result",
-                    actual=f"botocore reads an error {parsed.get('Error')}", exchange=ex)
+    parsed = create_parser("json").parse(
+        {"status_code": ex.status, "headers": dict(ex.headers), "body": ex.body},
+        service_model().operation_model(operation).output_shape,
+    )
+    metering.expect(
+        "Error" not in parsed,
+        "PROTO.TARGET.DISPATCH",
+        expected=f"botocore parses the answer as a {operation} result",
+        actual=f"botocore reads an error {parsed.get('Error')}",
+        exchange=ex,
+    )
     media = (ex.headers.get("content-type") or "").split(";")[0].strip().lower()
-    metering.expect(media in JSON_MEDIA_TYPES, "PROTO.CONTENT_TYPE.JSON", expected=f"Content-Type {' or '.join(JSON_MEDIA_TYPES)}",
-                    actual=f"Content-Type {ex.headers.get('content-type')!r}", exchange=ex)
+    metering.expect(
+        media in JSON_MEDIA_TYPES,
+        "PROTO.CONTENT_TYPE.JSON",
+        expected=f"Content-Type {' or '.join(JSON_MEDIA_TYPES)}",
+        actual=f"Content-Type {ex.headers.get('content-type')!r}",
+        exchange=ex,
+    )
 
 
 UNKNOWN_TARGETS = {
@@ -110,15 +126,22 @@ def test_an_operation_sent_without_post_is_refused(metering, method):
     wire.judge(metering, ex, "PROTO.METHOD.POST_ONLY", operation_known=False)
 
 
-@pytest.mark.parametrize("content_type", ["application/json", "application/x-amz-json-1.0", "text/plain", None],
-                         ids=["json", "amz-json-1.0", "text-plain", "none"])
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/json", "application/x-amz-json-1.0", "text/plain", None],
+    ids=["json", "amz-json-1.0", "text-plain", "none"],
+)
 @pytest.mark.clause(*ORACLES)
 def test_another_request_content_type_is_answered_without_a_server_error(metering, content_type):
     """Undocumented: the endpoint may serve or refuse; only a 5xx, a hang or a malformed error fails."""
     ex = wire.send(metering, _register_usage(metering), content_type=content_type)
     name = wire.judge(metering, ex, None)
-    metering.observe(wire.NO_5XX, f"RegisterUsage with Content-Type {content_type!r}: "
-                     + (f"refused, HTTP {ex.status} {name}" if name else f"served, HTTP {ex.status}"), ex)
+    metering.observe(
+        wire.NO_5XX,
+        f"RegisterUsage with Content-Type {content_type!r}: "
+        + (f"refused, HTTP {ex.status} {name}" if name else f"served, HTTP {ex.status}"),
+        ex,
+    )
 
 
 @pytest.mark.clause("PROTO.ENDPOINT.HOST")
@@ -126,7 +149,11 @@ def test_the_endpoint_host_is_reported(metering):
     host = urlsplit(metering.transport.url).hostname or ""
     region = metering.profile.endpoint.region
     aws = f"metering.marketplace.{region}.amazonaws.com"
-    metering.observe("PROTO.ENDPOINT.HOST", f"endpoint host {host!r}" + (" (the AWS endpoint)" if host == aws else f"; the AWS endpoint for {region} is {aws}"))
+    metering.observe(
+        "PROTO.ENDPOINT.HOST",
+        f"endpoint host {host!r}"
+        + (" (the AWS endpoint)" if host == aws else f"; the AWS endpoint for {region} is {aws}"),
+    )
 
 
 # -- bodies ------------------------------------------------------------------------------------------------
@@ -141,8 +168,13 @@ def test_an_empty_body_is_the_same_input_as_an_empty_object(metering, operation)
     braces = wire.raw(metering, b"{}", operation=operation)
     for ex in (empty, braces):
         wire.judge(metering, ex, "PROTO.BODY.EMPTY", live=False)
-    metering.expect(wire.outcome_of(empty) == wire.outcome_of(braces), "PROTO.BODY.EMPTY",
-                    expected=f"the same answer to an empty body as to {{}}: {braces.summary()}", actual=empty.summary(), exchange=empty)
+    metering.expect(
+        wire.outcome_of(empty) == wire.outcome_of(braces),
+        "PROTO.BODY.EMPTY",
+        expected=f"the same answer to an empty body as to {{}}: {braces.summary()}",
+        actual=empty.summary(),
+        exchange=empty,
+    )
     wire.still_alive(metering, braces)
 
 
@@ -153,11 +185,16 @@ def _batch_status(ex) -> str | None:
 
 
 @pytest.mark.parametrize("operation,path", _path_params(False, records_usage=True))
-@pytest.mark.clause("PROTO.NULL.OPTIONAL", "PROTO.TIMEOUT", "PROTO.CONTENT_TYPE.RESPONSE", "PROTO.HOSTILE.NO_5XX", "PROTO.ERROR.TYPE")
+@pytest.mark.clause(
+    "PROTO.NULL.OPTIONAL", "PROTO.TIMEOUT", "PROTO.CONTENT_TYPE.RESPONSE", "PROTO.HOSTILE.NO_5XX", "PROTO.ERROR.TYPE"
+)
 def test_an_optional_member_sent_as_null_is_absent(metering, operation, path):
     """Each variant goes to its own slot (a fresh instance, a fresh batch key), so neither sees the other.
     Both are legitimate input: a 5xx to either is judged first (PROTO.HOSTILE.NO_5XX)."""
-    absent_base, null_base = wire.base_request(metering, operation, rich=True), wire.base_request(metering, operation, rich=True)
+    absent_base, null_base = (
+        wire.base_request(metering, operation, rich=True),
+        wire.base_request(metering, operation, rich=True),
+    )
     absent = wire.send(metering, absent_base, wire.drop_path(absent_base.request, path))
     wire.answered(metering, absent)
     wire.skip_if_unimplemented(metering, absent)
@@ -168,8 +205,13 @@ def test_an_optional_member_sent_as_null_is_absent(metering, operation, path):
         wire.no_5xx(metering, ex)
     dotted = wire.MemberPath(operation, path, "", "", False).text
     want, got = wire.outcome_of(absent) + (_batch_status(absent),), wire.outcome_of(null) + (_batch_status(null),)
-    metering.expect(want == got, "PROTO.NULL.OPTIONAL", expected=f"{dotted}: null answered as when absent: {absent.summary()}",
-                    actual=null.summary(), exchange=null)
+    metering.expect(
+        want == got,
+        "PROTO.NULL.OPTIONAL",
+        expected=f"{dotted}: null answered as when absent: {absent.summary()}",
+        actual=null.summary(),
+        exchange=null,
+    )
     for ex in (absent, null):
         if wire.is_error(ex):
             wire.error_body(metering, ex)
@@ -197,8 +239,14 @@ UNKNOWN_MEMBER = "MeterconformUnknownMember"
 
 
 @pytest.mark.parametrize("operation,path", _structure_params())
-@pytest.mark.clause("PROTO.UNKNOWN_MEMBER.NO_5XX", "PROTO.UNKNOWN_MEMBER.HANDLING", "PROTO.TIMEOUT", "PROTO.CONTENT_TYPE.RESPONSE",
-                    "PROTO.ERROR.TYPE", "PROTO.STATUS.CLIENT_ERROR")
+@pytest.mark.clause(
+    "PROTO.UNKNOWN_MEMBER.NO_5XX",
+    "PROTO.UNKNOWN_MEMBER.HANDLING",
+    "PROTO.TIMEOUT",
+    "PROTO.CONTENT_TYPE.RESPONSE",
+    "PROTO.ERROR.TYPE",
+    "PROTO.STATUS.CLIENT_ERROR",
+)
 def test_an_unknown_member_is_ignored_or_refused_never_a_server_error(metering, operation, path):
     base = wire.base_request(metering, operation, rich=True)
     ex = wire.send(metering, base, wire.set_path(base.request, path + (UNKNOWN_MEMBER,), "x"))
@@ -210,9 +258,17 @@ def test_an_unknown_member_is_ignored_or_refused_never_a_server_error(metering, 
     if wire.is_error(ex):
         name = wire.error_body(metering, ex)
         wire.client_error_status(metering, ex)
-        metering.observe("PROTO.UNKNOWN_MEMBER.HANDLING", f"{operation}: an unknown member at {where} is refused: HTTP {ex.status} {name}", ex)
+        metering.observe(
+            "PROTO.UNKNOWN_MEMBER.HANDLING",
+            f"{operation}: an unknown member at {where} is refused: HTTP {ex.status} {name}",
+            ex,
+        )
     else:
-        metering.observe("PROTO.UNKNOWN_MEMBER.HANDLING", f"{operation}: an unknown member at {where} is ignored (HTTP {ex.status})", ex)
+        metering.observe(
+            "PROTO.UNKNOWN_MEMBER.HANDLING",
+            f"{operation}: an unknown member at {where} is ignored (HTTP {ex.status})",
+            ex,
+        )
 
 
 # -- timestamps --------------------------------------------------------------------------------------------
@@ -246,17 +302,24 @@ def test_a_fractional_epoch_timestamp_is_accepted(metering, operation, fraction)
     metering.expect_success(ex, "PROTO.TIMESTAMP.FRACTIONAL")
 
 
-@pytest.mark.parametrize("form", ["%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S.000Z", "%a, %d %b %Y %H:%M:%S GMT"],
-                         ids=["iso8601", "iso8601-millis", "http-date"])
+@pytest.mark.parametrize(
+    "form",
+    ["%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S.000Z", "%a, %d %b %Y %H:%M:%S GMT"],
+    ids=["iso8601", "iso8601-millis", "http-date"],
+)
 @pytest.mark.parametrize("operation", _operation_params(usage_only=True))
 @pytest.mark.clause("PROTO.TIMESTAMP.STRING", *ORACLES)
 def test_a_timestamp_string_is_answered_without_a_server_error(metering, operation, form):
     base = wire.base_request(metering, operation)
-    text = dt.datetime.fromtimestamp(_timestamp_of(base), dt.timezone.utc).strftime(form)
+    text = dt.datetime.fromtimestamp(_timestamp_of(base), dt.UTC).strftime(form)
     ex = wire.send(metering, base, _with_timestamp(base, text))
     name = wire.judge(metering, ex, None)
-    metering.observe("PROTO.TIMESTAMP.STRING", f"{operation} with Timestamp {text!r}: "
-                     + (f"refused, HTTP {ex.status} {name}" if name else f"served, HTTP {ex.status}"), ex)
+    metering.observe(
+        "PROTO.TIMESTAMP.STRING",
+        f"{operation} with Timestamp {text!r}: "
+        + (f"refused, HTTP {ex.status} {name}" if name else f"served, HTTP {ex.status}"),
+        ex,
+    )
 
 
 # -- malformed JSON ----------------------------------------------------------------------------------------
@@ -297,8 +360,15 @@ def test_a_body_that_is_not_json_is_a_client_error(metering, operation, case):
     wire.judge(metering, ex, "PROTO.JSON.MALFORMED")
 
 
-NOT_OBJECTS = {"array": b"[]", "array-of-request": None, "string": b'"meterconform"', "number": b"1", "null": b"null",
-               "true": b"true", "deep-array": b"[" * 2000 + b"]" * 2000}
+NOT_OBJECTS = {
+    "array": b"[]",
+    "array-of-request": None,
+    "string": b'"meterconform"',
+    "number": b"1",
+    "null": b"null",
+    "true": b"true",
+    "deep-array": b"[" * 2000 + b"]" * 2000,
+}
 
 
 @pytest.mark.parametrize("case", list(NOT_OBJECTS))
@@ -315,7 +385,11 @@ def test_a_json_body_that_is_not_an_object_is_a_client_error(metering, operation
 
 
 def _all_path_params():
-    return [pytest.param(m.operation, m.path, id=f"{m.operation}-{m.text}") for op in OPERATIONS for m in wire.member_paths(op)]
+    return [
+        pytest.param(m.operation, m.path, id=f"{m.operation}-{m.text}")
+        for op in OPERATIONS
+        for m in wire.member_paths(op)
+    ]
 
 
 @pytest.mark.parametrize("operation,path", _all_path_params())
@@ -350,7 +424,7 @@ def _decimal_quantities(request: dict) -> None:
             allocation["AllocatedUsageQuantityAsDecimal"] = str(allocation.pop("AllocatedUsageQuantity"))
 
 
-def _base_with(metering, operation: str, path) -> "wire.Base | None":
+def _base_with(metering, operation: str, path) -> wire.Base | None:
     """A valid request of `operation` that carries a valid value at `path` (None: the profile has none)."""
     base = wire.base_request(metering, operation, rich=True)
     request, name = base.request, path[-1]
@@ -391,8 +465,12 @@ def coercions(kind: str, value) -> list:
 
 
 def _scalar_path_params():
-    return [pytest.param(m.operation, m.path, id=f"{m.operation}-{m.text}") for op in OPERATIONS
-            for m in wire.member_paths(op) if m.kind in ("string", "integer", "timestamp", "boolean")]
+    return [
+        pytest.param(m.operation, m.path, id=f"{m.operation}-{m.text}")
+        for op in OPERATIONS
+        for m in wire.member_paths(op)
+        if m.kind in ("string", "integer", "timestamp", "boolean")
+    ]
 
 
 @pytest.mark.parametrize("operation,path", _scalar_path_params())
@@ -421,7 +499,9 @@ def _deep_object(depth: int) -> bytes:
 
 HOSTILE_JSON = {
     # The first member twice, the first value wrong and the last right (RFC 8259: names SHOULD be unique).
-    "duplicate-key": lambda base, ok: b'{' + wire.json_bytes(next(iter(base.request))) + b':"meterconform-duplicate",' + ok[1:],
+    "duplicate-key": lambda base, ok: (
+        b"{" + wire.json_bytes(next(iter(base.request))) + b':"meterconform-duplicate",' + ok[1:]
+    ),
     "lone-surrogate-escape": lambda base, ok: _append_member(ok, b'"MeterconformText":"\\ud800"'),
     "utf8-bom": lambda base, ok: b"\xef\xbb\xbf" + ok,
     "deep-object-member": lambda base, ok: _append_member(ok, b'"MeterconformDeep":' + _deep_object(5000)),
@@ -432,8 +512,14 @@ HOSTILE_JSON = {
 
 
 @pytest.mark.parametrize("case", list(HOSTILE_JSON))
-@pytest.mark.parametrize("operation", ["RegisterUsage", "ResolveCustomer",
-                                       *[pytest.param(op, marks=pytest.mark.records_usage) for op in USAGE_OPERATIONS]])
+@pytest.mark.parametrize(
+    "operation",
+    [
+        "RegisterUsage",
+        "ResolveCustomer",
+        *[pytest.param(op, marks=pytest.mark.records_usage) for op in USAGE_OPERATIONS],
+    ],
+)
 @pytest.mark.clause(*ORACLES)
 def test_hostile_json_is_answered_without_a_server_error(metering, operation, case):
     """MeterUsage and BatchMeterUsage get an unknown product code around the hostile part (a success would
@@ -442,7 +528,11 @@ def test_hostile_json_is_answered_without_a_server_error(metering, operation, ca
     ok = wire.json_bytes(base.request if operation not in USAGE_OPERATIONS else wire.error_request(metering, operation))
     ex = wire.send(metering, base, HOSTILE_JSON[case](base, ok))
     name = wire.judge(metering, ex, None)
-    metering.observe(wire.NO_5XX, f"{operation} {case}: " + (f"refused, HTTP {ex.status} {name}" if name else f"served, HTTP {ex.status}"), ex)
+    metering.observe(
+        wire.NO_5XX,
+        f"{operation} {case}: " + (f"refused, HTTP {ex.status} {name}" if name else f"served, HTTP {ex.status}"),
+        ex,
+    )
 
 
 # -- SigV4 -------------------------------------------------------------------------------------------------
@@ -457,10 +547,18 @@ def _records_nothing(metering, operation: str, refused, base: wire.Base, clause:
     else:
         follow = wire.set_path(follow, ("UsageRecords", 0, "Quantity"), 3)
     ex = wire.send(metering, base, follow)
-    note = f"the refused request ({refused.summary()}) was recorded: the same slot with another quantity is now a duplicate"
-    metering.expect(ex.error_code != "DuplicateRequestException" and _batch_status(ex) != "DuplicateRecord", clause,
-                    expected="the slot of the refused request is still free", actual=ex.summary() + (f", Status {_batch_status(ex)}" if _batch_status(ex) else ""),
-                    exchange=ex, note=note)
+    note = (
+        f"the refused request ({refused.summary()}) was recorded: the same slot with another quantity is now a "
+        "duplicate"
+    )
+    metering.expect(
+        ex.error_code != "DuplicateRequestException" and _batch_status(ex) != "DuplicateRecord",
+        clause,
+        expected="the slot of the refused request is still free",
+        actual=ex.summary() + (f", Status {_batch_status(ex)}" if _batch_status(ex) else ""),
+        exchange=ex,
+        note=note,
+    )
     metering.expect_success(ex, clause)
 
 
@@ -496,7 +594,9 @@ def test_a_request_signed_for_another_service_is_refused(metering, operation):
     data = wire.json_bytes(base.request)
     headers = {"X-Amz-Target": f"{TARGET_PREFIX}.{operation}", "Content-Type": CONTENT_TYPE}
     signed = AWSRequest(method="POST", url=metering.transport.url + "/", data=data, headers=headers)
-    SigV4Auth(metering.transport.credentials(base.identity), OTHER_SIGNING_NAME, metering.profile.endpoint.region).add_auth(signed)
+    SigV4Auth(
+        metering.transport.credentials(base.identity), OTHER_SIGNING_NAME, metering.profile.endpoint.region
+    ).add_auth(signed)
     ex = wire.raw(metering, data, operation=operation, sign=False, headers=dict(signed.headers.items()))
     wire.judge(metering, ex, "PROTO.AUTH.SIGNING_NAME")
 
@@ -508,8 +608,11 @@ def _provocations(metering, operation: str):
     """The error answers of `operation` to a well-formed request a conformant endpoint refuses, `{}` and a
     body that is not JSON. Whether each must be refused is other checks' business: an answer that is not an
     error is left out here (and the check skipped if none is)."""
-    answers = [wire.raw(metering, wire.error_request(metering, operation), operation=operation),
-               wire.raw(metering, b"{}", operation=operation), wire.raw(metering, b"{", operation=operation)]
+    answers = [
+        wire.raw(metering, wire.error_request(metering, operation), operation=operation),
+        wire.raw(metering, b"{}", operation=operation),
+        wire.raw(metering, b"{", operation=operation),
+    ]
     errors = []
     for ex in answers:
         wire.answered(metering, ex)
@@ -537,17 +640,26 @@ def test_errors_are_json_bodies_naming_their_type_with_status_400(metering, oper
 @pytest.mark.clause("PROTO.ERROR.MESSAGE", *ERROR_FORM_CLAUSES)
 def test_errors_carry_a_message(metering, operation):
     for ex in _provocations(metering, operation):
-        metering.expect(ex.message is not None, "PROTO.ERROR.MESSAGE", expected="a string member message (or Message)",
-                        actual=f"body {ex.body[:200]!r}", exchange=ex)
+        metering.expect(
+            ex.message is not None,
+            "PROTO.ERROR.MESSAGE",
+            expected="a string member message (or Message)",
+            actual=f"body {ex.body[:200]!r}",
+            exchange=ex,
+        )
 
 
 @pytest.mark.parametrize("operation", OPERATIONS)
 @pytest.mark.clause("PROTO.ERROR.HEADER", *ERROR_FORM_CLAUSES)
 def test_errors_name_their_type_in_the_error_type_header(metering, operation):
     for ex in _provocations(metering, operation):
-        metering.expect(ex.header_error is not None and ex.header_error == ex.error_code, "PROTO.ERROR.HEADER",
-                        expected=f"x-amzn-ErrorType naming {ex.error_code}", actual=f"x-amzn-ErrorType {ex.headers.get('x-amzn-errortype')!r}",
-                        exchange=ex)
+        metering.expect(
+            ex.header_error is not None and ex.header_error == ex.error_code,
+            "PROTO.ERROR.HEADER",
+            expected=f"x-amzn-ErrorType naming {ex.error_code}",
+            actual=f"x-amzn-ErrorType {ex.headers.get('x-amzn-errortype')!r}",
+            exchange=ex,
+        )
 
 
 @pytest.mark.parametrize("operation", OPERATIONS)
@@ -555,5 +667,10 @@ def test_errors_name_their_type_in_the_error_type_header(metering, operation):
 def test_errors_are_ones_the_operation_may_return(metering, operation):
     allowed = wire.error_names_allowed(operation)
     for ex in _provocations(metering, operation):
-        metering.expect(ex.error_code in allowed, "PROTO.STATUS.ERROR_NAME_KNOWN",
-                        expected=f"one of {operation}'s modelled errors or a protocol/authentication error", actual=ex.summary(), exchange=ex)
+        metering.expect(
+            ex.error_code in allowed,
+            "PROTO.STATUS.ERROR_NAME_KNOWN",
+            expected=f"one of {operation}'s modelled errors or a protocol/authentication error",
+            actual=ex.summary(),
+            exchange=ex,
+        )

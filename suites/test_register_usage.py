@@ -17,8 +17,14 @@ from meterconform.strategies._model import NONCE_MAX, PRODUCT_CODE_MAX
 
 from . import _wire as wire
 
-SIGNATURE_CLAUSES = ("RU.REGISTER.SUCCESS", "OUT.RU.SCHEMA", "OUT.RU.SIGNATURE_JWT", "OUT.RU.SIGNATURE_PAYLOAD",
-                     "OUT.RU.ROTATION_TIMESTAMP", "PROTO.TIMEOUT")
+SIGNATURE_CLAUSES = (
+    "RU.REGISTER.SUCCESS",
+    "OUT.RU.SCHEMA",
+    "OUT.RU.SIGNATURE_JWT",
+    "OUT.RU.SIGNATURE_PAYLOAD",
+    "OUT.RU.ROTATION_TIMESTAMP",
+    "PROTO.TIMEOUT",
+)
 JWT_HEADER = {"alg": "PS256", "typ": "JWT"}
 
 
@@ -31,7 +37,10 @@ def _segment(text: str) -> Any:
 
 
 def _register(metering, version: int, nonce: str | None = None, product_code: str | None = None):
-    request: dict[str, Any] = {"ProductCode": product_code or metering.profile.need("product.code"), "PublicKeyVersion": version}
+    request: dict[str, Any] = {
+        "ProductCode": product_code or metering.profile.need("product.code"),
+        "PublicKeyVersion": version,
+    }
     if nonce is not None:
         request["Nonce"] = nonce
     return request, metering.call("RegisterUsage", request)
@@ -42,36 +51,76 @@ def _expect_signature(metering, request: dict, ex, clause: str) -> None:
     no PublicKeyRotationTimestamp for a current key version."""
     body = metering.expect_success(ex, clause)
     signature = body.get("Signature")
-    metering.expect(isinstance(signature, str) and bool(signature), "RU.REGISTER.SUCCESS", expected="a non-empty Signature",
-                    actual=f"result {sorted(body)}", exchange=ex)
+    metering.expect(
+        isinstance(signature, str) and bool(signature),
+        "RU.REGISTER.SUCCESS",
+        expected="a non-empty Signature",
+        actual=f"result {sorted(body)}",
+        exchange=ex,
+    )
     parts = signature.split(".")
     header = _segment(parts[0]) if len(parts) == 3 and all(parts) else None
-    metering.expect(isinstance(header, dict) and all(header.get(k) == v for k, v in JWT_HEADER.items()), "OUT.RU.SIGNATURE_JWT",
-                    expected=f"three base64url segments, the first {json.dumps(JWT_HEADER)}",
-                    actual=f"{len(parts)} segment(s), header {header!r}", exchange=ex)
+    metering.expect(
+        isinstance(header, dict) and all(header.get(k) == v for k, v in JWT_HEADER.items()),
+        "OUT.RU.SIGNATURE_JWT",
+        expected=f"three base64url segments, the first {json.dumps(JWT_HEADER)}",
+        actual=f"{len(parts)} segment(s), header {header!r}",
+        exchange=ex,
+    )
     payload = _segment(parts[1])
-    metering.expect(isinstance(payload, dict), "OUT.RU.SIGNATURE_PAYLOAD", expected="a JSON object payload",
-                    actual=f"payload segment {parts[1][:80]!r}", exchange=ex)
+    metering.expect(
+        isinstance(payload, dict),
+        "OUT.RU.SIGNATURE_PAYLOAD",
+        expected="a JSON object payload",
+        actual=f"payload segment {parts[1][:80]!r}",
+        exchange=ex,
+    )
     want = {"productCode": request["ProductCode"], "publicKeyVersion": request["PublicKeyVersion"]}
     if request.get("Nonce"):
         want["nonce"] = request["Nonce"]
     got = {k: payload.get(k) for k in want}
-    metering.expect(got == want, "OUT.RU.SIGNATURE_PAYLOAD", expected=f"the payload echoes {want}", actual=f"payload {payload}", exchange=ex)
+    metering.expect(
+        got == want,
+        "OUT.RU.SIGNATURE_PAYLOAD",
+        expected=f"the payload echoes {want}",
+        actual=f"payload {payload}",
+        exchange=ex,
+    )
     if request.get("Nonce") == "":
-        metering.expect(payload.get("nonce") in (None, ""), "OUT.RU.SIGNATURE_PAYLOAD", expected="no nonce, or the empty one sent",
-                        actual=f"payload {payload}", exchange=ex)
+        metering.expect(
+            payload.get("nonce") in (None, ""),
+            "OUT.RU.SIGNATURE_PAYLOAD",
+            expected="no nonce, or the empty one sent",
+            actual=f"payload {payload}",
+            exchange=ex,
+        )
     iat = payload.get("iat")
     slack = metering.profile.contract.clock_tolerance_seconds + ex.elapsed + 5
-    metering.expect(isinstance(iat, (int, float)) and not isinstance(iat, bool) and abs(iat - metering.now()) <= slack,
-                    "OUT.RU.SIGNATURE_PAYLOAD", expected=f"a numeric iat (epoch seconds) within {slack:.0f} s of now",
-                    actual=f"iat {iat!r}", exchange=ex)
-    metering.expect(body.get("PublicKeyRotationTimestamp") is None, "OUT.RU.ROTATION_TIMESTAMP",
-                    expected="no PublicKeyRotationTimestamp for a published, current key version",
-                    actual=f"PublicKeyRotationTimestamp {body.get('PublicKeyRotationTimestamp')!r}", exchange=ex)
+    metering.expect(
+        isinstance(iat, (int, float)) and not isinstance(iat, bool) and abs(iat - metering.now()) <= slack,
+        "OUT.RU.SIGNATURE_PAYLOAD",
+        expected=f"a numeric iat (epoch seconds) within {slack:.0f} s of now",
+        actual=f"iat {iat!r}",
+        exchange=ex,
+    )
+    metering.expect(
+        body.get("PublicKeyRotationTimestamp") is None,
+        "OUT.RU.ROTATION_TIMESTAMP",
+        expected="no PublicKeyRotationTimestamp for a published, current key version",
+        actual=f"PublicKeyRotationTimestamp {body.get('PublicKeyRotationTimestamp')!r}",
+        exchange=ex,
+    )
 
 
-NONCE_CASES = {"absent": None, "ascii": "meterconform-nonce", "empty": "", "ascii-255": "n" * NONCE_MAX,
-               "two-byte-255": "\u00e9" * NONCE_MAX, "three-byte-255": "\u4e2d" * NONCE_MAX, "whitespace": " \t\n"}
+NONCE_CASES = {
+    "absent": None,
+    "ascii": "meterconform-nonce",
+    "empty": "",
+    "ascii-255": "n" * NONCE_MAX,
+    "two-byte-255": "\u00e9" * NONCE_MAX,
+    "three-byte-255": "\u4e2d" * NONCE_MAX,
+    "whitespace": " \t\n",
+}
 
 
 @pytest.mark.parametrize("nonce", list(NONCE_CASES.values()), ids=list(NONCE_CASES))
@@ -93,7 +142,11 @@ def test_any_nonce_up_to_255_characters_is_echoed(nonce):
     _expect_signature(metering, request, ex, "RU.REGISTER.SUCCESS")
 
 
-NONCES_TOO_LONG = {"ascii-256": "n" * (NONCE_MAX + 1), "two-byte-256": "\u00e9" * (NONCE_MAX + 1), "ascii-1000": "n" * 1000}
+NONCES_TOO_LONG = {
+    "ascii-256": "n" * (NONCE_MAX + 1),
+    "two-byte-256": "\u00e9" * (NONCE_MAX + 1),
+    "ascii-1000": "n" * 1000,
+}
 
 
 @pytest.mark.parametrize("nonce", list(NONCES_TOO_LONG.values()), ids=list(NONCES_TOO_LONG))
@@ -129,7 +182,9 @@ def test_a_request_without_a_product_code_is_refused(metering):
 @pytest.mark.clause("RU.PRODUCT_CODE.LENGTH")
 def test_a_product_code_over_255_characters_is_refused(metering, length):
     code = metering.profile.need("product.code")
-    _, ex = _register(metering, metering.profile.need("product.public_key_versions")[0], product_code=(code * length)[:length])
+    _, ex = _register(
+        metering, metering.profile.need("product.public_key_versions")[0], product_code=(code * length)[:length]
+    )
     metering.expect_error(ex, "RU.PRODUCT_CODE.LENGTH")
 
 

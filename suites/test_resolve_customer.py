@@ -12,7 +12,14 @@ from hypothesis import strategies as st
 from meterconform.harness.current import current_metering
 from meterconform.strategies.products import ANY_CHARACTERS
 
-FIELD_CLAUSES = ("RC.TOKEN.VALID", "OUT.RC.SCHEMA", "OUT.RC.FIELDS", "OUT.RC.PRODUCT_CODE", "OUT.RC.METADATA", "PROTO.TIMEOUT")
+FIELD_CLAUSES = (
+    "RC.TOKEN.VALID",
+    "OUT.RC.SCHEMA",
+    "OUT.RC.FIELDS",
+    "OUT.RC.PRODUCT_CODE",
+    "OUT.RC.METADATA",
+    "PROTO.TIMEOUT",
+)
 
 
 def _resolve(metering, token: str):
@@ -23,20 +30,40 @@ def _expect_resolved(metering, token, ex) -> dict:
     """The success for `token` (a profile ValidToken) with the fields the profile says it resolves to."""
     body = metering.expect_success(ex, "RC.TOKEN.VALID")
     for member in ("ProductCode", "CustomerAWSAccountId", "LicenseArn"):
-        metering.expect(isinstance(body.get(member), str) and bool(body.get(member)), "OUT.RC.FIELDS",
-                        expected=f"a non-empty {member}", actual=f"{member} {body.get(member)!r}", exchange=ex)
+        metering.expect(
+            isinstance(body.get(member), str) and bool(body.get(member)),
+            "OUT.RC.FIELDS",
+            expected=f"a non-empty {member}",
+            actual=f"{member} {body.get(member)!r}",
+            exchange=ex,
+        )
     want = {"CustomerAWSAccountId": token.account, "LicenseArn": token.license_arn}
     for member, value in want.items():
         if value is not None:
-            metering.expect(body.get(member) == value, "OUT.RC.FIELDS", expected=f"{member} {value!r} (the profile's, for this token)",
-                            actual=f"{member} {body.get(member)!r}", exchange=ex)
+            metering.expect(
+                body.get(member) == value,
+                "OUT.RC.FIELDS",
+                expected=f"{member} {value!r} (the profile's, for this token)",
+                actual=f"{member} {body.get(member)!r}",
+                exchange=ex,
+            )
     customer = body.get("CustomerIdentifier")
     if customer and token.customer is not None:  # new integrations may leave it empty
-        metering.expect(customer == token.customer, "OUT.RC.FIELDS", expected=f"CustomerIdentifier {token.customer!r} (or none)",
-                        actual=f"CustomerIdentifier {customer!r}", exchange=ex)
+        metering.expect(
+            customer == token.customer,
+            "OUT.RC.FIELDS",
+            expected=f"CustomerIdentifier {token.customer!r} (or none)",
+            actual=f"CustomerIdentifier {customer!r}",
+            exchange=ex,
+        )
     code = token.product_code or metering.profile.need("product.code")
-    metering.expect(body.get("ProductCode") == code, "OUT.RC.PRODUCT_CODE", expected=f"ProductCode {code!r}",
-                    actual=f"ProductCode {body.get('ProductCode')!r}", exchange=ex)
+    metering.expect(
+        body.get("ProductCode") == code,
+        "OUT.RC.PRODUCT_CODE",
+        expected=f"ProductCode {code!r}",
+        actual=f"ProductCode {body.get('ProductCode')!r}",
+        exchange=ex,
+    )
     agreement = (body.get("Metadata") or {}).get("AgreementId") if isinstance(body.get("Metadata"), dict) else None
     metering.observe("OUT.RC.METADATA", f"Metadata.AgreementId {'present' if agreement else 'absent'}", ex)
     return body

@@ -15,7 +15,6 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from meterconform.harness.current import current_metering
-from meterconform.transport.clients import CONTENT_TYPE, TARGET_PREFIX
 from meterconform.strategies._model import (
     CLIENT_TOKEN_MAX,
     NONCE_MAX,
@@ -26,6 +25,7 @@ from meterconform.strategies._model import (
     TAGS_MAX,
 )
 from meterconform.strategies.products import ANY_CHARACTERS
+from meterconform.transport.clients import CONTENT_TYPE, TARGET_PREFIX
 
 from . import _wire as wire
 
@@ -39,6 +39,7 @@ LETTERS = string.ascii_letters
 
 def _strict_json(data: bytes) -> bool:
     """Whether `data` is strict JSON text (UTF-8, no NaN/Infinity, nothing trailing)."""
+
     def reject(name):
         raise ValueError(name)
 
@@ -51,8 +52,29 @@ def _strict_json(data: bytes) -> bool:
 
 GARBAGE = st.one_of(
     st.binary(min_size=1, max_size=8),
-    st.sampled_from([b"{", b"}", b"[", b"]", b",", b":", b'"', b"\\", b"NaN", b"Infinity", b"-Infinity", b"\xff", b"\xc0\xaf",
-                     b"\xed\xa0\x80", b"\x00", b"/*", b"'", b"undefined", b"\x01"]),
+    st.sampled_from(
+        [
+            b"{",
+            b"}",
+            b"[",
+            b"]",
+            b",",
+            b":",
+            b'"',
+            b"\\",
+            b"NaN",
+            b"Infinity",
+            b"-Infinity",
+            b"\xff",
+            b"\xc0\xaf",
+            b"\xed\xa0\x80",
+            b"\x00",
+            b"/*",
+            b"'",
+            b"undefined",
+            b"\x01",
+        ]
+    ),
 )
 
 
@@ -71,26 +93,47 @@ def corrupted_bodies(draw, body: bytes) -> bytes:
     elif kind == "insert":
         out = body[:at] + draw(GARBAGE) + body[at:]
     elif kind == "replace":
-        out = body[:at] + draw(GARBAGE) + body[at + 1:]
+        out = body[:at] + draw(GARBAGE) + body[at + 1 :]
     elif kind == "delete":
-        out = body[:at] + body[at + 1:]
+        out = body[:at] + body[at + 1 :]
     elif kind == "append":
         out = body + draw(GARBAGE)
     elif kind == "constant":
-        out = body[:-1] + b',"MeterconformNumber":' + draw(st.sampled_from([b"NaN", b"Infinity", b"-Infinity", b"nan", b"inf"])) + b"}"
+        out = (
+            body[:-1]
+            + b',"MeterconformNumber":'
+            + draw(st.sampled_from([b"NaN", b"Infinity", b"-Infinity", b"nan", b"inf"]))
+            + b"}"
+        )
     else:
         quote = body.find(b'":"') + 3
-        out = body[:quote] + draw(st.sampled_from([b"\xff", b"\xfe\xff", b"\xc0\xaf", b"\xed\xa0\x80", b"\xf8\x88\x80\x80\x80", b"\x80"])) + body[quote:]
+        out = (
+            body[:quote]
+            + draw(
+                st.sampled_from([b"\xff", b"\xfe\xff", b"\xc0\xaf", b"\xed\xa0\x80", b"\xf8\x88\x80\x80\x80", b"\x80"])
+            )
+            + body[quote:]
+        )
     assume(not _strict_json(out) and out.strip())
     return out
 
 
 @functools.cache  # built once: a strategy built in every example is validated in every example
 def _small_json() -> st.SearchStrategy:
-    scalars = st.one_of(st.none(), st.booleans(), st.integers(-(2**40), 2**40), st.floats(allow_nan=False, allow_infinity=False),
-                        st.text(ANY_CHARACTERS, max_size=20))
-    return st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(LETTERS, max_size=8), inner, max_size=3)),
-                        max_leaves=8)
+    scalars = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-(2**40), 2**40),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.text(ANY_CHARACTERS, max_size=20),
+    )
+    return st.recursive(
+        scalars,
+        lambda inner: st.one_of(
+            st.lists(inner, max_size=3), st.dictionaries(st.text(LETTERS, max_size=8), inner, max_size=3)
+        ),
+        max_leaves=8,
+    )
 
 
 def _non_integral_floats() -> st.SearchStrategy[float]:
@@ -98,8 +141,10 @@ def _non_integral_floats() -> st.SearchStrategy[float]:
 
 
 def _containers() -> st.SearchStrategy:
-    return st.one_of(st.dictionaries(st.text(LETTERS, max_size=6), st.integers(0, 9), max_size=2),
-                     st.lists(st.integers(0, 9), max_size=2))
+    return st.one_of(
+        st.dictionaries(st.text(LETTERS, max_size=6), st.integers(0, 9), max_size=2),
+        st.lists(st.integers(0, 9), max_size=2),
+    )
 
 
 @functools.cache
@@ -110,15 +155,25 @@ def wrong_values(kind: str) -> st.SearchStrategy:
     overflow = st.one_of(st.integers(min_value=2**63), st.integers(max_value=-(2**63) - 1))
     table = {
         "string": st.one_of(st.integers(), _non_integral_floats(), st.booleans(), _containers()),
-        "integer": st.one_of(st.text(ANY_CHARACTERS, max_size=12), _non_integral_floats(), st.booleans(), _containers(), overflow),
+        "integer": st.one_of(
+            st.text(ANY_CHARACTERS, max_size=12), _non_integral_floats(), st.booleans(), _containers(), overflow
+        ),
         "timestamp": st.one_of(st.text(LETTERS, max_size=12), st.booleans(), _containers()),
         "boolean": st.one_of(st.text(ANY_CHARACTERS, max_size=8), st.integers(), _non_integral_floats(), _containers()),
-        "list": st.one_of(st.dictionaries(st.text(LETTERS, max_size=6), st.integers(0, 9), max_size=2), st.text(ANY_CHARACTERS, max_size=8),
-                          st.integers(), st.booleans()),
-        "structure": st.one_of(st.lists(st.integers(0, 9), max_size=2), st.text(ANY_CHARACTERS, max_size=8), st.integers(), st.booleans()),
+        "list": st.one_of(
+            st.dictionaries(st.text(LETTERS, max_size=6), st.integers(0, 9), max_size=2),
+            st.text(ANY_CHARACTERS, max_size=8),
+            st.integers(),
+            st.booleans(),
+        ),
+        "structure": st.one_of(
+            st.lists(st.integers(0, 9), max_size=2), st.text(ANY_CHARACTERS, max_size=8), st.integers(), st.booleans()
+        ),
     }
     if kind not in table:
-        raise ValueError(f"kind={kind!r}: the model has a member type the fuzzer does not know; add it to wrong_values()")
+        raise ValueError(
+            f"kind={kind!r}: the model has a member type the fuzzer does not know; add it to wrong_values()"
+        )
     return table[kind]
 
 
@@ -128,12 +183,30 @@ def unknown_member_names(operation: str, path: wire.Path) -> st.SearchStrategy[s
     of real names included). Shrinks toward "A"."""
     known = wire.members_of(operation, path)
     near = [n.lower() for n in known] + [n.upper() for n in known] + [n + "s" for n in known]
-    return st.one_of(st.text(LETTERS + string.digits + "_", min_size=1, max_size=30), st.sampled_from(near or ["x"])).filter(
-        lambda n: n not in known)
+    return st.one_of(
+        st.text(LETTERS + string.digits + "_", min_size=1, max_size=30), st.sampled_from(near or ["x"])
+    ).filter(lambda n: n not in known)
 
 
-TARGET_VARIANTS = ["valid", "absent", "empty", "lowercase", "uppercase", "wrong-prefix", "no-prefix", "unknown-operation", "other-operation-case"]
-CONTENT_TYPES = [CONTENT_TYPE, "application/json", "application/x-amz-json-1.0", "text/plain", None, "application/x-amz-json-1.1; charset=utf-8"]
+TARGET_VARIANTS = [
+    "valid",
+    "absent",
+    "empty",
+    "lowercase",
+    "uppercase",
+    "wrong-prefix",
+    "no-prefix",
+    "unknown-operation",
+    "other-operation-case",
+]
+CONTENT_TYPES = [
+    CONTENT_TYPE,
+    "application/json",
+    "application/x-amz-json-1.0",
+    "text/plain",
+    None,
+    "application/x-amz-json-1.1; charset=utf-8",
+]
 METHODS = ["POST", "POST", "GET", "PUT", "DELETE", "PATCH"]
 SIGNING = [True, True, False, "bad"]
 
@@ -152,12 +225,14 @@ def _target(variant: str, operation: str) -> str | None:
     }[variant]
 
 
-envelopes = st.fixed_dictionaries({
-    "target": st.sampled_from(TARGET_VARIANTS),
-    "content_type": st.sampled_from(CONTENT_TYPES),
-    "method": st.sampled_from(METHODS),
-    "sign": st.sampled_from(SIGNING),
-})
+envelopes = st.fixed_dictionaries(
+    {
+        "target": st.sampled_from(TARGET_VARIANTS),
+        "content_type": st.sampled_from(CONTENT_TYPES),
+        "method": st.sampled_from(METHODS),
+        "sign": st.sampled_from(SIGNING),
+    }
+)
 """Request envelopes: an X-Amz-Target variant, a Content-Type, a method and a signing mode. Shrinks toward
 the canonical envelope. The body is a valid RegisterUsage or ResolveCustomer request (neither records usage)."""
 
@@ -183,7 +258,10 @@ def test_fuzzed_wrong_json_types_are_client_errors(data):
     metering = current_metering()
     operation = data.draw(st.sampled_from(wire.implemented_operations(metering)), label="operation")
     base = wire.base_request(metering, operation, rich=True)
-    members = data.draw(st.lists(st.sampled_from(wire.member_paths(operation)), min_size=1, max_size=2, unique_by=lambda m: m.path), label="members")
+    members = data.draw(
+        st.lists(st.sampled_from(wire.member_paths(operation)), min_size=1, max_size=2, unique_by=lambda m: m.path),
+        label="members",
+    )
     request = base.request
     for m in members:
         if wire.containers_exist(request, m.path):
@@ -202,7 +280,9 @@ def test_fuzzed_unknown_members_never_provoke_a_server_error(data):
     operation = data.draw(st.sampled_from(wire.implemented_operations(metering)), label="operation")
     base = wire.base_request(metering, operation, rich=True)
     request = base.request
-    for path in data.draw(st.lists(st.sampled_from(wire.structure_paths(operation)), min_size=1, max_size=3), label="where"):
+    for path in data.draw(
+        st.lists(st.sampled_from(wire.structure_paths(operation)), min_size=1, max_size=3), label="where"
+    ):
         name = data.draw(unknown_member_names(operation, path), label="name")
         request = wire.set_path(request, path + (name,), data.draw(_small_json(), label="value"))
     ex = wire.send(metering, base, request)
@@ -214,25 +294,42 @@ def test_fuzzed_unknown_members_never_provoke_a_server_error(data):
         wire.error_body(metering, ex)
         wire.client_error_status(metering, ex)
     wire.still_alive(metering, ex)
-    seen = "refused: HTTP %s %s" % (ex.status, ex.error_code) if wire.is_error(ex) else f"ignored (HTTP {ex.status})"
+    seen = f"refused: HTTP {ex.status} {ex.error_code}" if wire.is_error(ex) else f"ignored (HTTP {ex.status})"
     text = f"{operation}: unknown members are {seen}"
     if text not in {o["text"] for o in metering.observations}:
         metering.observe("PROTO.UNKNOWN_MEMBER.HANDLING", text, ex)
 
 
 @given(data=st.data())
-@pytest.mark.clause("PROTO.TARGET.DISPATCH", "PROTO.TARGET.MISSING", "PROTO.TARGET.UNKNOWN", "PROTO.AUTH.UNSIGNED",
-                    "PROTO.AUTH.BAD_SIGNATURE", "PROTO.METHOD.POST_ONLY", "OUT.RU.SCHEMA", "OUT.RC.SCHEMA", *ORACLES)
+@pytest.mark.clause(
+    "PROTO.TARGET.DISPATCH",
+    "PROTO.TARGET.MISSING",
+    "PROTO.TARGET.UNKNOWN",
+    "PROTO.AUTH.UNSIGNED",
+    "PROTO.AUTH.BAD_SIGNATURE",
+    "PROTO.METHOD.POST_ONLY",
+    "OUT.RU.SCHEMA",
+    "OUT.RC.SCHEMA",
+    *ORACLES,
+)
 def test_fuzzed_envelopes_are_dispatched_only_when_canonical(data):
     """A request whose target is not exactly the operation's, or whose signature is missing or wrong, is a
     4xx (MUST); one sent without POST is a 4xx (SHOULD); a canonical one is served; other header games
     (Content-Type) are only judged by the protocol oracles."""
     metering = current_metering()
-    operation = data.draw(st.sampled_from(wire.implemented_operations(metering, ("RegisterUsage", "ResolveCustomer"))), label="operation")
+    operation = data.draw(
+        st.sampled_from(wire.implemented_operations(metering, ("RegisterUsage", "ResolveCustomer"))), label="operation"
+    )
     envelope = data.draw(envelopes, label="envelope")
     base = wire.base_request(metering, operation)
-    ex = wire.send(metering, base, target=_target(envelope["target"], operation), content_type=envelope["content_type"],
-                   method=envelope["method"], sign=envelope["sign"])
+    ex = wire.send(
+        metering,
+        base,
+        target=_target(envelope["target"], operation),
+        content_type=envelope["content_type"],
+        method=envelope["method"],
+        sign=envelope["sign"],
+    )
     must = None
     if envelope["target"] in ("absent", "empty"):
         must = "PROTO.TARGET.MISSING"
@@ -276,7 +373,9 @@ def _over_limit(metering, case: str, operation: str) -> wire.Base:
     base = wire.base_request(metering, operation, rich=True)
     usage = _usage(base) if operation in USAGE_OPERATIONS else base.request
     if case == "records-26":
-        base.request["UsageRecords"] += [wire.base_request(metering, operation).request["UsageRecords"][0] for _ in range(RECORDS_MAX)]
+        base.request["UsageRecords"] += [
+            wire.base_request(metering, operation).request["UsageRecords"][0] for _ in range(RECORDS_MAX)
+        ]
     elif case == "tags-6":
         usage["UsageAllocations"][0]["Tags"] = [{"Key": f"k{i}", "Value": "v"} for i in range(TAGS_MAX + 1)]
     elif case == "allocations-max+1":
@@ -327,8 +426,13 @@ OVER_LIMITS = [
 ]
 
 
-@pytest.mark.parametrize("case,operation,clause", [
-    pytest.param(case, op, clause, marks=pytest.mark.clause(clause), id=f"{op}-{case}") for case, op, clause in OVER_LIMITS])
+@pytest.mark.parametrize(
+    "case,operation,clause",
+    [
+        pytest.param(case, op, clause, marks=pytest.mark.clause(clause), id=f"{op}-{case}")
+        for case, op, clause in OVER_LIMITS
+    ],
+)
 @pytest.mark.clause(*ORACLES)
 def test_values_over_a_limit_botocore_does_not_enforce_are_refused(metering, case, operation, clause):
     """Sent raw (botocore would send them too: it enforces only `min`). The error names are the clause's;

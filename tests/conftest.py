@@ -16,7 +16,11 @@ def pytest_configure(config: pytest.Config) -> None:
     suites` or `meterconform` run) compiled meterconform and the suites from source and rewrote their asserts
     again, about 0.6 s each. Instead they, and the xdist workers started after this, share a bytecode cache in a
     temporary directory (PYTHONPYCACHEPREFIX), so the checkout still gets no __pycache__ written into it."""
-    if hasattr(config, "workerinput") or not os.environ.get("PYTHONDONTWRITEBYTECODE") or os.environ.get("PYTHONPYCACHEPREFIX"):
+    if (
+        hasattr(config, "workerinput")
+        or not os.environ.get("PYTHONDONTWRITEBYTECODE")
+        or os.environ.get("PYTHONPYCACHEPREFIX")
+    ):
         return
     prefix = tempfile.mkdtemp(prefix="meterconform-selftests-pyc-")
     config.stash[_PREFIX] = prefix

@@ -13,8 +13,8 @@ import pytest
 
 from meterconform.contract.catalog import CatalogError, catalog_schema, load_catalog, parse_catalog
 from meterconform.contract.service_model import OPERATIONS, error_shapes, input_constraints, load_model
-from meterconform.resources import schemas_dir
 from meterconform.contract.sources import normalize, source_text
+from meterconform.resources import schemas_dir
 
 # The design notes the catalog was written from are not shipped (they are no source: every quote cites a public
 # document); the checklist tests below run only where $METERCONFORM_NOTES names a copy of them.
@@ -28,10 +28,22 @@ ERRORS_ADDED_AFTER_THE_SEED = {"IdempotencyConflictException", "InvalidLicenseEx
 # An empty tuple needs a reason: the rule is about the harness or the test targets, not about an endpoint.
 NOTES_RULES: list[tuple[str, tuple[str, ...], str]] = [
     # Protocol: AWS JSON 1.1
-    ("POST /, header X-Amz-Target: AWSMPMeteringService.<Operation>", ("PROTO.TARGET.DISPATCH", "PROTO.TARGET.UNKNOWN", "PROTO.TARGET.MISSING", "PROTO.METHOD.POST_ONLY"), ""),
-    ("Such an answer to a GET is a refusal, not evidence that the operation is unimplemented", ("PROTO.METHOD.POST_ONLY",), ""),
+    (
+        "POST /, header X-Amz-Target: AWSMPMeteringService.<Operation>",
+        ("PROTO.TARGET.DISPATCH", "PROTO.TARGET.UNKNOWN", "PROTO.TARGET.MISSING", "PROTO.METHOD.POST_ONLY"),
+        "",
+    ),
+    (
+        "Such an answer to a GET is a refusal, not evidence that the operation is unimplemented",
+        ("PROTO.METHOD.POST_ONLY",),
+        "",
+    ),
     ("Content-Type: application/x-amz-json-1.1", ("PROTO.CONTENT_TYPE.JSON",), ""),
-    ("SigV4 with signing name aws-marketplace", ("PROTO.AUTH.UNSIGNED", "PROTO.AUTH.BAD_SIGNATURE", "PROTO.AUTH.SIGNING_NAME"), ""),
+    (
+        "SigV4 with signing name aws-marketplace",
+        ("PROTO.AUTH.UNSIGNED", "PROTO.AUTH.BAD_SIGNATURE", "PROTO.AUTH.SIGNING_NAME"),
+        "",
+    ),
     ("Host metering.marketplace.<region>.amazonaws.com", ("PROTO.ENDPOINT.HOST",), ""),
     ("Timestamps are epoch seconds as a JSON number", ("PROTO.TIMESTAMP.INTEGER", "PROTO.TIMESTAMP.STRING"), ""),
     ("a server must accept integers and fractional numbers", ("PROTO.TIMESTAMP.FRACTIONAL",), ""),
@@ -44,24 +56,56 @@ NOTES_RULES: list[tuple[str, tuple[str, ...], str]] = [
     ('Errors: body {"__type": "<ErrorShapeName>", "message": "..."}', ("PROTO.ERROR.TYPE", "PROTO.ERROR.MESSAGE"), ""),
     ("Clients strip anything before # and after : in __type", ("PROTO.ERROR.TYPE",), ""),
     ("so a server should send both", ("PROTO.ERROR.HEADER",), ""),
-    ("Status: 400 for every client error, including ThrottlingException", ("PROTO.STATUS.CLIENT_ERROR", "ERR.THROTTLING"), ""),
+    (
+        "Status: 400 for every client error, including ThrottlingException",
+        ("PROTO.STATUS.CLIENT_ERROR", "ERR.THROTTLING"),
+        "",
+    ),
     ("500 for InternalServiceErrorException", ("ERR.INTERNAL_SERVICE_ERROR",), ""),
-    ("IdempotencyConflictException: 400 in the API Reference, 409 in the Smithy model", ("MU.CLIENT_TOKEN.CONFLICT",), ""),
-    ("botocore enforces only min constraints client-side", ("BMU.RECORDS.MAX", "TAG.COUNT.MAX", "MU.CLIENT_TOKEN.LENGTH"), ""),
+    (
+        "IdempotencyConflictException: 400 in the API Reference, 409 in the Smithy model",
+        ("MU.CLIENT_TOKEN.CONFLICT",),
+        "",
+    ),
+    (
+        "botocore enforces only min constraints client-side",
+        ("BMU.RECORDS.MAX", "TAG.COUNT.MAX", "MU.CLIENT_TOKEN.LENGTH"),
+        "",
+    ),
     ("botocore fills ClientToken with a fresh UUID", ("MU.CLIENT_TOKEN.OPTIONAL", "MU.CLIENT_TOKEN.REPLAY"), ""),
-    ("Retries: with the legacy mode botocore retries", (), "harness configuration (max_attempts=1), not an endpoint rule"),
+    (
+        "Retries: with the legacy mode botocore retries",
+        (),
+        "harness configuration (max_attempts=1), not an endpoint rule",
+    ),
     # MeterUsage
-    ("Required: ProductCode, Timestamp, UsageDimension", ("MU.PRODUCT_CODE.REQUIRED", "MU.TIMESTAMP.REQUIRED", "MU.USAGE_DIMENSION.REQUIRED"), ""),
+    (
+        "Required: ProductCode, Timestamp, UsageDimension",
+        ("MU.PRODUCT_CODE.REQUIRED", "MU.TIMESTAMP.REQUIRED", "MU.USAGE_DIMENSION.REQUIRED"),
+        "",
+    ),
     ("UsageQuantity 0..2147483647, default 0", ("MU.USAGE_QUANTITY.RANGE", "MU.USAGE_QUANTITY.DEFAULT"), ""),
     ("ClientToken (1–64 chars)", ("MU.CLIENT_TOKEN.LENGTH",), ""),
-    ("records submitted more than six hours after the event are not accepted", ("MU.WINDOW.STALE", "MU.WINDOW.RECENT"), ""),
+    (
+        "records submitted more than six hours after the event are not accepted",
+        ("MU.WINDOW.STALE", "MU.WINDOW.RECENT"),
+        "",
+    ),
     ("Future timestamps: not documented", ("MU.WINDOW.FUTURE", "BMU.WINDOW.FUTURE"), ""),
     ("Once per hour per dimension per instance", ("MU.HOUR.PER_DIMENSION",), ""),
-    ("requests identical after rounding are idempotent and return the same MeteringRecordId", ("MU.HOUR.IDEMPOTENT",), ""),
+    (
+        "requests identical after rounding are idempotent and return the same MeteringRecordId",
+        ("MU.HOUR.IDEMPOTENT",),
+        "",
+    ),
     ("with a different quantity → DuplicateRequestException", ("MU.HOUR.DUPLICATE",), ""),
     ("Same ClientToken with different parameters → IdempotencyConflictException", ("MU.CLIENT_TOKEN.CONFLICT",), ""),
-    ("ClientToken scope is not documented", (), "the harness: no check but the reuse checks may depend on the scope "
-     "(strategies.requests.unique_client_tokens; tests/strategies/test_client_tokens.py)"),
+    (
+        "ClientToken scope is not documented",
+        (),
+        "the harness: no check but the reuse checks may depend on the scope "
+        "(strategies.requests.unique_client_tokens; tests/strategies/test_client_tokens.py)",
+    ),
     ("AgentCore Runtime deployments: many reports per hour", ("MU.AGENTCORE.CLIENT_TOKEN_AGGREGATION",), ""),
     ("the wire form is undocumented", ("MU.DRY_RUN.WIRE_FORM",), ""),
     ("a DryRun records nothing", ("MU.DRY_RUN.RECORDS_NOTHING",), ""),
@@ -72,24 +116,54 @@ NOTES_RULES: list[tuple[str, tuple[str, ...], str]] = [
     ("one product per call", ("BMU.PRODUCT_CODE.ONE_PER_CALL",), ""),
     ("Timestamp and Dimension required", ("BMU.TIMESTAMP.REQUIRED", "BMU.DIMENSION.REQUIRED"), ""),
     ("CustomerIdentifier (0–255)", ("BMU.CUSTOMER_IDENTIFIER.LENGTH",), ""),
-    ("CustomerAWSAccountId (digits, 1–255) with LicenseArn", ("BMU.ACCOUNT_ID.PATTERN", "BMU.ACCOUNT_ID.LENGTH", "BMU.LICENSE.INVALID", "BMU.LICENSE_ARN.PATTERN", "BMU.CUSTOMER.MISSING"), ""),
+    (
+        "CustomerAWSAccountId (digits, 1–255) with LicenseArn",
+        (
+            "BMU.ACCOUNT_ID.PATTERN",
+            "BMU.ACCOUNT_ID.LENGTH",
+            "BMU.LICENSE.INVALID",
+            "BMU.LICENSE_ARN.PATTERN",
+            "BMU.CUSTOMER.MISSING",
+        ),
+        "",
+    ),
     ("Quantity 0..2147483647 default 0", ("BMU.QUANTITY.RANGE", "BMU.QUANTITY.DEFAULT"), ""),
     ("are mutually exclusive in one request", ("BMU.CUSTOMER.EXCLUSIVE",), ""),
-    ("use CustomerAWSAccountId + LicenseArn and omit ProductCode", ("BMU.LICENSE.WITHOUT_PRODUCT_CODE", "BMU.PRODUCT_CODE.LEGACY_REQUIRED"), ""),
+    (
+        "use CustomerAWSAccountId + LicenseArn and omit ProductCode",
+        ("BMU.LICENSE.WITHOUT_PRODUCT_CODE", "BMU.PRODUCT_CODE.LEGACY_REQUIRED"),
+        "",
+    ),
     ("The current docs say 24 hours for BatchMeterUsage", ("BMU.WINDOW.STALE", "BMU.WINDOW.RECENT"), ""),
     ("with a month-end rule", ("BMU.WINDOW.MONTH_END",), ""),
     ("TimestampOutOfBoundsException and the entire batch is not processed", ("BMU.WINDOW.WHOLE_BATCH",), ""),
     ("Success (with MeteringRecordId)", ("BMU.CUSTOMER.SUBSCRIBED", "OUT.BMU.SUCCESS_RECORD_ID"), ""),
-    ("CustomerNotSubscribed (identifier invalid, no active subscription, or account suspended)", ("BMU.CUSTOMER.UNKNOWN", "BMU.CUSTOMER.UNSUBSCRIBED", "BMU.CUSTOMER.SUSPENDED"), ""),
+    (
+        "CustomerNotSubscribed (identifier invalid, no active subscription, or account suspended)",
+        ("BMU.CUSTOMER.UNKNOWN", "BMU.CUSTOMER.UNSUBSCRIBED", "BMU.CUSTOMER.SUSPENDED"),
+        "",
+    ),
     ("had the same customer, dimension, and time, but a different quantity", ("BMU.DEDUP.DUPLICATE_RECORD",), ""),
     ("Each result echoes the UsageRecord it answers", ("OUT.BMU.ECHO",), ""),
     ("de-duplication is per customer/dimension/hour", ("BMU.DEDUP.WITHIN_HOUR",), ""),
-    ("Identical requests are idempotent and can be retried with the same records or a subset", ("BMU.IDEMPOTENT.RETRY", "BMU.IDEMPOTENT.SUBSET"), ""),
-    ("UnprocessedRecords: records not processed because of a service-side transient failure", ("BMU.UNPROCESSED.RETRY", "OUT.BMU.PARTITION"), ""),
+    (
+        "Identical requests are idempotent and can be retried with the same records or a subset",
+        ("BMU.IDEMPOTENT.RETRY", "BMU.IDEMPOTENT.SUBSET"),
+        "",
+    ),
+    (
+        "UnprocessedRecords: records not processed because of a service-side transient failure",
+        ("BMU.UNPROCESSED.RETRY", "OUT.BMU.PARTITION"),
+        "",
+    ),
     ("Request-level errors modelled:", ("PROTO.STATUS.ERROR_NAME_KNOWN",), ""),
     ("An unknown dimension fails the whole request", ("BMU.DIMENSION.UNKNOWN",), ""),
     # Allocations and tags
-    ("1–2500 allocations (the seed-era docs said more than 500 is invalid)", ("ALLOC.COUNT.MIN", "ALLOC.COUNT.MAX"), ""),
+    (
+        "1–2500 allocations (the seed-era docs said more than 500 is invalid)",
+        ("ALLOC.COUNT.MIN", "ALLOC.COUNT.MAX"),
+        "",
+    ),
     ("The sum of AllocatedUsageQuantity must equal the quantity", ("ALLOC.SUM", "ALLOC.SUM.VALID"), ""),
     ("Each allocation has a unique set of tags", ("ALLOC.UNIQUE_TAGS",), ""),
     ("at most one allocation has no tags", ("ALLOC.ONE_UNTAGGED",), ""),
@@ -99,18 +173,38 @@ NOTES_RULES: list[tuple[str, tuple[str, ...], str]] = [
     ("both matching ^[a-zA-Z0-9+ -=._:\\/@]+$", ("TAG.KEY.PATTERN", "TAG.VALUE.PATTERN"), ""),
     ("!\"#$%&'()*,;< are allowed", ("TAG.PATTERN.RANGE_CHARACTERS",), ""),
     # RegisterUsage
-    ("Required: ProductCode, PublicKeyVersion (integer ≥ 1)", ("RU.PRODUCT_CODE.REQUIRED", "RU.PUBLIC_KEY_VERSION.REQUIRED", "RU.PUBLIC_KEY_VERSION.MIN"), ""),
+    (
+        "Required: ProductCode, PublicKeyVersion (integer ≥ 1)",
+        ("RU.PRODUCT_CODE.REQUIRED", "RU.PUBLIC_KEY_VERSION.REQUIRED", "RU.PUBLIC_KEY_VERSION.MIN"),
+        "",
+    ),
     ("optional Nonce (≤ 255 chars)", ("RU.NONCE.LENGTH", "RU.NONCE.OPTIONAL"), ""),
     ('Signature — a JWT (header {"alg":"PS256","typ":"JWT"})', ("OUT.RU.SIGNATURE_JWT", "RU.REGISTER.SUCCESS"), ""),
     ("whose payload echoes productCode, publicKeyVersion and nonce", ("OUT.RU.SIGNATURE_PAYLOAD",), ""),
     ("PublicKeyRotationTimestamp only when the key version has expired", ("OUT.RU.ROTATION_TIMESTAMP",), ""),
     ("Must be called in the Region the task runs in → InvalidRegionException", ("ERR.INVALID_REGION",), ""),
     ("unsupported platform → PlatformNotSupportedException", ("ERR.PLATFORM_NOT_SUPPORTED",), ""),
-    ("entitlement errors (CustomerNotEntitledException) only on the first call of a task", ("RU.ENTITLEMENT.FIRST_CALL_ONLY", "ERR.CUSTOMER_NOT_ENTITLED"), ""),
-    ("Other errors: InvalidProductCode, InvalidPublicKeyVersion", ("RU.PRODUCT_CODE.UNKNOWN", "RU.PUBLIC_KEY_VERSION.UNKNOWN"), ""),
+    (
+        "entitlement errors (CustomerNotEntitledException) only on the first call of a task",
+        ("RU.ENTITLEMENT.FIRST_CALL_ONLY", "ERR.CUSTOMER_NOT_ENTITLED"),
+        "",
+    ),
+    (
+        "Other errors: InvalidProductCode, InvalidPublicKeyVersion",
+        ("RU.PRODUCT_CODE.UNKNOWN", "RU.PUBLIC_KEY_VERSION.UNKNOWN"),
+        "",
+    ),
     # ResolveCustomer
-    ("Required RegistrationToken (non-empty; an empty string passes botocore, the server must reject it)", ("RC.TOKEN.REQUIRED", "RC.TOKEN.NON_EMPTY"), ""),
-    ("Result: CustomerIdentifier, ProductCode, CustomerAWSAccountId, LicenseArn", ("RC.TOKEN.VALID", "OUT.RC.FIELDS", "OUT.RC.PRODUCT_CODE"), ""),
+    (
+        "Required RegistrationToken (non-empty; an empty string passes botocore, the server must reject it)",
+        ("RC.TOKEN.REQUIRED", "RC.TOKEN.NON_EMPTY"),
+        "",
+    ),
+    (
+        "Result: CustomerIdentifier, ProductCode, CustomerAWSAccountId, LicenseArn",
+        ("RC.TOKEN.VALID", "OUT.RC.FIELDS", "OUT.RC.PRODUCT_CODE"),
+        "",
+    ),
     ("Errors: InvalidTokenException, ExpiredTokenException", ("RC.TOKEN.INVALID", "RC.TOKEN.EXPIRED"), ""),
     ("whether a resubmitted token is rejected is contested", ("RC.TOKEN.REUSE",), ""),
     # Quotas
@@ -120,23 +214,55 @@ NOTES_RULES: list[tuple[str, tuple[str, ...], str]] = [
     ("moto (pip install 'moto[server]'", (), "describes a test target, not the contract"),
     ("LocalStack: no implementation", (), "describes a test target, not the contract"),
     # What the newest model added
-    ("Decimal quantities. MeterUsageRequest.UsageQuantityAsDecimal, UsageRecord.QuantityAsDecimal",
-     ("MU.USAGE_QUANTITY_DECIMAL.LENGTH", "MU.USAGE_QUANTITY_DECIMAL.PATTERN", "BMU.QUANTITY_DECIMAL.LENGTH",
-      "BMU.QUANTITY_DECIMAL.PATTERN", "ALLOC.QUANTITY_DECIMAL.LENGTH", "ALLOC.QUANTITY_DECIMAL.PATTERN",
-      "MU.USAGE_QUANTITY.EXCLUSIVE", "BMU.QUANTITY.EXCLUSIVE", "ALLOC.QUANTITY.EXACTLY_ONE", "ALLOC.QUANTITY_TYPE",
-      "MU.USAGE_QUANTITY.BY_VALUE", "BMU.QUANTITY.BY_VALUE", "ALLOC.SUM", "ALLOC.SUM.VALID"), ""),
-    ("BatchMeterUsage window: the installed model and current docs say 24 h plus the month-end grace",
-     ("BMU.WINDOW.RECENT", "BMU.WINDOW.STALE", "BMU.WINDOW.MONTH_END"), ""),
-    ("Concurrent Agreements: BatchMeterUsageRequest.ProductCode is optional",
-     ("BMU.LICENSE.WITHOUT_PRODUCT_CODE", "BMU.LICENSE.INVALID", "BMU.PRODUCT_CODE.ONE_PER_CALL"), ""),
+    (
+        "Decimal quantities. MeterUsageRequest.UsageQuantityAsDecimal, UsageRecord.QuantityAsDecimal",
+        (
+            "MU.USAGE_QUANTITY_DECIMAL.LENGTH",
+            "MU.USAGE_QUANTITY_DECIMAL.PATTERN",
+            "BMU.QUANTITY_DECIMAL.LENGTH",
+            "BMU.QUANTITY_DECIMAL.PATTERN",
+            "ALLOC.QUANTITY_DECIMAL.LENGTH",
+            "ALLOC.QUANTITY_DECIMAL.PATTERN",
+            "MU.USAGE_QUANTITY.EXCLUSIVE",
+            "BMU.QUANTITY.EXCLUSIVE",
+            "ALLOC.QUANTITY.EXACTLY_ONE",
+            "ALLOC.QUANTITY_TYPE",
+            "MU.USAGE_QUANTITY.BY_VALUE",
+            "BMU.QUANTITY.BY_VALUE",
+            "ALLOC.SUM",
+            "ALLOC.SUM.VALID",
+        ),
+        "",
+    ),
+    (
+        "BatchMeterUsage window: the installed model and current docs say 24 h plus the month-end grace",
+        ("BMU.WINDOW.RECENT", "BMU.WINDOW.STALE", "BMU.WINDOW.MONTH_END"),
+        "",
+    ),
+    (
+        "Concurrent Agreements: BatchMeterUsageRequest.ProductCode is optional",
+        ("BMU.LICENSE.WITHOUT_PRODUCT_CODE", "BMU.LICENSE.INVALID", "BMU.PRODUCT_CODE.ONE_PER_CALL"),
+        "",
+    ),
     ("ResolveCustomerResult.Metadata.AgreementId: string 1–64", ("OUT.RC.SCHEMA", "OUT.RC.METADATA"), ""),
-    ("ClientToken scope is not documented.", (), "a rule for writing checks (never reuse another check's token), "
-     "not a behaviour of an endpoint; tests/suites/test_token_reuse.py enforces it"),
-    ("AWS's own metering guidance (an AWS-authored integration guide) implies timestamps in the future are",
-     ("MU.WINDOW.FUTURE", "BMU.WINDOW.FUTURE", "BMU.DEDUP.DUPLICATE_RECORD", "BMU.IDEMPOTENT.RETRY"), ""),
+    (
+        "ClientToken scope is not documented.",
+        (),
+        "a rule for writing checks (never reuse another check's token), "
+        "not a behaviour of an endpoint; tests/suites/test_token_reuse.py enforces it",
+    ),
+    (
+        "AWS's own metering guidance (an AWS-authored integration guide) implies timestamps in the future are",
+        ("MU.WINDOW.FUTURE", "BMU.WINDOW.FUTURE", "BMU.DEDUP.DUPLICATE_RECORD", "BMU.IDEMPOTENT.RETRY"),
+        "",
+    ),
     ("Non-POST methods: AWS JSON services answer them with a 4xx", ("PROTO.METHOD.POST_ONLY",), ""),
     # Sources
-    ("Behaviour no source documents is never asserted as a failure: report it as informational.", (), "a policy of the catalog itself: enforced by test_info_level_matches_info_outcome"),
+    (
+        "Behaviour no source documents is never asserted as a failure: report it as informational.",
+        (),
+        "a policy of the catalog itself: enforced by test_info_level_matches_info_outcome",
+    ),
 ]
 
 
@@ -159,7 +285,9 @@ def raw_catalog():
 def notes():
     path = os.environ.get(NOTES_ENV)
     if not path:
-        pytest.skip(f"the design notes are not shipped: set {NOTES_ENV} to a copy of CONTRACT-NOTES.md to check the checklist")
+        pytest.skip(
+            f"the design notes are not shipped: set {NOTES_ENV} to a copy of CONTRACT-NOTES.md to check the checklist"
+        )
     return open(path, encoding="utf-8").read()
 
 
@@ -193,7 +321,9 @@ doc_url = "https://example.com/"
     with pytest.raises(CatalogError, match=r"clause MU\.BROKEN\.EXAMPLE.*outcome"):
         parse_catalog(text)
     with pytest.raises(CatalogError, match="duplicate id"):
-        one = text.replace('doc_url = "https://example.com/"', 'doc_url = "https://example.com/"\noutcome = { kind = "success" }')
+        one = text.replace(
+            'doc_url = "https://example.com/"', 'doc_url = "https://example.com/"\noutcome = { kind = "success" }'
+        )
         parse_catalog(one + one.split("[unmodelled_errors]")[1])
 
 
@@ -250,7 +380,9 @@ def test_reading_profiles_are_valid_target_profile_settings(catalog):
                 continue
             errors = list(jsonschema.Draft202012Validator(profile_schema).iter_errors({"contract": setting}))
             if errors:
-                problems.append(f"{c.id} reading {r.name!r}: {r.profile!r} is not a valid profile setting: {errors[0].message}")
+                problems.append(
+                    f"{c.id} reading {r.name!r}: {r.profile!r} is not a valid profile setting: {errors[0].message}"
+                )
     assert not problems, "\n".join(problems)
 
 
@@ -258,7 +390,10 @@ def test_source_conflicts_from_the_notes_are_recorded_with_their_profile_values(
     expected = {
         "BMU.WINDOW.STALE": {"contract.batch_window_hours = 24", "contract.batch_window_hours = 6"},
         "ALLOC.COUNT.MAX": {"contract.max_allocations = 2500", "contract.max_allocations = 500"},
-        "MU.CLIENT_TOKEN.CONFLICT": {"contract.idempotency_conflict_status = 400", "contract.idempotency_conflict_status = 409"},
+        "MU.CLIENT_TOKEN.CONFLICT": {
+            "contract.idempotency_conflict_status = 400",
+            "contract.idempotency_conflict_status = 409",
+        },
         "BMU.DEDUP.WITHIN_HOUR": {'contract.batch_dedup = "time"', 'contract.batch_dedup = "hour"'},
     }
     for clause_id, profiles in expected.items():
@@ -291,7 +426,9 @@ def test_unmodelled_errors_do_not_shadow_modelled_ones(catalog, model):
 
 def test_all_modelled_errors_are_accounted_for(catalog, model):
     modelled = error_shapes(model)
-    assert len(modelled) == MODELLED_ERROR_COUNT, f"the model now has {len(modelled)} error shapes: {sorted(modelled)}; add clauses for the new ones"
+    assert len(modelled) == MODELLED_ERROR_COUNT, (
+        f"the model now has {len(modelled)} error shapes: {sorted(modelled)}; add clauses for the new ones"
+    )
     provoked = defaultdict(list)
     for c in catalog:
         if c.testable and c.area != "ERR":
@@ -303,16 +440,23 @@ def test_all_modelled_errors_are_accounted_for(catalog, model):
     problems = []
     for name in modelled:
         if name not in provoked and name not in err_clauses:
-            problems.append(f"{name}: no testable clause provokes it (outcome kind error) and no ERR.* clause carries it")
+            problems.append(
+                f"{name}: no testable clause provokes it (outcome kind error) and no ERR.* clause carries it"
+            )
     for c in catalog:
         if c.area == "ERR":
             names = [n for n in c.outcome.errors if n in modelled]
             if len(names) != 1:
                 problems.append(f"{c.id}: an ERR clause names exactly one modelled error, found {names}")
             elif names[0] in provoked:
-                problems.append(f"{c.id}: {names[0]} is already provoked by {provoked[names[0]]}; ERR.* is only for errors nothing else provokes")
+                problems.append(
+                    f"{c.id}: {names[0]} is already provoked by {provoked[names[0]]}; ERR.* is only for errors nothing "
+                    "else provokes"
+                )
             if c.untestable is None:
-                problems.append(f"{c.id}: an ERR clause exists because nothing provokes the error; give the untestable reason")
+                problems.append(
+                    f"{c.id}: an ERR clause exists because nothing provokes the error; give the untestable reason"
+                )
     assert not problems, "\n".join(problems)
 
 
@@ -353,9 +497,17 @@ def test_every_model_input_constraint_has_exactly_one_clause(catalog, model):
     for clause in catalog:
         for ref in clause.model:
             owners[ref].append(clause.id)
-    problems = [f"{ref} (value {derived[ref].value!r}): no clause lists it under `model`" for ref in derived if ref not in owners]
+    problems = [
+        f"{ref} (value {derived[ref].value!r}): no clause lists it under `model`"
+        for ref in derived
+        if ref not in owners
+    ]
     problems += [f"{ref}: listed by {ids}, expected exactly one clause" for ref, ids in owners.items() if len(ids) > 1]
-    problems += [f"{ref} (in {ids}): the model has no such constraint (stale reference?)" for ref, ids in owners.items() if ref not in derived]
+    problems += [
+        f"{ref} (in {ids}): the model has no such constraint (stale reference?)"
+        for ref, ids in owners.items()
+        if ref not in derived
+    ]
     for clause in catalog:
         for ref in clause.model:
             op = ref.split(":", 1)[0]

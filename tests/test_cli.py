@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -28,9 +26,29 @@ def _header(args: list[str], env: dict[str, str], ini: str | None = None, tmp_pa
     if ini is not None:
         cfg = str(tmp_path / "pytest.ini")
         (tmp_path / "pytest.ini").write_text("[pytest]\n" + ini)
-    proc = subprocess.run([sys.executable, "-m", "pytest", "suites/test_smoke.py", "--co", "-p", "no:cacheprovider",
-                           "-p", "meterconform.plugin", "-c", cfg, "--rootdir", str(REPO), *args],
-                          cwd=REPO, capture_output=True, text=True, env=env, timeout=120)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "suites/test_smoke.py",
+            "--co",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "meterconform.plugin",
+            "-c",
+            cfg,
+            "--rootdir",
+            str(REPO),
+            *args,
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     match = re.search(r"^meterconform .*$", proc.stdout, re.M)
     assert match, proc.stdout[-2000:] + proc.stderr[-2000:]
     return match.group(0)
@@ -59,8 +77,10 @@ def test_command_line_beats_environment_beats_ini(profiles, tmp_path):
 
 
 def test_endpoint_url_option_beats_env_beats_profile(profiles):
-    line = _header(["--profile", str(profiles["cli"]), "--endpoint-url", "http://127.0.0.1:7001"],
-                   _env(METERCONFORM_ENDPOINT_URL="http://127.0.0.1:7002"))
+    line = _header(
+        ["--profile", str(profiles["cli"]), "--endpoint-url", "http://127.0.0.1:7001"],
+        _env(METERCONFORM_ENDPOINT_URL="http://127.0.0.1:7002"),
+    )
     assert "endpoint http://127.0.0.1:7001;" in line
     line = _header(["--profile", str(profiles["cli"])], _env(METERCONFORM_ENDPOINT_URL="http://127.0.0.1:7002"))
     assert "endpoint http://127.0.0.1:7002;" in line
@@ -71,8 +91,27 @@ def test_endpoint_url_option_beats_env_beats_profile(profiles):
 def test_a_bad_profile_is_a_usage_error_for_plain_pytest(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text('[endpoint]\nkind = "prod"\n')
-    proc = subprocess.run([sys.executable, "-m", "pytest", "suites/test_smoke.py", "-p", "meterconform.plugin", "-c", os.devnull,
-                           "--rootdir", str(REPO), "--profile", str(bad)], cwd=REPO, capture_output=True, text=True, env=_env(), timeout=120)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "suites/test_smoke.py",
+            "-p",
+            "meterconform.plugin",
+            "-c",
+            os.devnull,
+            "--rootdir",
+            str(REPO),
+            "--profile",
+            str(bad),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=120,
+    )
     assert proc.returncode == 4
     assert "`endpoint.kind` is 'prod'" in proc.stderr
 
@@ -80,7 +119,9 @@ def test_a_bad_profile_is_a_usage_error_for_plain_pytest(tmp_path):
 def test_version_and_help():
     out = subprocess.run([sys.executable, "-m", "meterconform", "--version"], capture_output=True, text=True).stdout
     assert out.strip() == f"meterconform {__version__}"
-    help_text = subprocess.run([sys.executable, "-m", "meterconform", "run", "--help"], capture_output=True, text=True).stdout
+    help_text = subprocess.run(
+        [sys.executable, "-m", "meterconform", "run", "--help"], capture_output=True, text=True
+    ).stdout
     for needle in ("--profile", "--endpoint-url", "--report-dir", "exit codes", "3  the endpoint cannot be reached"):
         assert needle in help_text
     top = subprocess.run([sys.executable, "-m", "meterconform"], capture_output=True, text=True)
@@ -88,8 +129,14 @@ def test_version_and_help():
 
 
 def test_run_writes_junit_and_conformance_json(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "meterconform", "run", "--report-dir", str(tmp_path), "--", "-k", "smoke"],
-                          cwd=tmp_path, capture_output=True, text=True, env=_env(), timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "meterconform", "run", "--report-dir", str(tmp_path), "--", "-k", "smoke"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stdout[-2000:]
     import json
     import xml.etree.ElementTree as ET
@@ -104,18 +151,28 @@ def test_run_writes_junit_and_conformance_json(tmp_path):
     assert "verdict: CONFORMANT" in proc.stdout
 
 
-@pytest.mark.parametrize("command", [
-    ["run", "--report-dir", "{file}"],
-    ["run", "--report-dir", "{file}/sub"],
-    ["fuzz", "--duration", "5s", "--report-dir", "{file}"],
-    ["report", "{events}", "-o", "{file}"],
-], ids=["run", "run-below-a-file", "fuzz", "report"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["run", "--report-dir", "{file}"],
+        ["run", "--report-dir", "{file}/sub"],
+        ["fuzz", "--duration", "5s", "--report-dir", "{file}"],
+        ["report", "{events}", "-o", "{file}"],
+    ],
+    ids=["run", "run-below-a-file", "fuzz", "report"],
+)
 def test_a_report_directory_that_is_a_file_is_one_sentence(tmp_path, command):
     (tmp_path / "taken").write_text("not a directory\n")
     (tmp_path / "events.jsonl").write_text("")
     args = [a.format(file=tmp_path / "taken", events=tmp_path / "events.jsonl") for a in command]
-    proc = subprocess.run([sys.executable, "-m", "meterconform", *args], cwd=tmp_path, capture_output=True, text=True,
-                          env=_env(), timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "meterconform", *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=120,
+    )
     assert proc.returncode == 2, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     assert str(tmp_path / "taken") in proc.stderr and "not a directory; give" in proc.stderr
@@ -126,8 +183,14 @@ def test_comparing_a_conformance_json_points_at_the_events_beside_it(tmp_path):
     run_dir.mkdir()
     (run_dir / "conformance.json").write_text('{\n  "counts": {}\n}\n')
     (run_dir / "events.jsonl").write_text("")
-    proc = subprocess.run([sys.executable, "-m", "meterconform", "compare", str(run_dir / "conformance.json"), str(run_dir)],
-                          cwd=tmp_path, capture_output=True, text=True, env=_env(), timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "meterconform", "compare", str(run_dir / "conformance.json"), str(run_dir)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=120,
+    )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert f"pass {run_dir / 'events.jsonl'} or the report directory {run_dir}" in proc.stderr
 
@@ -135,14 +198,23 @@ def test_comparing_a_conformance_json_points_at_the_events_beside_it(tmp_path):
 NO_SCHEME = "--endpoint-url 127.0.0.1:4566 has no scheme; write http://127.0.0.1:4566 (or https:// for TLS)"
 
 
-@pytest.mark.parametrize("command", [
-    ["run", "--endpoint-url", "127.0.0.1:4566"],
-    ["run", "--endpoint-url", "127.0.0.1:4566", "--profile", str(REPO / "examples" / "reference.toml")],
-    ["fuzz", "--endpoint-url", "127.0.0.1:4566", "--duration", "5s"],
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["run", "--endpoint-url", "127.0.0.1:4566"],
+        ["run", "--endpoint-url", "127.0.0.1:4566", "--profile", str(REPO / "examples" / "reference.toml")],
+        ["fuzz", "--endpoint-url", "127.0.0.1:4566", "--duration", "5s"],
+    ],
+)
 def test_an_endpoint_url_without_a_scheme_is_a_usage_error_naming_the_fix(command, tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "meterconform", *command, "--report-dir", str(tmp_path / "r")],
-                          cwd=tmp_path, capture_output=True, text=True, env=_env(), timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "meterconform", *command, "--report-dir", str(tmp_path / "r")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=60,
+    )
     assert (proc.returncode, proc.stderr) == (2, f"meterconform: {NO_SCHEME}\n")
     assert not (tmp_path / "r").exists()
 
@@ -151,18 +223,57 @@ def test_an_endpoint_url_without_a_scheme_is_a_usage_error_naming_the_fix(comman
 def test_a_profile_url_without_a_scheme_names_the_fix(command, tmp_path):
     profile = tmp_path / "ns.toml"
     profile.write_text('[endpoint]\nurl = "127.0.0.1:4566"\n')
-    proc = subprocess.run([sys.executable, "-m", "meterconform", *command, "--profile", str(profile), "--report-dir",
-                           str(tmp_path / "r")], cwd=tmp_path, capture_output=True, text=True, env=_env(), timeout=60)
-    assert (proc.returncode, proc.stderr) == (2, (
-        f"meterconform: target profile {profile} is not valid:\n"
-        "  - `endpoint.url` 127.0.0.1:4566 has no scheme; write http://127.0.0.1:4566 (or https:// for TLS)\n"
-        "(`meterconform profile --schema` prints every key a profile may have)\n"))
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "meterconform",
+            *command,
+            "--profile",
+            str(profile),
+            "--report-dir",
+            str(tmp_path / "r"),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=60,
+    )
+    assert (proc.returncode, proc.stderr) == (
+        2,
+        (
+            f"meterconform: target profile {profile} is not valid:\n"
+            "  - `endpoint.url` 127.0.0.1:4566 has no scheme; write http://127.0.0.1:4566 (or https:// for TLS)\n"
+            "(`meterconform profile --schema` prints every key a profile may have)\n"
+        ),
+    )
 
 
 def test_plain_pytest_refuses_an_endpoint_url_without_a_scheme():
-    proc = subprocess.run([sys.executable, "-m", "pytest", "suites/test_smoke.py", "-p", "no:cacheprovider", "-p",
-                           "meterconform.plugin", "-c", os.devnull, "--rootdir", str(REPO), "--endpoint-url", "127.0.0.1:4566"],
-                          cwd=REPO, capture_output=True, text=True, env=_env(), timeout=120)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "suites/test_smoke.py",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "meterconform.plugin",
+            "-c",
+            os.devnull,
+            "--rootdir",
+            str(REPO),
+            "--endpoint-url",
+            "127.0.0.1:4566",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=120,
+    )
     assert proc.returncode == pytest.ExitCode.USAGE_ERROR and f"ERROR: {NO_SCHEME}" in proc.stderr, proc.stderr
     assert "INTERNALERROR" not in proc.stderr + proc.stdout and "Traceback" not in proc.stderr
 
@@ -170,13 +281,34 @@ def test_plain_pytest_refuses_an_endpoint_url_without_a_scheme():
 def test_plain_pytest_says_what_its_own_counts_line_counts(tmp_path):
     from meterconform.plugin import PYTEST_COUNTS_NOTE
 
-    proc = subprocess.run([sys.executable, "-m", "pytest", "suites/test_smoke.py", "-p", "meterconform.plugin", "-c", os.devnull,
-                           "--rootdir", str(REPO), "-p", "no:cacheprovider", "--depth", "quick", "-q"], cwd=REPO,
-                          capture_output=True, text=True, env=_env(), timeout=180)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "suites/test_smoke.py",
+            "-p",
+            "meterconform.plugin",
+            "-c",
+            os.devnull,
+            "--rootdir",
+            str(REPO),
+            "-p",
+            "no:cacheprovider",
+            "--depth",
+            "quick",
+            "-q",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=180,
+    )
     out = proc.stdout.splitlines()
     assert proc.returncode == 0, proc.stdout[-3000:]
     at = out.index("verdict: CONFORMANT")
-    assert out[at + 1] == PYTEST_COUNTS_NOTE and re.fullmatch(r"\d+ passed in [\d.]+s", out[at + 2]), out[at - 1:]
+    assert out[at + 1] == PYTEST_COUNTS_NOTE and re.fullmatch(r"\d+ passed in [\d.]+s", out[at + 2]), out[at - 1 :]
 
 
 def test_every_command_module_is_a_command_and_a_broken_one_is_not_hidden(monkeypatch):

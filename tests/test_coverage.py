@@ -8,11 +8,11 @@ import textwrap
 
 import pytest
 
-from meterconform.contract.catalog import load_catalog
 from meterconform.commands import clauses as clauses_command
+from meterconform.contract.catalog import load_catalog
 from meterconform.contract.traceability import CollectionError, collect, collect_coverage, literal_clause_ids
 
-SUITE = '''
+SUITE = """
 import pytest
 
 pytestmark = pytest.mark.clause("PROTO.TIMEOUT")
@@ -33,7 +33,7 @@ def test_limits(n):
 class TestTokens:
     def test_invalid(self):
         pass
-'''
+"""
 
 
 @pytest.fixture()
@@ -87,7 +87,9 @@ def test_clauses_command_prints_coverage_and_the_share_covered(suites, capsys):
     assert code == 1 and "TAG.COUNT.MAXX" in err  # the bad citation is reported and fails the command
     row = next(line for line in out.splitlines() if line.startswith("BMU.RECORDS.MAX "))
     assert "1 check" in row
-    assert "untestable: needs the endpoint's clock" in next(line for line in out.splitlines() if line.startswith("BMU.WINDOW.MONTH_END"))
+    assert "untestable: needs the endpoint's clock" in next(
+        line for line in out.splitlines() if line.startswith("BMU.WINDOW.MONTH_END")
+    )
     assert out.strip().splitlines()[-1].startswith("MUST/SHOULD clauses covered: ")
     assert "ERR.INVALID_REGION" not in out  # filtered to BatchMeterUsage
 
@@ -112,7 +114,7 @@ def test_register_adds_the_subcommand():
 
 def test_literal_clause_ids_skip_startswith_prefixes(suites):
     (suites / "helpers.py").write_text(
-        'def verdict(clause, ok):\n'
+        "def verdict(clause, ok):\n"
         '    why = clause if clause.startswith("BMU.DEDUP") else "BMU.DEDUP.DUPLICATE_RECORD"\n'
         '    return "MU.WINDOW.STAEL", why, "not an id", "ERR.THROTTLING"\n'
     )

@@ -13,9 +13,8 @@ import threading
 import pytest
 
 from meterconform.contract.traceability import collect
-from meterconform.results.events import NOT_RUN
 from meterconform.reference import ReferenceEndpoint
-from tests.suites.runner import REPO
+from meterconform.results.events import NOT_RUN
 
 CLI = [sys.executable, "-m", "meterconform"]
 
@@ -55,11 +54,20 @@ def _events(path) -> list[dict]:
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_a_run_stops_when_the_endpoint_goes_away(tmp_path, workers):
     with DyingEndpoint(after=150) as url:
-        proc = subprocess.run(CLI + ["run", "--endpoint-url", url, "--report-dir", str(tmp_path / "r"), "-n", workers,
-                                     "--depth", "quick"], cwd=tmp_path, capture_output=True, text=True, timeout=300, env=_env(tmp_path))
+        proc = subprocess.run(
+            CLI
+            + ["run", "--endpoint-url", url, "--report-dir", str(tmp_path / "r"), "-n", workers, "--depth", "quick"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=_env(tmp_path),
+        )
     assert proc.returncode == 3, proc.stdout[-3000:] + proc.stderr[-2000:]
     last = proc.stderr.strip().splitlines()[-1]
-    assert last.startswith("meterconform: the endpoint stopped answering during suites/") and "Connection refused" in last
+    assert (
+        last.startswith("meterconform: the endpoint stopped answering during suites/") and "Connection refused" in last
+    )
     assert "checks after it did not run (SKIPPED in the reports); the checks before it stand." in last
     events = _events(tmp_path / "r" / "events.jsonl")
     not_run = [e for e in events if (e.get("reason") or "").startswith(NOT_RUN)]
@@ -74,19 +82,21 @@ def test_a_run_stops_when_the_endpoint_goes_away(tmp_path, workers):
     assert sum(e["verdict"] == "PASS" for e in ran) >= 5
     assert f"{len(not_run)} checks after it" in last
     # The summary and the HTML report say the run is incomplete, next to the verdict.
-    assert f"\nINCOMPLETE: the endpoint stopped answering during suites/" in proc.stdout
+    assert "\nINCOMPLETE: the endpoint stopped answering during suites/" in proc.stdout
     assert f"{len(not_run)} checks did not run.\nchecks: " in proc.stdout
     assert "\nverdict: INCOMPLETE — on the checks that ran: NOT CONFORMANT — " in proc.stdout
     page = (tmp_path / "r" / "conformance.html").read_text()
-    assert '<p class="incomplete"><strong>Incomplete run.</strong> the endpoint stopped answering during suites/' in page
+    assert (
+        '<p class="incomplete"><strong>Incomplete run.</strong> the endpoint stopped answering during suites/' in page
+    )
     assert f"{len(not_run)} checks did not run" in page
 
 
 def test_gone_means_the_probe_gets_no_answer_either():
     """Unanswered requests alone are no verdict on the endpoint: while it answers the probe the run goes on (an
     operation that hangs fails PROTO.TIMEOUT check by check: tests/suites/test_protocol_faults.py)."""
-    from meterconform.plugin import endpoint_gone
     from meterconform.harness.profile import load_profile
+    from meterconform.plugin import endpoint_gone
 
     with ReferenceEndpoint() as endpoint:
         url = endpoint.url
@@ -96,9 +106,26 @@ def test_gone_means_the_probe_gets_no_answer_either():
 
 def test_a_campaign_stops_when_the_endpoint_goes_away_and_keeps_what_it_found(tmp_path):
     with DyingEndpoint(after=400) as url:
-        proc = subprocess.run(CLI + ["fuzz", "--endpoint-url", url, "--report-dir", str(tmp_path / "r"), "--no-html",
-                                     "--duration", "40s", "--max-examples", "10"],
-                              cwd=tmp_path, capture_output=True, text=True, timeout=300, env=_env(tmp_path))
+        proc = subprocess.run(
+            CLI
+            + [
+                "fuzz",
+                "--endpoint-url",
+                url,
+                "--report-dir",
+                str(tmp_path / "r"),
+                "--no-html",
+                "--duration",
+                "40s",
+                "--max-examples",
+                "10",
+            ],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=_env(tmp_path),
+        )
     assert proc.returncode == 3, proc.stdout[-3000:] + proc.stderr[-2000:]
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith("meterconform fuzz: the endpoint stopped answering") and "Connection refused" in last
@@ -118,15 +145,27 @@ def test_a_round_the_probe_stopped_is_read_as_the_endpoint_gone_and_an_internal_
 
     def ended(log: str, code: int = 3) -> Round:
         (tmp_path / "round.log").write_text(log)
-        return Round("round 2", SimpleNamespace(returncode=code), tmp_path / "none.jsonl", tmp_path / "round.log", None,
-                     tmp_path / "none.progress.jsonl")
+        return Round(
+            "round 2",
+            SimpleNamespace(returncode=code),
+            tmp_path / "none.jsonl",
+            tmp_path / "round.log",
+            None,
+            tmp_path / "none.progress.jsonl",
+        )
 
-    probe_line = "Exit: meterconform: cannot reach the endpoint http://127.0.0.1:9 (127.0.0.1:9): refused. Start the endpoint."
+    probe_line = (
+        "Exit: meterconform: cannot reach the endpoint http://127.0.0.1:9 (127.0.0.1:9): refused. Start the endpoint."
+    )
     assert _endpoint_gone(ended(probe_line + "\n! _pytest.outcomes.Exit: ... !\n")) == (
-        "the endpoint stopped answering between rounds: cannot reach the endpoint http://127.0.0.1:9 (127.0.0.1:9): refused. "
-        "Start the endpoint.")
+        "the endpoint stopped answering between rounds: cannot reach the endpoint http://127.0.0.1:9 (127.0.0.1:9): "
+        "refused. Start the endpoint."
+    )
     assert _endpoint_gone(ended("INTERNALERROR> Traceback (most recent call last):\n")) is None
     assert _endpoint_gone(ended(probe_line, code=1)) is None
     mid = ended("")
-    mid.events = [{"nodeid": "a", "verdict": "PASS"}, {"nodeid": "b", "verdict": "SKIPPED", "reason": NOT_RUN + "the endpoint stopped answering during a: x"}]
+    mid.events = [
+        {"nodeid": "a", "verdict": "PASS"},
+        {"nodeid": "b", "verdict": "SKIPPED", "reason": NOT_RUN + "the endpoint stopped answering during a: x"},
+    ]
     assert _endpoint_gone(mid) == "the endpoint stopped answering during a: x"

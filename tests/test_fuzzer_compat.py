@@ -17,8 +17,10 @@ import pytest
 from meterconform.reference import ReferenceEndpoint
 
 REPO = Path(__file__).resolve().parents[1]
-CHECKS = ("test_unknown_product_code_is_invalid_product_code or test_a_token_nobody_issued_is_invalid_token or "
-          "test_each_record_is_answered_by_its_customer or test_valid_allocations_are_accepted")
+CHECKS = (
+    "test_unknown_product_code_is_invalid_product_code or test_a_token_nobody_issued_is_invalid_token or "
+    "test_each_record_is_answered_by_its_customer or test_valid_allocations_are_accepted"
+)
 
 SCRIPT = r"""
 import inspect, json, os, sys
@@ -56,8 +58,14 @@ print(json.dumps({"code": int(code), "refused": collector.refused, "results": re
 def _fuzz_like(url: str, tmp_path: Path, *pytest_args: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("METERCONFORM_", "PYTEST_XDIST"))}
     env.update(METERCONFORM_ENDPOINT_URL=url, METERCONFORM_STATE_DIR=str(tmp_path / "state"))
-    proc = subprocess.run([sys.executable, "-c", SCRIPT, str(REPO), *pytest_args], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(REPO), *pytest_args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -89,12 +97,15 @@ def test_outside_pytest_a_check_still_fails_on_its_clause(endpoint, tmp_path):
 
 def test_the_standalone_handle_refuses_a_real_endpoint_without_consent(tmp_path):
     """Outside pytest no check can be held back by the billing guard: a real endpoint needs an explicit yes."""
-    code = ("from meterconform.harness.current import StandaloneRefused, current_metering\n"
-            "try:\n    current_metering()\nexcept StandaloneRefused as exc:\n    print('refused:', exc)\n")
+    code = (
+        "from meterconform.harness.current import StandaloneRefused, current_metering\n"
+        "try:\n    current_metering()\nexcept StandaloneRefused as exc:\n    print('refused:', exc)\n"
+    )
     profile = tmp_path / "aws.toml"
-    profile.write_text('[endpoint]\nkind = "aws"\nregion = "us-east-1"\nurl = "https://metering.marketplace.us-east-1.amazonaws.com"\n')
+    profile.write_text(
+        '[endpoint]\nkind = "aws"\nregion = "us-east-1"\nurl = "https://metering.marketplace.us-east-1.amazonaws.com"\n'
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith("METERCONFORM_")}
     env.update(METERCONFORM_PROFILE=str(profile), METERCONFORM_STATE_DIR=str(tmp_path / "state"))
     proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert "refused:" in proc.stdout and "METERCONFORM_ALLOW_BILLING=1" in proc.stdout, proc.stdout + proc.stderr
-

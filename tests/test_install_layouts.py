@@ -20,27 +20,68 @@ def wheel_venv(tmp_path_factory) -> Path:
     """A venv holding this checkout built as a wheel (no editable finder), reusing this venv's dependencies
     through a .pth line (a path line: this venv's own .pth files, the editable install among them, stay off)."""
     tmp = tmp_path_factory.mktemp("install")
-    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp / "dist"), str(REPO)],
-                           capture_output=True, text=True, timeout=300)
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp / "dist"), str(REPO)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
     venv = tmp / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
-    site = Path(subprocess.run([str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                               capture_output=True, text=True, check=True).stdout.strip())
+    site = Path(
+        subprocess.run(
+            [str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    )
     deps = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
     (site / "_meterconform_selftest_deps.pth").write_text("\n".join(sorted(deps)) + "\n")
     wheel = next((tmp / "dist").glob("meterconform-*.whl"))
-    installed = subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install", "-q",
-                                "--no-deps", "--no-index", str(wheel)], capture_output=True, text=True, timeout=300)
+    installed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(venv / "bin" / "python"),
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-index",
+            str(wheel),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert installed.returncode == 0, installed.stdout[-3000:] + installed.stderr[-3000:]
     return venv
 
 
 def _pytest(venv: Path, args: list[str], cwd: Path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("METERCONFORM_", "PYTEST_XDIST", "PYTHONPATH"))}
-    return subprocess.run([str(venv / "bin" / "python"), "-m", "pytest", *args, "-q", "-p", "no:cacheprovider",
-                           "--depth", "quick", "--hypothesis-seed=0"],
-                          cwd=cwd, capture_output=True, text=True, timeout=300, env=env)
+    return subprocess.run(
+        [
+            str(venv / "bin" / "python"),
+            "-m",
+            "pytest",
+            *args,
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--depth",
+            "quick",
+            "--hypothesis-seed=0",
+        ],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
 
 
 def _verdict(proc: subprocess.CompletedProcess) -> str:
@@ -57,9 +98,17 @@ def test_plain_pytest_on_a_wheel_install_in_the_checkout_and_outside_it(wheel_ve
     assert "No module named" not in proc.stdout, proc.stdout[-3000:]
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert _verdict(proc) == "verdict: CONFORMANT"
-    where = subprocess.run([str(wheel_venv / "bin" / "python"), "-c",
-                            "import meterconform.strategies as s, meterconform.suites as t; print(s.__file__); print(t.__file__)"],
-                           cwd=REPO, capture_output=True, text=True, timeout=60)
+    where = subprocess.run(
+        [
+            str(wheel_venv / "bin" / "python"),
+            "-c",
+            "import meterconform.strategies as s, meterconform.suites as t; print(s.__file__); print(t.__file__)",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert where.stdout.splitlines() == [str(REPO / "strategies" / "__init__.py"), str(REPO / "suites" / "__init__.py")]
 
     modules = [f"meterconform.suites.{Path(p).stem}" for p in SELECTION]

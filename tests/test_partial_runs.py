@@ -54,9 +54,15 @@ def _assert_reports_say_interrupted(reports: Path) -> None:
 def test_an_interrupted_run_says_so_everywhere_and_its_reports_stand_alone(signum, tmp_path):
     reports = tmp_path / "r"
     _previous_campaign(reports)
-    proc = subprocess.Popen([sys.executable, "-m", "meterconform", "run", "-n", "1", "--report-dir", str(reports)],
-                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(),
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # a shell may ignore SIGINT
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "meterconform", "run", "-n", "1", "--report-dir", str(reports)],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(),
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # a shell may ignore SIGINT
     first = proc.stdout.readline()
     assert first.startswith("meterconform: embedded reference endpoint at "), first
     dots = 0
@@ -67,8 +73,9 @@ def test_an_interrupted_run_says_so_everywhere_and_its_reports_stand_alone(signu
     assert proc.returncode == 130, out[-2000:] + err[-3000:]
     assert "INTERNALERROR" not in out + err, err[-3000:]
     assert [line for line in out.splitlines() if line.startswith("verdict: ")] == [INTERRUPTED], out[-3000:]
-    assert err.strip().splitlines()[-1] == (f"meterconform: interrupted; the reports in {reports} hold only the checks "
-                                            "that ran before it")
+    assert err.strip().splitlines()[-1] == (
+        f"meterconform: interrupted; the reports in {reports} hold only the checks that ran before it"
+    )
     _assert_reports_say_interrupted(reports)
     checks = [json.loads(line) for line in (reports / "events.jsonl").read_text().splitlines()[1:]]
     assert len(checks) >= 4  # the fifth dot can be printed before its event is recorded, then the signal lands
@@ -82,9 +89,27 @@ def test_an_interrupt_during_collection_prints_the_verdict_and_one_line_even_wit
     baseline.write_text('[[expected]]\nclause = "TAG.COUNT.MAX"\nreason = "a known deviation"\n')
     reports = tmp_path / "r"
     _previous_campaign(reports)
-    proc = subprocess.run([sys.executable, "-m", "meterconform", "run", "-n", "1", "--report-dir", str(reports),
-                           "--baseline", str(baseline), "--", str(tmp_path / "test_slow_import.py")],
-                          cwd=tmp_path, capture_output=True, text=True, env=_env(), timeout=180)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "meterconform",
+            "run",
+            "-n",
+            "1",
+            "--report-dir",
+            str(reports),
+            "--baseline",
+            str(baseline),
+            "--",
+            str(tmp_path / "test_slow_import.py"),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=180,
+    )
     assert proc.returncode == 130, proc.stdout[-2000:] + proc.stderr[-3000:]
     out = proc.stdout.splitlines()
     assert [line for line in out if line.startswith("verdict: ")] == [INTERRUPTED], proc.stdout[-3000:]
@@ -97,27 +122,61 @@ def test_a_reports_directory_with_foreign_files_is_refused_and_left_alone(tmp_pa
     reports.mkdir()
     (reports / "notes.txt").write_text("mine")
     (reports / "junit.xml").write_text("the previous run's")
-    proc = subprocess.run([sys.executable, "-m", "meterconform", "run", "--report-dir", str(reports)],
-                          cwd=tmp_path, capture_output=True, text=True, env=_env(), timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "meterconform", "run", "--report-dir", str(reports)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=120,
+    )
     assert proc.returncode == 2, proc.stderr
-    assert proc.stderr.strip() == (f"meterconform: --report-dir {reports} holds files meterconform did not write "
-                                   "(notes.txt); a run replaces the whole directory, so give --report-dir an empty or "
-                                   "new directory, or one an earlier run wrote")
-    assert {p.name: p.read_text() for p in reports.iterdir()} == {"notes.txt": "mine", "junit.xml": "the previous run's"}
+    assert proc.stderr.strip() == (
+        f"meterconform: --report-dir {reports} holds files meterconform did not write "
+        "(notes.txt); a run replaces the whole directory, so give --report-dir an empty or "
+        "new directory, or one an earlier run wrote"
+    )
+    assert {p.name: p.read_text() for p in reports.iterdir()} == {
+        "notes.txt": "mine",
+        "junit.xml": "the previous run's",
+    }
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]
 
 
 def test_a_finished_run_replaces_an_older_campaigns_files(tmp_path):
     reports = tmp_path / "r"
     _previous_campaign(reports)
-    proc = subprocess.run([sys.executable, "-m", "meterconform", "run", "-n", "1", "--depth", "quick", "--no-html",
-                           "--report-dir", str(reports), "--", "-k", "smoke"],
-                          cwd=tmp_path, capture_output=True, text=True, env=_env(), timeout=180)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "meterconform",
+            "run",
+            "-n",
+            "1",
+            "--depth",
+            "quick",
+            "--no-html",
+            "--report-dir",
+            str(reports),
+            "--",
+            "-k",
+            "smoke",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=180,
+    )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert {p.name for p in reports.iterdir()} == THIS_RUN - {"conformance.html"}
     doc = json.loads((reports / "conformance.json").read_text())
-    assert doc["verdict"] == {"words": "CONFORMANT", "exit_code": 0,
-                              "completion": {"state": "complete", "reason": "", "not_run": []}}
+    assert doc["verdict"] == {
+        "words": "CONFORMANT",
+        "exit_code": 0,
+        "completion": {"state": "complete", "reason": "", "not_run": []},
+    }
     assert sorted(p.name for p in tmp_path.iterdir()) == [".hypothesis", "r"]
 
 

@@ -13,19 +13,37 @@ from meterconform.harness.profile import MissingProfileData, ProfileError, from_
         ({"endpoint": {"regoin": "us-east-1"}}, "unknown key `endpoint.regoin`: did you mean `region`?"),
         ({"endpont": {}}, "unknown key `endpont`: did you mean `endpoint`?"),
         ({"endpoint": {"kind": "production"}}, "`endpoint.kind` is 'production'; use one of 'emulator', 'aws'"),
-        ({"endpoint": {"url": "localhost:4566"}}, "`endpoint.url` localhost:4566 has no scheme; write http://localhost:4566"),
+        (
+            {"endpoint": {"url": "localhost:4566"}},
+            "`endpoint.url` localhost:4566 has no scheme; write http://localhost:4566",
+        ),
         ({"endpoint": {"read_timeout": 0}}, "`endpoint.read_timeout` is 0"),
         ({"contract": {"batch_window_hours": "24"}}, "`contract.batch_window_hours` is '24'; it must be a number"),
         ({"contract": {"max_allocations": 1000}}, "`contract.max_allocations` is 1000; use one of 500, 2500"),
         ({"contract": {"batch_dedup": "minute"}}, "`contract.batch_dedup` is 'minute'; use one of 'time', 'hour'"),
         ({"contract": {"token_reuse": "once"}}, "`contract.token_reuse` is 'once'; use one of 'allowed', 'expired'"),
-        ({"contract": {"idempotency_conflict_status": 418}}, "`contract.idempotency_conflict_status` is 418; use 400, 409 or a list of them"),
+        (
+            {"contract": {"idempotency_conflict_status": 418}},
+            "`contract.idempotency_conflict_status` is 418; use 400, 409 or a list of them",
+        ),
         ({"product": {"code": "has space"}}, "`product.code` is 'has space', which does not match"),
         ({"product": {"public_key_versions": [0]}}, "`product.public_key_versions.0` is 0"),
-        ({"customers": {"subscribed_accounts": ["12ab"]}}, "`customers.subscribed_accounts.0` is '12ab', which does not match"),
-        ({"customers": {"subscribed_accounts": ["111122223333"]}}, 'add `"111122223333" = "arn:aws:license-manager::..."` under [customers.licenses]'),
-        ({"registration_tokens": {"valid": {"t": {"customr": "x"}}}}, "unknown key `registration_tokens.valid.t.customr`: did you mean `customer`?"),
-        ({"endpoint": {"secret_access_key": "s"}}, "`endpoint.secret_access_key` is set without `endpoint.access_key_id`"),
+        (
+            {"customers": {"subscribed_accounts": ["12ab"]}},
+            "`customers.subscribed_accounts.0` is '12ab', which does not match",
+        ),
+        (
+            {"customers": {"subscribed_accounts": ["111122223333"]}},
+            'add `"111122223333" = "arn:aws:license-manager::..."` under [customers.licenses]',
+        ),
+        (
+            {"registration_tokens": {"valid": {"t": {"customr": "x"}}}},
+            "unknown key `registration_tokens.valid.t.customr`: did you mean `customer`?",
+        ),
+        (
+            {"endpoint": {"secret_access_key": "s"}},
+            "`endpoint.secret_access_key` is set without `endpoint.access_key_id`",
+        ),
     ],
 )
 def test_each_bad_key_is_named_with_its_fix(raw, expected):
@@ -103,8 +121,14 @@ def test_a_bad_profile_points_to_the_schema_command_not_a_checkout_path(tmp_path
     bad = tmp_path / "bad.toml"
     bad.write_text('[endpoint]\nregoin = "us-east-1"\n')
     env = {k: v for k, v in os.environ.items() if not k.startswith("METERCONFORM_")}
-    proc = subprocess.run([sys.executable, "-m", "meterconform", "run", "--profile", str(bad)], cwd=tmp_path,
-                          capture_output=True, text=True, env=env, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "meterconform", "run", "--profile", str(bad)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.splitlines()[-1] == "(`meterconform profile --schema` prints every key a profile may have)"
     assert "schemas/" not in proc.stderr and "Traceback" not in proc.stderr
@@ -116,11 +140,20 @@ def test_profile_schema_prints_the_shipped_schema(tmp_path):
     import sys
     from pathlib import Path
 
-    proc = subprocess.run([sys.executable, "-m", "meterconform", "profile", "--schema"], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "meterconform", "profile", "--schema"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     shipped = Path(__file__).resolve().parents[1] / "schemas" / "target-profile.schema.json"
     assert (proc.returncode, proc.stdout) == (0, shipped.read_text(encoding="utf-8"))
     assert json.loads(proc.stdout)["$schema"] == "https://json-schema.org/draft/2020-12/schema"
-    bare = subprocess.run([sys.executable, "-m", "meterconform", "profile"], cwd=tmp_path, capture_output=True, text=True)
-    assert (bare.returncode, bare.stderr) == (2, "meterconform: say what to print: `meterconform profile --schema` "
-                                                 "prints the target profile's JSON schema\n")
+    bare = subprocess.run(
+        [sys.executable, "-m", "meterconform", "profile"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert (bare.returncode, bare.stderr) == (
+        2,
+        "meterconform: say what to print: `meterconform profile --schema` prints the target profile's JSON schema\n",
+    )

@@ -13,19 +13,27 @@ from pathlib import Path
 
 import pytest
 
-from meterconform.transport.ratelimit import RateLimiter
 from meterconform.reference import ReferenceEndpoint
+from meterconform.transport.ratelimit import RateLimiter
 from tests.suites.runner import REPO
 
 CLI = [sys.executable, "-m", "meterconform"]
 
 
-def _profile_text(url: str | None, kind: str, *, key="AKIDMETERCONFORM0001", secret="meterconform-reference-secret",
-                  extra: str = "") -> str:
+def _profile_text(
+    url: str | None, kind: str, *, key="AKIDMETERCONFORM0001", secret="meterconform-reference-secret", extra: str = ""
+) -> str:
     default = (REPO / "meterconform/data/default-profile.toml").read_text()
     body = default.split("[endpoint]", 1)[1].split("[contract]", 1)[1]
-    endpoint = [f'kind = "{kind}"', 'region = "us-east-1"', f'access_key_id = "{key}"', f'secret_access_key = "{secret}"',
-                "rate_per_second = 1000", "connect_timeout = 2", "read_timeout = 5"]
+    endpoint = [
+        f'kind = "{kind}"',
+        'region = "us-east-1"',
+        f'access_key_id = "{key}"',
+        f'secret_access_key = "{secret}"',
+        "rate_per_second = 1000",
+        "connect_timeout = 2",
+        "read_timeout = 5",
+    ]
     if url:
         endpoint.insert(0, f'url = "{url}"')
     return "[endpoint]\n" + "\n".join(endpoint) + "\n" + extra + "\n[contract]" + body
@@ -41,7 +49,11 @@ def test_billing_guard_sends_nothing_that_could_record_usage(tmp_path):
     with ReferenceEndpoint() as endpoint:
         profile = tmp_path / "aws.toml"
         profile.write_text(_profile_text(endpoint.url, "aws"))
-        proc = _run(CLI + ["run", "--profile", str(profile), "--report-dir", str(tmp_path / "r"), "--depth", "quick", "-n", "2"], tmp_path)
+        proc = _run(
+            CLI
+            + ["run", "--profile", str(profile), "--report-dir", str(tmp_path / "r"), "--depth", "quick", "-n", "2"],
+            tmp_path,
+        )
         assert proc.returncode in (0, 1), proc.stdout[-3000:] + proc.stderr[-3000:]
         assert endpoint.model.record_count() == 0, [r for r in endpoint.model.records()][:5]
         events = [json.loads(line) for line in (tmp_path / "r/events.jsonl").read_text().splitlines()[1:]]
@@ -54,8 +66,21 @@ def test_billing_guard_opt_in_lets_usage_through(tmp_path):
     with ReferenceEndpoint() as endpoint:
         profile = tmp_path / "aws.toml"
         profile.write_text(_profile_text(endpoint.url, "aws"))
-        proc = _run(CLI + ["run", "--profile", str(profile), "--report-dir", str(tmp_path / "r"), "--allow-billing",
-                           "--", "-k", "smoke"], tmp_path)
+        proc = _run(
+            CLI
+            + [
+                "run",
+                "--profile",
+                str(profile),
+                "--report-dir",
+                str(tmp_path / "r"),
+                "--allow-billing",
+                "--",
+                "-k",
+                "smoke",
+            ],
+            tmp_path,
+        )
         assert proc.returncode == 0, proc.stdout[-3000:]
         assert endpoint.model.record_count() >= 2
 
@@ -70,22 +95,44 @@ CANARIES = {
 
 
 def test_no_canary_secret_reaches_any_output(tmp_path):
-    tokens = (f'[registration_tokens]\nexpired = ["{CANARIES["expired token"]}"]\ninvalid = ["{CANARIES["invalid token"]}"]\n'
-              f'[registration_tokens.valid.{CANARIES["valid token"]}]\ncustomer = "cust-alpha"\naccount = "111122223333"\n'
-              'license_arn = "arn:aws:license-manager::111122223333:license:l-0123456789abcdef0123456789abcdef"\n')
+    tokens = (
+        f'[registration_tokens]\nexpired = ["{CANARIES["expired token"]}"]\ninvalid = ["{CANARIES["invalid token"]}"]\n'
+        f'[registration_tokens.valid.{CANARIES["valid token"]}]\ncustomer = "cust-alpha"\naccount = "111122223333"\n'
+        'license_arn = "arn:aws:license-manager::111122223333:license:l-0123456789abcdef0123456789abcdef"\n'
+    )
     text = _profile_text(None, "emulator", key=CANARIES["access key"], secret=CANARIES["secret"])
     text = text.split("[registration_tokens]")[0] + tokens
     profile = tmp_path / "canary.toml"
     profile.write_text(text)
     out = tmp_path / "out"
     # A fault makes checks fail, so failure texts and reproductions are written too.
-    proc = _run(CLI + ["run", "--profile", str(profile), "--report-dir", str(out), "--depth", "quick", "--allure",
-                       "--fault", "expired-token-as-invalid", "--fault", "unknown-dimension-wrong-error"], tmp_path)
+    proc = _run(
+        CLI
+        + [
+            "run",
+            "--profile",
+            str(profile),
+            "--report-dir",
+            str(out),
+            "--depth",
+            "quick",
+            "--allure",
+            "--fault",
+            "expired-token-as-invalid",
+            "--fault",
+            "unknown-dimension-wrong-error",
+        ],
+        tmp_path,
+    )
     assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-2000:]
     files = [p for p in out.rglob("*") if p.is_file()]
     assert any(p.name == "junit.xml" for p in files) and any(p.name == "events.jsonl" for p in files)
-    leaks = {(name, str(p.relative_to(out))) for p in files for name, canary in CANARIES.items()
-             if canary in p.read_text(encoding="utf-8", errors="replace")}
+    leaks = {
+        (name, str(p.relative_to(out)))
+        for p in files
+        for name, canary in CANARIES.items()
+        if canary in p.read_text(encoding="utf-8", errors="replace")
+    }
     leaks |= {(name, "<terminal>") for name, canary in CANARIES.items() if canary in proc.stdout + proc.stderr}
     assert leaks == set()
 
@@ -137,15 +184,22 @@ def test_a_gateway_with_nothing_behind_it_exits_3_naming_it(tmp_path, gateway):
     proc = _run(CLI + ["run", "--endpoint-url", url, "--report-dir", str(tmp_path)], tmp_path)
     assert proc.returncode == 3, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
-    assert f"{url} answers with a gateway's error page, HTTP 502 (text/html: '<html><body><h1>502 Bad Gateway" in proc.stderr
+    assert (
+        f"{url} answers with a gateway's error page, HTTP 502 (text/html: '<html><body><h1>502 Bad Gateway"
+        in proc.stderr
+    )
     assert "Start the endpoint or fix endpoint.url" in proc.stderr
     assert not (tmp_path / "events.jsonl").exists()
 
 
-@pytest.mark.parametrize("answer", [
-    (503, "text/plain", b"Service Unavailable", None),
-    (504, "text/html", b"", None),
-], ids=["503-text", "504-empty"])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        (503, "text/plain", b"Service Unavailable", None),
+        (504, "text/html", b"", None),
+    ],
+    ids=["503-text", "504-empty"],
+)
 def test_the_probe_names_every_gateway_status(gateway, answer):
     from meterconform.transport.clients import probe
 
@@ -154,12 +208,16 @@ def test_the_probe_names_every_gateway_status(gateway, answer):
     assert problem is not None and f"HTTP {answer[0]} ({answer[1]}: " in problem and "3 times in a row" in problem
 
 
-@pytest.mark.parametrize("answer", [
-    (503, "application/x-amz-json-1.1", b'{"__type": "ThrottlingException", "message": "slow down"}', None),
-    (502, "text/html", b"<html>busy</html>", "InternalServiceErrorException"),
-    (500, "text/html", b"<html>oops</html>", None),
-    (404, "text/html", b"<html>Not Found</html>", None),
-], ids=["503-aws-json", "502-aws-header", "500-html", "404-html"])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        (503, "application/x-amz-json-1.1", b'{"__type": "ThrottlingException", "message": "slow down"}', None),
+        (502, "text/html", b"<html>busy</html>", "InternalServiceErrorException"),
+        (500, "text/html", b"<html>oops</html>", None),
+        (404, "text/html", b"<html>Not Found</html>", None),
+    ],
+    ids=["503-aws-json", "502-aws-header", "500-html", "404-html"],
+)
 def test_the_probe_lets_the_service_speak_for_itself(gateway, answer):
     """An AWS error (a __type or x-amzn-ErrorType), or any status but 502/503/504, is the service answering:
     the run goes on and the checks judge it."""
@@ -183,11 +241,28 @@ def test_a_gateway_that_recovers_between_probes_is_reachable(gateway):
 
 def _no_credentials_env(tmp_path) -> dict[str, str]:
     """An environment where boto3's chain finds nothing: no key variables, empty config files, no metadata service."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("METERCONFORM_", "PYTEST_XDIST", "AWS_ACCESS", "AWS_SECRET", "AWS_SESSION", "AWS_PROFILE",
-                                "AWS_CONTAINER", "AWS_WEB_IDENTITY", "AWS_ROLE"))}
-    env.update(AWS_CONFIG_FILE=str(tmp_path / "no-config"), AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "no-credentials"),
-               AWS_EC2_METADATA_DISABLED="true")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(
+            (
+                "METERCONFORM_",
+                "PYTEST_XDIST",
+                "AWS_ACCESS",
+                "AWS_SECRET",
+                "AWS_SESSION",
+                "AWS_PROFILE",
+                "AWS_CONTAINER",
+                "AWS_WEB_IDENTITY",
+                "AWS_ROLE",
+            )
+        )
+    }
+    env.update(
+        AWS_CONFIG_FILE=str(tmp_path / "no-config"),
+        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "no-credentials"),
+        AWS_EC2_METADATA_DISABLED="true",
+    )
     return env
 
 
@@ -197,37 +272,88 @@ def test_no_credentials_anywhere_is_one_sentence_before_any_check(tmp_path, comm
     of an ERROR per check and a NOT CONFORMANT verdict the endpoint did not earn."""
     with ReferenceEndpoint() as endpoint:
         profile = tmp_path / "nokeys.toml"
-        profile.write_text("\n".join(line for line in _profile_text(endpoint.url, "emulator").splitlines()
-                                     if not line.startswith(("access_key_id", "secret_access_key"))))
-        proc = subprocess.run(CLI + [*command, "--profile", str(profile), "--report-dir", str(tmp_path / "r")], cwd=tmp_path,
-                              capture_output=True, text=True, timeout=120, env=_no_credentials_env(tmp_path))
+        profile.write_text(
+            "\n".join(
+                line
+                for line in _profile_text(endpoint.url, "emulator").splitlines()
+                if not line.startswith(("access_key_id", "secret_access_key"))
+            )
+        )
+        proc = subprocess.run(
+            CLI + [*command, "--profile", str(profile), "--report-dir", str(tmp_path / "r")],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=_no_credentials_env(tmp_path),
+        )
     assert proc.returncode == 2, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert proc.stderr.strip().splitlines() == [
-        "meterconform: no AWS credentials found: set endpoint.access_key_id and endpoint.secret_access_key in the profile, "
-        "name a config profile with endpoint.config_profile, or configure the standard boto3 chain (AWS_ACCESS_KEY_ID / "
-        "AWS_SECRET_ACCESS_KEY, ~/.aws/credentials, a role)"]
+        "meterconform: no AWS credentials found: set endpoint.access_key_id and endpoint.secret_access_key in the "
+        "profile, name a config profile with endpoint.config_profile, or configure the standard boto3 chain "
+        "(AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, ~/.aws/credentials, a role)"
+    ]
     assert not (tmp_path / "r" / "events.jsonl").exists()
 
 
 def test_a_config_profile_that_does_not_exist_is_named(tmp_path):
     profile = tmp_path / "named.toml"
-    profile.write_text("\n".join(line for line in _profile_text("http://127.0.0.1:1", "emulator").splitlines()
-                                 if not line.startswith(("access_key_id", "secret_access_key"))).replace(
-        "[endpoint]\n", '[endpoint]\nconfig_profile = "metering-tset"\n', 1))
-    proc = subprocess.run(CLI + ["run", "--profile", str(profile), "--report-dir", str(tmp_path / "r")], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=120, env=_no_credentials_env(tmp_path))
+    profile.write_text(
+        "\n".join(
+            line
+            for line in _profile_text("http://127.0.0.1:1", "emulator").splitlines()
+            if not line.startswith(("access_key_id", "secret_access_key"))
+        ).replace("[endpoint]\n", '[endpoint]\nconfig_profile = "metering-tset"\n', 1)
+    )
+    proc = subprocess.run(
+        CLI + ["run", "--profile", str(profile), "--report-dir", str(tmp_path / "r")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=_no_credentials_env(tmp_path),
+    )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    assert "endpoint.config_profile names 'metering-tset', which is in neither ~/.aws/config nor ~/.aws/credentials" in proc.stderr
+    assert (
+        "endpoint.config_profile names 'metering-tset', which is in neither ~/.aws/config nor ~/.aws/credentials"
+        in proc.stderr
+    )
 
 
 def test_plain_pytest_without_credentials_stops_at_the_start(tmp_path):
     with ReferenceEndpoint() as endpoint:
         profile = tmp_path / "nokeys.toml"
-        profile.write_text("\n".join(line for line in _profile_text(endpoint.url, "emulator").splitlines()
-                                     if not line.startswith(("access_key_id", "secret_access_key"))))
-        proc = subprocess.run([sys.executable, "-m", "pytest", "suites", "-p", "meterconform.plugin", "-c", os.devnull,
-                               "--rootdir", str(REPO), "-q", "--profile", str(profile), "-k", "smoke"], cwd=REPO,
-                              capture_output=True, text=True, timeout=120, env=_no_credentials_env(tmp_path))
+        profile.write_text(
+            "\n".join(
+                line
+                for line in _profile_text(endpoint.url, "emulator").splitlines()
+                if not line.startswith(("access_key_id", "secret_access_key"))
+            )
+        )
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "suites",
+                "-p",
+                "meterconform.plugin",
+                "-c",
+                os.devnull,
+                "--rootdir",
+                str(REPO),
+                "-q",
+                "--profile",
+                str(profile),
+                "-k",
+                "smoke",
+            ],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=_no_credentials_env(tmp_path),
+        )
     assert proc.returncode == pytest.ExitCode.USAGE_ERROR, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert "meterconform: no AWS credentials found" in proc.stdout + proc.stderr
     assert " passed" not in proc.stdout and " error" not in proc.stdout
@@ -243,7 +369,10 @@ def test_bad_profile_exits_2_naming_the_key(tmp_path):
 
 
 def test_a_fault_exits_1(tmp_path):
-    proc = _run(CLI + ["run", "--report-dir", str(tmp_path), "--fault", "unknown-dimension-wrong-error", "--", "-k", "smoke"], tmp_path)
+    proc = _run(
+        CLI + ["run", "--report-dir", str(tmp_path), "--fault", "unknown-dimension-wrong-error", "--", "-k", "smoke"],
+        tmp_path,
+    )
     assert proc.returncode == 1, proc.stdout[-2000:]
     assert "BMU.DIMENSION.UNKNOWN" in proc.stdout
 
@@ -252,11 +381,18 @@ def test_pytests_internal_error_exits_1_not_3(tmp_path):
     """pytest's INTERNAL_ERROR is exit 3 too: a plugin passed through to pytest that raises in a hook (here while
     collecting, after the probe found the embedded endpoint answering) is the suite broken, not the endpoint gone."""
     (tmp_path / "meterconform_broken_plugin.py").write_text(
-        "def pytest_collection_modifyitems(items):\n    raise RuntimeError('broken plugin')\n")
+        "def pytest_collection_modifyitems(items):\n    raise RuntimeError('broken plugin')\n"
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("METERCONFORM_", "PYTEST_XDIST"))}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(tmp_path), env.get("PYTHONPATH")]))
-    proc = subprocess.run(CLI + ["run", "--report-dir", str(tmp_path / "r"), "--", "-p", "meterconform_broken_plugin"],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env)
+    proc = subprocess.run(
+        CLI + ["run", "--report-dir", str(tmp_path / "r"), "--", "-p", "meterconform_broken_plugin"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     assert "INTERNALERROR" in proc.stdout + proc.stderr and "broken plugin" in proc.stdout + proc.stderr
     assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert "meterconform: the suite itself broke" in proc.stderr
@@ -284,7 +420,9 @@ def test_throttling_is_never_a_failure(tmp_path):
     try:
         profile = tmp_path / "p.toml"
         profile.write_text(_profile_text(f"http://127.0.0.1:{server.server_port}", "emulator"))
-        proc = _run(CLI + ["run", "--profile", str(profile), "--report-dir", str(tmp_path / "r"), "--", "-k", "smoke"], tmp_path)
+        proc = _run(
+            CLI + ["run", "--profile", str(profile), "--report-dir", str(tmp_path / "r"), "--", "-k", "smoke"], tmp_path
+        )
     finally:
         server.shutdown()
     events = [json.loads(line) for line in (tmp_path / "r/events.jsonl").read_text().splitlines()[1:]]
@@ -296,8 +434,10 @@ def test_throttling_is_never_a_failure(tmp_path):
 def test_rate_limiter_never_exceeds_its_rate_across_processes(tmp_path):
     """Two processes share one limiter file: 2 × 10 acquisitions at 40/s cannot finish in under 19 intervals."""
     path = str(tmp_path / "rate")
-    code = ("import sys,time; from meterconform.transport.ratelimit import RateLimiter; r=RateLimiter(40, sys.argv[1]);"
-            "[r.acquire() for _ in range(10)]; print(time.time())")
+    code = (
+        "import sys,time; from meterconform.transport.ratelimit import RateLimiter; r=RateLimiter(40, sys.argv[1]);"
+        "[r.acquire() for _ in range(10)]; print(time.time())"
+    )
     start = time.time()
     procs = [subprocess.Popen([sys.executable, "-c", code, path], stdout=subprocess.PIPE, text=True) for _ in range(2)]
     ends = [float(p.communicate(timeout=60)[0]) for p in procs]

@@ -25,7 +25,11 @@ def model():
 
 def test_committed_schemas_match_the_installed_model(model):
     lines = schemagen.check(SCHEMAS, model)
-    assert not lines, "schemas/ is stale against the installed botocore model:\n  " + "\n  ".join(lines) + "\nrun `python -m meterconform.contract.schemagen` and review schemas/clauses.toml"
+    assert not lines, (
+        "schemas/ is stale against the installed botocore model:\n  "
+        + "\n  ".join(lines)
+        + "\nrun `python -m meterconform.contract.schemagen` and review schemas/clauses.toml"
+    )
 
 
 def test_every_generated_file_is_committed():
@@ -42,8 +46,15 @@ def test_generated_schemas_are_valid_json_schemas(model):
 def _patched(model):
     patched = copy.deepcopy(model)
     shapes = patched["shapes"]
-    shapes["MeterUsageRequest"]["members"]["BillingRegion"] = {"shape": "String", "documentation": "<p>A new member.</p>"}
-    shapes["QuotaExceededException"] = {"type": "structure", "members": {"message": {"shape": "errorMessage"}}, "exception": True}
+    shapes["MeterUsageRequest"]["members"]["BillingRegion"] = {
+        "shape": "String",
+        "documentation": "<p>A new member.</p>",
+    }
+    shapes["QuotaExceededException"] = {
+        "type": "structure",
+        "members": {"message": {"shape": "errorMessage"}},
+        "exception": True,
+    }
     patched["operations"]["MeterUsage"]["errors"].append({"shape": "QuotaExceededException"})
     shapes["UsageRecordList"]["max"] = 30
     shapes["TagKey"]["pattern"] = "^[a-z]+$"
@@ -78,7 +89,16 @@ def test_check_command_exits_1_with_a_readable_diff_for_a_patched_model(model, t
     out.mkdir()
     schemagen.write(schemagen.generate(model), out)
     run = subprocess.run(
-        [sys.executable, "-m", "meterconform.contract.schemagen", "--check", "--out", str(out), "--model", str(patched_path)],
+        [
+            sys.executable,
+            "-m",
+            "meterconform.contract.schemagen",
+            "--check",
+            "--out",
+            str(out),
+            "--model",
+            str(patched_path),
+        ],
         capture_output=True,
         text=True,
         cwd=CHECKOUT,
@@ -87,7 +107,12 @@ def test_check_command_exits_1_with_a_readable_diff_for_a_patched_model(model, t
     assert "UsageRecordList.maxItems: 25 -> 30" in run.stderr
     assert "added QuotaExceededException" in run.stderr
     assert "BillingRegion" in run.stderr
-    clean = subprocess.run([sys.executable, "-m", "meterconform.contract.schemagen", "--check", "--out", str(out)], capture_output=True, text=True, cwd=CHECKOUT)
+    clean = subprocess.run(
+        [sys.executable, "-m", "meterconform.contract.schemagen", "--check", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=CHECKOUT,
+    )
     assert clean.returncode == 0, clean.stderr
 
 
@@ -100,10 +125,16 @@ def test_request_schema_enforces_limits_and_response_schema_tolerates_new_member
         {"UsageRecords": [record] * 26},
         {"UsageRecords": [{**record, "Timestamp": "2024-01-01T00:00:00Z"}]},
         {"UsageRecords": [record], "Surprise": 1},
-        {"UsageRecords": [{**record, "UsageAllocations": [{"AllocatedUsageQuantity": 1, "Tags": [{"Key": "k>", "Value": "v"}]}]}]},
+        {
+            "UsageRecords": [
+                {**record, "UsageAllocations": [{"AllocatedUsageQuantity": 1, "Tags": [{"Key": "k>", "Value": "v"}]}]}
+            ]
+        },
     ):
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate(bad, request)
-    jsonschema.validate({"Results": [{"Status": "Success", "UsageRecord": {**record, "Extra": 1}}], "NewTopLevel": True}, response)
+    jsonschema.validate(
+        {"Results": [{"Status": "Success", "UsageRecord": {**record, "Extra": 1}}], "NewTopLevel": True}, response
+    )
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"Results": [{"Status": "Bogus"}]}, response)

@@ -73,7 +73,6 @@ def test_the_history_forgets_keys_no_window_reaches(tmp_path):
     assert header.startswith("# meterconform batch keys, generation ") and keys == [f"a\tX\t{NOW - 60}"]
 
 
-
 def test_runs_at_the_same_time_never_take_the_same_key(tmp_path):
     """Two runs against one endpoint, both started before either takes a key (a campaign and a `run`, two CI
     jobs): each sees what the other took meanwhile, through the history file, though both are worker 0 of 1."""
@@ -111,8 +110,21 @@ def test_processes_at_the_same_time_share_the_history(tmp_path):
         for _ in range(150):
             print("\\t".join(map(str, slots.take(["a", "b"], ["X", "Y"]))))
     """)
-    procs = [subprocess.Popen([sys.executable, "-c", script, str(tmp_path / f"ready-{i}"), str(tmp_path / f"ready-{1 - i}"),
-                               str(tmp_path / "keys.tsv")], stdout=subprocess.PIPE, text=True) for i in (0, 1)]
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                script,
+                str(tmp_path / f"ready-{i}"),
+                str(tmp_path / f"ready-{1 - i}"),
+                str(tmp_path / "keys.tsv"),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for i in (0, 1)
+    ]
     outputs = [p.communicate(timeout=60)[0].splitlines() for p in procs]
     assert [p.returncode for p in procs] == [0, 0]
     assert [len(o) for o in outputs] == [150, 150]
@@ -140,7 +152,9 @@ def test_history_files_nobody_wrote_for_three_days_are_deleted(tmp_path, monkeyp
 
     from meterconform.harness.slots import KeyHistory
 
-    stale, fresh, other = (tmp_path / name for name in ("batch-keys-0000000000000001.tsv", "batch-keys-0000000000000002.tsv", "notes.tsv"))
+    stale, fresh, other = (
+        tmp_path / name for name in ("batch-keys-0000000000000001.tsv", "batch-keys-0000000000000002.tsv", "notes.tsv")
+    )
     for path in (stale, fresh, other):
         path.write_text("a\tX\t1\n")
     four_days_ago = time.time() - 4 * 86400

@@ -9,7 +9,6 @@ import pytest
 
 from meterconform.contract import schemagen
 from meterconform.contract.catalog import load_catalog
-from meterconform.resources import CHECKOUT, schemas_dir
 from meterconform.contract.sources import (
     HEADER_END,
     document,
@@ -22,6 +21,7 @@ from meterconform.contract.sources import (
     source_url,
     sources_dir,
 )
+from meterconform.resources import CHECKOUT, schemas_dir
 
 MACHINE_PATH = "/" + "work" + "/"  # spelled apart so that this file does not match its own search
 
@@ -41,7 +41,9 @@ def test_every_quote_is_verbatim_in_its_shipped_source(quotes):
     for clause_id, q in quotes:
         text = source_text(q.source)
         if text is None:
-            problems.append(f"{clause_id}: source {q.source!r} names no shipped document (see schemas/sources/index.toml)")
+            problems.append(
+                f"{clause_id}: source {q.source!r} names no shipped document (see schemas/sources/index.toml)"
+            )
         elif not quote_found(q.text, text):
             problems.append(f"{clause_id}: {q.source!r} does not contain {q.text!r}")
     assert not problems, "\n".join(problems)
@@ -50,7 +52,7 @@ def test_every_quote_is_verbatim_in_its_shipped_source(quotes):
 def _one_word_changed(text: str) -> str | None:
     """`text` with its first word of 4+ letters replaced by another word; None if it has no such word."""
     match = re.search(r"[A-Za-z]{4,}", text)
-    return None if match is None else text[: match.start()] + "Zqxv" + match.group(0)[::-1] + text[match.end():]
+    return None if match is None else text[: match.start()] + "Zqxv" + match.group(0)[::-1] + text[match.end() :]
 
 
 def test_a_quote_with_one_word_changed_is_not_found(quotes):
@@ -59,7 +61,9 @@ def test_a_quote_with_one_word_changed_is_not_found(quotes):
     assert sum(1 for _, _, m in mutated if m) > 100
     found = [f"{cid}: {m!r}" for cid, q, m in mutated if m and quote_found(m, source_text(q.source) or "")]
     assert not found, "quotes still found after a word was changed:\n" + "\n".join(found)
-    assert not quote_found("BatchMeterUsage can process up to 26 UsageRecords", source_text("model:BatchMeterUsage (operation doc)"))
+    assert not quote_found(
+        "BatchMeterUsage can process up to 26 UsageRecords", source_text("model:BatchMeterUsage (operation doc)")
+    )
     assert not quote_found("a client MUST send an empty JSON array", source_text("page:smithy-aws-json-1_1"))
     assert source_text("model:MeterUsageRequest.NoSuchMember") is None
     assert source_text("page:no-such-page") is None
@@ -68,7 +72,9 @@ def test_a_quote_with_one_word_changed_is_not_found(quotes):
 
 def test_no_quote_cites_a_private_file():
     raw = (schemas_dir() / "clauses.toml").read_text(encoding="utf-8")
-    assert raw.count("notes:") == 0, "a quote cites notes:, the private CONTRACT-NOTES.md; cite the public document instead"
+    assert raw.count("notes:") == 0, (
+        "a quote cites notes:, the private CONTRACT-NOTES.md; cite the public document instead"
+    )
     assert raw.count("seed:") == 0, "a quote cites seed:; the seed is shipped as page:sdkfornet-model"
 
 
@@ -92,7 +98,9 @@ def test_the_index_lists_every_shipped_file_and_each_snapshot_is_headed_by_its_u
     index = tomllib.loads((sources_dir() / "index.toml").read_text(encoding="utf-8"))
     listed = {index["model"]["file"]} | {entry["file"] for entry in index["page"].values()}
     shipped = {p.name for p in sources_dir().iterdir() if p.is_file()} - {"index.toml"}
-    assert shipped == listed, f"files not in index.toml: {sorted(shipped - listed)}; listed but missing: {sorted(listed - shipped)}"
+    assert shipped == listed, (
+        f"files not in index.toml: {sorted(shipped - listed)}; listed but missing: {sorted(listed - shipped)}"
+    )
     problems = []
     for name, doc in documents().items():
         if name == "model":
@@ -103,7 +111,10 @@ def test_the_index_lists_every_shipped_file_and_each_snapshot_is_headed_by_its_u
             continue
         fields, body = found
         if fields.get("URL") != doc.url or fields.get("Retrieved") != doc.retrieved:
-            problems.append(f"{doc.file}: header URL/Retrieved {fields.get('URL')!r}/{fields.get('Retrieved')!r} differ from index.toml")
+            problems.append(
+                f"{doc.file}: header URL/Retrieved {fields.get('URL')!r}/{fields.get('Retrieved')!r} differ from "
+                "index.toml"
+            )
         if len(body.strip()) < 200:
             problems.append(f"{doc.file}: the snapshot has almost no text")
     assert not problems, "\n".join(problems)
@@ -116,16 +127,25 @@ def test_the_pinned_model_is_the_one_schemas_was_generated_from():
     version = documents()["model"].version
     assert version and version.split()[-1] in documents()["model"].url
     lines = schemagen.check(schemas_dir(), model)
-    assert not lines, "schemas/sources/service-2.json differs from the model schemas/ was generated from:\n  " + "\n  ".join(lines)
+    assert not lines, (
+        "schemas/sources/service-2.json differs from the model schemas/ was generated from:\n  " + "\n  ".join(lines)
+    )
 
 
 def test_no_code_names_a_path_outside_the_checkout():
     roots = ["meterconform", "suites", "strategies", "schemas", "scripts", "tests", "docs"]
-    files = [p for root in roots if (CHECKOUT / root).is_dir() for p in (CHECKOUT / root).rglob("*")
-             if p.is_file() and p.suffix in {".py", ".toml", ".json", ".md", ".txt", ".cfg", ".sh"}]
+    files = [
+        p
+        for root in roots
+        if (CHECKOUT / root).is_dir()
+        for p in (CHECKOUT / root).rglob("*")
+        if p.is_file() and p.suffix in {".py", ".toml", ".json", ".md", ".txt", ".cfg", ".sh"}
+    ]
     files += [CHECKOUT / name for name in ("pyproject.toml", "conftest.py", "README.md") if (CHECKOUT / name).is_file()]
     assert len(files) > 20
-    hits = [str(p.relative_to(CHECKOUT)) for p in files if MACHINE_PATH in p.read_text(encoding="utf-8", errors="replace")]
+    hits = [
+        str(p.relative_to(CHECKOUT)) for p in files if MACHINE_PATH in p.read_text(encoding="utf-8", errors="replace")
+    ]
     assert not hits, f"files naming a machine path ({MACHINE_PATH}...): {hits}"
 
 

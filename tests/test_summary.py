@@ -6,18 +6,47 @@ from meterconform.results.summary import render_summary, skip_reasons
 
 
 def _skipped(reason: str, clause: str = "RC.TOKEN.VALID") -> dict:
-    return {"nodeid": f"suites/test_x.py::test_{abs(hash(reason)) % 10**6}", "clauses": [clause], "levels": {clause: "MUST"}, "verdict": "SKIPPED",
-            "reason": reason}
+    return {
+        "nodeid": f"suites/test_x.py::test_{abs(hash(reason)) % 10**6}",
+        "clauses": [clause],
+        "levels": {clause: "MUST"},
+        "verdict": "SKIPPED",
+        "reason": reason,
+    }
 
 
 EVENTS = [
-    _skipped("TOKEN SPENT: valid registration token #1 of the profile answered ExpiredTokenException; it may have been resolved"),
-    _skipped("TOKEN SPENT: valid registration token #1 of the profile answered ExpiredTokenException; it may have been resolved"),
-    _skipped("SKIPPED: the target profile has no `customers.subscribed_accounts`; add it to the profile", "BMU.ACCOUNT.SUBSCRIBED"),
-    _skipped("SKIPPED: the target profile has no `customers.subscribed_accounts`; add it to the profile", "BMU.ACCOUNT.SUBSCRIBED"),
-    _skipped("SKIPPED: the target profile has no `customers.subscribed_accounts`; add it to the profile", "BMU.ACCOUNT.SUBSCRIBED"),
-    _skipped("BILLING GUARD: this check may record usage on a real endpoint; run with --allow-billing to include it", "MU.WINDOW.RECENT"),
-    {"nodeid": "suites/test_x.py::test_passes", "clauses": ["RC.TOKEN.VALID"], "levels": {"RC.TOKEN.VALID": "MUST"}, "verdict": "PASS", "reason": ""},
+    _skipped(
+        "TOKEN SPENT: valid registration token #1 of the profile answered ExpiredTokenException; it may have been "
+        "resolved"
+    ),
+    _skipped(
+        "TOKEN SPENT: valid registration token #1 of the profile answered ExpiredTokenException; it may have been "
+        "resolved"
+    ),
+    _skipped(
+        "SKIPPED: the target profile has no `customers.subscribed_accounts`; add it to the profile",
+        "BMU.ACCOUNT.SUBSCRIBED",
+    ),
+    _skipped(
+        "SKIPPED: the target profile has no `customers.subscribed_accounts`; add it to the profile",
+        "BMU.ACCOUNT.SUBSCRIBED",
+    ),
+    _skipped(
+        "SKIPPED: the target profile has no `customers.subscribed_accounts`; add it to the profile",
+        "BMU.ACCOUNT.SUBSCRIBED",
+    ),
+    _skipped(
+        "BILLING GUARD: this check may record usage on a real endpoint; run with --allow-billing to include it",
+        "MU.WINDOW.RECENT",
+    ),
+    {
+        "nodeid": "suites/test_x.py::test_passes",
+        "clauses": ["RC.TOKEN.VALID"],
+        "levels": {"RC.TOKEN.VALID": "MUST"},
+        "verdict": "PASS",
+        "reason": "",
+    },
 ]
 
 
@@ -32,9 +61,13 @@ def test_skip_reasons_are_grouped_by_their_first_clause():
 def test_the_summary_lists_them_before_the_verdict():
     lines = render_summary(EVENTS, {"endpoint": "http://127.0.0.1:1", "billing": "guarded"})
     at = lines.index("skipped (no verdict), why:")
-    assert lines[at + 1:at + 4] == ["     3  the target profile has no `customers.subscribed_accounts`",
-                                    "     2  TOKEN SPENT: valid registration token #1 of the profile answered ExpiredTokenException",
-                                    "     1  BILLING GUARD: this check may record usage on a real endpoint"]
-    assert lines[-2:] == ["checks: 1 passed, 0 failed, 0 errors, 0 non-strict, 0 info, 0 unimplemented, 6 skipped",
-                          "verdict: CONFORMANT"]
+    assert lines[at + 1 : at + 4] == [
+        "     3  the target profile has no `customers.subscribed_accounts`",
+        "     2  TOKEN SPENT: valid registration token #1 of the profile answered ExpiredTokenException",
+        "     1  BILLING GUARD: this check may record usage on a real endpoint",
+    ]
+    assert lines[-2:] == [
+        "checks: 1 passed, 0 failed, 0 errors, 0 non-strict, 0 info, 0 unimplemented, 6 skipped",
+        "verdict: CONFORMANT",
+    ]
     assert "skipped (no verdict), why:" not in render_summary(EVENTS[-1:], {})

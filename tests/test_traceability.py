@@ -41,7 +41,11 @@ def test_every_cited_clause_exists(collection, catalog):
 
 def test_clause_ids_written_in_suite_code_exist(catalog):
     """Ids cited at run time (e.g. `metering.expect_error(ex, "MU.WINDOW.STALE")`) are checked statically here."""
-    problems = [f"{path.name}:{line}: {unknown_id_message(cid, catalog.ids)}" for path, line, cid in literal_clause_ids(suites_dir()) if cid not in catalog]
+    problems = [
+        f"{path.name}:{line}: {unknown_id_message(cid, catalog.ids)}"
+        for path, line, cid in literal_clause_ids(suites_dir())
+        if cid not in catalog
+    ]
     assert not problems, "suite code names clause ids the catalog does not have:\n  " + "\n  ".join(problems)
 
 
@@ -55,5 +59,6 @@ def test_every_must_and_should_clause_has_a_check_or_an_untestable_reason(collec
     lines = [f"{area} ({len(ids)}):\n    " + "\n    ".join(ids) for area, ids in missing.items()]
     assert not total, (
         f"{total} MUST/SHOULD clause(s) have neither a check citing them nor an `untestable` reason "
-        f"(add @pytest.mark.clause(...) checks in suites/, or an untestable reason in schemas/clauses.toml):\n  " + "\n  ".join(lines)
+        f"(add @pytest.mark.clause(...) checks in suites/, or an untestable reason in schemas/clauses.toml):\n  "
+        + "\n  ".join(lines)
     )

@@ -15,9 +15,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import urllib3
 
-from meterconform.transport.clients import OPERATIONS, TARGET_PREFIX, Transport, fresh_identity
 from meterconform.harness.profile import load_profile
 from meterconform.reference import running_endpoint
+from meterconform.transport.clients import OPERATIONS, TARGET_PREFIX, Transport, fresh_identity
 from tests.suites.runner import REPO, errors, run_suites
 
 TARGETS = {f"{TARGET_PREFIX}.{op}": op for op in OPERATIONS}
@@ -33,7 +33,9 @@ class FlakyProxy(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, upstream: str, *, first: int | None = 1, kinds: tuple[str, ...] = ("throttle", "internal", "unprocessed")):
+    def __init__(
+        self, upstream: str, *, first: int | None = 1, kinds: tuple[str, ...] = ("throttle", "internal", "unprocessed")
+    ):
         super().__init__(("127.0.0.1", 0), _FlakyHandler)
         self.upstream = upstream.rstrip("/")
         self.first = first
@@ -80,7 +82,9 @@ class _FlakyHandler(BaseHTTPRequestHandler):
                 n = self.server.attempts[key]
                 self.server.attempts[key] += 1
             if self.server.first is None or n < self.server.first:
-                kinds = [k for k in self.server.kinds if k != "unprocessed" or operation == "BatchMeterUsage"] or ["throttle"]
+                kinds = [k for k in self.server.kinds if k != "unprocessed" or operation == "BatchMeterUsage"] or [
+                    "throttle"
+                ]
                 with self.server.lock:  # cycle through the kinds across requests
                     kind = kinds[sum(self.server.injected.values()) % len(kinds)]
                     self.server.injected[kind] += 1
@@ -95,12 +99,21 @@ class _FlakyHandler(BaseHTTPRequestHandler):
                     kind = "throttle"
                 status, name, message = THROTTLE if kind == "throttle" else INTERNAL
                 out = json.dumps({"__type": name, "message": message}).encode()
-                return self._answer(status, out, [("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-ErrorType", name)])
-        upstream = self.server.pool.request(self.command, self.server.upstream + self.path, body=body,
-                                            headers={k: v for k, v in self.headers.items() if k.lower() != "content-length"},
-                                            redirect=False)
-        self._answer(upstream.status, upstream.data, [(k, v) for k, v in upstream.headers.items()
-                                                      if k.lower() not in ("content-length", "connection", "date")])
+                return self._answer(
+                    status, out, [("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-ErrorType", name)]
+                )
+        upstream = self.server.pool.request(
+            self.command,
+            self.server.upstream + self.path,
+            body=body,
+            headers={k: v for k, v in self.headers.items() if k.lower() != "content-length"},
+            redirect=False,
+        )
+        self._answer(
+            upstream.status,
+            upstream.data,
+            [(k, v) for k, v in upstream.headers.items() if k.lower() not in ("content-length", "connection", "date")],
+        )
 
     do_POST = do_GET = do_PUT = do_DELETE = do_PATCH = _handle
 
@@ -136,13 +149,26 @@ def _transport(url: str):
 
 
 def _meter_usage(quantity: int = 1) -> dict:
-    return {"ProductCode": "prod-meterconform0001", "Timestamp": int(time.time()) - 120, "UsageDimension": "Hours",
-            "UsageQuantity": quantity}
+    return {
+        "ProductCode": "prod-meterconform0001",
+        "Timestamp": int(time.time()) - 120,
+        "UsageDimension": "Hours",
+        "UsageQuantity": quantity,
+    }
 
 
 def _batch(customer: str = "cust-alpha", offset: int = 0) -> dict:
-    return {"ProductCode": "prod-meterconform0001", "UsageRecords": [
-        {"Timestamp": int(time.time()) - 300 - offset, "CustomerIdentifier": customer, "Dimension": "Requests", "Quantity": 3}]}
+    return {
+        "ProductCode": "prod-meterconform0001",
+        "UsageRecords": [
+            {
+                "Timestamp": int(time.time()) - 300 - offset,
+                "CustomerIdentifier": customer,
+                "Dimension": "Requests",
+                "Quantity": 3,
+            }
+        ],
+    }
 
 
 class _CountingLimiter:
@@ -229,12 +255,18 @@ def test_checks_behind_a_flaky_endpoint_give_no_verdict_on_the_transient_answers
     assert min(proxy.injected[k] for k in ("throttle", "internal", "unprocessed")) > 0, proxy.injected
     assert errors(events) == []
     verdicts = Counter(e["verdict"] for e in events)
-    assert verdicts["FAIL"] == 0, [(e["nodeid"], e.get("failed_clause"), e.get("actual", "")[:300]) for e in events if e["verdict"] == "FAIL"][:5]
+    assert verdicts["FAIL"] == 0, [
+        (e["nodeid"], e.get("failed_clause"), e.get("actual", "")[:300]) for e in events if e["verdict"] == "FAIL"
+    ][:5]
     judged = {c for e in events if e["verdict"] in ("PASS", "INFO") for c in e["clauses"]}
     assert {"PROTO.HOSTILE.LIVENESS", "PROTO.NULL.OPTIONAL", "ALLOC.SUM.VALID"} <= judged
     shown = [t for e in events for ex in e.get("evidence") or [] for t in ex.get("transient") or []]
     kinds = {t["summary"] for t in shown}
-    assert {"HTTP 400 ThrottlingException", "HTTP 500 InternalServiceErrorException", "HTTP 200 1 UnprocessedRecords"} <= kinds
+    assert {
+        "HTTP 400 ThrottlingException",
+        "HTTP 500 InternalServiceErrorException",
+        "HTTP 200 1 UnprocessedRecords",
+    } <= kinds
 
 
 def test_persistent_throttling_skips_as_throttled(upstream, no_backoff):
@@ -242,7 +274,9 @@ def test_persistent_throttling_skips_as_throttled(upstream, no_backoff):
         events = run_suites("suites/test_smoke.py", extra=[*no_backoff, "--endpoint-url", url])
     assert events and errors(events) == []
     assert {e["verdict"] for e in events} == {"SKIPPED"}
-    assert all(e["reason"].startswith("THROTTLED:") and "after 4 attempts" in e["reason"] for e in events), events[0]["reason"]
+    assert all(e["reason"].startswith("THROTTLED:") and "after 4 attempts" in e["reason"] for e in events), events[0][
+        "reason"
+    ]
 
 
 def test_persistent_internal_errors_fail(upstream, no_backoff):
@@ -286,6 +320,9 @@ def test_an_endpoint_hanging_on_large_bodies_costs_one_full_read_timeout(tmp_pat
     assert len(timed_out) >= 3, [(e["nodeid"], e["verdict"]) for e in events if e["verdict"] != "PASS"]
     shortened = [e for e in timed_out if "shortened" in e["reason"]]
     assert len(shortened) == len(timed_out) - 1
-    assert all("already hung for the full 8 s" in e["reason"] and e["actual"].startswith("no answer within 1 s") for e in shortened)
+    assert all(
+        "already hung for the full 8 s" in e["reason"] and e["actual"].startswith("no answer within 1 s")
+        for e in shortened
+    )
     # the hang cost one full read timeout and a floor per later check, not a full timeout each
     assert took < 8 + 8 + 1.5 * len(shortened) + 45, f"{took:.0f} s for {len(timed_out)} hung checks"

@@ -23,7 +23,10 @@ ROUND = "suites/test_smoke.py::test_meter_usage_accepts_a_valid_record"
 DIMENSION = "suites/test_smoke.py::test_batch_meter_usage_rejects_an_unknown_dimension"
 
 DEFAULT = {
-    "scenario": "default", "format": 1, "exit_code": 1, "seconds": 12.0,
+    "scenario": "default",
+    "format": 1,
+    "exit_code": 1,
+    "seconds": 12.0,
     "checks": {
         ROUND: {"verdict": "PASS", "failed_clause": None, "also_failed": []},
         DIMENSION: {"verdict": "FAIL", "failed_clause": "BMU.DIMENSION.UNKNOWN", "also_failed": []},
@@ -31,12 +34,18 @@ DEFAULT = {
     "clauses": {"MU.USAGE_QUANTITY.DEFAULT": "PASS", "BMU.DIMENSION.UNKNOWN": "FAIL"},
 }
 MUTANTS = {
-    "scenario": "mutants", "format": 1, "exit_code": 0, "seconds": 200.0,
+    "scenario": "mutants",
+    "format": 1,
+    "exit_code": 0,
+    "seconds": 200.0,
     "faithful": {"checks": 616, "failing": []},
     "faults": {
         "batch-cap-24": {"status": "yes", "by": ["BMU.RECORDS.MAX"], "expected": ["BMU.RECORDS.MAX"]},
-        "race-on-identical-requests": {"status": "yes", "by": ["MU.HOUR.IDEMPOTENT"],
-                                       "expected": ["MU.CLIENT_TOKEN.REPLAY", "MU.HOUR.DUPLICATE", "MU.HOUR.IDEMPOTENT"]},
+        "race-on-identical-requests": {
+            "status": "yes",
+            "by": ["MU.HOUR.IDEMPOTENT"],
+            "expected": ["MU.CLIENT_TOKEN.REPLAY", "MU.HOUR.DUPLICATE", "MU.HOUR.IDEMPOTENT"],
+        },
     },
 }
 
@@ -49,8 +58,9 @@ def _write(directory: Path, **scenarios: dict) -> Path:
 
 
 def _compare(a: Path, b: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(SCRIPT), "compare", str(a), str(b)], capture_output=True, text=True,
-                          timeout=60)
+    return subprocess.run(
+        [sys.executable, str(SCRIPT), "compare", str(a), str(b)], capture_output=True, text=True, timeout=60
+    )
 
 
 def test_the_same_snapshots_compare_equal(tmp_path):
@@ -78,7 +88,9 @@ def test_checks_on_one_side_only_and_another_exit_code_are_differences(tmp_path)
     fewer = copy.deepcopy(DEFAULT)
     del fewer["checks"][ROUND]
     fewer["exit_code"] = 0
-    result = verdict_snapshot.compare_dirs(_write(tmp_path / "a", default=DEFAULT), _write(tmp_path / "b", default=fewer))
+    result = verdict_snapshot.compare_dirs(
+        _write(tmp_path / "a", default=DEFAULT), _write(tmp_path / "b", default=fewer)
+    )
     assert result.differences == ["default: exit code 1 -> 0", f"default: check only in A: {ROUND} (PASS)"]
     assert result.notes == []
 
@@ -87,11 +99,16 @@ def test_a_moved_module_is_a_note_and_its_checks_are_still_compared(tmp_path):
     moved = copy.deepcopy(DEFAULT)
     moved["checks"] = {n.replace("suites/", "meterconform/suites/meter/"): c for n, c in moved["checks"].items()}
     moved["checks"][DIMENSION.replace("suites/", "meterconform/suites/meter/")]["verdict"] = "ERROR"
-    result = verdict_snapshot.compare_dirs(_write(tmp_path / "a", default=DEFAULT), _write(tmp_path / "b", default=moved))
-    assert result.notes == [f"default: check {DIMENSION} is now meterconform/{DIMENSION.replace('suites/', 'suites/meter/')}",
-                            f"default: check {ROUND} is now meterconform/{ROUND.replace('suites/', 'suites/meter/')}"]
+    result = verdict_snapshot.compare_dirs(
+        _write(tmp_path / "a", default=DEFAULT), _write(tmp_path / "b", default=moved)
+    )
+    assert result.notes == [
+        f"default: check {DIMENSION} is now meterconform/{DIMENSION.replace('suites/', 'suites/meter/')}",
+        f"default: check {ROUND} is now meterconform/{ROUND.replace('suites/', 'suites/meter/')}",
+    ]
     assert result.differences == [
-        f"default: check meterconform/{DIMENSION.replace('suites/', 'suites/meter/')}: verdict FAIL -> ERROR"]
+        f"default: check meterconform/{DIMENSION.replace('suites/', 'suites/meter/')}: verdict FAIL -> ERROR"
+    ]
 
 
 def test_another_first_clause_of_a_fault_still_caught_as_expected_is_a_note(tmp_path):
@@ -99,35 +116,49 @@ def test_another_first_clause_of_a_fault_still_caught_as_expected_is_a_note(tmp_
     other["faults"]["race-on-identical-requests"]["by"] = ["MU.CLIENT_TOKEN.REPLAY"]
     proc = _compare(_write(tmp_path / "a", mutants=MUTANTS), _write(tmp_path / "b", mutants=other))
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert proc.stdout.splitlines()[0] == ("note       mutants: fault race-on-identical-requests: first caught by "
-                                           "MU.HOUR.IDEMPOTENT -> MU.CLIENT_TOKEN.REPLAY (an expected clause both times)")
+    assert proc.stdout.splitlines()[0] == (
+        "note       mutants: fault race-on-identical-requests: first caught by "
+        "MU.HOUR.IDEMPOTENT -> MU.CLIENT_TOKEN.REPLAY (an expected clause both times)"
+    )
 
 
 def test_a_fault_no_longer_caught_as_expected_is_a_difference(tmp_path):
     other = copy.deepcopy(MUTANTS)
     other["faults"]["batch-cap-24"] = {"status": "NO (survived)", "by": [], "expected": ["BMU.RECORDS.MAX"]}
     other["exit_code"] = 1
-    result = verdict_snapshot.compare_dirs(_write(tmp_path / "a", mutants=MUTANTS), _write(tmp_path / "b", mutants=other))
-    assert result.differences == ["mutants: exit code 0 -> 1",
-                                  "mutants: fault batch-cap-24: caught? yes -> NO (survived) (by BMU.RECORDS.MAX -> -)"]
+    result = verdict_snapshot.compare_dirs(
+        _write(tmp_path / "a", mutants=MUTANTS), _write(tmp_path / "b", mutants=other)
+    )
+    assert result.differences == [
+        "mutants: exit code 0 -> 1",
+        "mutants: fault batch-cap-24: caught? yes -> NO (survived) (by BMU.RECORDS.MAX -> -)",
+    ]
 
 
 def test_a_scenario_missing_on_one_side_is_a_difference(tmp_path):
-    result = verdict_snapshot.compare_dirs(_write(tmp_path / "a", default=DEFAULT, mutants=MUTANTS),
-                                           _write(tmp_path / "b", default=DEFAULT))
+    result = verdict_snapshot.compare_dirs(
+        _write(tmp_path / "a", default=DEFAULT, mutants=MUTANTS), _write(tmp_path / "b", default=DEFAULT)
+    )
     assert result.differences == [f"mutants: no snapshot in {tmp_path / 'b' / 'mutants.json'}"]
 
 
 def test_the_mutants_table_is_read_as_meterconform_renders_it():
-    caught = MutantResult("batch-cap-24", {"BMU.RECORDS.MAX"}, caught_by=["BMU.RECORDS.MAX"], seconds_to_first_failure=3.1)
-    other = MutantResult("errors-with-200", {"PROTO.STATUS.CLIENT_ERROR"}, caught_by=["ALLOC.UNIQUE_TAGS", "TAG.COUNT.MAX"])
+    caught = MutantResult(
+        "batch-cap-24", {"BMU.RECORDS.MAX"}, caught_by=["BMU.RECORDS.MAX"], seconds_to_first_failure=3.1
+    )
+    other = MutantResult(
+        "errors-with-200", {"PROTO.STATUS.CLIENT_ERROR"}, caught_by=["ALLOC.UNIQUE_TAGS", "TAG.COUNT.MAX"]
+    )
     survived = MutantResult("six-tags-accepted", {"TAG.COUNT.MAX"})
     faithful = MutantResult("(faithful)", set(), checks=616)
     faults, seen = verdict_snapshot.parse_mutants_table("\n".join(render_table(faithful, [caught, other, survived])))
     assert faults == {
         "batch-cap-24": {"status": "yes", "by": ["BMU.RECORDS.MAX"], "expected": ["BMU.RECORDS.MAX"]},
-        "errors-with-200": {"status": "OTHER CLAUSE", "by": ["ALLOC.UNIQUE_TAGS", "TAG.COUNT.MAX"],
-                            "expected": ["PROTO.STATUS.CLIENT_ERROR", "any error clause"]},
+        "errors-with-200": {
+            "status": "OTHER CLAUSE",
+            "by": ["ALLOC.UNIQUE_TAGS", "TAG.COUNT.MAX"],
+            "expected": ["PROTO.STATUS.CLIENT_ERROR", "any error clause"],
+        },
         "six-tags-accepted": {"status": "NO (survived)", "by": [], "expected": ["TAG.COUNT.MAX"]},
     }
     assert (seen["checks"], seen["failing"]) == (616, [])
@@ -135,8 +166,12 @@ def test_the_mutants_table_is_read_as_meterconform_renders_it():
 
 def test_a_run_is_read_from_the_reports_meterconform_writes(tmp_path):
     events = REPO / "tests" / "reports" / "data" / "all-verdicts.jsonl"
-    proc = subprocess.run([sys.executable, "-m", "meterconform", "report", str(events), "-o", str(tmp_path), "--no-html"],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "meterconform", "report", str(events), "-o", str(tmp_path), "--no-html"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 1, proc.stdout + proc.stderr  # the events hold a FAIL and an ERROR: the gate's exit 1
     checks, clauses = verdict_snapshot.read_run_reports(tmp_path)
     assert checks[DIMENSION] == {"verdict": "FAIL", "failed_clause": "BMU.DIMENSION.UNKNOWN", "also_failed": []}

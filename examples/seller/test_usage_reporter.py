@@ -8,10 +8,9 @@ from __future__ import annotations
 import importlib
 import os
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from usage_reporter import MAX_BATCH, Usage
 
 MAX_SLEEPS = 100  # a reporter that sleeps more often than this is retrying without end
@@ -38,16 +37,30 @@ def sleeps():
 
 @pytest.fixture
 def reporter(metering_endpoint, sleeps):
-    return reporter_class()(metering_endpoint.client(), metering_endpoint.product_code, max_attempts=6,
-                            base_delay=0.1, max_delay=1.0, now=metering_endpoint.clock.now, sleep=sleeps,
-                            rng=random.Random(0))
+    return reporter_class()(
+        metering_endpoint.client(),
+        metering_endpoint.product_code,
+        max_attempts=6,
+        base_delay=0.1,
+        max_delay=1.0,
+        now=metering_endpoint.clock.now,
+        sleep=sleeps,
+        rng=random.Random(0),
+    )
 
 
 def usages(endpoint, n: int, *, at: datetime | None = None, quantity: int = 1) -> list[Usage]:
     """n usages spread over the subscribed customers, the dimensions and distinct seconds."""
     at = (at or endpoint.clock.now()).replace(microsecond=0)
-    return [Usage(endpoint.customers[i % len(endpoint.customers)], endpoint.dimensions[i % len(endpoint.dimensions)],
-                  at - timedelta(seconds=i), quantity) for i in range(n)]
+    return [
+        Usage(
+            endpoint.customers[i % len(endpoint.customers)],
+            endpoint.dimensions[i % len(endpoint.dimensions)],
+            at - timedelta(seconds=i),
+            quantity,
+        )
+        for i in range(n)
+    ]
 
 
 def billed(endpoint) -> int:
@@ -82,12 +95,16 @@ def test_gives_up_when_throttling_does_not_stop(metering_endpoint, reporter, sle
         report = reporter.report(batch)
     assert report.failed == batch and report.billed == []
     assert len(metering_endpoint.requests) == 6  # max_attempts
-    assert len(sleeps) == 5 and all(s <= min(1.0, 0.1 * 2 ** i) for i, s in enumerate(sleeps))
+    assert len(sleeps) == 5 and all(s <= min(1.0, 0.1 * 2**i) for i, s in enumerate(sleeps))
 
 
 def test_unsubscribed_customers_are_not_retried(metering_endpoint, reporter):
-    lapsed = Usage(metering_endpoint.unsubscribed_customers[0], metering_endpoint.dimensions[0],
-                   metering_endpoint.clock.now().replace(microsecond=0), 4)
+    lapsed = Usage(
+        metering_endpoint.unsubscribed_customers[0],
+        metering_endpoint.dimensions[0],
+        metering_endpoint.clock.now().replace(microsecond=0),
+        4,
+    )
     report = reporter.report([lapsed])
     assert report.not_subscribed == [lapsed] and report.failed == []
     assert len(metering_endpoint.requests) == 1 and metering_endpoint.records() == []
@@ -106,8 +123,8 @@ def test_a_duplicate_record_counts_as_already_billed(metering_endpoint):
 
 
 def test_a_late_increase_is_billed_without_changing_the_recorded_hour(metering_endpoint, reporter):
-    metering_endpoint.clock.set(datetime(2026, 3, 1, 12, 30, tzinfo=timezone.utc))
-    hour = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+    metering_endpoint.clock.set(datetime(2026, 3, 1, 12, 30, tzinfo=UTC))
+    hour = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
     customer, dimension = metering_endpoint.customers[0], metering_endpoint.dimensions[0]
     reporter.report([Usage(customer, dimension, hour, 5)])
     metering_endpoint.clock.advance(minutes=40)
@@ -115,16 +132,25 @@ def test_a_late_increase_is_billed_without_changing_the_recorded_hour(metering_e
     assert billed(metering_endpoint) == 8
     first, late = metering_endpoint.records()
     assert (first.timestamp, first.quantity) == (hour, 5)
-    assert (late.timestamp, late.quantity) == (datetime(2026, 3, 1, 13, 10, tzinfo=timezone.utc), 3)
+    assert (late.timestamp, late.quantity) == (datetime(2026, 3, 1, 13, 10, tzinfo=UTC), 3)
 
 
 def test_records_older_than_the_window_are_not_sent(metering_endpoint, reporter):
-    metering_endpoint.clock.set(datetime(2026, 3, 1, 18, 0, tzinfo=timezone.utc))
-    stale = Usage(metering_endpoint.customers[0], metering_endpoint.dimensions[0],
-                  datetime(2026, 3, 1, 11, 58, tzinfo=timezone.utc), 1)
-    edge = Usage(metering_endpoint.customers[1], metering_endpoint.dimensions[0],
-                 datetime(2026, 3, 1, 12, 10, tzinfo=timezone.utc), 1)
+    metering_endpoint.clock.set(datetime(2026, 3, 1, 18, 0, tzinfo=UTC))
+    stale = Usage(
+        metering_endpoint.customers[0],
+        metering_endpoint.dimensions[0],
+        datetime(2026, 3, 1, 11, 58, tzinfo=UTC),
+        1,
+    )
+    edge = Usage(
+        metering_endpoint.customers[1],
+        metering_endpoint.dimensions[0],
+        datetime(2026, 3, 1, 12, 10, tzinfo=UTC),
+        1,
+    )
     report = reporter.report([stale, edge])
     assert report.too_old == [stale] and report.billed == [edge]
     assert [request.body["UsageRecords"][0]["CustomerIdentifier"] for request in metering_endpoint.requests] == [
-        edge.customer]
+        edge.customer
+    ]

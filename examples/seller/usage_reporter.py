@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 MAX_BATCH = 25
 RETRYABLE = {"ThrottlingException", "InternalServiceErrorException"}
@@ -31,8 +32,12 @@ class Usage:
         return self.customer, self.dimension, self.timestamp.timestamp()
 
     def as_record(self) -> dict[str, Any]:
-        return {"CustomerIdentifier": self.customer, "Dimension": self.dimension, "Timestamp": self.timestamp,
-                "Quantity": self.quantity}
+        return {
+            "CustomerIdentifier": self.customer,
+            "Dimension": self.dimension,
+            "Timestamp": self.timestamp,
+            "Quantity": self.quantity,
+        }
 
 
 @dataclass
@@ -49,10 +54,20 @@ class Report:
 class UsageReporter:
     """Reports usage through a boto3 `meteringmarketplace` client."""
 
-    def __init__(self, client: Any, product_code: str, *, window: timedelta = timedelta(hours=6),
-                 margin: timedelta = timedelta(minutes=5), max_attempts: int = 6, base_delay: float = 0.1,
-                 max_delay: float = 5.0, now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
-                 sleep: Callable[[float], Any] = time.sleep, rng: random.Random | None = None):
+    def __init__(
+        self,
+        client: Any,
+        product_code: str,
+        *,
+        window: timedelta = timedelta(hours=6),
+        margin: timedelta = timedelta(minutes=5),
+        max_attempts: int = 6,
+        base_delay: float = 0.1,
+        max_delay: float = 5.0,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        sleep: Callable[[float], Any] = time.sleep,
+        rng: random.Random | None = None,
+    ):
         self.client = client
         self.product_code = product_code
         self.window, self.margin = window, margin
@@ -92,7 +107,7 @@ class UsageReporter:
     @staticmethod
     def _batches(usages: list[Usage]) -> Iterator[list[Usage]]:
         for start in range(0, len(usages), MAX_BATCH):
-            yield usages[start:start + MAX_BATCH]
+            yield usages[start : start + MAX_BATCH]
 
     def _send(self, batch: list[Usage], report: Report) -> None:
         pending = {usage.key: usage for usage in batch}
@@ -106,7 +121,8 @@ class UsageReporter:
             attempt += 1
             try:
                 answer = self.client.batch_meter_usage(
-                    ProductCode=self.product_code, UsageRecords=[u.as_record() for u in pending.values()])
+                    ProductCode=self.product_code, UsageRecords=[u.as_record() for u in pending.values()]
+                )
             except Exception as error:  # botocore's ClientError
                 code = getattr(error, "response", {}).get("Error", {}).get("Code")
                 if code in RETRYABLE:
@@ -135,8 +151,10 @@ class UsageReporter:
     @staticmethod
     def _unprocessed(answer: dict[str, Any]) -> set[tuple[str, str, float]]:
         """The keys of the records handed back unprocessed: to be sent again."""
-        return {(r["CustomerIdentifier"], r["Dimension"], r["Timestamp"].timestamp())
-                for r in answer.get("UnprocessedRecords", [])}
+        return {
+            (r["CustomerIdentifier"], r["Dimension"], r["Timestamp"].timestamp())
+            for r in answer.get("UnprocessedRecords", [])
+        }
 
     def _give_up(self, attempt: int) -> bool:
         return attempt >= self.max_attempts

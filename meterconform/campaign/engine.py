@@ -38,11 +38,13 @@ def run_campaign(args: argparse.Namespace) -> int:
         return _campaign(args, profile, named, url, staged, work, extra)
 
 
-def _campaign(args: argparse.Namespace, profile, named: str | None, url: str, staged, work: Path, extra: list[str]) -> int:
+def _campaign(
+    args: argparse.Namespace, profile, named: str | None, url: str, staged, work: Path, extra: list[str]
+) -> int:
     """The campaign's rounds against `url`, then its reports (written into `work`, swapped into place)."""
+    from ..render import finish_run
     from ..results.outcome_coverage import render_coverage
     from ..results.run_results import RunResults
-    from ..render import finish_run
 
     (work / "rounds").mkdir()
     env = {**os.environ, "METERCONFORM_TARGET": target_env(args, named)}
@@ -54,11 +56,18 @@ def _campaign(args: argparse.Namespace, profile, named: str | None, url: str, st
     start = time.time()  # the budget is the rounds': starting the target and collecting the checks come before it
     deadline = start + args.duration
     if not checks:
-        raise UsageError("no property check matches the selection (pytest -m hypothesis"
-                         + (f" {' '.join(extra)}" if extra else "") + "); nothing to fuzz")
-    print(f"meterconform fuzz: {args.duration:g} s on {args.workers} process(es) against {url}, "
-          f"{len(checks)} property checks" + (f" (faults: {', '.join(args.fault)})" if args.fault else "")
-          + (f"; database {args.database}" if args.database else "; local example database"), flush=True)
+        raise UsageError(
+            "no property check matches the selection (pytest -m hypothesis"
+            + (f" {' '.join(extra)}" if extra else "")
+            + "); nothing to fuzz"
+        )
+    print(
+        f"meterconform fuzz: {args.duration:g} s on {args.workers} process(es) against {url}, "
+        f"{len(checks)} property checks"
+        + (f" (faults: {', '.join(args.fault)})" if args.fault else "")
+        + (f"; database {args.database}" if args.database else "; local example database"),
+        flush=True,
+    )
     merged: dict[str, CheckResult] = {}
     meta: dict = {}
     rounds = Rounds(args, url, work, deadline, extra, env)
@@ -72,16 +81,21 @@ def _campaign(args: argparse.Namespace, profile, named: str | None, url: str, st
             time.sleep(0.1)
             if stop.requested and not stop.handled:
                 stop.handled = True
-                print(f"\nmeterconform fuzz: interrupted; the running rounds stop and their finished checks go into "
-                      f"the reports (up to {INTERRUPT_GRACE_SECONDS} s; Ctrl-C again to abandon them)", flush=True)
+                print(
+                    f"\nmeterconform fuzz: interrupted; the running rounds stop and their finished checks go into "
+                    f"the reports (up to {INTERRUPT_GRACE_SECONDS} s; Ctrl-C again to abandon them)",
+                    flush=True,
+                )
                 try:
                     ended = list(rounds.interrupt_all(INTERRUPT_GRACE_SECONDS, abandon=lambda: stop.count > 1))
                 except _Abandoned:
                     rounds.stop_all()
                     staged.kept = True
-                    print("meterconform fuzz: abandoned; no reports written, and "
-                          f"{staged.final} was left as it was (the rounds' own files are in {work / 'rounds'})",
-                          file=sys.stderr)
+                    print(
+                        "meterconform fuzz: abandoned; no reports written, and "
+                        f"{staged.final} was left as it was (the rounds' own files are in {work / 'rounds'})",
+                        file=sys.stderr,
+                    )
                     return ExitCode.INTERRUPTED
             else:
                 ended = list(rounds.finished())
@@ -94,20 +108,28 @@ def _campaign(args: argparse.Namespace, profile, named: str | None, url: str, st
                         continue
                     rounds.stop_all()
                     staged.kept = True
-                    print(f"meterconform fuzz: {finished.name} wrote no events; see {finished.log_path}", file=sys.stderr)
+                    print(
+                        f"meterconform fuzz: {finished.name} wrote no events; see {finished.log_path}", file=sys.stderr
+                    )
                     return ExitCode.FAILED
                 meta = finished.meta
                 merge(merged, spent(finished.events))
                 rounds.known = known_failures(merged)
-                print(_progress(rounds.live(merged), time.time() - start, args.duration, f"{finished.name} done",
-                                len(checks)), flush=True)
+                print(
+                    _progress(
+                        rounds.live(merged), time.time() - start, args.duration, f"{finished.name} done", len(checks)
+                    ),
+                    flush=True,
+                )
                 last_progress = time.time()
                 if not stop.requested and gone is None and time.time() < deadline - MIN_ROUND_SECONDS:
                     rounds.start(worker)
             if rounds.running and not stop.requested and time.time() - last_progress >= PROGRESS_SECONDS:
                 live = rounds.live(merged)  # first: it reads the running rounds' feeds
                 running = ", ".join(f"{r.name} ({len(r.done)} checks done)" for r in rounds.running.values())
-                print(_progress(live, time.time() - start, args.duration, f"running: {running}", len(checks)), flush=True)
+                print(
+                    _progress(live, time.time() - start, args.duration, f"running: {running}", len(checks)), flush=True
+                )
                 last_progress = time.time()
     round_no = rounds.count
     never = tuple(c for c in checks if c not in merged)
@@ -116,16 +138,29 @@ def _campaign(args: argparse.Namespace, profile, named: str | None, url: str, st
     elif gone is not None:
         completion = Completion("incomplete", gone)
     elif never:
-        completion = Completion("uncovered", f"the {args.duration:g} s budget ended before every property check had run once "
-                                             f"({len(checks) - len(never)} of {len(checks)} ran).", never)
+        completion = Completion(
+            "uncovered",
+            f"the {args.duration:g} s budget ended before every property check had run once "
+            f"({len(checks) - len(never)} of {len(checks)} ran).",
+            never,
+        )
     else:
         completion = Completion()
     if gone is not None and not merged:
         print(f"meterconform fuzz: {gone} No check finished; no reports written.", file=sys.stderr)
         return ExitCode.UNREACHABLE
-    meta = {**meta, "campaign": {"duration": args.duration, "rounds": round_no, "workers": args.workers,
-                                 "database": args.database, "elapsed": time.time() - start,
-                                 "interrupted": completion.state == "interrupted", "property_checks": len(checks)}}
+    meta = {
+        **meta,
+        "campaign": {
+            "duration": args.duration,
+            "rounds": round_no,
+            "workers": args.workers,
+            "database": args.database,
+            "elapsed": time.time() - start,
+            "interrupted": completion.state == "interrupted",
+            "property_checks": len(checks),
+        },
+    }
     if not meta.get("endpoint"):
         meta["endpoint"] = url
     run = RunResults(meta, sorted(merged.values(), key=lambda r: r.nodeid))
@@ -135,38 +170,55 @@ def _campaign(args: argparse.Namespace, profile, named: str | None, url: str, st
     coverage = run.coverage
     for line in render_coverage(run.checks, limit=40, table=coverage):
         print("  " + line)
-    (work / "coverage.json").write_text(json.dumps(
-        {cid: {**row, "outcomes": dict(row["outcomes"])} for cid, row in coverage.items()}, indent=2))
+    (work / "coverage.json").write_text(
+        json.dumps({cid: {**row, "outcomes": dict(row["outcomes"])} for cid, row in coverage.items()}, indent=2)
+    )
     from ..results.summary import render_summary
 
     print()
     print("campaign summary" + ("" if completion.complete else f" ({completion.state})"))
-    for line in render_summary(run.checks, run.meta, report=str(staged.final / "conformance.html"),
-                               baseline_follows=bool(args.baseline), completion=completion):
+    for line in render_summary(
+        run.checks,
+        run.meta,
+        report=str(staged.final / "conformance.html"),
+        baseline_follows=bool(args.baseline),
+        completion=completion,
+    ):
         print(line)
-    code = finish_run(args, work, work / "events.jsonl", completion, staged.final)  # the gate's words match the exit code
+    code = finish_run(
+        args, work, work / "events.jsonl", completion, staged.final
+    )  # the gate's words match the exit code
     staged.commit()
     if gone is not None:
-        print(f"meterconform fuzz: {gone} The campaign stopped after {round_no} round(s); what they found is in the reports.",
-              file=sys.stderr)
+        print(
+            f"meterconform fuzz: {gone} The campaign stopped after {round_no} round(s); what they found is in the "
+            "reports.",
+            file=sys.stderr,
+        )
         return ExitCode.UNREACHABLE
     if completion.state == "interrupted":  # what ran is in the reports; a campaign cut short is never a clean verdict
         print("meterconform fuzz: interrupted; the reports hold the checks that finished", file=sys.stderr)
         return ExitCode.INTERRUPTED
     if completion.state == "uncovered":
-        print(f"meterconform fuzz: {completion.reason} The {len(never)} checks never run are listed above and in the "
-              "reports; give the campaign a longer --duration, or fewer checks (-- -k ...).", file=sys.stderr)
+        print(
+            f"meterconform fuzz: {completion.reason} The {len(never)} checks never run are listed above and in the "
+            "reports; give the campaign a longer --duration, or fewer checks (-- -k ...).",
+            file=sys.stderr,
+        )
     return code
 
 
-def _endpoint_gone(finished: "Round") -> str | None:
+def _endpoint_gone(finished: Round) -> str | None:
     """Why the endpoint stopped answering, when this round found it gone: mid-round (its checks after that one
     were not run), or at its start (the reachability probe ended it with exit 3)."""
     if (stopped := endpoint_stopped(finished.events or ())) is not None:
         return stopped[0]
     if finished.events is None and finished.proc.returncode == ExitCode.UNREACHABLE:  # also pytest's INTERNAL_ERROR:
-        lines = [line for line in finished.log_path.read_text(errors="replace").splitlines()  # the probe's own line
-                 if line.startswith("Exit: meterconform: ")]
+        lines = [
+            line
+            for line in finished.log_path.read_text(errors="replace").splitlines()  # the probe's own line
+            if line.startswith("Exit: meterconform: ")
+        ]
         if lines:
             return f"the endpoint stopped answering between rounds: {lines[0].split('meterconform: ', 1)[1]}"
     return None
@@ -181,10 +233,16 @@ def _progress(results: dict[str, CheckResult], elapsed: float, duration: float, 
     reached = sum(1 for row in clause_coverage(results.values()).values() if row["examples"])
     failures = sum(1 for r in results.values() if r.verdict in ("FAIL", "ERROR"))
     covered = f"{len(results)} of {checks} checks run, " if checks and len(results) < checks else ""
-    return (f"[{_clock(elapsed)}/{_clock(duration)}] {examples:,} examples ({examples / max(elapsed, 1e-9):,.0f}/s), "
-            f"{covered}{reached} clauses reached, {failures} failing checks; {what}")
+    return (
+        f"[{_clock(elapsed)}/{_clock(duration)}] {examples:,} examples ({examples / max(elapsed, 1e-9):,.0f}/s), "
+        f"{covered}{reached} clauses reached, {failures} failing checks; {what}"
+    )
 
 
 def _clock(seconds: float) -> str:
     seconds = int(seconds)
-    return f"{seconds // 60:02d}:{seconds % 60:02d}" if seconds < 3600 else f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+    return (
+        f"{seconds // 60:02d}:{seconds % 60:02d}"
+        if seconds < 3600
+        else f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+    )

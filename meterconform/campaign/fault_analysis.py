@@ -9,15 +9,14 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..results.run_results import RunResults
 from ..harness.pytest_command import subprocess_command
+from ..results.run_results import RunResults
 
 # fault -> the clause ids any one of which catching it counts as "caught by the expected clause".
 EXPECTED: dict[str, set[str]] = {
@@ -46,8 +45,13 @@ EXPECTED: dict[str, set[str]] = {
     "client-token-length-unchecked": {"MU.CLIENT_TOKEN.LENGTH"},
     "both-quantities-accepted": {"MU.USAGE_QUANTITY.EXCLUSIVE", "BMU.QUANTITY.EXCLUSIVE"},
     "stale-as-validation-error": {"MU.WINDOW.STALE", "BMU.WINDOW.STALE"},
-    "invalid-product-code-as-500": {"MU.PRODUCT_CODE.UNKNOWN", "BMU.PRODUCT_CODE.UNKNOWN", "RU.PRODUCT_CODE.UNKNOWN",
-                                    "PROTO.STATUS.CLIENT_ERROR", "PROTO.HOSTILE.NO_5XX"},
+    "invalid-product-code-as-500": {
+        "MU.PRODUCT_CODE.UNKNOWN",
+        "BMU.PRODUCT_CODE.UNKNOWN",
+        "RU.PRODUCT_CODE.UNKNOWN",
+        "PROTO.STATUS.CLIENT_ERROR",
+        "PROTO.HOSTILE.NO_5XX",
+    },
     "token-replay-ignores-parameters": {"MU.CLIENT_TOKEN.CONFLICT"},
     "token-conflict-ignores-allocations": {"MU.CLIENT_TOKEN.CONFLICT"},
     # Every check resending within an hour meets it: the by-value and default-quantity checks do too.
@@ -63,8 +67,13 @@ EXPECTED: dict[str, set[str]] = {
     "decimal-sums-as-float": {"ALLOC.SUM", "ALLOC.SUM.VALID"},
     "decimal-compared-as-float": {"MU.HOUR.DUPLICATE", "BMU.DEDUP.DUPLICATE_RECORD"},
     "quantity-compared-as-text": {"MU.USAGE_QUANTITY.BY_VALUE", "BMU.QUANTITY.BY_VALUE"},
-    "tag-range-literal": {"TAG.PATTERN.RANGE_CHARACTERS", "TAG.KEY.PATTERN", "TAG.VALUE.PATTERN", "ALLOC.SUM.VALID",
-                          "BMU.CUSTOMER.SUBSCRIBED"},
+    "tag-range-literal": {
+        "TAG.PATTERN.RANGE_CHARACTERS",
+        "TAG.KEY.PATTERN",
+        "TAG.VALUE.PATTERN",
+        "ALLOC.SUM.VALID",
+        "BMU.CUSTOMER.SUBSCRIBED",
+    },
     "tag-pattern-unchecked": {"TAG.KEY.PATTERN", "TAG.VALUE.PATTERN"},
     "two-untagged-accepted": {"ALLOC.ONE_UNTAGGED"},
     "tag-sets-compared-ordered": {"ALLOC.UNIQUE_TAGS"},
@@ -81,7 +90,12 @@ EXPECTED: dict[str, set[str]] = {
     "hang-on-large-body": {"PROTO.TIMEOUT"},
     "empty-body-rejected": {"PROTO.BODY.EMPTY"},
     # The generated requests carry fractional timestamps too: their checks get a SerializationException.
-    "fractional-timestamp-rejected": {"PROTO.TIMESTAMP.FRACTIONAL", "MU.WINDOW.RECENT", "MU.WINDOW.STALE", "TAG.VALUE.REQUIRED"},
+    "fractional-timestamp-rejected": {
+        "PROTO.TIMESTAMP.FRACTIONAL",
+        "MU.WINDOW.RECENT",
+        "MU.WINDOW.STALE",
+        "TAG.VALUE.REQUIRED",
+    },
     "null-optional-rejected": {"PROTO.NULL.OPTIONAL"},
     # Coerced numbers and strings also meet the wrong-type checks (17 for a Nonce, "1" for a quantity).
     "lenient-json-types": {"PROTO.JSON.WRONG_TYPE", "PROTO.JSON.COERCION"},
@@ -122,8 +136,10 @@ def operation_clauses(operation: str) -> set[str]:
 
     out = {clause.id for clause in load_catalog() if operation in clause.operations}
     if not out:
-        raise ValueError(f"no clause is about operation {operation!r}; use one of MeterUsage, BatchMeterUsage, "
-                         "RegisterUsage, ResolveCustomer")
+        raise ValueError(
+            f"no clause is about operation {operation!r}; use one of MeterUsage, BatchMeterUsage, "
+            "RegisterUsage, ResolveCustomer"
+        )
     return out
 
 
@@ -179,16 +195,29 @@ def profile_text(read_timeout: float = READ_TIMEOUT_SECONDS) -> str:
     return text
 
 
-def run_once(fault: str | None, *, suites: Path, depth: str = "quick", stop_first: bool = True,
-             selection: list[str] | None = None, timeout: float = 900, reading: str | None = None) -> MutantResult:
+def run_once(
+    fault: str | None,
+    *,
+    suites: Path,
+    depth: str = "quick",
+    stop_first: bool = True,
+    selection: list[str] | None = None,
+    timeout: float = 900,
+    reading: str | None = None,
+) -> MutantResult:
     """One suite run against a fresh embedded reference endpoint with `fault` (or `reading`) on (None: faithful),
     on the default profile with a READ_TIMEOUT_SECONDS read timeout."""
     with tempfile.TemporaryDirectory() as tmp:
         events_path = Path(tmp) / "events.jsonl"
         profile_path = Path(tmp) / "profile.toml"
         profile_path.write_text(profile_text(), encoding="utf-8")
-        cmd = subprocess_command(suites=suites, depth=depth, profile=profile_path, events=events_path,
-                                 extra=["-q", "--tb=no", "--hypothesis-seed=0", "--no-example-database", *(selection or [])])
+        cmd = subprocess_command(
+            suites=suites,
+            depth=depth,
+            profile=profile_path,
+            events=events_path,
+            extra=["-q", "--tb=no", "--hypothesis-seed=0", "--no-example-database", *(selection or [])],
+        )
         if fault:
             cmd.append(f"--reference-fault={fault}")
         if reading:
@@ -211,10 +240,14 @@ def run_once(fault: str | None, *, suites: Path, depth: str = "quick", stop_firs
         run = RunResults.load(events_path)
         meta, events = run.meta, run.checks
         result.checks = len(events)
-        result.failed_checks = [(r.nodeid, r.verdict, r.broken_clauses, (r.reason or "")[:300])
-                                for r in events if r.verdict in READING_FAILING_VERDICTS]
-        failing = sorted((r for r in events if r.verdict in ("FAIL", "NON-STRICT") and r.failed_clause),
-                         key=lambda r: r.time or 0)
+        result.failed_checks = [
+            (r.nodeid, r.verdict, r.broken_clauses, (r.reason or "")[:300])
+            for r in events
+            if r.verdict in READING_FAILING_VERDICTS
+        ]
+        failing = sorted(
+            (r for r in events if r.verdict in ("FAIL", "NON-STRICT") and r.failed_clause), key=lambda r: r.time or 0
+        )
         for r in failing:
             for clause in r.broken_clauses:
                 if clause not in result.caught_by:
@@ -227,8 +260,9 @@ def run_once(fault: str | None, *, suites: Path, depth: str = "quick", stop_firs
         return result
 
 
-def _faithful_then_each(names: list[str], run, *, suites: Path, depth: str, jobs: int, selection: list[str] | None,
-                        progress) -> tuple[MutantResult, list[MutantResult]]:
+def _faithful_then_each(
+    names: list[str], run, *, suites: Path, depth: str, jobs: int, selection: list[str] | None, progress
+) -> tuple[MutantResult, list[MutantResult]]:
     """The faithful run (every check), then `run(name)` per name, `jobs` at a time, reporting each to `progress`."""
     faithful = run_once(None, suites=suites, depth=depth, stop_first=False, selection=selection)
     if progress:
@@ -242,12 +276,26 @@ def _faithful_then_each(names: list[str], run, *, suites: Path, depth: str, jobs
     return faithful, results
 
 
-def analyse(faults: list[str], *, suites: Path, depth: str = "quick", jobs: int = 2, stop_first: bool = True,
-            selection: list[str] | None = None, progress=None) -> tuple[MutantResult, list[MutantResult]]:
+def analyse(
+    faults: list[str],
+    *,
+    suites: Path,
+    depth: str = "quick",
+    jobs: int = 2,
+    stop_first: bool = True,
+    selection: list[str] | None = None,
+    progress=None,
+) -> tuple[MutantResult, list[MutantResult]]:
     """The faithful run, then one run per fault (`jobs` at a time)."""
     return _faithful_then_each(
-        faults, lambda f: run_once(f, suites=suites, depth=depth, stop_first=stop_first, selection=selection),
-        suites=suites, depth=depth, jobs=jobs, selection=selection, progress=progress)
+        faults,
+        lambda f: run_once(f, suites=suites, depth=depth, stop_first=stop_first, selection=selection),
+        suites=suites,
+        depth=depth,
+        jobs=jobs,
+        selection=selection,
+        progress=progress,
+    )
 
 
 def render_table(faithful: MutantResult, results: list[MutantResult]) -> list[str]:
@@ -266,18 +314,36 @@ def render_table(faithful: MutantResult, results: list[MutantResult]) -> list[st
     caught = sum(1 for r in results if r.caught_as_expected)
     fails = [e for e in faithful.caught_by]
     lines.append("")
-    lines.append(f"faithful endpoint: {faithful.checks} checks, {len(fails)} failing clause(s)"
-                 + (f": {', '.join(fails)}" if fails else "") + (f"; {faithful.problem}" if faithful.problem else ""))
-    lines.append(f"caught by the expected clause: {caught}/{len(results)} faults ({100 * caught / max(len(results), 1):.0f} %)")
+    lines.append(
+        f"faithful endpoint: {faithful.checks} checks, {len(fails)} failing clause(s)"
+        + (f": {', '.join(fails)}" if fails else "")
+        + (f"; {faithful.problem}" if faithful.problem else "")
+    )
+    lines.append(
+        f"caught by the expected clause: {caught}/{len(results)} faults ({100 * caught / max(len(results), 1):.0f} %)"
+    )
     return lines
 
 
-def analyse_readings(readings: list[str], *, suites: Path, depth: str = "quick", jobs: int = 2,
-                     selection: list[str] | None = None, progress=None) -> tuple[MutantResult, list[MutantResult]]:
+def analyse_readings(
+    readings: list[str],
+    *,
+    suites: Path,
+    depth: str = "quick",
+    jobs: int = 2,
+    selection: list[str] | None = None,
+    progress=None,
+) -> tuple[MutantResult, list[MutantResult]]:
     """The faithful run, then one full run per reading (`jobs` at a time): each must have no failing check."""
     return _faithful_then_each(
-        readings, lambda r: run_once(None, reading=r, suites=suites, depth=depth, stop_first=False, selection=selection),
-        suites=suites, depth=depth, jobs=jobs, selection=selection, progress=progress)
+        readings,
+        lambda r: run_once(None, reading=r, suites=suites, depth=depth, stop_first=False, selection=selection),
+        suites=suites,
+        depth=depth,
+        jobs=jobs,
+        selection=selection,
+        progress=progress,
+    )
 
 
 def reading_passed(result: MutantResult) -> bool:
@@ -310,9 +376,11 @@ def render_readings_table(faithful: MutantResult, results: list[MutantResult]) -
     passed = sum(1 for r in results if reading_passed(r))
     lines.append("")
     faithful_failing = [node for node, *_ in faithful.failed_checks]
-    lines.append(f"faithful endpoint: {faithful.checks} checks, {len(faithful_failing)} failing"
-                 + (f": {', '.join(faithful_failing)}" if faithful_failing else "")
-                 + (f"; {faithful.problem}" if faithful.problem else ""))
+    lines.append(
+        f"faithful endpoint: {faithful.checks} checks, {len(faithful_failing)} failing"
+        + (f": {', '.join(faithful_failing)}" if faithful_failing else "")
+        + (f"; {faithful.problem}" if faithful.problem else "")
+    )
     lines.append(f"readings accepted by the suite: {passed}/{len(results)}")
     return lines
 

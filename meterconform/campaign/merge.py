@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from typing import Iterable
+from collections.abc import Iterable
 
 from ..results.check_result import CheckResult, results_of
 from ..results.events import NOT_RUN
@@ -30,9 +30,11 @@ def merge(into: dict[str, CheckResult], results: Iterable[CheckResult | dict]) -
             judged = {cid: dict(row) for cid, row in (old.judged or {}).items()}
             for cid, row in (new.judged or {}).items():
                 mine = judged.setdefault(cid, {"examples": 0, "requests": 0, "outcomes": {}})
-                judged[cid] = {"examples": int(mine.get("examples") or 0) + int(row.get("examples") or 0),
-                               "requests": int(mine.get("requests") or 0) + int(row.get("requests") or 0),
-                               "outcomes": dict(Counter(mine.get("outcomes") or {}) + Counter(row.get("outcomes") or {}))}
+                judged[cid] = {
+                    "examples": int(mine.get("examples") or 0) + int(row.get("examples") or 0),
+                    "requests": int(mine.get("requests") or 0) + int(row.get("requests") or 0),
+                    "outcomes": dict(Counter(mine.get("outcomes") or {}) + Counter(row.get("outcomes") or {})),
+                }
             merged.judged = judged
         if old.known_failures or new.known_failures:
             merged.known_failures = sorted(set(old.known_failures or ()) | set(new.known_failures or ()))
@@ -47,10 +49,19 @@ def _also_failed(merged: CheckResult, *results: CheckResult) -> list[dict]:
     found: dict[str, dict] = {}
     for r in results:
         if r.failed_clause and r.verdict in ("FAIL", "NON-STRICT"):
-            found.setdefault(r.failed_clause, {
-                "clause": r.failed_clause, "level": r.level_of(r.failed_clause, "MUST"), "verdict": r.verdict,
-                "expected": r.expected, "actual": r.actual, "reason": r.reason, "reproduction": r.reproduction,
-                "falsifying_example": r.falsifying_example})
+            found.setdefault(
+                r.failed_clause,
+                {
+                    "clause": r.failed_clause,
+                    "level": r.level_of(r.failed_clause, "MUST"),
+                    "verdict": r.verdict,
+                    "expected": r.expected,
+                    "actual": r.actual,
+                    "reason": r.reason,
+                    "reproduction": r.reproduction,
+                    "falsifying_example": r.falsifying_example,
+                },
+            )
         for other in r.also_failed or ():
             found.setdefault(other["clause"], other)
     found.pop(merged.failed_clause, None)
@@ -59,8 +70,11 @@ def _also_failed(merged: CheckResult, *results: CheckResult) -> list[dict]:
 
 def known_failures(merged: dict[str, CheckResult]) -> dict[str, list[str]]:
     """Per check, the clauses the campaign has found it breaking so far (its failed clause and the others)."""
-    return {nodeid: sorted(r.broken_clauses) for nodeid, r in merged.items()
-            if r.verdict in ("FAIL", "NON-STRICT") and r.broken_clauses}
+    return {
+        nodeid: sorted(r.broken_clauses)
+        for nodeid, r in merged.items()
+        if r.verdict in ("FAIL", "NON-STRICT") and r.broken_clauses
+    }
 
 
 def spent(results: Iterable[CheckResult | dict]) -> list[CheckResult]:

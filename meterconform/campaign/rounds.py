@@ -8,29 +8,47 @@ import signal
 import subprocess
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..harness.pytest_command import subprocess_command
 from ..results.check_result import CheckResult
 from .merge import merge, spent
 
-COVER_EXAMPLES = 20  # examples per check in the cover round: enough to meet a plain deviation, cheap enough to reach every check
+COVER_EXAMPLES = (
+    20  # examples per check in the cover round: enough to meet a plain deviation, cheap enough to reach every check
+)
 ROUND_GRACE_SECONDS = 120  # a round still running this long after the deadline is stopped
 
 
-def round_command(url: str, events_path: Path, *, deadline: float, worker: int = 1, workers: int = 1,
-                  profile: str | None = None, database: str | None = None, max_examples: int | None = None,
-                  progress_path: Path | None = None, known_path: Path | None = None, extra: list[str] | tuple = (),
-                  cover: bool = False) -> list[str]:
+def round_command(
+    url: str,
+    events_path: Path,
+    *,
+    deadline: float,
+    worker: int = 1,
+    workers: int = 1,
+    profile: str | None = None,
+    database: str | None = None,
+    max_examples: int | None = None,
+    progress_path: Path | None = None,
+    known_path: Path | None = None,
+    extra: list[str] | tuple = (),
+    cover: bool = False,
+) -> list[str]:
     """The pytest command of one round of worker `worker` (of `workers`): every Hypothesis-driven check at the
     deep depth, unseeded, stopping at `deadline`. Workers are independent processes, not pytest-xdist: each
     runs every check (its own random examples, its own share of the batch keys, starting at another check),
     so none waits for another's slowest check and a round costs no xdist controller. A `cover` round runs only
     this worker's share of the checks, with at most COVER_EXAMPLES examples each."""
-    cmd = subprocess_command(url=url, depth="deep", events=events_path,
-                             extra=["-q", "--tb=no", "-m", "hypothesis", "--fuzz-deadline", str(deadline)])
+    cmd = subprocess_command(
+        url=url,
+        depth="deep",
+        events=events_path,
+        extra=["-q", "--tb=no", "-m", "hypothesis", "--fuzz-deadline", str(deadline)],
+    )
     if workers > 1:
         cmd += ["--fuzz-worker", f"{worker}/{workers}"]
     if progress_path:  # the live feed: one event line per check as it ends
@@ -104,7 +122,7 @@ class Round:
                 chunk = feed.read()
         except FileNotFoundError:
             return self.done
-        complete = chunk[:chunk.rfind(b"\n") + 1]  # a line still being written waits for the next call
+        complete = chunk[: chunk.rfind(b"\n") + 1]  # a line still being written waits for the next call
         self._read += len(complete)
         for line in complete.decode("utf-8").splitlines():
             result = CheckResult.from_json(json.loads(line))
@@ -115,8 +133,17 @@ class Round:
 class Rounds:
     """The campaign's worker processes: each worker runs one round at a time, and starts its next when told."""
 
-    def __init__(self, args: argparse.Namespace, url: str, report_dir: Path, deadline: float, extra: list[str], env: dict):
-        self.args, self.url, self.dir, self.deadline, self.extra, self.env = args, url, report_dir / "rounds", deadline, extra, env
+    def __init__(
+        self, args: argparse.Namespace, url: str, report_dir: Path, deadline: float, extra: list[str], env: dict
+    ):
+        self.args, self.url, self.dir, self.deadline, self.extra, self.env = (
+            args,
+            url,
+            report_dir / "rounds",
+            deadline,
+            extra,
+            env,
+        )
         self.running: dict[int, Round] = {}
         self.per_worker: Counter = Counter()
         self.known: dict[str, list[str]] = {}  # per check, the clauses found broken (known_failures)
@@ -137,9 +164,20 @@ class Rounds:
         if self.known:  # what the rounds so far found, as this round starts
             known_path = self.dir / f"{stem}.known.json"
             known_path.write_text(json.dumps(self.known, indent=1))
-        cmd = round_command(self.url, events_path, deadline=self.deadline, worker=worker, workers=self.args.workers,
-                            profile=self.args.profile, database=self.args.database, max_examples=self.args.max_examples,
-                            progress_path=progress_path, known_path=known_path, extra=self.extra, cover=cover)
+        cmd = round_command(
+            self.url,
+            events_path,
+            deadline=self.deadline,
+            worker=worker,
+            workers=self.args.workers,
+            profile=self.args.profile,
+            database=self.args.database,
+            max_examples=self.args.max_examples,
+            progress_path=progress_path,
+            known_path=known_path,
+            extra=self.extra,
+            cover=cover,
+        )
         log = log_path.open("w")
         # In a session of its own: Ctrl-C in the terminal reaches only the campaign, which passes exactly one
         # SIGINT on (a second one would cut pytest short while it writes the events).

@@ -12,7 +12,10 @@ def make_output_dir(path: Path, option: str) -> None:
     except FileExistsError:
         raise UsageError(f"{option} {path}: a file is there, not a directory; give {option} a directory") from None
     except NotADirectoryError:
-        raise UsageError(f"{option} {path}: a part of that path is a file, not a directory; give {option} a directory") from None
+        raise UsageError(
+            f"{option} {path}: a part of that path is a file, not a directory; give {option} a directory"
+        ) from None
     except OSError as exc:
-        raise UsageError(f"{option} {path}: cannot create the directory ({exc.strerror or exc}); "
-                         f"give {option} a writable directory") from None
+        raise UsageError(
+            f"{option} {path}: cannot create the directory ({exc.strerror or exc}); give {option} a writable directory"
+        ) from None

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from ..errors import UsageError
-
 import argparse
-import sys
 from pathlib import Path
+
+from ..errors import UsageError
 
 EPILOG = """\
 The baseline is one TOML file of known deviations per endpoint:
@@ -36,15 +35,27 @@ examples:
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("baseline", help="write/refresh an expectations baseline, or check a run against one",
-                              description="Check a run against an expectations baseline of known deviations, or write "
-                                          "and refresh the baseline from a run (--update).",
-                              epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = subparsers.add_parser(
+        "baseline",
+        help="write/refresh an expectations baseline, or check a run against one",
+        description="Check a run against an expectations baseline of known deviations, or write "
+        "and refresh the baseline from a run (--update).",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("file", nargs="?", metavar="FILE", help="the baseline TOML to check the run against")
     p.add_argument("--update", metavar="FILE", help="write or refresh this baseline from the run")
-    p.add_argument("--from", dest="runs", metavar="RUN", nargs="+", required=True,
-                   help="events file(s) or report director(ies) of the run (several: merged, later wins)")
-    p.add_argument("--endpoint", metavar="NAME", help="with --update: the endpoint the baseline describes (kept otherwise)")
+    p.add_argument(
+        "--from",
+        dest="runs",
+        metavar="RUN",
+        nargs="+",
+        required=True,
+        help="events file(s) or report director(ies) of the run (several: merged, later wins)",
+    )
+    p.add_argument(
+        "--endpoint", metavar="NAME", help="with --update: the endpoint the baseline describes (kept otherwise)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -52,8 +63,7 @@ def run(args: argparse.Namespace) -> int:
     from ..results.run_results import RunError, RunResults
 
     if bool(args.file) == bool(args.update):
-        raise UsageError("name the baseline once: `--update FILE` to write it, or FILE to check a run "
-              "against it")
+        raise UsageError("name the baseline once: `--update FILE` to write it, or FILE to check a run against it")
     try:
         run_ = RunResults.merge([RunResults.load(path) for path in args.runs])
     except RunError as exc:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from ..errors import UsageError
-
 import argparse
 import json
 import shutil
@@ -11,10 +9,10 @@ import sys
 from pathlib import Path
 
 from ..contract.catalog import LEVELS, Clause, load_catalog, unknown_id_message
-from ..contract.traceability import Collection, CollectionError, collect, literal_clause_ids
 from ..contract.operations import OPERATIONS, PREFIX
 from ..contract.sources import source_url
-
+from ..contract.traceability import Collection, CollectionError, collect, literal_clause_ids
+from ..errors import UsageError
 
 EPILOG = """\
 coverage column:
@@ -36,15 +34,27 @@ examples:
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("clauses", help="list the contract clauses and the checks covering each",
-                              description="List the contract clauses (schemas/clauses.toml) with the number of suite checks citing "
-                                          "each, or the reason it cannot be tested; end with the share of MUST/SHOULD clauses covered.",
-                              epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = subparsers.add_parser(
+        "clauses",
+        help="list the contract clauses and the checks covering each",
+        description="List the contract clauses (schemas/clauses.toml) with the number of suite checks citing "
+        "each, or the reason it cannot be tested; end with the share of MUST/SHOULD clauses covered.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--operation", choices=OPERATIONS, help="only clauses applying to this operation")
     p.add_argument("--level", choices=LEVELS, help="only clauses of this level")
-    p.add_argument("--uncovered", action="store_true", help="only clauses with neither a check nor an untestable reason")
+    p.add_argument(
+        "--uncovered", action="store_true", help="only clauses with neither a check nor an untestable reason"
+    )
     p.add_argument("--json", action="store_true", help="print one JSON document instead of the table")
-    p.add_argument("--suites", metavar="DIR", type=Path, default=None, help="suites directory to collect (default: the packaged suites)")
+    p.add_argument(
+        "--suites",
+        metavar="DIR",
+        type=Path,
+        default=None,
+        help="suites directory to collect (default: the packaged suites)",
+    )
 
 
 def _coverage_cell(clause: Clause, checks: list[str]) -> str:
@@ -65,8 +75,13 @@ def summarize(clauses: list[Clause], coverage: dict[str, list[str]]) -> dict[str
     checked = sum(1 for c in gated if coverage.get(c.id))
     untestable = sum(1 for c in gated if not coverage.get(c.id) and c.untestable)
     covered = checked + untestable
-    return {"must_should": len(gated), "with_checks": checked, "untestable": untestable, "uncovered": len(gated) - covered,
-            "covered_percent": round(100.0 * covered / len(gated), 1) if gated else 100.0}
+    return {
+        "must_should": len(gated),
+        "with_checks": checked,
+        "untestable": untestable,
+        "uncovered": len(gated) - covered,
+        "covered_percent": round(100.0 * covered / len(gated), 1) if gated else 100.0,
+    }
 
 
 def _table(rows: list[Clause], coverage: dict[str, list[str]]) -> str:
@@ -99,9 +114,16 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         doc = {
             "clauses": [
-                {"id": c.id, "level": c.level, "operations": list(c.operations), "title": c.title, "checks": coverage.get(c.id, []),
-                 "untestable": c.untestable, "covered": bool(coverage.get(c.id) or c.untestable),
-                 "quotes": [{"text": q.text, "source": q.source, "url": source_url(q.source)} for q in c.quotes]}
+                {
+                    "id": c.id,
+                    "level": c.level,
+                    "operations": list(c.operations),
+                    "title": c.title,
+                    "checks": coverage.get(c.id, []),
+                    "untestable": c.untestable,
+                    "covered": bool(coverage.get(c.id) or c.untestable),
+                    "quotes": [{"text": q.text, "source": q.source, "url": source_url(q.source)} for q in c.quotes],
+                }
                 for c in rows
             ],
             "summary": summary,
@@ -113,15 +135,23 @@ def run(args: argparse.Namespace) -> int:
         print(_table(rows, coverage))
         for line in problems:
             print(f"meterconform clauses: {line}", file=sys.stderr)
-        print(f"MUST/SHOULD clauses covered: {summary['with_checks'] + summary['untestable']}/{summary['must_should']} "
-              f"({summary['covered_percent']}%) — {summary['with_checks']} by checks, {summary['untestable']} untestable with a reason, "
-              f"{summary['uncovered']} uncovered")
+        print(
+            f"MUST/SHOULD clauses covered: {summary['with_checks'] + summary['untestable']}/{summary['must_should']} "
+            f"({summary['covered_percent']}%) — {summary['with_checks']} by checks, {summary['untestable']} untestable "
+            f"with a reason, {summary['uncovered']} uncovered"
+        )
     return 1 if problems else 0
 
 
 def _problems(collection: Collection, catalog, suites: Path | None) -> list[str]:
     lines = collection.unknown_citations(catalog)
-    lines += [f"{path.name}:{line}: {unknown_id_message(cid, catalog.ids)}" for path, line, cid in literal_clause_ids(suites)
-              if cid not in catalog and not any(cid in ids for ids in collection.checks.values())]
-    lines += [f"{nodeid}: failed to collect: {text.strip().splitlines()[-1] if text.strip() else '?'}" for nodeid, text in collection.errors.items()]
+    lines += [
+        f"{path.name}:{line}: {unknown_id_message(cid, catalog.ids)}"
+        for path, line, cid in literal_clause_ids(suites)
+        if cid not in catalog and not any(cid in ids for ids in collection.checks.values())
+    ]
+    lines += [
+        f"{nodeid}: failed to collect: {text.strip().splitlines()[-1] if text.strip() else '?'}"
+        for nodeid, text in collection.errors.items()
+    ]
     return lines

@@ -1,12 +1,11 @@
-"""`meterconform compare`: one HTML matrix of clauses × runs (endpoints), the differences, and a regression exit code."""
+"""`meterconform compare`: one HTML matrix of clauses × runs (endpoints), the differences, a regression exit code."""
 
 from __future__ import annotations
 
-from ..errors import UsageError
-
 import argparse
-import sys
 from pathlib import Path
+
+from ..errors import UsageError
 
 EPILOG = """\
 Each RUN is an events file or a report directory, optionally named: NAME=PATH (default name: the report
@@ -24,13 +23,21 @@ examples:
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("compare", help="compare runs (endpoints) clause by clause in one HTML matrix",
-                              description="Set the clause verdicts of several runs side by side (for instance the embedded "
-                                          "reference endpoint, moto and your service), list the differences, and exit 1 "
-                                          "on a regression against the first run.",
-                              epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("runs", nargs="+", metavar="RUN", help="[NAME=]events file or report directory; the first is the reference")
-    p.add_argument("-o", "--output", metavar="FILE", default="comparison.html", help="the HTML page (default: comparison.html)")
+    p = subparsers.add_parser(
+        "compare",
+        help="compare runs (endpoints) clause by clause in one HTML matrix",
+        description="Set the clause verdicts of several runs side by side (for instance the embedded "
+        "reference endpoint, moto and your service), list the differences, and exit 1 "
+        "on a regression against the first run.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "runs", nargs="+", metavar="RUN", help="[NAME=]events file or report directory; the first is the reference"
+    )
+    p.add_argument(
+        "-o", "--output", metavar="FILE", default="comparison.html", help="the HTML page (default: comparison.html)"
+    )
 
 
 def _named(spec: str) -> tuple[str | None, str]:

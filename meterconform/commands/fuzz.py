@@ -54,16 +54,37 @@ def parse_duration(text: str) -> float:
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("fuzz", help="run a time-boxed fuzzing campaign of the property checks",
-                              description=__doc__.split(":", 1)[1].strip(), epilog=EPILOG,
-                              formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--duration", type=parse_duration, default=parse_duration("10m"), metavar="TIME",
-                   help="the time budget: 90s, 10m, 1h (default 10m)")
-    p.add_argument("--workers", "-n", type=_positive, default=1, metavar="N", help="independent worker processes, each running every check with its own examples (default 1)")
+    p = subparsers.add_parser(
+        "fuzz",
+        help="run a time-boxed fuzzing campaign of the property checks",
+        description=__doc__.split(":", 1)[1].strip(),
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--duration",
+        type=parse_duration,
+        default=parse_duration("10m"),
+        metavar="TIME",
+        help="the time budget: 90s, 10m, 1h (default 10m)",
+    )
+    p.add_argument(
+        "--workers",
+        "-n",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="independent worker processes, each running every check with its own examples (default 1)",
+    )
     p.add_argument("--database", metavar="URL", help="shared example database: redis://host:port/db or a directory")
     _options.endpoint(p)
-    p.add_argument("--max-examples", type=int, default=None, metavar="N",
-                   help="examples per check per round (default: the deep depth's)")
+    p.add_argument(
+        "--max-examples",
+        type=int,
+        default=None,
+        metavar="N",
+        help="examples per check per round (default: the deep depth's)",
+    )
     _options.reports(p)
     p.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: extra pytest arguments (-k ...)")
 

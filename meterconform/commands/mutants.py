@@ -6,7 +6,6 @@ import argparse
 import os
 import platform
 import shlex
-import sys
 import time
 
 from ..errors import UsageError
@@ -29,17 +28,33 @@ run clean; 1 otherwise; 2 an unknown fault or reading name.
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("mutants", help="fault-injection analysis: is every deviation caught?",
-                              description=__doc__.split(":", 1)[1].strip(), epilog=EPILOG,
-                              formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--fault", metavar="NAME", action="append", default=[], help="only these faults (repeatable; default all)")
-    p.add_argument("--readings", action="store_true",
-                   help="prove the suite the other way: one run per reading, each must pass (see serve --list-readings)")
-    p.add_argument("--reading", metavar="NAME", action="append", default=[],
-                   help="with --readings: only these readings (repeatable; default all)")
+    p = subparsers.add_parser(
+        "mutants",
+        help="fault-injection analysis: is every deviation caught?",
+        description=__doc__.split(":", 1)[1].strip(),
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--fault", metavar="NAME", action="append", default=[], help="only these faults (repeatable; default all)"
+    )
+    p.add_argument(
+        "--readings",
+        action="store_true",
+        help="prove the suite the other way: one run per reading, each must pass (see serve --list-readings)",
+    )
+    p.add_argument(
+        "--reading",
+        metavar="NAME",
+        action="append",
+        default=[],
+        help="with --readings: only these readings (repeatable; default all)",
+    )
     p.add_argument("--jobs", "-j", type=int, default=2, help="faults analysed in parallel (default 2)")
     p.add_argument("--depth", choices=["quick", "ci", "deep"], default="quick", help="Hypothesis depth (default quick)")
-    p.add_argument("--full", action="store_true", help="run every check for each fault instead of stopping at the first failure")
+    p.add_argument(
+        "--full", action="store_true", help="run every check for each fault instead of stopping at the first failure"
+    )
     p.add_argument("--markdown", metavar="PATH", help="also write the table to this file")
     p.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: a pytest selection (-k ...) for every run")
 
@@ -62,17 +77,32 @@ def run(args: argparse.Namespace) -> int:
     def progress(result) -> None:
         state = "caught by " + ", ".join(result.caught_by[:2]) if result.caught else "NOT caught"
         if result.fault == "(faithful)":
-            state = f"{result.checks} checks, " + (f"FAILING: {', '.join(result.caught_by)}" if result.caught else "clean")
-        print(f"  [{time.time() - start:6.1f} s] {result.fault}: {state}" + (f" ({result.problem})" if result.problem else ""), flush=True)
+            state = f"{result.checks} checks, " + (
+                f"FAILING: {', '.join(result.caught_by)}" if result.caught else "clean"
+            )
+        print(
+            f"  [{time.time() - start:6.1f} s] {result.fault}: {state}"
+            + (f" ({result.problem})" if result.problem else ""),
+            flush=True,
+        )
 
-    faithful, results = analyse(faults, suites=suites_dir(), depth=args.depth, jobs=args.jobs,
-                                stop_first=not args.full, selection=selection, progress=progress)
+    faithful, results = analyse(
+        faults,
+        suites=suites_dir(),
+        depth=args.depth,
+        jobs=args.jobs,
+        stop_first=not args.full,
+        selection=selection,
+        progress=progress,
+    )
     table = render_table(faithful, results)
     print()
     print("\n".join(table))
-    ran = (f"run time {time.time() - start:.0f} s on {os.cpu_count()} cores ({platform.system()} {platform.machine()}, "
-           f"Python {platform.python_version()}), {args.jobs} runs at a time, depth {args.depth}"
-           + (", every check per fault (--full)" if args.full else ", each fault's run stopping at its first failure"))
+    ran = (
+        f"run time {time.time() - start:.0f} s on {os.cpu_count()} cores ({platform.system()} {platform.machine()}, "
+        f"Python {platform.python_version()}), {args.jobs} runs at a time, depth {args.depth}"
+        + (", every check per fault (--full)" if args.full else ", each fault's run stopping at its first failure")
+    )
     print(f"\n({ran})")
     if args.markdown:
         _write_markdown(args, selection, table, ran)
@@ -82,7 +112,12 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_readings(args: argparse.Namespace, selection: list[str]) -> int:
     """`mutants --readings`: the faithful run, then one full run per reading; 0 only when every one passes."""
-    from ..campaign.fault_analysis import analyse_readings, reading_passed, render_reading_failures, render_readings_table
+    from ..campaign.fault_analysis import (
+        analyse_readings,
+        reading_passed,
+        render_reading_failures,
+        render_readings_table,
+    )
     from ..reference.readings import READINGS, validated
     from ..resources import suites_dir
 
@@ -93,18 +128,23 @@ def _run_readings(args: argparse.Namespace, selection: list[str]) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     start = time.time()
-    print(f"meterconform mutants --readings: the faithful endpoint, then {len(readings)} readings, "
-          f"{args.jobs} at a time", flush=True)
+    print(
+        f"meterconform mutants --readings: the faithful endpoint, then {len(readings)} readings, {args.jobs} at a time",
+        flush=True,
+    )
 
     def progress(result) -> None:
         failing = len(result.failed_checks)
         state = f"{result.checks} checks, " + (f"{failing} FAILING" if failing else "clean")
         problem = (result.problem or "").splitlines()[0] if result.problem else ""
-        print(f"  [{time.time() - start:6.1f} s] {result.fault}: {state}" + (f" ({problem})" if problem else ""),
-              flush=True)
+        print(
+            f"  [{time.time() - start:6.1f} s] {result.fault}: {state}" + (f" ({problem})" if problem else ""),
+            flush=True,
+        )
 
-    faithful, results = analyse_readings(readings, suites=suites_dir(), depth=args.depth, jobs=args.jobs,
-                                         selection=selection, progress=progress)
+    faithful, results = analyse_readings(
+        readings, suites=suites_dir(), depth=args.depth, jobs=args.jobs, selection=selection, progress=progress
+    )
     table = render_readings_table(faithful, results)
     print()
     print("\n".join(table))
@@ -112,8 +152,10 @@ def _run_readings(args: argparse.Namespace, selection: list[str]) -> int:
     if details:
         print()
         print("\n".join(details))
-    ran = (f"run time {time.time() - start:.0f} s on {os.cpu_count()} cores ({platform.system()} {platform.machine()}, "
-           f"Python {platform.python_version()}), {args.jobs} runs at a time, depth {args.depth}, every check per reading")
+    ran = (
+        f"run time {time.time() - start:.0f} s on {os.cpu_count()} cores ({platform.system()} {platform.machine()}, "
+        f"Python {platform.python_version()}), {args.jobs} runs at a time, depth {args.depth}, every check per reading"
+    )
     print(f"\n({ran})")
     if args.markdown:
         _write_markdown(args, selection, table, ran)
@@ -126,8 +168,12 @@ def _write_markdown(args: argparse.Namespace, selection: list[str], table: list[
     command = ["meterconform", "mutants"] + (["--readings"] if args.readings or args.reading else [])
     command += [a for name in args.fault for a in ("--fault", name)]
     command += [a for name in args.reading for a in ("--reading", name)]
-    command += (["--jobs", str(args.jobs)] if args.jobs != 2 else []) + (["--depth", args.depth] if args.depth != "quick" else [])
-    command += (["--full"] if args.full else []) + ["--markdown", args.markdown] + (["--", *selection] if selection else [])
+    command += (["--jobs", str(args.jobs)] if args.jobs != 2 else []) + (
+        ["--depth", args.depth] if args.depth != "quick" else []
+    )
+    command += (
+        (["--full"] if args.full else []) + ["--markdown", args.markdown] + (["--", *selection] if selection else [])
+    )
     header = f"Generated by `{shlex.join(command)}`: do not edit by hand, run the command again to refresh it."
     with open(args.markdown, "w", encoding="utf-8") as fh:
         fh.write(header + "\n\n" + "\n".join(table) + f"\n\n{ran}\n")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ..errors import UsageError
-
 import argparse
 import sys
+
+from ..errors import UsageError
 
 EPILOG = """\
 A target profile (TOML) describes the endpoint under test; every key is documented in docs/profile.md.
@@ -20,17 +20,20 @@ exit codes:
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("profile", help="the target profile's JSON schema (--schema)",
-                              description="Print what a target profile may contain: --schema prints the JSON schema "
-                                          "every profile is validated against.",
-                              epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = subparsers.add_parser(
+        "profile",
+        help="the target profile's JSON schema (--schema)",
+        description="Print what a target profile may contain: --schema prints the JSON schema "
+        "every profile is validated against.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--schema", action="store_true", help="print the target profile JSON schema shipped in the package")
 
 
 def run(args: argparse.Namespace) -> int:
     if not args.schema:
-        raise UsageError("say what to print: `meterconform profile --schema` prints the target profile's "
-              "JSON schema")
+        raise UsageError("say what to print: `meterconform profile --schema` prints the target profile's JSON schema")
     from ..harness.profile import schema_text
 
     sys.stdout.write(schema_text())

@@ -26,23 +26,41 @@ examples:
 """
 
 
-
 def register(subparsers) -> None:
-    p = subparsers.add_parser("run", help="run the conformance suites against an endpoint",
-                              description="Run the conformance suites against one endpoint (the embedded reference endpoint "
-                                          "when neither --profile nor --endpoint-url names one) and write the reports.",
-                              epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = subparsers.add_parser(
+        "run",
+        help="run the conformance suites against an endpoint",
+        description="Run the conformance suites against one endpoint (the embedded reference endpoint "
+        "when neither --profile nor --endpoint-url names one) and write the reports.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _options.endpoint(p)
-    p.add_argument("-n", "--workers", metavar="N", default=None, help="parallel processes (pytest-xdist), a number or 'auto'")
-    p.add_argument("--depth", choices=["quick", "ci", "deep"], default="ci", help="how hard Hypothesis searches (default: ci)")
-    p.add_argument("--seed", type=int, default=None,
-                   help="Hypothesis seed (default: random, printed in the header; none with --database, whose replay "
-                        "Hypothesis skips under a fixed seed)")
-    p.add_argument("--database", metavar="URL",
-                   help="a campaign's example database (redis://host:port/db or a directory), read-only: its stored "
-                        "failures replay first (see `meterconform fuzz`); what this run finds goes to ./.hypothesis only")
-    p.add_argument("--max-examples", type=int, default=None, metavar="N", help="examples per property check (default: the depth's)")
-    p.add_argument("--allow-billing", action="store_true", help="on a real endpoint, also run checks that may record usage")
+    p.add_argument(
+        "-n", "--workers", metavar="N", default=None, help="parallel processes (pytest-xdist), a number or 'auto'"
+    )
+    p.add_argument(
+        "--depth", choices=["quick", "ci", "deep"], default="ci", help="how hard Hypothesis searches (default: ci)"
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="Hypothesis seed (default: random, printed in the header; none with --database, whose replay "
+        "Hypothesis skips under a fixed seed)",
+    )
+    p.add_argument(
+        "--database",
+        metavar="URL",
+        help="a campaign's example database (redis://host:port/db or a directory), read-only: its stored "
+        "failures replay first (see `meterconform fuzz`); what this run finds goes to ./.hypothesis only",
+    )
+    p.add_argument(
+        "--max-examples", type=int, default=None, metavar="N", help="examples per property check (default: the depth's)"
+    )
+    p.add_argument(
+        "--allow-billing", action="store_true", help="on a real endpoint, also run checks that may record usage"
+    )
     _options.reports(p)
     p.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: extra pytest arguments (-k, -x, --lf, ...)")
 

@@ -40,22 +40,42 @@ def register(subparsers: Any) -> None:
     p.add_argument("--profile", metavar="PATH", help="target profile TOML (default: the embedded default profile)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     p.add_argument("--port", type=int, default=0, help="port to listen on (default: 0, a free port)")
-    p.add_argument("--fault", action="append", default=[], metavar="NAME", help="switch on a named deviation (repeatable)")
+    p.add_argument(
+        "--fault", action="append", default=[], metavar="NAME", help="switch on a named deviation (repeatable)"
+    )
     p.add_argument("--list-faults", action="store_true", help="print the fault names and what each does, then exit")
-    p.add_argument("--reading", action="append", default=[], metavar="NAME",
-                   help="switch on a named permitted behaviour (repeatable)")
+    p.add_argument(
+        "--reading",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="switch on a named permitted behaviour (repeatable)",
+    )
     p.add_argument("--list-readings", action="store_true", help="print the reading names and what each does, then exit")
-    p.add_argument("--chaos", metavar="SETTINGS", default=None,
-                   help="deal out seeded transient trouble: comma-separated throttle=F, unprocessed=F, internal_error=F "
-                        "(fractions of requests, 0 to 1) and latency_ms=N, e.g. throttle=0.3,unprocessed=0.2")
+    p.add_argument(
+        "--chaos",
+        metavar="SETTINGS",
+        default=None,
+        help="deal out seeded transient trouble: comma-separated throttle=F, unprocessed=F, internal_error=F "
+        "(fractions of requests, 0 to 1) and latency_ms=N, e.g. throttle=0.3,unprocessed=0.2",
+    )
     p.add_argument("--seed", type=int, default=0, help="the chaos seed: the same seed, the same sequence (default 0)")
-    p.add_argument("--admin", action="store_true",
-                   help="also serve the admin surface under /meterconform-admin/ (ledger, requests, clock, chaos, "
-                        "reset) for test suites in other languages; off by default, so the endpoint is the bare service")
-    p.add_argument("--print-profile", nargs="?", const="-", default=None, metavar="FILE",
-                   help="once listening, write the target profile that matches this endpoint (its URL with the actual "
-                        "port, credentials, product, customers, tokens) to FILE, or alone to stdout without FILE; then "
-                        "keep serving")
+    p.add_argument(
+        "--admin",
+        action="store_true",
+        help="also serve the admin surface under /meterconform-admin/ (ledger, requests, clock, chaos, "
+        "reset) for test suites in other languages; off by default, so the endpoint is the bare service",
+    )
+    p.add_argument(
+        "--print-profile",
+        nargs="?",
+        const="-",
+        default=None,
+        metavar="FILE",
+        help="once listening, write the target profile that matches this endpoint (its URL with the actual "
+        "port, credentials, product, customers, tokens) to FILE, or alone to stdout without FILE; then "
+        "keep serving",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="log one line per request to stderr")
 
 
@@ -96,8 +116,16 @@ def run(args: argparse.Namespace) -> int:
         profile = _load_profile(args.profile)
     try:
         chaos = Chaos.parse(args.chaos, args.seed) if args.chaos else None
-        endpoint = ReferenceEndpoint(profile, args.fault, args.host, args.port, verbose=args.verbose,
-                                     readings=args.reading, chaos=chaos, admin=args.admin)
+        endpoint = ReferenceEndpoint(
+            profile,
+            args.fault,
+            args.host,
+            args.port,
+            verbose=args.verbose,
+            readings=args.reading,
+            chaos=chaos,
+            admin=args.admin,
+        )
     except ValueError as error:
         raise UsageError(str(error)) from None
 
@@ -125,11 +153,16 @@ def run(args: argparse.Namespace) -> int:
                 with open(args.print_profile, "w", encoding="utf-8") as handle:
                     handle.write(text)
             except OSError as error:
-                raise UsageError(f"cannot write the profile to {args.print_profile}: "
-                                 f"{error.strerror or error}; give --print-profile a writable file path.") from None
+                raise UsageError(
+                    f"cannot write the profile to {args.print_profile}: "
+                    f"{error.strerror or error}; give --print-profile a writable file path."
+                ) from None
             print(listening, flush=True)
-            print(f"meterconform serve: its target profile is in {args.print_profile}: "
-                  f"meterconform run --profile {args.print_profile}", flush=True)
+            print(
+                f"meterconform serve: its target profile is in {args.print_profile}: "
+                f"meterconform run --profile {args.print_profile}",
+                flush=True,
+            )
         else:
             print(listening, flush=True)
             print(f"\n{text}", end="", flush=True)

@@ -1,4 +1,4 @@
-"""pytest plugin used by meterconform.contract.traceability: writes each collected check's clause ids to $METERCONFORM_CLAUSES_OUT."""
+"""pytest plugin for contract.traceability: writes each collected check's clause ids to $METERCONFORM_CLAUSES_OUT."""
 
 from __future__ import annotations
 

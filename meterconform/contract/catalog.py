@@ -5,9 +5,10 @@ from __future__ import annotations
 import difflib
 import json
 import tomllib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 import jsonschema
 
@@ -30,13 +31,16 @@ class Quote:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a conformant endpoint answers; `kind` is error | client_error | record_status | success | property | info | one_of."""
+    """What a conformant endpoint answers; `kind` is error | client_error | record_status | success | property | info
+    | one_of."""
 
     kind: str
     errors: tuple[str, ...] = ()
-    status: int | str | tuple[int, ...] | None = None  # HTTP status for "error", the per-record Status for "record_status"
+    status: int | str | tuple[int, ...] | None = (
+        None  # HTTP status for "error", the per-record Status for "record_status"
+    )
     description: str = ""
-    alternatives: tuple["Outcome", ...] = ()
+    alternatives: tuple[Outcome, ...] = ()
 
     @property
     def all_errors(self) -> tuple[str, ...]:
@@ -96,8 +100,9 @@ class Catalog:
             raise KeyError(unknown_id_message(clause_id, self.ids)) from None
 
     def for_constraint(self, ref: str) -> Clause:
-        """The clause covering a model input constraint, by its reference (meterconform.contract.service_model.Constraint.ref):
-        "MeterUsage:ProductCode.required", "BatchMeterUsage:UsageRecords[].UsageAllocations[].Tags.max"..."""
+        """The clause covering a model input constraint, by its reference
+        (meterconform.contract.service_model.Constraint.ref): "MeterUsage:ProductCode.required",
+        "BatchMeterUsage:UsageRecords[].UsageAllocations[].Tags.max"..."""
         try:
             return self._by_constraint[ref]  # type: ignore[attr-defined]
         except KeyError:
@@ -120,11 +125,15 @@ class Catalog:
 
     def select(self, operation: str | None = None, level: str | None = None) -> list[Clause]:
         """The clauses applying to `operation` and/or at `level`, in catalog order."""
-        return [c for c in self.clauses if (operation is None or operation in c.operations) and (level is None or c.level == level)]
+        return [
+            c
+            for c in self.clauses
+            if (operation is None or operation in c.operations) and (level is None or c.level == level)
+        ]
 
 
 def unknown_id_message(clause_id: str, known: tuple[str, ...] | list[str]) -> str:
-    """"unknown clause id 'X'; closest: A, B, C" — shared by Catalog.get and the traceability test."""
+    """ "unknown clause id 'X'; closest: A, B, C" — shared by Catalog.get and the traceability test."""
     close = difflib.get_close_matches(clause_id, list(known), n=3, cutoff=0.5)
     hint = f"closest known ids: {', '.join(close)}" if close else "no similar id; see `meterconform clauses`"
     return f"unknown clause id {clause_id!r}; {hint}"
@@ -151,7 +160,8 @@ def _clause(raw: Mapping[str, Any]) -> Clause:
         doc_url=raw["doc_url"],
         outcome=_outcome(raw["outcome"]),
         readings=tuple(
-            Reading(r["name"], r["text"], r.get("profile"), _outcome(r["outcome"]) if "outcome" in r else None) for r in raw.get("readings", ())
+            Reading(r["name"], r["text"], r.get("profile"), _outcome(r["outcome"]) if "outcome" in r else None)
+            for r in raw.get("readings", ())
         ),
         untestable=raw.get("untestable"),
         model=tuple(raw.get("model", ())),
@@ -170,11 +180,16 @@ def parse_catalog(text: str, source: str = CATALOG_FILE) -> Catalog:
     except tomllib.TOMLDecodeError as exc:
         raise CatalogError(f"{source} is not valid TOML: {exc}") from None
     problems = []
-    for err in sorted(jsonschema.Draft202012Validator(catalog_schema()).iter_errors(raw), key=lambda e: list(e.absolute_path)):
+    for err in sorted(
+        jsonschema.Draft202012Validator(catalog_schema()).iter_errors(raw), key=lambda e: list(e.absolute_path)
+    ):
         path = list(err.absolute_path)
         where = "/".join(str(p) for p in path) or "(top)"
         if len(path) >= 2 and path[0] == "clause" and isinstance(path[1], int):
-            where = f"clause {raw['clause'][path[1]].get('id', '#' + str(path[1]))}: {'.'.join(str(p) for p in path[2:]) or '(clause)'}"
+            where = (
+                f"clause {raw['clause'][path[1]].get('id', '#' + str(path[1]))}: "
+                f"{'.'.join(str(p) for p in path[2:]) or '(clause)'}"
+            )
         problems.append(f"  - {where}: {err.message[:300]}")
     seen: set[str] = set()
     for entry in raw.get("clause", ()):

@@ -30,7 +30,8 @@ def _messages(name: str, body: Any) -> list[str]:
 
 
 def output_errors(operation: str, body: Any) -> list[str]:
-    """Why a successful `operation` response body does not conform to schemas/<operation>.response.json ([] if it does)."""
+    """Why a successful `operation` response body does not conform to schemas/<operation>.response.json ([] if it
+    does)."""
     if operation not in OPERATIONS:
         raise ValueError(f"unknown operation {operation!r}; use one of {', '.join(OPERATIONS)}")
     return _messages(f"{operation}.response.json", body)

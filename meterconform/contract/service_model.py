@@ -6,12 +6,15 @@ import gzip
 import html
 import json
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
+
+from .operations import OPERATIONS  # noqa: F401 - the model's operations, re-exported for its readers
 
 SERVICE = "meteringmarketplace"
-from .operations import OPERATIONS  # noqa: F401 - the model's operations, re-exported for its readers
+
 CONSTRAINT_KINDS = ("required", "min", "max", "pattern", "enum")
 
 
@@ -63,7 +66,9 @@ def input_constraints(model: Mapping[str, Any]) -> list[Constraint]:
     return found
 
 
-def _walk(shapes: Mapping[str, Any], op: str, shape_name: str, path: str, seen: tuple[str, ...]) -> Iterator[Constraint]:
+def _walk(
+    shapes: Mapping[str, Any], op: str, shape_name: str, path: str, seen: tuple[str, ...]
+) -> Iterator[Constraint]:
     if shape_name in seen:  # a recursive shape: its constraints were listed on the first visit
         return
     shape = shapes[shape_name]
@@ -91,6 +96,12 @@ def definition_text(shape: Mapping[str, Any]) -> str:
     for key, value in shape.items():
         if key in ("documentation", "members", "member", "key", "value") or isinstance(value, dict):
             continue
-        shown = ", ".join(str(v) for v in value) if isinstance(value, list) else str(value).lower() if isinstance(value, bool) else str(value)
+        shown = (
+            ", ".join(str(v) for v in value)
+            if isinstance(value, list)
+            else str(value).lower()
+            if isinstance(value, bool)
+            else str(value)
+        )
         parts.append(f"{key} {shown}")
     return "; ".join(parts)

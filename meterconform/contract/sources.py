@@ -1,4 +1,4 @@
-"""Where a clause's quote comes from: resolve a quote `source` to the shipped public text, and check the quote is verbatim.
+"""Where a clause's quote comes from: resolve a quote `source` to the shipped public text, check the quote is verbatim.
 
 Every source names a public document shipped in schemas/sources/ (listed in its index.toml):
   model:<ref>   the pinned botocore service model (schemas/sources/service-2.json), see `model_text`
@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from meterconform.contract.service_model import definition_text, doc_text
 from meterconform.resources import schemas_dir
@@ -86,7 +87,8 @@ def pinned_model() -> dict[str, Any]:
 
 
 def snapshot(name: str) -> tuple[dict[str, str], str] | None:
-    """A page snapshot's header fields ({"URL": ..., "Retrieved": ...}) and its text; None if no such page is shipped."""
+    """A page snapshot's header fields ({"URL": ..., "Retrieved": ...}) and its text; None if no such page is
+    shipped."""
     doc = documents().get(name)
     if doc is None or name == "model" or not doc.path.is_file():
         return None
@@ -104,7 +106,8 @@ def normalize(text: str) -> str:
 
 
 def quote_found(quote: str, haystack: str) -> bool:
-    """True when `quote` occurs verbatim in `haystack` (both normalized); "..." elides text between fragments, in order."""
+    """True when `quote` occurs verbatim in `haystack` (both normalized); "..." elides text between fragments, in
+    order."""
     hay = normalize(haystack)
     pos = 0
     for fragment in (f for f in ELLIPSIS.split(normalize(quote)) if f):
@@ -141,7 +144,8 @@ def model_text(source: str, model: Mapping[str, Any]) -> str | None:
 
 
 def source_text(source: str, model: Mapping[str, Any] | None = None) -> str | None:
-    """The text a quote's `source` names (model quotes: in `model`, by default the pinned one); None if it does not exist."""
+    """The text a quote's `source` names (model quotes: in `model`, by default the pinned one); None if it does not
+    exist."""
     kind, _, ref = source.partition(":")
     if kind == "model":
         return model_text(source, pinned_model() if model is None else model)

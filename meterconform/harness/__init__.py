@@ -1,1 +1,1 @@
-"""Running checks against a target: the profile, built-in targets, fixtures, batch-key slots, shared verdict functions."""
+"""Running checks against a target: the profile, built-in targets, fixtures, batch-key slots, shared verdicts."""

@@ -5,10 +5,10 @@ from __future__ import annotations
 import contextlib
 import socket
 import tomllib
-from typing import Iterator
+from collections.abc import Iterator
 
-from .profile import Profile, _resource_text, from_dict
 from ..errors import EndpointUnreachable, UsageError
+from .profile import Profile, _resource_text, from_dict
 
 TARGETS = ("reference", "moto")
 
@@ -69,13 +69,18 @@ def run_profile(profile_path: str | None, *, target: str | None = None, database
     return profile
 
 
-
-
-def open_endpoint(stack: contextlib.ExitStack, profile: Profile, url: str | None, *, target: str | None = None,
-                  faults: tuple[str, ...] | list[str] = (), readings: tuple[str, ...] | list[str] = ()) -> str:
-    """The URL a run talks to: a named endpoint (probed: EndpointUnreachable; preflighted, meterconform.transport.preflight:
-    TargetError for wrong credentials or a path that serves nothing), else moto's server or the
-    embedded reference endpoint started inside `stack` (TargetError when it cannot start)."""
+def open_endpoint(
+    stack: contextlib.ExitStack,
+    profile: Profile,
+    url: str | None,
+    *,
+    target: str | None = None,
+    faults: tuple[str, ...] | list[str] = (),
+    readings: tuple[str, ...] | list[str] = (),
+) -> str:
+    """The URL a run talks to: a named endpoint (probed: EndpointUnreachable; preflighted,
+    meterconform.transport.preflight: TargetError for wrong credentials or a path that serves nothing), else moto's
+    server or the embedded reference endpoint started inside `stack` (TargetError when it cannot start)."""
     from ..transport.clients import probe
 
     if url:

@@ -5,18 +5,19 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from hypothesis import currently_in_test_context, reject
 
 from ..contract.operations import PREFIX
+from ..contract.sources import source_label
+from ..results.reproduce import reproduction, request_json
 from ..transport.clients import UNIMPLEMENTED_CODES, Exchange, Transport, fresh_identity, records_nothing
 from .failures import failure_class, skip_throttled, skip_token_spent, skip_unimplemented, skip_unprocessed
 from .profile import MissingProfileData, Profile
-from ..results.reproduce import reproduction, request_json
 from .slots import Slots
-from ..contract.sources import source_label
 
 THROTTLING = "ThrottlingException"
 TIMELY_CLAUSE = "PROTO.TIMEOUT"
@@ -127,7 +128,11 @@ def _unimplemented_answer(exchange: Exchange) -> str | None:
     if exchange.error_code in UNIMPLEMENTED_CODES:
         return exchange.error_code
     text = exchange.body[:2000].decode("utf-8", "replace").lower()
-    if exchange.status and exchange.status >= 500 and ("not yet implemented" in text or "has not been implemented" in text):
+    if (
+        exchange.status
+        and exchange.status >= 500
+        and ("not yet implemented" in text or "has not been implemented" in text)
+    ):
         return f"HTTP {exchange.status}: {text[:120].strip()}"
     return None
 
@@ -158,7 +163,9 @@ def unimplemented_evidence(transport: Transport, exchange: Exchange) -> str | No
         if key not in _probe_cache:
             record, transport.record = transport.record, (lambda ex: None)
             try:
-                probe = transport.raw(records_nothing(exchange.operation, transport.profile), operation=exchange.operation)
+                probe = transport.raw(
+                    records_nothing(exchange.operation, transport.profile), operation=exchange.operation
+                )
             finally:
                 transport.record = record
             evidence = unimplemented_evidence(transport, probe)
@@ -171,8 +178,10 @@ def unimplemented_evidence(transport: Transport, exchange: Exchange) -> str | No
     if key not in _probe_cache:
         record, transport.record = transport.record, (lambda ex: None)
         try:
-            answers = [transport.raw({}, operation=exchange.operation),
-                       transport.raw(records_nothing(exchange.operation, transport.profile), operation=exchange.operation)]
+            answers = [
+                transport.raw({}, operation=exchange.operation),
+                transport.raw(records_nothing(exchange.operation, transport.profile), operation=exchange.operation),
+            ]
         finally:
             transport.record = record
         if all(_unimplemented_answer(a) or _server_error_page(a) for a in answers):
@@ -223,7 +232,9 @@ class Metering:
         """The requests the running example sent up to and including `exchange`, oldest first (a resend after a
         transient answer counts once, as its final answer), and whether earlier ones of it are no longer kept."""
         example = getattr(exchange, "example", None)
-        kept = [e for e in self.evidence if getattr(e, "example", None) == example and e.seq <= getattr(exchange, "seq", 0)]
+        kept = [
+            e for e in self.evidence if getattr(e, "example", None) == example and e.seq <= getattr(exchange, "seq", 0)
+        ]
         resent = {id(t) for e in kept for t in e.transient}
         steps = [e for e in kept if id(e) not in resent]
         dropped = bool(kept) and kept[0].seq > self.first_of_example.get(example, kept[0].seq)
@@ -247,8 +258,14 @@ class Metering:
 
     def judged_summary(self) -> dict[str, dict]:
         """Per judged clause: examples, requests and outcomes (as the events carry them)."""
-        return {cid: {"examples": len(row["examples"]), "requests": len(row["exchanges"]), "outcomes": dict(row["outcomes"])}
-                for cid, row in self.judged.items()}
+        return {
+            cid: {
+                "examples": len(row["examples"]),
+                "requests": len(row["exchanges"]),
+                "outcomes": dict(row["outcomes"]),
+            }
+            for cid, row in self.judged.items()
+        }
 
     def reached(self, scores: dict[str, float]) -> None:
         """Keep the best of the target scores an example reported (strategies.targets.aim_at_limits): how
@@ -261,19 +278,29 @@ class Metering:
         """A new MeterUsage instance on an emulator; on a real endpoint the configured identity."""
         return None if self.profile.endpoint.is_real else fresh_identity()
 
-    def call(self, operation: str, request: Mapping[str, Any], *, identity: str | None = "<own>",
-             region: str | None = None, validate: bool = False, allow_unimplemented: bool = False,
-             retry_transient: bool = True) -> Exchange:
+    def call(
+        self,
+        operation: str,
+        request: Mapping[str, Any],
+        *,
+        identity: str | None = "<own>",
+        region: str | None = None,
+        validate: bool = False,
+        allow_unimplemented: bool = False,
+        retry_transient: bool = True,
+    ) -> Exchange:
         """Send through boto3 as this check's identity; an unimplemented operation skips the check. A transient
         answer is met by sending the same request again (Transport.call; `retry_transient` False: a check about
         throttling or internal errors themselves judges the first answer)."""
         who = self.identity if identity == "<own>" else identity
-        exchange = self.transport.call(operation, request, identity=who, region=region, validate=validate,
-                                       retry_transient=retry_transient)
+        exchange = self.transport.call(
+            operation, request, identity=who, region=region, validate=validate, retry_transient=retry_transient
+        )
         if self.billing_guarded and recorded_usage(exchange):
             raise BillingGuardBreach(
                 f"BILLING GUARD BREACH: {operation} recorded usage on a guarded endpoint although this check is not "
-                "marked records_usage; mark it (@pytest.mark.records_usage) so the guard holds it back")
+                "marked records_usage; mark it (@pytest.mark.records_usage) so the guard holds it back"
+            )
         if not allow_unimplemented:
             evidence = unimplemented_evidence(self.transport, exchange)
             if evidence:
@@ -294,12 +321,20 @@ class Metering:
     def now(self) -> float:
         return time.time()
 
-    def batch_key(self, *, min_age: float = 60, max_age: float | None = None,
-                  customers: Sequence[str] | None = None, dimensions: Sequence[str] | None = None):
+    def batch_key(
+        self,
+        *,
+        min_age: float = 60,
+        max_age: float | None = None,
+        customers: Sequence[str] | None = None,
+        dimensions: Sequence[str] | None = None,
+    ):
         """A (customer, dimension, timestamp) no other check of this run uses (see slots.py)."""
         from .slots import SlotsExhausted
 
-        customers = customers or self.profile.need("customers.subscribed", "BatchMeterUsage needs a subscribed customer")
+        customers = customers or self.profile.need(
+            "customers.subscribed", "BatchMeterUsage needs a subscribed customer"
+        )
         dimensions = dimensions or self.profile.need("product.dimensions")
         c = self.profile.contract
         inside = c.batch_window_hours * 3600 - c.clock_tolerance_seconds - 60
@@ -307,13 +342,18 @@ class Metering:
             return self.slots.take(customers, dimensions, min_age=min_age, max_age=max_age, limit_age=inside)
         except SlotsExhausted as exc:
             unit = "hour" if c.batch_dedup == "hour" else "second"
-            raise MissingProfileData("customers.subscribed", message=(
-                f"SKIPPED: out of BatchMeterUsage keys ({exc}): {len(customers)} customers x {len(dimensions)} dimensions "
-                f"give one key per {unit}; list more test customers in `customers.subscribed`")) from None
+            raise MissingProfileData(
+                "customers.subscribed",
+                message=(
+                    f"SKIPPED: out of BatchMeterUsage keys ({exc}): {len(customers)} customers x {len(dimensions)} "
+                    f"dimensions give one key per {unit}; list more test customers in `customers.subscribed`"
+                ),
+            ) from None
 
     # -- verdicts ------------------------------------------------------------------------------
-    def fail(self, clause_id: str, *, expected: str, actual: str, exchange: Exchange | None = None,
-             note: str = "") -> None:
+    def fail(
+        self, clause_id: str, *, expected: str, actual: str, exchange: Exchange | None = None, note: str = ""
+    ) -> None:
         """Raise the typed failure for `clause_id` with the exchange as evidence. In a campaign round, a failure
         an earlier round already found for this check rejects the example instead, so that Hypothesis, which
         ends a check at its first failure, goes on looking for the clauses not found broken yet."""
@@ -325,10 +365,16 @@ class Metering:
         quote = clause.quotes[0] if clause.quotes else None
         ex = exchange or (self.evidence[-1] if self.evidence else None)
         raise failure_class(clause_id)(
-            clause_id, level=clause.level, title=clause.title, quote=quote.text if quote else "", source=source_label(quote.source) if quote else "",
-            expected=expected, actual=actual,
+            clause_id,
+            level=clause.level,
+            title=clause.title,
+            quote=quote.text if quote else "",
+            source=source_label(quote.source) if quote else "",
+            expected=expected,
+            actual=actual,
             request_text=(f"{ex.operation or ex.method} {request_json(ex, 600)}" if ex else ""),
-            reproduction=self.reproduction(ex) if ex else "", note=note,
+            reproduction=self.reproduction(ex) if ex else "",
+            note=note,
         )
 
     def expect_answered(self, exchange: Exchange, clause_id: str = TIMELY_CLAUSE) -> None:
@@ -337,18 +383,31 @@ class Metering:
         self._judge(TIMELY_CLAUSE, exchange)
         where = f" while checking {clause_id}" if clause_id != TIMELY_CLAUSE else ""
         if exchange.transport_error == "timeout" and exchange.timeout_shortened:
-            self.fail(TIMELY_CLAUSE, expected=f"an answer within {self.profile.endpoint.read_timeout:g} s (endpoint.read_timeout)",
-                      actual=f"no answer within {exchange.read_timeout:g} s{where}", exchange=exchange,
-                      note=exchange.timeout_shortened)
+            self.fail(
+                TIMELY_CLAUSE,
+                expected=f"an answer within {self.profile.endpoint.read_timeout:g} s (endpoint.read_timeout)",
+                actual=f"no answer within {exchange.read_timeout:g} s{where}",
+                exchange=exchange,
+                note=exchange.timeout_shortened,
+            )
         if exchange.transport_error == "timeout":
-            self.fail(TIMELY_CLAUSE, expected=f"an answer within {self.profile.endpoint.read_timeout:g} s (endpoint.read_timeout)",
-                      actual=f"no answer after {exchange.elapsed:.1f} s (timed out){where}", exchange=exchange)
+            self.fail(
+                TIMELY_CLAUSE,
+                expected=f"an answer within {self.profile.endpoint.read_timeout:g} s (endpoint.read_timeout)",
+                actual=f"no answer after {exchange.elapsed:.1f} s (timed out){where}",
+                exchange=exchange,
+            )
         if exchange.transport_error:
-            self.fail(TIMELY_CLAUSE, expected="an HTTP answer",
-                      actual=f"no response ({exchange.transport_error}) after {exchange.elapsed:.1f} s{where}", exchange=exchange)
+            self.fail(
+                TIMELY_CLAUSE,
+                expected="an HTTP answer",
+                actual=f"no response ({exchange.transport_error}) after {exchange.elapsed:.1f} s{where}",
+                exchange=exchange,
+            )
 
-    def expect_error(self, exchange: Exchange, clause_id: str, errors: Iterable[str] | None = "<catalog>",
-                     status: Any = "<catalog>") -> str:
+    def expect_error(
+        self, exchange: Exchange, clause_id: str, errors: Iterable[str] | None = "<catalog>", status: Any = "<catalog>"
+    ) -> str:
         """The exchange must be the clause's documented error (names and status from the catalog
         unless given; errors=None means any client error). Returns the error name seen."""
         if errors == "<catalog>" or status == "<catalog>":
@@ -361,19 +420,31 @@ class Metering:
         if exchange.error_code == THROTTLING and (not errors or THROTTLING not in errors):
             skip_throttled(exchange.operation, len(exchange.transient))
         body = exchange.json
-        if (exchange.operation == "BatchMeterUsage" and exchange.ok and isinstance(body, dict) and body.get("UnprocessedRecords")
-                and not body.get("Results")):
+        if (
+            exchange.operation == "BatchMeterUsage"
+            and exchange.ok
+            and isinstance(body, dict)
+            and body.get("UnprocessedRecords")
+            and not body.get("Results")
+        ):
             # every attempt left every record unprocessed (a transient failure): the endpoint never judged the request;
             # a batch some of whose records were processed was judged, and a 200 is then the wrong answer
-            skip_unprocessed(f"{len(body['UnprocessedRecords'])} of the batch's records", clause_id, len(exchange.transient))
+            skip_unprocessed(
+                f"{len(body['UnprocessedRecords'])} of the batch's records", clause_id, len(exchange.transient)
+            )
         want = (" or ".join(errors) if errors else "a client error") + f" with {_status_text(status)}"
         if errors and exchange.error_code not in errors:
             self.fail(clause_id, expected=want, actual=exchange.summary(), exchange=exchange)
         if not errors and (exchange.status is None or not 400 <= exchange.status < 500):
             self.fail(clause_id, expected=want, actual=exchange.summary(), exchange=exchange)
         if not _status_ok(exchange.status, status):
-            self.fail(clause_id, expected=want, actual=exchange.summary(), exchange=exchange,
-                      note="the error name is right but the HTTP status is not")
+            self.fail(
+                clause_id,
+                expected=want,
+                actual=exchange.summary(),
+                exchange=exchange,
+                note="the error name is right but the HTTP status is not",
+            )
         return exchange.error_code or ""
 
     def expect_success(self, exchange: Exchange, clause_id: str, *, allow_unprocessed: bool = False) -> dict:
@@ -390,7 +461,9 @@ class Metering:
         if exchange.status is None or not 200 <= exchange.status < 300 or exchange.error_code:
             self.fail(clause_id, expected="success (HTTP 200)", actual=exchange.summary(), exchange=exchange)
         if not isinstance(body, dict):
-            self.fail(clause_id, expected="success with a JSON object body", actual=exchange.summary(), exchange=exchange)
+            self.fail(
+                clause_id, expected="success with a JSON object body", actual=exchange.summary(), exchange=exchange
+            )
         self.expect_output_schema(exchange, body)
         unprocessed = body.get("UnprocessedRecords") if exchange.operation == "BatchMeterUsage" else None
         if unprocessed and isinstance(unprocessed, list) and not allow_unprocessed:
@@ -406,7 +479,9 @@ class Metering:
         token = request.get("RegistrationToken") if request is not None else None
         listed = [t.token for t in self.profile.registration_tokens.valid]
         if token in listed:
-            self.observe("RC.TOKEN.REUSE", "a listed valid token answered ExpiredTokenException (resolved before?)", exchange)
+            self.observe(
+                "RC.TOKEN.REUSE", "a listed valid token answered ExpiredTokenException (resolved before?)", exchange
+            )
             skip_token_spent(listed.index(token))
 
     def expect_output_schema(self, exchange: Exchange, body: dict) -> None:
@@ -416,11 +491,23 @@ class Metering:
         self._judge(SCHEMA_CLAUSE.format(op=_op_area(exchange.operation)), exchange)
         problems = output_errors(exchange.operation, body)
         if problems:
-            self.fail(SCHEMA_CLAUSE.format(op=_op_area(exchange.operation)), expected=f"a {exchange.operation} result matching its model shape",
-                      actual="; ".join(problems[:5]) + f"  body: {json.dumps(body)[:400]}", exchange=exchange)
+            self.fail(
+                SCHEMA_CLAUSE.format(op=_op_area(exchange.operation)),
+                expected=f"a {exchange.operation} result matching its model shape",
+                actual="; ".join(problems[:5]) + f"  body: {json.dumps(body)[:400]}",
+                exchange=exchange,
+            )
 
-    def expect(self, condition: bool, clause_id: str, *, expected: str, actual: str, exchange: Exchange | None = None,
-               note: str = "") -> None:
+    def expect(
+        self,
+        condition: bool,
+        clause_id: str,
+        *,
+        expected: str,
+        actual: str,
+        exchange: Exchange | None = None,
+        note: str = "",
+    ) -> None:
         """A property check: fail the clause unless `condition`."""
         self._judge(clause_id, exchange)
         if not condition:

@@ -28,7 +28,7 @@ ENV_ALLOW_BILLING = "METERCONFORM_ALLOW_BILLING"
 STANDALONE_SHARES = 16  # standalone processes that can share one endpoint at a time
 _held_locks: list = []  # the share lock this process holds (kept open until it exits)
 
-_current: ContextVar["Metering | None"] = ContextVar("meterconform_metering", default=None)
+_current: ContextVar[Metering | None] = ContextVar("meterconform_metering", default=None)
 _standalone_lock = threading.Lock()
 _standalone_parts: tuple | None = None
 
@@ -37,14 +37,14 @@ class StandaloneRefused(RuntimeError):
     """A standalone handle on a real endpoint without METERCONFORM_ALLOW_BILLING=1."""
 
 
-def current_metering() -> "Metering":
+def current_metering() -> Metering:
     """The running check's handle (see the module's docstring)."""
     metering = _current.get()
     return metering if metering is not None else _standalone()
 
 
 @contextlib.contextmanager
-def using(metering: "Metering"):
+def using(metering: Metering):
     """Make `metering` the current handle for the `with` block (the plugin's autouse fixture)."""
     token = _current.set(metering)
     try:
@@ -53,7 +53,7 @@ def using(metering: "Metering"):
         _current.reset(token)
 
 
-def _standalone() -> "Metering":
+def _standalone() -> Metering:
     from .checks import Metering
 
     profile, transport, slots = _standalone_setup()
@@ -67,8 +67,8 @@ def _standalone_setup() -> tuple:
     with _standalone_lock:
         if _standalone_parts is None:
             from ..transport.clients import Transport
-            from .profile import load_profile
             from ..transport.ratelimit import RateLimiter
+            from .profile import load_profile
             from .slots import KeyHistory, Slots
 
             profile = load_profile(os.environ.get(ENV_PROFILE) or None)
@@ -79,8 +79,9 @@ def _standalone_setup() -> tuple:
                 if os.environ.get(ENV_ALLOW_BILLING) != "1":
                     raise StandaloneRefused(
                         "meterconform: outside pytest (e.g. under HypoFuzz) no check can be held back by the billing "
-                        f"guard; against a real endpoint set {ENV_ALLOW_BILLING}=1 if recording usage for the profile's "
-                        "test customers is acceptable")
+                        f"guard; against a real endpoint set {ENV_ALLOW_BILLING}=1 if recording usage for the "
+                        "profile's test customers is acceptable"
+                    )
             if not url:
                 from ..reference import running_endpoint
 
@@ -89,7 +90,9 @@ def _standalone_setup() -> tuple:
                 atexit.register(stack.close)
                 profile = profile.with_url(url)
             rate = profile.endpoint.rate_per_second
-            transport = Transport(profile, url, limiter=RateLimiter(rate, os.environ.get("METERCONFORM_RATE_FILE")) if rate else None)
+            transport = Transport(
+                profile, url, limiter=RateLimiter(rate, os.environ.get("METERCONFORM_RATE_FILE")) if rate else None
+            )
             granularity = 3600 if profile.contract.batch_dedup == "hour" else 1
             # A fuzzer may run several processes on one endpoint: each holds one of STANDALONE_SHARES locks for its
             # lifetime and takes only the seconds of that share; the history keeps later runs apart.
@@ -116,5 +119,7 @@ def _claim_share(state_dir) -> int:
             continue
         _held_locks.append(fh)
         return index
-    raise StandaloneRefused(f"meterconform: {STANDALONE_SHARES} standalone processes already share the batch keys of "
-                            f"this machine (locks in {state}); run fewer fuzzing processes")
+    raise StandaloneRefused(
+        f"meterconform: {STANDALONE_SHARES} standalone processes already share the batch keys of "
+        f"this machine (locks in {state}); run fewer fuzzing processes"
+    )

@@ -33,14 +33,18 @@ def shared_database(url: str) -> ExampleDatabase:
             import redis
             from hypothesis.extra.redis import RedisExampleDatabase
         except ImportError:
-            raise DatabaseError("a redis:// database needs the redis client: pip install 'meterconform[fuzz]'") from None
+            raise DatabaseError(
+                "a redis:// database needs the redis client: pip install 'meterconform[fuzz]'"
+            ) from None
         client = redis.Redis.from_url(url, socket_connect_timeout=3)
         try:
             client.ping()
         except redis.exceptions.RedisError as exc:
             # redis-py says "Error 111 connecting to host:port. Connection refused."; keep the reason only.
             reason = str(exc).strip().rstrip(".").rsplit(". ", 1)[-1].lower() or type(exc).__name__
-            raise DatabaseError(f"cannot reach the example database {url} ({reason}); start redis-server there or fix --database") from None
+            raise DatabaseError(
+                f"cannot reach the example database {url} ({reason}); start redis-server there or fix --database"
+            ) from None
         return RedisExampleDatabase(client, key_prefix=REDIS_PREFIX)
     path = url.removeprefix("dir:")
     Path(path).mkdir(parents=True, exist_ok=True)

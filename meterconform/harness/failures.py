@@ -8,8 +8,20 @@ import pytest
 class ConformanceFailure(AssertionError):
     """An endpoint broke a clause: carries the clause, expected, actual and a reproduction."""
 
-    def __init__(self, clause_id: str, *, expected: str, actual: str, level: str = "MUST", title: str = "",
-                 quote: str = "", source: str = "", request_text: str = "", reproduction: str = "", note: str = ""):
+    def __init__(
+        self,
+        clause_id: str,
+        *,
+        expected: str,
+        actual: str,
+        level: str = "MUST",
+        title: str = "",
+        quote: str = "",
+        source: str = "",
+        request_text: str = "",
+        reproduction: str = "",
+        note: str = "",
+    ):
         self.clause_id = clause_id
         self.level = level
         self.title = title
@@ -36,7 +48,10 @@ class ConformanceFailure(AssertionError):
             lines.append("  Reproduce with:")
             text = self.reproduction
             if reproduction_limit and len(text) > reproduction_limit:
-                text = text[:reproduction_limit] + f"... ({len(self.reproduction)} characters; the whole request is in events.jsonl)"
+                text = (
+                    text[:reproduction_limit]
+                    + f"... ({len(self.reproduction)} characters; the whole request is in events.jsonl)"
+                )
             lines.extend("    " + line for line in text.splitlines())
         return "\n".join(lines)
 
@@ -53,8 +68,11 @@ def failure_class(clause_id: str) -> type[ConformanceFailure]:
     the clauses it had not broken yet. A class per clause makes each clause its own bug."""
     cls = _PER_CLAUSE.get(clause_id)
     if cls is None:
-        cls = _PER_CLAUSE[clause_id] = type("ConformanceFailure", (ConformanceFailure,),
-                                            {"__module__": __name__, "__qualname__": "ConformanceFailure", "clause": clause_id})
+        cls = _PER_CLAUSE[clause_id] = type(
+            "ConformanceFailure",
+            (ConformanceFailure,),
+            {"__module__": __name__, "__qualname__": "ConformanceFailure", "clause": clause_id},
+        )
     return cls
 
 
@@ -73,10 +91,12 @@ class TokenSpent(pytest.skip.Exception):
 
 def skip_token_spent(index: int) -> None:
     """`index`: the token's place in registration_tokens.valid (the token itself stays out of every report)."""
-    raise TokenSpent(f"TOKEN SPENT: valid registration token #{index + 1} of the profile answered ExpiredTokenException; it may "
-                     "have been resolved before (by another check, worker or run), and the profile admits the reading "
-                     'that a resubmitted token expires (contract.token_reuse). No verdict: list fresh tokens, or set '
-                     'contract.token_reuse = "allowed" if your endpoint resolves a token every time')
+    raise TokenSpent(
+        f"TOKEN SPENT: valid registration token #{index + 1} of the profile answered ExpiredTokenException; it may "
+        "have been resolved before (by another check, worker or run), and the profile admits the reading "
+        "that a resubmitted token expires (contract.token_reuse). No verdict: list fresh tokens, or set "
+        'contract.token_reuse = "allowed" if your endpoint resolves a token every time'
+    )
 
 
 class Unprocessed(pytest.skip.Exception):
@@ -89,15 +109,20 @@ def _attempts(resent: int) -> str:
 
 
 def skip_throttled(operation: str | None, resent: int = 0) -> None:
-    raise Throttled(f"THROTTLED: the endpoint answered ThrottlingException to {operation}{_attempts(resent)}; no verdict "
-                    "(slow down: endpoint.rate_per_second; endpoint.transient_retries / transient_backoff resend it)")
+    raise Throttled(
+        f"THROTTLED: the endpoint answered ThrottlingException to {operation}{_attempts(resent)}; no verdict "
+        "(slow down: endpoint.rate_per_second; endpoint.transient_retries / transient_backoff resend it)"
+    )
 
 
 def skip_unprocessed(what: str, clause: str | None = None, resent: int = 0) -> None:
     """`what`: which records stayed unprocessed; `resent`: how often the same batch was sent again."""
-    raise Unprocessed(f"UNPROCESSED: {what} came back in UnprocessedRecords (a service-side transient failure)"
-                      f"{_attempts(resent)}; no verdict" + (f" on {clause}" if clause else "") +
-                      " (endpoint.transient_retries: how often the same batch is sent again)")
+    raise Unprocessed(
+        f"UNPROCESSED: {what} came back in UnprocessedRecords (a service-side transient failure)"
+        f"{_attempts(resent)}; no verdict"
+        + (f" on {clause}" if clause else "")
+        + " (endpoint.transient_retries: how often the same batch is sent again)"
+    )
 
 
 def skip_unimplemented(operation: str | None, evidence: str) -> None:

@@ -1,4 +1,4 @@
-"""The pytest plugin's fixtures: the run, the endpoint under test, its profile and transport, and each check's handle."""
+"""The pytest plugin's fixtures: the run, the endpoint under test, its profile and transport, each check's handle."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from ..transport.clients import Transport
 from ..plugin import METERING, RUN, RunContext
-from .profile import Profile
+from ..transport.clients import Transport
 from ..transport.ratelimit import RateLimiter
+from .profile import Profile
 from .slots import Slots
 
 if TYPE_CHECKING:
@@ -29,8 +29,9 @@ def endpoint_url(mc_run: RunContext) -> str:
     if mc_run.url is None:
         from ..reference import running_endpoint
 
-        mc_run.url = mc_run.stack.enter_context(running_endpoint(dict(mc_run.profile.raw), faults=mc_run.faults,
-                                                                       readings=mc_run.readings))
+        mc_run.url = mc_run.stack.enter_context(
+            running_endpoint(dict(mc_run.profile.raw), faults=mc_run.faults, readings=mc_run.readings)
+        )
         mc_run.embedded = True
     return mc_run.url
 
@@ -66,7 +67,10 @@ def slots(profile: Profile, mc_run: RunContext, endpoint_url: str, request: pyte
         index, count = fuzz_worker[0] - 1, fuzz_worker[1]
     else:  # a pytest-xdist worker (gw0, gw1, ...), or the only process
         worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-        index, count = int(worker[2:]) if worker.startswith("gw") else 0, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+        index, count = (
+            int(worker[2:]) if worker.startswith("gw") else 0,
+            int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")),
+        )
     # A built-in target is fresh for each `run`; a campaign's rounds share theirs, so they keep the history.
     campaign_round = request.config.getoption("mc_fuzz_deadline") is not None
     built_in = mc_run.embedded or os.environ.get("METERCONFORM_TARGET") in ("reference", "moto")
@@ -75,18 +79,27 @@ def slots(profile: Profile, mc_run: RunContext, endpoint_url: str, request: pyte
     # processes are kept apart by the history file).
     database = request.config.getoption("mc_database") or os.environ.get("METERCONFORM_DATABASE")
     ledger = None if built_in else SharedKeyLedger.for_database(database, endpoint_url)
-    return Slots(index, count,
-                 granularity=3600 if profile.contract.batch_dedup == "hour" else 1,
-                 history=None if fresh_endpoint else KeyHistory.for_endpoint(endpoint_url), ledger=ledger)
+    return Slots(
+        index,
+        count,
+        granularity=3600 if profile.contract.batch_dedup == "hour" else 1,
+        history=None if fresh_endpoint else KeyHistory.for_endpoint(endpoint_url),
+        ledger=ledger,
+    )
 
 
 @pytest.fixture
-def metering(mc_run: RunContext, profile: Profile, transport: Transport, slots: Slots,
-             request: pytest.FixtureRequest) -> Metering:
+def metering(
+    mc_run: RunContext, profile: Profile, transport: Transport, slots: Slots, request: pytest.FixtureRequest
+) -> Metering:
     """The check's handle on the endpoint: call/raw, verdict helpers, its own identity and evidence."""
     from .checks import Metering
 
-    guarded = profile.endpoint.is_real and not mc_run.allow_billing and request.node.get_closest_marker("records_usage") is None
+    guarded = (
+        profile.endpoint.is_real
+        and not mc_run.allow_billing
+        and request.node.get_closest_marker("records_usage") is None
+    )
     m = Metering(profile=profile, transport=transport, slots=slots, billing_guarded=guarded)
     m.known_failures = mc_run.known.get(request.node.nodeid, frozenset())
     m.identity = m.fresh_identity()

@@ -11,8 +11,12 @@ from hypothesis import HealthCheck, Phase, settings
 
 _COMMON = dict(
     deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large,
-                           HealthCheck.filter_too_much],
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.filter_too_much,
+    ],
     print_blob=True,
     report_multiple_bugs=False,
 )
@@ -25,8 +29,11 @@ DEPTHS = {
     # report_multiple_bugs at the deep depth: a check goes on after its first failure and reports every clause it
     # finds broken (a clause is a bug of its own, failures.failure_class), so one broken rule no longer hides the
     # others a check covers for a whole campaign. Off at the other depths: the first failure ends the check.
-    "deep": dict(max_examples=500, phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
-                 **{**_COMMON, "report_multiple_bugs": True}),
+    "deep": dict(
+        max_examples=500,
+        phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
+        **{**_COMMON, "report_multiple_bugs": True},
+    ),
 }
 
 for _name, _values in DEPTHS.items():

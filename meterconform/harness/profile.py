@@ -6,14 +6,16 @@ import difflib
 import json
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 import jsonschema
 import pytest
+
 from ..errors import UsageError
 
 EMBEDDED = "<embedded default>"
@@ -33,8 +35,14 @@ class MissingProfileData(pytest.skip.Exception):
     def __init__(self, key: str, why: str = "", *, message: str | None = None):
         self.key = key
         self.why = why
-        super().__init__(message or (f"SKIPPED: the target profile has no `{key}`" + (f" ({why})" if why else "")
-                                     + f"; add `{key}` to the profile to run this check"))
+        super().__init__(
+            message
+            or (
+                f"SKIPPED: the target profile has no `{key}`"
+                + (f" ({why})" if why else "")
+                + f"; add `{key}` to the profile to run this check"
+            )
+        )
 
     def __str__(self) -> str:
         return self.msg
@@ -171,7 +179,7 @@ class Profile:
     raw: Mapping[str, Any]
     source: str
 
-    def with_url(self, url: str | None) -> "Profile":
+    def with_url(self, url: str | None) -> Profile:
         """The same profile aimed at another URL (from --endpoint-url or the embedded endpoint)."""
         raw = json.loads(json.dumps(self.raw))
         raw.setdefault("endpoint", {})
@@ -212,7 +220,11 @@ def _describe(error: jsonschema.ValidationError, schema: dict) -> str:
         return f"{where} is {error.instance!r}; use one of {', '.join(repr(v) for v in error.validator_value)}"
     if error.validator == "type":
         return f"{where} is {error.instance!r}; it must be a {error.validator_value}"
-    if error.validator == "pattern" and path == "endpoint.url" and (problem := url_problem(error.instance, "`endpoint.url`")):
+    if (
+        error.validator == "pattern"
+        and path == "endpoint.url"
+        and (problem := url_problem(error.instance, "`endpoint.url`"))
+    ):
         return problem
     if error.validator == "pattern":
         return f"{where} is {error.instance!r}, which does not match {error.validator_value}"
@@ -232,7 +244,10 @@ def from_dict(raw: Mapping[str, Any], source: str = "<dict>") -> Profile:
         raise ProfileError(f"target profile {source} is not valid:\n{lines}\n({SCHEMA_HINT})")
     ep = dict(raw.get("endpoint", {}))
     if ep.get("secret_access_key") and not ep.get("access_key_id"):
-        raise ProfileError(f"target profile {source}: `endpoint.secret_access_key` is set without `endpoint.access_key_id`; set both or neither")
+        raise ProfileError(
+            f"target profile {source}: `endpoint.secret_access_key` is set without `endpoint.access_key_id`; set both "
+            "or neither"
+        )
     kind = ep.get("kind", "emulator")
     endpoint = Endpoint(
         url=ep.get("url"),
@@ -252,8 +267,11 @@ def from_dict(raw: Mapping[str, Any], source: str = "<dict>") -> Profile:
         hang_timeout_floor=float(ep.get("hang_timeout_floor", 3)),
     )
     if endpoint.ca_bundle and not Path(endpoint.ca_bundle).is_file():
-        raise ProfileError(f"target profile {source}: `endpoint.ca_bundle` is {endpoint.ca_bundle!r}, which is not a file; give the "
-                           "PEM file of the CA that signed the endpoint's certificate (a relative path is read from the profile's directory)")
+        raise ProfileError(
+            f"target profile {source}: `endpoint.ca_bundle` is {endpoint.ca_bundle!r}, which is not a file; give the "
+            "PEM file of the CA that signed the endpoint's certificate (a relative path is read from the profile's "
+            "directory)"
+        )
     if endpoint.rate_per_second is None and endpoint.kind == "aws":
         # The documented quota: 10 requests/s per account and Region (RegisterUsage 5/s).
         endpoint = Endpoint(**{**endpoint.__dict__, "rate_per_second": 10.0})
@@ -270,7 +288,11 @@ def from_dict(raw: Mapping[str, Any], source: str = "<dict>") -> Profile:
         token_reuse=(c["token_reuse"],) if "token_reuse" in c else ("allowed", "expired"),
     )
     p = raw.get("product", {})
-    product = Product(code=p.get("code"), dimensions=tuple(p.get("dimensions", ())), public_key_versions=tuple(p.get("public_key_versions", ())))
+    product = Product(
+        code=p.get("code"),
+        dimensions=tuple(p.get("dimensions", ())),
+        public_key_versions=tuple(p.get("public_key_versions", ())),
+    )
     cu = raw.get("customers", {})
     customers = Customers(
         subscribed=tuple(cu.get("subscribed", ())),
@@ -282,7 +304,7 @@ def from_dict(raw: Mapping[str, Any], source: str = "<dict>") -> Profile:
     if missing:
         raise ProfileError(
             f"target profile {source}: `customers.subscribed_accounts` lists {', '.join(missing)} without a license; "
-            f"add `\"{missing[0]}\" = \"arn:aws:license-manager::...\"` under [customers.licenses]"
+            f'add `"{missing[0]}" = "arn:aws:license-manager::..."` under [customers.licenses]'
         )
     rt = raw.get("registration_tokens", {})
     tokens = RegistrationTokens(
@@ -311,7 +333,10 @@ def load_profile(path: str | Path | None = None) -> Profile:
         return from_dict(tomllib.loads(default_profile_text()), EMBEDDED)
     p = Path(path)
     if not p.is_file():
-        raise ProfileError(f"target profile {p} does not exist; pass the path of a TOML file (see examples/) or omit --profile for the embedded default")
+        raise ProfileError(
+            f"target profile {p} does not exist; pass the path of a TOML file (see examples/) or omit --profile for "
+            "the embedded default"
+        )
     try:
         raw = tomllib.loads(p.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:

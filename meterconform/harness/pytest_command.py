@@ -8,17 +8,24 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from ..resources import suites_dir
 
 PLUGIN = "meterconform.plugin"
 
 
-def suites_args(*, suites: Path | None = None, plugins: Iterable[str] = (PLUGIN,), url: str | None = None,
-                profile: str | None = None, depth: str | None = None, events: Path | str | None = None,
-                extra: Iterable[str] = ()) -> list[str]:
+def suites_args(
+    *,
+    suites: Path | None = None,
+    plugins: Iterable[str] = (PLUGIN,),
+    url: str | None = None,
+    profile: str | None = None,
+    depth: str | None = None,
+    events: Path | str | None = None,
+    extra: Iterable[str] = (),
+) -> list[str]:
     """pytest's arguments for a run of the suites (default: the packaged ones): no ini file of the caller's
     directory (`-c os.devnull`, the suites' parent as rootdir), no cache, the given plugins, the run's options."""
     suites = suites or suites_dir()

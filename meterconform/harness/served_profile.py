@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from .profile import default_profile_text
 
@@ -27,15 +28,18 @@ def served_profile_data(profile: Mapping[str, Any] | None, url: str) -> dict[str
     return data
 
 
-def served_profile(profile: Mapping[str, Any] | None, url: str, *, source: str | None = None,
-                   command: str = "meterconform serve") -> str:
+def served_profile(
+    profile: Mapping[str, Any] | None, url: str, *, source: str | None = None, command: str = "meterconform serve"
+) -> str:
     """The TOML text of served_profile_data: what `meterconform serve` prints and `--print-profile` writes, and
     what examples/reference.toml holds (the default seed on port 4566). `source`: the profile file it was
     seeded from; `command`: how to start that endpoint again."""
     seeded = f"seeded from {source}" if source else "the default seed"
-    header = (f"# The target profile of a reference endpoint ({seeded}) listening on {url}.\n"
-              f"# Start it with `{command}`, then: meterconform run --profile THIS-FILE\n"
-              "# (`meterconform serve --print-profile FILE` writes this file for the port it got.)\n\n")
+    header = (
+        f"# The target profile of a reference endpoint ({seeded}) listening on {url}.\n"
+        f"# Start it with `{command}`, then: meterconform run --profile THIS-FILE\n"
+        "# (`meterconform serve --print-profile FILE` writes this file for the port it got.)\n\n"
+    )
     return header + to_toml(served_profile_data(profile, url))
 
 

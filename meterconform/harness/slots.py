@@ -16,8 +16,8 @@ import random
 import threading
 import time
 import uuid
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Iterator, Sequence
 
 
 def endpoint_digest(url: str) -> str:
@@ -46,8 +46,11 @@ class KeyHistory:
         self._thread_lock = threading.Lock()
 
     @classmethod
-    def for_endpoint(cls, url: str) -> "KeyHistory":
-        base = Path(os.environ.get("METERCONFORM_STATE_DIR") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "meterconform")
+    def for_endpoint(cls, url: str) -> KeyHistory:
+        base = Path(
+            os.environ.get("METERCONFORM_STATE_DIR")
+            or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "meterconform"
+        )
         forget_stale_histories(base, cls.STALE_AFTER)
         return cls(base / f"batch-keys-{endpoint_digest(url)}.tsv")
 
@@ -72,7 +75,7 @@ class KeyHistory:
 
     def _first_line(self, fd: int) -> bytes:
         head = os.pread(fd, 256, 0)
-        return head[:head.find(b"\n") + 1] if b"\n" in head else head
+        return head[: head.find(b"\n") + 1] if b"\n" in head else head
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[list[tuple[str, str, int]]]:
@@ -99,7 +102,7 @@ class KeyHistory:
         """Append one key; only while `locked` is held."""
         customer, dimension, second = key
         fd = self._fd()
-        line = f"{customer}\t{dimension}\t{int(second)}\n".encode("utf-8")
+        line = f"{customer}\t{dimension}\t{int(second)}\n".encode()
         os.write(fd, (self._generation_line() + line) if os.fstat(fd).st_size == 0 else line)
 
     @staticmethod
@@ -115,7 +118,7 @@ class KeyHistory:
             if len(kept) < len(keys):
                 fd = self._fd()
                 os.ftruncate(fd, 0)
-                os.write(fd, self._generation_line() + b"".join(f"{c}\t{d}\t{t}\n".encode("utf-8") for c, d, t in kept))
+                os.write(fd, self._generation_line() + b"".join(f"{c}\t{d}\t{t}\n".encode() for c, d, t in kept))
         return kept
 
     def add(self, key: tuple[str, str, int]) -> None:
@@ -158,13 +161,15 @@ class SharedKeyLedger:
         self.digest = endpoint_digest(endpoint_url)
 
     @classmethod
-    def for_database(cls, database_url: str | None, endpoint_url: str) -> "SharedKeyLedger | None":
+    def for_database(cls, database_url: str | None, endpoint_url: str) -> SharedKeyLedger | None:
         """The ledger in the campaign's Redis; None for a directory database (one machine: the file suffices)."""
         if not database_url or not database_url.startswith(REDIS_SCHEMES):
             return None
         import redis
 
-        return cls(redis.Redis.from_url(database_url, socket_connect_timeout=3, socket_timeout=10), endpoint_url, database_url)
+        return cls(
+            redis.Redis.from_url(database_url, socket_connect_timeout=3, socket_timeout=10), endpoint_url, database_url
+        )
 
     def claim(self, customer: str, dimension: str, unit: int, granularity: int) -> bool:
         """True when this process is the first anywhere to take (customer, dimension, unit)."""
@@ -177,8 +182,10 @@ class SharedKeyLedger:
             pipe.expire(name, self.KEEP_SECONDS)
             added, _ = pipe.execute()
         except redis.exceptions.RedisError as exc:
-            raise SharedLedgerUnavailable(f"the shared batch-key ledger in {self.where} cannot be reached ({exc}); the "
-                                          "machines of this campaign could take the same keys, so no key is taken") from None
+            raise SharedLedgerUnavailable(
+                f"the shared batch-key ledger in {self.where} cannot be reached ({exc}); the "
+                "machines of this campaign could take the same keys, so no key is taken"
+            ) from None
         return bool(added)
 
 
@@ -191,8 +198,16 @@ class SlotsExhausted(RuntimeError):
 
 
 class Slots:
-    def __init__(self, worker_index: int = 0, worker_count: int = 1, *, clock=time.time, granularity: int = 1,
-                 history: KeyHistory | None = None, ledger: SharedKeyLedger | None = None):
+    def __init__(
+        self,
+        worker_index: int = 0,
+        worker_count: int = 1,
+        *,
+        clock=time.time,
+        granularity: int = 1,
+        history: KeyHistory | None = None,
+        ledger: SharedKeyLedger | None = None,
+    ):
         """`granularity` is the de-duplication unit in seconds: 1 for the model's exact time, 3600 when the
         profile reads de-duplication as per hour (contract.batch_dedup = "hour")."""
         if not 0 <= worker_index < max(worker_count, 1):
@@ -217,9 +232,16 @@ class Slots:
     def _own(self, second: int) -> bool:
         return self._unit(second) % self.worker_count == self.worker_index
 
-    def take(self, customers: Sequence[str], dimensions: Sequence[str], *, min_age: float = 60,
-             max_age: float | None = None, rng: random.Random | None = None,
-             limit_age: float | None = None) -> tuple[str, str, int]:
+    def take(
+        self,
+        customers: Sequence[str],
+        dimensions: Sequence[str],
+        *,
+        min_age: float = 60,
+        max_age: float | None = None,
+        rng: random.Random | None = None,
+        limit_age: float | None = None,
+    ) -> tuple[str, str, int]:
         """A fresh key whose timestamp is between `min_age` and `max_age` seconds ago.
 
         Without `max_age` the key comes from the cursor (the youngest free second at least `min_age`

@@ -35,9 +35,12 @@ class _Outcome:
         import pytest
 
         value = excinfo.value
-        if isinstance(value, pytest.exit.Exception) and value.returncode == ExitCode.UNREACHABLE and value.msg.startswith("meterconform: "):
+        if (
+            isinstance(value, pytest.exit.Exception)
+            and value.returncode == ExitCode.UNREACHABLE
+            and value.msg.startswith("meterconform: ")
+        ):
             self.unreachable = value.msg
-
 
 
 def _terminate_as_interrupt(signum, frame) -> None:
@@ -48,8 +51,10 @@ def _terminate_as_interrupt(signum, frame) -> None:
 def run_suites(args: argparse.Namespace) -> int:
     """`meterconform run`: check the options, start the target, run the suites, write the reports; the exit code."""
     if args.database and args.seed is not None:
-        raise UsageError("--seed with --database: Hypothesis reads no example database under a fixed seed; "
-                         "drop --seed to replay the database's failures")
+        raise UsageError(
+            "--seed with --database: Hypothesis reads no example database under a fixed seed; "
+            "drop --seed to replay the database's failures"
+        )
     profile, url = load_target(args)
     staged = StagedReports(args.report_dir)
     staged.check()
@@ -59,15 +64,23 @@ def run_suites(args: argparse.Namespace) -> int:
         staged.open()
         stack.callback(lambda: None if staged.committed else staged.discard())
         if not named and args.target == "moto":
-            print(f"meterconform: moto server at {url} (subscribers seeded: {', '.join(profile.customers.subscribed) or 'none'})")
+            print(
+                f"meterconform: moto server at {url} (subscribers seeded: "
+                f"{', '.join(profile.customers.subscribed) or 'none'})"
+            )
         elif not named:
-            print(f"meterconform: embedded reference endpoint at {url}" + (f" (faults: {', '.join(args.fault)})" if args.fault else "")
-                  + (f" (readings: {', '.join(args.reading)})" if args.reading else ""))
+            print(
+                f"meterconform: embedded reference endpoint at {url}"
+                + (f" (faults: {', '.join(args.fault)})" if args.fault else "")
+                + (f" (readings: {', '.join(args.reading)})" if args.reading else "")
+            )
         code, outcome = _pytest_run(args, profile, url, named, staged.path, staged.final, stack)
         return _finish(args, code, outcome, staged)
 
 
-def _pytest_run(args: argparse.Namespace, profile, url: str, named: str | None, work: Path, final: Path, stack: ExitStack):
+def _pytest_run(
+    args: argparse.Namespace, profile, url: str, named: str | None, work: Path, final: Path, stack: ExitStack
+):
     """Run the suites in this process (pytest.main) with the run's events going to `work`; (exit code, _Outcome)."""
     import pytest
 
@@ -80,8 +93,13 @@ def _pytest_run(args: argparse.Namespace, profile, url: str, named: str | None, 
     profile_path = args.profile or (str(moto_profile_path(work)) if args.target == "moto" else None)
     # conformance.json and junit.xml are written afterwards from the events (render.finish_run).
     # -qq: no pytest counts line after ours (its xfailed/skipped are not our verdicts)
-    pytest_args = suites_args(url=url, depth=args.depth, profile=profile_path, events=work / "events.jsonl",
-                              extra=["--report-location", str(final / "conformance.html"), "-qq", "-rN", "--tb=no"])
+    pytest_args = suites_args(
+        url=url,
+        depth=args.depth,
+        profile=profile_path,
+        events=work / "events.jsonl",
+        extra=["--report-location", str(final / "conformance.html"), "-qq", "-rN", "--tb=no"],
+    )
     os.environ["METERCONFORM_TARGET"] = target_env(args, named)
     for fault in args.fault:
         pytest_args += ["--reference-fault", fault]
@@ -113,31 +131,44 @@ def _finish(args: argparse.Namespace, code: int, outcome: _Outcome, staged) -> i
     """Map how pytest ended to the exit code; write the reports and put them in place when checks ran."""
     import pytest
 
+    from ..render import finish_run
     from ..results.events import endpoint_stopped, read_events
     from ..results.gate import Completion
-    from ..render import finish_run
 
     events_path = staged.path / "events.jsonl"
     if outcome.collection_errors and code != ExitCode.UNREACHABLE:
         n = len(outcome.collection_errors)
-        print(f"meterconform: {n} suite module{'s' if n > 1 else ''} could not be collected ({', '.join(outcome.collection_errors)}; "
-              f"the errors are above): their checks did not run, so there is no verdict on the endpoint and {staged.final} "
-              "was left as it was. A broken install? See docs/install.md", file=sys.stderr)
+        print(
+            f"meterconform: {n} suite module{'s' if n > 1 else ''} could not be collected "
+            f"({', '.join(outcome.collection_errors)}; the errors are above): their checks did not run, so there is no "
+            f"verdict on the endpoint and {staged.final} "
+            "was left as it was. A broken install? See docs/install.md",
+            file=sys.stderr,
+        )
         return ExitCode.FAILED
-    if code == ExitCode.UNREACHABLE:  # also pytest's INTERNAL_ERROR: only the probe's own exit says the endpoint is gone
+    if (
+        code == ExitCode.UNREACHABLE
+    ):  # also pytest's INTERNAL_ERROR: only the probe's own exit says the endpoint is gone
         if outcome.unreachable:
             return ExitCode.UNREACHABLE
-        print("meterconform: the suite itself broke: pytest ended with an internal error (INTERNALERROR above); "
-              f"no verdict on the endpoint, and {staged.final} was left as it was", file=sys.stderr)
+        print(
+            "meterconform: the suite itself broke: pytest ended with an internal error (INTERNALERROR above); "
+            f"no verdict on the endpoint, and {staged.final} was left as it was",
+            file=sys.stderr,
+        )
         return ExitCode.FAILED
     if code == pytest.ExitCode.INTERRUPTED:
         if not events_path.exists():  # interrupted before the plugin could write anything: an empty run
             events_path.write_text(json.dumps({"meta": {"endpoint": None}}) + "\n", encoding="utf-8")
         # Every report from this run, marked interrupted, never the previous run's beside it.
-        finish_run(args, staged.path, events_path, Completion("interrupted", "stopped by Ctrl-C or SIGTERM"), staged.final)
+        finish_run(
+            args, staged.path, events_path, Completion("interrupted", "stopped by Ctrl-C or SIGTERM"), staged.final
+        )
         staged.commit()
-        print(f"meterconform: interrupted; the reports in {staged.final} hold only the checks that ran before it",
-              file=sys.stderr)
+        print(
+            f"meterconform: interrupted; the reports in {staged.final} hold only the checks that ran before it",
+            file=sys.stderr,
+        )
         return ExitCode.INTERRUPTED
     if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
         return ExitCode.USAGE if code == pytest.ExitCode.USAGE_ERROR else ExitCode.FAILED
@@ -150,6 +181,9 @@ def _finish(args: argparse.Namespace, code: int, outcome: _Outcome, staged) -> i
     code = finish_run(args, staged.path, events_path, completion, staged.final)
     staged.commit()
     if stopped is not None:  # the reports are written; the run could not finish
-        print(f"meterconform: {stopped[0]} The {stopped[1]} checks after it did not run (SKIPPED in the reports); the "
-              "checks before it stand.", file=sys.stderr)
+        print(
+            f"meterconform: {stopped[0]} The {stopped[1]} checks after it did not run (SKIPPED in the reports); the "
+            "checks before it stand.",
+            file=sys.stderr,
+        )
     return code

@@ -18,11 +18,15 @@ def target_problem(args: argparse.Namespace, url: str | None) -> str | None:
     if args.target == "moto" and args.fault:
         return "--fault applies to the reference endpoint, not to moto"
     if url and args.fault:
-        return ("--fault switches deviations on in the embedded reference endpoint; drop --endpoint-url/"
-                "endpoint.url to use it, or start `meterconform serve --fault ...` yourself")
+        return (
+            "--fault switches deviations on in the embedded reference endpoint; drop --endpoint-url/"
+            "endpoint.url to use it, or start `meterconform serve --fault ...` yourself"
+        )
     if (args.target == "moto" or url) and getattr(args, "reading", None):
-        return ("--reading applies to the embedded reference endpoint only; drop --target / --endpoint-url, or "
-                "start `meterconform serve --reading ...` yourself")
+        return (
+            "--reading applies to the embedded reference endpoint only; drop --target / --endpoint-url, or "
+            "start `meterconform serve --reading ...` yourself"
+        )
     return None
 
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
 
 from .chaos import Chaos, Trouble
 from .clock import Clock
 from .faults import FAULTS, validated
 from .journal import Journal
+from .models import MeteringModel
 from .readings import READINGS
 from .readings import validated as validated_readings
-from .models import MeteringModel
 from .responses import Protocol
 from .seed import Seed, seed_from_profile
 from .server import MeteringHTTPServer
@@ -104,7 +105,7 @@ class ReferenceEndpoint:
         if isinstance(self.clock, Clock):
             self.clock.reset()
 
-    def __enter__(self) -> "ReferenceEndpoint":
+    def __enter__(self) -> ReferenceEndpoint:
         self.start()
         return self
 

@@ -4,8 +4,9 @@ reset; plain JSON under /meterconform-admin/ on the endpoint's own port, only wh
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from . import ledger
@@ -47,7 +48,7 @@ def _when(value: Any) -> float | datetime:
 class Admin:
     """Answers GET and POST requests under /meterconform-admin/ (see docs/testing-your-integration.md)."""
 
-    def __init__(self, endpoint: "ReferenceEndpoint"):
+    def __init__(self, endpoint: ReferenceEndpoint):
         assert endpoint.journal is not None, "the admin surface reads the request journal"
         self.endpoint = endpoint
         self.model = endpoint.model
@@ -70,7 +71,7 @@ class Admin:
 
     def handle(self, method: str, raw_path: str, body: bytes) -> Reply:
         parts = urlsplit(raw_path)
-        name = parts.path[len(PREFIX):].strip("/")
+        name = parts.path[len(PREFIX) :].strip("/")
         route = self._routes.get((method, name))
         if route is None:
             known = ", ".join(f"{m} {PREFIX}{n}" for m, n in self._routes)
@@ -99,11 +100,16 @@ class Admin:
     def _seed(self, query: Any, body: Any) -> Any:
         seed = self.model.seed
         return {
-            "region": seed.region, "product_code": seed.product_code, "dimensions": sorted(seed.dimensions),
-            "customers": sorted(seed.subscribed), "unsubscribed_customers": sorted(seed.unsubscribed),
+            "region": seed.region,
+            "product_code": seed.product_code,
+            "dimensions": sorted(seed.dimensions),
+            "customers": sorted(seed.subscribed),
+            "unsubscribed_customers": sorted(seed.unsubscribed),
             "accounts": {a: seed.licenses.get(a) for a in sorted(seed.subscribed_accounts)},
-            "registration_tokens": sorted(seed.valid_tokens), "expired_tokens": sorted(seed.expired_tokens),
-            "meter_window_hours": seed.meter_window_hours, "batch_window_hours": seed.batch_window_hours,
+            "registration_tokens": sorted(seed.valid_tokens),
+            "expired_tokens": sorted(seed.expired_tokens),
+            "meter_window_hours": seed.meter_window_hours,
+            "batch_window_hours": seed.batch_window_hours,
         }
 
     def _settable_clock(self) -> Clock:
@@ -119,8 +125,9 @@ class Admin:
         clock = self._settable_clock()
         chosen = [k for k in ("now", "advance_seconds", "reset") if k in body]
         if len(chosen) != 1:
-            raise AdminError(400, 'send exactly one of {"now": epoch or ISO 8601}, {"advance_seconds": n}, '
-                                  '{"reset": true}')
+            raise AdminError(
+                400, 'send exactly one of {"now": epoch or ISO 8601}, {"advance_seconds": n}, {"reset": true}'
+            )
         if "now" in body:
             clock.set(_when(body["now"]))
         elif "advance_seconds" in body:

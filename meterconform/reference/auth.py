@@ -8,8 +8,8 @@ import hmac
 import re
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 from . import exceptions as exc
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import random
 import threading
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
-from typing import Any, Mapping
+from typing import Any
 
 from . import readings as reading
 
@@ -38,7 +39,7 @@ class Chaos:
             raise ValueError(f"chaos seed must be an integer, got {self.seed!r}")
 
     @classmethod
-    def of(cls, settings: "Chaos | Mapping[str, Any] | None") -> "Chaos | None":
+    def of(cls, settings: Chaos | Mapping[str, Any] | None) -> Chaos | None:
         """A Chaos from a Chaos, a mapping of its fields (unknown names refused) or None."""
         if settings is None or isinstance(settings, Chaos):
             return settings
@@ -49,7 +50,7 @@ class Chaos:
         return cls(**settings)
 
     @classmethod
-    def parse(cls, text: str, seed: int = 0) -> "Chaos":
+    def parse(cls, text: str, seed: int = 0) -> Chaos:
         """`throttle=0.3,unprocessed=0.2,latency_ms=50` (the `serve --chaos` spelling) with the given seed."""
         settings: dict[str, Any] = {"seed": seed}
         for part in filter(None, (p.strip() for p in text.split(","))):
@@ -92,9 +93,11 @@ class Trouble:
         standing = {
             "throttle": reading.Sometimes(reading.THROTTLE_EVERY, offset=0) if on("throttle-sometimes") else None,
             "internal_error": reading.Sometimes(reading.INTERNAL_ERROR_EVERY, offset=5)
-            if on("internal-error-sometimes") else None,
+            if on("internal-error-sometimes")
+            else None,
             "unprocessed": reading.Sometimes(reading.UNPROCESSED_EVERY, offset=3)
-            if on("unprocessed-sometimes") else None,
+            if on("unprocessed-sometimes")
+            else None,
         }
         slow = reading.Sometimes(reading.SLOW_EVERY, offset=7) if on("slow-sometimes") else None
         drawn = {k: _Fraction(getattr(chaos, k), chaos.seed, k) for k in KINDS if chaos and getattr(chaos, k)}
@@ -127,7 +130,7 @@ class Trouble:
         return by_reading or by_chaos
 
     def refused(self, fingerprint: str) -> str | None:
-        """"throttle" or "internal_error" when this request is to be refused as such, else None. Every kind is
+        """ "throttle" or "internal_error" when this request is to be refused as such, else None. Every kind is
         drawn for every request, so one kind's sequence does not depend on the other's."""
         with self._lock:
             hits = [kind for kind in ("throttle", "internal_error") if self._hit(kind, fingerprint)]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timedelta, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 When = datetime | int | float
 
@@ -14,7 +14,7 @@ def epoch(when: When) -> float:
     """Epoch seconds of a datetime (a naive one is read as UTC) or of a number of epoch seconds."""
     if isinstance(when, datetime):
         if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
+            when = when.replace(tzinfo=UTC)
         return when.timestamp()
     if isinstance(when, bool) or not isinstance(when, (int, float)):
         raise TypeError(f"a time must be a datetime or epoch seconds, got {when!r}")
@@ -42,7 +42,7 @@ class Clock:
 
     def now(self) -> datetime:
         """Now, as an aware UTC datetime."""
-        return datetime.fromtimestamp(self(), timezone.utc)
+        return datetime.fromtimestamp(self(), UTC)
 
     @property
     def frozen(self) -> bool:
@@ -55,8 +55,15 @@ class Clock:
         with self._lock:
             self._frozen = at
 
-    def advance(self, delta: timedelta | None = None, *, days: float = 0, hours: float = 0, minutes: float = 0,
-                seconds: float = 0) -> None:
+    def advance(
+        self,
+        delta: timedelta | None = None,
+        *,
+        days: float = 0,
+        hours: float = 0,
+        minutes: float = 0,
+        seconds: float = 0,
+    ) -> None:
         """Move the clock on by `delta` or by the given days, hours, minutes and seconds (negative goes back)."""
         step = (delta or timedelta()) + timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
         with self._lock:

@@ -86,10 +86,9 @@ FAULTS: dict[str, str] = {
     "client's read timeout has passed.",
     "empty-body-rejected": "An empty body is a SerializationException ({} is still an empty input).",
     "fractional-timestamp-rejected": "A timestamp with a fraction of a second is a SerializationException.",
-    "lenient-json-types": "The JSON binder coerces scalars of the wrong type: \"true\"/\"false\" are booleans, numeric "
+    "lenient-json-types": 'The JSON binder coerces scalars of the wrong type: "true"/"false" are booleans, numeric '
     "strings are numbers, numbers are strings.",
-    "string-booleans": "The JSON binder reads the strings \"true\" and \"false\" as booleans (DryRun=\"false\" "
-    "meters).",
+    "string-booleans": 'The JSON binder reads the strings "true" and "false" as booleans (DryRun="false" meters).',
     "null-optional-rejected": "A member sent as JSON null is a SerializationException, optional ones too.",
 }
 
@@ -98,4 +97,3 @@ _SWITCHES = Switches("fault", FAULTS)
 validated = _SWITCHES.validated
 on = _SWITCHES.on
 table = _SWITCHES.table
-

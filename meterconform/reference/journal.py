@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Iterable
+from datetime import UTC, datetime
+from typing import Any
 
 REDACTED = "<redacted>"
 SECRET_HEADERS = frozenset({"authorization", "x-amz-security-token"})
@@ -32,9 +33,19 @@ class Exchange:
     duration_ms: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
-        return {"at": self.at.timestamp(), "method": self.method, "path": self.path, "operation": self.operation,
-                "headers": self.headers, "body": self.body, "status": self.status, "answer": self.answer,
-                "error": self.error, "injected": self.injected, "duration_ms": round(self.duration_ms, 3)}
+        return {
+            "at": self.at.timestamp(),
+            "method": self.method,
+            "path": self.path,
+            "operation": self.operation,
+            "headers": self.headers,
+            "body": self.body,
+            "status": self.status,
+            "answer": self.answer,
+            "error": self.error,
+            "injected": self.injected,
+            "duration_ms": round(self.duration_ms, 3),
+        }
 
 
 def decoded(raw: bytes) -> Any:
@@ -59,11 +70,34 @@ class Journal:
         self._exchanges: list[Exchange] = []
         self._lock = threading.Lock()
 
-    def add(self, *, started: float, method: str, path: str, operation: str | None,
-            headers: Iterable[tuple[str, str]], body: bytes, status: int, answer: bytes, error: str | None,
-            injected: str | None, duration_ms: float) -> None:
-        exchange = Exchange(datetime.fromtimestamp(started, timezone.utc), method, path, operation,
-                            redacted(headers), decoded(body), status, decoded(answer), error, injected, duration_ms)
+    def add(
+        self,
+        *,
+        started: float,
+        method: str,
+        path: str,
+        operation: str | None,
+        headers: Iterable[tuple[str, str]],
+        body: bytes,
+        status: int,
+        answer: bytes,
+        error: str | None,
+        injected: str | None,
+        duration_ms: float,
+    ) -> None:
+        exchange = Exchange(
+            datetime.fromtimestamp(started, UTC),
+            method,
+            path,
+            operation,
+            redacted(headers),
+            decoded(body),
+            status,
+            decoded(answer),
+            error,
+            injected,
+            duration_ms,
+        )
         with self._lock:
             self._exchanges.append(exchange)
             if len(self._exchanges) > MAX_EXCHANGES:

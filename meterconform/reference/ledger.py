@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from .clock import When, epoch
 
@@ -59,7 +60,7 @@ class Record:
 
 
 def utc(seconds: float) -> datetime:
-    return datetime.fromtimestamp(seconds, timezone.utc)
+    return datetime.fromtimestamp(seconds, UTC)
 
 
 def allocations_of(struct: Mapping[str, Any]) -> tuple[Allocation, ...]:
@@ -75,13 +76,28 @@ def allocations_of(struct: Mapping[str, Any]) -> tuple[Allocation, ...]:
 FILTERS = ("operation", "customer", "account", "dimension", "product_code", "identity", "since", "until")
 
 
-def select(records: Iterable[Record], *, operation: str | None = None, customer: str | None = None,
-           account: str | None = None, dimension: str | None = None, product_code: str | None = None,
-           identity: str | None = None, since: When | None = None, until: When | None = None) -> list[Record]:
+def select(
+    records: Iterable[Record],
+    *,
+    operation: str | None = None,
+    customer: str | None = None,
+    account: str | None = None,
+    dimension: str | None = None,
+    product_code: str | None = None,
+    identity: str | None = None,
+    since: When | None = None,
+    until: When | None = None,
+) -> list[Record]:
     """The records matching every filter given: equal fields, and a timestamp at or after `since` and before
     `until` (datetimes, a naive one read as UTC, or epoch seconds)."""
-    equal = {"operation": operation, "customer": customer, "account": account, "dimension": dimension,
-             "product_code": product_code, "identity": identity}
+    equal = {
+        "operation": operation,
+        "customer": customer,
+        "account": account,
+        "dimension": dimension,
+        "product_code": product_code,
+        "identity": identity,
+    }
     wanted = {k: v for k, v in equal.items() if v is not None}
     low = epoch(since) if since is not None else None
     high = epoch(until) if until is not None else None

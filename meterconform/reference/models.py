@@ -10,9 +10,10 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from . import exceptions as exc
 from . import faults as fault
@@ -99,8 +100,14 @@ def _jwt_segment(obj: Mapping[str, Any]) -> str:
 class MeteringModel:
     """The endpoint's state and rules; each operation takes a Caller and a type-checked input dict."""
 
-    def __init__(self, seed: Seed, faults: frozenset[str] = frozenset(), clock: Callable[[], float] | None = None,
-                 readings: frozenset[str] = frozenset(), trouble: Trouble | None = None):
+    def __init__(
+        self,
+        seed: Seed,
+        faults: frozenset[str] = frozenset(),
+        clock: Callable[[], float] | None = None,
+        readings: frozenset[str] = frozenset(),
+        trouble: Trouble | None = None,
+    ):
         self.seed = seed
         self.faults = frozenset(faults)
         self.readings = frozenset(readings)
@@ -282,14 +289,30 @@ class MeteringModel:
         """The window in hours: the profile's, one hour longer or shorter under a fault."""
         return hours + (1 if self._on(longer) else 0) - (1 if self._on(shorter) else 0)
 
-    def _store(self, operation: str, key: tuple[Any, ...], fingerprint: tuple[Any, ...], struct: Mapping[str, Any],
-               dimension: str, quantity: Quantity, **who: Any) -> StoredRecord:
+    def _store(
+        self,
+        operation: str,
+        key: tuple[Any, ...],
+        fingerprint: tuple[Any, ...],
+        struct: Mapping[str, Any],
+        dimension: str,
+        quantity: Quantity,
+        **who: Any,
+    ) -> StoredRecord:
         """Record one usage record (`struct`: the MeterUsage request or the UsageRecord) under `key`."""
         record_id = str(uuid.uuid4())
         if self._reading("record-ids-opaque"):
             record_id = f"mr{len(self._records) + 1:06d}." + base64.b32encode(os.urandom(10)).decode().lower()
-        entry = Record(operation, record_id, dimension, utc(struct["Timestamp"]), quantity.value,
-                       allocations=allocations_of(struct), recorded_at=utc(self.clock()), **who)
+        entry = Record(
+            operation,
+            record_id,
+            dimension,
+            utc(struct["Timestamp"]),
+            quantity.value,
+            allocations=allocations_of(struct),
+            recorded_at=utc(self.clock()),
+            **who,
+        )
         record = StoredRecord(record_id, operation, key, fingerprint, entry)
         self._records[record.record_id] = record
         return record
@@ -359,9 +382,16 @@ class MeteringModel:
             if existing is None or new_id_on_retry:
                 if racy:
                     time.sleep(RACE_WINDOW_SECONDS)
-                existing = self._slots[slot] = self._store("MeterUsage", slot, fingerprint, params, dimension, quantity,
-                                                           product_code=params["ProductCode"],
-                                                           identity=caller.identity)
+                existing = self._slots[slot] = self._store(
+                    "MeterUsage",
+                    slot,
+                    fingerprint,
+                    params,
+                    dimension,
+                    quantity,
+                    product_code=params["ProductCode"],
+                    identity=caller.identity,
+                )
             if token is not None:
                 self._tokens[(token_scope, token)] = _TokenUse(request, existing.record_id)
         if dry_run:
@@ -408,8 +438,9 @@ class MeteringModel:
             subscribed = account in self.seed.subscribed_accounts
         subscribed = subscribed or self._on("unsubscribed-as-success")
         timestamp = record["Timestamp"]
-        return _Judged(record, timestamp, (who, dimension), (self._compared(quantity), allocations), subscribed,
-                       quantity)
+        return _Judged(
+            record, timestamp, (who, dimension), (self._compared(quantity), allocations), subscribed, quantity
+        )
 
     def _result(self, record: dict[str, Any], status: str, record_id: str | None = None) -> dict[str, Any]:
         """One UsageRecordResult: the echoed UsageRecord, the Status and (for Success) the MeteringRecordId."""
@@ -464,14 +495,16 @@ class MeteringModel:
                 (kind, who), dimension = j.key
                 details = {"product_code": product, kind: who, "license_arn": j.record.get("LicenseArn")}
                 if existing is None:
-                    existing = self._batch[key] = self._store("BatchMeterUsage", key, j.fingerprint, j.record,
-                                                              dimension, j.quantity, **details)
+                    existing = self._batch[key] = self._store(
+                        "BatchMeterUsage", key, j.fingerprint, j.record, dimension, j.quantity, **details
+                    )
                 elif existing.fingerprint != j.fingerprint:
                     if not self._on("duplicate-record-as-success"):
                         results.append(self._result(j.record, "DuplicateRecord"))
                         continue
-                    existing = self._store("BatchMeterUsage", key, j.fingerprint, j.record, dimension, j.quantity,
-                                           **details)
+                    existing = self._store(
+                        "BatchMeterUsage", key, j.fingerprint, j.record, dimension, j.quantity, **details
+                    )
                 results.append(self._result(j.record, "Success", existing.record_id))
         if stale:
             raise self._stale(f"UsageRecords[{stale[0]}].", judged[stale[0]].timestamp, window)
@@ -517,7 +550,9 @@ class MeteringModel:
                 again = token in self._resolved
                 self._resolved.add(token)
             if again and self.seed.token_reuse == "expired":
-                raise exc.ExpiredTokenException("The registration token was already resolved; a resubmitted token has expired.")
+                raise exc.ExpiredTokenException(
+                    "The registration token was already resolved; a resubmitted token has expired."
+                )
             earlier_listing = self._on("wrong-product-code-in-resolve")
             result: dict[str, Any] = {
                 "ProductCode": f"{self.seed.product_code}-v0" if earlier_listing else self.seed.product_code,

@@ -39,8 +39,7 @@ READINGS: dict[str, str] = {
     "SerializationException (unknown members are undocumented).",
     "non-post-404": "GET, PUT, DELETE, PATCH and HEAD are answered 404 UnknownOperationException "
     "(as AWS JSON services do).",
-    "dryrun-200-empty": "MeterUsage with DryRun=true that would succeed answers 200 with {} (and records "
-    "nothing).",
+    "dryrun-200-empty": "MeterUsage with DryRun=true that would succeed answers 200 with {} (and records nothing).",
     "throttle-sometimes": f"One request in {THROTTLE_EVERY} is answered 400 ThrottlingException; its "
     "identical resend passes.",
     "unprocessed-sometimes": f"One BatchMeterUsage in {UNPROCESSED_EVERY} answers 200 with every record in "
@@ -59,16 +58,14 @@ READINGS: dict[str, str] = {
     "request-id-missing": "Responses carry no x-amzn-RequestId header (no source requires one).",
     "empty-lists-omitted": "BatchMeterUsage leaves out Results and UnprocessedRecords when they are empty "
     "(output members are optional).",
-    "echo-defaults-filled": "Echoed UsageRecords carry the model's default for what the request left out "
-    "(Quantity 0).",
+    "echo-defaults-filled": "Echoed UsageRecords carry the model's default for what the request left out (Quantity 0).",
     "echo-decimals-normalised": "An echoed QuantityAsDecimal is written in its shortest form (17.50 comes back as "
     "17.5, 3.000 as 3): the same value.",
     "record-ids-opaque": "MeteringRecordIds are opaque strings, not UUIDs (the model gives them no format).",
     "jwt-extra-claims": "RegisterUsage's JWT carries more than the echoed claims: kid in its header, iss and exp "
     "in its payload.",
     "connection-close": "Every response closes the connection (Connection: close); clients must reconnect.",
-    "header-names-lowercase": "Response header names are sent in lower case (HTTP header names are "
-    "case-insensitive).",
+    "header-names-lowercase": "Response header names are sent in lower case (HTTP header names are case-insensitive).",
     "chunked-responses": "Response bodies are sent with Transfer-Encoding: chunked, without Content-Length.",
     "content-type-with-charset": "Content-Type is application/x-amz-json-1.1; charset=utf-8 (the same media "
     "type with a parameter).",

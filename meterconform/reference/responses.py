@@ -8,8 +8,9 @@ import math
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Callable
+from typing import Any
 
 from . import auth
 from . import exceptions as exc
@@ -98,8 +99,9 @@ def unknown_member(value: Any, node: Node, path: str = "") -> str | None:
 class Protocol:
     """Turns one HTTP request into one Reply, never raising."""
 
-    def __init__(self, model: MeteringModel, faults: frozenset[str] = frozenset(),
-                 readings: frozenset[str] = frozenset()):
+    def __init__(
+        self, model: MeteringModel, faults: frozenset[str] = frozenset(), readings: frozenset[str] = frozenset()
+    ):
         self.model = model
         self.faults = frozenset(faults)
         self.readings = frozenset(readings)
@@ -176,17 +178,27 @@ class Protocol:
                 unknown = unknown_member(params, node)
                 if unknown:
                     raise exc.SerializationException(f"{unknown} is not a member of {operation}'s input.")
-            params = clean(params, node, "", null_members=not fault.on(self.faults, "null-optional-rejected"),
-                           fractional_timestamps=not fault.on(self.faults, "fractional-timestamp-rejected"),
-                           lenient_types=self._lenient_kinds())
+            params = clean(
+                params,
+                node,
+                "",
+                null_members=not fault.on(self.faults, "null-optional-rejected"),
+                fractional_timestamps=not fault.on(self.faults, "fractional-timestamp-rejected"),
+                lenient_types=self._lenient_kinds(),
+            )
             check_required(params, node)
             result = self._handlers[operation](Caller(credential.access_key_id, credential.region), params)
             if self._reading("extra-response-members"):
                 result = {**result, EXTRA_MEMBER[0]: EXTRA_MEMBER[1]}
             body_out = json.dumps(result, separators=(",", ":")).encode()
             injected = "unprocessed" if operation == "BatchMeterUsage" and result.get("UnprocessedRecords") else None
-            return Reply(200, self._headers(("Content-Type", self.content_type), ("x-amzn-RequestId", request_id)),
-                         body_out, operation, injected=injected)
+            return Reply(
+                200,
+                self._headers(("Content-Type", self.content_type), ("x-amzn-RequestId", request_id)),
+                body_out,
+                operation,
+                injected=injected,
+            )
         except exc.MeteringError as error:
             return self.error_reply(error, request_id, operation)
         except Exception:
@@ -210,11 +222,13 @@ class Protocol:
             type_name += ERROR_TYPE_SUFFIX
         message_key = "Message" if self._reading("message-capitalised") else "message"
         body = json.dumps({"__type": type_name, message_key: error.message}, separators=(",", ":")).encode()
-        headers = list(self._headers(
-            ("Content-Type", self.content_type),
-            ("x-amzn-RequestId", request_id or str(uuid.uuid4())),
-            ("x-amzn-ErrorType", error.code + (ERROR_TYPE_SUFFIX if namespaced else "")),
-        ))
+        headers = list(
+            self._headers(
+                ("Content-Type", self.content_type),
+                ("x-amzn-RequestId", request_id or str(uuid.uuid4())),
+                ("x-amzn-ErrorType", error.code + (ERROR_TYPE_SUFFIX if namespaced else "")),
+            )
+        )
         if fault.on(self.faults, "missing-content-type"):
             headers = [h for h in headers if h[0] != "Content-Type"]
         if fault.on(self.faults, "error-type-header-missing"):
@@ -230,8 +244,9 @@ class Protocol:
             return tuple(h for h in headers if h[0] != "x-amzn-RequestId")
         return headers
 
-    def _transient(self, operation: str, identity: str, body: bytes,
-                   request_id: str) -> tuple[str, exc.MeteringError] | None:
+    def _transient(
+        self, operation: str, identity: str, body: bytes, request_id: str
+    ) -> tuple[str, exc.MeteringError] | None:
         """Under chaos or a *-sometimes reading: wait the added latency, then maybe refuse the request (a reading
         never refuses a resend); return the kind of trouble and its error, or None to go on."""
         fingerprint = reading.Sometimes.fingerprint(operation, identity, body)

@@ -43,7 +43,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "meterconform-reference"
     sys_version = ""
     timeout = 120  # an idle keep-alive connection is closed after this many seconds
-    server: "MeteringHTTPServer"
+    server: MeteringHTTPServer
 
     def setup(self) -> None:
         if reading.on(self.server.protocol.readings, "idle-connections-closed"):
@@ -99,9 +99,19 @@ class _Handler(BaseHTTPRequestHandler):
             reply = protocol.handle(self.command, path, lambda name: headers.get_all(name) or (), body)
         journal = self.server.journal
         if journal is not None:  # every answered request, refused bodies too (their body is not kept)
-            journal.add(started=arrived, method=self.command, path=path, operation=reply.operation,
-                        headers=self.headers.items(), body=body or b"", status=reply.status, answer=reply.body,
-                        error=reply.error, injected=reply.injected, duration_ms=(time.perf_counter() - started) * 1000)
+            journal.add(
+                started=arrived,
+                method=self.command,
+                path=path,
+                operation=reply.operation,
+                headers=self.headers.items(),
+                body=body or b"",
+                status=reply.status,
+                answer=reply.body,
+                error=reply.error,
+                injected=reply.injected,
+                duration_ms=(time.perf_counter() - started) * 1000,
+            )
         if size > HANG_BODY_BYTES and fault.on(protocol.faults, "hang-on-large-body"):
             self.server.stopping.wait(protocol.model.seed.client_read_timeout + HANG_PAST_TIMEOUT_SECONDS)
             self.close_connection = True
@@ -218,8 +228,14 @@ class MeteringHTTPServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self, address: tuple[str, int], protocol: Protocol, verbose: bool = False,
-                 journal: "Journal | None" = None, admin: "Admin | None" = None):
+    def __init__(
+        self,
+        address: tuple[str, int],
+        protocol: Protocol,
+        verbose: bool = False,
+        journal: Journal | None = None,
+        admin: Admin | None = None,
+    ):
         self.protocol = protocol
         self.verbose = verbose
         self.journal = journal  # every request and its answer, when a test double asks for them

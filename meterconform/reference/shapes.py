@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import botocore.loaders
 import botocore.model
@@ -21,9 +22,9 @@ class Node:
 
     name: str
     kind: str  # structure | list | string | integer | timestamp | boolean
-    members: tuple[tuple[str, "Node"], ...] = ()
+    members: tuple[tuple[str, Node], ...] = ()
     required: frozenset[str] = frozenset()
-    member: "Node | None" = None
+    member: Node | None = None
     min: int | None = None
     max: int | None = None
     pattern: re.Pattern[str] | None = field(default=None, compare=False)
@@ -59,7 +60,7 @@ def _node(shape: Any) -> Node:
     return Node(**common)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def service_model() -> Any:
     """The installed botocore service model of Marketplace Metering (loaded once), read with botocore's loader
     rather than a session, so no AWS profile or config file of the machine is consulted (a missing AWS_PROFILE
@@ -68,7 +69,7 @@ def service_model() -> Any:
     return botocore.model.ServiceModel(loader.load_service_model(SERVICE, "service-2"), service_name=SERVICE)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def input_node(operation: str) -> Node:
     """The compiled input shape of `operation` (e.g. "MeterUsage")."""
     return _node(service_model().operation_model(operation).input_shape)
@@ -120,15 +121,25 @@ def _coerced(value: Any, kind: str) -> Any:
     return value
 
 
-def clean(value: Any, node: Node, path: str, *, null_members: bool = True, fractional_timestamps: bool = True,
-          lenient_types: frozenset[str] = frozenset()) -> Any:
+def clean(
+    value: Any,
+    node: Node,
+    path: str,
+    *,
+    null_members: bool = True,
+    fractional_timestamps: bool = True,
+    lenient_types: frozenset[str] = frozenset(),
+) -> Any:
     """Check JSON types against `node`; return the value with null and unknown structure members removed.
 
     `null_members=False` refuses a member sent as null, `fractional_timestamps=False` a timestamp with a
     fraction of a second, `lenient_types` (shape kinds) coerces scalars of the wrong JSON type as lenient binders do
     (all three only for the fault switch: the contract allows the first two and forbids the third)."""
-    strict = {"null_members": null_members, "fractional_timestamps": fractional_timestamps,
-              "lenient_types": lenient_types}
+    strict = {
+        "null_members": null_members,
+        "fractional_timestamps": fractional_timestamps,
+        "lenient_types": lenient_types,
+    }
     kind = node.kind
     if kind in lenient_types:
         value = _coerced(value, kind)
@@ -231,9 +242,7 @@ def check_constraints(
             raise _violation(errors, node, path, f"Member must have length less than or equal to {hi}")
         pattern = patterns.get(node.name, node.pattern)
         if pattern is not None and not pattern.search(value):
-            raise _violation(
-                errors, node, path, f"Member must satisfy regular expression pattern: {node.pattern_text}"
-            )
+            raise _violation(errors, node, path, f"Member must satisfy regular expression pattern: {node.pattern_text}")
         return
     if kind == "integer":
         if lo is not None and value < lo:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Mapping
 
 
 @dataclass(frozen=True)
@@ -21,8 +21,8 @@ class Switches:
         unknown = sorted(chosen - self.registry.keys())
         if unknown:
             raise ValueError(
-                f"unknown {self.kind} name(s): {', '.join(unknown)}; valid {self.kind}s are: {', '.join(sorted(self.registry))} "
-                f"(see `meterconform serve --list-{self.kind}s`)"
+                f"unknown {self.kind} name(s): {', '.join(unknown)}; valid {self.kind}s are: "
+                f"{', '.join(sorted(self.registry))} (see `meterconform serve --list-{self.kind}s`)"
             )
         return chosen
 

@@ -15,9 +15,18 @@ from ..results.baseline import BaselineError, load_baseline
 from ..results.gate import Completion
 from ..results.run_results import RunResults
 
+COMPLETE = Completion()  # a run every selected check of which ran
 
-def write_reports(run: RunResults, out: Path, *, baseline: str | None = None, html: bool = True, allure: bool = False,
-                  shown: Path | None = None) -> int:
+
+def write_reports(
+    run: RunResults,
+    out: Path,
+    *,
+    baseline: str | None = None,
+    html: bool = True,
+    allure: bool = False,
+    shown: Path | None = None,
+) -> int:
     """Write every report of `run` into `out`, print what was written (and the baseline's verdict), return the exit code
     of the gate (RunResults.gate) for the run's completion (its meta line says it: Completion.of). Each report is a view
     of `run`, with the baseline applied to it first (RunResults.apply). `shown`: the directory to name in what is
@@ -68,8 +77,13 @@ def write_reports(run: RunResults, out: Path, *, baseline: str | None = None, ht
     return verdict.exit_code
 
 
-def finish_run(args: argparse.Namespace, report_dir: Path, events_path: Path,
-               completion: Completion = Completion(), shown: Path | None = None) -> int:
+def finish_run(
+    args: argparse.Namespace,
+    report_dir: Path,
+    events_path: Path,
+    completion: Completion = COMPLETE,
+    shown: Path | None = None,
+) -> int:
     """After `meterconform run` or `fuzz`: record the run's completion in the events file's meta line, write every
     report from the events and compute the exit code.
 
@@ -80,6 +94,11 @@ def finish_run(args: argparse.Namespace, report_dir: Path, events_path: Path,
     run.write(events_path)
     if shown is not None:
         run.sources = [str(shown / events_path.name)]
-    return write_reports(run, report_dir, baseline=getattr(args, "baseline", None),
-                         html=not getattr(args, "no_html", False), allure=bool(getattr(args, "allure", False)),
-                         shown=shown)
+    return write_reports(
+        run,
+        report_dir,
+        baseline=getattr(args, "baseline", None),
+        html=not getattr(args, "no_html", False),
+        allure=bool(getattr(args, "allure", False)),
+        shown=shown,
+    )

@@ -16,8 +16,8 @@ import subprocess
 import uuid
 from pathlib import Path
 
-from ..results.baseline import Applied
 from ..contract.catalog import Catalog
+from ..results.baseline import Applied
 from ..results.check_result import CheckResult
 from ..results.events import also_failed_text, transient_line
 from ..results.run_results import RunResults
@@ -28,11 +28,20 @@ from .matrix import report_catalog
 RESULTS_DIR = "allure-results"
 REPORT_DIR = "allure-report"
 SEVERITY = {"MUST": "critical", "SHOULD": "normal", "INFO": "minor"}
-STATUS = {"PASS": "passed", "INFO": "passed", "FAIL": "failed", "ERROR": "broken",
-          "NON-STRICT": "skipped", "UNIMPLEMENTED": "skipped", "SKIPPED": "skipped"}
+STATUS = {
+    "PASS": "passed",
+    "INFO": "passed",
+    "FAIL": "failed",
+    "ERROR": "broken",
+    "NON-STRICT": "skipped",
+    "UNIMPLEMENTED": "skipped",
+    "SKIPPED": "skipped",
+}
 _OURS = ("-result.json", "-container.json", "-attachment.json", "-attachment.txt")
-INSTALL_HINT = ("to render them, install a renderer: `npm install -g allure` (Allure 3, needs Node.js 20+, no Java) "
-                "or Allure 2 (`allure generate`, needs Java); or set METERCONFORM_ALLURE to its path")
+INSTALL_HINT = (
+    "to render them, install a renderer: `npm install -g allure` (Allure 3, needs Node.js 20+, no Java) "
+    "or Allure 2 (`allure generate`, needs Java); or set METERCONFORM_ALLURE to its path"
+)
 
 
 def _md5(text: str) -> str:
@@ -62,17 +71,32 @@ def _exchange_step(writer: _Writer, number: int, ex: dict, start: int, stop: int
         answer += f" ({transient_line(ex)})"
     response_headers = "\n".join(f"{k}: {v}" for k, v in (ex.get("headers") or {}).items())
     attachments = [
-        writer.attach(f"request {number}: {ex.get('method', 'POST')} {ex.get('url', '')} via {ex.get('via', '?')}",
-                      f"{headers}\n\n{request_body}" if headers else request_body, "text/plain"),
-        writer.attach(f"response {number}: {answer}" + (" (truncated)" if ex.get("body_truncated") else ""),
-                      f"{answer}\n{response_headers}\n\n{ex.get('body', '')}", "text/plain"),
+        writer.attach(
+            f"request {number}: {ex.get('method', 'POST')} {ex.get('url', '')} via {ex.get('via', '?')}",
+            f"{headers}\n\n{request_body}" if headers else request_body,
+            "text/plain",
+        ),
+        writer.attach(
+            f"response {number}: {answer}" + (" (truncated)" if ex.get("body_truncated") else ""),
+            f"{answer}\n{response_headers}\n\n{ex.get('body', '')}",
+            "text/plain",
+        ),
     ]
-    return {"name": f"{what} → {answer}" + (f" {ex['error_code']}" if ex.get("error_code") else ""),
-            "status": "passed", "stage": "finished", "attachments": attachments, "steps": [], "parameters": [],
-            "start": start, "stop": stop}
+    return {
+        "name": f"{what} → {answer}" + (f" {ex['error_code']}" if ex.get("error_code") else ""),
+        "status": "passed",
+        "stage": "finished",
+        "attachments": attachments,
+        "steps": [],
+        "parameters": [],
+        "start": start,
+        "stop": stop,
+    }
 
 
-def result_for(event: CheckResult, meta: dict, catalog: Catalog, writer: _Writer, applied: Applied | None = None) -> dict:
+def result_for(
+    event: CheckResult, meta: dict, catalog: Catalog, writer: _Writer, applied: Applied | None = None
+) -> dict:
     """The Allure result of one check."""
     classname, name = junit_address(event.nodeid)
     full_name = f"{classname}#{name}"
@@ -107,31 +131,50 @@ def result_for(event: CheckResult, meta: dict, catalog: Catalog, writer: _Writer
     details: dict = {}
     if reason or event.verdict != "PASS":
         message = reason.strip().splitlines()[0] if reason.strip() else event.verdict
-        details = {"message": f"{event.verdict}: {message}" if not message.startswith(event.verdict) else message,
-                   "trace": reason + (f"\n\n{event.falsifying_example}" if event.falsifying_example else "")
-                   + also_failed_text(event)}
+        details = {
+            "message": f"{event.verdict}: {message}" if not message.startswith(event.verdict) else message,
+            "trace": reason
+            + (f"\n\n{event.falsifying_example}" if event.falsifying_example else "")
+            + also_failed_text(event),
+        }
     excuse = applied.excuse(event.nodeid) if applied else None
     if excuse is not None:
         details["known"] = True
-        details["message"] = f"expected by the baseline ({excuse.target}: {excuse.reason}) — {details.get('message', '')}"
+        details["message"] = (
+            f"expected by the baseline ({excuse.target}: {excuse.reason}) — {details.get('message', '')}"
+        )
     exchanges = event.evidence or []
     steps = [_exchange_step(writer, i, ex, start, stop) for i, ex in enumerate(exchanges, 1)]
     attachments = []
     if event.reproduction:
         attachments.append(writer.attach("reproduction", event.reproduction, "text/plain"))
     for obs in event.observations or []:
-        attachments.append(writer.attach(f"observation {obs.get('clause', '')}", json.dumps(obs, indent=2), "application/json"))
-    description = "\n".join(f"- **{cid}**: {catalog.get(cid).title}" if cid in catalog else f"- **{cid}**"
-                            for cid in event.clauses)
+        attachments.append(
+            writer.attach(f"observation {obs.get('clause', '')}", json.dumps(obs, indent=2), "application/json")
+        )
+    description = "\n".join(
+        f"- **{cid}**: {catalog.get(cid).title}" if cid in catalog else f"- **{cid}**" for cid in event.clauses
+    )
     params = [{"name": "expected", "value": str(event.expected)}] if event.expected else []
     if event.actual:
         params.append({"name": "actual", "value": str(event.actual)[:500]})
     return {
         "uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"meterconform:{meta.get('started')}:{event.nodeid}")),
-        "historyId": _md5(event.nodeid), "testCaseId": _md5(full_name), "fullName": full_name,
-        "name": name, "status": STATUS.get(event.verdict, "unknown"), "statusDetails": details or None,
-        "stage": "finished", "description": description, "steps": steps, "attachments": attachments,
-        "parameters": params, "start": start, "stop": stop, "labels": labels, "links": links,
+        "historyId": _md5(event.nodeid),
+        "testCaseId": _md5(full_name),
+        "fullName": full_name,
+        "name": name,
+        "status": STATUS.get(event.verdict, "unknown"),
+        "statusDetails": details or None,
+        "stage": "finished",
+        "description": description,
+        "steps": steps,
+        "attachments": attachments,
+        "parameters": params,
+        "start": start,
+        "stop": stop,
+        "labels": labels,
+        "links": links,
         "titlePath": classname.split("."),
     }
 
@@ -153,11 +196,20 @@ def write_allure(run: RunResults, directory: Path, catalog: Catalog | None = Non
     for event in events:
         result = result_for(event, meta, catalog, writer, applied)
         (directory / f"{result['uuid']}-result.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
-    env = {"endpoint": meta.get("endpoint"), "profile": meta.get("profile"), "target": meta.get("target") or meta.get("kind"),
-           "region": meta.get("region"), "depth": meta.get("depth"), "seed": meta.get("hypothesis_seed"),
-           "meterconform": meta.get("version"), **{k: v for k, v in (meta.get("versions") or {}).items()}}
+    env = {
+        "endpoint": meta.get("endpoint"),
+        "profile": meta.get("profile"),
+        "target": meta.get("target") or meta.get("kind"),
+        "region": meta.get("region"),
+        "depth": meta.get("depth"),
+        "seed": meta.get("hypothesis_seed"),
+        "meterconform": meta.get("version"),
+        **{k: v for k, v in (meta.get("versions") or {}).items()},
+    }
     (directory / "environment.properties").write_text(
-        "".join(f"{k}={str(v).replace(chr(10), ' ')}\n" for k, v in env.items() if v not in (None, "")), encoding="utf-8")
+        "".join(f"{k}={str(v).replace(chr(10), ' ')}\n" for k, v in env.items() if v not in (None, "")),
+        encoding="utf-8",
+    )
     categories = [
         {"name": "Clause not met (FAIL)", "matchedStatuses": ["failed"]},
         {"name": "Suite error (ERROR)", "matchedStatuses": ["broken"]},
@@ -182,8 +234,10 @@ def find_renderer() -> tuple[str, str] | None:
     return path, ("2" if version[0].startswith("2.") else "3")
 
 
-_ANALYTICS = re.compile(r'<script async src="https://www\.googletagmanager\.com/[^"]*"></script>\s*'
-                        r"(<script>\s*window\.dataLayer[^<]*</script>)?")
+_ANALYTICS = re.compile(
+    r'<script async src="https://www\.googletagmanager\.com/[^"]*"></script>\s*'
+    r"(<script>\s*window\.dataLayer[^<]*</script>)?"
+)
 
 
 def strip_analytics(index: Path) -> bool:
@@ -202,8 +256,18 @@ def render_allure(results: Path, output: Path) -> str:
         return f"allure results in {results}/; {INSTALL_HINT}"
     path, major = found
     if major == "3":
-        cmd = [path, "awesome", str(results), "--single-file", "--output", str(output), "--report-name", "meterconform",
-               "--group-by", "epic,feature"]  # the tree: operation → clause → checks
+        cmd = [
+            path,
+            "awesome",
+            str(results),
+            "--single-file",
+            "--output",
+            str(output),
+            "--report-name",
+            "meterconform",
+            "--group-by",
+            "epic,feature",
+        ]  # the tree: operation → clause → checks
     else:
         cmd = [path, "generate", str(results), "-o", str(output), "--clean", "--single-file"]
     try:

@@ -32,11 +32,17 @@ def _lead(verdict: str, stopped: bool, n: int, more: bool) -> str:
     """What the checks of one list did for this clause, in one line (`more`: other checks are shown above)."""
     checks = plural(n, "more check" if more else "check")
     if stopped:
-        return f"Not judged here: {plural(n, 'check')} stopped at {'its' if n == 1 else 'their'} first failure before trying this clause"
+        return (
+            f"Not judged here: {plural(n, 'check')} stopped at {'its' if n == 1 else 'their'} first failure before "
+            "trying this clause"
+        )
     if verdict in ("PASS", "INFO"):
         return f"{checks} met this clause"
     if verdict == "SKIPPED":
-        return f"Not judged here: {plural(n, 'check')} passed without {'its' if n == 1 else 'their'} case for this clause ever coming up"
+        return (
+            f"Not judged here: {plural(n, 'check')} passed without {'its' if n == 1 else 'their'} case for this clause "
+            "ever coming up"
+        )
     return f"{checks} {'is' if n == 1 else 'are'} {verdict} here"
 
 
@@ -78,6 +84,8 @@ def elsewhere_lists(refs: list[CheckRef], cases: Counter, more: bool) -> str:
         functions = lists[(verdict, stopped)]
         n = sum(len(named) for named in functions.values())
         items = "".join(_item(function, named, cases) for function, named in functions.items())
-        out.append(f'<details class="sub"><summary>{badge(verdict)} {esc(_lead(verdict, stopped, n, more))}; each one\'s evidence '
-                   f'is under the clause it links to</summary><ul class="elsewhere">{items}</ul></details>')
+        out.append(
+            f'<details class="sub"><summary>{badge(verdict)} {esc(_lead(verdict, stopped, n, more))}; each one\'s '
+            f'evidence is under the clause it links to</summary><ul class="elsewhere">{items}</ul></details>'
+        )
     return "".join(out)

@@ -15,23 +15,34 @@ def conformance_doc(results: RunResults, with_verdict: bool = True) -> dict:
     the run's completion) unless `with_verdict` is false; with a baseline applied, which failures it excused and
     what it says about itself."""
     doc = {
-        "meta": results.meta, "counts": results.counts,
+        "meta": results.meta,
+        "counts": results.counts,
         "checks": [{k: getattr(check, k) for k in CHECK_KEYS} for check in results.sorted_checks],
         "clauses": _clause_entries(results.clause_verdicts),
     }
     if with_verdict:
         verdict = results.gate()
-        doc["verdict"] = {"words": verdict.words, "exit_code": verdict.exit_code, "completion": results.completion.to_meta()}
+        doc["verdict"] = {
+            "words": verdict.words,
+            "exit_code": verdict.exit_code,
+            "completion": results.completion.to_meta(),
+        }
     applied = results.applied
     if applied is not None:
         doc["baseline"] = {
             "path": applied.baseline.path,
             "gates": applied.gates,
-            "expected": [{"nodeid": check.nodeid, "verdict": check.verdict, "entry": entry.target, "reason": entry.reason}
-                         for check, entry in applied.expected],
+            "expected": [
+                {"nodeid": check.nodeid, "verdict": check.verdict, "entry": entry.target, "reason": entry.reason}
+                for check, entry in applied.expected
+            ],
             "unexpected": [check.nodeid for check in applied.unexpected],
             "stale": [entry.target for entry in applied.stale],
-            "expired": [{"entry": entry.target, "expires": entry.expires.isoformat()} for entry in applied.expired if entry.expires],
+            "expired": [
+                {"entry": entry.target, "expires": entry.expires.isoformat()}
+                for entry in applied.expired
+                if entry.expires
+            ],
             "not_run": [entry.target for entry in applied.not_run],
         }
     return doc
@@ -58,7 +69,12 @@ def _clause_entries(verdicts: dict[str, dict]) -> dict[str, dict]:
         if catalog is not None:
             if cid in catalog:
                 clause = catalog.get(cid)
-                data.update(title=clause.title, level=clause.level, quotes=list(clause.quotes), operations=list(clause.operations))
+                data.update(
+                    title=clause.title,
+                    level=clause.level,
+                    quotes=list(clause.quotes),
+                    operations=list(clause.operations),
+                )
             else:
                 data.update(title="(unknown clause)")
         out[cid] = data

@@ -31,7 +31,8 @@ def _xml(text) -> str:
 
 
 def junit_address(nodeid: str) -> tuple[str, str]:
-    """(classname, name) as pytest's junitxml derives them: suites/test_x.py::Cls::test_y[p] → suites.test_x.Cls, test_y[p]."""
+    """(classname, name) as pytest's junitxml derives them:
+    suites/test_x.py::Cls::test_y[p] → suites.test_x.Cls, test_y[p]."""
     base, bracket, params = nodeid.partition("[")  # parameters may hold "::" or "/"
     path, _, rest = base.partition("::")
     parts = [path.removesuffix(".py").replace("/", ".").replace("\\", ".")] + (rest.split("::") if rest else [])
@@ -46,30 +47,44 @@ def _first_line(text: str, limit: int = 300) -> str:
 def _testcase(suite: ET.Element, check: CheckResult, applied: Applied | None) -> str:
     """Append one check; return the junit outcome: passed, failure, error or skipped."""
     classname, name = junit_address(check.nodeid)
-    case = ET.SubElement(suite, "testcase", classname=_xml(classname), name=_xml(name), time=f"{float(check.duration or 0):.3f}")
+    case = ET.SubElement(
+        suite, "testcase", classname=_xml(classname), name=_xml(name), time=f"{float(check.duration or 0):.3f}"
+    )
     props = ET.SubElement(case, "properties")
     for cid in check.clauses:
         ET.SubElement(props, "property", name="clause", value=_xml(cid))
     ET.SubElement(props, "property", name="verdict", value=check.verdict)
-    ET.SubElement(props, "property", name="operation", value=_xml(operation_of(check.clauses)) if check.clauses else "Other")
+    ET.SubElement(
+        props, "property", name="operation", value=_xml(operation_of(check.clauses)) if check.clauses else "Other"
+    )
     for failed in check.broken_clauses:
         ET.SubElement(props, "property", name="failed_clause", value=_xml(failed))
     verdict, reason = check.verdict, check.reason or ""
     excuse = applied.excuse(check.nodeid) if applied else None
     if excuse is not None:
         ET.SubElement(props, "property", name="baseline", value=_xml(f"{excuse.target}: {excuse.reason}"))
-        el = ET.SubElement(case, "skipped", type="expected-failure",
-                           message=_xml(f"expected {verdict} ({excuse.target}: {excuse.reason})"))
+        el = ET.SubElement(
+            case,
+            "skipped",
+            type="expected-failure",
+            message=_xml(f"expected {verdict} ({excuse.target}: {excuse.reason})"),
+        )
         el.text = _xml(reason)
         return "skipped"
     if verdict in ("FAIL", "ERROR"):
         tag = "failure" if verdict == "FAIL" else "error"
         el = ET.SubElement(case, tag, message=_xml(_first_line(reason) or verdict))
-        el.text = _xml(reason + (f"\n\n{check.falsifying_example}" if check.falsifying_example else "") + also_failed_text(check)
-                       + "".join(f"\n{line}" for line in transient_lines(check)))
+        el.text = _xml(
+            reason
+            + (f"\n\n{check.falsifying_example}" if check.falsifying_example else "")
+            + also_failed_text(check)
+            + "".join(f"\n{line}" for line in transient_lines(check))
+        )
         return tag
     if verdict in _SKIPPED:
-        el = ET.SubElement(case, "skipped", type=verdict, message=_xml(f"{verdict}: {_first_line(reason)}".rstrip(": ")))
+        el = ET.SubElement(
+            case, "skipped", type=verdict, message=_xml(f"{verdict}: {_first_line(reason)}".rstrip(": "))
+        )
         el.text = _xml(reason + "".join(f"\n{line}" for line in transient_lines(check)))
         return "skipped"
     lines = [f"{o.get('clause')}: {o.get('text')}" for o in check.observations or []] + transient_lines(check)
@@ -80,7 +95,9 @@ def _testcase(suite: ET.Element, check: CheckResult, applied: Applied | None) ->
 
 
 def _baseline_case(suite: ET.Element, kind: str, entry, message: str) -> None:
-    case = ET.SubElement(suite, "testcase", classname="meterconform.results.baseline", name=_xml(f"{kind}: {entry.target}"), time="0.000")
+    case = ET.SubElement(
+        suite, "testcase", classname="meterconform.results.baseline", name=_xml(f"{kind}: {entry.target}"), time="0.000"
+    )
     el = ET.SubElement(case, "failure", message=_xml(message))
     el.text = _xml(f"{message}\nreason: {entry.reason}")
 
@@ -89,7 +106,9 @@ def _completion_case(suite: ET.Element, completion: Completion, verdict: Gate | 
     """A run that did not complete is an error of its own in JUnit, so no CI dashboard shows it green."""
     case = ET.SubElement(suite, "testcase", classname="meterconform.run", name="completion", time="0")
     words = verdict.words if verdict is not None else completion.state.upper()
-    ET.SubElement(case, "error", message=_xml(_first_line(words)), type=completion.state).text = _xml(completion.headline)
+    ET.SubElement(case, "error", message=_xml(_first_line(words)), type=completion.state).text = _xml(
+        completion.headline
+    )
 
 
 def build_junit(results: RunResults) -> ET.ElementTree:
@@ -99,8 +118,14 @@ def build_junit(results: RunResults) -> ET.ElementTree:
     root = ET.Element("testsuites", name="meterconform")
     started = meta.get("started") or time.time()
     duration = max(0.0, float(meta.get("finished") or started) - float(started))
-    suite = ET.SubElement(root, "testsuite", name="meterconform", timestamp=time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(float(started))),
-                          hostname=socket.gethostname(), time=f"{duration:.3f}")
+    suite = ET.SubElement(
+        root,
+        "testsuite",
+        name="meterconform",
+        timestamp=time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(float(started))),
+        hostname=socket.gethostname(),
+        time=f"{duration:.3f}",
+    )
     props = ET.SubElement(suite, "properties")
     for key in ("endpoint", "profile", "target", "kind", "region", "depth", "hypothesis_seed", "version"):
         if meta.get(key) not in (None, ""):
@@ -121,10 +146,19 @@ def build_junit(results: RunResults) -> ET.ElementTree:
             counts[outcome] += 1
     if applied is not None:
         for entry in applied.stale:
-            _baseline_case(suite, "stale", entry,
-                           f"unexpected pass: {entry.target} passes now; remove the entry from {applied.baseline.path}")
+            _baseline_case(
+                suite,
+                "stale",
+                entry,
+                f"unexpected pass: {entry.target} passes now; remove the entry from {applied.baseline.path}",
+            )
         for entry in applied.expired:
-            _baseline_case(suite, "expired", entry, f"{entry.target} expired on {entry.expires.isoformat()}; fix it or move `expires`")
+            _baseline_case(
+                suite,
+                "expired",
+                entry,
+                f"{entry.target} expired on {entry.expires.isoformat()}; fix it or move `expires`",
+            )
         extra = len(applied.stale) + len(applied.expired)
         counts["tests"] += extra
         counts["failure"] += extra

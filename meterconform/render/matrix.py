@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from ..contract.catalog import Catalog, CatalogError, Clause, load_catalog
 from ..contract.operations import AREAS, area_of
@@ -71,8 +71,16 @@ def clause_rows(results: RunResults | Iterable[CheckResult | dict], catalog: Cat
         rows.append(ClauseRow(clause.id, area_of(clause.id), clause.level, verdict, clause, checks))
     for cid in sorted(set(verdicts) - set(catalog.ids)):
         entry = verdicts[cid]
-        rows.append(ClauseRow(cid, area_of(cid), entry.get("level", "MUST"), entry["verdict"], None,
-                              [CheckRef(by_nodeid[c["nodeid"]], c["verdict"]) for c in entry["checks"]]))
+        rows.append(
+            ClauseRow(
+                cid,
+                area_of(cid),
+                entry.get("level", "MUST"),
+                entry["verdict"],
+                None,
+                [CheckRef(by_nodeid[c["nodeid"]], c["verdict"]) for c in entry["checks"]],
+            )
+        )
     return rows
 
 

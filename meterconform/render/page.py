@@ -25,9 +25,17 @@ MEANING = {
     "UNTESTABLE": "no check can provoke it from outside a cooperating endpoint",
 }
 # Solid fills for the chart; badges use the lighter tints in the stylesheet. Text on each stays readable.
-FILL = {"PASS": ("#2da44e", "#fff"), "FAIL": ("#cf222e", "#fff"), "ERROR": ("#8250df", "#fff"),
-        "NON-STRICT": ("#d4a72c", "#1f2328"), "INFO": ("#218bff", "#fff"), "UNIMPLEMENTED": ("#fb8f44", "#1f2328"),
-        "SKIPPED": ("#afb8c1", "#1f2328"), "NOT CHECKED": ("#eaeef2", "#57606a"), "UNTESTABLE": ("url(#hatch)", "#57606a")}
+FILL = {
+    "PASS": ("#2da44e", "#fff"),
+    "FAIL": ("#cf222e", "#fff"),
+    "ERROR": ("#8250df", "#fff"),
+    "NON-STRICT": ("#d4a72c", "#1f2328"),
+    "INFO": ("#218bff", "#fff"),
+    "UNIMPLEMENTED": ("#fb8f44", "#1f2328"),
+    "SKIPPED": ("#afb8c1", "#1f2328"),
+    "NOT CHECKED": ("#eaeef2", "#57606a"),
+    "UNTESTABLE": ("url(#hatch)", "#57606a"),
+}
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -50,8 +58,10 @@ def slug(label: str) -> str:
 
 def badge(label: str, extra: str = "") -> str:
     """A verdict badge: colour and the label's text (never colour alone), its meaning as a tooltip."""
-    return (f'<span class="badge b-{slug(label)}{(" " + extra) if extra else ""}" title="{esc(MEANING.get(label, label))}">'
-            f"{esc(label)}</span>")
+    return (
+        f'<span class="badge b-{slug(label)}{(" " + extra) if extra else ""}" title="{esc(MEANING.get(label, label))}">'
+        f"{esc(label)}</span>"
+    )
 
 
 def safe_href(url: str | None) -> str | None:
@@ -64,7 +74,7 @@ def safe_href(url: str | None) -> str | None:
 def when(epoch) -> str:
     """An epoch time as 'YYYY-MM-DD HH:MM:SS UTC'."""
     try:
-        return dt.datetime.fromtimestamp(float(epoch), dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+        return dt.datetime.fromtimestamp(float(epoch), dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     except (TypeError, ValueError, OverflowError, OSError):
         return "—"
 
@@ -74,15 +84,23 @@ def bar_chart(rows: dict[str, Counter], unit: str, title: str, uid: str = "chart
     label_w, bar_w, row_h, gap, top = 128, 350, 20, 8, 4
     longest = max([sum(c.values()) for c in rows.values()] + [1])
     height = top + len(rows) * (row_h + gap)
-    parts = [f'<svg class="chart" viewBox="0 0 560 {height}" role="img" aria-label="{esc(title)}">'
-             f'<title>{esc(title)}</title>',
-             '<defs><pattern id="' + esc(uid) + '-hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
-             '<rect width="6" height="6" fill="#f6f8fa"/><line x1="0" y1="0" x2="0" y2="6" stroke="#c9d1d9" stroke-width="3"/>'
-             "</pattern></defs>"]
+    parts = [
+        f'<svg class="chart" viewBox="0 0 560 {height}" role="img" aria-label="{esc(title)}">'
+        f"<title>{esc(title)}</title>",
+        '<defs><pattern id="'
+        + esc(uid)
+        + '-hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
+        '<rect width="6" height="6" fill="#f6f8fa"/><line x1="0" y1="0" x2="0" y2="6" stroke="#c9d1d9" '
+        'stroke-width="3"/>'
+        "</pattern></defs>",
+    ]
     for i, (name, counts) in enumerate(rows.items()):
         y = top + i * (row_h + gap)
         total = sum(counts.values())
-        parts.append(f'<text class="chart-label" x="{label_w - 10}" y="{y + row_h / 2 + 4:.1f}" text-anchor="end">{esc(name)}</text>')
+        parts.append(
+            f'<text class="chart-label" x="{label_w - 10}" y="{y + row_h / 2 + 4:.1f}" '
+            f'text-anchor="end">{esc(name)}</text>'
+        )
         x = float(label_w)
         for label in CLAUSE_LABELS:
             n = counts.get(label, 0)
@@ -92,12 +110,16 @@ def bar_chart(rows: dict[str, Counter], unit: str, title: str, uid: str = "chart
             fill, ink = FILL[label]
             fill = fill.replace("#hatch", f"#{esc(uid)}-hatch")
             stroke = ' stroke="#c9d1d9"' if label == "NOT CHECKED" else ""
-            parts.append(f'<g><title>{esc(name)}: {n} {esc(label)}</title>'
-                         f'<rect class="seg-{slug(label)}" x="{x:.1f}" y="{y}" width="{max(w, 1.5):.1f}" height="{row_h}" '
-                         f'fill="{fill}"{stroke}/>')
+            parts.append(
+                f"<g><title>{esc(name)}: {n} {esc(label)}</title>"
+                f'<rect class="seg-{slug(label)}" x="{x:.1f}" y="{y}" width="{max(w, 1.5):.1f}" height="{row_h}" '
+                f'fill="{fill}"{stroke}/>'
+            )
             if w >= 16 + 6 * len(str(n)):
-                parts.append(f'<text x="{x + w / 2:.1f}" y="{y + row_h / 2 + 4:.1f}" text-anchor="middle" fill="{ink}" '
-                             f'class="chart-n">{n}</text>')
+                parts.append(
+                    f'<text x="{x + w / 2:.1f}" y="{y + row_h / 2 + 4:.1f}" text-anchor="middle" fill="{ink}" '
+                    f'class="chart-n">{n}</text>'
+                )
             parts.append("</g>")
             x += w
         parts.append(f'<text class="chart-total" x="{x + 6:.1f}" y="{y + row_h / 2 + 4:.1f}">{total}</text>')
@@ -117,13 +139,16 @@ def legend(counts: Counter, unit: str) -> str:
 
 def page(title: str, body: str, script: str = "") -> str:
     """The whole document: inline stylesheet, body, optional inline script."""
-    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-            "<meta name=\"color-scheme\" content=\"light dark\">\n"
-            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
-            "script-src 'unsafe-inline'; img-src data:\">\n"
-            f"<title>{esc(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n{body}\n"
-            + (f"<script>{script}</script>\n" if script else "") + "</body>\n</html>\n")
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        '<meta name="color-scheme" content="light dark">\n'
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
+        "script-src 'unsafe-inline'; img-src data:\">\n"
+        f"<title>{esc(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n{body}\n"
+        + (f"<script>{script}</script>\n" if script else "")
+        + "</body>\n</html>\n"
+    )
 
 
 CSS = """
@@ -154,7 +179,8 @@ align-items:center;border:1px solid}
 .verdict-word{font-size:26px;font-weight:750;letter-spacing:.02em}
 .banner.ok .verdict-word{color:#116329}.banner.bad .verdict-word{color:#a40e26}
 .banner p{margin:0}.banner .gate{grid-column:1/-1;font-size:14px}
-.banner .incomplete{grid-column:1/-1;background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:8px 12px;overflow-wrap:anywhere}
+.banner .incomplete{grid-column:1/-1;background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:8px 12px;
+overflow-wrap:anywhere}
 .tally{grid-column:1/-1;list-style:none;margin:8px 0 0;padding:0;display:flex;flex-wrap:wrap;gap:6px 14px}
 .tally li{display:flex;align-items:center;gap:6px;font-size:14px}
 .card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:18px 20px;margin:0 0 20px}
@@ -178,18 +204,21 @@ padding:4px 7px;border-radius:999px;border:1px solid;white-space:nowrap}
 .b-unimplemented{background:#fff1e5;color:#953800;border-color:#ffb77c}
 .b-skipped{background:#f6f8fa;color:#59636e;border-color:#d1d9e0}
 .b-not-checked{background:#fff;color:#6e7781;border-color:#d1d9e0;border-style:dashed}
-.b-untestable{background:repeating-linear-gradient(45deg,#f6f8fa 0 4px,#eaeef2 4px 8px);color:#59636e;border-color:#d1d9e0}
-.tag{display:inline-block;font-size:11px;font-weight:600;padding:2px 7px;border-radius:4px;background:#eaeef2;color:#424a53}
+.b-untestable{background:repeating-linear-gradient(45deg,#f6f8fa 0 4px,#eaeef2 4px 8px);color:#59636e;
+border-color:#d1d9e0}
+.tag{display:inline-block;font-size:11px;font-weight:600;padding:2px 7px;border-radius:4px;background:#eaeef2;
+color:#424a53}
 .tag.expected{background:#ddf4ff;color:#0550ae}.tag.stale,.tag.expired{background:#ffebe9;color:#a40e26}
 .filters{position:sticky;top:0;z-index:5;background:rgba(255,255,255,.96);backdrop-filter:blur(6px);
 border-bottom:1px solid var(--line);box-shadow:0 1px 0 rgba(31,35,40,.04);margin:0 0 18px}
 .filters .wrap{display:flex;flex-wrap:wrap;gap:8px 14px;align-items:center;padding-top:10px;padding-bottom:10px}
 .js-only{display:none}.js .js-only{display:flex}.js button.js-only{display:inline-flex}
 .chips{display:flex;flex-wrap:wrap;gap:6px}
-.chip{font:inherit;font-size:13px;display:inline-flex;align-items:center;gap:6px;background:#fff;border:1px solid var(--line);
-border-radius:999px;padding:2px 9px 2px 3px;cursor:pointer;color:var(--ink)}
+.chip{font:inherit;font-size:13px;display:inline-flex;align-items:center;gap:6px;background:#fff;
+border:1px solid var(--line);border-radius:999px;padding:2px 9px 2px 3px;cursor:pointer;color:var(--ink)}
 .chip[aria-pressed=false]{opacity:.45}.chip[aria-pressed=false] .badge{filter:grayscale(1)}
-.chip:focus-visible,.btn:focus-visible,select:focus-visible,input:focus-visible{outline:2px solid var(--accent);outline-offset:1px}
+.chip:focus-visible,.btn:focus-visible,select:focus-visible,input:focus-visible{outline:2px solid var(--accent);
+outline-offset:1px}
 .filters label{font-size:13px;color:var(--muted);display:flex;gap:6px;align-items:center}
 select,input[type=search]{font:inherit;font-size:13px;padding:4px 8px;border:1px solid var(--line);border-radius:6px;
 background:#fff;color:var(--ink)}
@@ -200,9 +229,11 @@ cursor:pointer;color:var(--ink)}
 .area{margin:0 0 26px}
 .area>h2{display:flex;align-items:baseline;gap:10px;padding-bottom:6px;border-bottom:2px solid var(--line)}
 .area>h2 small{font-size:13px;font-weight:400;color:var(--muted)}
-.clause{background:var(--card);border:1px solid var(--line);border-left:4px solid #d1d9e0;border-radius:8px;margin:8px 0}
+.clause{background:var(--card);border:1px solid var(--line);border-left:4px solid #d1d9e0;border-radius:8px;
+margin:8px 0}
 .clause.v-pass{border-left-color:#2da44e}.clause.v-fail{border-left-color:#cf222e}.clause.v-error{border-left-color:#8250df}
-.clause.v-non-strict{border-left-color:#d4a72c}.clause.v-info{border-left-color:#218bff}.clause.v-unimplemented{border-left-color:#fb8f44}
+.clause.v-non-strict{border-left-color:#d4a72c}.clause.v-info{border-left-color:#218bff}
+.clause.v-unimplemented{border-left-color:#fb8f44}
 .clause.v-skipped{border-left-color:#afb8c1}
 .clause>summary{list-style:none;cursor:pointer;display:grid;grid-template-columns:112px 290px 58px 1fr 64px;
 gap:12px;align-items:center;padding:8px 14px}
@@ -234,13 +265,15 @@ details.sub{margin:6px 0 0}
 details.sub>summary{cursor:pointer;font-size:13px;color:var(--accent);padding:2px 0}
 .exchange{border-top:1px dashed #eaeef2;padding-top:6px;margin-top:6px}
 .sampled{margin:6px 0 0;font-size:12.5px;color:var(--muted)}
-ul.elsewhere,ul.summarised{margin:4px 0 0 18px;padding:0;font-size:13px}ul.elsewhere li,ul.summarised li{margin:2px 0;overflow-wrap:anywhere}
+ul.elsewhere,ul.summarised{margin:4px 0 0 18px;padding:0;font-size:13px}
+ul.elsewhere li,ul.summarised li{margin:2px 0;overflow-wrap:anywhere}
 ul.elsewhere code,ul.summarised code{font-size:12px}
 .exchange h4{text-transform:none;letter-spacing:0;font-size:12.5px;font-weight:400;font-family:var(--mono)}
-.exchange h4 span{font-family:var(--sans);font-weight:600;text-transform:uppercase;letter-spacing:.04em;font-size:12px;margin-right:4px}
+.exchange h4 span{font-family:var(--sans);font-weight:600;text-transform:uppercase;letter-spacing:.04em;font-size:12px;
+margin-right:4px}
 table.plain{width:100%;border-collapse:collapse;font-size:14px}
-table.plain th{text-align:left;font-size:12px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted);font-weight:600;
-border-bottom:1px solid var(--line);padding:6px 8px}
+table.plain th{text-align:left;font-size:12px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted);
+font-weight:600;border-bottom:1px solid var(--line);padding:6px 8px}
 table.plain td{border-bottom:1px solid #eaeef2;padding:6px 8px;vertical-align:top;overflow-wrap:anywhere}
 table.plain td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .warn{color:#c9372c}
@@ -265,7 +298,8 @@ footer{color:var(--muted);font-size:13px;padding:24px 0 40px;border-top:1px soli
 @media print{
 body{background:#fff;color:#000;font-size:10pt}.filters,.no-print{display:none!important}
 .wrap{max-width:none;padding:0}.masthead{border:0;padding:0 0 8px}
-.card{padding:10px 12px;margin-bottom:12px}.banner,.check,.clause>summary,.chart{break-inside:avoid}.area>h2{break-after:avoid}
+.card{padding:10px 12px;margin-bottom:12px}.banner,.check,.clause>summary,.chart{break-inside:avoid}
+.area>h2{break-after:avoid}
 .grid2{grid-template-columns:1fr 1fr}
 .clause{margin:3px 0}.clause>summary{grid-template-columns:96px 215px 50px 1fr;gap:8px;padding:4px 8px}
 .clause>summary .nchecks,.problems li .nchecks{display:none}.problems li{grid-template-columns:96px 215px 1fr}

@@ -10,8 +10,17 @@ Run = RunResults  # a loaded run is its RunResults: one concept
 load_run = RunResults.load
 merge_runs = RunResults.merge
 
-__all__ = ["EVENTS_FILE", "Run", "RunError", "default_name", "endpoints_differ", "events_path", "load_run",
-           "merge_runs", "write_events"]
+__all__ = [
+    "EVENTS_FILE",
+    "Run",
+    "RunError",
+    "default_name",
+    "endpoints_differ",
+    "events_path",
+    "load_run",
+    "merge_runs",
+    "write_events",
+]
 
 
 def write_events(run: RunResults, path: Path) -> None:

@@ -1,1 +1,1 @@
-"""A run's results: events, the gate (verdict and exit code), the baseline, the terminal summary, the reports directory."""
+"""A run's results: events, the gate (verdict and exit code), the baseline, the terminal summary, the reports dir."""

@@ -101,9 +101,11 @@ def parse_baseline(text: str, source: str = "baseline", known_clauses=None) -> B
     for number, entry in enumerate(entries, start=1):
         named = entry.get("clause") or entry.get("check")
         where = f"[[expected]] #{number}" + (f" ({named})" if named else "")
-        problems += [f"{where}: unknown key `{k}`; the keys are {', '.join(_ENTRY_KEYS)}" for k in entry if k not in _ENTRY_KEYS]
+        problems += [
+            f"{where}: unknown key `{k}`; the keys are {', '.join(_ENTRY_KEYS)}" for k in entry if k not in _ENTRY_KEYS
+        ]
         if bool(entry.get("clause")) == bool(entry.get("check")):
-            problems.append(f"{where}: name exactly one of clause = \"AREA.SUBJECT.RULE\" or check = \"suites/…::test_…\"")
+            problems.append(f'{where}: name exactly one of clause = "AREA.SUBJECT.RULE" or check = "suites/…::test_…"')
             continue
         for key in ("clause", "check", "reason", "link"):
             if key in entry and not isinstance(entry[key], str):
@@ -120,8 +122,13 @@ def parse_baseline(text: str, source: str = "baseline", known_clauses=None) -> B
         except BaselineError as exc:
             problems.append(str(exc))
             continue
-        item = Expectation(reason=entry["reason"], clause=entry.get("clause"), check=entry.get("check"),
-                           link=entry.get("link"), expires=expires)
+        item = Expectation(
+            reason=entry["reason"],
+            clause=entry.get("clause"),
+            check=entry.get("check"),
+            link=entry.get("link"),
+            expires=expires,
+        )
         if item.key in seen:
             problems.append(f"{where}: {item.target} is listed twice; keep one entry")
         seen.add(item.key)
@@ -136,8 +143,10 @@ def load_baseline(path: str | Path) -> Baseline:
     """Read and validate a baseline file (clause ids checked against the catalog)."""
     p = Path(path)
     if not p.exists():
-        raise BaselineError(f"the baseline {path} does not exist; create it with "
-                            f"`meterconform baseline --update {path} --from reports/events.jsonl`")
+        raise BaselineError(
+            f"the baseline {path} does not exist; create it with "
+            f"`meterconform baseline --update {path} --from reports/events.jsonl`"
+        )
     from ..contract.catalog import CatalogError, load_catalog
 
     try:
@@ -154,10 +163,10 @@ class Applied:
     baseline: Baseline
     today: dt.date
     expected: list[tuple[CheckResult, Expectation]] = field(default_factory=list)  # failing checks an entry excuses
-    unexpected: list[CheckResult] = field(default_factory=list)                     # failing checks no live entry covers
-    stale: list[Expectation] = field(default_factory=list)                   # the target now passes: remove
-    expired: list[Expectation] = field(default_factory=list)                 # past `expires`: gates
-    not_run: list[Expectation] = field(default_factory=list)                 # neither failed nor passed here
+    unexpected: list[CheckResult] = field(default_factory=list)  # failing checks no live entry covers
+    stale: list[Expectation] = field(default_factory=list)  # the target now passes: remove
+    expired: list[Expectation] = field(default_factory=list)  # past `expires`: gates
+    not_run: list[Expectation] = field(default_factory=list)  # neither failed nor passed here
 
     @property
     def gates(self) -> bool:
@@ -171,7 +180,8 @@ class Applied:
         return next((entry for result, entry in self.expected if result.nodeid == nodeid), None)
 
     def verdict(self) -> str:
-        """The run's verdict with the baseline applied: the words of the gate (meterconform.results.gate) that gives the exit code."""
+        """The run's verdict with the baseline applied: the words of the gate (meterconform.results.gate) that gives
+        the exit code."""
         from .gate import gate
 
         return gate([], self).words
@@ -186,29 +196,44 @@ class Applied:
         if not self.todo:
             return None
         n = len(self.todo)
-        return (f"warning: {_n(n, 'entry', 'entries')} in {self.baseline.path or 'baseline'} still {'has' if n == 1 else 'have'} "
-                f"the reason \"{TODO_REASON}\": write why each deviation is accepted")
+        return (
+            f"warning: {_n(n, 'entry', 'entries')} in {self.baseline.path or 'baseline'} still "
+            f"{'has' if n == 1 else 'have'} "
+            f'the reason "{TODO_REASON}": write why each deviation is accepted'
+        )
 
     def lines(self) -> list[str]:
-        """What the terminal says: expected failures, stale and expired entries, unexpected failures, then the verdict."""
+        """What the terminal says: expected failures, stale and expired entries, unexpected failures, then the
+        verdict."""
         name = self.baseline.path or "baseline"
-        out = [f"baseline {name}: {_n(len(self.expected), 'expected failure')}, {_n(len(self.unexpected), 'unexpected failure')}, "
-               f"{_n(len(self.stale), 'stale entry', 'stale entries')}, {_n(len(self.expired), 'expired entry', 'expired entries')}"]
+        out = [
+            f"baseline {name}: {_n(len(self.expected), 'expected failure')}, "
+            f"{_n(len(self.unexpected), 'unexpected failure')}, "
+            f"{_n(len(self.stale), 'stale entry', 'stale entries')}, "
+            f"{_n(len(self.expired), 'expired entry', 'expired entries')}"
+        ]
         for result, entry in self.expected:
             out.append(f"  expected    {result.verdict:<6} {result.nodeid}  ({entry.target}: {entry.reason})")
         for result in self.unexpected:
             failed = result.broken_clauses
             why = f" [{', '.join(failed)}]" if failed else ""
             lapsed = next((e for e in self.expired if e.covers(result)), None)
-            what = (f"its entry ({lapsed.target}) expired on {lapsed.expires.isoformat()}" if lapsed
-                    else "not in the baseline; fix it, or add it with a reason")
+            what = (
+                f"its entry ({lapsed.target}) expired on {lapsed.expires.isoformat()}"
+                if lapsed
+                else "not in the baseline; fix it, or add it with a reason"
+            )
             out.append(f"  UNEXPECTED  {result.verdict:<6} {result.nodeid}{why}: {what}")
         for entry in self.stale:
-            out.append(f"  STALE       {entry.target} now passes: remove it from {name} "
-                       f"(`meterconform baseline --update {name} --from EVENTS` drops it)")
+            out.append(
+                f"  STALE       {entry.target} now passes: remove it from {name} "
+                f"(`meterconform baseline --update {name} --from EVENTS` drops it)"
+            )
         for entry in self.expired:
-            out.append(f"  EXPIRED     {entry.target} expired on {entry.expires.isoformat()}: fix the deviation, or move "
-                       f"`expires` with a reason ({entry.reason})")
+            out.append(
+                f"  EXPIRED     {entry.target} expired on {entry.expires.isoformat()}: fix the deviation, or move "
+                f"`expires` with a reason ({entry.reason})"
+            )
         for entry in self.not_run:
             out.append(f"  not run     {entry.target}: no verdict in this run (kept)")
         if (warning := self.todo_warning()) is not None:
@@ -241,8 +266,12 @@ def _unexcused_others(result: CheckResult, live: list[Expectation]) -> list[str]
     return [f["clause"] for f in result.also_failed or () if f["verdict"] in GATING and f["clause"] not in named]
 
 
-def apply_baseline(baseline: Baseline, results: list[CheckResult | dict], today: dt.date | None = None,
-                   clauses: dict[str, dict] | None = None) -> Applied:
+def apply_baseline(
+    baseline: Baseline,
+    results: list[CheckResult | dict],
+    today: dt.date | None = None,
+    clauses: dict[str, dict] | None = None,
+) -> Applied:
     """Sort the failing checks into expected and unexpected, and the entries into stale, expired and not run.
     `clauses`: the results' events.clause_results, when the caller has them (RunResults)."""
     results = results_of(results)
@@ -279,11 +308,17 @@ class Update:
     kept: list[Expectation]
 
     def lines(self, path: str) -> list[str]:
-        out = [f"baseline {path}: {_n(len(self.kept), 'entry', 'entries')} kept, {len(self.added)} added, {len(self.dropped)} dropped"]
-        out += [f"  added    {e.target} (reason \"{TODO_REASON}\": replace it with why the deviation is accepted)" for e in self.added]
+        out = [
+            f"baseline {path}: {_n(len(self.kept), 'entry', 'entries')} kept, {len(self.added)} added, "
+            f"{len(self.dropped)} dropped"
+        ]
+        out += [
+            f'  added    {e.target} (reason "{TODO_REASON}": replace it with why the deviation is accepted)'
+            for e in self.added
+        ]
         out += [f"  dropped  {e.target}: it passes now" for e in self.dropped]
         if any(e.reason.startswith("TODO") for e in self.baseline.expected):
-            out.append(f"  entries with reason \"{TODO_REASON}\" still need one")
+            out.append(f'  entries with reason "{TODO_REASON}" still need one')
         return out
 
 
@@ -301,8 +336,11 @@ def update_baseline(old: Baseline | None, results: list[CheckResult | dict], tod
     for result in applied.unexpected:
         if any(e.covers(result) for e in kept):  # covered by an expired entry: the entry stays, to be renewed
             continue
-        entry = (Expectation(TODO_REASON, clause=result.failed_clause) if result.failed_clause
-                 else Expectation(TODO_REASON, check=result.nodeid))
+        entry = (
+            Expectation(TODO_REASON, clause=result.failed_clause)
+            if result.failed_clause
+            else Expectation(TODO_REASON, check=result.nodeid)
+        )
         if entry.key not in keys:
             keys.add(entry.key)
             added.append(entry)
@@ -317,14 +355,19 @@ def _toml_string(value: str) -> str:
 
 def dump_baseline(baseline: Baseline) -> str:
     """The baseline as TOML (comments of an earlier file are not kept)."""
-    lines = ["# meterconform expectations baseline: known deviations that do not gate `meterconform run --baseline`.",
-             "# Each entry names a clause or a check, why it is accepted, and optionally a link and an expiry date.",
-             "# Refresh with: meterconform baseline --update THIS_FILE --from reports/events.jsonl", ""]
+    lines = [
+        "# meterconform expectations baseline: known deviations that do not gate `meterconform run --baseline`.",
+        "# Each entry names a clause or a check, why it is accepted, and optionally a link and an expiry date.",
+        "# Refresh with: meterconform baseline --update THIS_FILE --from reports/events.jsonl",
+        "",
+    ]
     if baseline.endpoint:
         lines += [f"endpoint = {_toml_string(baseline.endpoint)}", ""]
     for entry in baseline.expected:
         lines.append("[[expected]]")
-        lines.append(f"clause = {_toml_string(entry.clause)}" if entry.clause else f"check = {_toml_string(entry.check or '')}")
+        lines.append(
+            f"clause = {_toml_string(entry.clause)}" if entry.clause else f"check = {_toml_string(entry.check or '')}"
+        )
         lines.append(f"reason = {_toml_string(entry.reason)}")
         if entry.link:
             lines.append(f"link = {_toml_string(entry.link)}")

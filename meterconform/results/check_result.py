@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 # Written only when set (build_event adds them for some checks only); every other field is always written.
 _OPTIONAL = ("known_failures", "known_hits", "also_failed", "falsifying_example")
@@ -65,8 +66,12 @@ class CheckResult:
         for name in ("levels", "outcomes", "targets"):
             if name in known and known[name] is None:
                 known[name] = {}
-        return cls(nodeid=obj["nodeid"], verdict=obj["verdict"],
-                   **{k: v for k, v in known.items() if k not in ("nodeid", "verdict")}, extra=extra)
+        return cls(
+            nodeid=obj["nodeid"],
+            verdict=obj["verdict"],
+            **{k: v for k, v in known.items() if k not in ("nodeid", "verdict")},
+            extra=extra,
+        )
 
     @classmethod
     def of(cls, value: CheckResult | dict) -> CheckResult:
@@ -93,9 +98,33 @@ class CheckResult:
 
 _LINE_FIELDS = [f for f in dataclasses.fields(CheckResult) if f.name != "extra"]
 # The order build_event has always written: the verdict comes after `time` and the known failures.
-_ORDER = ("nodeid", "check", "clauses", "levels", "outcome", "when", "duration", "failed_clause", "expected", "actual",
-          "reason", "reproduction", "observations", "evidence", "exchanges", "examples", "outcomes", "targets", "judged",
-          "time", "known_failures", "known_hits", "verdict", "also_failed", "falsifying_example")
+_ORDER = (
+    "nodeid",
+    "check",
+    "clauses",
+    "levels",
+    "outcome",
+    "when",
+    "duration",
+    "failed_clause",
+    "expected",
+    "actual",
+    "reason",
+    "reproduction",
+    "observations",
+    "evidence",
+    "exchanges",
+    "examples",
+    "outcomes",
+    "targets",
+    "judged",
+    "time",
+    "known_failures",
+    "known_hits",
+    "verdict",
+    "also_failed",
+    "falsifying_example",
+)
 _LINE_FIELDS.sort(key=lambda f: _ORDER.index(f.name))
 _NAMES = frozenset(f.name for f in _LINE_FIELDS)
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from ..harness.failures import ConformanceFailure
 from ..transport.clients import Exchange
@@ -72,7 +73,11 @@ def _verdict_of(failure: ConformanceFailure) -> str:
 
 def _falsifying(*excs: BaseException | None) -> str:
     notes = [n for e in excs if e is not None for n in getattr(e, "__notes__", ()) or ()]
-    return "\n".join(n for n in notes if isinstance(n, str) and ("Falsifying" in n or n.startswith(("Draw ", "state.", "You can reproduce"))))
+    return "\n".join(
+        n
+        for n in notes
+        if isinstance(n, str) and ("Falsifying" in n or n.startswith(("Draw ", "state.", "You can reproduce")))
+    )
 
 
 REQUEST_LIMIT = 4000  # characters of a passing check's request kept in the events (a failing check keeps it whole)
@@ -80,7 +85,10 @@ REQUEST_LIMIT = 4000  # characters of a passing check's request kept in the even
 
 def _cut_request(text: str, limit: int) -> str:
     """A request cut at `limit` characters, with a marker stating its original size."""
-    return f"{text[:limit]}… [cut: {len(text):,} characters in all; the evidence of a failing check keeps the whole request]"
+    return (
+        f"{text[:limit]}… [cut: {len(text):,} characters in all; "
+        "the evidence of a failing check keeps the whole request]"
+    )
 
 
 def exchange_record(ex: Exchange, limit: int = 4000, request_limit: int | None = REQUEST_LIMIT) -> dict[str, Any]:
@@ -96,15 +104,27 @@ def exchange_record(ex: Exchange, limit: int = 4000, request_limit: int | None =
                 req = _cut_request(text, request_limit)
     body = redact_text(ex.body[:limit].decode("utf-8", "backslashreplace"))
     return {
-        "via": ex.via, "operation": ex.operation, "method": ex.method, "url": ex.url, "request": req,
-        "request_headers": redact_headers(ex.request_headers), "status": ex.status,
-        "headers": {k: ex.headers[k] for k in _KEEP_HEADERS if k in ex.headers}, "body": body,
-        "body_truncated": len(ex.body) > limit, "elapsed_ms": round(ex.elapsed * 1000, 2),
-        "transport_error": ex.transport_error, "error_code": ex.error_code, "sdk_error_code": ex.sdk_error_code,
+        "via": ex.via,
+        "operation": ex.operation,
+        "method": ex.method,
+        "url": ex.url,
+        "request": req,
+        "request_headers": redact_headers(ex.request_headers),
+        "status": ex.status,
+        "headers": {k: ex.headers[k] for k in _KEEP_HEADERS if k in ex.headers},
+        "body": body,
+        "body_truncated": len(ex.body) > limit,
+        "elapsed_ms": round(ex.elapsed * 1000, 2),
+        "transport_error": ex.transport_error,
+        "error_code": ex.error_code,
+        "sdk_error_code": ex.sdk_error_code,
         # the transient answers the same request got before this one (each was sent again), oldest first
-        "transient": [{"summary": redact_text(t.answer_summary(short=True)), "elapsed_ms": round(t.elapsed * 1000, 2)}
-                      for t in getattr(ex, "transient", None) or []],
-        "read_timeout": getattr(ex, "read_timeout", None), "timeout_shortened": getattr(ex, "timeout_shortened", None),
+        "transient": [
+            {"summary": redact_text(t.answer_summary(short=True)), "elapsed_ms": round(t.elapsed * 1000, 2)}
+            for t in getattr(ex, "transient", None) or []
+        ],
+        "read_timeout": getattr(ex, "read_timeout", None),
+        "timeout_shortened": getattr(ex, "timeout_shortened", None),
     }
 
 
@@ -122,26 +142,41 @@ def transient_lines(result: CheckResult) -> list[str]:
     for ex in result.evidence:
         line = transient_line(ex)
         if line:
-            lines.append(f"{ex.get('operation') or ex.get('method', '')} → " + (
-                f"HTTP {ex['status']}" if ex.get("status") is not None else f"no response ({ex.get('transport_error')})")
-                + f" {line}")
+            lines.append(
+                f"{ex.get('operation') or ex.get('method', '')} → "
+                + (
+                    f"HTTP {ex['status']}"
+                    if ex.get("status") is not None
+                    else f"no response ({ex.get('transport_error')})"
+                )
+                + f" {line}"
+            )
     return lines
 
 
-def build_event(item, report, clauses: list[str], exc: BaseException | None, metering, *,
-                examples: int | None = None) -> CheckResult:
+def build_event(
+    item, report, clauses: list[str], exc: BaseException | None, metering, *, examples: int | None = None
+) -> CheckResult:
     """The result of one finished check: verdict label, clause, evidence, reproduction. `examples`: how many
     Hypothesis ran (a property check); None for a plain check, which ran its one example if it passed."""
     failures = failures_in(exc)
     exc = failures[0] if failures else _first_failure(exc)
     levels = {cid: _level(cid) for cid in clauses}
     result = CheckResult(
-        nodeid=item.nodeid, verdict="ERROR", check=getattr(item, "originalname", item.name), clauses=clauses, levels=levels,
-        outcome=report.outcome, when=report.when, duration=round(report.duration, 4),
+        nodeid=item.nodeid,
+        verdict="ERROR",
+        check=getattr(item, "originalname", item.name),
+        clauses=clauses,
+        levels=levels,
+        outcome=report.outcome,
+        when=report.when,
+        duration=round(report.duration, 4),
         observations=list(getattr(metering, "observations", []) or []),
         # A passing check's large requests (1 MB bodies, 2500 allocations) are cut; a failing one's are kept whole.
-        evidence=[exchange_record(e, request_limit=None if report.outcome == "failed" else REQUEST_LIMIT)
-                  for e in (getattr(metering, "evidence", []) or [])[-3:]],
+        evidence=[
+            exchange_record(e, request_limit=None if report.outcome == "failed" else REQUEST_LIMIT)
+            for e in (getattr(metering, "evidence", []) or [])[-3:]
+        ],
         exchanges=getattr(metering, "exchanges", 0),
         examples=examples if examples is not None else 1 if report.outcome == "passed" else 0,
         outcomes=dict(getattr(metering, "outcomes", {}) or {}),
@@ -163,18 +198,28 @@ def build_event(item, report, clauses: list[str], exc: BaseException | None, met
     elif known and result.known_hits and type(exc).__name__ == "Unsatisfiable":
         hits = ", ".join(f"{cid} x{n}" for cid, n in sorted(result.known_hits.items()))
         result.verdict = "SKIPPED"
-        result.reason = (f"KNOWN FAILURE: every example this round ran into a failure an earlier round of the campaign "
-                         f"found ({hits}); nothing else to look at here")
+        result.reason = (
+            f"KNOWN FAILURE: every example this round ran into a failure an earlier round of the campaign "
+            f"found ({hits}); nothing else to look at here"
+        )
     elif isinstance(exc, ConformanceFailure):
         result.failed_clause, result.expected, result.actual = exc.clause_id, exc.expected, redact_text(exc.actual)
         result.reason, result.reproduction = redact_text(exc.render()), redact_text(exc.reproduction) or None
         result.verdict = _verdict_of(exc)
         if len(failures) > 1:  # the other clauses this check found broken (deep depth), each with its own evidence
             result.also_failed = [
-                {"clause": f.clause_id, "level": f.level, "verdict": _verdict_of(f), "expected": f.expected,
-                 "actual": redact_text(f.actual), "reason": redact_text(f.render()), "reproduction": redact_text(f.reproduction) or None,
-                 "falsifying_example": redact_text(_falsifying(f, f.__cause__)[:4000]) or None}
-                for f in failures[1:]]
+                {
+                    "clause": f.clause_id,
+                    "level": f.level,
+                    "verdict": _verdict_of(f),
+                    "expected": f.expected,
+                    "actual": redact_text(f.actual),
+                    "reason": redact_text(f.render()),
+                    "reproduction": redact_text(f.reproduction) or None,
+                    "falsifying_example": redact_text(_falsifying(f, f.__cause__)[:4000]) or None,
+                }
+                for f in failures[1:]
+            ]
     elif isinstance(exc, AssertionError) and report.when == "call":
         result.verdict = "FAIL"
         result.reason = redact_text(str(exc))[:4000]
@@ -199,8 +244,10 @@ def _cut_reproduced_requests(result: CheckResult) -> None:
         if isinstance(ex["request"], (dict, list)):
             text = json.dumps(ex["request"], separators=(",", ":"), default=str)
             if len(text) > REQUEST_LIMIT and text in reproduction:
-                ex["request"] = (f"{text[:REQUEST_LIMIT]}… [cut: {len(text):,} characters in all; the whole request is in "
-                                 "this check's reproduction]")
+                ex["request"] = (
+                    f"{text[:REQUEST_LIMIT]}… [cut: {len(text):,} characters in all; the whole request is in "
+                    "this check's reproduction]"
+                )
 
 
 def broken_clauses(result: CheckResult | dict) -> list[str]:
@@ -210,7 +257,9 @@ def broken_clauses(result: CheckResult | dict) -> list[str]:
 
 def also_failed_text(result: CheckResult) -> str:
     """The other broken clauses' failures, as text to follow the first one's (JUnit, Allure)."""
-    return "".join(f"\n\nand {o['verdict']} on {o['clause']} too:\n{o.get('reason') or ''}" for o in result.also_failed or ())
+    return "".join(
+        f"\n\nand {o['verdict']} on {o['clause']} too:\n{o.get('reason') or ''}" for o in result.also_failed or ()
+    )
 
 
 def was_judged(result: CheckResult | dict, cid: str) -> bool:
@@ -241,7 +290,9 @@ def clause_verdicts(results: Iterable[CheckResult | dict]) -> dict[str, dict[str
                 # Passed without ever judging this clause (its case never came up: say, the endpoint accepted
                 # every hostile body, so no refusal's status was there to judge): no verdict from this check.
                 verdict = "SKIPPED"
-            entry = out.setdefault(cid, {"verdict": "SKIPPED", "checks": [], "level": ev.levels.get(cid) or _level(cid)})
+            entry = out.setdefault(
+                cid, {"verdict": "SKIPPED", "checks": [], "level": ev.levels.get(cid) or _level(cid)}
+            )
             entry["checks"].append({"nodeid": ev.nodeid, "verdict": verdict})
             if rank[verdict] < rank[entry["verdict"]]:
                 entry["verdict"] = verdict
@@ -301,4 +352,4 @@ def endpoint_stopped(results: Iterable[CheckResult | dict]) -> tuple[str, int] |
     """When the endpoint stopped answering mid-run: why and during which check (the first such reason), and how
     many checks were not run because of it; else None."""
     not_run = [r for r in results_of(results) if (r.reason or "").startswith(NOT_RUN)]
-    return (not_run[0].reason[len(NOT_RUN):], len(not_run)) if not_run else None
+    return (not_run[0].reason[len(NOT_RUN) :], len(not_run)) if not_run else None

@@ -5,8 +5,8 @@ from __future__ import annotations
 from .check_result import CheckResult, results_of
 from .events import GATING
 
-CLAUSES_DETAILED = 4   # clauses shown with their first check's expected, actual and reproduction
-CLAUSES_LISTED = 10    # further clauses shown as one line each
+CLAUSES_DETAILED = 4  # clauses shown with their first check's expected, actual and reproduction
+CLAUSES_LISTED = 10  # further clauses shown as one line each
 REPRODUCTION_CHARS = 400
 _SHOWN = GATING | {"NON-STRICT"}
 _RANK = {"FAIL": 0, "ERROR": 1, "NON-STRICT": 2}
@@ -24,8 +24,14 @@ def _title(cid: str) -> str:
 
 def _own_failure(result: CheckResult) -> dict:
     """A check's own failure in the shape of an `also_failed` entry."""
-    return {"clause": result.failed_clause, "verdict": result.verdict, "expected": result.expected, "actual": result.actual,
-            "reason": result.reason, "reproduction": result.reproduction}
+    return {
+        "clause": result.failed_clause,
+        "verdict": result.verdict,
+        "expected": result.expected,
+        "actual": result.actual,
+        "reason": result.reason,
+        "reproduction": result.reproduction,
+    }
 
 
 def group_by_clause(events: list[CheckResult | dict]) -> dict[str, list[tuple[CheckResult, dict]]]:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 from ..errors import ExitCode
 from .check_result import CheckResult, results_of
@@ -55,12 +56,15 @@ class Completion:
     def headline(self) -> str:
         """One sentence for a report's banner: what did not happen and why; empty for a complete run."""
         if self.state == "interrupted":
-            return f"Interrupted run: {self.reason or 'stopped by Ctrl-C or SIGTERM'}. The checks that did not run have no verdict."
+            reason = self.reason or "stopped by Ctrl-C or SIGTERM"
+            return f"Interrupted run: {reason}. The checks that did not run have no verdict."
         if self.state == "incomplete":
             return f"Incomplete run: {self.reason} The verdicts cover only the checks that ran."
         if self.state == "uncovered":
-            return (f"Incomplete campaign: {self.reason} Never run: {', '.join(self.not_run)}. "
-                    "Give the campaign a longer --duration.")
+            return (
+                f"Incomplete campaign: {self.reason} Never run: {', '.join(self.not_run)}. "
+                "Give the campaign a longer --duration."
+            )
         return ""
 
 
@@ -84,9 +88,14 @@ def _judged(results: list[CheckResult], applied: Applied | None) -> Gate:
     """The verdict on the checks that ran, with the baseline applied when there is one."""
     if applied is not None:
         if applied.unexpected:
-            return Gate(f"NOT CONFORMANT — {_n(len(applied.unexpected), 'unexpected failure')} (not in the baseline)", ExitCode.FAILED)
+            return Gate(
+                f"NOT CONFORMANT — {_n(len(applied.unexpected), 'unexpected failure')} (not in the baseline)",
+                ExitCode.FAILED,
+            )
         if applied.expired:
-            return Gate(f"BASELINE EXPIRED: {_n(len(applied.expired), 'entry', 'entries')} past `expires`", ExitCode.FAILED)
+            return Gate(
+                f"BASELINE EXPIRED: {_n(len(applied.expired), 'entry', 'entries')} past `expires`", ExitCode.FAILED
+            )
         if applied.stale:
             verb = "passes" if len(applied.stale) == 1 else "pass"
             return Gate(f"BASELINE STALE: {_n(len(applied.stale), 'entry', 'entries')} {verb} again", ExitCode.FAILED)
@@ -99,8 +108,12 @@ def _judged(results: list[CheckResult], applied: Applied | None) -> Gate:
     return Gate("CONFORMANT", ExitCode.OK)
 
 
-def gate(events: Iterable[CheckResult | dict], applied: Applied | None = None, state: str | Completion = "complete",
-         collection_errors: int = 0) -> Gate:
+def gate(
+    events: Iterable[CheckResult | dict],
+    applied: Applied | None = None,
+    state: str | Completion = "complete",
+    collection_errors: int = 0,
+) -> Gate:
     """The run's verdict words and exit code. `applied`: the baseline applied to these events, if any. `state`
     (a Completion or its state): "complete", "interrupted" (Ctrl-C, SIGTERM: exit 130), "incomplete" (the endpoint
     stopped answering: exit 3) or "uncovered" (a campaign's budget ended before every property check ran once:
@@ -111,14 +124,19 @@ def gate(events: Iterable[CheckResult | dict], applied: Applied | None = None, s
     state = completion.state
     judged = _judged(results_of(events), applied)
     if collection_errors:  # pytest ends such a session as interrupted; the cause is the broken module, not a Ctrl-C
-        return Gate(f"ERROR: {_n(collection_errors, 'suite module')} could not be collected "
-                    "(see the errors above; their checks did not run)", ExitCode.FAILED)
+        return Gate(
+            f"ERROR: {_n(collection_errors, 'suite module')} could not be collected "
+            "(see the errors above; their checks did not run)",
+            ExitCode.FAILED,
+        )
     if state == "interrupted":
         return Gate("INTERRUPTED (no verdict on the checks that did not run)", ExitCode.INTERRUPTED)
     if state == "incomplete":
         return Gate(f"INCOMPLETE — on the checks that ran: {judged.words}", ExitCode.UNREACHABLE)
     if state == "uncovered":  # a failure found is a finding whatever the budget: it gates as one
         never = _n(len(completion.not_run), "property check")
-        return Gate(f"INCOMPLETE — {never} never ran (the budget ended first); on the checks that ran: {judged.words}",
-                    judged.exit_code if judged.exit_code != ExitCode.OK else ExitCode.INCOMPLETE)
+        return Gate(
+            f"INCOMPLETE — {never} never ran (the budget ended first); on the checks that ran: {judged.words}",
+            judged.exit_code if judged.exit_code != ExitCode.OK else ExitCode.INCOMPLETE,
+        )
     return judged

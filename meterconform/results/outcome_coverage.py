@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Iterable
+from collections.abc import Iterable
 
 from .check_result import CheckResult, results_of
 
@@ -39,8 +39,17 @@ def clause_coverage(events: Iterable[CheckResult | dict]) -> dict[str, dict]:
     for ev in results_of(events):
         judged = ev.judged  # per clause, what judged it; None in events written before it existed
         for cid in ev.clauses:
-            row = table.setdefault(cid, {"checks": 0, "examples": 0, "requests": 0, "outcomes": Counter(), "stopped_by": Counter(),
-                                         "failed_checks": 0})
+            row = table.setdefault(
+                cid,
+                {
+                    "checks": 0,
+                    "examples": 0,
+                    "requests": 0,
+                    "outcomes": Counter(),
+                    "stopped_by": Counter(),
+                    "failed_checks": 0,
+                },
+            )
             row["checks"] += 1
             if ev.verdict in STOPPING_VERDICTS:
                 if cid in ev.broken_clauses:
@@ -73,9 +82,12 @@ def missed_reason(row: dict) -> str:
     stopped = row.get("stopped_by") or Counter()
     if row["checks"] and sum(stopped.values()) >= row["checks"]:
         where = ", ".join(sorted(stopped))
-        return (f"expected {expected}; {'no example tried it: ' if not row['examples'] else ''}every check exercising it "
-                f"stopped at its first failure, on {where} (Hypothesis ends a check there; a campaign's later rounds set the "
-                f"failures found aside and try the rest)")
+        return (
+            f"expected {expected}; {'no example tried it: ' if not row['examples'] else ''}every check exercising it "
+            f"stopped at its first failure, on {where} (Hypothesis ends a check there; a campaign's later rounds set "
+            "the "
+            f"failures found aside and try the rest)"
+        )
     if not row["examples"]:
         return f"expected {expected}; no example tried it (the checks never drew this case)"
     return f"expected {expected}; the examples did not reach the rule's edge"
@@ -93,11 +105,13 @@ def limit_reach(events: Iterable[CheckResult | dict]) -> dict[str, dict]:
 
 
 def reach_text(score: float) -> str:
-    """"at the limit", or how far from it the closest example stayed."""
+    """ "at the limit", or how far from it the closest example stayed."""
     return "at the limit" if score >= 0 else f"{-score:.3g} away"
 
 
-def render_coverage(events: Iterable[CheckResult | dict], limit: int | None = None, table: dict[str, dict] | None = None) -> list[str]:
+def render_coverage(
+    events: Iterable[CheckResult | dict], limit: int | None = None, table: dict[str, dict] | None = None
+) -> list[str]:
     """Terminal lines: one per clause, busiest first; clauses whose documented outcome never happened
     are listed last with a warning. `table`: clause_coverage(events), when the caller has it already."""
     events = results_of(events)

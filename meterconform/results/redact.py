@@ -9,13 +9,21 @@ tokens (published in meterconform/data/default-profile.toml) are evidence, shown
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from functools import cache
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 MASK = "***redacted***"
 SECRET_HEADERS = {"authorization", "x-amz-security-token", "x-amz-credential", "x-amz-signature"}
-SECRET_MEMBERS = {"SecretAccessKey", "SessionToken", "secret_access_key",
-                  "session_token", "aws_secret_access_key", "aws_session_token", "access_key_id"}
+SECRET_MEMBERS = {
+    "SecretAccessKey",
+    "SessionToken",
+    "secret_access_key",
+    "session_token",
+    "aws_secret_access_key",
+    "aws_session_token",
+    "access_key_id",
+}
 _AKID = re.compile(r"\b(AKIA|ASIA|AIDA|AROA)[A-Z0-9]{12,}\b")
 # A JWT (RegisterUsage's Signature): keep header and payload (evidence), mask the signature segment.
 _JWT = re.compile(r"\b(eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)\.[A-Za-z0-9_-]{8,}")
@@ -30,10 +38,17 @@ def public_values() -> frozenset[str]:
     import tomllib
     from importlib import resources
 
-    profile = tomllib.loads(resources.files("meterconform").joinpath("data/default-profile.toml").read_text(encoding="utf-8"))
+    profile = tomllib.loads(
+        resources.files("meterconform").joinpath("data/default-profile.toml").read_text(encoding="utf-8")
+    )
     endpoint, tokens = profile.get("endpoint", {}), profile.get("registration_tokens", {})
-    values = {endpoint.get("access_key_id"), endpoint.get("secret_access_key"), *tokens.get("expired", ()),
-              *tokens.get("invalid", ()), *tokens.get("valid", {})}
+    values = {
+        endpoint.get("access_key_id"),
+        endpoint.get("secret_access_key"),
+        *tokens.get("expired", ()),
+        *tokens.get("invalid", ()),
+        *tokens.get("valid", {}),
+    }
     return frozenset(v for v in values if isinstance(v, str) and v)
 
 

@@ -15,14 +15,26 @@ import os
 import shutil
 import time
 from pathlib import Path
+
 from ..errors import UsageError
 
 MARKER = ".meterconform-reports"
 # What reports directories written before the marker existed hold: such a directory is still ours.
-KNOWN_NAMES = frozenset({
-    MARKER, "events.jsonl", "conformance.json", "conformance.html", "junit.xml", "coverage.json", "rounds",
-    "allure-results", "allure-report", ".rate-limit", ".moto-profile.toml",
-})
+KNOWN_NAMES = frozenset(
+    {
+        MARKER,
+        "events.jsonl",
+        "conformance.json",
+        "conformance.html",
+        "junit.xml",
+        "coverage.json",
+        "rounds",
+        "allure-results",
+        "allure-report",
+        ".rate-limit",
+        ".moto-profile.toml",
+    }
+)
 
 
 class ReportDirError(UsageError):
@@ -55,13 +67,16 @@ class StagedReports:
             shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
             raise ReportDirError(
                 f"{option} {final} holds files meterconform did not write ({shown}); a run replaces the whole "
-                f"directory, so give {option} an empty or new directory, or one an earlier run wrote")
+                f"directory, so give {option} an empty or new directory, or one an earlier run wrote"
+            )
         parent = final.parent
         probe = parent
         while not probe.exists():
             probe = probe.parent
         if not probe.is_dir():
-            raise ReportDirError(f"{option} {final}: a part of that path is a file, not a directory; give {option} a directory")
+            raise ReportDirError(
+                f"{option} {final}: a part of that path is a file, not a directory; give {option} a directory"
+            )
         if not os.access(probe, os.W_OK):
             raise ReportDirError(f"{option} {final}: {probe} is not writable; give {option} a writable directory")
 
@@ -88,10 +103,14 @@ class StagedReports:
                 shutil.rmtree(self.path)
             self.path.mkdir(parents=True)
         except OSError as exc:
-            raise ReportDirError(f"{self.option} {self.final}: cannot create {self.path} ({exc.strerror or exc}); "
-                                 f"give {self.option} a writable directory") from None
-        (self.path / MARKER).write_text(json.dumps({"written_by": "meterconform", "pid": os.getpid(),
-                                                    "started": time.time()}) + "\n", encoding="utf-8")
+            raise ReportDirError(
+                f"{self.option} {self.final}: cannot create {self.path} ({exc.strerror or exc}); "
+                f"give {self.option} a writable directory"
+            ) from None
+        (self.path / MARKER).write_text(
+            json.dumps({"written_by": "meterconform", "pid": os.getpid(), "started": time.time()}) + "\n",
+            encoding="utf-8",
+        )
         return self.path
 
     def commit(self) -> Path:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import shlex
-from typing import TYPE_CHECKING, Any, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from ..transport.clients import Exchange, _snake
 from .redact import public_values, redact_headers, redact_value
@@ -25,17 +26,29 @@ def request_json(exchange: Exchange, limit: int | None = 2000) -> str:
     return text
 
 
-def reproduction(exchange: Exchange, endpoint: Endpoint, sequence: Sequence[Exchange] = (), earlier_dropped: bool = False) -> str:
+def reproduction(
+    exchange: Exchange, endpoint: Endpoint, sequence: Sequence[Exchange] = (), earlier_dropped: bool = False
+) -> str:
     """How a person replays this exchange by hand: with `sequence` (the requests the check's example sent up to
     and including this one, oldest first) every request, numbered, in order, signed as the run signed them."""
     steps = [e for e in sequence if e is not exchange] + [exchange]
     numbered = len(steps) > 1
-    head = ("# the check sent earlier requests too, not kept (only its last ones are): these may not reproduce alone\n"
-            if earlier_dropped else "")
+    head = (
+        "# the check sent earlier requests too, not kept (only its last ones are): these may not reproduce alone\n"
+        if earlier_dropped
+        else ""
+    )
     if all(_via_boto3(e) for e in steps):
         cli = "\n".join((f"# {n}.\n" if numbered else "") + _cli(e, endpoint) for n, e in enumerate(steps, 1))
-        return f"{head}{cli}\n# or, in Python ({'prints each answer in turn' if numbered else 'prints the answer'}):\n{python_snippet(steps, endpoint)}"
-    blocks = [(f"{n}. " if numbered else "") + (_cli(e, endpoint) if _via_boto3(e) else _raw(e)) for n, e in enumerate(steps, 1)]
+        return (
+            f"{head}{cli}\n"
+            f"# or, in Python ({'prints each answer in turn' if numbered else 'prints the answer'}):\n"
+            f"{python_snippet(steps, endpoint)}"
+        )
+    blocks = [
+        (f"{n}. " if numbered else "") + (_cli(e, endpoint) if _via_boto3(e) else _raw(e))
+        for n, e in enumerate(steps, 1)
+    ]
     return head + "\n\n".join(blocks)
 
 
@@ -57,18 +70,27 @@ def _cli(exchange: Exchange, endpoint: Endpoint) -> str:
     cli_op = _snake(exchange.operation).replace("_", "-")
     env, flags = "", ""
     if _public_keys(endpoint):
-        env = f"AWS_ACCESS_KEY_ID={exchange.identity or endpoint.access_key_id} AWS_SECRET_ACCESS_KEY={endpoint.secret_access_key} "
+        env = (
+            f"AWS_ACCESS_KEY_ID={exchange.identity or endpoint.access_key_id} "
+            f"AWS_SECRET_ACCESS_KEY={endpoint.secret_access_key} "
+        )
     elif endpoint.config_profile and not endpoint.access_key_id:
         flags = f" --profile {shlex.quote(endpoint.config_profile)}"
-    return (f"{env}aws meteringmarketplace {cli_op} --endpoint-url {exchange.url} --region {endpoint.region}{flags} "
-            f"--cli-input-json {shlex.quote(body)}")
+    return (
+        f"{env}aws meteringmarketplace {cli_op} --endpoint-url {exchange.url} --region {endpoint.region}{flags} "
+        f"--cli-input-json {shlex.quote(body)}"
+    )
 
 
 def _raw(exchange: Exchange) -> str:
     headers = "\n".join(f"{k}: {v}" for k, v in redact_headers(exchange.request_headers).items())
     how = {"SigV4": "SigV4-signed", "unsigned": "sent unsigned", "mis-signed": "signed with a wrong secret"}.get(
-        exchange.signing, exchange.signing)
-    return f"{exchange.method} {exchange.url} ({how} by meterconform's raw client)\n{headers}\n\n{request_json(exchange, 4000)}"
+        exchange.signing, exchange.signing
+    )
+    return (
+        f"{exchange.method} {exchange.url} ({how} by meterconform's raw client)\n"
+        f"{headers}\n\n{request_json(exchange, 4000)}"
+    )
 
 
 def _public_keys(endpoint: Endpoint) -> bool:
@@ -79,20 +101,42 @@ def _public_keys(endpoint: Endpoint) -> bool:
 def _credentials(endpoint: Endpoint) -> tuple[list[str], str, bool]:
     """The snippet's credential lines, the client() call's credential arguments, and whether it takes a key id."""
     if _public_keys(endpoint):
-        return (["# credentials: the reference endpoint's built-in test keys (public values, not a secret)",
-                 f"SECRET = {endpoint.secret_access_key!r}"],
-                "aws_access_key_id=access_key_id, aws_secret_access_key=SECRET", True)
+        return (
+            [
+                "# credentials: the reference endpoint's built-in test keys (public values, not a secret)",
+                f"SECRET = {endpoint.secret_access_key!r}",
+            ],
+            "aws_access_key_id=access_key_id, aws_secret_access_key=SECRET",
+            True,
+        )
     if endpoint.access_key_id and endpoint.secret_access_key:
         names = "AWS_SECRET_ACCESS_KEY" + (" and AWS_SESSION_TOKEN" if endpoint.session_token else "")
         session = ", aws_session_token=os.environ['AWS_SESSION_TOKEN']" if endpoint.session_token else ""
-        return ([f"# credentials: set {names} (and AWS_ACCESS_KEY_ID) to the target profile's endpoint keys",
-                 "SECRET = os.environ['AWS_SECRET_ACCESS_KEY']"],
-                f"aws_access_key_id=access_key_id, aws_secret_access_key=SECRET{session}", True)
+        return (
+            [
+                f"# credentials: set {names} (and AWS_ACCESS_KEY_ID) to the target profile's endpoint keys",
+                "SECRET = os.environ['AWS_SECRET_ACCESS_KEY']",
+            ],
+            f"aws_access_key_id=access_key_id, aws_secret_access_key=SECRET{session}",
+            True,
+        )
     if endpoint.config_profile:
-        return ([f"# credentials: the config profile the target profile names (endpoint.config_profile)",
-                 f"session = boto3.Session(profile_name={endpoint.config_profile!r})"], "", False)
-    return (["# credentials: the standard boto3 chain (environment, ~/.aws, a role), as the run used",
-             "session = boto3.Session()"], "", False)
+        return (
+            [
+                "# credentials: the config profile the target profile names (endpoint.config_profile)",
+                f"session = boto3.Session(profile_name={endpoint.config_profile!r})",
+            ],
+            "",
+            False,
+        )
+    return (
+        [
+            "# credentials: the standard boto3 chain (environment, ~/.aws, a role), as the run used",
+            "session = boto3.Session()",
+        ],
+        "",
+        False,
+    )
 
 
 def python_snippet(steps: Sequence[Exchange], endpoint: Endpoint) -> str:
@@ -101,22 +145,29 @@ def python_snippet(steps: Sequence[Exchange], endpoint: Endpoint) -> str:
     lines, creds, keyed = _credentials(endpoint)
     url = steps[-1].url
     verify = f", verify={endpoint.ca_bundle!r}" if endpoint.ca_bundle else ""
-    out = ["import os" if "os.environ" in "\n".join(lines + [creds]) else None, "import boto3",
-           "import botocore.config, botocore.exceptions", *lines,
-           "CONFIG = botocore.config.Config(retries={'total_max_attempts': 1}, parameter_validation=False)",
-           ""]
+    out = [
+        "import os" if "os.environ" in "\n".join(lines + [creds]) else None,
+        "import boto3",
+        "import botocore.config, botocore.exceptions",
+        *lines,
+        "CONFIG = botocore.config.Config(retries={'total_max_attempts': 1}, parameter_validation=False)",
+        "",
+    ]
     make = "boto3.client" if keyed else "session.client"
-    out += [f"def client({'access_key_id' if keyed else ''}):",
-            f"    return {make}('meteringmarketplace', endpoint_url={url!r}, region_name={endpoint.region!r},"
-            + (f" {creds}," if creds else "") + f" config=CONFIG{verify})",
-            "",
-            "def send(n, call, params):",
-            "    try:",
-            "        answer = call(**params)",
-            "    except botocore.exceptions.ClientError as error:",
-            "        answer = error.response",
-            "    print(f\"{n}. HTTP {answer.pop('ResponseMetadata', {}).get('HTTPStatusCode')}\", answer)",
-            ""]
+    out += [
+        f"def client({'access_key_id' if keyed else ''}):",
+        f"    return {make}('meteringmarketplace', endpoint_url={url!r}, region_name={endpoint.region!r},"
+        + (f" {creds}," if creds else "")
+        + f" config=CONFIG{verify})",
+        "",
+        "def send(n, call, params):",
+        "    try:",
+        "        answer = call(**params)",
+        "    except botocore.exceptions.ClientError as error:",
+        "        answer = error.response",
+        "    print(f\"{n}. HTTP {answer.pop('ResponseMetadata', {}).get('HTTPStatusCode')}\", answer)",
+        "",
+    ]
     clients: dict[str | None, str] = {}
     for n, exchange in enumerate(steps, 1):
         who = _key_id(exchange, endpoint) if keyed else None

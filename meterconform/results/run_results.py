@@ -5,16 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Iterable
 
+from ..errors import UsageError
 from .baseline import Applied, Baseline, apply_baseline
 from .check_result import CheckResult, results_of
 from .events import GATING, VERDICTS, clause_results, clause_verdicts, endpoint_stopped, read_events, write_events
 from .gate import Completion, Gate, gate
-from ..errors import UsageError
 
 EVENTS_FILE = "events.jsonl"
 
@@ -53,8 +53,11 @@ class RunResults:
             meta, lines = read_events(p)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             sibling = p.parent / EVENTS_FILE
-            fix = (f"pass {sibling} or the report directory {p.parent}" if sibling.exists() and sibling != p
-                   else "pass an events file (events.jsonl) or a report directory")
+            fix = (
+                f"pass {sibling} or the report directory {p.parent}"
+                if sibling.exists() and sibling != p
+                else "pass an events file (events.jsonl) or a report directory"
+            )
             raise RunError(f"{p} is not an events file (one JSON object a line: {exc}); {fix}") from None
         for number, line in enumerate(lines, start=2 if meta else 1):
             missing = [k for k in ("nodeid", "clauses", "verdict") if k not in line]
@@ -75,8 +78,16 @@ class RunResults:
                 by_nodeid[check.nodeid] = check
         meta = dict(runs[-1].meta)
         meta["started"] = min((r.meta.get("started") for r in runs if r.meta.get("started")), default=None)
-        meta["merged_from"] = [{"source": src, "endpoint": r.meta.get("endpoint"), "started": r.meta.get("started"),
-                                "events": len(r.checks)} for r in runs for src in r.sources]
+        meta["merged_from"] = [
+            {
+                "source": src,
+                "endpoint": r.meta.get("endpoint"),
+                "started": r.meta.get("started"),
+                "events": len(r.checks),
+            }
+            for r in runs
+            for src in r.sources
+        ]
         checks = sorted(by_nodeid.values(), key=lambda c: c.nodeid)
         return cls(meta=meta, checks=checks, sources=[s for r in runs for s in r.sources], name=runs[-1].name)
 
@@ -153,8 +164,10 @@ def events_path(path: str | Path) -> Path:
     if p.is_dir():
         p = p / EVENTS_FILE
         if not p.exists():
-            raise RunError(f"{path} is a directory without {EVENTS_FILE}; pass a report directory written by "
-                           "`meterconform run` or an events file")
+            raise RunError(
+                f"{path} is a directory without {EVENTS_FILE}; pass a report directory written by "
+                "`meterconform run` or an events file"
+            )
     elif not p.exists():
         raise RunError(f"{path} does not exist; pass an events file (events.jsonl) or a report directory")
     return p

@@ -16,6 +16,7 @@ from .run_results import RunResults
 # Set by `meterconform run --baseline` around its pytest run: the baseline's verdict follows the summary.
 BASELINE_ENV = "METERCONFORM_BASELINE_FOLLOWS"
 
+
 def operation_of(clauses: list[str]) -> str:
     """The area a check citing these clauses belongs to: the operation of the first clause naming one, else a
     shared area (contract/operations.area_of_clauses)."""
@@ -40,9 +41,15 @@ def skip_reasons(events: list[CheckResult | dict]) -> list[tuple[str, int]]:
     return groups.most_common()
 
 
-def render_summary(results: RunResults | list[CheckResult | dict], meta: dict | None = None,
-                   baseline_follows: bool | None = None, interrupted: bool = False, report: str = "conformance.html",
-                   collection_errors: int = 0, completion: Completion | None = None) -> list[str]:
+def render_summary(
+    results: RunResults | list[CheckResult | dict],
+    meta: dict | None = None,
+    baseline_follows: bool | None = None,
+    interrupted: bool = False,
+    report: str = "conformance.html",
+    collection_errors: int = 0,
+    completion: Completion | None = None,
+) -> list[str]:
     """The summary lines of a run (its RunResults, or its checks and `meta`): counts per operation, the failing
     clauses (failing.failure_lines), why checks were skipped, the counts and the verdict of the gate before any
     baseline. `report`: where the full detail is. `completion`: how far the run got, when known (else: interrupted
@@ -56,14 +63,19 @@ def render_summary(results: RunResults | list[CheckResult | dict], meta: dict | 
         per_op[operation_of(ev.clauses)][ev.verdict] += 1
     shown = [v for v in VERDICTS if any(c[v] for c in per_op.values())]
     width = max([len(op) for op in per_op] + [9])
-    lines = [f"endpoint: {meta.get('endpoint')}  profile: {meta.get('profile')}  depth: {meta.get('depth')}  seed: {meta.get('hypothesis_seed')}"]
+    lines = [
+        f"endpoint: {meta.get('endpoint')}  profile: {meta.get('profile')}  depth: {meta.get('depth')}  seed: "
+        f"{meta.get('hypothesis_seed')}"
+    ]
     if meta.get("faults"):
         lines.append(f"reference endpoint faults: {', '.join(meta['faults'])}")
     if meta.get("readings"):
         lines.append(f"reference endpoint readings: {', '.join(meta['readings'])}")
     held = sum(1 for ev in events if (ev.reason or "").startswith("BILLING GUARD"))
-    lines.append(f"billing: {meta.get('billing')}"
-                 + (f" — {held} check(s) that could record usage held back; --allow-billing runs them" if held else ""))
+    lines.append(
+        f"billing: {meta.get('billing')}"
+        + (f" — {held} check(s) that could record usage held back; --allow-billing runs them" if held else "")
+    )
     lines.append("operation".ljust(width) + "".join(f"{v:>14}" for v in shown))
     total = Counter()
     for op in sorted(per_op):
@@ -83,9 +95,11 @@ def render_summary(results: RunResults | list[CheckResult | dict], meta: dict | 
     lines.append("")
     if (stopped := results.stopped) is not None:
         lines.append(f"INCOMPLETE: {stopped[0]} {stopped[1]} checks did not run.")
-    lines.append(f"checks: {total['PASS']} passed, {total['FAIL']} failed, {total['ERROR']} errors, "
-                 f"{total['NON-STRICT']} non-strict, {total['INFO']} info, {total['UNIMPLEMENTED']} unimplemented, "
-                 f"{total['SKIPPED']} skipped")
+    lines.append(
+        f"checks: {total['PASS']} passed, {total['FAIL']} failed, {total['ERROR']} errors, "
+        f"{total['NON-STRICT']} non-strict, {total['INFO']} info, {total['UNIMPLEMENTED']} unimplemented, "
+        f"{total['SKIPPED']} skipped"
+    )
     # Under `run --baseline` the verdict comes after the baseline is applied; this line is the gate before it.
     if baseline_follows is None:
         baseline_follows = bool(os.environ.get(BASELINE_ENV))

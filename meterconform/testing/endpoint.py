@@ -7,8 +7,9 @@ import copy
 import functools
 import os
 import threading
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import timedelta
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any
 
 from ..reference import Chaos, Clock, ReferenceEndpoint
 from ..reference.journal import Exchange
@@ -27,11 +28,13 @@ def _session() -> Any:
     import botocore.session
 
     # (config file key, environment variables, default, conversion): no AWS_PROFILE, no files read
-    return botocore.session.Session(session_vars={
-        "profile": (None, None, None, None),
-        "config_file": (None, None, os.devnull, None),
-        "credentials_file": (None, None, os.devnull, None),
-    })
+    return botocore.session.Session(
+        session_vars={
+            "profile": (None, None, None, None),
+            "config_file": (None, None, os.devnull, None),
+            "credentials_file": (None, None, os.devnull, None),
+        }
+    )
 
 
 def _profile(base: Mapping[str, Any] | None, overrides: Mapping[str, Any]) -> dict[str, Any]:
@@ -90,15 +93,32 @@ class MeteringEndpoint:
         host: str = "127.0.0.1",
         port: int = 0,
     ):
-        self.profile = _profile(profile, {
-            "product_code": product_code, "dimensions": dimensions, "customers": customers,
-            "unsubscribed_customers": unsubscribed_customers, "accounts": accounts,
-            "registration_tokens": registration_tokens, "meter_window_hours": meter_window_hours,
-            "batch_window_hours": batch_window_hours, "region": region,
-        })
+        self.profile = _profile(
+            profile,
+            {
+                "product_code": product_code,
+                "dimensions": dimensions,
+                "customers": customers,
+                "unsubscribed_customers": unsubscribed_customers,
+                "accounts": accounts,
+                "registration_tokens": registration_tokens,
+                "meter_window_hours": meter_window_hours,
+                "batch_window_hours": batch_window_hours,
+                "region": region,
+            },
+        )
         self.clock = Clock()
-        self._endpoint = ReferenceEndpoint(self.profile, faults, host, port, clock=self.clock, readings=readings,
-                                           chaos=chaos, journal=True, admin=admin)
+        self._endpoint = ReferenceEndpoint(
+            self.profile,
+            faults,
+            host,
+            port,
+            clock=self.clock,
+            readings=readings,
+            chaos=chaos,
+            journal=True,
+            admin=admin,
+        )
         seed, listed = self._endpoint.seed, self.profile
         self.region: str = seed.region
         self.access_key_id: str = seed.access_key_id
@@ -107,8 +127,9 @@ class MeteringEndpoint:
         self.dimensions: list[str] = list(listed["product"]["dimensions"])
         self.customers: list[str] = list(listed["customers"]["subscribed"])
         self.unsubscribed_customers: list[str] = list(listed["customers"]["unsubscribed"])
-        self.accounts: dict[str, str] = {a: seed.licenses[a] for a in listed["customers"]["subscribed_accounts"]
-                                         if a in seed.licenses}
+        self.accounts: dict[str, str] = {
+            a: seed.licenses[a] for a in listed["customers"]["subscribed_accounts"] if a in seed.licenses
+        }
         self.registration_tokens: dict[str, dict[str, str]] = {
             token: {"customer": r.customer, "account": r.account, "license_arn": r.license_arn}
             for token, r in seed.valid_tokens.items()
@@ -122,14 +143,14 @@ class MeteringEndpoint:
 
     # --- running -------------------------------------------------------------------------------------------------
 
-    def start(self) -> "MeteringEndpoint":
+    def start(self) -> MeteringEndpoint:
         self._endpoint.start()
         return self
 
     def stop(self) -> None:
         self._endpoint.stop()
 
-    def __enter__(self) -> "MeteringEndpoint":
+    def __enter__(self) -> MeteringEndpoint:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:
@@ -160,20 +181,41 @@ class MeteringEndpoint:
         config.setdefault("retries", {"total_max_attempts": 1, "mode": "standard"})
         with _SESSION_LOCK:
             return _session().create_client(
-                "meteringmarketplace", region_name=self.region, endpoint_url=self.url,
-                aws_access_key_id=access_key_id or self.access_key_id, aws_secret_access_key=self.secret_access_key,
+                "meteringmarketplace",
+                region_name=self.region,
+                endpoint_url=self.url,
+                aws_access_key_id=access_key_id or self.access_key_id,
+                aws_secret_access_key=self.secret_access_key,
                 config=Config(**config),
             )
 
     # --- the ledger and the journal ------------------------------------------------------------------------------
 
-    def records(self, *, operation: str | None = None, customer: str | None = None, account: str | None = None,
-                dimension: str | None = None, product_code: str | None = None, identity: str | None = None,
-                since: Any = None, until: Any = None) -> list[Record]:
+    def records(
+        self,
+        *,
+        operation: str | None = None,
+        customer: str | None = None,
+        account: str | None = None,
+        dimension: str | None = None,
+        product_code: str | None = None,
+        identity: str | None = None,
+        since: Any = None,
+        until: Any = None,
+    ) -> list[Record]:
         """The usage records recorded, in order, one per record (an idempotent retry adds none), filtered by
         equal fields and by timestamp (`since` inclusive, `until` exclusive: datetimes or epoch seconds)."""
-        return select(self._endpoint.model.ledger(), operation=operation, customer=customer, account=account,
-                      dimension=dimension, product_code=product_code, identity=identity, since=since, until=until)
+        return select(
+            self._endpoint.model.ledger(),
+            operation=operation,
+            customer=customer,
+            account=account,
+            dimension=dimension,
+            product_code=product_code,
+            identity=identity,
+            since=since,
+            until=until,
+        )
 
     @property
     def requests(self) -> list[Exchange]:
@@ -188,8 +230,15 @@ class MeteringEndpoint:
     # --- chaos ---------------------------------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def chaos(self, *, throttle: float = 0.0, unprocessed: float = 0.0, internal_error: float = 0.0,
-              latency_ms: float = 0.0, seed: int = 0) -> Iterator[Chaos]:
+    def chaos(
+        self,
+        *,
+        throttle: float = 0.0,
+        unprocessed: float = 0.0,
+        internal_error: float = 0.0,
+        latency_ms: float = 0.0,
+        seed: int = 0,
+    ) -> Iterator[Chaos]:
         """For the `with` block: the fraction of requests answered ThrottlingException (`throttle`) or
         InternalServiceErrorException (`internal_error`), of BatchMeterUsage calls answered with every record in
         UnprocessedRecords (`unprocessed`), and `latency_ms` added to each request. The n-th request of the block

@@ -9,8 +9,9 @@ import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 import botocore.session
@@ -30,8 +31,8 @@ from botocore.exceptions import (
 
 from ..contract.operations import OPERATIONS
 from ..harness.profile import Profile
-from .ratelimit import RateLimiter
 from ..results.redact import redact_headers
+from .ratelimit import RateLimiter
 
 SERVICE = "meteringmarketplace"
 SIGNING_NAME = "aws-marketplace"
@@ -72,7 +73,7 @@ class Exchange:
     signing: str = "SigV4"  # raw sends: "SigV4", "unsigned" or "mis-signed"
     # The transient answers (throttling, an internal error, records left unprocessed) this request got before
     # this answer, oldest first: the same request was sent again after each (Transport.retries)
-    transient: list["Exchange"] = field(default_factory=list)
+    transient: list[Exchange] = field(default_factory=list)
     read_timeout: float | None = None  # the read timeout this request was sent with
     # Why that read timeout is shorter than endpoint.read_timeout (the endpoint hung before), else None
     timeout_shortened: str | None = None
@@ -171,7 +172,7 @@ def wire_to_params(request: Mapping[str, Any]) -> dict[str, Any]:
 
     def ts(value: Any) -> Any:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return _dt.datetime.fromtimestamp(value, tz=_dt.timezone.utc)
+            return _dt.datetime.fromtimestamp(value, tz=_dt.UTC)
         return value
 
     params = dict(request)
@@ -231,21 +232,33 @@ class Transport:
             latencies = sorted(self._latencies)
         p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] if latencies else 0.0
         # rounded up to half seconds: the boto3 path keeps one botocore client per read timeout
-        adaptive = min(full, max(self.profile.endpoint.hang_timeout_floor, math.ceil(HANG_LATENCY_FACTOR * p99 * 2) / 2))
+        adaptive = min(
+            full, max(self.profile.endpoint.hang_timeout_floor, math.ceil(HANG_LATENCY_FACTOR * p99 * 2) / 2)
+        )
         if adaptive >= full:
             return full, None
-        return adaptive, (f"the read timeout was shortened to {adaptive:g} s (endpoint.read_timeout {full:g} s) because the "
-                          f"endpoint already hung for the full {full:g} s on {self.hang}; slowest answers so far: "
-                          f"p99 {p99:.2f} s")
+        return adaptive, (
+            f"the read timeout was shortened to {adaptive:g} s (endpoint.read_timeout {full:g} s) because the "
+            f"endpoint already hung for the full {full:g} s on {self.hang}; slowest answers so far: "
+            f"p99 {p99:.2f} s"
+        )
 
     def _observe(self, exchange: Exchange) -> None:
         """Learn from one attempt: an answer's latency, or a hang for the full read timeout."""
         if exchange.transport_error is None and exchange.status is not None:
             with self._lock:
                 self._latencies.append(exchange.elapsed)
-        elif (exchange.transport_error == "timeout" and exchange.timeout_shortened is None and self.hang is None
-              and exchange.elapsed >= 0.9 * self.profile.endpoint.read_timeout):
-            size = len(exchange.request) if isinstance(exchange.request, (bytes, bytearray)) else len(json.dumps(exchange.request, default=str))
+        elif (
+            exchange.transport_error == "timeout"
+            and exchange.timeout_shortened is None
+            and self.hang is None
+            and exchange.elapsed >= 0.9 * self.profile.endpoint.read_timeout
+        ):
+            size = (
+                len(exchange.request)
+                if isinstance(exchange.request, (bytes, bytearray))
+                else len(json.dumps(exchange.request, default=str))
+            )
             self.hang = f"a {exchange.via} {exchange.operation or exchange.method} request of {size} bytes"
 
     # -- transient answers ---------------------------------------------------------------------
@@ -277,8 +290,14 @@ class Transport:
             return Credentials(identity or ep.access_key_id, ep.secret_access_key, ep.session_token)
         return chain_credentials(ep.config_profile)
 
-    def client(self, identity: str | None = None, *, validate: bool = False, region: str | None = None,
-               read_timeout: float | None = None):
+    def client(
+        self,
+        identity: str | None = None,
+        *,
+        validate: bool = False,
+        region: str | None = None,
+        read_timeout: float | None = None,
+    ):
         """A botocore client with retries off; client-side validation off unless `validate`. One client
         serves every identity: `call` hands each request its identity's credentials (botocore's
         per-request signing credentials), so a fresh identity costs no new client."""
@@ -296,7 +315,8 @@ class Transport:
                     aws_access_key_id=creds.access_key,
                     aws_secret_access_key=creds.secret_key,
                     aws_session_token=creds.token,
-                    verify=self.profile.endpoint.tls_trust,  # None: botocore's own default (the system's, or AWS_CA_BUNDLE)
+                    # tls_trust None: botocore's own default (the system's, or AWS_CA_BUNDLE)
+                    verify=self.profile.endpoint.tls_trust,
                     config=Config(
                         retries={"total_max_attempts": 1, "mode": "standard"},  # max_attempts=1 still means 2 attempts
                         parameter_validation=validate,
@@ -312,8 +332,16 @@ class Transport:
             return client
 
     # -- the boto3 path ------------------------------------------------------------------------
-    def call(self, operation: str, request: Mapping[str, Any], *, identity: str | None = None,
-             region: str | None = None, validate: bool = False, retry_transient: bool = True) -> Exchange:
+    def call(
+        self,
+        operation: str,
+        request: Mapping[str, Any],
+        *,
+        identity: str | None = None,
+        region: str | None = None,
+        validate: bool = False,
+        retry_transient: bool = True,
+    ) -> Exchange:
         """Send a wire-form request through boto3 (botocore's serializer, signer and parser). A transient answer
         is met by sending the same request again (see _resending; `retry_transient` False: never), with the
         ClientToken botocore filled in the first time, as botocore's own retries would."""
@@ -329,13 +357,20 @@ class Transport:
 
         return self._resending(send, retry_transient)
 
-    def _call_once(self, operation: str, request: Mapping[str, Any], *, identity: str | None,
-                   region: str | None, validate: bool) -> Exchange:
+    def _call_once(
+        self, operation: str, request: Mapping[str, Any], *, identity: str | None, region: str | None, validate: bool
+    ) -> Exchange:
         timeout, shortened = self.read_timeout()
         client = self.client(identity, validate=validate, region=region, read_timeout=timeout)
-        exchange = Exchange(operation=operation, via="boto3", request=dict(request), url=self.url,
-                            identity=identity or self.profile.endpoint.access_key_id,
-                            read_timeout=timeout, timeout_shortened=shortened)
+        exchange = Exchange(
+            operation=operation,
+            via="boto3",
+            request=dict(request),
+            url=self.url,
+            identity=identity or self.profile.endpoint.access_key_id,
+            read_timeout=timeout,
+            timeout_shortened=shortened,
+        )
         _local.exchange = exchange
         _local.credentials = self.credentials(identity) if identity else None
         if self.limiter:
@@ -360,10 +395,21 @@ class Transport:
         return exchange
 
     # -- the raw path --------------------------------------------------------------------------
-    def raw(self, body: Any = None, *, operation: str | None = None, target: str | None = "<auto>",
-            headers: Mapping[str, str | None] | None = None, sign: bool | str = True, method: str = "POST",
-            path: str = "/", identity: str | None = None, region: str | None = None,
-            content_type: str | None = CONTENT_TYPE, retry_transient: bool = True) -> Exchange:
+    def raw(
+        self,
+        body: Any = None,
+        *,
+        operation: str | None = None,
+        target: str | None = "<auto>",
+        headers: Mapping[str, str | None] | None = None,
+        sign: bool | str = True,
+        method: str = "POST",
+        path: str = "/",
+        identity: str | None = None,
+        region: str | None = None,
+        content_type: str | None = CONTENT_TYPE,
+        retry_transient: bool = True,
+    ) -> Exchange:
         """Send arbitrary bytes: a dict body is JSON-encoded; `target` "<auto>" derives
         `AWSMPMeteringService.<operation>`, None omits the header; `sign` True signs with SigV4,
         False sends unsigned, "bad" signs with a wrong secret. A header mapped to None is removed.
@@ -399,24 +445,50 @@ class Transport:
         signing = {True: "SigV4", False: "unsigned", "bad": "mis-signed"}.get(sign, str(sign))
 
         def send(previous: Exchange | None) -> Exchange:
-            return self._raw_once(body, data, hdrs, method=method, url=url, operation=operation, identity=identity,
-                                  signing=signing)
+            return self._raw_once(
+                body, data, hdrs, method=method, url=url, operation=operation, identity=identity, signing=signing
+            )
 
         return self._resending(send, retry_transient)
 
-    def _raw_once(self, body: Any, data: bytes, hdrs: dict[str, str], *, method: str, url: str, operation: str | None,
-                  identity: str | None, signing: str) -> Exchange:
+    def _raw_once(
+        self,
+        body: Any,
+        data: bytes,
+        hdrs: dict[str, str],
+        *,
+        method: str,
+        url: str,
+        operation: str | None,
+        identity: str | None,
+        signing: str,
+    ) -> Exchange:
         timeout, shortened = self.read_timeout()
-        exchange = Exchange(operation=operation, via="raw", request=body if isinstance(body, (dict, list)) else data,
-                            request_headers=redact_headers(hdrs), method=method, url=url,
-                            identity=identity or self.profile.endpoint.access_key_id, signing=signing,
-                            read_timeout=timeout, timeout_shortened=shortened)
+        exchange = Exchange(
+            operation=operation,
+            via="raw",
+            request=body if isinstance(body, (dict, list)) else data,
+            request_headers=redact_headers(hdrs),
+            method=method,
+            url=url,
+            identity=identity or self.profile.endpoint.access_key_id,
+            signing=signing,
+            read_timeout=timeout,
+            timeout_shortened=shortened,
+        )
         if self.limiter:
             self.limiter.acquire(operation)
         start = time.perf_counter()
         try:
-            resp = self._pool.request(method, url, body=data, headers=hdrs, redirect=False, preload_content=True,
-                                      timeout=urllib3.Timeout(connect=self.profile.endpoint.connect_timeout, read=timeout))
+            resp = self._pool.request(
+                method,
+                url,
+                body=data,
+                headers=hdrs,
+                redirect=False,
+                preload_content=True,
+                timeout=urllib3.Timeout(connect=self.profile.endpoint.connect_timeout, read=timeout),
+            )
             exchange.status = resp.status
             exchange.headers = {k.lower(): v for k, v in resp.headers.items()}
             exchange.body = resp.data
@@ -475,14 +547,17 @@ def chain_credentials(config_profile: str | None = None) -> Credentials:
         session = botocore.session.Session(profile=config_profile) if config_profile else _botocore_session
         creds = session.get_credentials()
     except ProfileNotFound:
-        raise CredentialsMissing(f"endpoint.config_profile names {config_profile!r}, which is in neither ~/.aws/config nor "
-                                 "~/.aws/credentials; fix the name, or set endpoint.access_key_id and "
-                                 "endpoint.secret_access_key in the profile") from None
+        raise CredentialsMissing(
+            f"endpoint.config_profile names {config_profile!r}, which is in neither ~/.aws/config nor "
+            "~/.aws/credentials; fix the name, or set endpoint.access_key_id and "
+            "endpoint.secret_access_key in the profile"
+        ) from None
     if creds is None:
         raise CredentialsMissing(
             "no AWS credentials found: set endpoint.access_key_id and endpoint.secret_access_key in the "
             "profile, name a config profile with endpoint.config_profile, or configure the standard "
-            "boto3 chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, ~/.aws/credentials, a role)")
+            "boto3 chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, ~/.aws/credentials, a role)"
+        )
     frozen = creds.get_frozen_credentials()
     return Credentials(frozen.access_key, frozen.secret_key, frozen.token)
 
@@ -508,8 +583,15 @@ GATEWAY_STATUSES = (502, 503, 504)
 HANG_LATENCY_FACTOR = 10  # after a hang: the read timeout is this many times the slowest (p99) answer so far
 
 
-def probe(url: str, timeout: float = 3.0, *, attempts: int = 3, pause: float = 1.0, ca_bundle: str | None = None,
-          patient: bool = False) -> str | None:
+def probe(
+    url: str,
+    timeout: float = 3.0,
+    *,
+    attempts: int = 3,
+    pause: float = 1.0,
+    ca_bundle: str | None = None,
+    patient: bool = False,
+) -> str | None:
     """None when the endpoint answers at `url`, else a sentence saying why not and what to do: no connection, no
     answer, a TLS certificate this machine does not trust (`ca_bundle`: the CAs to trust), or only a gateway's own
     error page (HTTP 502/503/504 without an AWS error type, `attempts` times `pause` s apart: a proxy or load
@@ -517,7 +599,9 @@ def probe(url: str, timeout: float = 3.0, *, attempts: int = 3, pause: float = 1
     `patient`: no connection or no answer is asked again too (mid-run, an endpoint restarting gets the time)."""
     parts = urlsplit(url)
     fix = "Start the endpoint or fix endpoint.url / --endpoint-url."
-    pool = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(connect=timeout, read=timeout), ca_certs=ca_bundle)
+    pool = urllib3.PoolManager(
+        retries=False, timeout=urllib3.Timeout(connect=timeout, read=timeout), ca_certs=ca_bundle
+    )
     for attempt in range(attempts):
         last = attempt + 1 == attempts
         try:
@@ -528,19 +612,28 @@ def probe(url: str, timeout: float = 3.0, *, attempts: int = 3, pause: float = 1
             reason = getattr(exc, "reason", None) or exc
             if isinstance(reason, urllib3.exceptions.SSLError) or "CERTIFICATE_VERIFY_FAILED" in str(reason):
                 if (plain := plain_http_url(url, timeout)) is not None:  # no certificate at all: a non-TLS answer
-                    return (f"the endpoint {url} answers plain HTTP, not TLS (the TLS handshake got a non-TLS reply: "
-                            f"{reason}); use {plain} in endpoint.url / --endpoint-url")
+                    return (
+                        f"the endpoint {url} answers plain HTTP, not TLS (the TLS handshake got a non-TLS reply: "
+                        f"{reason}); use {plain} in endpoint.url / --endpoint-url"
+                    )
                 trusted = f"the CA bundle {ca_bundle}" if ca_bundle else "this machine's trust store"
-                return (f"the endpoint {url} presented a TLS certificate that {trusted} does not accept ({reason}). If "
-                        "your own CA signed it, set endpoint.ca_bundle in the profile (or AWS_CA_BUNDLE) to that CA's PEM file; "
-                        "if the name does not match, use the host name the certificate names.")
-            problem = f"cannot reach the endpoint {url} ({parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}): {reason}. {fix}"
+                return (
+                    f"the endpoint {url} presented a TLS certificate that {trusted} does not accept ({reason}). If "
+                    "your own CA signed it, set endpoint.ca_bundle in the profile (or AWS_CA_BUNDLE) to that CA's PEM "
+                    "file; if the name does not match, use the host name the certificate names."
+                )
+            problem = (
+                f"cannot reach the endpoint {url} "
+                f"({parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}): {reason}. {fix}"
+            )
         else:
             gateway = gateway_error(response.status, {k.lower(): v for k, v in response.headers.items()}, response.data)
             if gateway is None:
                 return None
-            problem = (f"the endpoint {url} answers with a gateway's error page, {gateway}, {attempts} times in a row: a "
-                       f"proxy or load balancer whose service is down or missing. {fix}")
+            problem = (
+                f"the endpoint {url} answers with a gateway's error page, {gateway}, {attempts} times in a row: a "
+                f"proxy or load balancer whose service is down or missing. {fix}"
+            )
             if not last:
                 time.sleep(pause)
             continue
@@ -582,8 +675,14 @@ def gateway_error(status: int, headers: Mapping[str, str], body: bytes) -> str |
 
 
 # Error codes that say an operation does not exist at the endpoint.
-UNIMPLEMENTED_CODES = {"UnknownOperationException", "NotImplemented", "NotImplementedException",
-                       "InvalidAction", "UnsupportedOperation", "UnknownOperation"}
+UNIMPLEMENTED_CODES = {
+    "UnknownOperationException",
+    "NotImplemented",
+    "NotImplementedException",
+    "InvalidAction",
+    "UnsupportedOperation",
+    "UnknownOperation",
+}
 
 
 def records_nothing(operation: str, profile: Profile) -> dict[str, Any]:
@@ -593,7 +692,13 @@ def records_nothing(operation: str, profile: Profile) -> dict[str, Any]:
     code = profile.product.code or "meterconform-probe"
     dimension = (profile.product.dimensions or ("meterconform-probe",))[0]
     return {
-        "MeterUsage": {"ProductCode": code, "Timestamp": now, "UsageDimension": dimension, "UsageQuantity": 0, "DryRun": True},
+        "MeterUsage": {
+            "ProductCode": code,
+            "Timestamp": now,
+            "UsageDimension": dimension,
+            "UsageQuantity": 0,
+            "DryRun": True,
+        },
         "BatchMeterUsage": {"ProductCode": code, "UsageRecords": []},
         "RegisterUsage": {"ProductCode": code, "PublicKeyVersion": (profile.product.public_key_versions or (1,))[0]},
         "ResolveCustomer": {"RegistrationToken": "meterconform-probe-token"},

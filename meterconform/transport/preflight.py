@@ -6,16 +6,19 @@ from dataclasses import dataclass, replace
 from urllib.parse import urlsplit, urlunsplit
 
 from ..contract.operations import OPERATIONS
-from .clients import UNIMPLEMENTED_CODES, Exchange, Transport, fresh_identity, records_nothing
 from ..errors import ExitCode
 from ..harness.profile import Profile
-
+from .clients import UNIMPLEMENTED_CODES, Exchange, Transport, fresh_identity, records_nothing
 
 # Errors an AWS front door (or an emulator's) answers before any operation sees the request.
 SIGNATURE_ERRORS = ("InvalidSignatureException", "SignatureDoesNotMatch")
 UNKNOWN_KEY_ERRORS = ("UnrecognizedClientException", "InvalidClientTokenId")
-INCOMPLETE_ERRORS = ("IncompleteSignatureException", "IncompleteSignature", "MissingAuthenticationTokenException",
-                     "MissingAuthenticationToken")
+INCOMPLETE_ERRORS = (
+    "IncompleteSignatureException",
+    "IncompleteSignature",
+    "MissingAuthenticationTokenException",
+    "MissingAuthenticationToken",
+)
 # MeterUsage's own model has no ExpiredTokenException: on it, that is the session token (AWS's wording).
 EXPIRED_SESSION_ERRORS = ("ExpiredTokenException",)
 REGION_ERRORS = ("InvalidEndpointRegionException",)  # MeterUsage signed for a Region the endpoint does not serve
@@ -50,8 +53,11 @@ def preflight(profile: Profile, url: str) -> Refusal | None:
     try:
         answer = transport.raw(records_nothing("MeterUsage", profile), operation="MeterUsage", identity=identity)
         if _not_found(answer, UNIMPLEMENTED_CODES):
-            others = [transport.raw(records_nothing(op, profile), operation=op, identity=identity)
-                      for op in OPERATIONS if op != "MeterUsage"]
+            others = [
+                transport.raw(records_nothing(op, profile), operation=op, identity=identity)
+                for op in OPERATIONS
+                if op != "MeterUsage"
+            ]
             if all(_not_found(other, UNIMPLEMENTED_CODES) for other in others):
                 return Refusal(_path_message(url, answer))
     finally:
@@ -71,11 +77,15 @@ def _path_message(url: str, answer: Exchange) -> str:
     what = answer.answer_summary(short=True)
     if parts.path.strip("/"):
         root = urlunsplit((parts.scheme, parts.netloc, "", "", ""))
-        return (f"the endpoint {url} answers {what} to every operation: no Marketplace Metering service is at the path "
-                f"{parts.path}; AWS JSON services answer at the root, so use {root} in endpoint.url / --endpoint-url "
-                "(or the path your gateway really serves it at)")
-    return (f"the endpoint {url} answers {what} to every operation: it serves no Marketplace Metering API there; fix "
-            "endpoint.url / --endpoint-url")
+        return (
+            f"the endpoint {url} answers {what} to every operation: no Marketplace Metering service is at the path "
+            f"{parts.path}; AWS JSON services answer at the root, so use {root} in endpoint.url / --endpoint-url "
+            "(or the path your gateway really serves it at)"
+        )
+    return (
+        f"the endpoint {url} answers {what} to every operation: it serves no Marketplace Metering API there; fix "
+        "endpoint.url / --endpoint-url"
+    )
 
 
 def credentials_refusal(answer: Exchange, profile: Profile, url: str) -> Refusal | None:
@@ -97,14 +107,20 @@ def credentials_refusal(answer: Exchange, profile: Profile, url: str) -> Refusal
     elif code in SIGNATURE_ERRORS:
         found = f"refuses the credentials (the secret does not match); set {keys} {where} to the keys it expects"
     elif code in UNKNOWN_KEY_ERRORS:
-        found = (f"knows no such access key; set {keys} (and endpoint.session_token for temporary keys) {where} to "
-                 "the keys it expects")
+        found = (
+            f"knows no such access key; set {keys} (and endpoint.session_token for temporary keys) {where} to "
+            "the keys it expects"
+        )
     elif code in INCOMPLETE_ERRORS:
-        found = (f"got no complete SigV4 signature (a proxy stripping the Authorization header, or a URL that is not "
-                 f"the Metering API's); check endpoint.url and {keys} {where}")
+        found = (
+            f"got no complete SigV4 signature (a proxy stripping the Authorization header, or a URL that is not "
+            f"the Metering API's); check endpoint.url and {keys} {where}"
+        )
     elif code in EXPIRED_SESSION_ERRORS:
-        found = (f"refuses the session token as expired; refresh endpoint.session_token {where} (or the credentials "
-                 "of endpoint.config_profile)")
+        found = (
+            f"refuses the session token as expired; refresh endpoint.session_token {where} (or the credentials "
+            "of endpoint.config_profile)"
+        )
     else:
         return None
     return Refusal(f"the endpoint {url} {found} (its answer to a DryRun MeterUsage: {_answer(answer)})")

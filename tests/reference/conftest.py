@@ -6,8 +6,9 @@ import http.client
 import itertools
 import json
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import botocore.session
@@ -89,9 +90,19 @@ class RawResponse:
         return self.json["__type"]
 
 
-def sign(url: str, target: str | None, body: bytes, *, secret: str = SECRET, region: str = REGION,
-         access_key: str = "AKIDRAW", service: str = "aws-marketplace", headers: dict[str, str] | None = None,
-         method: str = "POST", path: str = "/") -> dict[str, str]:
+def sign(
+    url: str,
+    target: str | None,
+    body: bytes,
+    *,
+    secret: str = SECRET,
+    region: str = REGION,
+    access_key: str = "AKIDRAW",
+    service: str = "aws-marketplace",
+    headers: dict[str, str] | None = None,
+    method: str = "POST",
+    path: str = "/",
+) -> dict[str, str]:
     """Headers of a request signed with botocore's SigV4Auth."""
     all_headers = {"Content-Type": "application/x-amz-json-1.1", **(headers or {})}
     if target is not None:
@@ -101,8 +112,17 @@ def sign(url: str, target: str | None, body: bytes, *, secret: str = SECRET, reg
     return dict(request.headers)
 
 
-def raw(url: str, target: str | None = None, body: bytes | str | dict | None = b"", *, signed: bool = True,
-        headers: dict[str, str] | None = None, method: str = "POST", path: str = "/", **sign_args: Any) -> RawResponse:
+def raw(
+    url: str,
+    target: str | None = None,
+    body: bytes | str | dict | None = b"",
+    *,
+    signed: bool = True,
+    headers: dict[str, str] | None = None,
+    method: str = "POST",
+    path: str = "/",
+    **sign_args: Any,
+) -> RawResponse:
     """Send one request over a fresh connection; `target` is an operation name or a full X-Amz-Target value."""
     if isinstance(body, dict):
         body = json.dumps(body)
@@ -136,8 +156,12 @@ def make_endpoint(clock: FakeClock) -> Iterator[Callable[..., ReferenceEndpoint]
     teardown."""
     started: list[ReferenceEndpoint] = []
 
-    def start(profile: dict | None = None, faults: tuple[str, ...] = (), clock_: Callable[[], float] | None = None,
-              readings: tuple[str, ...] = ()):
+    def start(
+        profile: dict | None = None,
+        faults: tuple[str, ...] = (),
+        clock_: Callable[[], float] | None = None,
+        readings: tuple[str, ...] = (),
+    ):
         endpoint = ReferenceEndpoint(profile, faults, clock=clock_ or clock, readings=readings)
         endpoint.start()
         started.append(endpoint)
@@ -176,5 +200,11 @@ def record(**overrides: Any) -> dict[str, Any]:
 def account_record(**overrides: Any) -> dict[str, Any]:
     """A valid UsageRecord by CustomerAWSAccountId and LicenseArn."""
     account = "111122223333"
-    return record(**{"CustomerIdentifier": None, "CustomerAWSAccountId": account,
-                     "LicenseArn": DEFAULT.licenses[account], **overrides})
+    return record(
+        **{
+            "CustomerIdentifier": None,
+            "CustomerAWSAccountId": account,
+            "LicenseArn": DEFAULT.licenses[account],
+            **overrides,
+        }
+    )

@@ -23,15 +23,19 @@ ALLOWED = list(" !\"#$%&'()*+,-./0123456789:;<=@_aZ")
 REFUSED = list(">?[]{}~`^|\\\t\n") + ["é", "中", "\u00a0"]
 
 
-@pytest.mark.parametrize("allocations", [
-    one(tags(1)),
-    one(tags(5)),
-    one(None),
-    one([{"Key": "k" * 100, "Value": "v" * 256}]),
-    [{"AllocatedUsageQuantity": 2, "Tags": tags(1)}, {"AllocatedUsageQuantity": 3}],
-    [{"AllocatedUsageQuantity": 2, "Tags": tags(1)}, {"AllocatedUsageQuantity": 3, "Tags": tags(2)}],
-    [{"AllocatedUsageQuantity": 5, "Tags": tags(1)}, {"AllocatedUsageQuantity": 0, "Tags": tags(1, "x")}],
-], ids=["1-tag", "5-tags", "untagged", "longest", "one-untagged", "distinct-sets", "zero-share"])
+@pytest.mark.parametrize(
+    "allocations",
+    [
+        one(tags(1)),
+        one(tags(5)),
+        one(None),
+        one([{"Key": "k" * 100, "Value": "v" * 256}]),
+        [{"AllocatedUsageQuantity": 2, "Tags": tags(1)}, {"AllocatedUsageQuantity": 3}],
+        [{"AllocatedUsageQuantity": 2, "Tags": tags(1)}, {"AllocatedUsageQuantity": 3, "Tags": tags(2)}],
+        [{"AllocatedUsageQuantity": 5, "Tags": tags(1)}, {"AllocatedUsageQuantity": 0, "Tags": tags(1, "x")}],
+    ],
+    ids=["1-tag", "5-tags", "untagged", "longest", "one-untagged", "distinct-sets", "zero-share"],
+)
 def test_valid_allocations_are_accepted(client, allocations):
     assert client.meter_usage(**usage(UsageAllocations=allocations))["MeteringRecordId"]
 
@@ -50,46 +54,63 @@ def test_tag_pattern_refuses_other_characters(client, char, where):
     assert client_error(client.meter_usage, **usage(UsageAllocations=one([tag])))[:2] == ("InvalidTagException", 400)
 
 
-@pytest.mark.parametrize("bad_tags", [
-    tags(6),
-    [],
-    [{"Key": "", "Value": "v"}],
-    [{"Key": "k", "Value": ""}],
-    [{"Key": "k" * 101, "Value": "v"}],
-    [{"Key": "k", "Value": "v" * 257}],
-], ids=["6-tags", "no-tags", "empty-key", "empty-value", "key-101", "value-257"])
+@pytest.mark.parametrize(
+    "bad_tags",
+    [
+        tags(6),
+        [],
+        [{"Key": "", "Value": "v"}],
+        [{"Key": "k", "Value": ""}],
+        [{"Key": "k" * 101, "Value": "v"}],
+        [{"Key": "k", "Value": "v" * 257}],
+    ],
+    ids=["6-tags", "no-tags", "empty-key", "empty-value", "key-101", "value-257"],
+)
 def test_bad_tags_are_invalid_tag(endpoint, client, bad_tags):
     assert client_error(client.meter_usage, **usage(UsageAllocations=one(bad_tags)))[:2] == ("InvalidTagException", 400)
     assert endpoint.model.record_count() == 0
 
 
-@pytest.mark.parametrize("allocations", [
-    one(tags(1), quantity=4),
-    [{"AllocatedUsageQuantity": 2, "Tags": tags(1)}, {"AllocatedUsageQuantity": 2, "Tags": tags(1, "x")}],
-    [{"AllocatedUsageQuantity": 2, "Tags": tags(2)}, {"AllocatedUsageQuantity": 3, "Tags": list(reversed(tags(2)))}],
-    [{"AllocatedUsageQuantity": 2}, {"AllocatedUsageQuantity": 3}],
-    [],
-    [{"AllocatedUsageQuantityAsDecimal": "5", "Tags": tags(1)}],
-], ids=["sum-low", "sum-low-2", "same-tag-set", "two-untagged", "empty-list", "decimal-share-of-whole-quantity"])
+@pytest.mark.parametrize(
+    "allocations",
+    [
+        one(tags(1), quantity=4),
+        [{"AllocatedUsageQuantity": 2, "Tags": tags(1)}, {"AllocatedUsageQuantity": 2, "Tags": tags(1, "x")}],
+        [
+            {"AllocatedUsageQuantity": 2, "Tags": tags(2)},
+            {"AllocatedUsageQuantity": 3, "Tags": list(reversed(tags(2)))},
+        ],
+        [{"AllocatedUsageQuantity": 2}, {"AllocatedUsageQuantity": 3}],
+        [],
+        [{"AllocatedUsageQuantityAsDecimal": "5", "Tags": tags(1)}],
+    ],
+    ids=["sum-low", "sum-low-2", "same-tag-set", "two-untagged", "empty-list", "decimal-share-of-whole-quantity"],
+)
 def test_bad_allocations_are_invalid_usage_allocations(endpoint, client, allocations):
     error = client_error(client.meter_usage, **usage(UsageAllocations=allocations))
     assert error[:2] == ("InvalidUsageAllocationsException", 400)
     assert endpoint.model.record_count() == 0
 
 
-@pytest.mark.parametrize("allocation", [
-    {"Tags": tags(1)},
-    {"AllocatedUsageQuantity": 5, "AllocatedUsageQuantityAsDecimal": "5", "Tags": tags(1)},
-    {"AllocatedUsageQuantity": -1, "Tags": tags(1)},
-    {"AllocatedUsageQuantity": 2147483648, "Tags": tags(1)},
-], ids=["no-quantity", "both-quantities", "negative", "too-large"])
+@pytest.mark.parametrize(
+    "allocation",
+    [
+        {"Tags": tags(1)},
+        {"AllocatedUsageQuantity": 5, "AllocatedUsageQuantityAsDecimal": "5", "Tags": tags(1)},
+        {"AllocatedUsageQuantity": -1, "Tags": tags(1)},
+        {"AllocatedUsageQuantity": 2147483648, "Tags": tags(1)},
+    ],
+    ids=["no-quantity", "both-quantities", "negative", "too-large"],
+)
 def test_an_allocation_quantity_breaking_the_model_is_a_validation_error(client, allocation):
     assert client_error(client.meter_usage, **usage(UsageAllocations=[allocation]))[:2] == ("ValidationException", 400)
 
 
 def test_decimal_allocations_go_with_a_decimal_quantity(client):
-    allocations = [{"AllocatedUsageQuantityAsDecimal": "1.25", "Tags": tags(1)},
-                   {"AllocatedUsageQuantityAsDecimal": "0.75"}]
+    allocations = [
+        {"AllocatedUsageQuantityAsDecimal": "1.25", "Tags": tags(1)},
+        {"AllocatedUsageQuantityAsDecimal": "0.75"},
+    ]
     params = usage(UsageQuantity=None, UsageQuantityAsDecimal="2.0", UsageAllocations=allocations)
     assert client.meter_usage(**params)["MeteringRecordId"]
 
@@ -111,10 +132,14 @@ def test_default_allocation_cap_is_2500(endpoint, client):
 
 
 def test_allocations_are_compared_as_a_set(endpoint, client):
-    allocations = [{"AllocatedUsageQuantity": 2, "Tags": [{"Key": "a", "Value": "1"}, {"Key": "b", "Value": "2"}]},
-                   {"AllocatedUsageQuantity": 3}]
-    shuffled = [{"AllocatedUsageQuantity": 3},
-                {"AllocatedUsageQuantity": 2, "Tags": [{"Key": "b", "Value": "2"}, {"Key": "a", "Value": "1"}]}]
+    allocations = [
+        {"AllocatedUsageQuantity": 2, "Tags": [{"Key": "a", "Value": "1"}, {"Key": "b", "Value": "2"}]},
+        {"AllocatedUsageQuantity": 3},
+    ]
+    shuffled = [
+        {"AllocatedUsageQuantity": 3},
+        {"AllocatedUsageQuantity": 2, "Tags": [{"Key": "b", "Value": "2"}, {"Key": "a", "Value": "1"}]},
+    ]
     first = client.meter_usage(**usage(UsageAllocations=allocations))
     assert client.meter_usage(**usage(UsageAllocations=shuffled))["MeteringRecordId"] == first["MeteringRecordId"]
     other = [{"AllocatedUsageQuantity": 5}]
@@ -122,10 +147,13 @@ def test_allocations_are_compared_as_a_set(endpoint, client):
     assert endpoint.model.record_count() == 1
 
 
-@pytest.mark.parametrize("allocations, code", [
-    (one(tags(6), quantity=3), "InvalidTagException"),
-    (one(tags(1), quantity=2), "InvalidUsageAllocationsException"),
-])
+@pytest.mark.parametrize(
+    "allocations, code",
+    [
+        (one(tags(6), quantity=3), "InvalidTagException"),
+        (one(tags(1), quantity=2), "InvalidUsageAllocationsException"),
+    ],
+)
 def test_bad_allocations_in_one_usage_record_reject_the_whole_batch(endpoint, client, allocations, code):
     records = [record(), record(CustomerIdentifier="cust-bravo", UsageAllocations=allocations)]
     assert client_error(client.batch_meter_usage, ProductCode=PRODUCT, UsageRecords=records)[:2] == (code, 400)

@@ -38,25 +38,33 @@ def test_boto3_signed_requests_pass_with_any_access_key_id(endpoint):
 def test_a_wrong_secret_is_an_invalid_signature(endpoint):
     client = make_client(endpoint.url, secret="not-the-secret")
     assert client_error(client.resolve_customer, RegistrationToken="valid-token-alpha")[:2] == (
-        "InvalidSignatureException", 400)
+        "InvalidSignatureException",
+        400,
+    )
 
 
 def test_the_secret_comes_from_the_profile(make_endpoint):
     endpoint = make_endpoint({"endpoint": {"secret_access_key": "another-secret"}})
     assert make_client(endpoint.url, secret="another-secret").resolve_customer(RegistrationToken="valid-token-alpha")
     assert client_error(make_client(endpoint.url).resolve_customer, RegistrationToken="x")[0] == (
-        "InvalidSignatureException")
+        "InvalidSignatureException"
+    )
 
 
-@pytest.mark.parametrize("changes, code", [
-    ({"Authorization": None}, "MissingAuthenticationTokenException"),
-    ({"X-Amz-Date": None}, "MissingAuthenticationTokenException"),
-    ({"Authorization": "Bearer abc"}, "IncompleteSignatureException"),
-    ({"Authorization": "AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/aws-marketplace/aws4_request"},
-     "IncompleteSignatureException"),
-    ({"X-Amz-Date": "yesterday"}, "IncompleteSignatureException"),
-    ({"X-Amz-Target": TARGET + "ResolveCustomer "}, "UnknownOperationException"),
-])
+@pytest.mark.parametrize(
+    "changes, code",
+    [
+        ({"Authorization": None}, "MissingAuthenticationTokenException"),
+        ({"X-Amz-Date": None}, "MissingAuthenticationTokenException"),
+        ({"Authorization": "Bearer abc"}, "IncompleteSignatureException"),
+        (
+            {"Authorization": "AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/aws-marketplace/aws4_request"},
+            "IncompleteSignatureException",
+        ),
+        ({"X-Amz-Date": "yesterday"}, "IncompleteSignatureException"),
+        ({"X-Amz-Target": TARGET + "ResolveCustomer "}, "UnknownOperationException"),
+    ],
+)
 def test_missing_or_malformed_authentication(endpoint, changes, code):
     response = send(endpoint, headers_for(endpoint, **changes))
     assert (response.status, response.error) == (400, code)

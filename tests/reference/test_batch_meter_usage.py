@@ -19,12 +19,20 @@ def statuses(result) -> list[str]:
 
 
 def test_results_follow_input_order_with_one_status_each(endpoint, client):
-    records = [record(), record(CustomerIdentifier="cust-lapsed"), record(CustomerIdentifier="cust-nobody"),
-               record(CustomerIdentifier="cust-bravo", Dimension="Requests")]
+    records = [
+        record(),
+        record(CustomerIdentifier="cust-lapsed"),
+        record(CustomerIdentifier="cust-nobody"),
+        record(CustomerIdentifier="cust-bravo", Dimension="Requests"),
+    ]
     result = batch(client, records)
     assert statuses(result) == ["Success", "CustomerNotSubscribed", "CustomerNotSubscribed", "Success"]
     assert [r["UsageRecord"]["CustomerIdentifier"] for r in result["Results"]] == [
-        "cust-alpha", "cust-lapsed", "cust-nobody", "cust-bravo"]
+        "cust-alpha",
+        "cust-lapsed",
+        "cust-nobody",
+        "cust-bravo",
+    ]
     assert "MeteringRecordId" in result["Results"][0] and "MeteringRecordId" not in result["Results"][1]
     assert result["UnprocessedRecords"] == []
     assert endpoint.model.record_count() == 2
@@ -32,8 +40,13 @@ def test_results_follow_input_order_with_one_status_each(endpoint, client):
 
 def test_each_result_echoes_its_usage_record_as_received(endpoint):
     sent = [
-        {"Timestamp": T0 - 0.25, "CustomerIdentifier": "cust-alpha", "Dimension": "Hours", "Quantity": 0,
-         "UsageAllocations": [{"AllocatedUsageQuantity": 0, "Tags": [{"Key": "a", "Value": "b"}]}]},
+        {
+            "Timestamp": T0 - 0.25,
+            "CustomerIdentifier": "cust-alpha",
+            "Dimension": "Hours",
+            "Quantity": 0,
+            "UsageAllocations": [{"AllocatedUsageQuantity": 0, "Tags": [{"Key": "a", "Value": "b"}]}],
+        },
         {"Timestamp": T0, "CustomerIdentifier": "cust-bravo", "Dimension": "Hours", "QuantityAsDecimal": "1.50"},
         {"Timestamp": T0 - 2, **{k: v for k, v in account_record().items() if k != "Timestamp"}},
     ]
@@ -67,27 +80,31 @@ def test_at_most_25_usage_records(endpoint, client, count, code):
 # --- product code and customer identification -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("product, records, code", [
-    ("prod-other", [record()], "InvalidProductCodeException"),
-    ("", [record()], "InvalidProductCodeException"),
-    (None, [record()], "InvalidProductCodeException"),
-    (None, [account_record(), record()], "InvalidProductCodeException"),
-    (PRODUCT, [record(CustomerAWSAccountId="111122223333")], "ValidationException"),  # both identifiers
-    (PRODUCT, [record(CustomerIdentifier=None)], "ValidationException"),  # neither
-    (PRODUCT, [record(Timestamp=None)], "ValidationException"),
-    (PRODUCT, [record(Dimension=None)], "ValidationException"),
-    (PRODUCT, [record(CustomerIdentifier="c" * 256)], "InvalidCustomerIdentifierException"),
-    (PRODUCT, [account_record(CustomerAWSAccountId="1111-2222")], "ValidationException"),
-    (PRODUCT, [account_record(LicenseArn=None)], "InvalidLicenseException"),
-    (PRODUCT, [account_record(LicenseArn=DEFAULT.licenses["444455556666"])], "InvalidLicenseException"),
-    (PRODUCT, [account_record(LicenseArn="not-an-arn")], "InvalidLicenseException"),
-    (PRODUCT, [account_record(CustomerAWSAccountId="999999999999")], "InvalidLicenseException"),
-    (PRODUCT, [record(LicenseArn=DEFAULT.licenses["111122223333"])], "InvalidLicenseException"),
-    (PRODUCT, [record(), record(Dimension="Nope")], "InvalidUsageDimensionException"),
-    (PRODUCT, [record(Quantity=-1)], "ValidationException"),
-    (PRODUCT, [record(Quantity=2147483648)], "ValidationException"),
-    (PRODUCT, [record(QuantityAsDecimal="2")], "ValidationException"),  # both quantity members
-], ids=lambda v: v if isinstance(v, str) else None)
+@pytest.mark.parametrize(
+    "product, records, code",
+    [
+        ("prod-other", [record()], "InvalidProductCodeException"),
+        ("", [record()], "InvalidProductCodeException"),
+        (None, [record()], "InvalidProductCodeException"),
+        (None, [account_record(), record()], "InvalidProductCodeException"),
+        (PRODUCT, [record(CustomerAWSAccountId="111122223333")], "ValidationException"),  # both identifiers
+        (PRODUCT, [record(CustomerIdentifier=None)], "ValidationException"),  # neither
+        (PRODUCT, [record(Timestamp=None)], "ValidationException"),
+        (PRODUCT, [record(Dimension=None)], "ValidationException"),
+        (PRODUCT, [record(CustomerIdentifier="c" * 256)], "InvalidCustomerIdentifierException"),
+        (PRODUCT, [account_record(CustomerAWSAccountId="1111-2222")], "ValidationException"),
+        (PRODUCT, [account_record(LicenseArn=None)], "InvalidLicenseException"),
+        (PRODUCT, [account_record(LicenseArn=DEFAULT.licenses["444455556666"])], "InvalidLicenseException"),
+        (PRODUCT, [account_record(LicenseArn="not-an-arn")], "InvalidLicenseException"),
+        (PRODUCT, [account_record(CustomerAWSAccountId="999999999999")], "InvalidLicenseException"),
+        (PRODUCT, [record(LicenseArn=DEFAULT.licenses["111122223333"])], "InvalidLicenseException"),
+        (PRODUCT, [record(), record(Dimension="Nope")], "InvalidUsageDimensionException"),
+        (PRODUCT, [record(Quantity=-1)], "ValidationException"),
+        (PRODUCT, [record(Quantity=2147483648)], "ValidationException"),
+        (PRODUCT, [record(QuantityAsDecimal="2")], "ValidationException"),  # both quantity members
+    ],
+    ids=lambda v: v if isinstance(v, str) else None,
+)
 def test_request_level_errors_reject_the_whole_batch(endpoint, client, product, records, code):
     assert client_error(batch, client, records, product)[:2] == (code, 400)
     assert endpoint.model.record_count() == 0

@@ -34,7 +34,7 @@ def test_running_endpoint_takes_profile_and_faults():
 def test_url_needs_a_started_endpoint():
     endpoint = ReferenceEndpoint()
     with pytest.raises(RuntimeError):
-        endpoint.url
+        _ = endpoint.url
     endpoint.stop()  # stopping an endpoint never started is harmless
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import base64
 import http.client
 import json
-import socket
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -84,6 +84,7 @@ def short_sum(endpoint):
 def batch_of(count: int):
     def scenario(endpoint):
         return outcome(batch, make_client(endpoint.url), [record(Timestamp=T0 - i) for i in range(count)])
+
     return scenario
 
 
@@ -99,13 +100,17 @@ def tagged_as(key: str) -> list[dict]:
 def meter_allocations(*allocations: dict, hours_back: int = 0) -> Callable[[ReferenceEndpoint], str]:
     """A scenario metering quantity 5 split into `allocations` (each {"quantity": n, "tags": [...] or None}),
     `hours_back` hours before T0 (scenarios sending two use two hours, so no fault can make them one slot)."""
+
     def scenario(endpoint):
         allocation = [{"AllocatedUsageQuantity": a["quantity"]} for a in allocations]
-        for a, out in zip(allocations, allocation):
+        for a, out in zip(allocations, allocation, strict=True):
             if a.get("tags") is not None:
                 out["Tags"] = a["tags"]
-        return outcome(make_client(endpoint.url).meter_usage,
-                       **usage(UsageAllocations=allocation, Timestamp=T0 - hours_back * HOUR))
+        return outcome(
+            make_client(endpoint.url).meter_usage,
+            **usage(UsageAllocations=allocation, Timestamp=T0 - hours_back * HOUR),
+        )
+
     return scenario
 
 
@@ -115,10 +120,12 @@ def one_tag(key: str, value: str = "v", hours_back: int = 0) -> Callable[[Refere
 
 def second_request(first: dict, second: dict, *, same_instance: bool = True) -> Callable[[ReferenceEndpoint], str]:
     """A scenario metering `first`, then `second` from the same instance (or another one): the second's outcome."""
+
     def scenario(endpoint):
         client = make_client(endpoint.url)
         client.meter_usage(**usage(**first))
         return outcome((client if same_instance else make_client(endpoint.url)).meter_usage, **usage(**second))
+
     return scenario
 
 
@@ -129,7 +136,7 @@ def distinct_ids_under_concurrency(endpoint, threads: int = 8, attempts: int = 5
         client = make_client(endpoint.url)
         barrier = threading.Barrier(threads)
 
-        def one(_: int) -> str:
+        def one(_: int, barrier=barrier, client=client) -> str:
             barrier.wait(timeout=10)
             return client.meter_usage(**usage())["MeteringRecordId"]
 
@@ -167,7 +174,7 @@ def answer_or_silence(url: str, target: str, body: bytes, timeout: float) -> Any
     try:
         connection.request("POST", "/", body=body, headers=sign(url, "AWSMPMeteringService." + target, body))
         return connection.getresponse().status
-    except (socket.timeout, http.client.RemoteDisconnected, ConnectionError):
+    except (TimeoutError, http.client.RemoteDisconnected, ConnectionError):
         return "no answer"
     finally:
         connection.close()
@@ -187,12 +194,21 @@ def null_client_token(endpoint):
 
 def decimal_split(quantity: str, *parts: str, hours_back: int = 0) -> Callable[[ReferenceEndpoint], str]:
     """A scenario metering the decimal `quantity` split into decimal `parts`, each with its own tag."""
+
     def scenario(endpoint):
-        allocation = [{"AllocatedUsageQuantityAsDecimal": p, "Tags": [{"Key": "k", "Value": str(i)}]}
-                      for i, p in enumerate(parts)]
-        return outcome(make_client(endpoint.url).meter_usage,
-                       **usage(UsageQuantity=None, UsageQuantityAsDecimal=quantity, UsageAllocations=allocation,
-                               Timestamp=T0 - hours_back * HOUR))
+        allocation = [
+            {"AllocatedUsageQuantityAsDecimal": p, "Tags": [{"Key": "k", "Value": str(i)}]} for i, p in enumerate(parts)
+        ]
+        return outcome(
+            make_client(endpoint.url).meter_usage,
+            **usage(
+                UsageQuantity=None,
+                UsageQuantityAsDecimal=quantity,
+                UsageAllocations=allocation,
+                Timestamp=T0 - hours_back * HOUR,
+            ),
+        )
+
     return scenario
 
 
@@ -200,129 +216,230 @@ def decimal_split(quantity: str, *parts: str, hours_back: int = 0) -> Callable[[
 CASES: dict[str, tuple[Callable[[ReferenceEndpoint], Any], Any, Any]] = {
     "meter-window-7h": (
         lambda e: outcome(make_client(e.url).meter_usage, **usage(Timestamp=T0 - 6.5 * HOUR)),
-        "TimestampOutOfBoundsException", "ok"),
+        "TimestampOutOfBoundsException",
+        "ok",
+    ),
     "batch-window-7h": (
         lambda e: outcome(batch, make_client(e.url), [record(Timestamp=T0 - 6.5 * HOUR)]),
-        "TimestampOutOfBoundsException", "ok"),
-    "batch-cap-26": (lambda e: (batch_of(26)(e), batch_of(27)(e)),
-                     ("ValidationException", "ValidationException"), ("ok", "ValidationException")),
+        "TimestampOutOfBoundsException",
+        "ok",
+    ),
+    "batch-cap-26": (
+        lambda e: (batch_of(26)(e), batch_of(27)(e)),
+        ("ValidationException", "ValidationException"),
+        ("ok", "ValidationException"),
+    ),
     "new-id-on-retry": (retry_ids, True, False),
     "allocation-sum-unchecked": (short_sum, "InvalidUsageAllocationsException", "ok"),
     "six-tags-accepted": (six_tags, "InvalidTagException", "ok"),
     "duplicate-record-as-success": (duplicate_status, ("DuplicateRecord", False), ("Success", True)),
     "unknown-dimension-wrong-error": (
         lambda e: outcome(make_client(e.url).meter_usage, **usage(UsageDimension="Nope")),
-        "InvalidUsageDimensionException", "InvalidProductCodeException"),
+        "InvalidUsageDimensionException",
+        "InvalidProductCodeException",
+    ),
     "errors-with-200": (status_of_error, (400, "InvalidTokenException"), (200, "InvalidTokenException")),
     "malformed-json-500": (malformed, (400, "application/x-amz-json-1.1"), (500, "text/html")),
     "partial-batch-on-stale": (stale_batch, ("TimestampOutOfBoundsException", 0), ("TimestampOutOfBoundsException", 1)),
     "dryrun-records": (dry_run, ("DryRunOperation", 0), ("DryRunOperation", 1)),
     "dimension-case-insensitive": (
         lambda e: outcome(make_client(e.url).meter_usage, **usage(UsageDimension="hOURS")),
-        "InvalidUsageDimensionException", "ok"),
+        "InvalidUsageDimensionException",
+        "ok",
+    ),
     "client-token-ignored": (token_reuse, "IdempotencyConflictException", "ok"),
     "expired-token-as-invalid": (
         lambda e: outcome(make_client(e.url).resolve_customer, RegistrationToken="expired-token-0001"),
-        "ExpiredTokenException", "InvalidTokenException"),
+        "ExpiredTokenException",
+        "InvalidTokenException",
+    ),
     "meter-window-5h": (
         lambda e: outcome(make_client(e.url).meter_usage, **usage(Timestamp=T0 - 5.5 * HOUR)),
-        "ok", "TimestampOutOfBoundsException"),
+        "ok",
+        "TimestampOutOfBoundsException",
+    ),
     "batch-window-5h": (
         lambda e: outcome(batch, make_client(e.url), [record(Timestamp=T0 - 5.5 * HOUR)]),
-        "ok", "TimestampOutOfBoundsException"),
+        "ok",
+        "TimestampOutOfBoundsException",
+    ),
     "batch-cap-24": (lambda e: (batch_of(25)(e), batch_of(24)(e)), ("ok", "ok"), ("ValidationException", "ok")),
     "five-tags-rejected": (meter_allocations({"quantity": 5, "tags": tags_of(5)}), "ok", "InvalidTagException"),
-    "tag-key-100-rejected": (lambda e: (one_tag("k" * 100)(e), one_tag("k" * 99, hours_back=1)(e)),
-                             ("ok", "ok"), ("InvalidTagException", "ok")),
+    "tag-key-100-rejected": (
+        lambda e: (one_tag("k" * 100)(e), one_tag("k" * 99, hours_back=1)(e)),
+        ("ok", "ok"),
+        ("InvalidTagException", "ok"),
+    ),
     "allocations-cap-500": (
-        lambda e: outcome(make_client(e.url).meter_usage, **usage(UsageQuantity=501, UsageAllocations=[
-            {"AllocatedUsageQuantity": 1, "Tags": [{"Key": "n", "Value": str(i)}]} for i in range(501)])),
-        "ok", "InvalidUsageAllocationsException"),
+        lambda e: outcome(
+            make_client(e.url).meter_usage,
+            **usage(
+                UsageQuantity=501,
+                UsageAllocations=[
+                    {"AllocatedUsageQuantity": 1, "Tags": [{"Key": "n", "Value": str(i)}]} for i in range(501)
+                ],
+            ),
+        ),
+        "ok",
+        "InvalidUsageAllocationsException",
+    ),
     "client-token-length-unchecked": (
-        lambda e: outcome(make_client(e.url).meter_usage, **usage(ClientToken="c" * 65)), "ValidationException", "ok"),
+        lambda e: outcome(make_client(e.url).meter_usage, **usage(ClientToken="c" * 65)),
+        "ValidationException",
+        "ok",
+    ),
     "both-quantities-accepted": (
         lambda e: outcome(make_client(e.url).meter_usage, **usage(UsageQuantityAsDecimal="5")),
-        "ValidationException", "ok"),
+        "ValidationException",
+        "ok",
+    ),
     "stale-as-validation-error": (
         lambda e: outcome(make_client(e.url).meter_usage, **usage(Timestamp=T0 - 10 * HOUR)),
-        "TimestampOutOfBoundsException", "ValidationException"),
+        "TimestampOutOfBoundsException",
+        "ValidationException",
+    ),
     "invalid-product-code-as-500": (
         lambda e: status_and_type(raw(e.url, "MeterUsage", usage(ProductCode="prod-other"))),
-        (400, "InvalidProductCodeException"), (500, "InvalidProductCodeException")),
+        (400, "InvalidProductCodeException"),
+        (500, "InvalidProductCodeException"),
+    ),
     "token-replay-ignores-parameters": (
         second_request({"ClientToken": "reused"}, {"ClientToken": "reused", "UsageQuantity": 6}),
-        "IdempotencyConflictException", "ok"),
+        "IdempotencyConflictException",
+        "ok",
+    ),
     "token-conflict-ignores-allocations": (
-        second_request({"ClientToken": "reused", "UsageAllocations": tagged_as("a")},
-                       {"ClientToken": "reused", "UsageAllocations": tagged_as("b")}),
-        "IdempotencyConflictException", "ok"),
+        second_request(
+            {"ClientToken": "reused", "UsageAllocations": tagged_as("a")},
+            {"ClientToken": "reused", "UsageAllocations": tagged_as("b")},
+        ),
+        "IdempotencyConflictException",
+        "ok",
+    ),
     "idempotency-by-exact-time": (second_request({}, {"Timestamp": T0 + 60}), "ok", "DuplicateRequestException"),
     "hour-slot-ignores-dimension": (
-        second_request({}, {"UsageDimension": "Requests", "UsageQuantity": 6}), "ok", "DuplicateRequestException"),
+        second_request({}, {"UsageDimension": "Requests", "UsageQuantity": 6}),
+        "ok",
+        "DuplicateRequestException",
+    ),
     "identity-ignored": (
-        second_request({}, {"UsageQuantity": 6}, same_instance=False), "ok", "DuplicateRequestException"),
+        second_request({}, {"UsageQuantity": 6}, same_instance=False),
+        "ok",
+        "DuplicateRequestException",
+    ),
     "race-on-identical-requests": (distinct_ids_under_concurrency, False, True),
     "quantity-compared-as-text": (
         second_request({"UsageQuantity": 17}, {"UsageQuantity": None, "UsageQuantityAsDecimal": "17.0"}),
-        "ok", "DuplicateRequestException"),
+        "ok",
+        "DuplicateRequestException",
+    ),
     # 0.1 + 0.2 is 0.3 in decimal but not in binary floats; 5000000000.000000 + 4999999999.999998 is not
     # 9999999999.999999 in decimal, but is as floats.
     "decimal-sums-as-float": (
-        lambda e: (decimal_split("0.3", "0.1", "0.2")(e),
-                   decimal_split("9999999999.999999", "5000000000.000000", "4999999999.999998", hours_back=1)(e)),
-        ("ok", "InvalidUsageAllocationsException"), ("InvalidUsageAllocationsException", "ok")),
+        lambda e: (
+            decimal_split("0.3", "0.1", "0.2")(e),
+            decimal_split("9999999999.999999", "5000000000.000000", "4999999999.999998", hours_back=1)(e),
+        ),
+        ("ok", "InvalidUsageAllocationsException"),
+        ("InvalidUsageAllocationsException", "ok"),
+    ),
     "decimal-compared-as-float": (
-        second_request({"UsageQuantity": None, "UsageQuantityAsDecimal": "9999999999.999999"},
-                       {"UsageQuantity": None, "UsageQuantityAsDecimal": "9999999999.999998"}),
-        "DuplicateRequestException", "ok"),
-    "tag-range-literal": (lambda e: (one_tag("a!b")(e), one_tag("k", "v<w", hours_back=1)(e)), ("ok", "ok"),
-                          ("InvalidTagException", "InvalidTagException")),
-    "tag-pattern-unchecked": (lambda e: (one_tag("a>b")(e), one_tag("k", "v~", hours_back=1)(e)),
-                              ("InvalidTagException", "InvalidTagException"), ("ok", "ok")),
+        second_request(
+            {"UsageQuantity": None, "UsageQuantityAsDecimal": "9999999999.999999"},
+            {"UsageQuantity": None, "UsageQuantityAsDecimal": "9999999999.999998"},
+        ),
+        "DuplicateRequestException",
+        "ok",
+    ),
+    "tag-range-literal": (
+        lambda e: (one_tag("a!b")(e), one_tag("k", "v<w", hours_back=1)(e)),
+        ("ok", "ok"),
+        ("InvalidTagException", "InvalidTagException"),
+    ),
+    "tag-pattern-unchecked": (
+        lambda e: (one_tag("a>b")(e), one_tag("k", "v~", hours_back=1)(e)),
+        ("InvalidTagException", "InvalidTagException"),
+        ("ok", "ok"),
+    ),
     "two-untagged-accepted": (
         meter_allocations({"quantity": 2, "tags": None}, {"quantity": 3, "tags": None}),
-        "InvalidUsageAllocationsException", "ok"),
+        "InvalidUsageAllocationsException",
+        "ok",
+    ),
     "tag-sets-compared-ordered": (
         meter_allocations({"quantity": 2, "tags": tags_of(2)}, {"quantity": 3, "tags": tags_of(2)[::-1]}),
-        "InvalidUsageAllocationsException", "ok"),
+        "InvalidUsageAllocationsException",
+        "ok",
+    ),
     "unsubscribed-as-success": (
         lambda e: batch_result(e, record(CustomerIdentifier="cust-lapsed"))[0]["Status"],
-        "CustomerNotSubscribed", "Success"),
+        "CustomerNotSubscribed",
+        "Success",
+    ),
     "license-unchecked": (
-        lambda e: outcome(make_client(e.url).batch_meter_usage,
-                          UsageRecords=[account_record(LicenseArn=DEFAULT.licenses["444455556666"])]),
-        "InvalidLicenseException", "ok"),
+        lambda e: outcome(
+            make_client(e.url).batch_meter_usage,
+            UsageRecords=[account_record(LicenseArn=DEFAULT.licenses["444455556666"])],
+        ),
+        "InvalidLicenseException",
+        "ok",
+    ),
     "batch-echo-missing": (lambda e: "UsageRecord" in batch_result(e, record())[0], True, False),
     "batch-echo-mangled": (echoed_quantity, ("17.42", None), (None, 17)),
     "unsubscribed-results-dropped": (
         lambda e: [r["Status"] for r in batch_result(e, record(), record(CustomerIdentifier="cust-lapsed"))],
-        ["Success", "CustomerNotSubscribed"], ["Success"]),
+        ["Success", "CustomerNotSubscribed"],
+        ["Success"],
+    ),
     "wrong-product-code-in-resolve": (
         lambda e: make_client(e.url).resolve_customer(RegistrationToken="valid-token-alpha")["ProductCode"],
-        PRODUCT, f"{PRODUCT}-v0"),
+        PRODUCT,
+        f"{PRODUCT}-v0",
+    ),
     "jwt-payload-missing-nonce": (lambda e: jwt_payload(e).get("nonce"), "n-1", None),
     "unknown-target-200": (
         lambda e: status_and_type(raw(e.url, "AWSMPMeteringService.NoSuchOperation", b"{}")),
-        (400, "UnknownOperationException"), (200, None)),
+        (400, "UnknownOperationException"),
+        (200, None),
+    ),
     "missing-content-type": (error_header("content-type"), True, False),
     "error-type-header-missing": (error_header("x-amzn-errortype"), True, False),
     "hang-on-large-body": (
-        lambda e: answer_or_silence(e.url, "ResolveCustomer", LARGE_BODY, timeout=2), 400, "no answer"),
+        lambda e: answer_or_silence(e.url, "ResolveCustomer", LARGE_BODY, timeout=2),
+        400,
+        "no answer",
+    ),
     "empty-body-rejected": (
         lambda e: (raw(e.url, "MeterUsage", b"").error, raw(e.url, "MeterUsage", b"{}").error),
-        ("ValidationException", "ValidationException"), ("SerializationException", "ValidationException")),
+        ("ValidationException", "ValidationException"),
+        ("SerializationException", "ValidationException"),
+    ),
     "fractional-timestamp-rejected": (
-        lambda e: outcome(make_client(e.url).meter_usage, **usage(Timestamp=T0 + 0.5)), "ok", "SerializationException"),
+        lambda e: outcome(make_client(e.url).meter_usage, **usage(Timestamp=T0 + 0.5)),
+        "ok",
+        "SerializationException",
+    ),
     # DryRun "false", UsageQuantity "6", ProductCode as a number (refused as unknown once it is a string).
     "lenient-json-types": (
-        lambda e: tuple(raw(e.url, "MeterUsage", body).json.get("__type") for body in (
-            {**usage(), "DryRun": "false"}, {**usage(Timestamp=T0 - HOUR), "UsageQuantity": "6"},
-            {**usage(Timestamp=T0 - 2 * HOUR), "ProductCode": 17})),
-        ("SerializationException",) * 3, (None, None, "InvalidProductCodeException")),
+        lambda e: tuple(
+            raw(e.url, "MeterUsage", body).json.get("__type")
+            for body in (
+                {**usage(), "DryRun": "false"},
+                {**usage(Timestamp=T0 - HOUR), "UsageQuantity": "6"},
+                {**usage(Timestamp=T0 - 2 * HOUR), "ProductCode": 17},
+            )
+        ),
+        ("SerializationException",) * 3,
+        (None, None, "InvalidProductCodeException"),
+    ),
     "string-booleans": (
-        lambda e: tuple(raw(e.url, "MeterUsage", body).json.get("__type") for body in (
-            {**usage(), "DryRun": "false"}, {**usage(Timestamp=T0 - HOUR), "UsageQuantity": "6"})),
-        ("SerializationException",) * 2, (None, "SerializationException")),
+        lambda e: tuple(
+            raw(e.url, "MeterUsage", body).json.get("__type")
+            for body in ({**usage(), "DryRun": "false"}, {**usage(Timestamp=T0 - HOUR), "UsageQuantity": "6"})
+        ),
+        ("SerializationException",) * 2,
+        (None, "SerializationException"),
+    ),
     "null-optional-rejected": (null_client_token, (200, None), (400, "SerializationException")),
 }
 
@@ -347,8 +464,13 @@ def test_fault_deviates_only_when_on(make_endpoint, name):
 INTERACTING = {
     "errors-with-200": set(FAULTS),
     "dimension-case-insensitive": {"unknown-dimension-wrong-error"},
-    "stale-as-validation-error": {"meter-window-7h", "batch-window-7h", "partial-batch-on-stale", "meter-window-5h",
-                                  "batch-window-5h"},
+    "stale-as-validation-error": {
+        "meter-window-7h",
+        "batch-window-7h",
+        "partial-batch-on-stale",
+        "meter-window-5h",
+        "batch-window-5h",
+    },
     "client-token-ignored": {"token-replay-ignores-parameters", "token-conflict-ignores-allocations"},
     "token-replay-ignores-parameters": {"client-token-ignored", "token-conflict-ignores-allocations"},
     "unsubscribed-results-dropped": {"unsubscribed-as-success"},
@@ -365,8 +487,9 @@ def test_other_faults_do_not_disturb_a_case(make_endpoint):
     for name, (scenario, when_off, _) in CASES.items():
         if name == "errors-with-200":
             continue
-        others = tuple(n for n in FAULTS if n != name and name not in INTERACTING.get(n, ())
-                       and n not in INTERACTING.get(name, ()))
+        others = tuple(
+            n for n in FAULTS if n != name and name not in INTERACTING.get(n, ()) and n not in INTERACTING.get(name, ())
+        )
         assert scenario(make_endpoint(faults=others)) == when_off, name
 
 

@@ -23,14 +23,19 @@ def test_identical_requests_in_the_same_hour_are_idempotent(endpoint, client):
 def test_a_different_quantity_in_the_same_hour_is_a_duplicate_request(endpoint, client):
     client.meter_usage(**usage(UsageQuantity=5))
     assert client_error(client.meter_usage, **usage(UsageQuantity=6, Timestamp=T0 - 60))[:2] == (
-        "DuplicateRequestException", 400)
+        "DuplicateRequestException",
+        400,
+    )
     assert endpoint.model.record_count() == 1
 
 
-@pytest.mark.parametrize("change", [
-    {"UsageDimension": "Requests"},
-    {"Timestamp": T0 - HOUR},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"UsageDimension": "Requests"},
+        {"Timestamp": T0 - HOUR},
+    ],
+)
 def test_another_dimension_or_hour_is_another_record(endpoint, client, change):
     first = client.meter_usage(**usage())
     second = client.meter_usage(**usage(**change))
@@ -58,25 +63,28 @@ def test_decimal_and_whole_quantities_compare_by_value(client):
     assert error[0] == "DuplicateRequestException"
 
 
-@pytest.mark.parametrize("params, code", [
-    (usage(ProductCode=None), "ValidationException"),
-    (usage(Timestamp=None), "ValidationException"),
-    (usage(UsageDimension=None), "ValidationException"),
-    (usage(ProductCode="prod-other"), "InvalidProductCodeException"),
-    (usage(ProductCode=""), "InvalidProductCodeException"),
-    (usage(ProductCode="p" * 256), "InvalidProductCodeException"),
-    (usage(ProductCode="prod meter!"), "InvalidProductCodeException"),
-    (usage(UsageDimension="Gigabytes"), "InvalidUsageDimensionException"),
-    (usage(UsageDimension="hours"), "InvalidUsageDimensionException"),
-    (usage(UsageDimension=""), "InvalidUsageDimensionException"),
-    (usage(UsageQuantity=-1), "ValidationException"),
-    (usage(UsageQuantity=2147483648), "ValidationException"),
-    (usage(UsageQuantityAsDecimal="1.5"), "ValidationException"),  # both quantity members
-    (usage(UsageQuantity=None, UsageQuantityAsDecimal="01.5"), "ValidationException"),
-    (usage(UsageQuantity=None, UsageQuantityAsDecimal="1.1234567"), "ValidationException"),
-    (usage(ClientToken=""), "ValidationException"),
-    (usage(ClientToken="t" * 65), "ValidationException"),
-])
+@pytest.mark.parametrize(
+    "params, code",
+    [
+        (usage(ProductCode=None), "ValidationException"),
+        (usage(Timestamp=None), "ValidationException"),
+        (usage(UsageDimension=None), "ValidationException"),
+        (usage(ProductCode="prod-other"), "InvalidProductCodeException"),
+        (usage(ProductCode=""), "InvalidProductCodeException"),
+        (usage(ProductCode="p" * 256), "InvalidProductCodeException"),
+        (usage(ProductCode="prod meter!"), "InvalidProductCodeException"),
+        (usage(UsageDimension="Gigabytes"), "InvalidUsageDimensionException"),
+        (usage(UsageDimension="hours"), "InvalidUsageDimensionException"),
+        (usage(UsageDimension=""), "InvalidUsageDimensionException"),
+        (usage(UsageQuantity=-1), "ValidationException"),
+        (usage(UsageQuantity=2147483648), "ValidationException"),
+        (usage(UsageQuantityAsDecimal="1.5"), "ValidationException"),  # both quantity members
+        (usage(UsageQuantity=None, UsageQuantityAsDecimal="01.5"), "ValidationException"),
+        (usage(UsageQuantity=None, UsageQuantityAsDecimal="1.1234567"), "ValidationException"),
+        (usage(ClientToken=""), "ValidationException"),
+        (usage(ClientToken="t" * 65), "ValidationException"),
+    ],
+)
 def test_invalid_input_is_rejected_with_the_documented_error(endpoint, client, params, code):
     assert client_error(client.meter_usage, **params)[:2] == (code, 400)
     assert endpoint.model.record_count() == 0
@@ -95,14 +103,17 @@ def test_client_token_length_bounds_are_inclusive(client):
 # --- window ----------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("offset, accepted", [
-    (-6 * HOUR, True),
-    (-6 * HOUR - 1, False),
-    (-30 * 24 * HOUR, False),
-    (HOUR, True),
-    (HOUR + 1, False),
-    (-T0, False),  # the epoch
-])
+@pytest.mark.parametrize(
+    "offset, accepted",
+    [
+        (-6 * HOUR, True),
+        (-6 * HOUR - 1, False),
+        (-30 * 24 * HOUR, False),
+        (HOUR, True),
+        (HOUR + 1, False),
+        (-T0, False),  # the epoch
+    ],
+)
 def test_window_is_six_hours_back_and_one_ahead(endpoint, client, offset, accepted):
     params = usage(Timestamp=T0 + offset)
     if accepted:
@@ -133,16 +144,21 @@ def test_same_client_token_and_parameters_returns_the_same_record(endpoint, clie
     assert endpoint.model.record_count() == 1
 
 
-@pytest.mark.parametrize("change", [
-    {"UsageQuantity": 6},
-    {"UsageDimension": "Requests"},
-    {"Timestamp": T0 - 60},  # same hour, other instant: still other parameters
-    {"UsageAllocations": [{"AllocatedUsageQuantity": 5, "Tags": [{"Key": "k", "Value": "v"}]}]},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"UsageQuantity": 6},
+        {"UsageDimension": "Requests"},
+        {"Timestamp": T0 - 60},  # same hour, other instant: still other parameters
+        {"UsageAllocations": [{"AllocatedUsageQuantity": 5, "Tags": [{"Key": "k", "Value": "v"}]}]},
+    ],
+)
 def test_same_client_token_with_other_parameters_is_an_idempotency_conflict(endpoint, client, change):
     client.meter_usage(**usage(ClientToken="token-2"))
     assert client_error(client.meter_usage, **usage(ClientToken="token-2", **change))[:2] == (
-        "IdempotencyConflictException", 400)
+        "IdempotencyConflictException",
+        400,
+    )
     assert endpoint.model.record_count() == 1
 
 
@@ -156,7 +172,9 @@ def test_idempotency_conflict_status_comes_from_the_profile(make_endpoint):
     client = make_client(endpoint.url)
     client.meter_usage(**usage(ClientToken="token-3"))
     assert client_error(client.meter_usage, **usage(ClientToken="token-3", UsageQuantity=1))[:2] == (
-        "IdempotencyConflictException", 409)
+        "IdempotencyConflictException",
+        409,
+    )
 
 
 # --- DryRun -----------------------------------------------------------------------------------------------------------
@@ -172,10 +190,13 @@ def test_dry_run_records_nothing_and_answers_dry_run_operation(endpoint, client)
     assert endpoint.model.record_count() == 1
 
 
-@pytest.mark.parametrize("params, code", [
-    (usage(DryRun=True, UsageDimension="Nope"), "InvalidUsageDimensionException"),
-    (usage(DryRun=True, Timestamp=T0 - 7 * HOUR), "TimestampOutOfBoundsException"),
-])
+@pytest.mark.parametrize(
+    "params, code",
+    [
+        (usage(DryRun=True, UsageDimension="Nope"), "InvalidUsageDimensionException"),
+        (usage(DryRun=True, Timestamp=T0 - 7 * HOUR), "TimestampOutOfBoundsException"),
+    ],
+)
 def test_dry_run_runs_every_validation(client, params, code):
     assert client_error(client.meter_usage, **params)[0] == code
 

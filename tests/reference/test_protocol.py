@@ -36,8 +36,11 @@ def test_empty_body_and_empty_object_are_empty_input(endpoint, body):
 
 
 def test_null_optional_member_is_absent(endpoint):
-    response = raw(endpoint.url, "MeterUsage", {**usage(), "UsageQuantity": None, "UsageAllocations": None,
-                                                "ClientToken": None, "DryRun": None})
+    response = raw(
+        endpoint.url,
+        "MeterUsage",
+        {**usage(), "UsageQuantity": None, "UsageAllocations": None, "ClientToken": None, "DryRun": None},
+    )
     assert response.status == 200, response.body
 
 
@@ -61,7 +64,7 @@ def test_fractional_timestamps_are_accepted(endpoint):
 MALFORMED = {
     "truncated": b'{"RegistrationToken": "abc',
     "trailing-garbage": b'{"RegistrationToken": "abc"} x',
-    "two-objects": b'{} {}',
+    "two-objects": b"{} {}",
     "invalid-utf8": b'{"RegistrationToken": "\xff\xfe"}',
     "utf8-bom": b'\xef\xbb\xbf{"RegistrationToken": "abc"}',
     "nan": b'{"UsageQuantity": NaN}',
@@ -121,16 +124,19 @@ def test_required_members_are_checked_before_constraints(endpoint):
     assert_json_error(raw(endpoint.url, "MeterUsage", body), 400, "ValidationException")
 
 
-@pytest.mark.parametrize("target", [
-    None,
-    "",
-    "AWSMPMeteringService.DeleteEverything",
-    "AWSMPMeteringService.meterUsage",
-    "AWSMPMeteringService.",
-    "OtherService.MeterUsage",
-    "MeterUsage",
-    "AWSMPMeteringService.MeterUsage.Extra",
-])
+@pytest.mark.parametrize(
+    "target",
+    [
+        None,
+        "",
+        "AWSMPMeteringService.DeleteEverything",
+        "AWSMPMeteringService.meterUsage",
+        "AWSMPMeteringService.",
+        "OtherService.MeterUsage",
+        "MeterUsage",
+        "AWSMPMeteringService.MeterUsage.Extra",
+    ],
+)
 def test_unknown_targets_are_unknown_operation(endpoint, target):
     headers = {}
     if target is not None:
@@ -190,7 +196,7 @@ def exchange(url: str, data: bytes, timeout: float = 5) -> bytes:
                     length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
                     if len(rest) >= length:
                         break
-        except socket.timeout:
+        except TimeoutError:
             pass
     return b"".join(chunks)
 
@@ -205,8 +211,11 @@ def signed_bytes(url: str, operation: str, body: bytes, extra: dict[str, str] | 
 def test_keep_alive_serves_several_requests_on_one_connection(endpoint):
     body = json.dumps({"RegistrationToken": "valid-token-alpha"}).encode()
     one = signed_bytes(endpoint.url, "ResolveCustomer", body, {"Content-Length": str(len(body))}) + b"\r\n" + body
-    last = signed_bytes(endpoint.url, "ResolveCustomer", body,
-                        {"Content-Length": str(len(body)), "Connection": "close"}) + b"\r\n" + body
+    last = (
+        signed_bytes(endpoint.url, "ResolveCustomer", body, {"Content-Length": str(len(body)), "Connection": "close"})
+        + b"\r\n"
+        + body
+    )
     answer = exchange(endpoint.url, one + one + last)
     assert answer.count(b"HTTP/1.1 200 OK") == 3
 
@@ -214,24 +223,40 @@ def test_keep_alive_serves_several_requests_on_one_connection(endpoint):
 def test_a_chunked_body_is_read(endpoint):
     body = json.dumps({"RegistrationToken": "valid-token-alpha"}).encode()
     chunked = b"%x\r\n%s\r\n%x\r\n%s\r\n0\r\n\r\n" % (5, body[:5], len(body) - 5, body[5:])
-    request = signed_bytes(endpoint.url, "ResolveCustomer", body,
-                           {"Transfer-Encoding": "chunked", "Connection": "close"}) + b"\r\n" + chunked
+    request = (
+        signed_bytes(endpoint.url, "ResolveCustomer", body, {"Transfer-Encoding": "chunked", "Connection": "close"})
+        + b"\r\n"
+        + chunked
+    )
     answer = exchange(endpoint.url, request)
     assert answer.startswith(b"HTTP/1.1 200 OK") and b"cust-alpha" in answer
 
 
-@pytest.mark.parametrize("request_bytes, status", [
-    (b"POST / HTTP/1.1\r\nContent-Length: nope\r\n\r\n", 400),
-    (b"POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400),
-    (b"POST / HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}", 400),
-    (b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 400),
-    (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400),
-    (b"GARBAGE\r\n\r\n", 400),
-    (b"POST / HTTP/9.9\r\n\r\n", 505),
-    (b"POST /" + b"a" * 70000 + b" HTTP/1.1\r\n\r\n", 414),
-    (b"POST / HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n", 413),
-], ids=["length-word", "length-negative", "length-twice", "gzip", "bad-chunk", "garbage", "version", "long-line",
-        "length-huge"])
+@pytest.mark.parametrize(
+    "request_bytes, status",
+    [
+        (b"POST / HTTP/1.1\r\nContent-Length: nope\r\n\r\n", 400),
+        (b"POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400),
+        (b"POST / HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}", 400),
+        (b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 400),
+        (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400),
+        (b"GARBAGE\r\n\r\n", 400),
+        (b"POST / HTTP/9.9\r\n\r\n", 505),
+        (b"POST /" + b"a" * 70000 + b" HTTP/1.1\r\n\r\n", 414),
+        (b"POST / HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n", 413),
+    ],
+    ids=[
+        "length-word",
+        "length-negative",
+        "length-twice",
+        "gzip",
+        "bad-chunk",
+        "garbage",
+        "version",
+        "long-line",
+        "length-huge",
+    ],
+)
 def test_broken_framing_gets_a_json_error_then_close(endpoint, request_bytes, status):
     answer = exchange(endpoint.url, request_bytes)
     head, _, body = answer.partition(b"\r\n\r\n")

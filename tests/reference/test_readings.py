@@ -8,7 +8,8 @@ import json
 import re
 import socket
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -19,7 +20,19 @@ from meterconform.reference import READINGS, ReferenceEndpoint, readings
 from meterconform.reference.responses import ERROR_TYPE_SUFFIX, EXTRA_MEMBER, NAMESPACE
 
 from .conftest import (
-    HOUR, PRODUCT, REGION, SECRET, T0, TARGET, _session, make_client, new_identity, raw, record, sign, usage,
+    HOUR,
+    PRODUCT,
+    REGION,
+    SECRET,
+    T0,
+    TARGET,
+    _session,
+    make_client,
+    new_identity,
+    raw,
+    record,
+    sign,
+    usage,
 )
 from .test_serve import run, serving
 
@@ -61,7 +74,9 @@ def future_timestamps(endpoint: ReferenceEndpoint):
 
 def unknown_members(endpoint: ReferenceEndpoint):
     top = raw(endpoint.url, "MeterUsage", {**usage(), "Surprise": 1})
-    nested = raw(endpoint.url, "BatchMeterUsage", {"ProductCode": PRODUCT, "UsageRecords": [{**record(), "Extra": "x"}]})
+    nested = raw(
+        endpoint.url, "BatchMeterUsage", {"ProductCode": PRODUCT, "UsageRecords": [{**record(), "Extra": "x"}]}
+    )
     return [(r.status, r.json.get("__type")) for r in (top, nested)]
 
 
@@ -69,14 +84,22 @@ def non_post(endpoint: ReferenceEndpoint):
     answers = []
     for method in ("GET", "PUT", "DELETE", "PATCH", "HEAD"):
         response = raw(endpoint.url, "MeterUsage", b"", method=method)
-        answers.append((method, response.status, response.headers.get("x-amzn-errortype"),
-                        response.json["__type"] if response.body else None))
+        answers.append(
+            (
+                method,
+                response.status,
+                response.headers.get("x-amzn-errortype"),
+                response.json["__type"] if response.body else None,
+            )
+        )
     return answers
 
 
 def dry_run(endpoint: ReferenceEndpoint):
     try:
-        answer: Any = sorted(k for k in make_client(endpoint.url).meter_usage(**usage(DryRun=True)) if k != "ResponseMetadata")
+        answer: Any = sorted(
+            k for k in make_client(endpoint.url).meter_usage(**usage(DryRun=True)) if k != "ResponseMetadata"
+        )
     except ClientError as error:
         answer = error.response["Error"]["Code"], error.response["ResponseMetadata"]["HTTPStatusCode"]
     return answer, endpoint.model.record_count()
@@ -88,9 +111,14 @@ def register(client: Any, i: int):
 
 def client_with(url: str, **retries: Any) -> Any:
     """A client with these retry settings (conftest's max_attempts=1 still retries once: botocore counts retries)."""
-    return _session.create_client("meteringmarketplace", region_name=REGION, endpoint_url=url,
-                                  aws_access_key_id=new_identity(), aws_secret_access_key=SECRET,
-                                  config=Config(retries=retries))
+    return _session.create_client(
+        "meteringmarketplace",
+        region_name=REGION,
+        endpoint_url=url,
+        aws_access_key_id=new_identity(),
+        aws_secret_access_key=SECRET,
+        config=Config(retries=retries),
+    )
 
 
 def transient(endpoint: ReferenceEndpoint):
@@ -155,12 +183,18 @@ def empty_lists(endpoint: ReferenceEndpoint):
 
 def record_id_format(endpoint: ReferenceEndpoint):
     record_id = make_client(endpoint.url).meter_usage(**usage())["MeteringRecordId"]
-    return bool(re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", record_id)), bool(record_id)
+    return bool(re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", record_id)), bool(
+        record_id
+    )
 
 
 def jwt_claims(endpoint: ReferenceEndpoint):
-    signature = make_client(endpoint.url).register_usage(ProductCode=PRODUCT, PublicKeyVersion=1, Nonce="n")["Signature"]
-    header, payload = (json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))) for part in signature.split(".")[:2])
+    signature = make_client(endpoint.url).register_usage(ProductCode=PRODUCT, PublicKeyVersion=1, Nonce="n")[
+        "Signature"
+    ]
+    header, payload = (
+        json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))) for part in signature.split(".")[:2]
+    )
     return sorted(header), sorted(payload)
 
 
@@ -179,8 +213,10 @@ def response_head(endpoint: ReferenceEndpoint, target: str = "ResolveCustomer", 
 
 
 def connection_header(endpoint: ReferenceEndpoint):
-    return [raw(endpoint.url, "ResolveCustomer", {"RegistrationToken": t}).headers.get("connection")
-            for t in ("nope", "valid-token-alpha")]
+    return [
+        raw(endpoint.url, "ResolveCustomer", {"RegistrationToken": t}).headers.get("connection")
+        for t in ("nope", "valid-token-alpha")
+    ]
 
 
 def header_case(endpoint: ReferenceEndpoint):
@@ -195,8 +231,12 @@ def framing(endpoint: ReferenceEndpoint):
 
 
 def content_type(endpoint: ReferenceEndpoint):
-    return sorted({raw(endpoint.url, "MeterUsage", usage()).headers["content-type"],
-                   raw(endpoint.url, "ResolveCustomer", {"RegistrationToken": "nope"}).headers["content-type"]})
+    return sorted(
+        {
+            raw(endpoint.url, "MeterUsage", usage()).headers["content-type"],
+            raw(endpoint.url, "ResolveCustomer", {"RegistrationToken": "nope"}).headers["content-type"],
+        }
+    )
 
 
 def slow_answers(endpoint: ReferenceEndpoint):
@@ -243,8 +283,10 @@ def echo_defaults(endpoint: ReferenceEndpoint):
 
 
 def echo_decimals(endpoint: ReferenceEndpoint):
-    records = [record(Quantity=None, QuantityAsDecimal=q, CustomerIdentifier=c)
-               for q, c in (("17.50", "cust-alpha"), ("3.000", "cust-bravo"), ("100", "cust-charlie"))]
+    records = [
+        record(Quantity=None, QuantityAsDecimal=q, CustomerIdentifier=c)
+        for q, c in (("17.50", "cust-alpha"), ("3.000", "cust-bravo"), ("100", "cust-charlie"))
+    ]
     return [r["UsageRecord"].get("QuantityAsDecimal") for r in batch(make_client(endpoint.url), records)["Results"]]
 
 
@@ -255,48 +297,74 @@ NON_POST = ("GET", "PUT", "DELETE", "PATCH", "HEAD")
 # reading -> (probe, its answer without the reading, its answer with it)
 PROBES: dict[str, tuple[Callable[[ReferenceEndpoint], Any], Any, Any]] = {
     "token-scope-endpoint": (token_shared_by_callers, "ok", ("IdempotencyConflictException", 400)),
-    "idempotency-conflict-409": (conflict_status, ("IdempotencyConflictException", 400),
-                                 ("IdempotencyConflictException", 409)),
-    "future-timestamps-refused": (future_timestamps, ("ok", "ok", "ok", 3),
-                                  (("TimestampOutOfBoundsException", 400), "ok",
-                                   ("TimestampOutOfBoundsException", 400), 1)),
-    "unknown-members-refused": (unknown_members, [(200, None), (200, None)],
-                                [(400, "SerializationException"), (400, "SerializationException")]),
-    "non-post-404": (non_post,
-                     [(m, 405, "MethodNotAllowedException", None if m == "HEAD" else "MethodNotAllowedException")
-                      for m in NON_POST],
-                     [(m, 404, "UnknownOperationException", None if m == "HEAD" else "UnknownOperationException")
-                      for m in NON_POST]),
+    "idempotency-conflict-409": (
+        conflict_status,
+        ("IdempotencyConflictException", 400),
+        ("IdempotencyConflictException", 409),
+    ),
+    "future-timestamps-refused": (
+        future_timestamps,
+        ("ok", "ok", "ok", 3),
+        (("TimestampOutOfBoundsException", 400), "ok", ("TimestampOutOfBoundsException", 400), 1),
+    ),
+    "unknown-members-refused": (
+        unknown_members,
+        [(200, None), (200, None)],
+        [(400, "SerializationException"), (400, "SerializationException")],
+    ),
+    "non-post-404": (
+        non_post,
+        [(m, 405, "MethodNotAllowedException", None if m == "HEAD" else "MethodNotAllowedException") for m in NON_POST],
+        [(m, 404, "UnknownOperationException", None if m == "HEAD" else "UnknownOperationException") for m in NON_POST],
+    ),
     "dryrun-200-empty": (dry_run, (("DryRunOperation", 412), 0), ([], 0)),
     "throttle-sometimes": (transient, ([], [], "ok"), ([9, 19], [("ThrottlingException", 400)], "ok")),
-    "internal-error-sometimes": (transient, ([], [], "ok"),
-                                 ([4, 14], [("InternalServiceErrorException", 500)], "ok")),
-    "unprocessed-sometimes": (unprocessed, ([(1, 0)] * 6, 6, (1, 0), 6),
-                              ([(1, 0), (1, 0), (0, 1), (1, 0), (1, 0), (1, 0)], 5, (1, 0), 6)),
+    "internal-error-sometimes": (transient, ([], [], "ok"), ([4, 14], [("InternalServiceErrorException", 500)], "ok")),
+    "unprocessed-sometimes": (
+        unprocessed,
+        ([(1, 0)] * 6, 6, (1, 0), 6),
+        ([(1, 0), (1, 0), (0, 1), (1, 0), (1, 0), (1, 0)], 5, (1, 0), 6),
+    ),
     "results-reversed": (result_order, ["cust-alpha", "cust-bravo"], ["cust-bravo", "cust-alpha"]),
     "echo-numbers-as-float": (echo_spelling, (str(T0), "3"), (f"{T0}.0", "3.0")),
-    "error-type-namespaced": (error_type,
-                              ("InvalidTokenException", "InvalidTokenException", ("InvalidTokenException", 400)),
-                              (NS_TYPE, "InvalidTokenException" + ERROR_TYPE_SUFFIX, ("InvalidTokenException", 400))),
+    "error-type-namespaced": (
+        error_type,
+        ("InvalidTokenException", "InvalidTokenException", ("InvalidTokenException", 400)),
+        (NS_TYPE, "InvalidTokenException" + ERROR_TYPE_SUFFIX, ("InvalidTokenException", 400)),
+    ),
     "message-capitalised": (message_key, (["__type", "message"], True), (["Message", "__type"], True)),
-    "extra-response-members": (response_members, (["MeteringRecordId"], IDS, ["MeteringRecordId", "Status", "UsageRecord"]),
-                               (sorted(["MeteringRecordId", EXTRA_MEMBER[0]]), sorted(IDS + [EXTRA_MEMBER[0]]),
-                                ["MeteringRecordId", "RecordedAt", "Status", "UsageRecord"])),
+    "extra-response-members": (
+        response_members,
+        (["MeteringRecordId"], IDS, ["MeteringRecordId", "Status", "UsageRecord"]),
+        (
+            sorted(["MeteringRecordId", EXTRA_MEMBER[0]]),
+            sorted(IDS + [EXTRA_MEMBER[0]]),
+            ["MeteringRecordId", "RecordedAt", "Status", "UsageRecord"],
+        ),
+    ),
     "request-id-missing": (request_ids, (200, True, 400, True), (200, False, 400, False)),
     "empty-lists-omitted": (empty_lists, (IDS, IDS), (["Results"], [])),
     "echo-defaults-filled": (echo_defaults, [None, 3], [0, 3]),
     "echo-decimals-normalised": (echo_decimals, ["17.50", "3.000", "100"], ["17.5", "3", "100"]),
     "record-ids-opaque": (record_id_format, (True, True), (False, True)),
-    "jwt-extra-claims": (jwt_claims, (["alg", "typ"], ["iat", "nonce", "productCode", "publicKeyVersion"]),
-                         (["alg", "kid", "typ"], ["exp", "iat", "iss", "nonce", "productCode", "publicKeyVersion"])),
+    "jwt-extra-claims": (
+        jwt_claims,
+        (["alg", "typ"], ["iat", "nonce", "productCode", "publicKeyVersion"]),
+        (["alg", "kid", "typ"], ["exp", "iat", "iss", "nonce", "productCode", "publicKeyVersion"]),
+    ),
     "connection-close": (connection_header, [None, None], ["close", "close"]),
-    "header-names-lowercase": (header_case, ["Content-Type", "x-amzn-ErrorType", "x-amzn-RequestId"],
-                               ["content-type", "x-amzn-errortype", "x-amzn-requestid"]),
+    "header-names-lowercase": (
+        header_case,
+        ["Content-Type", "x-amzn-ErrorType", "x-amzn-RequestId"],
+        ["content-type", "x-amzn-errortype", "x-amzn-requestid"],
+    ),
     "chunked-responses": (framing, (None, True, "Success"), ("chunked", False, "Success")),
     "content-type-with-charset": (content_type, [JSON_TYPE], [JSON_TYPE + "; charset=utf-8"]),
-    "error-type-suffixed": (error_type, ("InvalidTokenException", "InvalidTokenException", ("InvalidTokenException", 400)),
-                            ("InvalidTokenException" + ERROR_TYPE_SUFFIX, "InvalidTokenException",
-                             ("InvalidTokenException", 400))),
+    "error-type-suffixed": (
+        error_type,
+        ("InvalidTokenException", "InvalidTokenException", ("InvalidTokenException", 400)),
+        ("InvalidTokenException" + ERROR_TYPE_SUFFIX, "InvalidTokenException", ("InvalidTokenException", 400)),
+    ),
     "reason-phrase-empty": (status_line, ("HTTP/1.1 400 Bad Request\r\n", 200), ("HTTP/1.1 400 \r\n", 200)),
     "idle-connections-closed": (idle_connection, False, True),
     "slow-sometimes": (slow_answers, [], [6]),  # the 7th request (the counter's offset)
@@ -361,4 +429,7 @@ def test_serve_says_which_readings_are_on_and_serves_them():
     with serving("--reading", "results-reversed", "--reading", "message-capitalised") as line:
         assert line.rstrip().endswith("(faults: none; readings: message-capitalised, results-reversed)"), line
         url = line.split()[5]
-        assert json.loads(raw(url, "ResolveCustomer", {"RegistrationToken": "nope"}).body).keys() == {"__type", "Message"}
+        assert json.loads(raw(url, "ResolveCustomer", {"RegistrationToken": "nope"}).body).keys() == {
+            "__type",
+            "Message",
+        }

@@ -29,15 +29,18 @@ def test_register_usage_without_nonce_has_no_nonce_claim(client):
     assert "nonce" not in payload
 
 
-@pytest.mark.parametrize("params, code", [
-    ({"PublicKeyVersion": 1}, "ValidationException"),
-    ({"ProductCode": PRODUCT}, "ValidationException"),
-    ({"ProductCode": "prod-other", "PublicKeyVersion": 1}, "InvalidProductCodeException"),
-    ({"ProductCode": PRODUCT, "PublicKeyVersion": 0}, "InvalidPublicKeyVersionException"),
-    ({"ProductCode": PRODUCT, "PublicKeyVersion": -5}, "InvalidPublicKeyVersionException"),
-    ({"ProductCode": PRODUCT, "PublicKeyVersion": 3}, "InvalidPublicKeyVersionException"),
-    ({"ProductCode": PRODUCT, "PublicKeyVersion": 1, "Nonce": "n" * 256}, "ValidationException"),
-])
+@pytest.mark.parametrize(
+    "params, code",
+    [
+        ({"PublicKeyVersion": 1}, "ValidationException"),
+        ({"ProductCode": PRODUCT}, "ValidationException"),
+        ({"ProductCode": "prod-other", "PublicKeyVersion": 1}, "InvalidProductCodeException"),
+        ({"ProductCode": PRODUCT, "PublicKeyVersion": 0}, "InvalidPublicKeyVersionException"),
+        ({"ProductCode": PRODUCT, "PublicKeyVersion": -5}, "InvalidPublicKeyVersionException"),
+        ({"ProductCode": PRODUCT, "PublicKeyVersion": 3}, "InvalidPublicKeyVersionException"),
+        ({"ProductCode": PRODUCT, "PublicKeyVersion": 1, "Nonce": "n" * 256}, "ValidationException"),
+    ],
+)
 def test_register_usage_errors(client, params, code):
     assert client_error(client.register_usage, **params)[:2] == (code, 400)
 
@@ -49,7 +52,9 @@ def test_register_usage_accepts_a_255_char_nonce(client):
 def test_register_usage_in_another_region_is_invalid_region(endpoint):
     client = make_client(endpoint.url, region="ap-southeast-2")
     assert client_error(client.register_usage, ProductCode=PRODUCT, PublicKeyVersion=1)[:2] == (
-        "InvalidRegionException", 400)
+        "InvalidRegionException",
+        400,
+    )
 
 
 def test_resolve_customer_resolves_a_valid_token_repeatedly(client):
@@ -57,8 +62,11 @@ def test_resolve_customer_resolves_a_valid_token_repeatedly(client):
     for _ in range(2):
         result = client.resolve_customer(RegistrationToken="valid-token-alpha")
         assert {k: result[k] for k in ("CustomerIdentifier", "ProductCode", "CustomerAWSAccountId", "LicenseArn")} == {
-            "CustomerIdentifier": expected.customer, "ProductCode": PRODUCT,
-            "CustomerAWSAccountId": expected.account, "LicenseArn": expected.license_arn}
+            "CustomerIdentifier": expected.customer,
+            "ProductCode": PRODUCT,
+            "CustomerAWSAccountId": expected.account,
+            "LicenseArn": expected.license_arn,
+        }
 
 
 def test_under_the_resubmission_reading_a_token_resolves_once(make_endpoint):
@@ -72,21 +80,33 @@ def test_under_the_resubmission_reading_a_token_resolves_once(make_endpoint):
 
 
 def test_resolve_customer_metadata_and_empty_identifier_follow_the_profile(make_endpoint):
-    profile = {"registration_tokens": {"valid": {"new-style": {
-        "customer": "", "account": "444455556666", "license_arn": DEFAULT.licenses["444455556666"],
-        "agreement_id": "agmt-0123"}}}}
+    profile = {
+        "registration_tokens": {
+            "valid": {
+                "new-style": {
+                    "customer": "",
+                    "account": "444455556666",
+                    "license_arn": DEFAULT.licenses["444455556666"],
+                    "agreement_id": "agmt-0123",
+                }
+            }
+        }
+    }
     result = make_client(make_endpoint(profile).url).resolve_customer(RegistrationToken="new-style")
     assert "CustomerIdentifier" not in result
     assert result["Metadata"] == {"AgreementId": "agmt-0123"}
 
 
-@pytest.mark.parametrize("token, code", [
-    ("expired-token-0001", "ExpiredTokenException"),
-    ("invalid-token-0001", "InvalidTokenException"),
-    ("never-issued", "InvalidTokenException"),
-    ("", "InvalidTokenException"),
-    ("VALID-TOKEN-ALPHA", "InvalidTokenException"),
-])
+@pytest.mark.parametrize(
+    "token, code",
+    [
+        ("expired-token-0001", "ExpiredTokenException"),
+        ("invalid-token-0001", "InvalidTokenException"),
+        ("never-issued", "InvalidTokenException"),
+        ("", "InvalidTokenException"),
+        ("VALID-TOKEN-ALPHA", "InvalidTokenException"),
+    ],
+)
 def test_resolve_customer_errors(client, token, code):
     assert client_error(client.resolve_customer, RegistrationToken=token)[:2] == (code, 400)
 

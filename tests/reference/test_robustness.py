@@ -13,8 +13,22 @@ from meterconform.reference.shapes import Node, input_node
 from .conftest import DEFAULT, HOUR, PRODUCT, T0, FakeClock, raw
 
 OPERATIONS = ("MeterUsage", "BatchMeterUsage", "RegisterUsage", "ResolveCustomer")
-KNOWN_STRINGS = [PRODUCT, "Hours", "Requests", "cust-alpha", "cust-lapsed", "111122223333", "valid-token-alpha",
-                 "expired-token-0001", DEFAULT.licenses["111122223333"], "1.5", "0", "", "k", "v"]
+KNOWN_STRINGS = [
+    PRODUCT,
+    "Hours",
+    "Requests",
+    "cust-alpha",
+    "cust-lapsed",
+    "111122223333",
+    "valid-token-alpha",
+    "expired-token-0001",
+    DEFAULT.licenses["111122223333"],
+    "1.5",
+    "0",
+    "",
+    "k",
+    "v",
+]
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=8),
@@ -49,7 +63,8 @@ def values(node: Node, depth: int = 0) -> st.SearchStrategy:
 
 
 requests = st.sampled_from(OPERATIONS).flatmap(
-    lambda op: st.tuples(st.just(op), values(input_node(op)).map(lambda v: json.dumps(v).encode())))
+    lambda op: st.tuples(st.just(op), values(input_node(op)).map(lambda v: json.dumps(v).encode()))
+)
 garbage = st.tuples(st.sampled_from(OPERATIONS), st.binary(max_size=64))
 
 ANSWERS = {200, 400, 412}

@@ -40,16 +40,19 @@ def test_the_endpoint_follows_the_profile_product(make_endpoint):
     assert error[0] == "InvalidUsageDimensionException"
 
 
-@pytest.mark.parametrize("profile, names", [
-    ({"contract": {"batch_dedup": "minute"}}, "batch_dedup"),
-    ({"contract": {"token_reuse": "once"}}, "token_reuse"),
-    ({"contract": {"idempotency_conflict_status": 500}}, "idempotency_conflict_status"),
-    ({"contract": {"max_allocations": 0}}, "max_allocations"),
-    ({"contract": {"meter_window_hours": "6"}}, "meter_window_hours"),
-    ({"product": {"dimensions": "Hours"}}, "product.dimensions"),
-    ({"product": {"public_key_versions": ["1"]}}, "public_key_versions"),
-    ({"customers": []}, "[customers]"),
-])
+@pytest.mark.parametrize(
+    "profile, names",
+    [
+        ({"contract": {"batch_dedup": "minute"}}, "batch_dedup"),
+        ({"contract": {"token_reuse": "once"}}, "token_reuse"),
+        ({"contract": {"idempotency_conflict_status": 500}}, "idempotency_conflict_status"),
+        ({"contract": {"max_allocations": 0}}, "max_allocations"),
+        ({"contract": {"meter_window_hours": "6"}}, "meter_window_hours"),
+        ({"product": {"dimensions": "Hours"}}, "product.dimensions"),
+        ({"product": {"public_key_versions": ["1"]}}, "public_key_versions"),
+        ({"customers": []}, "[customers]"),
+    ],
+)
 def test_bad_profile_values_are_refused_naming_the_key(profile, names):
     with pytest.raises(ValueError) as info:
         seed_from_profile(profile)

@@ -22,8 +22,15 @@ DRIVER = "import sys; from meterconform.cli import main; sys.exit(main(sys.argv[
 
 def serve(*args: str, **kwargs) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    return subprocess.Popen([sys.executable, "-c", DRIVER, "serve", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env, cwd=REPO, **kwargs)
+    return subprocess.Popen(
+        [sys.executable, "-c", DRIVER, "serve", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=REPO,
+        **kwargs,
+    )
 
 
 @contextlib.contextmanager
@@ -53,7 +60,7 @@ def test_serve_starts_serves_and_stops_cleanly(stop_with):
         line = process.stdout.readline()
         prefix = "meterconform reference endpoint listening on "
         assert line.startswith(prefix) and line.rstrip().endswith("(faults: six-tags-accepted; readings: none)"), line
-        url = line[len(prefix):].split()[0]
+        url = line[len(prefix) :].split()[0]
         assert url.startswith("http://127.0.0.1:")
         assert make_client(url).resolve_customer(RegistrationToken="valid-token-alpha")["CustomerIdentifier"]
         process.send_signal(stop_with)

@@ -8,9 +8,9 @@ import subprocess
 import sys
 import tomllib
 
-from meterconform.transport.preflight import preflight
 from meterconform.harness.profile import load_profile
 from meterconform.harness.served_profile import served_profile, served_profile_data
+from meterconform.transport.preflight import preflight
 
 from .test_serve import REPO, run, serve
 
@@ -34,16 +34,34 @@ def test_print_profile_alone_on_stdout_round_trips_into_a_conformant_run(tmp_pat
     try:
         line = process.stderr.readline()
         assert line.startswith(LISTENING), line
-        url = line[len(LISTENING):].split()[0]
+        url = line[len(LISTENING) :].split()[0]
         port = url.rsplit(":", 1)[1]
         expected = served_profile(None, url, command=f"meterconform serve --port {port}")
         assert process.stdout.read(len(expected)) == expected
         profile = tmp_path / "ref.toml"
         profile.write_text(expected)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("METERCONFORM_", "PYTEST_XDIST"))}
-        result = subprocess.run([sys.executable, "-m", "meterconform", "run", "--profile", str(profile), "--depth", "quick",
-                                 "-n", "1", "--report-dir", str(tmp_path / "r")], cwd=tmp_path, capture_output=True,
-                                text=True, env=env, timeout=300)
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "meterconform",
+                "run",
+                "--profile",
+                str(profile),
+                "--depth",
+                "quick",
+                "-n",
+                "1",
+                "--report-dir",
+                str(tmp_path / "r"),
+            ],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+        )
         _stop(process)
     finally:
         if process.poll() is None:
@@ -56,24 +74,31 @@ def test_print_profile_alone_on_stdout_round_trips_into_a_conformant_run(tmp_pat
 
 def test_print_profile_file_holds_the_seed_of_the_given_profile_and_the_actual_port(tmp_path):
     seed = tmp_path / "seed.toml"
-    seed.write_text('[endpoint]\nurl = "http://127.0.0.1:4566"\nsecret_access_key = "own-secret"\n\n'
-                    '[product]\ncode = "prod-from-file"\n')
+    seed.write_text(
+        '[endpoint]\nurl = "http://127.0.0.1:4566"\nsecret_access_key = "own-secret"\n\n'
+        '[product]\ncode = "prod-from-file"\n'
+    )
     written = tmp_path / "served.toml"
     process = serve("--port", "0", "--profile", str(seed), "--print-profile", str(written))
     try:
         line = process.stdout.readline()
         assert line.startswith(LISTENING), line
-        url = line[len(LISTENING):].split()[0]
-        assert process.stdout.readline() == (f"meterconform serve: its target profile is in {written}: "
-                                             f"meterconform run --profile {written}\n")
+        url = line[len(LISTENING) :].split()[0]
+        assert process.stdout.readline() == (
+            f"meterconform serve: its target profile is in {written}: meterconform run --profile {written}\n"
+        )
         profile = load_profile(written)
         assert (profile.endpoint.url, profile.endpoint.secret_access_key, profile.endpoint.access_key_id) == (
-            url, "own-secret", "AKIDMETERCONFORM0001")  # the default seed fills what the file leaves out
+            url,
+            "own-secret",
+            "AKIDMETERCONFORM0001",
+        )  # the default seed fills what the file leaves out
         assert profile.product.code == "prod-from-file" and profile.customers.subscribed
         assert preflight(profile, url) is None
         assert written.read_text().splitlines()[1] == (
             f"# Start it with `meterconform serve --port {url.rsplit(':', 1)[1]} --profile {seed}`, then: "
-            "meterconform run --profile THIS-FILE")
+            "meterconform run --profile THIS-FILE"
+        )
         _stop(process)
     finally:
         if process.poll() is None:
@@ -84,7 +109,7 @@ def test_plain_serve_prints_its_profile_after_the_listening_line():
     process = serve("--port", "0")
     try:
         line = process.stdout.readline()
-        url = line[len(LISTENING):].split()[0]
+        url = line[len(LISTENING) :].split()[0]
         expected = "\n" + served_profile(None, url, command=f"meterconform serve --port {url.rsplit(':', 1)[1]}")
         assert process.stdout.read(len(expected)) == expected
         _stop(process)
@@ -98,4 +123,5 @@ def test_print_profile_to_a_path_that_cannot_be_written_is_one_sentence(tmp_path
     result = run("--print-profile", str(target))
     assert result.returncode == 2 and result.stderr == (
         f"meterconform: cannot write the profile to {target}: No such file or directory; give --print-profile "
-        "a writable file path.\n")
+        "a writable file path.\n"
+    )

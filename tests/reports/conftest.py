@@ -45,5 +45,6 @@ def event(run: Run, name: str) -> dict:
 def cli(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
     """`meterconform ARGS` in a subprocess, without the caller's METERCONFORM_* settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("METERCONFORM_", "PYTEST_XDIST"))}
-    return subprocess.run([sys.executable, "-m", "meterconform", *args], cwd=cwd, capture_output=True, text=True,
-                          env=env, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "meterconform", *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=timeout
+    )

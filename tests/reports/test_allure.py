@@ -29,10 +29,14 @@ def test_one_result_per_check_with_the_labels(all_verdicts, tmp_path):
     dim = by_name["suites.test_smoke#test_batch_meter_usage_rejects_an_unknown_dimension"]
     labels = [(label["name"], label["value"]) for label in dim["labels"]]
     clause = catalog.get("BMU.DIMENSION.UNKNOWN")
-    assert ("epic", "BatchMeterUsage") in labels and ("feature", clause.id) in labels and ("story", clause.title) in labels
+    assert (
+        ("epic", "BatchMeterUsage") in labels and ("feature", clause.id) in labels and ("story", clause.title) in labels
+    )
     assert ("severity", "critical") in labels
     assert dim["links"] == [{"type": "link", "name": clause.id, "url": clause.doc_url}]
-    assert dim["status"] == "failed" and dim["statusDetails"]["message"].startswith("FAIL: BMU.DIMENSION.UNKNOWN [MUST]")
+    assert dim["status"] == "failed" and dim["statusDetails"]["message"].startswith(
+        "FAIL: BMU.DIMENSION.UNKNOWN [MUST]"
+    )
 
 
 def test_statuses_and_severities_follow_verdicts_and_levels(all_verdicts, tmp_path):
@@ -41,9 +45,15 @@ def test_statuses_and_severities_follow_verdicts_and_levels(all_verdicts, tmp_pa
     for result in _results(tmp_path).values():
         labels = dict((label["name"], label["value"]) for label in result["labels"])
         seen[labels["tag"]] = (result["status"], labels["severity"])
-    assert seen == {"PASS": ("passed", "critical"), "FAIL": ("failed", "critical"), "ERROR": ("broken", "critical"),
-                    "NON-STRICT": ("skipped", "normal"), "INFO": ("passed", "minor"),
-                    "UNIMPLEMENTED": ("skipped", "critical"), "SKIPPED": ("skipped", "critical")}
+    assert seen == {
+        "PASS": ("passed", "critical"),
+        "FAIL": ("failed", "critical"),
+        "ERROR": ("broken", "critical"),
+        "NON-STRICT": ("skipped", "normal"),
+        "INFO": ("passed", "minor"),
+        "UNIMPLEMENTED": ("skipped", "critical"),
+        "SKIPPED": ("skipped", "critical"),
+    }
 
 
 def test_requests_and_responses_are_attachments_on_disk(all_verdicts, tmp_path):
@@ -80,10 +90,13 @@ def test_without_a_renderer_one_line_says_how_to_install_one(tmp_path, monkeypat
 @pytest.mark.skipif(os.name != "posix", reason="uses a shell script as a fake allure")
 def test_a_renderer_on_path_is_called_and_its_analytics_tag_removed(tmp_path, monkeypatch):
     fake = tmp_path / "allure"
-    fake.write_text('#!/bin/sh\nif [ "$1" = "--version" ]; then echo 3.18.0; exit 0; fi\n'
-                    'while [ $# -gt 0 ]; do if [ "$1" = "--output" ]; then out="$2"; fi; shift; done\n'
-                    'mkdir -p "$out"\nprintf \'<html><script async src="https://www.googletagmanager.com/gtag/js?id=G-X"></script>'
-                    '\\n<script>\\n window.dataLayer = window.dataLayer || [];\\n</script><p>report</p></html>\' > "$out/index.html"\n')
+    fake.write_text(
+        '#!/bin/sh\nif [ "$1" = "--version" ]; then echo 3.18.0; exit 0; fi\n'
+        'while [ $# -gt 0 ]; do if [ "$1" = "--output" ]; then out="$2"; fi; shift; done\n'
+        'mkdir -p "$out"\nprintf \'<html><script async src="https://www.googletagmanager.com/gtag/js?id=G-X"></script>'
+        "\\n<script>\\n window.dataLayer = window.dataLayer || [];\\n</script><p>report</p></html>' > "
+        '"$out/index.html"\n'
+    )
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("METERCONFORM_ALLURE", str(fake))
     line = render_allure(tmp_path, tmp_path / "out")

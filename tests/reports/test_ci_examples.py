@@ -7,8 +7,8 @@ import shlex
 
 import pytest
 
-from meterconform.results.baseline import load_baseline
 from meterconform.cli import build_parser
+from meterconform.results.baseline import load_baseline
 
 from .conftest import REPO
 
@@ -19,8 +19,13 @@ CI = REPO / "examples" / "ci"
 def _commands(node) -> list[str]:
     """Every shell line of a workflow or job (run: strings and script: lists)."""
     if isinstance(node, dict):
-        return [c for key, value in node.items() for c in (_commands(value) if key not in ("run", "script") else
-                                                            ([value] if isinstance(value, str) else value))]
+        return [
+            c
+            for key, value in node.items()
+            for c in (
+                _commands(value) if key not in ("run", "script") else ([value] if isinstance(value, str) else value)
+            )
+        ]
     if isinstance(node, list):
         return [c for item in node for c in _commands(item)]
     return []

@@ -17,7 +17,11 @@ def test_a_clause_passing_in_the_first_run_and_failing_in_another_is_a_regressio
     assert not any(name == "moto" and v == "UNIMPLEMENTED" for _, name, v in comparison.regressions)  # not a FAIL/ERROR
     differing = {row.id: verdicts for row, verdicts in comparison.differences}
     assert differing["RU.REGISTER.SUCCESS"] == ["PASS", "UNIMPLEMENTED", "UNIMPLEMENTED"]
-    assert differing["TAG.COUNT.MAX"] == ["NOT CHECKED", "FAIL", "NOT CHECKED"]  # not a regression: nothing passed first
+    assert differing["TAG.COUNT.MAX"] == [
+        "NOT CHECKED",
+        "FAIL",
+        "NOT CHECKED",
+    ]  # not a regression: nothing passed first
     assert differing["MU.WINDOW.RECENT"] == ["PASS", "PASS", "UNIMPLEMENTED"]
     assert "OUT.BMU.SCHEMA" not in differing  # PASS everywhere
     assert not compare_runs([all_verdicts, faithful]).regressed  # an improvement is not a regression
@@ -35,7 +39,14 @@ def test_the_page_is_one_matrix_of_clauses_by_run(faithful, moto_run):
 
 def test_the_command_exits_1_on_a_regression_and_0_otherwise(tmp_path):
     out = tmp_path / "cmp.html"
-    bad = cli("compare", f"embedded={DATA / 'faithful.jsonl'}", f"faulty={DATA / 'all-verdicts.jsonl'}", "-o", str(out), cwd=tmp_path)
+    bad = cli(
+        "compare",
+        f"embedded={DATA / 'faithful.jsonl'}",
+        f"faulty={DATA / 'all-verdicts.jsonl'}",
+        "-o",
+        str(out),
+        cwd=tmp_path,
+    )
     assert bad.returncode == 1, bad.stderr
     assert "regressions against embedded" in bad.stdout and "BMU.DIMENSION.UNKNOWN in faulty (FAIL)" in bad.stdout
     assert out.exists() and "faulty" in out.read_text()

@@ -8,12 +8,12 @@ from html.parser import HTMLParser
 
 import pytest
 
-from meterconform.results.baseline import Baseline, Expectation
-from meterconform.results.check_result import CheckResult
 from meterconform.contract.catalog import load_catalog
+from meterconform.contract.sources import source_url
 from meterconform.render.html import render_html
 from meterconform.render.matrix import CLAUSE_LABELS, area_of
-from meterconform.contract.sources import source_url
+from meterconform.results.baseline import Baseline, Expectation
+from meterconform.results.check_result import CheckResult
 
 from .conftest import HOSTILE, event
 
@@ -83,7 +83,9 @@ def test_filters_are_present_for_each_verdict_and_operation(page):
 
 def test_the_page_is_self_contained(page):
     tags = Tags(page)
-    doc_urls = {c.doc_url for c in load_catalog()} | {source_url(q.source) for c in load_catalog() for q in c.quotes}  # + quote sources
+    doc_urls = {c.doc_url for c in load_catalog()} | {
+        source_url(q.source) for c in load_catalog() for q in c.quotes
+    }  # + quote sources
     for tag, attrs in tags.tags:
         for name in ("src", "href", "srcset", "action", "data", "poster"):
             value = attrs.get(name)
@@ -139,8 +141,13 @@ def test_evidence_reproduction_observations_and_profile_keys_are_shown(page):
 
 
 def test_a_baseline_marks_expected_failures_and_never_links_a_script(all_verdicts):
-    baseline = Baseline([Expectation("known: wrong error name", clause="BMU.DIMENSION.UNKNOWN", link="javascript:alert(4)"),
-                         Expectation("fixed long ago", clause="MU.WINDOW.RECENT", expires=dt.date(2020, 1, 1))], path="b.toml")
+    baseline = Baseline(
+        [
+            Expectation("known: wrong error name", clause="BMU.DIMENSION.UNKNOWN", link="javascript:alert(4)"),
+            Expectation("fixed long ago", clause="MU.WINDOW.RECENT", expires=dt.date(2020, 1, 1)),
+        ],
+        path="b.toml",
+    )
     text = (all_verdicts.apply(baseline), render_html(all_verdicts))[1]
     assert "expected by baseline" in text and "known: wrong error name" in text
     assert "javascript:" not in text
@@ -153,7 +160,13 @@ def test_a_huge_reproduction_is_cut_on_the_page_and_points_at_the_events(all_ver
     from meterconform.render.runs import Run
 
     failing = next(e.to_json() for e in all_verdicts.checks if e.verdict == "FAIL" and e.reproduction)
-    huge = {**failing, "reproduction": "aws meteringmarketplace batch-meter-usage " + "x" * (3 * REPRODUCTION_LIMIT) + "TAIL-MARK"}
+    huge = {
+        **failing,
+        "reproduction": "aws meteringmarketplace batch-meter-usage " + "x" * (3 * REPRODUCTION_LIMIT) + "TAIL-MARK",
+    }
     html_text = render_html(Run(meta=all_verdicts.meta, checks=[huge]))
     assert "TAIL-MARK" not in html_text
-    assert f"({len(huge['reproduction']) - REPRODUCTION_LIMIT:,} more characters: the whole, runnable reproduction is in events.jsonl" in html_text
+    assert (
+        f"({len(huge['reproduction']) - REPRODUCTION_LIMIT:,} more characters: the whole, runnable reproduction is in "
+        "events.jsonl" in html_text
+    )

@@ -4,6 +4,7 @@ every check a clause cites is still named on its card."""
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 
@@ -25,30 +26,46 @@ def _exchange(template: dict, mark: str, status: int = 200, error: str | None = 
     ex = copy.deepcopy(template)
     ex["request"] = {**ex["request"], "ProductCode": f"req-{mark}"}
     ex["request_headers"] = {**ex["request_headers"], "User-Agent": f"Botocore/1.0 ua-{mark}"}
-    ex["body"] = '{"Mark": "resp-%s", "Pad": "%s"}' % (mark, "x" * body_size)
+    ex["body"] = json.dumps({"Mark": f"resp-{mark}", "Pad": "x" * body_size})
     ex["status"], ex["error_code"] = status, error
     return ex
 
 
-def _check(faithful, name: str, verdict: str, marks: list[str], sent: int | None = None, clauses=(CLAUSE, OTHER),
-           body_size: int = 0) -> dict:
+def _check(
+    faithful,
+    name: str,
+    verdict: str,
+    marks: list[str],
+    sent: int | None = None,
+    clauses=(CLAUSE, OTHER),
+    body_size: int = 0,
+) -> dict:
     """A check of `verdict` on CLAUSE with one recorded exchange per mark (the last `len(marks)` of `sent`)."""
     ev = event(faithful, "test_batch_meter_usage_accepts_a_valid_record")
     template = ev["evidence"][0]
     failing = verdict in ("FAIL", "ERROR", "NON-STRICT")
-    ev.update(nodeid=f"suites/test_x.py::{name}", verdict=verdict, clauses=list(clauses),
-              levels={c: "MUST" for c in clauses}, failed_clause=CLAUSE if failing else None,
-              judged={c: {"examples": 1, "requests": 1, "outcomes": {}} for c in clauses},
-              expected="success" if failing else None, actual="HTTP 500" if failing else None,
-              evidence=[_exchange(template, m, 500 if failing else 200, "InternalFailure" if failing else None, body_size)
-                        for m in marks], exchanges=sent if sent is not None else len(marks))
+    ev.update(
+        nodeid=f"suites/test_x.py::{name}",
+        verdict=verdict,
+        clauses=list(clauses),
+        levels={c: "MUST" for c in clauses},
+        failed_clause=CLAUSE if failing else None,
+        judged={c: {"examples": 1, "requests": 1, "outcomes": {}} for c in clauses},
+        expected="success" if failing else None,
+        actual="HTTP 500" if failing else None,
+        evidence=[
+            _exchange(template, m, 500 if failing else 200, "InternalFailure" if failing else None, body_size)
+            for m in marks
+        ],
+        exchanges=sent if sent is not None else len(marks),
+    )
     return ev
 
 
 def _card(html: str, clause: str) -> str:
     start = html.index(f'id="c-{clause}"')
     ends = [html.find(end, start) for end in ('<details class="clause', "</section>")]
-    return html[start:min(end for end in ends if end >= 0)]
+    return html[start : min(end for end in ends if end >= 0)]
 
 
 @pytest.mark.parametrize("verdict", ["FAIL", "ERROR", "NON-STRICT"])
@@ -68,16 +85,23 @@ def test_a_passing_check_shows_its_first_recorded_exchange_and_says_what_is_left
     passing = _check(faithful, "test_fine", "PASS", ["five", "six", "seven"], sent=7, body_size=2 * SAMPLE_BODY_LIMIT)
     card = _card(render_html(Run(meta={}, checks=[passing])), CLAUSE)
     assert "<span>Request 5</span>" in card and "req-five" in card and "resp-five" in card  # numbered as it was sent
-    assert "<p class=\"sampled\">Request 6: BatchMeterUsage → HTTP 200 · 5.79 ms</p>" in card
-    assert "<p class=\"sampled\">Request 7: BatchMeterUsage → HTTP 200 · 5.79 ms</p>" in card
+    assert '<p class="sampled">Request 6: BatchMeterUsage → HTTP 200 · 5.79 ms</p>' in card
+    assert '<p class="sampled">Request 7: BatchMeterUsage → HTTP 200 · 5.79 ms</p>' in card
     assert "req-six" not in card and "resp-seven" not in card
     assert "User-Agent" not in card and "Authorization" not in card and "X-Amz-Date" not in card
-    assert "X-Amz-Target: AWSMPMeteringService.BatchMeterUsage" in card and "content-type: application/x-amz-json-1.1" in card
+    assert (
+        "X-Amz-Target: AWSMPMeteringService.BatchMeterUsage" in card
+        and "content-type: application/x-amz-json-1.1" in card
+    )
     assert "x" * SAMPLE_BODY_LIMIT not in card and "more characters in events.jsonl)" in card
-    assert ("Evidence: BatchMeterUsage → HTTP 200, BatchMeterUsage → HTTP 200, BatchMeterUsage → HTTP 200 "
-            "(the last 3 of 7 requests)") in card
-    assert (f"Sampled (PASS): request 5 with routine headers left out and bodies cut at {SAMPLE_BODY_LIMIT} characters, "
-            "the others one line each; requests 1 to 4 are not recorded; events.jsonl keeps these 3 in full.") in card
+    assert (
+        "Evidence: BatchMeterUsage → HTTP 200, BatchMeterUsage → HTTP 200, BatchMeterUsage → HTTP 200 "
+        "(the last 3 of 7 requests)"
+    ) in card
+    assert (
+        f"Sampled (PASS): request 5 with routine headers left out and bodies cut at {SAMPLE_BODY_LIMIT} characters, "
+        "the others one line each; requests 1 to 4 are not recorded; events.jsonl keeps these 3 in full."
+    ) in card
 
 
 def test_passing_checks_past_the_first_few_are_a_line_per_check_and_outcome(faithful):
@@ -88,18 +112,24 @@ def test_passing_checks_past_the_first_few_are_a_line_per_check_and_outcome(fait
     assert card.count('class="check v-pass"') == SAMPLES_SHOWN == 2 and 'class="check v-fail"' in card
     assert "resp-m0" in card and "resp-m1" in card and "resp-m2" not in card and "resp-bad" in card
     assert "5 more checks, a line per check and outcome" in card
-    assert ("<li>PASS <code>suites/test_x.py::test_many</code> [case-2] [case-3] [case-4] [case-5] — "
-            "BatchMeterUsage → HTTP 200</li>") in card
-    assert ("<li>INFO <code>suites/test_x.py::test_odd</code> — BatchMeterUsage → HTTP 200, BatchMeterUsage → HTTP 200 "
-            "(2 requests)</li>") in card
+    assert (
+        "<li>PASS <code>suites/test_x.py::test_many</code> [case-2] [case-3] [case-4] [case-5] — "
+        "BatchMeterUsage → HTTP 200</li>"
+    ) in card
+    assert (
+        "<li>INFO <code>suites/test_x.py::test_odd</code> — BatchMeterUsage → HTTP 200, BatchMeterUsage → HTTP 200 "
+        "(2 requests)</li>"
+    ) in card
 
 
 def test_every_check_is_named_on_each_clause_it_cites(faithful):
     """Under a clause that is not its home, a check is a line in a folded list: all of a parametrized check's cases
     at once, or each case named, with where its evidence is."""
     every = [_check(faithful, f"test_all[c{i}]", "PASS", [f"a{i}"]) for i in range(3)]
-    some = [_check(faithful, f"test_some[s{i}]", "PASS", [f"s{i}"], clauses=(CLAUSE, OTHER) if i else (CLAUSE,))
-            for i in range(3)]
+    some = [
+        _check(faithful, f"test_some[s{i}]", "PASS", [f"s{i}"], clauses=(CLAUSE, OTHER) if i else (CLAUSE,))
+        for i in range(3)
+    ]
     broken = _check(faithful, "test_broken", "FAIL", ["bad"])
     page = render_html(Run(meta={}, checks=[*every, *some, broken]))
     other = _card(page, OTHER)
@@ -117,9 +147,12 @@ def test_every_check_is_named_on_each_clause_it_cites(faithful):
 
 def test_the_page_grows_by_a_line_not_by_the_evidence_of_each_passing_check(faithful):
     """Past a clause's first few, a passing check's big exchanges add its name and its answers, not its bodies."""
+
     def page(n: int) -> int:
-        checks = [_check(faithful, f"test_big[case-{i:03}]", "PASS", ["a", "b", "c"], sent=50, body_size=4000)
-                  for i in range(n)]
+        checks = [
+            _check(faithful, f"test_big[case-{i:03}]", "PASS", ["a", "b", "c"], sent=50, body_size=4000)
+            for i in range(n)
+        ]
         return len(render_html(Run(meta={}, checks=checks)).encode())
 
     few, many = page(SAMPLES_SHOWN), page(SAMPLES_SHOWN + 200)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import xml.etree.ElementTree as ET
 
-from meterconform.results.baseline import Baseline, Expectation
-from meterconform.render.runs import Run
 from meterconform.render.junit import build_junit, junit_address, write_junit
+from meterconform.render.runs import Run
+from meterconform.results.baseline import Baseline, Expectation
 
 from .conftest import event
 
@@ -31,7 +31,12 @@ def test_one_testcase_per_check_with_clause_and_verdict_properties(all_verdicts,
         assert [v for k, v in props if k == "clause"] == ev.clauses
         assert ("verdict", ev.verdict) in props
     suite = tree.getroot().find("testsuite")
-    assert (suite.get("tests"), suite.get("failures"), suite.get("errors"), suite.get("skipped")) == ("13", "3", "1", "3")
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors"), suite.get("skipped")) == (
+        "13",
+        "3",
+        "1",
+        "3",
+    )
     assert ("hypothesis_seed", "0") in _props(suite.find("properties"))
 
 
@@ -57,9 +62,14 @@ def test_the_address_matches_pytest_for_parametrized_and_class_checks():
 
 def test_a_baseline_turns_expected_failures_into_skips_and_adds_stale_and_expired_cases(all_verdicts):
     today = dt.date(2026, 6, 1)
-    baseline = Baseline([Expectation("known", clause="BMU.DIMENSION.UNKNOWN"),
-                         Expectation("fixed", clause="MU.WINDOW.RECENT"),
-                         Expectation("lapsed", clause="TAG.COUNT.MAX", expires=dt.date(2026, 5, 1))], path="b.toml")
+    baseline = Baseline(
+        [
+            Expectation("known", clause="BMU.DIMENSION.UNKNOWN"),
+            Expectation("fixed", clause="MU.WINDOW.RECENT"),
+            Expectation("lapsed", clause="TAG.COUNT.MAX", expires=dt.date(2026, 5, 1)),
+        ],
+        path="b.toml",
+    )
     all_verdicts.apply(baseline, today)
     tree = build_junit(all_verdicts)
     cases = _cases(tree)

@@ -17,8 +17,13 @@ def test_a_later_event_for_the_same_check_wins(all_verdicts, faithful):
     assert len(merged.events) == len(all_verdicts.events)  # the smoke checks are in both
     assert verdicts["suites/test_smoke.py::test_batch_meter_usage_rejects_an_unknown_dimension"] == "PASS"
     assert verdicts["suites/test_smoke.py::test_register_usage_returns_a_signature"] == "PASS"  # was UNIMPLEMENTED
-    assert verdicts["tests/reports/data/verdicts_suite.py::test_a_check_that_breaks_is_an_error"] == "ERROR"  # only in the first
-    assert [m["source"] for m in merged.meta["merged_from"]] == [str(DATA / "all-verdicts.jsonl"), str(DATA / "faithful.jsonl")]
+    assert (
+        verdicts["tests/reports/data/verdicts_suite.py::test_a_check_that_breaks_is_an_error"] == "ERROR"
+    )  # only in the first
+    assert [m["source"] for m in merged.meta["merged_from"]] == [
+        str(DATA / "all-verdicts.jsonl"),
+        str(DATA / "faithful.jsonl"),
+    ]
     the_other_way = {e.nodeid: e.verdict for e in merge_runs([faithful, all_verdicts]).events}
     assert the_other_way["suites/test_smoke.py::test_batch_meter_usage_rejects_an_unknown_dimension"] == "FAIL"
 

@@ -13,8 +13,22 @@ BASELINE = '[[expected]]\nclause = "BMU.DIMENSION.UNKNOWN"\nreason = "the fault 
 def test_an_expected_failure_passes_the_gate_and_every_report_is_written(tmp_path):
     (tmp_path / "baseline.toml").write_text(BASELINE)
     out = tmp_path / "reports"
-    proc = cli("run", "--report-dir", str(out), "--depth", "quick", "--fault", "unknown-dimension-wrong-error",
-               "--baseline", str(tmp_path / "baseline.toml"), "--allure", "--", "-k", "smoke", cwd=tmp_path)
+    proc = cli(
+        "run",
+        "--report-dir",
+        str(out),
+        "--depth",
+        "quick",
+        "--fault",
+        "unknown-dimension-wrong-error",
+        "--baseline",
+        str(tmp_path / "baseline.toml"),
+        "--allure",
+        "--",
+        "-k",
+        "smoke",
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert "expected failure" in proc.stdout and "0 unexpected failures" in proc.stdout
     assert "expected    FAIL   suites/test_smoke.py::test_batch_meter_usage_rejects_an_unknown_dimension" in proc.stdout
@@ -34,8 +48,20 @@ def test_an_expected_failure_passes_the_gate_and_every_report_is_written(tmp_pat
 def test_a_stale_entry_fails_the_gate_and_no_html_skips_the_page(tmp_path):
     (tmp_path / "baseline.toml").write_text(BASELINE)
     out = tmp_path / "reports"
-    proc = cli("run", "--report-dir", str(out), "--depth", "quick", "--baseline", str(tmp_path / "baseline.toml"),
-               "--no-html", "--", "-k", "smoke", cwd=tmp_path)
+    proc = cli(
+        "run",
+        "--report-dir",
+        str(out),
+        "--depth",
+        "quick",
+        "--baseline",
+        str(tmp_path / "baseline.toml"),
+        "--no-html",
+        "--",
+        "-k",
+        "smoke",
+        cwd=tmp_path,
+    )
     assert proc.returncode == 1, proc.stdout[-3000:]
     assert "STALE       clause BMU.DIMENSION.UNKNOWN now passes" in proc.stdout
     assert not (out / "conformance.html").exists() and (out / "junit.xml").exists()
@@ -46,7 +72,17 @@ def test_a_missing_or_malformed_baseline_is_refused_before_any_check_runs(tmp_pa
     for name, says in (("missing.toml", "does not exist"), ("bad.toml", "NO.SUCH.CLAUSE")):
         for command in (["run"], ["fuzz", "--duration", "5s"]):
             out = tmp_path / f"reports-{name}-{command[0]}"
-            proc = cli(*command, "--report-dir", str(out), "--baseline", str(tmp_path / name), "--", "-k", "smoke", cwd=tmp_path)
+            proc = cli(
+                *command,
+                "--report-dir",
+                str(out),
+                "--baseline",
+                str(tmp_path / name),
+                "--",
+                "-k",
+                "smoke",
+                cwd=tmp_path,
+            )
             assert proc.returncode == 2, proc.stdout[-2000:] + proc.stderr[-2000:]
             assert says in proc.stderr and name in proc.stderr, proc.stderr
             assert "embedded reference endpoint" not in proc.stdout and not (out / "events.jsonl").exists(), proc.stdout

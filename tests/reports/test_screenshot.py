@@ -14,15 +14,21 @@ from meterconform.render.html import write_html
 from .conftest import REPO
 
 SCRIPT = REPO / "scripts" / "screenshot_report.sh"
-BROWSER = (shutil.which("chromium") or shutil.which("chromium-headless-shell") or shutil.which("chromium-browser")
-           or shutil.which("google-chrome"))
+BROWSER = (
+    shutil.which("chromium")
+    or shutil.which("chromium-headless-shell")
+    or shutil.which("chromium-browser")
+    or shutil.which("google-chrome")
+)
 
 
 @pytest.mark.skipif(BROWSER is None, reason="no Chromium on PATH: apt-get install -y --no-install-recommends chromium")
 def test_the_page_renders_in_headless_chromium(all_verdicts, tmp_path):
     page, shot = tmp_path / "conformance.html", tmp_path / "shot.png"
     write_html(all_verdicts, page)
-    proc = subprocess.run(["sh", str(SCRIPT), str(page), str(shot), "1400,2000"], capture_output=True, text=True, timeout=180)
+    proc = subprocess.run(
+        ["sh", str(SCRIPT), str(page), str(shot), "1400,2000"], capture_output=True, text=True, timeout=180
+    )
     assert proc.returncode == 0, proc.stderr
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
@@ -31,8 +37,13 @@ def test_the_page_renders_in_headless_chromium(all_verdicts, tmp_path):
 
 
 def test_the_script_explains_a_missing_page(tmp_path):
-    proc = subprocess.run(["sh", str(SCRIPT), str(tmp_path / "nope.html")], capture_output=True, text=True, timeout=60,
-                          env={"PATH": "/usr/bin:/bin", "CHROMIUM": "/bin/true"})
+    proc = subprocess.run(
+        ["sh", str(SCRIPT), str(tmp_path / "nope.html")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "CHROMIUM": "/bin/true"},
+    )
     assert proc.returncode == 2 and "does not exist" in proc.stderr
 
 
@@ -66,9 +77,22 @@ def test_the_filters_run_in_a_browser(all_verdicts, tmp_path):
     page = tmp_path / "conformance.html"
     write_html(all_verdicts, page)
     url = f"file://{page}?verdict=FAIL,error&area=BatchMeterUsage"  # the same state the filter bar's buttons set
-    proc = subprocess.run([BROWSER, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                           "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", url],
-                          capture_output=True, text=True, timeout=180)
+    proc = subprocess.run(
+        [
+            BROWSER,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--no-first-run",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--dump-dom",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     dom = _Clauses(proc.stdout)
     assert dom.shown == ["BMU.DIMENSION.UNKNOWN"], dom.shown
     assert dom.hidden == len(load_catalog()) - 1 and dom.count == f"1 of {len(load_catalog())} clauses"

@@ -13,7 +13,6 @@ import pytest
 
 from meterconform.reference import ReferenceEndpoint
 from meterconform.testing import MeteringEndpoint
-
 from tests.reference.test_serve import serving
 
 NOW = int(time.time())
@@ -21,8 +20,9 @@ NOW = int(time.time())
 
 def admin(url: str, method: str, route: str, body: Any = None) -> tuple[int, Any]:
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(f"{url}/meterconform-admin/{route}", data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{url}/meterconform-admin/{route}", data=data, method=method, headers={"Content-Type": "application/json"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, json.loads(response.read())
@@ -35,9 +35,14 @@ def client(url: str) -> Any:
     import boto3
     from botocore.config import Config
 
-    return boto3.client("meteringmarketplace", region_name="us-east-1", endpoint_url=url,
-                        aws_access_key_id="AKIDMETERCONFORM0001", aws_secret_access_key="meterconform-reference-secret",
-                        config=Config(retries={"total_max_attempts": 1}))
+    return boto3.client(
+        "meteringmarketplace",
+        region_name="us-east-1",
+        endpoint_url=url,
+        aws_access_key_id="AKIDMETERCONFORM0001",
+        aws_secret_access_key="meterconform-reference-secret",
+        config=Config(retries={"total_max_attempts": 1}),
+    )
 
 
 def batch(url: str, customer: str = "cust-alpha", when: float = NOW, quantity: int = 1) -> str:
@@ -74,7 +79,11 @@ def test_records_and_requests_are_read_as_json(served):
     assert status == 200 and len(body["records"]) == 1
     record = body["records"][0]
     assert (record["customer"], record["dimension"], record["quantity"], record["timestamp"]) == (
-        "cust-alpha", "Hours", "3", NOW)
+        "cust-alpha",
+        "Hours",
+        "3",
+        NOW,
+    )
     assert admin(served, "GET", "records?customer=cust-bravo")[1] == {"records": []}
     assert len(admin(served, "GET", f"records?dimension=Hours&since={NOW}")[1]["records"]) == 1
     assert admin(served, "GET", f"records?until={NOW}")[1] == {"records": []}
@@ -150,4 +159,3 @@ def test_serve_refuses_bad_chaos_in_one_sentence():
 
     result = run("--chaos", "throttle=lots")
     assert result.returncode == 2 and "needs a number" in result.stderr and "Traceback" not in result.stderr
-

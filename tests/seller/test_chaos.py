@@ -16,8 +16,12 @@ NOW = int(time.time())
 
 def answer(endpoint: MeteringEndpoint, client, i: int) -> str:
     """One BatchMeterUsage of one record: "ok", "unprocessed" or the error code."""
-    record = {"Timestamp": NOW - i, "CustomerIdentifier": endpoint.customers[i % 4], "Dimension": "Hours",
-              "Quantity": 1}
+    record = {
+        "Timestamp": NOW - i,
+        "CustomerIdentifier": endpoint.customers[i % 4],
+        "Dimension": "Hours",
+        "Quantity": 1,
+    }
     try:
         body = client.batch_meter_usage(ProductCode=endpoint.product_code, UsageRecords=[record])
     except ClientError as error:
@@ -61,9 +65,14 @@ def test_the_fractions_are_near_the_settings(metering_endpoint):
     assert 0.08 <= counts["unprocessed"] / 400 <= 0.16
 
 
-@pytest.mark.parametrize("kind, code", [("throttle", "ThrottlingException"),
-                                        ("internal_error", "InternalServiceErrorException"),
-                                        ("unprocessed", "unprocessed")])
+@pytest.mark.parametrize(
+    "kind, code",
+    [
+        ("throttle", "ThrottlingException"),
+        ("internal_error", "InternalServiceErrorException"),
+        ("unprocessed", "unprocessed"),
+    ],
+)
 def test_a_fraction_of_one_refuses_every_request_and_records_nothing(metering_endpoint, kind, code):
     assert sequence(metering_endpoint, n=5, **{kind: 1.0}) == [code] * 5
     assert metering_endpoint.records() == []
@@ -82,12 +91,16 @@ def test_throttling_applies_to_every_operation(metering_endpoint):
 
 def test_unprocessed_batches_record_nothing_and_the_resend_is_recorded(metering_endpoint):
     client = metering_endpoint.client()
-    records = [{"Timestamp": NOW, "CustomerIdentifier": c, "Dimension": "Hours", "Quantity": 2}
-               for c in metering_endpoint.customers]
+    records = [
+        {"Timestamp": NOW, "CustomerIdentifier": c, "Dimension": "Hours", "Quantity": 2}
+        for c in metering_endpoint.customers
+    ]
     with metering_endpoint.chaos(unprocessed=1.0):
         body = client.batch_meter_usage(ProductCode=metering_endpoint.product_code, UsageRecords=records)
-    assert body["Results"] == [] and [r["CustomerIdentifier"] for r in body["UnprocessedRecords"]] == \
-        metering_endpoint.customers
+    assert (
+        body["Results"] == []
+        and [r["CustomerIdentifier"] for r in body["UnprocessedRecords"]] == metering_endpoint.customers
+    )
     assert metering_endpoint.records() == []
     client.batch_meter_usage(ProductCode=metering_endpoint.product_code, UsageRecords=records)
     assert len(metering_endpoint.records()) == 4
@@ -114,12 +127,15 @@ def test_chaos_for_the_whole_endpoint_and_restored_after_a_block():
         assert answer(endpoint, endpoint.client(), 2) == "unprocessed"
 
 
-@pytest.mark.parametrize("settings, message", [
-    ({"throttle": 1.5}, "throttle must be a fraction"),
-    ({"latency_ms": -1}, "latency_ms must be"),
-    ({"throtle": 0.1}, "unknown chaos setting"),
-    ({"seed": "7"}, "seed must be an integer"),
-])
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        ({"throttle": 1.5}, "throttle must be a fraction"),
+        ({"latency_ms": -1}, "latency_ms must be"),
+        ({"throtle": 0.1}, "unknown chaos setting"),
+        ({"seed": "7"}, "seed must be an integer"),
+    ],
+)
 def test_bad_settings_are_refused_naming_the_setting(settings, message):
     with pytest.raises(ValueError, match=message):
         Chaos.of(settings)

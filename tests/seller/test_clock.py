@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from botocore.exceptions import ClientError
 
 from meterconform.reference.clock import Clock
 
-NOON = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+NOON = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 def send(endpoint, when: datetime, quantity: int = 1, customer: str = "cust-alpha") -> str:
@@ -47,8 +47,12 @@ def test_meter_usage_hour_slots_follow_the_clock(metering_endpoint):
 
     def meter(when: datetime, quantity: int) -> str:
         try:
-            return client.meter_usage(ProductCode=metering_endpoint.product_code, Timestamp=when,
-                                      UsageDimension="Hours", UsageQuantity=quantity)["MeteringRecordId"]
+            return client.meter_usage(
+                ProductCode=metering_endpoint.product_code,
+                Timestamp=when,
+                UsageDimension="Hours",
+                UsageQuantity=quantity,
+            )["MeteringRecordId"]
         except ClientError as error:
             return error.response["Error"]["Code"]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -16,8 +16,13 @@ NOW = int(time.time())
 
 
 def usage(endpoint: MeteringEndpoint, customer: str | None = None, **fields) -> dict:
-    return {"Timestamp": NOW, "CustomerIdentifier": customer or endpoint.customers[0],
-            "Dimension": endpoint.dimensions[0], "Quantity": 1, **fields}
+    return {
+        "Timestamp": NOW,
+        "CustomerIdentifier": customer or endpoint.customers[0],
+        "Dimension": endpoint.dimensions[0],
+        "Quantity": 1,
+        **fields,
+    }
 
 
 def batch(endpoint: MeteringEndpoint, *records: dict, client=None) -> dict:
@@ -37,8 +42,13 @@ def test_the_seed_is_readable_as_attributes(metering_endpoint):
 
 
 def test_overrides_replace_parts_of_the_seed():
-    with MeteringEndpoint(product_code="prod-mine", dimensions=["api_calls"], customers=["c-1"],
-                          unsubscribed_customers=["c-gone"], batch_window_hours=24) as endpoint:
+    with MeteringEndpoint(
+        product_code="prod-mine",
+        dimensions=["api_calls"],
+        customers=["c-1"],
+        unsubscribed_customers=["c-gone"],
+        batch_window_hours=24,
+    ) as endpoint:
         assert (endpoint.product_code, endpoint.dimensions, endpoint.customers) == ("prod-mine", ["api_calls"], ["c-1"])
         results = batch(endpoint, usage(endpoint, Timestamp=NOW - 20 * 3600), usage(endpoint, "c-gone"))["Results"]
         assert [r["Status"] for r in results] == ["Success", "CustomerNotSubscribed"]
@@ -53,10 +63,12 @@ def test_the_ledger_holds_one_record_per_recorded_usage_record(metering_endpoint
     answer = batch(metering_endpoint, first, decimal, usage(metering_endpoint, "cust-lapsed"))
     batch(metering_endpoint, first)  # an identical retry records nothing new
     records = metering_endpoint.records()
-    assert [(r.customer, r.dimension, r.quantity) for r in records] == [("cust-alpha", "Hours", 5),
-                                                                       ("cust-bravo", "Hours", Decimal("2.5"))]
+    assert [(r.customer, r.dimension, r.quantity) for r in records] == [
+        ("cust-alpha", "Hours", 5),
+        ("cust-bravo", "Hours", Decimal("2.5")),
+    ]
     assert records[0].metering_record_id == answer["Results"][0]["MeteringRecordId"]
-    assert records[0].timestamp == datetime.fromtimestamp(NOW, timezone.utc)
+    assert records[0].timestamp == datetime.fromtimestamp(NOW, UTC)
     assert records[0].operation == "BatchMeterUsage" and records[0].product_code == metering_endpoint.product_code
 
 
@@ -69,29 +81,45 @@ def test_a_duplicate_record_leaves_the_first_quantity_in_the_ledger(metering_end
 
 def test_the_ledger_carries_accounts_allocations_and_meter_usage(metering_endpoint):
     account, license_arn = next(iter(metering_endpoint.accounts.items()))
-    allocated = {"Timestamp": NOW, "CustomerAWSAccountId": account, "LicenseArn": license_arn, "Dimension": "Requests",
-                 "Quantity": 10, "UsageAllocations": [
-                     {"AllocatedUsageQuantity": 4, "Tags": [{"Key": "team", "Value": "a"}]},
-                     {"AllocatedUsageQuantity": 6, "Tags": [{"Key": "team", "Value": "b"}]}]}
+    allocated = {
+        "Timestamp": NOW,
+        "CustomerAWSAccountId": account,
+        "LicenseArn": license_arn,
+        "Dimension": "Requests",
+        "Quantity": 10,
+        "UsageAllocations": [
+            {"AllocatedUsageQuantity": 4, "Tags": [{"Key": "team", "Value": "a"}]},
+            {"AllocatedUsageQuantity": 6, "Tags": [{"Key": "team", "Value": "b"}]},
+        ],
+    }
     metering_endpoint.client().batch_meter_usage(UsageRecords=[allocated])
     metering_endpoint.client(access_key_id="AKIDINSTANCE000001").meter_usage(
-        ProductCode=metering_endpoint.product_code, Timestamp=NOW, UsageDimension="Hours", UsageQuantity=2)
+        ProductCode=metering_endpoint.product_code, Timestamp=NOW, UsageDimension="Hours", UsageQuantity=2
+    )
     by_account, metered = metering_endpoint.records()
     assert (by_account.account, by_account.license_arn, by_account.customer) == (account, license_arn, None)
     assert by_account.allocations == (Allocation(Decimal(4), {"team": "a"}), Allocation(Decimal(6), {"team": "b"}))
     assert (metered.operation, metered.identity, metered.dimension, metered.quantity) == (
-        "MeterUsage", "AKIDINSTANCE000001", "Hours", 2)
+        "MeterUsage",
+        "AKIDINSTANCE000001",
+        "Hours",
+        2,
+    )
 
 
 def test_records_are_filtered_by_customer_dimension_and_time(metering_endpoint):
-    batch(metering_endpoint, usage(metering_endpoint, Timestamp=NOW - 7200), usage(metering_endpoint, Timestamp=NOW),
-          usage(metering_endpoint, "cust-bravo", Dimension="Requests"))
+    batch(
+        metering_endpoint,
+        usage(metering_endpoint, Timestamp=NOW - 7200),
+        usage(metering_endpoint, Timestamp=NOW),
+        usage(metering_endpoint, "cust-bravo", Dimension="Requests"),
+    )
     assert len(metering_endpoint.records()) == 3
     assert [r.customer for r in metering_endpoint.records(dimension="Requests")] == ["cust-bravo"]
     assert len(metering_endpoint.records(customer="cust-alpha")) == 2
     recent = metering_endpoint.records(customer="cust-alpha", since=NOW - 3600)
     assert [r.timestamp.timestamp() for r in recent] == [NOW]
-    until = datetime.fromtimestamp(NOW, timezone.utc)
+    until = datetime.fromtimestamp(NOW, UTC)
     assert [r.timestamp.timestamp() for r in metering_endpoint.records(until=until)] == [NOW - 7200]
     assert metering_endpoint.records(customer="cust-zulu") == []
     assert all(isinstance(r, Record) for r in metering_endpoint.records())
@@ -148,7 +176,7 @@ def test_the_endpoint_is_a_context_manager_outside_pytest():
         url = endpoint.url
         assert batch(endpoint, usage(endpoint))["Results"][0]["Status"] == "Success"
     with pytest.raises(RuntimeError, match="not started"):
-        endpoint.url
+        _ = endpoint.url
     assert url.startswith("http://127.0.0.1:")
 
 
@@ -158,8 +186,9 @@ def test_a_refused_body_is_journaled_too(metering_endpoint):
 
     parts = urlsplit(metering_endpoint.url)
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
-    connection.request("POST", "/", body=b"x" * (1024 * 1024 + 1),
-                       headers={"X-Amz-Target": "AWSMPMeteringService.BatchMeterUsage"})
+    connection.request(
+        "POST", "/", body=b"x" * (1024 * 1024 + 1), headers={"X-Amz-Target": "AWSMPMeteringService.BatchMeterUsage"}
+    )
     assert connection.getresponse().status == 413
     connection.close()
     (exchange,) = metering_endpoint.requests
@@ -174,13 +203,19 @@ def test_the_machines_aws_profile_and_config_are_not_consulted(tmp_path):
     import sys
 
     (tmp_path / "config").write_text("[profile other]\nregion = eu-west-1\nmax_attempts = 9\n")
-    script = ("from meterconform.testing import MeteringEndpoint\n"
-              "with MeteringEndpoint() as e:\n"
-              "    c = e.client()\n"
-              "    print(c.resolve_customer(RegistrationToken='valid-token-alpha')['CustomerIdentifier'],"
-              " c.meta.config.retries['total_max_attempts'])\n")
-    env = {**os.environ, "AWS_PROFILE": "no-such-profile", "AWS_CONFIG_FILE": str(tmp_path / "config"),
-           "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "missing")}
+    script = (
+        "from meterconform.testing import MeteringEndpoint\n"
+        "with MeteringEndpoint() as e:\n"
+        "    c = e.client()\n"
+        "    print(c.resolve_customer(RegistrationToken='valid-token-alpha')['CustomerIdentifier'],"
+        " c.meta.config.retries['total_max_attempts'])\n"
+    )
+    env = {
+        **os.environ,
+        "AWS_PROFILE": "no-such-profile",
+        "AWS_CONFIG_FILE": str(tmp_path / "config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "missing"),
+    }
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.split() == ["cust-alpha", "1"]

@@ -19,14 +19,25 @@ NETWORK_ERRORS = ("ENOTFOUND", "EAI_AGAIN", "ECONNREFUSED", "ECONNRESET", "ETIME
 def test_the_node_example_suite_passes_against_the_admin_surface(tmp_path):
     for name in ("package.json", "metering.test.mjs"):
         shutil.copy(EXAMPLE / name, tmp_path / name)
-    install = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"], cwd=tmp_path,
-                             capture_output=True, text=True, timeout=240)
+    install = subprocess.run(
+        ["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     if install.returncode != 0 and any(code in install.stderr for code in NETWORK_ERRORS):
         pytest.skip(f"the npm registry cannot be reached: {install.stderr.strip().splitlines()[0]}")
     assert install.returncode == 0, install.stderr
     with ReferenceEndpoint(admin=True) as endpoint:
-        result = subprocess.run(["node", "--test", "metering.test.mjs"], cwd=tmp_path, capture_output=True,
-                                text=True, timeout=120, env={**_env(), "METERCONFORM_URL": endpoint.url})
+        result = subprocess.run(
+            ["node", "--test", "metering.test.mjs"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**_env(), "METERCONFORM_URL": endpoint.url},
+        )
         requests = endpoint.journal.exchanges() if endpoint.journal else []
     assert result.returncode == 0, result.stdout + result.stderr
     assert "# pass 4" in result.stdout and "# fail 0" in result.stdout

@@ -16,12 +16,16 @@ from tests.test_install_layouts import wheel_venv  # noqa: F401 (a fixture: this
 REPO = Path(__file__).resolve().parents[2]
 FIRST_TEST = REPO / "examples" / "first-test" / "test_metering.py"
 # the modules loading the entry point imports: the package (for its path) and the plugin module
-ENTRY_POINT_MODULES = ["meterconform", "meterconform._checkout", "meterconform.testing",
-                       "meterconform.testing.pytest_plugin"]
+ENTRY_POINT_MODULES = [
+    "meterconform",
+    "meterconform._checkout",
+    "meterconform.testing",
+    "meterconform.testing.pytest_plugin",
+]
 
 UNRELATED = {
     "conftest.py": "import pytest\n\n@pytest.fixture\ndef numbers():\n    return [3, 1, 2]\n",
-    "test_things.py": '''import json, os, sys
+    "test_things.py": """import json, os, sys
 import pytest
 
 def test_sorted(numbers):
@@ -41,19 +45,19 @@ def test_skipped():
 def test_what_is_imported():
     with open(os.environ["MODULES_OUT"], "w") as out:
         json.dump(sorted(m for m in sys.modules if m.split(".")[0] in ("meterconform", "boto3", "botocore")), out)
-''',
+""",
 }
 
 
 def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("METERCONFORM_", "PYTEST_", "PYTHONPATH", "AWS_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("METERCONFORM_", "PYTEST_", "PYTHONPATH", "AWS_"))}
     return {**env, **extra}
 
 
 def _pytest(python: Path | str, args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(python), "-m", "pytest", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=300, env=_env(**env))
+    return subprocess.run(
+        [str(python), "-m", "pytest", *args], cwd=cwd, capture_output=True, text=True, timeout=300, env=_env(**env)
+    )
 
 
 def test_a_first_test_passes_under_plain_pytest_on_a_plain_install(wheel_venv, tmp_path):  # noqa: F811
@@ -101,8 +105,9 @@ def test_options_overridden_in_a_conftest_seed_every_endpoint(tmp_path):
     """A seller's conftest.py overrides metering_endpoint_options; the session endpoint is one for all tests."""
     (tmp_path / "conftest.py").write_text(
         "import pytest\n\n@pytest.fixture(scope='session')\ndef metering_endpoint_options():\n"
-        "    return {'product_code': 'prod-mine', 'customers': ['c-1'], 'chaos': {'throttle': 1.0}}\n")
-    (tmp_path / "test_seeded.py").write_text('''
+        "    return {'product_code': 'prod-mine', 'customers': ['c-1'], 'chaos': {'throttle': 1.0}}\n"
+    )
+    (tmp_path / "test_seeded.py").write_text("""
 URLS = []
 
 def test_function_scoped(metering_endpoint, metering_endpoint_factory):
@@ -116,7 +121,7 @@ def test_session_first(metering_endpoint_session):
 
 def test_session_again(metering_endpoint_session):
     assert URLS == [metering_endpoint_session.url]
-''')
+""")
     proc = _pytest(sys.executable, ["-p", "no:cacheprovider", "-p", "no:randomly", "-q"], tmp_path)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "3 passed" in proc.stdout

@@ -35,8 +35,14 @@ def outcomes(reporter: str, tmp_path: Path) -> dict[str, str]:
     """Run the example's tests (plain `pytest` in its directory) on `reporter`: test name -> outcome."""
     junit = tmp_path / "junit.xml"
     env = {**os.environ, "SELLER_REPORTER": reporter}
-    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", f"--junitxml={junit}"],
-                            cwd=EXAMPLE, env=env, capture_output=True, text=True, timeout=180)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", f"--junitxml={junit}"],
+        cwd=EXAMPLE,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert result.returncode in (0, 1), result.stdout + result.stderr
     found = {}
     for case in ET.parse(junit).getroot().iter("testcase"):
@@ -61,6 +67,9 @@ def test_every_broken_variant_is_checked():
         sys.path.remove(str(EXAMPLE))
         for name in ("broken_reporters", "usage_reporter"):
             sys.modules.pop(name, None)
-    variants = {f"broken_reporters:{name}" for name, value in vars(broken_reporters).items()
-                if isinstance(value, type) and value.__module__ == "broken_reporters"}
+    variants = {
+        f"broken_reporters:{name}"
+        for name, value in vars(broken_reporters).items()
+        if isinstance(value, type) and value.__module__ == "broken_reporters"
+    }
     assert variants == set(CAUGHT_BY) - {"usage_reporter:UsageReporter"}

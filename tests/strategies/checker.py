@@ -124,7 +124,9 @@ def _model_rule(operation: str, path: str, kind: str) -> str:
     ref = f"{operation}:{member_path}.{kind}"
     rule = model_clauses().get(ref)
     if rule is None:
-        raise AssertionError(f"no catalog clause lists the model constraint {ref}; the catalog or the checker is out of date")
+        raise AssertionError(
+            f"no catalog clause lists the model constraint {ref}; the catalog or the checker is out of date"
+        )
     return rule
 
 
@@ -139,8 +141,8 @@ def _valid(shape_name: str, value) -> bool:
 
 
 def _month_start(ts: float) -> float:
-    day = datetime.datetime.fromtimestamp(ts, tz=datetime.timezone.utc)
-    return datetime.datetime(day.year, day.month, 1, tzinfo=datetime.timezone.utc).timestamp()
+    day = datetime.datetime.fromtimestamp(ts, tz=datetime.UTC)
+    return datetime.datetime(day.year, day.month, 1, tzinfo=datetime.UTC).timestamp()
 
 
 def _amount(holder: dict, whole: str) -> decimal.Decimal | None:
@@ -150,7 +152,11 @@ def _amount(holder: dict, whole: str) -> decimal.Decimal | None:
         return decimal.Decimal(value) if isinstance(value, int) and not isinstance(value, bool) else None
     text = holder.get(whole + "AsDecimal")
     if text is not None:
-        return decimal.Decimal(text) if isinstance(text, str) and re.fullmatch(r"(0|[1-9][0-9]{0,9})(\.[0-9]{1,6})?", text) else None
+        return (
+            decimal.Decimal(text)
+            if isinstance(text, str) and re.fullmatch(r"(0|[1-9][0-9]{0,9})(\.[0-9]{1,6})?", text)
+            else None
+        )
     return decimal.Decimal(0)
 
 
@@ -158,7 +164,11 @@ def _usage_findings(operation: str, usage: dict, path: str, profile: Profile, no
     area = AREA[operation]
     out: list[Finding] = []
     if operation == "MeterUsage":
-        quantity_member, dimension_member, hours = "UsageQuantity", "UsageDimension", profile.contract.meter_window_hours
+        quantity_member, dimension_member, hours = (
+            "UsageQuantity",
+            "UsageDimension",
+            profile.contract.meter_window_hours,
+        )
         unknown_dimension, exclusive = "MU.USAGE_DIMENSION.UNKNOWN", "MU.USAGE_QUANTITY.EXCLUSIVE"
     else:
         quantity_member, dimension_member, hours = "Quantity", "Dimension", profile.contract.batch_window_hours
@@ -172,7 +182,9 @@ def _usage_findings(operation: str, usage: dict, path: str, profile: Profile, no
         if age >= hours * 3600:
             out.append(Finding(f"{area}.WINDOW.STALE", f"{path}.Timestamp", f"age {age:.0f} s"))
         elif operation == "BatchMeterUsage" and now - _month_start(now) >= 6 * 3600 and ts < _month_start(now):
-            out.append(Finding("BMU.WINDOW.MONTH_END", f"{path}.Timestamp", "in the previous month after 06:00 on the first"))
+            out.append(
+                Finding("BMU.WINDOW.MONTH_END", f"{path}.Timestamp", "in the previous month after 06:00 on the first")
+            )
         if age < -1:
             out.append(Finding(f"{area}.WINDOW.FUTURE", f"{path}.Timestamp", f"{-age:.0f} s ahead"))
     if usage.get(quantity_member) is not None and usage.get(quantity_member + "AsDecimal") is not None:
@@ -181,7 +193,9 @@ def _usage_findings(operation: str, usage: dict, path: str, profile: Profile, no
     if not isinstance(allocations, list) or not allocations:
         return out
     if usage.get(quantity_member) is None and usage.get(quantity_member + "AsDecimal") is None:
-        out.append(Finding("X.ALLOC.IMPLICIT_QUANTITY", path, "allocations for an absent quantity (its type is undefined)"))
+        out.append(
+            Finding("X.ALLOC.IMPLICIT_QUANTITY", path, "allocations for an absent quantity (its type is undefined)")
+        )
     quantity = _amount(usage, quantity_member)
     amounts = [_amount(a, "AllocatedUsageQuantity") for a in allocations]
     if quantity is not None and 0 <= quantity <= INT_MAX and None not in amounts and sum(amounts) != quantity:
@@ -191,9 +205,13 @@ def _usage_findings(operation: str, usage: dict, path: str, profile: Profile, no
     for i, a in enumerate(allocations):
         forms = [a.get("AllocatedUsageQuantity") is not None, a.get("AllocatedUsageQuantityAsDecimal") is not None]
         if forms.count(True) != 1:
-            out.append(Finding("ALLOC.QUANTITY.EXACTLY_ONE", f"{path}.UsageAllocations[{i}]", "both or neither quantity form"))
+            out.append(
+                Finding("ALLOC.QUANTITY.EXACTLY_ONE", f"{path}.UsageAllocations[{i}]", "both or neither quantity form")
+            )
         elif (usage_whole and forms[1]) or (usage_decimal and forms[0]):
-            out.append(Finding("ALLOC.QUANTITY_TYPE", f"{path}.UsageAllocations[{i}]", "whole and decimal quantities mixed"))
+            out.append(
+                Finding("ALLOC.QUANTITY_TYPE", f"{path}.UsageAllocations[{i}]", "whole and decimal quantities mixed")
+            )
     tagged = [frozenset((t.get("Key"), t.get("Value")) for t in a["Tags"]) for a in allocations if a.get("Tags")]
     if len(set(tagged)) != len(tagged):
         out.append(Finding("ALLOC.UNIQUE_TAGS", f"{path}.UsageAllocations", "two allocations share a tag set"))
@@ -201,7 +219,9 @@ def _usage_findings(operation: str, usage: dict, path: str, profile: Profile, no
     if untagged > 1:
         out.append(Finding("ALLOC.ONE_UNTAGGED", f"{path}.UsageAllocations", f"{untagged} without Tags"))
     if len(allocations) > profile.contract.max_allocations:
-        out.append(Finding("ALLOC.COUNT.MAX", f"{path}.UsageAllocations", f"{len(allocations)} > contract.max_allocations"))
+        out.append(
+            Finding("ALLOC.COUNT.MAX", f"{path}.UsageAllocations", f"{len(allocations)} > contract.max_allocations")
+        )
     for i, a in enumerate(allocations):
         keys = [t.get("Key") for t in a.get("Tags") or () if t.get("Key") is not None]
         if len(set(keys)) != len(keys):
@@ -231,7 +251,11 @@ def duplicate_keys(records: list[dict], per_hour: bool) -> list[tuple]:
         ts = r.get("Timestamp")
         if not isinstance(ts, (int, float)) or r.get("Dimension") is None:
             continue
-        key = (r.get("CustomerIdentifier", r.get("CustomerAWSAccountId")), r["Dimension"], int(ts // 3600) if per_hour else math.floor(ts))
+        key = (
+            r.get("CustomerIdentifier", r.get("CustomerAWSAccountId")),
+            r["Dimension"],
+            int(ts // 3600) if per_hour else math.floor(ts),
+        )
         if key in seen:
             dups.append(key)
         seen.add(key)
@@ -242,7 +266,10 @@ def findings(operation: str, request: dict, profile: Profile, now: float | None 
     """Every contract rule `request` breaks, model and semantic, with the profile's data."""
     now = time.time() if now is None else now
     area = AREA[operation]
-    out = [Finding(_model_rule(operation, path, kind), path, detail) for path, kind, detail in model_findings(operation, request)]
+    out = [
+        Finding(_model_rule(operation, path, kind), path, detail)
+        for path, kind, detail in model_findings(operation, request)
+    ]
     code = request.get("ProductCode")
     if operation != "ResolveCustomer" and _valid("ProductCode", code) and code != profile.product.code:
         out.append(Finding(f"{area}.PRODUCT_CODE.UNKNOWN", ".ProductCode", repr(code)))
@@ -254,7 +281,13 @@ def findings(operation: str, request: dict, profile: Profile, now: float | None 
             out += _usage_findings(operation, record, f".UsageRecords[{i}]", profile, now)
             out += _record_findings(record, f".UsageRecords[{i}]", profile)
         if request.get("ProductCode") is None and any(r.get("CustomerIdentifier") is not None for r in records):
-            out.append(Finding("BMU.PRODUCT_CODE.LEGACY_REQUIRED", ".ProductCode", "CustomerIdentifier records without a ProductCode"))
+            out.append(
+                Finding(
+                    "BMU.PRODUCT_CODE.LEGACY_REQUIRED",
+                    ".ProductCode",
+                    "CustomerIdentifier records without a ProductCode",
+                )
+            )
         for key in duplicate_keys(records, per_hour=profile.contract.batch_dedup == "hour"):
             out.append(Finding("X.RECORDS.DUPLICATE_KEY", ".UsageRecords", repr(key)))
     elif operation == "RegisterUsage":
@@ -263,7 +296,11 @@ def findings(operation: str, request: dict, profile: Profile, now: float | None 
             out.append(Finding("RU.PUBLIC_KEY_VERSION.UNKNOWN", ".PublicKeyVersion", str(version)))
     elif operation == "ResolveCustomer":
         token = request.get("RegistrationToken")
-        listed = {t.token for t in profile.registration_tokens.valid} | set(profile.registration_tokens.expired) | set(profile.registration_tokens.invalid)
+        listed = (
+            {t.token for t in profile.registration_tokens.valid}
+            | set(profile.registration_tokens.expired)
+            | set(profile.registration_tokens.invalid)
+        )
         if _valid("NonEmptyString", token) and token not in listed:
             out.append(Finding("RC.TOKEN.INVALID", ".RegistrationToken", repr(token)[:40]))
     return out
@@ -274,7 +311,7 @@ def rules(operation: str, request: dict, profile: Profile, now: float | None = N
     return {f.rule for f in findings(operation, request, profile, now)}
 
 
-# ------------------------------------------------------------------------------------------ properties of valid requests
+# ----------------------------------------------------------------------------------------- properties of valid requests
 
 
 def record_identity_problems(record: dict, profile: Profile, customers: str) -> list[str]:

@@ -8,11 +8,10 @@ import json
 from pathlib import Path
 
 import jsonschema
-from hypothesis import Phase, settings
 from botocore.validate import ParamValidator
+from hypothesis import Phase, settings
 
 from meterconform.harness.profile import load_profile
-
 from tests.strategies.checker import MODEL
 
 PROFILE = load_profile()
@@ -26,7 +25,7 @@ def to_botocore_params(operation: str, request: dict) -> dict:
 
     def convert(usage: dict) -> None:
         if isinstance(usage.get("Timestamp"), (int, float)):
-            usage["Timestamp"] = datetime.datetime.fromtimestamp(usage["Timestamp"], tz=datetime.timezone.utc)
+            usage["Timestamp"] = datetime.datetime.fromtimestamp(usage["Timestamp"], tz=datetime.UTC)
 
     if operation == "MeterUsage":
         convert(params)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import find, given, settings, strategies as st
+from hypothesis import find, given, settings
+from hypothesis import strategies as st
 
 from meterconform.harness.profile import from_dict
 from meterconform.strategies import allocations, max_allocations_list, quantities
@@ -24,8 +25,13 @@ def check_valid(total, allocation_list, max_count):
     assert len(set(tagged)) == len(tagged)
     assert sum(1 for a in allocation_list if "Tags" not in a) <= 1
     # And as a whole MeterUsage request, the independent checker finds nothing wrong.
-    request = {"ProductCode": PROFILE.product.code, "Timestamp": 0, "UsageDimension": PROFILE.product.dimensions[0],
-               "UsageQuantity": total, "UsageAllocations": allocation_list}
+    request = {
+        "ProductCode": PROFILE.product.code,
+        "Timestamp": 0,
+        "UsageDimension": PROFILE.product.dimensions[0],
+        "UsageQuantity": total,
+        "UsageAllocations": allocation_list,
+    }
     assert rules("MeterUsage", request, PROFILE) - {"MU.WINDOW.STALE"} == set()
 
 

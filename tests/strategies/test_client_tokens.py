@@ -13,7 +13,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from hypothesis import HealthCheck, Phase, given, settings, strategies as st
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 
 from meterconform.strategies import meter_usage_requests, unique_client_tokens
 from meterconform.strategies._model import CLIENT_TOKEN_MAX
@@ -34,11 +35,19 @@ def test_the_valid_checks_tokens_never_repeat_and_still_reach_the_boundaries():
     # Drawn exactly as suites/test_meter_usage.py::test_valid_requests_are_accepted draws them: 300 examples,
     # then a run that fails and shrinks (a shrink replays small values: "0", "\x00"), all in one process.
     def run(fail: bool) -> None:
-        @settings(max_examples=300, derandomize=True, database=None, deadline=None,
-                  phases=[Phase.generate, Phase.shrink], suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=300,
+            derandomize=True,
+            database=None,
+            deadline=None,
+            phases=[Phase.generate, Phase.shrink],
+            suppress_health_check=list(HealthCheck),
+        )
         @given(data=st.data())
         def draw(data):
-            request = data.draw(meter_usage_requests(PROFILE, client_token=data.draw(st.sampled_from(VALID_TOKEN_KINDS))))
+            request = data.draw(
+                meter_usage_requests(PROFILE, client_token=data.draw(st.sampled_from(VALID_TOKEN_KINDS)))
+            )
             if "ClientToken" in request:
                 tokens.append(request["ClientToken"])
                 assert not (fail and len(request["ClientToken"]) > 40)
@@ -58,8 +67,12 @@ def test_the_valid_checks_tokens_never_repeat_and_still_reach_the_boundaries():
     assert {UNIQUE_TOKEN_MIN, CLIENT_TOKEN_MAX} <= lengths and len(lengths) > 20, sorted(lengths)
     assert all(UNIQUE_TOKEN_MIN <= len(t) <= CLIENT_TOKEN_MAX for t in tokens)
     others = "".join(ch for t in drawn for ch in t if not _is_marker(ch))
-    kinds = {"ascii": lambda c: 0x20 <= ord(c) < 0x7F, "control": lambda c: ord(c) < 0x20,
-             "bmp": lambda c: 0x7F < ord(c) <= 0xFFFF, "astral": lambda c: ord(c) > 0xFFFF}
+    kinds = {
+        "ascii": lambda c: 0x20 <= ord(c) < 0x7F,
+        "control": lambda c: ord(c) < 0x20,
+        "bmp": lambda c: 0x7F < ord(c) <= 0xFFFF,
+        "astral": lambda c: ord(c) > 0xFFFF,
+    }
     missing = [k for k, test in kinds.items() if not any(test(c) for c in others)]
     assert not missing, f"no drawn token carries {missing} characters"
 
@@ -69,8 +82,14 @@ def test_the_valid_checks_tokens_never_repeat_and_still_reach_the_boundaries():
 def test_a_unique_token_is_drawn_text_with_one_marker(data):
     token = data.draw(unique_client_tokens())
     assert UNIQUE_TOKEN_MIN <= len(token) <= CLIENT_TOKEN_MAX
-    assert sum(1 for i in range(len(token) - UNIQUE_MARKER_LENGTH + 1)
-               if all(_is_marker(c) for c in token[i:i + UNIQUE_MARKER_LENGTH])) >= 1
+    assert (
+        sum(
+            1
+            for i in range(len(token) - UNIQUE_MARKER_LENGTH + 1)
+            if all(_is_marker(c) for c in token[i : i + UNIQUE_MARKER_LENGTH])
+        )
+        >= 1
+    )
 
 
 def _constant(node: ast.AST) -> str | None:
@@ -83,10 +102,16 @@ def _fixed_tokens(tree: ast.AST) -> list[tuple[int, str]]:
     for node in ast.walk(tree):
         values = []
         if isinstance(node, ast.Dict):
-            values = [v for k, v in zip(node.keys, node.values) if k is not None and _constant(k) == "ClientToken"]
+            values = [
+                v
+                for k, v in zip(node.keys, node.values, strict=True)
+                if k is not None and _constant(k) == "ClientToken"
+            ]
         elif isinstance(node, ast.keyword) and node.arg == "ClientToken":
             values = [node.value]
-        elif isinstance(node, ast.Assign) and any(isinstance(t, ast.Subscript) and _constant(t.slice) == "ClientToken" for t in node.targets):
+        elif isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Subscript) and _constant(t.slice) == "ClientToken" for t in node.targets
+        ):
             values = [node.value]
         for value in values:
             text = _constant(value)
@@ -94,23 +119,30 @@ def _fixed_tokens(tree: ast.AST) -> list[tuple[int, str]]:
                 found.append((node.lineno if hasattr(node, "lineno") else value.lineno, f"ClientToken {text!r}"))
         if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == "client_tokens":
             found.append((node.lineno, "client_tokens(), which repeats across examples"))
-        if isinstance(node, ast.keyword) and node.arg == "client_token" and _constant(node.value) not in (None, "fresh", "unique", "absent"):
+        if (
+            isinstance(node, ast.keyword)
+            and node.arg == "client_token"
+            and _constant(node.value) not in (None, "fresh", "unique", "absent")
+        ):
             found.append((node.value.lineno, f"client_token={_constant(node.value)!r}"))
         if isinstance(node, (ast.List, ast.Tuple, ast.Set)) and any(_constant(e) == "drawn" for e in node.elts):
-            found.append((node.lineno, "a choice of the \"drawn\" token kind"))
+            found.append((node.lineno, 'a choice of the "drawn" token kind'))
     return found
 
 
 def test_no_suite_sends_a_fixed_or_repeating_client_token():
     """A literal token of 1–64 characters (an invalid "" or 65-char one is never stored), client_tokens() or the
     "drawn" kind in a suite would be sent again by the next run, with other parameters."""
-    bad = [f"{path.name}:{line}: {what}" for path in sorted(SUITES.glob("*.py"))
-           for line, what in _fixed_tokens(ast.parse(path.read_text(), str(path)))]
+    bad = [
+        f"{path.name}:{line}: {what}"
+        for path in sorted(SUITES.glob("*.py"))
+        for line, what in _fixed_tokens(ast.parse(path.read_text(), str(path)))
+    ]
     assert not bad, "\n".join(bad)
 
 
 def test_the_static_check_sees_what_it_looks_for():
-    source = '''
+    source = """
 a = {"ClientToken": "0"}
 f(ClientToken="abc")
 r["ClientToken"] = "x"
@@ -120,5 +152,5 @@ client_tokens()
 ok = {"ClientToken": ""}
 ok2 = {"ClientToken": "c" * 65}
 ok3 = {"ClientToken": "c" * 65 + "d"}
-'''
+"""
     assert sorted(line for line, _ in _fixed_tokens(ast.parse(source))) == [2, 3, 4, 5, 6, 7]

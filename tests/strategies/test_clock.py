@@ -8,7 +8,8 @@ import importlib
 import types
 
 import pytest
-from hypothesis import find, given, settings, strategies as st
+from hypothesis import find, given, settings
+from hypothesis import strategies as st
 
 from meterconform.harness.profile import from_dict
 from meterconform.strategies import batch_meter_usage_requests, meter_usage_requests, timestamps, usage_record_lists
@@ -34,7 +35,7 @@ class JumpingClock:
 
 @pytest.fixture
 def jumping_clock(monkeypatch):
-    clock = JumpingClock(datetime.datetime(2026, 11, 30, 22, 59, 58, tzinfo=datetime.timezone.utc).timestamp(), 1234.5)
+    clock = JumpingClock(datetime.datetime(2026, 11, 30, 22, 59, 58, tzinfo=datetime.UTC).timestamp(), 1234.5)
     fake = types.SimpleNamespace(time=clock.time)
     monkeypatch.setattr(timestamps_module, "time", fake)
     monkeypatch.setattr(usage_records_module, "time", fake)
@@ -54,7 +55,12 @@ def clock_at(now: float):
 
 
 def hourly(window_hours: float = 6):
-    return from_dict({**PROFILE.raw, "contract": {**PROFILE.raw["contract"], "batch_dedup": "hour", "batch_window_hours": window_hours}})
+    return from_dict(
+        {
+            **PROFILE.raw,
+            "contract": {**PROFILE.raw["contract"], "batch_dedup": "hour", "batch_window_hours": window_hours},
+        }
+    )
 
 
 @pytest.mark.parametrize(
@@ -62,7 +68,10 @@ def hourly(window_hours: float = 6):
     [
         (usage_record_lists(PROFILE, 1, 4, with_allocations=False), lambda rs: len(rs) >= 2),
         (usage_record_lists(hourly(), 1, 4, with_allocations=False), lambda rs: len(rs) >= 2),
-        (batch_meter_usage_requests(PROFILE, max_size=4, with_allocations=False), lambda r: len(r["UsageRecords"]) >= 2),
+        (
+            batch_meter_usage_requests(PROFILE, max_size=4, with_allocations=False),
+            lambda r: len(r["UsageRecords"]) >= 2,
+        ),
         (meter_usage_requests(PROFILE, with_quantity=True), lambda r: r["UsageQuantity"] > 10),
         (timestamps(PROFILE, "batch", "inside"), lambda ts: int(ts) % 3600 == 3599),
     ],
@@ -82,15 +91,18 @@ def test_hour_dedup_lists_keep_one_record_per_hour_at_any_time(data):
     with clock_at(now):
         records = data.draw(usage_record_lists(profile, 1, 25))
     assert duplicate_keys(records, per_hour=True) == []
-    assert rules("BatchMeterUsage", {"ProductCode": PROFILE.product.code, "UsageRecords": records}, profile, now=now) == set()
+    assert (
+        rules("BatchMeterUsage", {"ProductCode": PROFILE.product.code, "UsageRecords": records}, profile, now=now)
+        == set()
+    )
 
 
-FIRST = datetime.datetime(2026, 12, 1, tzinfo=datetime.timezone.utc).timestamp()
+FIRST = datetime.datetime(2026, 12, 1, tzinfo=datetime.UTC).timestamp()
 
 
 def test_month_start():
     assert month_start(FIRST + 10 * 3600) == FIRST
-    assert month_start(FIRST - 1) == datetime.datetime(2026, 11, 1, tzinfo=datetime.timezone.utc).timestamp()
+    assert month_start(FIRST - 1) == datetime.datetime(2026, 11, 1, tzinfo=datetime.UTC).timestamp()
 
 
 @pytest.mark.parametrize(
@@ -112,4 +124,6 @@ def test_inside_batch_timestamps_are_accepted_on_the_first_of_the_month(data):
     now = FIRST + data.draw(st.integers(0, 24 * 3600))
     with clock_at(now):
         records = data.draw(usage_record_lists(day, 1, 10))
-    assert rules("BatchMeterUsage", {"ProductCode": PROFILE.product.code, "UsageRecords": records}, day, now=now) == set()
+    assert (
+        rules("BatchMeterUsage", {"ProductCode": PROFILE.product.code, "UsageRecords": records}, day, now=now) == set()
+    )

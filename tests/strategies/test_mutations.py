@@ -5,7 +5,8 @@ from __future__ import annotations
 import copy
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from meterconform.contract.catalog import load_catalog
 from meterconform.harness.profile import MissingProfileData, from_dict
@@ -66,16 +67,36 @@ def test_clause_outcomes_say_a_mutated_request_is_not_simply_served():
 def test_the_required_mutation_families_are_covered():
     names = {(m.operation, m.name) for m in ALL}
     for op in ("MeterUsage", "BatchMeterUsage"):
-        for name in ("unknown_dimension", "unknown_product_code", "stale_timestamp", "quantity_negative", "quantity_too_large",
-                     "tags_too_many", "tag_key_too_long", "tag_value_too_long", "tag_key_invalid_char", "tag_value_invalid_char",
-                     "tags_empty", "allocation_sum_mismatch", "allocation_duplicate_tag_set", "allocations_two_untagged",
-                     "allocations_too_many"):
+        for name in (
+            "unknown_dimension",
+            "unknown_product_code",
+            "stale_timestamp",
+            "quantity_negative",
+            "quantity_too_large",
+            "tags_too_many",
+            "tag_key_too_long",
+            "tag_value_too_long",
+            "tag_key_invalid_char",
+            "tag_value_invalid_char",
+            "tags_empty",
+            "allocation_sum_mismatch",
+            "allocation_duplicate_tag_set",
+            "allocations_two_untagged",
+            "allocations_too_many",
+        ):
             assert (op, name) in names
-    for op, name in [("MeterUsage", "client_token_too_long"), ("MeterUsage", "client_token_empty"), ("BatchMeterUsage", "too_many_records"),
-                     ("RegisterUsage", "nonce_too_long"), ("RegisterUsage", "public_key_version_zero"),
-                     ("RegisterUsage", "public_key_version_unknown"), ("ResolveCustomer", "registration_token_empty"),
-                     ("BatchMeterUsage", "account_id_not_digits"), ("BatchMeterUsage", "license_arn_malformed"),
-                     ("BatchMeterUsage", "customer_identifier_and_account")]:
+    for op, name in [
+        ("MeterUsage", "client_token_too_long"),
+        ("MeterUsage", "client_token_empty"),
+        ("BatchMeterUsage", "too_many_records"),
+        ("RegisterUsage", "nonce_too_long"),
+        ("RegisterUsage", "public_key_version_zero"),
+        ("RegisterUsage", "public_key_version_unknown"),
+        ("ResolveCustomer", "registration_token_empty"),
+        ("BatchMeterUsage", "account_id_not_digits"),
+        ("BatchMeterUsage", "license_arn_malformed"),
+        ("BatchMeterUsage", "customer_identifier_and_account"),
+    ]:
         assert (op, name) in names
     # Every required member of every input structure has its "missing" mutation.
     for op in OPERATIONS:
@@ -109,8 +130,14 @@ def _without_accounts():
 
 
 NO_ACCOUNTS = _without_accounts()
-ACCOUNT_MUTATIONS = {"account_id_not_digits", "account_id_too_long", "license_arn_malformed", "license_of_another_account",
-                     "account_without_license", "customer_identifier_and_account"}
+ACCOUNT_MUTATIONS = {
+    "account_id_not_digits",
+    "account_id_too_long",
+    "license_arn_malformed",
+    "license_of_another_account",
+    "account_without_license",
+    "customer_identifier_and_account",
+}
 
 
 @SETTINGS

@@ -8,7 +8,13 @@ import pytest
 from hypothesis import find, given, settings
 
 from meterconform.harness.profile import MissingProfileData, from_dict
-from meterconform.strategies import dimensions, overlong_product_codes, product_codes, unknown_dimensions, unknown_product_codes
+from meterconform.strategies import (
+    dimensions,
+    overlong_product_codes,
+    product_codes,
+    unknown_dimensions,
+    unknown_product_codes,
+)
 from tests.strategies.checker import MODEL
 from tests.strategies.helpers import FIND, PROFILE
 
@@ -69,7 +75,11 @@ def test_the_first_overlong_length_is_reachable():
 
 def test_missing_profile_data_is_named():
     empty = from_dict({})
-    for make, key in [(dimensions, "product.dimensions"), (unknown_dimensions, "product.dimensions"), (product_codes, "product.code")]:
+    for make, key in [
+        (dimensions, "product.dimensions"),
+        (unknown_dimensions, "product.dimensions"),
+        (product_codes, "product.code"),
+    ]:
         with pytest.raises(MissingProfileData) as info:
             make(empty)
         assert info.value.key == key

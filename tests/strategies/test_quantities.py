@@ -45,8 +45,15 @@ def test_bounds_narrow_the_range(q):
     assert 5 <= q <= 10
 
 
-@pytest.mark.parametrize("kwargs, match", [(dict(max_value=2**31), "invalid_quantities"), (dict(min_value=-1), "min_value=-1"),
-                                           (dict(min_value=3, max_value=2), "min_value=3"), (dict(max_value=1.5), "max_value=1.5")])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(max_value=2**31), "invalid_quantities"),
+        (dict(min_value=-1), "min_value=-1"),
+        (dict(min_value=3, max_value=2), "min_value=3"),
+        (dict(max_value=1.5), "max_value=1.5"),
+    ],
+)
 def test_bad_bounds_are_refused(kwargs, match):
     with pytest.raises((ValueError, TypeError), match=match):
         quantities(**kwargs)
@@ -57,7 +64,11 @@ def test_bad_bounds_are_refused(kwargs, match):
 from decimal import Decimal  # noqa: E402
 
 from meterconform.strategies.quantities import (  # noqa: E402
-    FLOAT_COLLIDING_QUANTITIES, FLOAT_COLLIDING_SUMS, FLOAT_INEXACT_SUMS, float_colliding_splits, float_inexact_splits,
+    FLOAT_COLLIDING_QUANTITIES,
+    FLOAT_COLLIDING_SUMS,
+    FLOAT_INEXACT_SUMS,
+    float_colliding_splits,
+    float_inexact_splits,
 )
 
 # The installed model's pattern (and length) of the decimal quantities, read as a whole-string match.
@@ -73,8 +84,11 @@ def _float_sum(parts):
 
 def _valid_decimal(text: str) -> bool:
     import re
-    return (re.fullmatch(DECIMAL_SHAPE["pattern"].lstrip("^").rstrip("$"), text) is not None
-            and DECIMAL_SHAPE["min"] <= len(text) <= DECIMAL_SHAPE["max"])
+
+    return (
+        re.fullmatch(DECIMAL_SHAPE["pattern"].lstrip("^").rstrip("$"), text) is not None
+        and DECIMAL_SHAPE["min"] <= len(text) <= DECIMAL_SHAPE["max"]
+    )
 
 
 @SETTINGS

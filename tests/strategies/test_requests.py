@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from meterconform.harness.profile import MissingProfileData, from_dict
 from meterconform.strategies import (
@@ -21,13 +22,35 @@ SETTINGS = settings(max_examples=12, deadline=None, database=None, suppress_heal
 
 STRATEGIES = [
     ("MeterUsage", "default", meter_usage_requests(PROFILE)),
-    ("MeterUsage", "allocations, drawn token, dry run", meter_usage_requests(PROFILE, with_quantity=True, with_allocations=True, client_token="drawn", dry_run=None)),
-    ("MeterUsage", "edge inside, fractional", meter_usage_requests(PROFILE, where="edge_inside", fractional=True, client_token="absent")),
+    (
+        "MeterUsage",
+        "allocations, drawn token, dry run",
+        meter_usage_requests(PROFILE, with_quantity=True, with_allocations=True, client_token="drawn", dry_run=None),
+    ),
+    (
+        "MeterUsage",
+        "edge inside, fractional",
+        meter_usage_requests(PROFILE, where="edge_inside", fractional=True, client_token="absent"),
+    ),
     ("MeterUsage", "hour boundary", meter_usage_requests(PROFILE, where="hour_boundary")),
     ("BatchMeterUsage", "subscribed", batch_meter_usage_requests(PROFILE, max_size=6)),
-    ("BatchMeterUsage", "accounts, no product code", batch_meter_usage_requests(PROFILE, max_size=6, customers="accounts", with_product_code=None)),
-    ("BatchMeterUsage", "unsubscribed, all members", batch_meter_usage_requests(PROFILE, max_size=4, customers="unsubscribed", with_quantity=True, with_allocations=True)),
-    ("BatchMeterUsage", "25 records", batch_meter_usage_requests(PROFILE, min_size=25, max_size=25, with_allocations=False)),
+    (
+        "BatchMeterUsage",
+        "accounts, no product code",
+        batch_meter_usage_requests(PROFILE, max_size=6, customers="accounts", with_product_code=None),
+    ),
+    (
+        "BatchMeterUsage",
+        "unsubscribed, all members",
+        batch_meter_usage_requests(
+            PROFILE, max_size=4, customers="unsubscribed", with_quantity=True, with_allocations=True
+        ),
+    ),
+    (
+        "BatchMeterUsage",
+        "25 records",
+        batch_meter_usage_requests(PROFILE, min_size=25, max_size=25, with_allocations=False),
+    ),
     ("RegisterUsage", "default", register_usage_requests(PROFILE)),
     ("ResolveCustomer", "valid", resolve_customer_requests(PROFILE)),
     ("ResolveCustomer", "expired", resolve_customer_requests(PROFILE, "expired")),
@@ -35,7 +58,7 @@ STRATEGIES = [
 ]
 
 
-@pytest.mark.parametrize("operation, label, strategy", STRATEGIES, ids=[f"{o}-{l}" for o, l, _ in STRATEGIES])
+@pytest.mark.parametrize("operation, label, strategy", STRATEGIES, ids=[f"{o}-{label}" for o, label, _ in STRATEGIES])
 @SETTINGS
 @given(data=st.data())
 def test_valid_requests_satisfy_the_model_and_the_profile(operation, label, strategy, data):
@@ -51,7 +74,9 @@ def test_the_generated_json_schemas_are_used_when_present():
     schema = request_schema("MeterUsage")
     if schema is None:
         pytest.skip("schemas/MeterUsage.request.json not generated yet")
-    assert schema_errors("MeterUsage", {"ProductCode": "p", "Timestamp": 1, "UsageDimension": "d", "UsageQuantity": 2**31})
+    assert schema_errors(
+        "MeterUsage", {"ProductCode": "p", "Timestamp": 1, "UsageDimension": "d", "UsageQuantity": 2**31}
+    )
 
 
 @SETTINGS

@@ -6,9 +6,18 @@ import re
 import sys
 
 import pytest
-from hypothesis import find, given, settings, strategies as st
+from hypothesis import find, given, settings
+from hypothesis import strategies as st
 
-from meterconform.strategies import TAG_ALPHABET, invalid_tag_chars, overlong_tag_keys, overlong_tag_values, tag_keys, tag_values, tags
+from meterconform.strategies import (
+    TAG_ALPHABET,
+    invalid_tag_chars,
+    overlong_tag_keys,
+    overlong_tag_values,
+    tag_keys,
+    tag_values,
+    tags,
+)
 from meterconform.strategies.tags import with_invalid_char
 from tests.strategies.checker import MODEL
 from tests.strategies.helpers import FIND
@@ -25,7 +34,9 @@ def test_key_and_value_share_one_pattern():
 
 def test_the_alphabet_is_exactly_the_model_class():
     # Every code point: in the alphabet if and only if it matches the model's pattern on its own.
-    matching = "".join(chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF and re.fullmatch(PATTERN, chr(c)))
+    matching = "".join(
+        chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF and re.fullmatch(PATTERN, chr(c))
+    )
     assert matching == TAG_ALPHABET
     # The range ` -=` brings in punctuation a hasty reading misses, and stops before `>`.
     assert set("!\"#$%&'()*,;<-") <= set(TAG_ALPHABET)

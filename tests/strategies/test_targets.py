@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from meterconform.harness.profile import from_dict
 from meterconform.strategies import meter_usage_requests, tags, timestamps
 from meterconform.strategies.targets import aim_at_limits, limit_scores
 from tests.strategies.helpers import PROFILE
 
-COUNT, ALLOCS, TAGS = "records in the batch (to 25)", "allocations of a usage (to contract.max_allocations)", "tags of an allocation (to 5)"
+COUNT, ALLOCS, TAGS = (
+    "records in the batch (to 25)",
+    "allocations of a usage (to contract.max_allocations)",
+    "tags of an allocation (to 5)",
+)
 KEY, VALUE, NONCE = "tag Key length (to 100)", "tag Value length (to 256)", "Nonce length (to 255)"
 AGE, HOUR = "age to window - tolerance (seconds)", "seconds to the next hour"
 NOW = 1_800_000_000.0  # 2027-01-15T08:00:00Z, on the hour
@@ -47,26 +52,38 @@ def test_the_window_edge_and_the_hour_boundary_score_zero():
     assert last_second[HOUR] == -1 and last_second[AGE] == -(EDGE - 1)
     # The nearest usage of a batch counts; a batch's own window is batch_window_hours.
     batch_edge = PROFILE.contract.batch_window_hours * 3600 - PROFILE.contract.clock_tolerance_seconds
-    scores = limit_scores("BatchMeterUsage", {"UsageRecords": [usage(NOW - 5), usage(NOW - batch_edge - 7)]}, PROFILE, now=NOW)
+    scores = limit_scores(
+        "BatchMeterUsage", {"UsageRecords": [usage(NOW - 5), usage(NOW - batch_edge - 7)]}, PROFILE, now=NOW
+    )
     assert scores[AGE] == -7
 
 
 def test_times_metering_batch_key_chose_are_not_scored():
-    scores = limit_scores("BatchMeterUsage", {"UsageRecords": [usage(NOW - 60)]}, PROFILE, drawn_timestamps=False, now=NOW)
+    scores = limit_scores(
+        "BatchMeterUsage", {"UsageRecords": [usage(NOW - 60)]}, PROFILE, drawn_timestamps=False, now=NOW
+    )
     assert AGE not in scores and HOUR not in scores and scores[COUNT] == -24
 
 
 def test_only_the_members_a_request_carries_are_scored():
-    assert limit_scores("RegisterUsage", {"ProductCode": "p", "PublicKeyVersion": 1, "Nonce": "n" * 250}, PROFILE) == {NONCE: -5}
+    assert limit_scores("RegisterUsage", {"ProductCode": "p", "PublicKeyVersion": 1, "Nonce": "n" * 250}, PROFILE) == {
+        NONCE: -5
+    }
     assert limit_scores("ResolveCustomer", {"RegistrationToken": "t"}, PROFILE) == {}
     assert set(limit_scores("MeterUsage", {"ProductCode": "p", "UsageDimension": "d"}, PROFILE)) == set()
 
 
-@pytest.mark.parametrize("request_body", [
-    None, "not a dict", {"UsageRecords": "x"}, {"UsageRecords": [1, None, {"Timestamp": "soon"}]},
-    {"Timestamp": True, "UsageAllocations": [{"Tags": [{"Key": 5}, "x", {"Value": None}]}, 3]},
-    {"Timestamp": float("nan"), "UsageAllocations": {}},
-])
+@pytest.mark.parametrize(
+    "request_body",
+    [
+        None,
+        "not a dict",
+        {"UsageRecords": "x"},
+        {"UsageRecords": [1, None, {"Timestamp": "soon"}]},
+        {"Timestamp": True, "UsageAllocations": [{"Tags": [{"Key": 5}, "x", {"Value": None}]}, 3]},
+        {"Timestamp": float("nan"), "UsageAllocations": {}},
+    ],
+)
 def test_malformed_requests_are_scored_without_error(request_body):
     for operation in ("MeterUsage", "BatchMeterUsage"):
         assert all(isinstance(v, float) for v in limit_scores(operation, request_body, PROFILE).values())
@@ -100,7 +117,9 @@ def test_aim_reports_only_under_the_target_phase():
 def test_strategy_functions_hand_back_the_strategy_they_built():
     """Built once per argument list: a strategy built in every example is validated in every example."""
     assert tags() is tags() and tags(1, 2) is tags(1, 2) and tags(1, 2) is not tags()
-    assert meter_usage_requests(PROFILE, with_allocations=False) is meter_usage_requests(PROFILE, with_allocations=False)
+    assert meter_usage_requests(PROFILE, with_allocations=False) is meter_usage_requests(
+        PROFILE, with_allocations=False
+    )
     assert timestamps(PROFILE, "batch", "stale") is timestamps(PROFILE, "batch", "stale")
 
 

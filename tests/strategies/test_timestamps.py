@@ -6,7 +6,8 @@ import math
 import time
 
 import pytest
-from hypothesis import find, given, settings, strategies as st
+from hypothesis import find, given, settings
+from hypothesis import strategies as st
 
 from meterconform.harness.profile import from_dict
 from meterconform.strategies import hour_floor, timestamps

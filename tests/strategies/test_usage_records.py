@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import find, given, settings, strategies as st
+from hypothesis import find, given, settings
+from hypothesis import strategies as st
 
 from meterconform.harness.profile import MissingProfileData, from_dict
 from meterconform.strategies import usage_record_lists, usage_records
@@ -38,7 +39,10 @@ def test_lists_have_distinct_keys(records):
 
 
 def test_twenty_five_records_are_reachable():
-    assert len(find(usage_record_lists(PROFILE, 20, 25, with_allocations=False), lambda rs: len(rs) == 25, settings=FIND)) == 25
+    assert (
+        len(find(usage_record_lists(PROFILE, 20, 25, with_allocations=False), lambda rs: len(rs) == 25, settings=FIND))
+        == 25
+    )
 
 
 def test_an_hourly_profile_too_small_for_the_list_is_refused():
@@ -50,8 +54,14 @@ def test_an_hourly_profile_too_small_for_the_list_is_refused():
         usage_record_lists(from_dict(raw), 25, 25)
 
 
-@pytest.mark.parametrize("customers, key", [("subscribed", "customers.subscribed"), ("unsubscribed", "customers.unsubscribed"),
-                                            ("accounts", "customers.subscribed_accounts")])
+@pytest.mark.parametrize(
+    "customers, key",
+    [
+        ("subscribed", "customers.subscribed"),
+        ("unsubscribed", "customers.unsubscribed"),
+        ("accounts", "customers.subscribed_accounts"),
+    ],
+)
 def test_missing_customers_are_named(customers, key):
     raw = {"product": {"code": "p", "dimensions": ["d"]}}
     with pytest.raises(MissingProfileData) as info:

@@ -13,20 +13,47 @@ from meterconform.results.events import read_events
 REPO = Path(__file__).resolve().parents[2]
 
 
-def run_suites(*selection: str, faults: tuple[str, ...] | list[str] = (), depth: str = "quick",
-               extra: tuple[str, ...] | list[str] = (), timeout: float = 300) -> list[dict]:
+def run_suites(
+    *selection: str,
+    faults: tuple[str, ...] | list[str] = (),
+    depth: str = "quick",
+    extra: tuple[str, ...] | list[str] = (),
+    timeout: float = 300,
+) -> list[dict]:
     """Events of `pytest <selection>` (paths under suites/, node ids, or -k expressions in `extra`)
     against a fresh embedded reference endpoint with `faults` switched on."""
     with tempfile.TemporaryDirectory() as tmp:
         events_path = Path(tmp) / "events.jsonl"
-        cmd = [sys.executable, "-m", "pytest", *(selection or ("suites",)), "-p", "meterconform.plugin",
-               "-c", os.devnull, "--rootdir", str(REPO), "-p", "no:cacheprovider", "-q", "--tb=no",
-               "--depth", depth, "--events", str(events_path), "--hypothesis-seed=0", "--no-example-database",
-               *[f"--reference-fault={f}" for f in faults], *extra]
+        cmd = [
+            sys.executable,
+            "-m",
+            "pytest",
+            *(selection or ("suites",)),
+            "-p",
+            "meterconform.plugin",
+            "-c",
+            os.devnull,
+            "--rootdir",
+            str(REPO),
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "--tb=no",
+            "--depth",
+            depth,
+            "--events",
+            str(events_path),
+            "--hypothesis-seed=0",
+            "--no-example-database",
+            *[f"--reference-fault={f}" for f in faults],
+            *extra,
+        ]
         env = {k: v for k, v in os.environ.items() if not k.startswith(("METERCONFORM_", "PYTEST_XDIST"))}
         proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=timeout, env=env)
         if not events_path.exists():
-            raise AssertionError(f"the suite run wrote no events (exit {proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+            raise AssertionError(
+                f"the suite run wrote no events (exit {proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+            )
         return read_events(events_path)[1]
 
 

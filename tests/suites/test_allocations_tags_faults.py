@@ -12,17 +12,35 @@ SUITE = "suites/test_allocations_tags.py"
 
 # Every clause the suite judges with expect_error: a fault answering errors with HTTP 200 must break them all.
 ERROR_CLAUSES = {
-    "ALLOC.COUNT.MIN", "ALLOC.COUNT.MAX", "ALLOC.SUM", "ALLOC.UNIQUE_TAGS", "ALLOC.ONE_UNTAGGED", "ALLOC.QUANTITY.RANGE",
-    "ALLOC.QUANTITY_TYPE", "ALLOC.QUANTITY.EXACTLY_ONE", "ALLOC.QUANTITY_DECIMAL.LENGTH", "ALLOC.QUANTITY_DECIMAL.PATTERN",
-    "TAG.COUNT.MIN", "TAG.COUNT.MAX", "TAG.KEY.REQUIRED", "TAG.VALUE.REQUIRED", "TAG.KEY.LENGTH", "TAG.VALUE.LENGTH",
-    "TAG.KEY.PATTERN", "TAG.VALUE.PATTERN",
+    "ALLOC.COUNT.MIN",
+    "ALLOC.COUNT.MAX",
+    "ALLOC.SUM",
+    "ALLOC.UNIQUE_TAGS",
+    "ALLOC.ONE_UNTAGGED",
+    "ALLOC.QUANTITY.RANGE",
+    "ALLOC.QUANTITY_TYPE",
+    "ALLOC.QUANTITY.EXACTLY_ONE",
+    "ALLOC.QUANTITY_DECIMAL.LENGTH",
+    "ALLOC.QUANTITY_DECIMAL.PATTERN",
+    "TAG.COUNT.MIN",
+    "TAG.COUNT.MAX",
+    "TAG.KEY.REQUIRED",
+    "TAG.VALUE.REQUIRED",
+    "TAG.KEY.LENGTH",
+    "TAG.VALUE.LENGTH",
+    "TAG.KEY.PATTERN",
+    "TAG.VALUE.PATTERN",
 }
 
 
 def _failing_operations(events, clause):
     """The operation parameter (the node id's last, "...-MeterUsage]" or "[BatchMeterUsage]") of each check
     that failed on `clause`."""
-    found = (re.search(r"[-\[](MeterUsage|BatchMeterUsage)\]$", e["nodeid"]) for e in events if e.get("failed_clause") == clause)
+    found = (
+        re.search(r"[-\[](MeterUsage|BatchMeterUsage)\]$", e["nodeid"])
+        for e in events
+        if e.get("failed_clause") == clause
+    )
     return {m.group(1) if m else "?" for m in found}
 
 
@@ -43,11 +61,14 @@ def test_a_repeated_tag_key_is_observed_not_judged(faithful):
     assert len(observed) == 2 and {e["verdict"] for e in observed} == {"INFO"}
 
 
-@pytest.mark.parametrize("fault, broken", [
-    ("allocation-sum-unchecked", {"ALLOC.SUM"}),
-    ("six-tags-accepted", {"TAG.COUNT.MAX"}),
-    ("errors-with-200", ERROR_CLAUSES),
-])
+@pytest.mark.parametrize(
+    "fault, broken",
+    [
+        ("allocation-sum-unchecked", {"ALLOC.SUM"}),
+        ("six-tags-accepted", {"TAG.COUNT.MAX"}),
+        ("errors-with-200", ERROR_CLAUSES),
+    ],
+)
 def test_each_fault_fails_exactly_its_clauses(fault, broken):
     events = run_suites(SUITE, faults=[fault])
     assert errors(events) == []
@@ -64,9 +85,13 @@ def test_each_mutation_clause_is_credited_only_with_its_own_answers():
     from meterconform.results.outcome_coverage import expected_labels
 
     catalog = load_catalog()
-    events = run_suites("suites/test_allocations_tags.py",
-                        extra=["-k", "test_invalid_allocations_get_the_documented_error", "--max-examples", "60"])
-    assert {e["verdict"] for e in events} == {"PASS"} and len(events) == 2, [(e["nodeid"], e["verdict"]) for e in events]
+    events = run_suites(
+        "suites/test_allocations_tags.py",
+        extra=["-k", "test_invalid_allocations_get_the_documented_error", "--max-examples", "60"],
+    )
+    assert {e["verdict"] for e in events} == {"PASS"} and len(events) == 2, [
+        (e["nodeid"], e["verdict"]) for e in events
+    ]
     judged_clauses = set()
     for event in events:
         for cid, row in event["judged"].items():
@@ -99,7 +124,11 @@ def test_at_the_deep_depth_a_check_reports_every_clause_it_finds_broken():
         reproductions = [event["reproduction"], *(o["reproduction"] for o in event["also_failed"])]
         assert len(set(reproductions)) == len(reproductions)  # each bug its own example
         for other in event["also_failed"]:
-            assert other["verdict"] == "FAIL" and other["reason"].startswith(other["clause"]) and "HTTP 200" in other["actual"]
+            assert (
+                other["verdict"] == "FAIL"
+                and other["reason"].startswith(other["clause"])
+                and "HTTP 200" in other["actual"]
+            )
     ci = run_suites(SUITE, faults=["errors-with-200"], depth="ci", extra=["-k", check])
     assert {e["verdict"] for e in ci} == {"FAIL"} and len(ci) == 2
     assert all(len(_broken(e)) == 1 and "also_failed" not in e for e in ci), [_broken(e) for e in ci]

@@ -1,4 +1,5 @@
-"""The BatchMeterUsage checks pass on the faithful reference endpoint and fail, on the clause the fault breaks, on a faulty one."""
+"""The BatchMeterUsage checks pass on the faithful reference endpoint and fail, on the clause the fault breaks, on a
+faulty one."""
 
 import pytest
 
@@ -8,11 +9,27 @@ SUITE = "suites/test_batch_meter_usage.py"
 
 # Every request-level error the suite asserts: a fault that answers errors with HTTP 200 must fail each of them.
 ERROR_CLAUSES = {
-    "BMU.ACCOUNT_ID.LENGTH", "BMU.ACCOUNT_ID.PATTERN", "BMU.CUSTOMER_IDENTIFIER.LENGTH", "BMU.DIMENSION.LENGTH",
-    "BMU.DIMENSION.REQUIRED", "BMU.DIMENSION.UNKNOWN", "BMU.LICENSE.INVALID", "BMU.LICENSE_ARN.PATTERN",
-    "BMU.PRODUCT_CODE.LEGACY_REQUIRED", "BMU.PRODUCT_CODE.LENGTH", "BMU.PRODUCT_CODE.PATTERN", "BMU.PRODUCT_CODE.UNKNOWN",
-    "BMU.QUANTITY.EXCLUSIVE", "BMU.QUANTITY.RANGE", "BMU.QUANTITY_DECIMAL.LENGTH", "BMU.QUANTITY_DECIMAL.PATTERN",
-    "BMU.RECORDS.MAX", "BMU.RECORDS.REQUIRED", "BMU.REQUEST.SIZE", "BMU.TIMESTAMP.REQUIRED", "BMU.WINDOW.STALE",
+    "BMU.ACCOUNT_ID.LENGTH",
+    "BMU.ACCOUNT_ID.PATTERN",
+    "BMU.CUSTOMER_IDENTIFIER.LENGTH",
+    "BMU.DIMENSION.LENGTH",
+    "BMU.DIMENSION.REQUIRED",
+    "BMU.DIMENSION.UNKNOWN",
+    "BMU.LICENSE.INVALID",
+    "BMU.LICENSE_ARN.PATTERN",
+    "BMU.PRODUCT_CODE.LEGACY_REQUIRED",
+    "BMU.PRODUCT_CODE.LENGTH",
+    "BMU.PRODUCT_CODE.PATTERN",
+    "BMU.PRODUCT_CODE.UNKNOWN",
+    "BMU.QUANTITY.EXCLUSIVE",
+    "BMU.QUANTITY.RANGE",
+    "BMU.QUANTITY_DECIMAL.LENGTH",
+    "BMU.QUANTITY_DECIMAL.PATTERN",
+    "BMU.RECORDS.MAX",
+    "BMU.RECORDS.REQUIRED",
+    "BMU.REQUEST.SIZE",
+    "BMU.TIMESTAMP.REQUIRED",
+    "BMU.WINDOW.STALE",
 }
 
 
@@ -36,16 +53,19 @@ def test_batch_suite_is_green_on_the_faithful_endpoint(faithful):
     assert {"BMU.RECORDS.EMPTY", "BMU.CUSTOMER.EXCLUSIVE", "BMU.CUSTOMER.MISSING", "BMU.WINDOW.FUTURE"} <= observed
 
 
-@pytest.mark.parametrize("fault, broken, failing_checks", [
-    ("batch-cap-26", {"BMU.RECORDS.MAX"}, {"test_26_records_are_a_client_error"}),
-    ("batch-window-7h", {"BMU.WINDOW.STALE"}, None),
-    # The stale batch is still answered TimestampOutOfBoundsException: only the resend exposes the partial write.
-    ("partial-batch-on-stale", {"BMU.WINDOW.WHOLE_BATCH"}, {"test_stale_record_rejects_the_whole_batch"}),
-    ("duplicate-record-as-success", {"BMU.DEDUP.DUPLICATE_RECORD"}, None),
-    ("unknown-dimension-wrong-error", {"BMU.DIMENSION.UNKNOWN"}, None),
-    ("dimension-case-insensitive", {"BMU.DIMENSION.UNKNOWN"}, None),
-    ("errors-with-200", ERROR_CLAUSES, None),
-])
+@pytest.mark.parametrize(
+    "fault, broken, failing_checks",
+    [
+        ("batch-cap-26", {"BMU.RECORDS.MAX"}, {"test_26_records_are_a_client_error"}),
+        ("batch-window-7h", {"BMU.WINDOW.STALE"}, None),
+        # The stale batch is still answered TimestampOutOfBoundsException: only the resend exposes the partial write.
+        ("partial-batch-on-stale", {"BMU.WINDOW.WHOLE_BATCH"}, {"test_stale_record_rejects_the_whole_batch"}),
+        ("duplicate-record-as-success", {"BMU.DEDUP.DUPLICATE_RECORD"}, None),
+        ("unknown-dimension-wrong-error", {"BMU.DIMENSION.UNKNOWN"}, None),
+        ("dimension-case-insensitive", {"BMU.DIMENSION.UNKNOWN"}, None),
+        ("errors-with-200", ERROR_CLAUSES, None),
+    ],
+)
 def test_batch_suite_fails_on_the_clause_the_fault_breaks(fault, broken, failing_checks):
     events = run_with(fault)
     assert errors(events) == []

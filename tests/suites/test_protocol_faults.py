@@ -8,8 +8,8 @@ import json
 import socket
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable
 
 import pytest
 import urllib3
@@ -84,7 +84,11 @@ class DeadAfterMalformed(Deviation):
 
     def response(self, request, status, headers, body):
         if self.dead:
-            return 503, [("Content-Type", "application/x-amz-json-1.1")], b'{"__type":"ServiceUnavailable","message":"down"}'
+            return (
+                503,
+                [("Content-Type", "application/x-amz-json-1.1")],
+                b'{"__type":"ServiceUnavailable","message":"down"}',
+            )
         try:
             json.loads(request[2] or b"{}")
         except ValueError:
@@ -100,7 +104,11 @@ class UnknownOperationForNonPost(Deviation):
         if request[0] == "POST":
             return status, headers, body
         out = b'{"__type":"UnknownOperationException","message":"Unknown operation"}'
-        return 404, [("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-ErrorType", "UnknownOperationException")], out
+        return (
+            404,
+            [("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-ErrorType", "UnknownOperationException")],
+            out,
+        )
 
 
 def _drop_header(name: str):
@@ -218,7 +226,7 @@ class _ProxyHandler(BaseHTTPRequestHandler):
     # Headers and body go out in two writes; with Nagle on, the body waits for the client's delayed ACK of
     # the headers (about 40 ms per answer on a kept-alive connection), as the reference endpoint avoids too.
     disable_nagle_algorithm = True
-    server: "DeviantProxy"
+    server: DeviantProxy
 
     def _handle(self):
         length = int(self.headers.get("Content-Length") or 0)
@@ -230,10 +238,17 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         method, headers, body = self.server.deviation.request(*request)
-        upstream = self.server.pool.request(method, self.server.upstream + self.path, body=body,
-                                            headers={k: v for k, v in headers.items() if k.lower() != "content-length"},
-                                            redirect=False, retries=False)
-        out_headers = [(k, v) for k, v in upstream.headers.items() if k.lower() not in ("content-length", "connection", "date")]
+        upstream = self.server.pool.request(
+            method,
+            self.server.upstream + self.path,
+            body=body,
+            headers={k: v for k, v in headers.items() if k.lower() != "content-length"},
+            redirect=False,
+            retries=False,
+        )
+        out_headers = [
+            (k, v) for k, v in upstream.headers.items() if k.lower() not in ("content-length", "connection", "date")
+        ]
         status, out_headers, out = self.server.deviation.response(request, upstream.status, out_headers, upstream.data)
         self.send_response(status)
         for k, v in out_headers:
@@ -300,10 +315,25 @@ def test_the_protocol_suites_are_green_on_the_faithful_endpoint(faithful):
 
 ERRORS_WITH_200 = {
     # every check expecting a client error (MUST) fails on its own clause: the status is not 4xx ...
-    "PROTO.TARGET.UNKNOWN", "PROTO.TARGET.MISSING", "PROTO.BODY.EMPTY", "PROTO.NULL.REQUIRED",
-    "PROTO.JSON.MALFORMED", "PROTO.JSON.NOT_OBJECT", "PROTO.JSON.WRONG_TYPE", "PROTO.JSON.COERCION", "PROTO.AUTH.UNSIGNED", "PROTO.AUTH.BAD_SIGNATURE",
-    "BMU.RECORDS.MAX", "BMU.PRODUCT_CODE.LENGTH", "MU.PRODUCT_CODE.LENGTH",
-    "MU.CLIENT_TOKEN.LENGTH", "RU.PRODUCT_CODE.LENGTH", "RU.NONCE.LENGTH", "TAG.COUNT.MAX", "TAG.KEY.LENGTH", "TAG.VALUE.LENGTH",
+    "PROTO.TARGET.UNKNOWN",
+    "PROTO.TARGET.MISSING",
+    "PROTO.BODY.EMPTY",
+    "PROTO.NULL.REQUIRED",
+    "PROTO.JSON.MALFORMED",
+    "PROTO.JSON.NOT_OBJECT",
+    "PROTO.JSON.WRONG_TYPE",
+    "PROTO.JSON.COERCION",
+    "PROTO.AUTH.UNSIGNED",
+    "PROTO.AUTH.BAD_SIGNATURE",
+    "BMU.RECORDS.MAX",
+    "BMU.PRODUCT_CODE.LENGTH",
+    "MU.PRODUCT_CODE.LENGTH",
+    "MU.CLIENT_TOKEN.LENGTH",
+    "RU.PRODUCT_CODE.LENGTH",
+    "RU.NONCE.LENGTH",
+    "TAG.COUNT.MAX",
+    "TAG.KEY.LENGTH",
+    "TAG.VALUE.LENGTH",
     "ALLOC.COUNT.MAX",
     # ... the checks of the form of errors fail on the status of modelled errors ...
     "PROTO.STATUS.CLIENT_ERROR",
@@ -314,12 +344,18 @@ ERRORS_WITH_200 = {
 }
 
 
-@pytest.mark.parametrize("fault,broken", [
-    ("errors-with-200", ERRORS_WITH_200),
-    ("malformed-json-500", {"PROTO.JSON.MALFORMED", "PROTO.JSON.NOT_OBJECT", "PROTO.ERROR.TYPE", "PROTO.HOSTILE.NO_5XX"}),
-    ("six-tags-accepted", {"TAG.COUNT.MAX"}),
-    ("batch-cap-26", {"BMU.RECORDS.MAX"}),
-])
+@pytest.mark.parametrize(
+    "fault,broken",
+    [
+        ("errors-with-200", ERRORS_WITH_200),
+        (
+            "malformed-json-500",
+            {"PROTO.JSON.MALFORMED", "PROTO.JSON.NOT_OBJECT", "PROTO.ERROR.TYPE", "PROTO.HOSTILE.NO_5XX"},
+        ),
+        ("six-tags-accepted", {"TAG.COUNT.MAX"}),
+        ("batch-cap-26", {"BMU.RECORDS.MAX"}),
+    ],
+)
 def test_each_reference_fault_fails_exactly_its_clauses(fault, broken):
     events = run_suites(*SUITES, faults=[fault])
     assert errors(events) == []
@@ -330,21 +366,58 @@ def test_each_reference_fault_fails_exactly_its_clauses(fault, broken):
 
 P, F = "suites/test_protocol.py", "suites/test_wire_fuzz.py"
 DEVIATIONS = [
-    ("no-content-type", lambda: _drop_header("content-type"), [P, "-k", "dispatched or not_json or unknown_member"],
-     {"PROTO.CONTENT_TYPE.RESPONSE"}),
-    ("json-content-type-wrong", lambda: ResponseRewrite(_success_as_text), [P, "-k", "dispatched"], {"PROTO.CONTENT_TYPE.JSON"}),
+    (
+        "no-content-type",
+        lambda: _drop_header("content-type"),
+        [P, "-k", "dispatched or not_json or unknown_member"],
+        {"PROTO.CONTENT_TYPE.RESPONSE"},
+    ),
+    (
+        "json-content-type-wrong",
+        lambda: ResponseRewrite(_success_as_text),
+        [P, "-k", "dispatched"],
+        {"PROTO.CONTENT_TYPE.JSON"},
+    ),
     ("no-error-header", lambda: _drop_header("x-amzn-errortype"), [P, "-k", "errors_"], {"PROTO.ERROR.HEADER"}),
     ("no-message", lambda: _rewrite_json(_without_message), [P, "-k", "errors_"], {"PROTO.ERROR.MESSAGE"}),
-    ("html-error-bodies", lambda: ResponseRewrite(_html_errors), [P, "-k", "target or errors_are_json"], {"PROTO.ERROR.TYPE"}),
-    ("lenient-target", lambda: RequestRewrite(_canonical_target), [P, "-k", "target_naming_no_operation"], {"PROTO.TARGET.UNKNOWN"}),
+    (
+        "html-error-bodies",
+        lambda: ResponseRewrite(_html_errors),
+        [P, "-k", "target or errors_are_json"],
+        {"PROTO.ERROR.TYPE"},
+    ),
+    (
+        "lenient-target",
+        lambda: RequestRewrite(_canonical_target),
+        [P, "-k", "target_naming_no_operation"],
+        {"PROTO.TARGET.UNKNOWN"},
+    ),
     ("any-method-is-post", lambda: RequestRewrite(_any_method), [P, "-k", "without_post"], {"PROTO.METHOD.POST_ONLY"}),
-    ("signatures-unchecked", lambda: RequestRewrite(_resign), [P, "-k", "signature or signed_for_another"],
-     {"PROTO.AUTH.UNSIGNED", "PROTO.AUTH.BAD_SIGNATURE", "PROTO.AUTH.SIGNING_NAME"}),
-    ("fractional-timestamp-refused", lambda: _reject_if(_has_fractional_timestamp), [P, "-k", "timestamp"], {"PROTO.TIMESTAMP.FRACTIONAL"}),
+    (
+        "signatures-unchecked",
+        lambda: RequestRewrite(_resign),
+        [P, "-k", "signature or signed_for_another"],
+        {"PROTO.AUTH.UNSIGNED", "PROTO.AUTH.BAD_SIGNATURE", "PROTO.AUTH.SIGNING_NAME"},
+    ),
+    (
+        "fractional-timestamp-refused",
+        lambda: _reject_if(_has_fractional_timestamp),
+        [P, "-k", "timestamp"],
+        {"PROTO.TIMESTAMP.FRACTIONAL"},
+    ),
     ("null-refused", lambda: _reject_if(_has_null), [P, "-k", "sent_as_null"], {"PROTO.NULL.OPTIONAL"}),
-    ("unknown-member-500", lambda: _reject_if(_has_unknown_member, 500, "InternalServiceErrorException"), [P, "-k", "unknown_member"],
-     {"PROTO.UNKNOWN_MEMBER.NO_5XX"}),
-    ("dead-after-malformed", lambda: DeadAfterMalformed(), [P, "-k", "not_json and RegisterUsage and truncated"], {"PROTO.HOSTILE.LIVENESS"}),
+    (
+        "unknown-member-500",
+        lambda: _reject_if(_has_unknown_member, 500, "InternalServiceErrorException"),
+        [P, "-k", "unknown_member"],
+        {"PROTO.UNKNOWN_MEMBER.NO_5XX"},
+    ),
+    (
+        "dead-after-malformed",
+        lambda: DeadAfterMalformed(),
+        [P, "-k", "not_json and RegisterUsage and truncated"],
+        {"PROTO.HOSTILE.LIVENESS"},
+    ),
 ]
 
 
@@ -387,10 +460,19 @@ def test_a_hung_endpoint_gets_timed_out_verdicts_within_the_read_timeout(upstrea
         'secret_access_key = "meterconform-reference-secret"\nconnect_timeout = 1\nread_timeout = 1\n\n'
         '[product]\ncode = "prod-meterconform0001"\ndimensions = ["Hours"]\npublic_key_versions = [1]\n\n'
         '[customers]\nsubscribed = ["cust-alpha"]\n\n'
-        '[registration_tokens.valid.valid-token-alpha]\ncustomer = "cust-alpha"\n', encoding="utf-8")
+        '[registration_tokens.valid.valid-token-alpha]\ncustomer = "cust-alpha"\n',
+        encoding="utf-8",
+    )
     started = time.monotonic()
-    events = run_behind(upstream, HangOnTarget(), P, "-k", "dispatched or target_naming_no_operation and no-such",
-                        extra=["--profile", str(profile)], timeout=120)
+    events = run_behind(
+        upstream,
+        HangOnTarget(),
+        P,
+        "-k",
+        "dispatched or target_naming_no_operation and no-such",
+        extra=["--profile", str(profile)],
+        timeout=120,
+    )
     took = time.monotonic() - started
     assert errors(events) == []
     assert len(events) == 5
@@ -424,9 +506,29 @@ def test_a_fully_hung_endpoint_ends_the_run_promptly(tmp_path):
     threading.Thread(target=accept, daemon=True).start()
     try:
         started = time.monotonic()
-        proc = subprocess.run([sys.executable, "-m", "pytest", "suites/test_protocol.py", "-p", "meterconform.plugin", "-c", "/dev/null",
-                               "--rootdir", str(REPO), "-q", "-k", "dispatched", "--endpoint-url", f"http://127.0.0.1:{sock.getsockname()[1]}"],
-                              cwd=REPO, capture_output=True, text=True, timeout=60)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "suites/test_protocol.py",
+                "-p",
+                "meterconform.plugin",
+                "-c",
+                "/dev/null",
+                "--rootdir",
+                str(REPO),
+                "-q",
+                "-k",
+                "dispatched",
+                "--endpoint-url",
+                f"http://127.0.0.1:{sock.getsockname()[1]}",
+            ],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         took = time.monotonic() - started
     finally:
         stop.set()

@@ -34,13 +34,29 @@ def test_register_usage_and_resolve_customer_are_green_on_the_faithful_endpoint(
     assert {e["verdict"] for e in faithful} <= {"PASS", "INFO"}
 
 
-@pytest.mark.parametrize("fault,broken", [
-    ("errors-with-200", {"RU.NONCE.LENGTH", "RU.PRODUCT_CODE.PATTERN", "RU.PRODUCT_CODE.LENGTH", "RU.PRODUCT_CODE.UNKNOWN",
-                         "RU.PRODUCT_CODE.REQUIRED", "RU.PUBLIC_KEY_VERSION.MIN", "RU.PUBLIC_KEY_VERSION.REQUIRED",
-                         "RU.PUBLIC_KEY_VERSION.UNKNOWN", "RC.TOKEN.REQUIRED", "RC.TOKEN.INVALID", "RC.TOKEN.NON_EMPTY",
-                         "RC.TOKEN.EXPIRED"}),
-    ("expired-token-as-invalid", {"RC.TOKEN.EXPIRED"}),
-])
+@pytest.mark.parametrize(
+    "fault,broken",
+    [
+        (
+            "errors-with-200",
+            {
+                "RU.NONCE.LENGTH",
+                "RU.PRODUCT_CODE.PATTERN",
+                "RU.PRODUCT_CODE.LENGTH",
+                "RU.PRODUCT_CODE.UNKNOWN",
+                "RU.PRODUCT_CODE.REQUIRED",
+                "RU.PUBLIC_KEY_VERSION.MIN",
+                "RU.PUBLIC_KEY_VERSION.REQUIRED",
+                "RU.PUBLIC_KEY_VERSION.UNKNOWN",
+                "RC.TOKEN.REQUIRED",
+                "RC.TOKEN.INVALID",
+                "RC.TOKEN.NON_EMPTY",
+                "RC.TOKEN.EXPIRED",
+            },
+        ),
+        ("expired-token-as-invalid", {"RC.TOKEN.EXPIRED"}),
+    ],
+)
 def test_each_reference_fault_fails_exactly_its_clauses(fault, broken):
     events = run_suites(RU, RC, faults=[fault])
     assert errors(events) == []
@@ -116,23 +132,61 @@ def _valid_token(token):
 
 DEVIATIONS: list[tuple[str, Deviation, list[str], set[str]]] = [
     ("jwt-hs256", _signature(lambda h, p: ({**h, "alg": "HS256"}, p)), [RU, "-k", "echo"], {"OUT.RU.SIGNATURE_JWT"}),
-    ("payload-without-nonce", _signature(lambda h, p: (h, {k: v for k, v in p.items() if k != "nonce"})), [RU, "-k", "echo"],
-     {"OUT.RU.SIGNATURE_PAYLOAD"}),
-    ("payload-iat-in-millis", _signature(lambda h, p: (h, {**p, "iat": p["iat"] * 1000})), [RU, "-k", "echo"], {"OUT.RU.SIGNATURE_PAYLOAD"}),
-    ("rotation-timestamp-always", _result(lambda r: {**r, "PublicKeyRotationTimestamp": 1700000000}), [RU, "-k", "echo"],
-     {"OUT.RU.ROTATION_TIMESTAMP"}),
+    (
+        "payload-without-nonce",
+        _signature(lambda h, p: (h, {k: v for k, v in p.items() if k != "nonce"})),
+        [RU, "-k", "echo"],
+        {"OUT.RU.SIGNATURE_PAYLOAD"},
+    ),
+    (
+        "payload-iat-in-millis",
+        _signature(lambda h, p: (h, {**p, "iat": p["iat"] * 1000})),
+        [RU, "-k", "echo"],
+        {"OUT.RU.SIGNATURE_PAYLOAD"},
+    ),
+    (
+        "rotation-timestamp-always",
+        _result(lambda r: {**r, "PublicKeyRotationTimestamp": 1700000000}),
+        [RU, "-k", "echo"],
+        {"OUT.RU.ROTATION_TIMESTAMP"},
+    ),
     ("nonce-truncated-to-255", _member_rewrite("Nonce", lambda n: n[:255]), [RU, "-k", "nonce"], {"RU.NONCE.LENGTH"}),
-    ("unknown-product-as-validation", _error_renamed("InvalidProductCodeException", "ValidationException"), [RU, "-k", "not_the_sellers"],
-     {"RU.PRODUCT_CODE.UNKNOWN"}),
-    ("unknown-version-as-validation", _error_renamed("InvalidPublicKeyVersionException", "ValidationException"), [RU, "-k", "unpublished"],
-     {"RU.PUBLIC_KEY_VERSION.UNKNOWN"}),
-    ("wrong-account", _result(lambda r: {**r, "CustomerAWSAccountId": "999999999999"} if "LicenseArn" in r else r), [RC, "-k", "valid_token"],
-     {"OUT.RC.FIELDS"}),
-    ("wrong-product", _result(lambda r: {**r, "ProductCode": "prod-other"} if "LicenseArn" in r else r), [RC, "-k", "valid_token"],
-     {"OUT.RC.PRODUCT_CODE"}),
-    ("invalid-as-expired", _error_renamed("InvalidTokenException", "ExpiredTokenException"), [RC, "-k", "invalid or nobody"],
-     {"RC.TOKEN.INVALID"}),
-    ("empty-token-resolved", _member_rewrite("RegistrationToken", _valid_token), [RC, "-k", "empty"], {"RC.TOKEN.NON_EMPTY"}),
+    (
+        "unknown-product-as-validation",
+        _error_renamed("InvalidProductCodeException", "ValidationException"),
+        [RU, "-k", "not_the_sellers"],
+        {"RU.PRODUCT_CODE.UNKNOWN"},
+    ),
+    (
+        "unknown-version-as-validation",
+        _error_renamed("InvalidPublicKeyVersionException", "ValidationException"),
+        [RU, "-k", "unpublished"],
+        {"RU.PUBLIC_KEY_VERSION.UNKNOWN"},
+    ),
+    (
+        "wrong-account",
+        _result(lambda r: {**r, "CustomerAWSAccountId": "999999999999"} if "LicenseArn" in r else r),
+        [RC, "-k", "valid_token"],
+        {"OUT.RC.FIELDS"},
+    ),
+    (
+        "wrong-product",
+        _result(lambda r: {**r, "ProductCode": "prod-other"} if "LicenseArn" in r else r),
+        [RC, "-k", "valid_token"],
+        {"OUT.RC.PRODUCT_CODE"},
+    ),
+    (
+        "invalid-as-expired",
+        _error_renamed("InvalidTokenException", "ExpiredTokenException"),
+        [RC, "-k", "invalid or nobody"],
+        {"RC.TOKEN.INVALID"},
+    ),
+    (
+        "empty-token-resolved",
+        _member_rewrite("RegistrationToken", _valid_token),
+        [RC, "-k", "empty"],
+        {"RC.TOKEN.NON_EMPTY"},
+    ),
 ]
 
 

@@ -7,10 +7,21 @@ from __future__ import annotations
 import json
 import threading
 
+import pytest
+
+from meterconform.harness.profile import load_profile
+from meterconform.reference import ReferenceEndpoint
 from tests.suites.runner import errors, run_suites
-from tests.suites.test_protocol_faults import Deviation, DeviantProxy, upstream  # noqa: F401 (fixture)
+from tests.suites.test_protocol_faults import DeviantProxy, Deviation
 
 CONFLICT = b'{"__type":"IdempotencyConflictException","message":"the token was used with other parameters"}'
+
+
+@pytest.fixture(scope="module")
+def upstream():
+    """One faithful reference endpoint behind every proxied run of this module."""
+    with ReferenceEndpoint(dict(load_profile(None).raw)) as endpoint:
+        yield endpoint.url
 
 
 class ShortTokensTaken(Deviation):
@@ -30,14 +41,22 @@ class ShortTokensTaken(Deviation):
             with self.lock:
                 if self.taken > 0:
                     self.taken -= 1
-                    return 400, [("Content-Type", "application/x-amz-json-1.1"),
-                                 ("x-amzn-ErrorType", "IdempotencyConflictException")], CONFLICT
+                    return (
+                        400,
+                        [
+                            ("Content-Type", "application/x-amz-json-1.1"),
+                            ("x-amzn-ErrorType", "IdempotencyConflictException"),
+                        ],
+                        CONFLICT,
+                    )
         return status, headers, body
 
 
 def _length_checks(upstream, taken: int) -> dict[str, dict]:
     with DeviantProxy(upstream, ShortTokensTaken(taken)) as url:
-        events = run_suites("suites/test_meter_usage.py", extra=["--endpoint-url", url, "-k", "client_token_length_boundaries"])
+        events = run_suites(
+            "suites/test_meter_usage.py", extra=["--endpoint-url", url, "-k", "client_token_length_boundaries"]
+        )
     assert errors(events) == []
     return {e["nodeid"].rsplit("[", 1)[1].rstrip("]"): e for e in events}
 

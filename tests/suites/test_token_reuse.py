@@ -16,7 +16,12 @@ from .runner import errors, run_suites
 
 # Every check that sends a valid registration token: the smoke and ResolveCustomer suites, and the protocol
 # and wire checks parametrized with ResolveCustomer.
-SUITES = ("suites/test_smoke.py", "suites/test_resolve_customer.py", "suites/test_protocol.py", "suites/test_wire_fuzz.py")
+SUITES = (
+    "suites/test_smoke.py",
+    "suites/test_resolve_customer.py",
+    "suites/test_protocol.py",
+    "suites/test_wire_fuzz.py",
+)
 SELECT = "resolve or ResolveCustomer"
 PROFILE = Path(__file__).resolve().parents[2] / "meterconform" / "data" / "default-profile.toml"
 
@@ -45,8 +50,11 @@ def _profile(tmp_path, url: str, token_reuse: str | None):
 def test_a_profile_without_the_reading_accepts_single_use_tokens(single_use_endpoint, tmp_path):
     events = run_suites(*SUITES, extra=["--profile", _profile(tmp_path, single_use_endpoint, None), "-k", SELECT])
     assert not errors(events), errors(events)
-    bad = [f"{e['nodeid']}: {e['verdict']} {e.get('failed_clause')} {e['reason'][:300]}" for e in events
-           if e["verdict"] in ("FAIL", "NON-STRICT")]
+    bad = [
+        f"{e['nodeid']}: {e['verdict']} {e.get('failed_clause')} {e['reason'][:300]}"
+        for e in events
+        if e["verdict"] in ("FAIL", "NON-STRICT")
+    ]
     assert not bad, "\n".join(bad)
     spent = [e for e in events if e["verdict"] == "SKIPPED" and e["reason"].startswith("TOKEN SPENT")]
     passed = [e for e in events if e["verdict"] == "PASS"]

@@ -25,9 +25,28 @@ NOISY_HEADERS = ("User-Agent", "amz-sdk-invocation-id", "amz-sdk-request")
 
 
 def _pytest(selection: list[str], events: Path, *extra: str) -> None:
-    cmd = [sys.executable, "-m", "pytest", *selection, "-p", "meterconform.plugin", "-c", os.devnull,
-           "--rootdir", str(REPO), "-p", "no:cacheprovider", "-q", "--tb=no", "--depth", "quick",
-           "--hypothesis-seed=0", "--events", str(events), *extra]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        *selection,
+        "-p",
+        "meterconform.plugin",
+        "-c",
+        os.devnull,
+        "--rootdir",
+        str(REPO),
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "--tb=no",
+        "--depth",
+        "quick",
+        "--hypothesis-seed=0",
+        "--events",
+        str(events),
+        *extra,
+    ]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("METERCONFORM_", "PYTEST_XDIST"))}
     subprocess.run(cmd, cwd=REPO, env=env, check=False, capture_output=True)
     if not events.exists():
@@ -68,16 +87,26 @@ def main() -> None:
         _pytest(["suites/test_smoke.py"], faithful)
 
         faulty = tmp_path / "faulty.jsonl"
-        _pytest(["suites/test_smoke.py", str(HERE / "verdicts_suite.py")], faulty, "--profile", str(no_invalid),
-                *[f"--reference-fault={f}" for f in FAULTS])
+        _pytest(
+            ["suites/test_smoke.py", str(HERE / "verdicts_suite.py")],
+            faulty,
+            "--profile",
+            str(no_invalid),
+            *[f"--reference-fault={f}" for f in FAULTS],
+        )
 
         port = _free_port()
-        moto = subprocess.Popen([str(Path(sys.executable).parent / "moto_server"), "-p", str(port)],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        moto = subprocess.Popen(
+            [str(Path(sys.executable).parent / "moto_server"), "-p", str(port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             time.sleep(2)
             moto_profile = tmp_path / "moto.toml"
-            moto_profile.write_text(default.replace("[endpoint]\n", f'[endpoint]\nurl = "http://127.0.0.1:{port}"\n', 1), encoding="utf-8")
+            moto_profile.write_text(
+                default.replace("[endpoint]\n", f'[endpoint]\nurl = "http://127.0.0.1:{port}"\n', 1), encoding="utf-8"
+            )
             moto_events = tmp_path / "moto.jsonl"
             _pytest(["suites/test_smoke.py"], moto_events, "--profile", str(moto_profile))
         finally:
