@@ -190,3 +190,38 @@ def test_a_killed_runs_staging_directory_is_swept_and_a_live_ones_kept(tmp_path)
     staged.open()
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([f".r.staging-{os.getppid()}", staged.path.name])
     assert staged.commit() == tmp_path / "r" and (tmp_path / "r" / MARKER).exists()
+
+
+def test_no_report_names_the_staging_directory(tmp_path):
+    """The moto profile is written beside the reports while they are staged; the reports name it where it ends up."""
+    pytest.importorskip("moto")
+    reports = tmp_path / "r"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "meterconform",
+            "run",
+            "--target",
+            "moto",
+            "-n",
+            "1",
+            "--depth",
+            "quick",
+            "--report-dir",
+            str(reports),
+            "--",
+            "-k",
+            "test_each_record_is_answered_by_its_customer",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=180,
+    )
+    assert proc.returncode in (0, 1), proc.stdout[-2000:] + proc.stderr[-2000:]
+    meta = json.loads((reports / "events.jsonl").read_text().splitlines()[0])["meta"]
+    assert meta["profile"] == str(reports / ".moto-profile.toml") and (reports / ".moto-profile.toml").is_file()
+    for name in ("events.jsonl", "conformance.json", "conformance.html", "junit.xml"):
+        assert ".staging-" not in (reports / name).read_text(), name

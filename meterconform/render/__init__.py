@@ -91,9 +91,11 @@ def finish_run(
     `run` and `meterconform report` write the same files (and the baseline shows in both)."""
     run = RunResults.load(events_path)
     run.meta["completion"] = completion.to_meta()
-    run.write(events_path)
-    if shown is not None:
+    if shown is not None:  # the staging directory is renamed to `shown`: name files in it where they will be
+        staging = str(report_dir)
+        run.meta = {k: v.replace(staging, str(shown)) if isinstance(v, str) else v for k, v in run.meta.items()}
         run.sources = [str(shown / events_path.name)]
+    run.write(events_path)
     return write_reports(
         run,
         report_dir,
