@@ -115,3 +115,32 @@ def test_plain_pytest_on_a_wheel_install_in_the_checkout_and_outside_it(wheel_ve
     outside = _pytest(wheel_venv, ["--pyargs", *modules, "-p", "meterconform.plugin"], tmp_path)
     assert outside.returncode == 0, outside.stdout[-3000:] + outside.stderr[-3000:]
     assert _verdict(outside) == "verdict: CONFORMANT"
+
+
+def test_meterconform_run_on_a_wheel_install_prints_no_pytest_warning(wheel_venv, tmp_path):
+    """The pytest11 entry point (the seller fixtures) makes pytest mark the whole distribution for assertion
+    rewriting; `meterconform run` has imported the package by then, which printed a PytestAssertRewriteWarning
+    into every run's output."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("METERCONFORM_", "PYTEST_XDIST", "PYTHONPATH"))}
+    proc = subprocess.run(
+        [
+            str(wheel_venv / "bin" / "python"),
+            "-m",
+            "meterconform",
+            "run",
+            "--depth",
+            "quick",
+            "--no-html",
+            "--",
+            "-k",
+            "smoke",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "Warning" not in proc.stdout + proc.stderr, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert proc.stdout.splitlines()[-2] == "verdict: CONFORMANT"
