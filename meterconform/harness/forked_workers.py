@@ -1,0 +1,237 @@
+"""Parallel checks without a second start-up: worker processes forked after collection (`--fork-workers N`).
+
+pytest-xdist starts each worker as a fresh interpreter that imports pytest, Hypothesis, boto3 and the suites and
+collects them again. Forked here, the workers share the controller's imports and collected items, copy on write.
+Each takes the next check from a shared counter (the slowest checks do not pile up on one worker), runs it
+through pytest's own runtest protocol and sends the controller its reports, which go through the controller's
+hooks as they would in one process: the run's events, the terminal, -x.
+
+A worker is `gw<i>` of `count` in $PYTEST_XDIST_WORKER / $PYTEST_XDIST_WORKER_COUNT, exactly as under xdist, so
+the batch-key slots (harness/slots.py) keep them apart the same way; each draws fresh randomness after the fork.
+POSIX only (os.fork); elsewhere the checks run in the one process.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import random
+import signal
+import sys
+import traceback
+from multiprocessing.connection import Connection, Pipe, wait
+
+import pytest
+
+WORKERS_ENV = "PYTEST_XDIST_WORKER"
+COUNT_ENV = "PYTEST_XDIST_WORKER_COUNT"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("meterconform")
+    group.addoption("--fork-workers", dest="mc_fork_workers", type=int, default=0, metavar="N",
+                    help="run the checks in N worker processes forked after collection (no second start-up; POSIX)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    workers = config.getoption("mc_fork_workers", 0) or 0
+    if workers < 0:
+        raise pytest.UsageError(f"--fork-workers {workers}: expected a number of processes >= 0")
+    if workers > 1 and getattr(config.option, "numprocesses", None):
+        raise pytest.UsageError("--fork-workers with -n: choose one way to run the checks in parallel")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session):
+    config = session.config
+    workers = config.getoption("mc_fork_workers", 0) or 0
+    if workers <= 1 or config.option.collectonly or not hasattr(os, "fork") or hasattr(config, "workerinput"):
+        return None  # pytest's own loop
+    if session.testsfailed and not config.option.continue_on_collection_errors:
+        raise session.Interrupted(f"{session.testsfailed} error{'s' if session.testsfailed != 1 else ''} during collection")
+    if session.items:
+        _run_forked(session, min(workers, len(session.items)))
+    return True
+
+
+class _Counter:
+    """The index of the next check to run, shared by the forked workers (an anonymous shared page and a lock)."""
+
+    def __init__(self) -> None:
+        import multiprocessing
+
+        self._value = multiprocessing.get_context("fork").Value("i", 0)
+
+    def take(self) -> int:
+        with self._value.get_lock():
+            index = self._value.value
+            self._value.value = index + 1
+        return index
+
+
+def _run_forked(session: pytest.Session, count: int) -> None:
+    """Fork `count` workers, relay their reports through this process's hooks until every worker is done."""
+    counter = _Counter()
+    children: dict[Connection, int] = {}
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        for index in range(count):
+            receive, send = Pipe(duplex=False)
+            pid = os.fork()
+            if pid == 0:  # the worker: never returns
+                receive.close()
+                for other in children:
+                    other.close()
+                _worker(session, counter, send, index, count)
+            send.close()
+            children[receive] = pid
+        finished = _relay(session, children)
+    except BaseException:
+        finished = False
+        raise
+    finally:
+        for conn, pid in children.items():
+            _stop(pid, end=not finished)
+            conn.close()
+
+
+def _relay(session: pytest.Session, children: dict[Connection, int]) -> bool:
+    """Pass the workers' messages to this process's hooks until each is done (True) or the session is to stop
+    (-x, --maxfail: False); a worker that died mid-check fails that check."""
+    hook = session.config.hook
+    running: dict[Connection, tuple[str, tuple] | None] = dict.fromkeys(children)
+    while running:
+        for conn in wait(list(running)):
+            try:
+                kind, *payload = conn.recv()
+            except (EOFError, OSError):
+                _lost(session, running.pop(conn), children[conn])
+                continue
+            if kind == "logstart":
+                running[conn] = (payload[0], payload[1])
+                hook.pytest_runtest_logstart(nodeid=payload[0], location=payload[1])
+            elif kind == "report":
+                report = hook.pytest_report_from_serializable(config=session.config, data=payload[0])
+                hook.pytest_runtest_logreport(report=report)
+            elif kind == "logfinish":
+                running[conn] = None
+                hook.pytest_runtest_logfinish(nodeid=payload[0], location=payload[1])
+            elif kind == "done":
+                running.pop(conn)
+            elif kind == "error":
+                raise RuntimeError(f"a forked worker broke:\n{payload[0]}")
+        if session.shouldfail or session.shouldstop:  # -x / --maxfail, as in one process: no further check starts
+            return False
+    return True
+
+
+def _lost(session: pytest.Session, current: tuple[str, tuple] | None, pid: int) -> None:
+    """A worker's pipe closed before it said it was done: the check it was running fails (it crashed)."""
+    status = _stop(pid, end=False)
+    if current is None:
+        return
+    nodeid, location = current
+    report = pytest.TestReport(nodeid, location, {}, "failed", f"the worker process running this check died ({status})",
+                               "call")
+    session.config.hook.pytest_runtest_logreport(report=report)
+    session.config.hook.pytest_runtest_logfinish(nodeid=nodeid, location=location)
+
+
+def _stop(pid: int, *, end: bool) -> str:
+    """Reap a worker, ending it first (SIGTERM, which it takes as Ctrl-C) if `end`; how it ended."""
+    try:
+        if end:
+            os.kill(pid, signal.SIGTERM)
+        done, status = os.waitpid(pid, 0)
+    except (ChildProcessError, ProcessLookupError):
+        return "already reaped"
+    return f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit {os.WEXITSTATUS(status)}"
+
+
+class _Forwarder:
+    """In a worker: the reporting hooks, sent to the controller instead of written here."""
+
+    def __init__(self, config: pytest.Config, conn: Connection):
+        self.config, self.conn = config, conn
+
+    def pytest_runtest_logstart(self, nodeid: str, location: tuple) -> None:
+        self.conn.send(("logstart", nodeid, location))
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        data = self.config.hook.pytest_report_to_serializable(config=self.config, report=report)
+        try:
+            self.conn.send(("report", data))
+        except (pickle.PicklingError, TypeError, AttributeError):  # an unpicklable extra: keep what JSON can carry
+            import json
+
+            self.conn.send(("report", json.loads(json.dumps(data, default=str))))
+
+    def pytest_runtest_logfinish(self, nodeid: str, location: tuple) -> None:
+        self.conn.send(("logfinish", nodeid, location))
+
+
+def _worker(session: pytest.Session, counter: _Counter, conn: Connection, index: int, count: int) -> None:
+    """A forked worker: take checks from the counter and run them until none is left; then exit (os._exit:
+    the controller alone finishes the session and writes the reports)."""
+    code = 0
+    try:
+        signal.signal(signal.SIGTERM, _interrupt)
+        os.environ[WORKERS_ENV], os.environ[COUNT_ENV] = f"gw{index}", str(count)
+        random.seed()  # the controller's random state was copied into every worker
+        config = session.config
+        _mute_reporters(config)
+        _fresh_capture(config)
+        config.pluginmanager.register(_Forwarder(config, conn), "meterconform-fork-forwarder")
+        items = session.items
+        position = counter.take()
+        while position < len(items):
+            following = counter.take()
+            nextitem = items[following] if following < len(items) else None
+            config.hook.pytest_runtest_protocol(item=items[position], nextitem=nextitem)
+            if session.shouldfail or session.shouldstop:
+                break
+            position = following
+        conn.send(("done",))
+    except KeyboardInterrupt:
+        code = 130
+    except BaseException:  # noqa: BLE001 - told to the controller, which ends the run
+        code = 1
+        try:
+            conn.send(("error", traceback.format_exc()))
+        except OSError:
+            pass
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def _mute_reporters(config: pytest.Config) -> None:
+    """The controller writes the terminal output and junit.xml from the relayed reports; not each worker too."""
+    from _pytest.junitxml import LogXML
+    from _pytest.terminal import TerminalReporter
+
+    for plugin in list(config.pluginmanager.get_plugins()):
+        if isinstance(plugin, (TerminalReporter, LogXML)):
+            config.pluginmanager.unregister(plugin)
+
+
+def _fresh_capture(config: pytest.Config) -> None:
+    """The captured-output files were the controller's; give this worker its own, so workers do not read or
+    truncate each other's output."""
+    capman = config.pluginmanager.getplugin("capturemanager")
+    if capman is None or capman._global_capturing is None:
+        return
+    from _pytest.capture import _get_multicapture
+
+    capman._global_capturing = _get_multicapture(capman._method)
+    capman._global_capturing.start_capturing()
+    capman._global_capturing.suspend_capturing()
+
