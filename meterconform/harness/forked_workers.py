@@ -13,6 +13,7 @@ POSIX only (os.fork); elsewhere the checks run in the one process.
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import random
@@ -46,6 +47,7 @@ def pytest_runtestloop(session: pytest.Session):
     config = session.config
     workers = config.getoption("mc_fork_workers", 0) or 0
     if workers <= 1 or config.option.collectonly or not hasattr(os, "fork") or hasattr(config, "workerinput"):
+        _freeze_start_up()
         return None  # pytest's own loop
     if session.testsfailed and not config.option.continue_on_collection_errors:
         raise session.Interrupted(f"{session.testsfailed} error{'s' if session.testsfailed != 1 else ''} during collection")
@@ -73,6 +75,7 @@ def _run_forked(session: pytest.Session, count: int) -> None:
     """Fork `count` workers, relay their reports through this process's hooks until every worker is done."""
     counter = _Counter()
     children: dict[Connection, int] = {}
+    _share_start_up(session.config)
     sys.stdout.flush()
     sys.stderr.flush()
     try:
@@ -147,6 +150,26 @@ def _stop(pid: int, *, end: bool) -> str:
     except (ChildProcessError, ProcessLookupError):
         return "already reaped"
     return f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit {os.WEXITSTATUS(status)}"
+
+
+def _share_start_up(config: pytest.Config) -> None:
+    """Before the fork: load what every worker would otherwise load for itself (botocore's service model), and
+    freeze the objects built so far out of the garbage collector's sight, so that the workers' collections do
+    not walk (and, by touching, copy) the controller's whole heap."""
+    from ..plugin import RUN
+    from ..transport.clients import preload_models
+
+    ctx = config.stash.get(RUN, None)
+    if ctx is not None:
+        preload_models(ctx.profile.endpoint.region)
+    _freeze_start_up()
+
+
+def _freeze_start_up() -> None:
+    """The modules, plugins and collected items live to the end of the run: kept out of the garbage collector's
+    full collections, which the checks' many short-lived objects set off again and again."""
+    gc.collect()
+    gc.freeze()
 
 
 class _Forwarder:
