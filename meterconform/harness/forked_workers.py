@@ -73,72 +73,94 @@ class _Counter:
 
 def _run_forked(session: pytest.Session, count: int) -> None:
     """Fork `count` workers, relay their reports through this process's hooks until every worker is done."""
-    counter = _Counter()
-    children: dict[Connection, int] = {}
     _share_start_up(session.config)
-    sys.stdout.flush()
-    sys.stderr.flush()
+    workers = _Workers(session, count)
+    finished = False
     try:
         for index in range(count):
-            receive, send = Pipe(duplex=False)
-            pid = os.fork()
-            if pid == 0:  # the worker: never returns
-                receive.close()
-                for other in children:
-                    other.close()
-                _worker(session, counter, send, index, count)
-            send.close()
-            children[receive] = pid
-        finished = _relay(session, children)
-    except BaseException:
-        finished = False
-        raise
+            workers.fork(index)
+        finished = workers.relay()
     finally:
-        for conn, pid in children.items():
-            _stop(pid, end=not finished)
+        workers.close(end=not finished)
+
+
+class _Workers:
+    """The controller's side: the forked workers, what each is running and has taken, and their messages."""
+
+    def __init__(self, session: pytest.Session, count: int):
+        self.session, self.count = session, count
+        self.counter = _Counter()
+        self.index_of = {item.nodeid: i for i, item in enumerate(session.items)}
+        self.pids: dict[Connection, tuple[int, int]] = {}  # connection -> (pid, worker index)
+        self.current: dict[Connection, tuple[str, tuple] | None] = {}  # the check each worker is running
+        self.taken: dict[Connection, list[int]] = {}  # checks a worker took but has not started
+
+    def fork(self, index: int, first: tuple[int, ...] = ()) -> None:
+        """Start worker `index` (gw<index>); it runs the checks `first` before taking others from the counter."""
+        receive, send = Pipe(duplex=False)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # the worker: never returns
+            receive.close()
+            for other in self.pids:
+                other.close()
+            _worker(self.session, self.counter, send, index, self.count, list(first))
+        send.close()
+        self.pids[receive], self.current[receive], self.taken[receive] = (pid, index), None, list(first)
+
+    def relay(self) -> bool:
+        """Pass the workers' messages to this process's hooks until each is done (True) or the session is to
+        stop (-x, --maxfail: False)."""
+        hook, config = self.session.config.hook, self.session.config
+        while self.current:
+            for conn in wait(list(self.current)):
+                try:
+                    kind, *payload = conn.recv()
+                except (EOFError, OSError):
+                    self._lost(conn)
+                    continue
+                if kind == "take":
+                    self.taken[conn].append(payload[0])
+                elif kind == "logstart":
+                    self.current[conn] = (payload[0], payload[1])
+                    if self.index_of.get(payload[0]) in self.taken[conn]:
+                        self.taken[conn].remove(self.index_of[payload[0]])
+                    hook.pytest_runtest_logstart(nodeid=payload[0], location=payload[1])
+                elif kind == "report":
+                    hook.pytest_runtest_logreport(report=hook.pytest_report_from_serializable(config=config, data=payload[0]))
+                elif kind == "logfinish":
+                    self.current[conn] = None
+                    hook.pytest_runtest_logfinish(nodeid=payload[0], location=payload[1])
+                elif kind == "done":
+                    self.current.pop(conn)
+                elif kind == "error":
+                    raise RuntimeError(f"a forked worker broke:\n{payload[0]}")
+            if self.session.shouldfail or self.session.shouldstop:  # -x / --maxfail: no further check starts
+                return False
+        return True
+
+    def _lost(self, conn: Connection) -> None:
+        """A worker's pipe closed before it said it was done (it crashed): the check it was running fails; the
+        checks it had taken but not started go to a new worker in its place."""
+        pid, index = self.pids.pop(conn)
+        conn.close()
+        status = _stop(pid, end=False)
+        current, taken = self.current.pop(conn), self.taken.pop(conn)
+        if current is not None:
+            nodeid, location = current
+            report = pytest.TestReport(nodeid, location, {}, "failed", f"the worker process running this check died ({status})",
+                                       "call")
+            self.session.config.hook.pytest_runtest_logreport(report=report)
+            self.session.config.hook.pytest_runtest_logfinish(nodeid=nodeid, location=location)
+        if taken:
+            self.fork(index, tuple(taken))
+
+    def close(self, *, end: bool) -> None:
+        """Reap every worker, ending those still running first if `end`."""
+        for conn, (pid, _) in self.pids.items():
+            _stop(pid, end=end)
             conn.close()
-
-
-def _relay(session: pytest.Session, children: dict[Connection, int]) -> bool:
-    """Pass the workers' messages to this process's hooks until each is done (True) or the session is to stop
-    (-x, --maxfail: False); a worker that died mid-check fails that check."""
-    hook = session.config.hook
-    running: dict[Connection, tuple[str, tuple] | None] = dict.fromkeys(children)
-    while running:
-        for conn in wait(list(running)):
-            try:
-                kind, *payload = conn.recv()
-            except (EOFError, OSError):
-                _lost(session, running.pop(conn), children[conn])
-                continue
-            if kind == "logstart":
-                running[conn] = (payload[0], payload[1])
-                hook.pytest_runtest_logstart(nodeid=payload[0], location=payload[1])
-            elif kind == "report":
-                report = hook.pytest_report_from_serializable(config=session.config, data=payload[0])
-                hook.pytest_runtest_logreport(report=report)
-            elif kind == "logfinish":
-                running[conn] = None
-                hook.pytest_runtest_logfinish(nodeid=payload[0], location=payload[1])
-            elif kind == "done":
-                running.pop(conn)
-            elif kind == "error":
-                raise RuntimeError(f"a forked worker broke:\n{payload[0]}")
-        if session.shouldfail or session.shouldstop:  # -x / --maxfail, as in one process: no further check starts
-            return False
-    return True
-
-
-def _lost(session: pytest.Session, current: tuple[str, tuple] | None, pid: int) -> None:
-    """A worker's pipe closed before it said it was done: the check it was running fails (it crashed)."""
-    status = _stop(pid, end=False)
-    if current is None:
-        return
-    nodeid, location = current
-    report = pytest.TestReport(nodeid, location, {}, "failed", f"the worker process running this check died ({status})",
-                               "call")
-    session.config.hook.pytest_runtest_logreport(report=report)
-    session.config.hook.pytest_runtest_logfinish(nodeid=nodeid, location=location)
 
 
 def _stop(pid: int, *, end: bool) -> str:
@@ -194,9 +216,11 @@ class _Forwarder:
         self.conn.send(("logfinish", nodeid, location))
 
 
-def _worker(session: pytest.Session, counter: _Counter, conn: Connection, index: int, count: int) -> None:
-    """A forked worker: take checks from the counter and run them until none is left; then exit (os._exit:
-    the controller alone finishes the session and writes the reports)."""
+def _worker(session: pytest.Session, counter: _Counter, conn: Connection, index: int, count: int, first: list[int]) -> None:
+    """A forked worker: run the checks `first`, then take checks from the counter and run them until none is
+    left; then exit (os._exit: the controller alone finishes the session and writes the reports). Each check
+    taken is told to the controller before the one before it runs (pytest needs the next check to know which
+    fixtures to tear down), so a worker that dies leaves no taken check unrun."""
     code = 0
     try:
         signal.signal(signal.SIGTERM, _interrupt)
@@ -207,9 +231,16 @@ def _worker(session: pytest.Session, counter: _Counter, conn: Connection, index:
         _fresh_capture(config)
         config.pluginmanager.register(_Forwarder(config, conn), "meterconform-fork-forwarder")
         items = session.items
-        position = counter.take()
+
+        def take() -> int:
+            position = first.pop(0) if first else counter.take()
+            if position < len(items):
+                conn.send(("take", position))
+            return position
+
+        position = take()
         while position < len(items):
-            following = counter.take()
+            following = take()
             nextitem = items[following] if following < len(items) else None
             config.hook.pytest_runtest_protocol(item=items[position], nextitem=nextitem)
             if session.shouldfail or session.shouldstop:

@@ -156,9 +156,10 @@ def _finish(args: argparse.Namespace, code: int, outcome: _Outcome, staged) -> i
     """Map how pytest ended to the exit code; write the reports and put them in place when checks ran."""
     import pytest
 
-    from ..results.events import endpoint_stopped, read_events
+    from ..results.events import endpoint_stopped
     from ..results.gate import Completion
     from ..render import finish_run
+    from ..render.runs import load_run
 
     events_path = staged.path / "events.jsonl"
     if outcome.collection_errors and code != ExitCode.UNREACHABLE:
@@ -184,12 +185,13 @@ def _finish(args: argparse.Namespace, code: int, outcome: _Outcome, staged) -> i
         return ExitCode.INTERRUPTED
     if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
         return ExitCode.USAGE if code == pytest.ExitCode.USAGE_ERROR else ExitCode.FAILED
-    if not events_path.exists() or not read_events(events_path)[1]:
+    run = load_run(events_path) if events_path.exists() else None  # the one read of the events
+    if run is None or not run.events:
         print("meterconform: no check ran (the selection matched nothing?)", file=sys.stderr)
         return ExitCode.USAGE
-    stopped = endpoint_stopped(read_events(events_path)[1])
+    stopped = endpoint_stopped(run.events)
     completion = Completion("incomplete", stopped[0]) if stopped else Completion()
-    code = finish_run(args, staged.path, events_path, completion, staged.final)
+    code = finish_run(args, staged.path, events_path, completion, staged.final, run=run)
     staged.commit()
     if stopped is not None:  # the reports are written; the run could not finish
         print(f"meterconform: {stopped[0]} The {stopped[1]} checks after it did not run (SKIPPED in the reports); the "

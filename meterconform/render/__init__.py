@@ -70,13 +70,13 @@ def write_reports(run: Run, out: Path, *, baseline: str | None = None, html: boo
 
 
 def finish_run(args: argparse.Namespace, report_dir: Path, events_path: Path,
-               completion: Completion = Completion(), shown: Path | None = None) -> int:
+               completion: Completion = Completion(), shown: Path | None = None, run: Run | None = None) -> int:
     """After `meterconform run` or `fuzz`: record the run's completion in the events file's meta line, write every
     report from the events and compute the exit code.
 
     junit.xml and conformance.json, which pytest wrote during the run, are rewritten from the events, so
     `run` and `meterconform report` write the same files (and the baseline shows in both)."""
-    run = load_run(events_path)
+    run = run if run is not None else load_run(events_path)  # `run`: the events, already read by the caller
     run.meta["completion"] = completion.to_meta()
     write_outputs(run.events, run.meta, events_path=str(events_path), conformance_path=None)
     if shown is not None:
