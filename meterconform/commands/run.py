@@ -33,7 +33,9 @@ def register(subparsers) -> None:
                                           "when neither --profile nor --endpoint-url names one) and write the reports.",
                               epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     _options.endpoint(p)
-    p.add_argument("-n", "--workers", metavar="N", default=None, help="parallel processes (pytest-xdist), a number or 'auto'")
+    p.add_argument("-n", "--workers", metavar="N", default=None,
+                   help="worker processes, forked after collection (default 'auto': one per core, more against an endpoint "
+                        "with latency; 1: the run's own process)")
     p.add_argument("--depth", choices=["quick", "ci", "deep"], default="ci", help="how hard Hypothesis searches (default: ci)")
     p.add_argument("--seed", type=int, default=None,
                    help="Hypothesis seed (default: random, printed in the header; none with --database, whose replay "
