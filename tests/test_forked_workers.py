@@ -147,3 +147,36 @@ def test_observed_latency_is_the_time_an_answer_takes():
     assert 0 < fast < 0.02
     assert 0.03 <= slow < 0.2
     assert observed_latency(url, timeout=0.5) == 0.0  # stopped: no answer, nothing to wait for
+
+
+def test_workers_together_keep_to_the_profiles_rate(tmp_path):
+    """Four forked workers against a named endpoint with rate_per_second = 40: the requests arrive no faster."""
+    rate = 40
+    default = (Path(__file__).resolve().parents[1] / "meterconform/data/default-profile.toml").read_text()
+    profile = tmp_path / "rated.toml"
+    profile.write_text(default.replace('read_timeout = 30', f'read_timeout = 30\nrate_per_second = {rate}'))
+    endpoint = ReferenceEndpoint()
+    url = endpoint.start()
+    handle = endpoint.protocol.handle
+    arrivals: list[float] = []
+
+    def timed(*args):
+        arrivals.append(time.monotonic())
+        return handle(*args)
+
+    endpoint.protocol.handle = timed
+    try:
+        env = _env(tmp_path)
+        env["METERCONFORM_STATE_DIR"] = str(tmp_path / "state")
+        proc = subprocess.run([sys.executable, "-m", "meterconform", "run", "-n", "4", "--profile", str(profile),
+                               "--endpoint-url", url, "--depth", "quick", "--no-html", "--report-dir", str(tmp_path / "r"),
+                               "--", "-k", "smoke or resolve_customer"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    finally:
+        endpoint.stop()
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "meterconform: 4 worker processes (-n)" in proc.stdout
+    arrivals.sort()
+    assert len(arrivals) >= 20
+    window = 10
+    tightest = min(arrivals[i + window] - arrivals[i] for i in range(len(arrivals) - window))
+    assert tightest >= window / rate - 0.02, tightest  # never more than `rate` a second, whatever the workers
