@@ -7,7 +7,8 @@ endpoint (ci depth). The configurations alternate round by round and each keeps 
 of other work on the machine slows all of them alike; the load average is printed before and after. Per
 configuration: wall and CPU time (the run's processes together), the checks' span (the first check's start to
 the last one's end, from the events) and the rest of the wall time split into start-up (imports, pytest's
-configuration, collection, endpoint start: up to the first check) and reports (after the last check). The
+configuration, collection, endpoint start: up to the first check) and reports (after the last check), and how
+many cores other work on the machine kept busy meanwhile (/proc/stat: what the run could not have). The
 one-worker run also gives the embedded endpoint's share of the CPU: every thread of the process but the main
 one (the endpoint serves each connection in a thread of its own), read from /proc while the run goes (Linux).
 
@@ -51,6 +52,16 @@ def _thread_cpu(pid: int, tid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / _clock_ticks()
 
 
+def _machine_busy() -> float | None:
+    """CPU seconds all processes on the machine have used so far (user, nice, system, irq: /proc/stat), or None."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    except OSError:
+        return None
+    user, nice, system, idle, iowait, irq, softirq = (int(x) for x in fields[:7])
+    return (user + nice + system + irq + softirq) / _clock_ticks()
+
+
 def suite_run(options: list[str], *, env_extra: dict[str, str] | None = None, watch_threads: bool = False) -> dict:
     """`meterconform run OPTIONS` from a fresh directory: wall and CPU time, exit code, the checks' span, the
     per-check verdicts; with watch_threads, the CPU of the process's non-main threads (the embedded endpoint)."""
@@ -61,6 +72,7 @@ def suite_run(options: list[str], *, env_extra: dict[str, str] | None = None, wa
         env.update(env_extra or {})
         out_path = Path(tmp) / "output.txt"
         with out_path.open("w") as out:
+            busy_before = _machine_busy()
             started = time.time()
             t0 = time.perf_counter()
             proc = subprocess.Popen(cmd, cwd=tmp, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -73,6 +85,7 @@ def suite_run(options: list[str], *, env_extra: dict[str, str] | None = None, wa
                     break
                 time.sleep(0.02)
             wall = time.perf_counter() - t0
+            busy_after = _machine_busy()
             proc.returncode = os.waitstatus_to_exitcode(status)
         output = out_path.read_text()
         events = Path(tmp) / "reports" / "events.jsonl"
@@ -91,7 +104,9 @@ def suite_run(options: list[str], *, env_extra: dict[str, str] | None = None, wa
             "startup": first - started, "reports": started + wall - last, "verdicts": verdicts,
             "by_check": {r["nodeid"]: r["verdict"] for r in checks}, "workers": int(workers.group(1)) if workers else 1,
             "requests": sum(int(r.get("exchanges") or 0) for r in checks),
-            "endpoint_cpu": (cpu - main_cpu) if watch_threads else None}
+            "endpoint_cpu": (cpu - main_cpu) if watch_threads else None,
+            # the cores other work kept busy meanwhile (with --latency-ms, the endpoint in this process among it)
+            "others": max(0.0, (busy_after - busy_before - cpu) / wall) if busy_before is not None and busy_after is not None else None}
 
 
 def best_of(rounds: int, configs: dict[str, dict]) -> dict[str, dict]:
@@ -110,7 +125,8 @@ def describe(name: str, run: dict) -> str:
     overhead = run["startup"] + run["reports"]
     return (f"{name:<22} {run['wall']:6.1f} s wall {run['cpu']:6.1f} s CPU, exit {run['code']}; checks {run['span']:.1f} s, "
             f"start-up {run['startup']:.1f} s + reports {run['reports']:.1f} s = {100 * overhead / run['wall']:.0f} % of the wall "
-            f"time\n{'':<22} {run['checks']} checks ({counts}), {run['requests']} requests, {run['workers']} worker(s)")
+            f"time\n{'':<22} {run['checks']} checks ({counts}), {run['requests']} requests, {run['workers']} worker(s); "
+            f"other work kept {'?' if run['others'] is None else format(run['others'], '.1f')} cores busy meanwhile")
 
 
 def latency_runs(latency_ms: float, rounds: int) -> dict[str, dict]:

@@ -146,6 +146,8 @@ class _Workers:
         pid, index = self.pids.pop(conn)
         conn.close()
         status = _stop(pid, end=False)
+        if status == "exit 130":  # Ctrl-C reached the worker first: the run is interrupted, not the check failed
+            raise KeyboardInterrupt
         current, taken = self.current.pop(conn), self.taken.pop(conn)
         if current is not None:
             nodeid, location = current
