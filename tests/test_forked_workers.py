@@ -149,6 +149,25 @@ def test_observed_latency_is_the_time_an_answer_takes():
     assert observed_latency(url, timeout=0.5) == 0.0  # stopped: no answer, nothing to wait for
 
 
+def test_observed_latency_keeps_to_the_rate():
+    endpoint = ReferenceEndpoint()
+    url = endpoint.start()
+    handle = endpoint.protocol.handle
+    arrivals: list[float] = []
+
+    def timed(*args):
+        arrivals.append(time.monotonic())
+        return handle(*args)
+
+    endpoint.protocol.handle = timed
+    try:
+        observed_latency(url, samples=3, rate_per_second=20)
+    finally:
+        endpoint.stop()
+    assert len(arrivals) == 4
+    assert min(b - a for a, b in zip(arrivals, arrivals[1:])) >= 0.05 - 0.005
+
+
 def test_workers_together_keep_to_the_profiles_rate(tmp_path):
     """Four forked workers against a named endpoint with rate_per_second = 40: the requests arrive no faster."""
     rate = 40

@@ -15,7 +15,7 @@ from ..errors import ExitCode, UsageError
 from ..results.reportdir import StagedReports
 from .pytest_command import suites_args
 from .target_options import load_target, moto_profile_path, start_target, target_env
-from .workers import default_workers, observed_latency, parse_workers, usable_cpus
+from .workers import LATENCY_SAMPLES, default_workers, observed_latency, parse_workers, usable_cpus
 
 
 class _Outcome:
@@ -104,10 +104,11 @@ def run_workers(given: int | None, profile, named_url: str | None) -> tuple[int,
         return given, "-n"
     if not named_url:
         return cpus, "one per core on a built-in endpoint; -n sets another number"
-    latency = observed_latency(named_url, timeout=profile.endpoint.connect_timeout, ca_bundle=profile.endpoint.tls_trust)
-    workers = default_workers(latency, cpus, profile.endpoint.rate_per_second)
-    rate = f", rate_per_second {profile.endpoint.rate_per_second:g}" if profile.endpoint.rate_per_second else ""
-    return workers, f"{cpus} cores, the endpoint answers in {latency * 1000:.1f} ms{rate}; -n sets another number"
+    rate = profile.endpoint.rate_per_second
+    latency = observed_latency(named_url, timeout=profile.endpoint.connect_timeout, ca_bundle=profile.endpoint.tls_trust,
+                               samples=min(LATENCY_SAMPLES, max(1, int(rate or LATENCY_SAMPLES))), rate_per_second=rate)
+    limit = f", rate_per_second {rate:g}" if rate else ""
+    return default_workers(latency, cpus, rate), f"{cpus} cores, the endpoint answers in {latency * 1000:.1f} ms{limit}; -n sets another number"
 
 
 def _pytest_run(args: argparse.Namespace, profile, url: str, named: str | None, work: Path, final: Path, stack: ExitStack):

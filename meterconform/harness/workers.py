@@ -46,10 +46,11 @@ def default_workers(latency: float, cpus: int, rate_per_second: float | None = N
     return max(1, min(MAX_WORKERS, round(workers)))
 
 
-def observed_latency(url: str, *, timeout: float = 5.0, ca_bundle: str | None = None, samples: int = LATENCY_SAMPLES) -> float:
+def observed_latency(url: str, *, timeout: float = 5.0, ca_bundle: str | None = None, samples: int = LATENCY_SAMPLES,
+                     rate_per_second: float | None = None) -> float:
     """The endpoint's answer time in seconds: the fastest of `samples` unsigned POSTs to its root on one kept-alive
     connection (the first, which also connects, is not counted). Any answer counts: a refusal takes as long to
-    come back as a verdict."""
+    come back as a verdict. With `rate_per_second`, the requests are sent no faster than that."""
     import urllib3
 
     pool = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(connect=timeout, read=timeout), ca_certs=ca_bundle,
@@ -58,8 +59,12 @@ def observed_latency(url: str, *, timeout: float = 5.0, ca_bundle: str | None = 
     headers = {"Content-Type": "application/x-amz-json-1.1"}
     best = math.inf
     try:
+        interval = 1 / rate_per_second if rate_per_second else 0.0
+        last = -math.inf
         for attempt in range(samples + 1):
-            start = time.perf_counter()
+            if (pause := last + interval - time.perf_counter()) > 0:
+                time.sleep(pause)
+            start = last = time.perf_counter()
             pool.request("POST", target, body=b"{}", headers=headers)
             if attempt:
                 best = min(best, time.perf_counter() - start)
