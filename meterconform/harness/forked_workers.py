@@ -177,12 +177,18 @@ def _stop(pid: int, *, end: bool) -> str:
 
 
 def _share_start_up(config: pytest.Config) -> None:
-    """Before the fork: load what every worker would otherwise load for itself (botocore's service model), and
-    freeze the objects built so far out of the garbage collector's sight, so that the workers' collections do
-    not walk (and, by touching, copy) the controller's whole heap."""
+    """Before the fork: load what every worker would otherwise load for itself (botocore's service model, the
+    clause catalog every event names its clauses' levels from), and freeze the objects built so far out of the
+    garbage collector's sight, so that the workers' collections do not walk (and, by touching, copy) the
+    controller's whole heap."""
+    from ..contract.catalog import CatalogError, load_catalog
     from ..plugin import RUN
     from ..transport.clients import preload_models
 
+    try:
+        load_catalog()
+    except CatalogError:  # each check then says so in its own event, as in one process
+        pass
     ctx = config.stash.get(RUN, None)
     if ctx is not None:
         preload_models(ctx.profile.endpoint.region)
