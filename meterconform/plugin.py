@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     pass
 
 # Loaded wherever this module is (`-p meterconform.plugin`, a conftest's pytest_plugins, each xdist worker).
-pytest_plugins = ["meterconform.harness.fixtures"]
+pytest_plugins = ["meterconform.harness.fixtures", "meterconform.harness.forked_workers"]
 
 ENV_PROFILE = "METERCONFORM_PROFILE"
 ENV_URL = "METERCONFORM_ENDPOINT_URL"

@@ -37,7 +37,12 @@ def register(subparsers) -> None:
     )
     _options.endpoint(p)
     p.add_argument(
-        "-n", "--workers", metavar="N", default=None, help="parallel processes (pytest-xdist), a number or 'auto'"
+        "-n",
+        "--workers",
+        metavar="N",
+        default=None,
+        help="worker processes, forked after collection (default 'auto': one per core, more against an endpoint "
+        "with latency; 1: the run's own process)",
     )
     p.add_argument(
         "--depth", choices=["quick", "ci", "deep"], default="ci", help="how hard Hypothesis searches (default: ci)"

@@ -15,6 +15,7 @@ from ..errors import ExitCode, UsageError
 from ..results.reportdir import StagedReports
 from .pytest_command import suites_args
 from .target_options import load_target, moto_profile_path, start_target, target_env
+from .workers import LATENCY_SAMPLES, default_workers, observed_latency, parse_workers, usable_cpus
 
 
 class _Outcome:
@@ -58,24 +59,73 @@ def run_suites(args: argparse.Namespace) -> int:
     profile, url = load_target(args)
     staged = StagedReports(args.report_dir)
     staged.check()
+    try:
+        given = parse_workers(args.workers)
+    except ValueError:
+        raise UsageError(f"-n {args.workers}: expected a number of processes or 'auto'") from None
     with ExitStack() as stack:
         named = url
-        url = start_target(stack, profile, url, args)
+        per_worker = not named and args.target != "moto" and given != 1
+        if per_worker and (given or usable_cpus()) > 1:  # each worker starts its own (plugin fixture endpoint_url)
+            validated_switches(args.fault, args.reading)
+            url = None
+        else:
+            per_worker = False
+            url = start_target(stack, profile, url, args)
+        workers, why = run_workers(given, profile, named and url)
         staged.open()
         stack.callback(lambda: None if staged.committed else staged.discard())
+        switches = (f" (faults: {', '.join(args.fault)})" if args.fault else "") + (
+            f" (readings: {', '.join(args.reading)})" if args.reading else ""
+        )
         if not named and args.target == "moto":
             print(
                 f"meterconform: moto server at {url} (subscribers seeded: "
                 f"{', '.join(profile.customers.subscribed) or 'none'})"
             )
+        elif per_worker:
+            print("meterconform: embedded reference endpoint, one in each worker" + switches)
         elif not named:
-            print(
-                f"meterconform: embedded reference endpoint at {url}"
-                + (f" (faults: {', '.join(args.fault)})" if args.fault else "")
-                + (f" (readings: {', '.join(args.reading)})" if args.reading else "")
-            )
+            print(f"meterconform: embedded reference endpoint at {url}" + switches)
+        if workers > 1:
+            print(f"meterconform: {workers} worker processes ({why})")
+        args.workers = workers
         code, outcome = _pytest_run(args, profile, url, named, staged.path, staged.final, stack)
         return _finish(args, code, outcome, staged)
+
+
+def validated_switches(faults, readings) -> None:
+    """Unknown --fault / --reading names, found before any worker starts its own reference endpoint."""
+    from ..reference import faults as fault_names
+    from ..reference import readings as reading_names
+    from .builtin_targets import TargetError
+
+    try:
+        fault_names.validated(faults)
+        reading_names.validated(readings)
+    except ValueError as exc:
+        raise TargetError(str(exc)) from None
+
+
+def run_workers(given: int | None, profile, named_url: str | None) -> tuple[int, str]:
+    """(worker processes, why that many): -n as given, else one per core, more against a slow named endpoint."""
+    cpus = usable_cpus()
+    if given is not None:
+        return given, "-n"
+    if not named_url:
+        return cpus, "one per core on a built-in endpoint; -n sets another number"
+    rate = profile.endpoint.rate_per_second
+    latency = observed_latency(
+        named_url,
+        timeout=profile.endpoint.connect_timeout,
+        ca_bundle=profile.endpoint.tls_trust,
+        samples=min(LATENCY_SAMPLES, max(1, int(rate or LATENCY_SAMPLES))),
+        rate_per_second=rate,
+    )
+    limit = f", rate_per_second {rate:g}" if rate else ""
+    return default_workers(
+        latency, cpus, rate
+    ), f"{cpus} cores, the endpoint answers in {latency * 1000:.1f} ms{limit}; -n sets another number"
 
 
 def _pytest_run(
@@ -113,8 +163,8 @@ def _pytest_run(
         pytest_args.append(f"--hypothesis-seed={seed}")
     if args.max_examples:
         pytest_args += ["--max-examples", str(args.max_examples)]
-    if args.workers and str(args.workers) not in ("0", "1"):
-        pytest_args += ["-n", str(args.workers)]
+    if args.workers > 1:  # forked after collection: one start-up (harness/forked_workers.py)
+        pytest_args += ["--fork-workers", str(args.workers)]
     pytest_args += extra
     if profile.endpoint.rate_per_second and not os.environ.get("METERCONFORM_RATE_FILE"):
         stack.callback(os.environ.pop, "METERCONFORM_RATE_FILE", None)
@@ -132,7 +182,8 @@ def _finish(args: argparse.Namespace, code: int, outcome: _Outcome, staged) -> i
     import pytest
 
     from ..render import finish_run
-    from ..results.events import endpoint_stopped, read_events
+    from ..render.runs import load_run
+    from ..results.events import endpoint_stopped
     from ..results.gate import Completion
 
     events_path = staged.path / "events.jsonl"
@@ -172,13 +223,13 @@ def _finish(args: argparse.Namespace, code: int, outcome: _Outcome, staged) -> i
         return ExitCode.INTERRUPTED
     if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
         return ExitCode.USAGE if code == pytest.ExitCode.USAGE_ERROR else ExitCode.FAILED
-    checks = read_events(events_path)[1] if events_path.exists() else []
-    if not checks:
+    run = load_run(events_path) if events_path.exists() else None  # the one read of the events
+    if run is None or not run.events:
         print("meterconform: no check ran (the selection matched nothing?)", file=sys.stderr)
         return ExitCode.USAGE
-    stopped = endpoint_stopped(checks)
+    stopped = endpoint_stopped(run.events)
     completion = Completion("incomplete", stopped[0]) if stopped else Completion()
-    code = finish_run(args, staged.path, events_path, completion, staged.final)
+    code = finish_run(args, staged.path, events_path, completion, staged.final, run=run)
     staged.commit()
     if stopped is not None:  # the reports are written; the run could not finish
         print(

@@ -83,13 +83,14 @@ def finish_run(
     events_path: Path,
     completion: Completion = COMPLETE,
     shown: Path | None = None,
+    run: RunResults | None = None,
 ) -> int:
     """After `meterconform run` or `fuzz`: record the run's completion in the events file's meta line, write every
     report from the events and compute the exit code.
 
     junit.xml and conformance.json, which pytest wrote during the run, are rewritten from the events, so
     `run` and `meterconform report` write the same files (and the baseline shows in both)."""
-    run = RunResults.load(events_path)
+    run = run if run is not None else RunResults.load(events_path)  # `run`: the events, already read by the caller
     run.meta["completion"] = completion.to_meta()
     if shown is not None:  # the staging directory is renamed to `shown`: name files in it where they will be
         staging = str(report_dir)

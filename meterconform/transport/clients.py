@@ -537,6 +537,18 @@ def _capture_response(http_response, parsed, model, **kwargs) -> None:
         exchange.body = http_response.content
 
 
+def preload_models(region: str) -> None:
+    """Load botocore's models for the service into the shared session once (a throwaway client; nothing is
+    sent), so that worker processes forked afterwards create their clients without parsing them again."""
+    _botocore_session.create_client(
+        SERVICE,
+        region_name=region,
+        endpoint_url="http://127.0.0.1:9",
+        aws_access_key_id="preload",
+        aws_secret_access_key="preload",
+    )
+
+
 class CredentialsMissing(RuntimeError):
     """No credentials to sign with; the message names every way to give some."""
 
