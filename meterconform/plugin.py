@@ -282,6 +282,13 @@ def pytest_configure(config: pytest.Config) -> None:
         )
         settings.load_profile("meterconform-sized")
     database_url = config.getoption("mc_database") or os.environ.get("METERCONFORM_DATABASE")
+    if config.getoption("mc_no_database"):
+        if database_url:
+            raise pytest.UsageError("--no-example-database with --database: give one of them")
+        from hypothesis import settings
+
+        settings.register_profile("meterconform-no-database", parent=settings.default, database=None)
+        settings.load_profile("meterconform-no-database")
     if database_url and config.getoption("hypothesis_seed", default=None) is not None:
         raise pytest.UsageError(
             "--database with --hypothesis-seed: Hypothesis skips the example database under a fixed seed "

@@ -330,3 +330,38 @@ def test_every_command_module_is_a_command_and_a_broken_one_is_not_hidden(monkey
     monkeypatch.setattr(importlib, "import_module", broken)
     with pytest.raises(ModuleNotFoundError, match="a_dependency_of_compare"):
         cli.build_parser()
+
+
+@pytest.mark.parametrize("option, database", [([], "a directory"), (["--no-example-database"], "None")])
+def test_no_example_database_keeps_none(option, database, tmp_path):
+    """--no-example-database was accepted and then ignored: Hypothesis kept its directory database."""
+    (tmp_path / "test_db.py").write_text(
+        "from hypothesis import settings\n\n"
+        "def test_database():\n"
+        "    db = settings().database\n"
+        "    print('DATABASE', 'None' if db is None else 'a directory')\n"
+    )
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "test_db.py",
+            "-p",
+            "meterconform.plugin",
+            "-c",
+            os.devnull,
+            "-s",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            *option,
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert f"DATABASE {database}" in proc.stdout, proc.stdout[-2000:]
