@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -267,3 +268,30 @@ def test_workers_together_keep_to_the_profiles_rate(tmp_path):
     window = 10
     tightest = min(arrivals[i + window] - arrivals[i] for i in range(len(arrivals) - window))
     assert tightest >= window / rate - 0.02, tightest  # never more than `rate` a second, whatever the workers
+
+
+def test_an_ended_worker_that_will_not_stop_is_killed_not_waited_for(monkeypatch):
+    """An interrupted run must never hang on its workers: one that ignores SIGTERM (or stays blocked on a full
+    pipe) is killed after the grace period, and a stopping worker's pipe is drained meanwhile."""
+    from multiprocessing.connection import Pipe
+
+    from meterconform.harness import forked_workers
+
+    monkeypatch.setattr(forked_workers, "END_GRACE_SECONDS", 0.5)
+    receive, send = Pipe(duplex=False)
+    pid = os.fork()
+    if pid == 0:  # a worker deaf to SIGTERM that keeps sending
+        try:
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            while True:
+                send.send(("report", "x" * 4096))
+        finally:
+            os._exit(0)
+    send.close()
+    workers = forked_workers._Workers.__new__(forked_workers._Workers)
+    workers.pids = {receive: (pid, 0)}
+    started = time.monotonic()
+    workers.close(end=True)
+    assert time.monotonic() - started < 5
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # reaped

@@ -19,6 +19,7 @@ import pickle
 import random
 import signal
 import sys
+import time
 import traceback
 from multiprocessing.connection import Connection, Pipe, wait
 
@@ -62,6 +63,9 @@ def pytest_runtestloop(session: pytest.Session):
     if session.items:
         _run_forked(session, min(workers, len(session.items)))
     return True
+
+
+END_GRACE_SECONDS = 10  # after SIGTERM, how long an ended worker gets before it is killed
 
 
 class _Counter:
@@ -170,10 +174,48 @@ class _Workers:
             self.fork(index, tuple(taken))
 
     def close(self, *, end: bool) -> None:
-        """Reap every worker, ending those still running first if `end`."""
+        """Reap every worker, ending those still running first if `end` (Ctrl-C, SIGTERM, -x). An ended worker gets
+        SIGTERM, which it takes as Ctrl-C; while it stops, its pipe is drained (a worker blocked on a full pipe
+        could not exit otherwise), and one still there after END_GRACE_SECONDS is killed: an interrupted run
+        never hangs on its workers."""
+        if not end:
+            for conn, (pid, _) in self.pids.items():
+                _stop(pid, end=False)
+                conn.close()
+            return
+        for pid, _ in self.pids.values():
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        until = time.monotonic() + END_GRACE_SECONDS
         for conn, (pid, _) in self.pids.items():
-            _stop(pid, end=end)
+            while not _reaped(pid):
+                _drain(conn)
+                if time.monotonic() > until:
+                    os.kill(pid, signal.SIGKILL)
+                    _stop(pid, end=False)
+                    break
+                time.sleep(0.02)
             conn.close()
+
+
+def _reaped(pid: int) -> bool:
+    """Whether worker `pid` has ended (and is reaped now)."""
+    try:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return done == pid
+
+
+def _drain(conn: Connection) -> None:
+    """Read and drop what a stopping worker still sends."""
+    try:
+        while conn.poll(0):
+            conn.recv()
+    except (EOFError, OSError):
+        pass
 
 
 def _stop(pid: int, *, end: bool) -> str:
