@@ -155,9 +155,9 @@ def test_the_report_and_the_clauses_command_link_each_quote_to_its_public_url(ca
 
     from meterconform.cli import main
     from meterconform.render.html import render_html
-    from meterconform.render.runs import load_run
+    from meterconform.results.run_results import RunResults
 
-    page = html.unescape(render_html(load_run(CHECKOUT / "tests" / "reports" / "data" / "all-verdicts.jsonl")))
+    page = html.unescape(render_html(RunResults.load(CHECKOUT / "tests" / "reports" / "data" / "all-verdicts.jsonl")))
     assert '<cite><a href="https://smithy.io/2.0/aws/protocols/aws-json-1_1-protocol.html"' in page
     assert "botocore 1.44.8 service model: MeterUsageRequest.ClientToken</a></cite>" in page
     assert "<cite>page:" not in page and "<cite>model:" not in page

@@ -19,6 +19,7 @@ PLUGIN = "meterconform.plugin"
 def suites_args(
     *,
     suites: Path | None = None,
+    selection: Iterable[str] = (),
     plugins: Iterable[str] = (PLUGIN,),
     url: str | None = None,
     profile: str | None = None,
@@ -27,9 +28,10 @@ def suites_args(
     extra: Iterable[str] = (),
 ) -> list[str]:
     """pytest's arguments for a run of the suites (default: the packaged ones): no ini file of the caller's
-    directory (`-c os.devnull`, the suites' parent as rootdir), no cache, the given plugins, the run's options."""
+    directory (`-c os.devnull`, the suites' parent as rootdir), no cache, the given plugins, the run's options.
+    `selection`: what to run instead of the whole suites directory (paths or node ids under it)."""
     suites = suites or suites_dir()
-    args = [str(suites), "-c", os.devnull, "--rootdir", str(suites.parent), "-p", "no:cacheprovider"]
+    args = [*(selection or [str(suites)]), "-c", os.devnull, "--rootdir", str(suites.parent), "-p", "no:cacheprovider"]
     for plugin in plugins:
         args += ["-p", plugin]
     if url:

@@ -182,9 +182,9 @@ def _finish(args: argparse.Namespace, code: int, outcome: _Outcome, staged) -> i
     import pytest
 
     from ..render import finish_run
-    from ..render.runs import load_run
     from ..results.events import endpoint_stopped
     from ..results.gate import Completion
+    from ..results.run_results import RunResults
 
     events_path = staged.path / "events.jsonl"
     if outcome.collection_errors and code != ExitCode.UNREACHABLE:
@@ -223,7 +223,7 @@ def _finish(args: argparse.Namespace, code: int, outcome: _Outcome, staged) -> i
         return ExitCode.INTERRUPTED
     if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
         return ExitCode.USAGE if code == pytest.ExitCode.USAGE_ERROR else ExitCode.FAILED
-    run = load_run(events_path) if events_path.exists() else None  # the one read of the events
+    run = RunResults.load(events_path) if events_path.exists() else None  # the one read of the events
     if run is None or not run.events:
         print("meterconform: no check ran (the selection matched nothing?)", file=sys.stderr)
         return ExitCode.USAGE

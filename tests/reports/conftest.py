@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from meterconform.render.runs import Run, load_run
+from meterconform.results.run_results import RunResults
 
 DATA = Path(__file__).resolve().parent / "data"
 REPO = DATA.parents[2]
@@ -18,24 +18,24 @@ HOSTILE = "</pre><script>alert('meterconform')</script><img src=x onerror=alert(
 
 
 @pytest.fixture
-def all_verdicts() -> Run:
+def all_verdicts() -> RunResults:
     """Every verdict label, from a run against the reference endpoint with three faults (one event from moto)."""
-    return load_run(DATA / "all-verdicts.jsonl")
+    return RunResults.load(DATA / "all-verdicts.jsonl")
 
 
 @pytest.fixture
-def faithful() -> Run:
+def faithful() -> RunResults:
     """The smoke suite against the faithful reference endpoint: every check PASS."""
-    return load_run(DATA / "faithful.jsonl")
+    return RunResults.load(DATA / "faithful.jsonl")
 
 
 @pytest.fixture
-def moto_run() -> Run:
+def moto_run() -> RunResults:
     """The smoke suite against moto's server: UNIMPLEMENTED and FAIL."""
-    return load_run(DATA / "moto.jsonl")
+    return RunResults.load(DATA / "moto.jsonl")
 
 
-def event(run: Run, name: str) -> dict:
+def event(run: RunResults, name: str) -> dict:
     """The events line of the check whose node id ends with `name`, as a dict (a deep copy, safe to change)."""
     found = [e for e in run.checks if e.nodeid.endswith(name)]
     assert len(found) == 1, f"{name}: {len(found)} events"

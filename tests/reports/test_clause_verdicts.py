@@ -53,7 +53,7 @@ def test_events_written_before_judged_existed_keep_the_old_reading():
 
 def test_the_report_says_a_stopped_check_did_not_judge_the_clause():
     from meterconform.render.html import render_html
-    from meterconform.render.runs import Run
+    from meterconform.results.run_results import RunResults
 
     stopped = {
         **_event(
@@ -79,7 +79,7 @@ def test_the_report_says_a_stopped_check_did_not_judge_the_clause():
         "outcomes": {},
         "time": 1795700000.0,
     }
-    html = render_html(Run(meta={}, checks=[stopped]))
+    html = render_html(RunResults(meta={}, checks=[stopped]))
     key_length = _card(html, "TAG.KEY.LENGTH")
     assert "Not judged here: 1 check stopped at its first failure before trying this clause" in key_length
     link = (
@@ -146,7 +146,7 @@ def test_every_clause_a_check_found_broken_fails_and_is_reported():
 
     from meterconform.render.html import render_html
     from meterconform.render.junit import write_junit
-    from meterconform.render.runs import Run
+    from meterconform.results.run_results import RunResults
     from meterconform.results.summary import render_summary
 
     event = _several()
@@ -161,14 +161,14 @@ def test_every_clause_a_check_found_broken_fails_and_is_reported():
     assert summary[at].endswith(" — 1 failing check")
     assert summary[at + 1].startswith("    first: ") and summary[at + 1].endswith("test_mutations[MeterUsage]")
     with tempfile.TemporaryDirectory() as tmp:
-        write_junit(Run({}, [event]), Path(tmp) / "junit.xml")
+        write_junit(RunResults({}, [event]), Path(tmp) / "junit.xml")
         case = ET.parse(Path(tmp) / "junit.xml").find(".//testcase")
     assert [p.get("value") for p in case.iter("property") if p.get("name") == "failed_clause"] == [
         "ALLOC.UNIQUE_TAGS",
         "ALLOC.SUM",
     ]
     assert "and FAIL on ALLOC.SUM too:\nALLOC.SUM [MUST] second" in case.find("failure").text
-    html = render_html(Run(meta={}, checks=[event]))
+    html = render_html(RunResults(meta={}, checks=[event]))
     alloc_sum = html[html.index('id="c-ALLOC.SUM"') :]
     alloc_sum = alloc_sum[: alloc_sum.index('id="c-', 10)]  # up to the next clause
     assert "Another bug the same check found; its first is on" in alloc_sum and "aws ... sum" in alloc_sum
@@ -195,8 +195,8 @@ def test_a_passing_check_passes_only_the_clauses_it_judged():
     body, so no refusal's status was judged) gives that clause no verdict; its evidence stays under a clause it
     did judge."""
     from meterconform.render.html import home_clause, render_html
-    from meterconform.render.runs import Run
     from meterconform.results.check_result import CheckResult
+    from meterconform.results.run_results import RunResults
 
     event = {
         **_event(
@@ -226,7 +226,7 @@ def test_a_passing_check_passes_only_the_clauses_it_judged():
     assert verdicts["PROTO.HOSTILE.NO_5XX"]["verdict"] == "PASS"
     assert verdicts["PROTO.STATUS.CLIENT_ERROR"]["verdict"] == "SKIPPED"
     assert home_clause(CheckResult.from_json(event)) == "PROTO.HOSTILE.NO_5XX"
-    html = render_html(Run(meta={}, checks=[event]))
+    html = render_html(RunResults(meta={}, checks=[event]))
     status = _card(html, "PROTO.STATUS.CLIENT_ERROR")
     assert "Not judged here: 1 check passed without its case for this clause ever coming up" in status
     assert '<code>suites/test_x.py::test_hostile_json</code> → <a href="#c-PROTO.HOSTILE.NO_5XX">' in status

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 
 from meterconform.render.html import render_html
-from meterconform.render.runs import Run
 from meterconform.results.outcome_coverage import clause_coverage, render_coverage
+from meterconform.results.run_results import RunResults
 
 
 def _event(node: str, clauses: list[str], examples: int, exchanges: int, outcomes: dict[str, int]) -> dict:
@@ -105,7 +105,7 @@ def test_a_missed_clause_says_whether_its_checks_stopped_at_another_failure():
         == "expected InvalidUsageAllocationsException; no example tried it (the checks never drew this case)"
     )
     assert "stopped at its first failure" in "\n".join(render_coverage([failed, also_failed]))
-    html = _section(render_html(Run(meta={}, checks=[failed, also_failed])))
+    html = _section(render_html(RunResults(meta={}, checks=[failed, also_failed])))
     assert (
         "<code>ALLOC.SUM</code></a>: expected InvalidUsageAllocationsException; no example tried it: every check"
         in html
@@ -120,7 +120,7 @@ def _section(html: str) -> str:
 
 def test_the_html_report_shows_the_table_open_for_a_campaign():
     campaign = {"campaign": {"workers": 2, "rounds": 3, "duration": 60, "elapsed": 61.5, "interrupted": True}}
-    html = render_html(Run(meta=campaign, checks=EVENTS))
+    html = render_html(RunResults(meta=campaign, checks=EVENTS))
     section = _section(html)
     assert "<details open>" in section
     assert "3 clauses exercised by 67 examples and 82 requests" in section
@@ -134,9 +134,9 @@ def test_the_html_report_shows_the_table_open_for_a_campaign():
 
 
 def test_a_plain_run_folds_the_table_and_a_run_without_examples_has_none():
-    assert "<details>" in _section(render_html(Run(meta={}, checks=EVENTS)))
+    assert "<details>" in _section(render_html(RunResults(meta={}, checks=EVENTS)))
     silent = [{**e, "examples": 0, "exchanges": 0, "outcomes": {}} for e in EVENTS]
-    assert 'id="coverage"' not in render_html(Run(meta={}, checks=silent))
+    assert 'id="coverage"' not in render_html(RunResults(meta={}, checks=silent))
 
 
 def test_the_closest_approach_to_each_limit_is_reported():
@@ -156,9 +156,9 @@ def test_the_closest_approach_to_each_limit_is_reported():
     at = lines.index("closest approach to each limit the target phase aims at (0 = at the limit):")
     assert re.fullmatch(r"  age to window - tolerance \(seconds\)\s+0\.001 away\s+test_dedup", lines[at + 1])
     assert re.fullmatch(r"  records in the batch \(to 25\)\s+at the limit\s+test_dedup", lines[at + 2])
-    page = _section(render_html(Run(meta={}, checks=[a, b])))
+    page = _section(render_html(RunResults(meta={}, checks=[a, b])))
     assert "Closest approach to each limit" in page and "<td>0.25 away</td>" in page
-    assert "Closest approach" not in render_html(Run(meta={}, checks=EVENTS))  # no target phase, no table
+    assert "Closest approach" not in render_html(RunResults(meta={}, checks=EVENTS))  # no target phase, no table
     # A campaign keeps each label's best over its rounds.
     merged = {}
     merge(merged, [a])

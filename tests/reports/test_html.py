@@ -157,14 +157,14 @@ def test_a_baseline_marks_expected_failures_and_never_links_a_script(all_verdict
 def test_a_huge_reproduction_is_cut_on_the_page_and_points_at_the_events(all_verdicts):
     """A check that sent a 1 MB request has a 3 MB reproduction: the page shows its start, events.jsonl keeps it."""
     from meterconform.render.evidence import REPRODUCTION_LIMIT
-    from meterconform.render.runs import Run
+    from meterconform.results.run_results import RunResults
 
     failing = next(e.to_json() for e in all_verdicts.checks if e.verdict == "FAIL" and e.reproduction)
     huge = {
         **failing,
         "reproduction": "aws meteringmarketplace batch-meter-usage " + "x" * (3 * REPRODUCTION_LIMIT) + "TAIL-MARK",
     }
-    html_text = render_html(Run(meta=all_verdicts.meta, checks=[huge]))
+    html_text = render_html(RunResults(meta=all_verdicts.meta, checks=[huge]))
     assert "TAIL-MARK" not in html_text
     assert (
         f"({len(huge['reproduction']) - REPRODUCTION_LIMIT:,} more characters: the whole, runnable reproduction is in "

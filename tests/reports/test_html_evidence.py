@@ -13,7 +13,7 @@ from meterconform.render.evidence import SAMPLE_BODY_LIMIT, SAMPLES_SHOWN
 from meterconform.render.html import render_html
 from meterconform.render.matrix import clause_rows, report_catalog
 from meterconform.render.page import esc
-from meterconform.render.runs import Run
+from meterconform.results.run_results import RunResults
 
 from .conftest import event
 
@@ -71,7 +71,7 @@ def _card(html: str, clause: str) -> str:
 @pytest.mark.parametrize("verdict", ["FAIL", "ERROR", "NON-STRICT"])
 def test_a_failing_check_keeps_every_exchange_with_its_headers(faithful, verdict):
     failing = _check(faithful, "test_broken", verdict, ["one", "two", "three"], sent=9, body_size=2 * SAMPLE_BODY_LIMIT)
-    card = _card(render_html(Run(meta={}, checks=[failing])), CLAUSE)
+    card = _card(render_html(RunResults(meta={}, checks=[failing])), CLAUSE)
     for number, mark in enumerate(["one", "two", "three"], 1):
         assert f"<span>Request {number}</span>" in card
         assert f"req-{mark}" in card and f"resp-{mark}" in card and f"User-Agent: Botocore/1.0 ua-{mark}" in card
@@ -83,7 +83,7 @@ def test_a_failing_check_keeps_every_exchange_with_its_headers(faithful, verdict
 
 def test_a_passing_check_shows_its_first_recorded_exchange_and_says_what_is_left_out(faithful):
     passing = _check(faithful, "test_fine", "PASS", ["five", "six", "seven"], sent=7, body_size=2 * SAMPLE_BODY_LIMIT)
-    card = _card(render_html(Run(meta={}, checks=[passing])), CLAUSE)
+    card = _card(render_html(RunResults(meta={}, checks=[passing])), CLAUSE)
     assert "<span>Request 5</span>" in card and "req-five" in card and "resp-five" in card  # numbered as it was sent
     assert '<p class="sampled">Request 6: BatchMeterUsage → HTTP 200 · 5.79 ms</p>' in card
     assert '<p class="sampled">Request 7: BatchMeterUsage → HTTP 200 · 5.79 ms</p>' in card
@@ -108,7 +108,7 @@ def test_passing_checks_past_the_first_few_are_a_line_per_check_and_outcome(fait
     cases = [_check(faithful, f"test_many[case-{i}]", "PASS", [f"m{i}"]) for i in range(6)]
     odd = _check(faithful, "test_odd", "INFO", ["odd-a", "odd-b"])
     broken = _check(faithful, "test_broken", "FAIL", ["bad"])
-    card = _card(render_html(Run(meta={}, checks=[*cases, odd, broken])), CLAUSE)
+    card = _card(render_html(RunResults(meta={}, checks=[*cases, odd, broken])), CLAUSE)
     assert card.count('class="check v-pass"') == SAMPLES_SHOWN == 2 and 'class="check v-fail"' in card
     assert "resp-m0" in card and "resp-m1" in card and "resp-m2" not in card and "resp-bad" in card
     assert "5 more checks, a line per check and outcome" in card
@@ -131,7 +131,7 @@ def test_every_check_is_named_on_each_clause_it_cites(faithful):
         for i in range(3)
     ]
     broken = _check(faithful, "test_broken", "FAIL", ["bad"])
-    page = render_html(Run(meta={}, checks=[*every, *some, broken]))
+    page = render_html(RunResults(meta={}, checks=[*every, *some, broken]))
     other = _card(page, OTHER)
     assert "6 checks met this clause; each one's evidence is under the clause it links to" in other
     link = f'<a href="#c-{CLAUSE}">{CLAUSE}</a>'
@@ -140,7 +140,7 @@ def test_every_check_is_named_on_each_clause_it_cites(faithful):
     assert f"<li><code>suites/test_x.py::test_broken</code> → FAIL on {link}</li>" in other
     assert 'class="check ' not in other and "resp-" not in other  # no evidence twice
     at_home = _check(faithful, "test_at_home", "PASS", ["home"], clauses=(OTHER, CLAUSE))
-    other = _card(render_html(Run(meta={}, checks=[*every, *some, broken, at_home])), OTHER)
+    other = _card(render_html(RunResults(meta={}, checks=[*every, *some, broken, at_home])), OTHER)
     assert 'class="check v-pass"' in other and "resp-home" in other
     assert "6 more checks met this clause" in other  # more than the one shown above the list
 
@@ -153,7 +153,7 @@ def test_the_page_grows_by_a_line_not_by_the_evidence_of_each_passing_check(fait
             _check(faithful, f"test_big[case-{i:03}]", "PASS", ["a", "b", "c"], sent=50, body_size=4000)
             for i in range(n)
         ]
-        return len(render_html(Run(meta={}, checks=checks)).encode())
+        return len(render_html(RunResults(meta={}, checks=checks)).encode())
 
     few, many = page(SAMPLES_SHOWN), page(SAMPLES_SHOWN + 200)
     assert many - few < 200 * 50, (few, many)  # its case name in its check's line here, and in its line under OTHER

@@ -6,8 +6,8 @@ import datetime as dt
 import xml.etree.ElementTree as ET
 
 from meterconform.render.junit import build_junit, junit_address, write_junit
-from meterconform.render.runs import Run
 from meterconform.results.baseline import Baseline, Expectation
+from meterconform.results.run_results import RunResults
 
 from .conftest import event
 
@@ -87,6 +87,6 @@ def test_a_baseline_turns_expected_failures_into_skips_and_adds_stale_and_expire
 def test_text_xml_cannot_carry_is_replaced(all_verdicts, tmp_path):
     bad = event(all_verdicts, "test_batch_meter_usage_rejects_an_unknown_dimension")
     bad["reason"] = "control \x00\x1b characters and a lone \ud800 surrogate"
-    write_junit(Run(all_verdicts.meta, [bad]), tmp_path / "junit.xml")
+    write_junit(RunResults(all_verdicts.meta, [bad]), tmp_path / "junit.xml")
     failure = ET.parse(tmp_path / "junit.xml").getroot().find(".//failure")
     assert failure.text == "control #x00#x1B characters and a lone #xD800 surrogate"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
+from meterconform.harness.pytest_command import subprocess_command
 from meterconform.results.events import read_events
 
 REPO = Path(__file__).resolve().parents[2]
@@ -24,30 +24,20 @@ def run_suites(
     against a fresh embedded reference endpoint with `faults` switched on."""
     with tempfile.TemporaryDirectory() as tmp:
         events_path = Path(tmp) / "events.jsonl"
-        cmd = [
-            sys.executable,
-            "-m",
-            "pytest",
-            *(selection or ("suites",)),
-            "-p",
-            "meterconform.plugin",
-            "-c",
-            os.devnull,
-            "--rootdir",
-            str(REPO),
-            "-p",
-            "no:cacheprovider",
-            "-q",
-            "--tb=no",
-            "--depth",
-            depth,
-            "--events",
-            str(events_path),
-            "--hypothesis-seed=0",
-            "--no-example-database",
-            *[f"--reference-fault={f}" for f in faults],
-            *extra,
-        ]
+        cmd = subprocess_command(
+            suites=REPO / "suites",
+            selection=selection or (),
+            depth=depth,
+            events=events_path,
+            extra=[
+                "-q",
+                "--tb=no",
+                "--hypothesis-seed=0",
+                "--no-example-database",
+                *[f"--reference-fault={f}" for f in faults],
+                *extra,
+            ],
+        )
         env = {k: v for k, v in os.environ.items() if not k.startswith(("METERCONFORM_", "PYTEST_XDIST"))}
         proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=timeout, env=env)
         if not events_path.exists():

@@ -17,6 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from meterconform.harness.pytest_command import subprocess_command
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
 FAULTS = ("unknown-dimension-wrong-error", "six-tags-accepted", "malformed-json-500")
@@ -25,28 +27,13 @@ NOISY_HEADERS = ("User-Agent", "amz-sdk-invocation-id", "amz-sdk-request")
 
 
 def _pytest(selection: list[str], events: Path, *extra: str) -> None:
-    cmd = [
-        sys.executable,
-        "-m",
-        "pytest",
-        *selection,
-        "-p",
-        "meterconform.plugin",
-        "-c",
-        os.devnull,
-        "--rootdir",
-        str(REPO),
-        "-p",
-        "no:cacheprovider",
-        "-q",
-        "--tb=no",
-        "--depth",
-        "quick",
-        "--hypothesis-seed=0",
-        "--events",
-        str(events),
-        *extra,
-    ]
+    cmd = subprocess_command(
+        suites=REPO / "suites",
+        selection=selection,
+        depth="quick",
+        events=events,
+        extra=["-q", "--tb=no", "--hypothesis-seed=0", *extra],
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("METERCONFORM_", "PYTEST_XDIST"))}
     subprocess.run(cmd, cwd=REPO, env=env, check=False, capture_output=True)
     if not events.exists():
