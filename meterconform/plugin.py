@@ -261,7 +261,13 @@ def pytest_configure(config: pytest.Config) -> None:
     if RUN in config.stash:
         return
     try:
-        profile = load_profile(_pick(config, "mc_profile", ENV_PROFILE, "meterconform_profile"))
+        path = _pick(config, "mc_profile", ENV_PROFILE, "meterconform_profile")
+        if path is None and os.environ.get("METERCONFORM_TARGET") == "moto":  # `run/fuzz --target moto`
+            from .harness.builtin_targets import moto_profile
+
+            profile = moto_profile()
+        else:
+            profile = load_profile(path)
     except ProfileError as exc:
         raise pytest.UsageError(str(exc)) from None
     url = _pick(config, "mc_endpoint_url", ENV_URL, "meterconform_endpoint_url") or profile.endpoint.url

@@ -12,7 +12,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from ..errors import ExitCode, UsageError
-from ..harness.target_options import load_target, moto_profile_path, start_target, target_env
+from ..harness.target_options import load_target, start_target, target_env
 from ..results.check_result import CheckResult
 from ..results.events import endpoint_stopped
 from ..results.gate import Completion
@@ -48,8 +48,6 @@ def _campaign(
 
     (work / "rounds").mkdir()
     env = {**os.environ, "METERCONFORM_TARGET": target_env(args, named)}
-    if args.target == "moto" and not args.profile:
-        args.profile = str(moto_profile_path(work))  # the rounds load moto's built-in profile
     if profile.endpoint.rate_per_second and not env.get("METERCONFORM_RATE_FILE"):
         env["METERCONFORM_RATE_FILE"] = str(work / ".rate-limit")  # one rate for all the workers
     checks = property_checks(url, args.profile, extra, env)

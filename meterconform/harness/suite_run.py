@@ -14,7 +14,7 @@ from pathlib import Path
 from ..errors import ExitCode, UsageError
 from ..results.reportdir import StagedReports
 from .pytest_command import suites_args
-from .target_options import load_target, moto_profile_path, start_target, target_env
+from .target_options import load_target, start_target, target_env
 from .workers import LATENCY_SAMPLES, default_workers, observed_latency, parse_workers, usable_cpus
 
 
@@ -140,13 +140,12 @@ def _pytest_run(
     extra = list(args.pytest_args or [])
     if extra and extra[0] == "--":
         extra = extra[1:]
-    profile_path = args.profile or (str(moto_profile_path(work)) if args.target == "moto" else None)
     # conformance.json and junit.xml are written afterwards from the events (render.finish_run).
     # -qq: no pytest counts line after ours (its xfailed/skipped are not our verdicts)
     pytest_args = suites_args(
         url=url,
         depth=args.depth,
-        profile=profile_path,
+        profile=args.profile,
         events=work / "events.jsonl",
         extra=["--report-location", str(final / "conformance.html"), "-qq", "-rN", "--tb=no"],
     )

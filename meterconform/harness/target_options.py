@@ -6,7 +6,6 @@ Every problem is a UsageError naming the option and the fix (`cli.main` prints i
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from ..errors import UsageError
 
@@ -33,15 +32,6 @@ def target_problem(args: argparse.Namespace, url: str | None) -> str | None:
 def target_env(args: argparse.Namespace, url: str | None) -> str:
     """$METERCONFORM_TARGET for the pytest runs: which built-in target (fresh each run) they talk to, if any."""
     return args.target or ("reference" if not url else "")
-
-
-def moto_profile_path(directory: Path) -> Path:
-    """The moto profile as a file the pytest run can load."""
-    from .profile import _resource_text
-
-    path = directory / ".moto-profile.toml"
-    path.write_text(_resource_text("meterconform", "data/moto-profile.toml"), encoding="utf-8")
-    return path
 
 
 def load_target(args: argparse.Namespace):

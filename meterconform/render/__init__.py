@@ -92,9 +92,7 @@ def finish_run(
     `run` and `meterconform report` write the same files (and the baseline shows in both)."""
     run = run if run is not None else RunResults.load(events_path)  # `run`: the events, already read by the caller
     run.meta["completion"] = completion.to_meta()
-    if shown is not None:  # the staging directory is renamed to `shown`: name files in it where they will be
-        staging = str(report_dir)
-        run.meta = {k: v.replace(staging, str(shown)) if isinstance(v, str) else v for k, v in run.meta.items()}
+    if shown is not None:  # the staging directory is renamed to `shown`
         run.sources = [str(shown / events_path.name)]
     run.write(events_path)
     return write_reports(
