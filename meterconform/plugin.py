@@ -254,7 +254,11 @@ def collected_module(report: pytest.CollectReport) -> str:
     return named.group(1) if named else str(report.longrepr).splitlines()[0][:200] if report.longrepr else "a module"
 
 
+_CONFIGS: list[pytest.Config] = []  # the session's config, for the keyboard-interrupt hook (it is given none)
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    _CONFIGS.append(config)
     config.addinivalue_line("markers", "clause(*ids): the contract clause ids a check verifies")
     config.addinivalue_line("markers", "records_usage: the check may record (bill) usage on a real endpoint")
     config.addinivalue_line("markers", "smoke: the smoke suite (one success and one error per operation)")
@@ -355,6 +359,8 @@ def _load_known(path: str) -> dict[str, frozenset[str]]:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    if config in _CONFIGS:
+        _CONFIGS.remove(config)
     ctx: RunContext | None = config.stash.get(RUN, None)
     if ctx is not None:
         ctx.stack.close()
@@ -542,16 +548,30 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         write_json(RunResults(meta, ctx.events), Path(json_path), with_verdict=False)
 
 
+class _PlainInterrupt:
+    """What pytest's terminal reporter prints for an interrupt whose traceback it could not render."""
+
+    def __init__(self, message: str):
+        self.reprcrash, self.message = self, message
+
+    def toterminal(self, tw) -> None:
+        tw.line(self.message)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_keyboard_interrupt(excinfo):
     """Ctrl-C or SIGTERM must end the run as INTERRUPTED, whatever pytest's rendering of where it landed does.
 
     pytest's terminal reporter renders the interrupted traceback; a signal landing in code Python gives no line
     number (tb_lineno None) makes that rendering raise TypeError, which turned the interrupt into an INTERNALERROR
-    and a clean-looking verdict. The rendering is dropped then; the interrupt stands."""
+    and a clean-looking verdict. The rendering is replaced by one plain line then (the reporter asserts at the end
+    of the session that it has one); the interrupt stands."""
     try:
         return (yield)
     except Exception:  # noqa: BLE001 - only the traceback's rendering failed
+        reporter = _CONFIGS[-1].pluginmanager.get_plugin("terminalreporter") if _CONFIGS else None
+        if reporter is not None and getattr(reporter, "_keyboardinterrupt_memo", None) is None:
+            reporter._keyboardinterrupt_memo = _PlainInterrupt(f"KeyboardInterrupt ({excinfo.typename})")
         return None
 
 

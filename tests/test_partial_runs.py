@@ -232,3 +232,25 @@ def test_no_report_names_the_staging_directory(tmp_path):
     assert sorted(p.name for p in reports.iterdir()) == sorted(THIS_RUN)
     for name in ("events.jsonl", "conformance.json", "conformance.html", "junit.xml"):
         assert ".staging-" not in (reports / name).read_text(), name
+
+
+def test_an_interrupt_whose_traceback_cannot_be_rendered_still_ends_interrupted(tmp_path):
+    """A signal landing where Python keeps no line number makes pytest's rendering of the interrupt raise; the run
+    must still end INTERRUPTED (pytest's exit 2), never as an INTERNALERROR."""
+    (tmp_path / "conftest.py").write_text(
+        "import pytest\n\n"
+        "@pytest.hookimpl(tryfirst=True)\n"
+        "def pytest_keyboard_interrupt(excinfo):\n"
+        "    raise TypeError(\"unsupported operand type(s) for -: 'NoneType' and 'int'\")  # as tb_lineno None does\n"
+    )
+    (tmp_path / "test_interrupted.py").write_text("def test_ctrl_c():\n    raise KeyboardInterrupt\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "test_interrupted.py", "-p", "meterconform.plugin", "-p", "no:cacheprovider"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=120,
+    )
+    assert proc.returncode == pytest.ExitCode.INTERRUPTED, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "INTERNALERROR" not in proc.stdout + proc.stderr
