@@ -9,7 +9,7 @@ import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 
@@ -21,9 +21,6 @@ from .results.events import NOT_RUN, build_event, write_events
 from .results.redact import register_secret
 from .transport.clients import credentials_problem, probe
 from .transport.preflight import preflight
-
-if TYPE_CHECKING:
-    pass
 
 # Loaded wherever this module is (`-p meterconform.plugin`, a conftest's pytest_plugins, each xdist worker).
 pytest_plugins = ["meterconform.harness.fixtures", "meterconform.harness.forked_workers"]
@@ -241,6 +238,10 @@ class RunContext:
 RUN = pytest.StashKey[RunContext]()  # config.stash: the run's context (set by pytest_configure)
 METERING = pytest.StashKey["Metering"]()  # item.stash: the check's `metering` handle (set by the fixture)
 EXAMPLES = pytest.StashKey[int]()  # item.stash: the examples Hypothesis ran for a property check
+# config.stash: set by a caller running pytest in its own process (`meterconform run`) that takes the run's results
+# from RESULTS at the session's end and writes events.jsonl itself, once, with how the run ended.
+CALLER_WRITES_EVENTS = pytest.StashKey[bool]()
+RESULTS = pytest.StashKey["RunResults"]()  # config.stash: the run's results, set at the session's end
 
 
 def collected_module(report: pytest.CollectReport) -> str:
@@ -536,16 +537,19 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     ctx: RunContext = config.stash[RUN]
     events_path = config.getoption("mc_events")
     json_path = config.getoption("mc_conformance_json")
-    if not (events_path or json_path):
+    caller_writes = config.stash.get(CALLER_WRITES_EVENTS, False)
+    if not (events_path or json_path or caller_writes):
         return
-    meta = ctx.meta(config)
-    if events_path:
-        write_events(events_path, meta, ctx.events)
+    from .results.run_results import RunResults
+
+    run = RunResults(ctx.meta(config), ctx.events)
+    config.stash[RESULTS] = run
+    if events_path and not caller_writes:
+        write_events(events_path, run.meta, run.checks)
     if json_path:  # without a verdict: `meterconform run` rewrites it with the gate's (render.finish_run)
         from .render.json_report import write_json
-        from .results.run_results import RunResults
 
-        write_json(RunResults(meta, ctx.events), Path(json_path), with_verdict=False)
+        write_json(run, Path(json_path), with_verdict=False)
 
 
 class _PlainInterrupt:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import signal
@@ -25,6 +24,17 @@ class _Outcome:
     def __init__(self) -> None:
         self.unreachable: str | None = None  # the probe's sentence
         self.collection_errors: dict[str, None] = {}  # suite modules that could not be imported
+        self.run = None  # the plugin's RunResults at the session's end; events.jsonl is written from it, once
+
+    def pytest_configure(self, config) -> None:
+        from ..plugin import CALLER_WRITES_EVENTS
+
+        config.stash[CALLER_WRITES_EVENTS] = True
+
+    def pytest_unconfigure(self, config) -> None:
+        from ..plugin import RESULTS
+
+        self.run = config.stash.get(RESULTS, None)
 
     def pytest_collectreport(self, report) -> None:
         from ..plugin import collected_module
@@ -208,11 +218,16 @@ def _finish(args: argparse.Namespace, code: int, outcome: _Outcome, staged) -> i
         )
         return ExitCode.FAILED
     if code == pytest.ExitCode.INTERRUPTED:
-        if not events_path.exists():  # interrupted before the plugin could write anything: an empty run
-            events_path.write_text(json.dumps({"meta": {"endpoint": None}}) + "\n", encoding="utf-8")
+        # Interrupted before the plugin had a run (during its configuration, say): an empty one.
+        run = outcome.run if outcome.run is not None else RunResults({"endpoint": None}, [])
         # Every report from this run, marked interrupted, never the previous run's beside it.
         finish_run(
-            args, staged.path, events_path, Completion("interrupted", "stopped by Ctrl-C or SIGTERM"), staged.final
+            args,
+            staged.path,
+            events_path,
+            Completion("interrupted", "stopped by Ctrl-C or SIGTERM"),
+            staged.final,
+            run=run,
         )
         staged.commit()
         print(
@@ -222,7 +237,7 @@ def _finish(args: argparse.Namespace, code: int, outcome: _Outcome, staged) -> i
         return ExitCode.INTERRUPTED
     if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
         return ExitCode.USAGE if code == pytest.ExitCode.USAGE_ERROR else ExitCode.FAILED
-    run = RunResults.load(events_path) if events_path.exists() else None  # the one read of the events
+    run = outcome.run
     if run is None or not run.events:
         print("meterconform: no check ran (the selection matched nothing?)", file=sys.stderr)
         return ExitCode.USAGE
