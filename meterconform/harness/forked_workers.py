@@ -250,8 +250,8 @@ def _share_start_up(config: pytest.Config) -> None:
 
 def _freeze_start_up() -> None:
     """The modules, plugins and collected items live to the end of the run: kept out of the garbage collector's
-    full collections, which the checks' many short-lived objects set off again and again."""
-    gc.collect()
+    full collections, which the checks' many short-lived objects set off again and again. No collection first: at
+    this point one finds a few hundred unreachable objects among a hundred thousand and costs 30 ms of start-up."""
     gc.freeze()
 
 
