@@ -447,3 +447,24 @@ def test_rate_limiter_never_exceeds_its_rate_across_processes(tmp_path):
 def test_rate_limiter_rejects_a_nonsense_rate():
     with pytest.raises(ValueError, match="positive number"):
         RateLimiter(0)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("key AKIAABCDEFGHIJKLMNOP here", "key ***redacted*** here"),
+        ("AKIAABCDEFGHIJKLMNOP", "***redacted***"),
+        ('"ASIAABCDEFGHIJKLMNOP"', '"***redacted***"'),
+        ("xAKIAABCDEFGHIJKLMNOP", "xAKIAABCDEFGHIJKLMNOP"),  # inside a word: not a key id
+        ("AKIAABCDEFGHIJKLMNOPq", "AKIAABCDEFGHIJKLMNOPq"),
+        ("AKIAABCDEFG", "AKIAABCDEFG"),  # too short
+        ("sig eyJhbGc.eyJzdWIi.abcdefghijkl end", "sig eyJhbGc.eyJzdWIi.***redacted*** end"),
+        ("-eyJhbGc.eyJzdWIi.abcdefghijkl", "-eyJhbGc.eyJzdWIi.***redacted***"),
+        ("aeyJhbGc.eyJzdWIi.abcdefghijkl", "aeyJhbGc.eyJzdWIi.abcdefghijkl"),  # inside a word: not a token
+        ("eyJhbGc.eyJzdWIi.short", "eyJhbGc.eyJzdWIi.short"),
+    ],
+)
+def test_redaction_masks_key_ids_and_jwt_signatures_only_at_a_word_boundary(text, expected):
+    from meterconform.results.redact import redact_text
+
+    assert redact_text(text) == expected
