@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from ..results.events import GATING, transient_line, was_judged
+from ..results.events import GATING, transient_line
 from .page import esc, esc_text
 
 BODY_LIMIT = 3000  # characters of a failing check's body shown; the events file keeps up to 4000
@@ -44,10 +44,10 @@ def home_clause(event: dict) -> str:
     clauses = event.clauses
     if not clauses:
         return ""
-    if event.verdict == "PASS" and not was_judged(event, clauses[0]):
-        judged = sorted((c for c in clauses if was_judged(event, c)), key=lambda c: c == "PROTO.TIMEOUT")
+    if event.verdict == "PASS" and not event.was_judged(clauses[0]):
+        judged = [c for c in clauses if event.was_judged(c)]
         if judged:
-            return judged[0]
+            return next((c for c in judged if c != "PROTO.TIMEOUT"), judged[0])
     return clauses[0]
 
 
