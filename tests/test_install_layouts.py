@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -13,6 +14,7 @@ import pytest
 from tests.suites.runner import REPO
 
 SELECTION = ["suites/test_register_usage.py", "suites/test_resolve_customer.py"]
+UNBUILT = (".git", ".venv", "build", "*.egg-info", ".hypothesis", ".ruff_cache", "reports", "__pycache__")
 
 
 @pytest.fixture(scope="module")
@@ -20,8 +22,12 @@ def wheel_venv(tmp_path_factory) -> Path:
     """A venv holding this checkout built as a wheel (no editable finder), reusing this venv's dependencies
     through a .pth line (a path line: this venv's own .pth files, the editable install among them, stay off)."""
     tmp = tmp_path_factory.mktemp("install")
+    # Built from a copy: setuptools builds in the source tree (build/), where two xdist workers building at once
+    # collide, and the checkout stays as it was.
+    source = tmp / "source"
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(*UNBUILT))
     built = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp / "dist"), str(REPO)],
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp / "dist"), str(source)],
         capture_output=True,
         text=True,
         timeout=300,
