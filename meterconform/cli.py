@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import atexit
 import importlib
+import os
 import sys
+import threading
 
 from . import __version__
 from .errors import EndpointUnreachable, ExitCode, UsageError
@@ -49,5 +52,28 @@ def main(argv: list[str] | None = None) -> int:
         return ExitCode.INTERRUPTED
 
 
+def console_main() -> None:
+    """The `meterconform` command (and `python -m meterconform`): main(), then the exit."""
+    exit_without_teardown(main())
+
+
+def exit_without_teardown(code: int) -> None:
+    """Exit with `code` once the atexit handlers have run and standard output and error are flushed, without
+    freeing every object of the interpreter one by one: after a run that is 0.05 to 0.15 s of nothing (a run's
+    files are all closed by then). With a thread other than a daemon still running, or no way to run the atexit
+    handlers, the ordinary exit."""
+    run_exit_handlers = getattr(atexit, "_run_exitfuncs", None)
+    others = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
+    if run_exit_handlers is None or others:
+        sys.exit(code)
+    run_exit_handlers()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (`meterconform run | head`) or stream: nothing more to say
+            pass
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    console_main()
