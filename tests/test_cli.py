@@ -365,3 +365,24 @@ def test_no_example_database_keeps_none(option, database, tmp_path):
     )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert f"DATABASE {database}" in proc.stdout, proc.stdout[-2000:]
+
+
+EXIT_SCRIPT = """
+import atexit, sys, threading, time
+atexit.register(lambda: print("atexit handler ran", file=sys.stderr))
+if sys.argv[1] == "thread":  # a non-daemon thread still running: the ordinary exit, which waits for it
+    threading.Thread(target=lambda: (time.sleep(0.3), print("thread finished"))).start()
+from meterconform.cli import exit_without_teardown
+print("buffered output", end="")
+exit_without_teardown(3)
+"""
+
+
+@pytest.mark.parametrize("case", ["plain", "thread"])
+def test_the_command_exits_with_its_code_output_flushed_and_atexit_handlers_run(case):
+    proc = subprocess.run(
+        [sys.executable, "-c", EXIT_SCRIPT, case], capture_output=True, text=True, timeout=60, env=_env()
+    )
+    assert proc.returncode == 3
+    assert proc.stdout == ("buffered outputthread finished\n" if case == "thread" else "buffered output")
+    assert proc.stderr == "atexit handler ran\n"
