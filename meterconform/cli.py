@@ -54,7 +54,39 @@ def main(argv: list[str] | None = None) -> int:
 
 def console_main() -> None:
     """The `meterconform` command (and `python -m meterconform`): main(), then the exit."""
+    if not isinstance(sys.stdout, StdoutWhileReadersLast) and sys.stdout is not None:
+        sys.stdout = StdoutWhileReadersLast(sys.stdout)
     exit_without_teardown(main())
+
+
+class StdoutWhileReadersLast:
+    """Standard output that a reader may stop reading (`meterconform run | head`, quitting `less`): from then on
+    what is written goes to the null device, and the command carries on to its end, its reports and its exit code,
+    instead of breaking off with a traceback where it happened to print next."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._reader_gone()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._reader_gone()
+
+    def _reader_gone(self) -> None:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, self._stream.fileno())  # the stream's buffered text now goes nowhere, without an error
+        os.close(devnull)
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
 
 
 def exit_without_teardown(code: int) -> None:

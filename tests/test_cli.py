@@ -386,3 +386,22 @@ def test_the_command_exits_with_its_code_output_flushed_and_atexit_handlers_run(
     assert proc.returncode == 3
     assert proc.stdout == ("buffered outputthread finished\n" if case == "thread" else "buffered output")
     assert proc.stderr == "atexit handler ran\n"
+
+
+def test_a_run_whose_reader_stops_reading_carries_on_to_its_reports(tmp_path):
+    """`meterconform run | head -1`: the run neither breaks off with a traceback nor loses its reports."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "meterconform", "run", "-n", "1", "--report-dir", "reports", "--", "-m", "smoke"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(),
+    )
+    assert proc.stdout.readline().startswith("meterconform: ")
+    proc.stdout.close()  # the reader is gone before the run has printed its progress and summary
+    stderr = proc.stderr.read()
+    assert proc.wait(timeout=300) == 0, stderr
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr
+    reports = tmp_path / "reports"
+    assert {p.name for p in reports.iterdir()} >= {"conformance.html", "conformance.json", "junit.xml", "events.jsonl"}
