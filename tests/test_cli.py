@@ -372,19 +372,31 @@ import atexit, sys, threading, time
 atexit.register(lambda: print("atexit handler ran", file=sys.stderr))
 if sys.argv[1] == "thread":  # a non-daemon thread still running: the ordinary exit, which waits for it
     threading.Thread(target=lambda: (time.sleep(0.3), print("thread finished"))).start()
+if sys.argv[1] == "profiled":  # a profiler that writes its results once the program has returned
+    sys.setprofile(lambda *args: None)
 from meterconform.cli import exit_without_teardown
 print("buffered output", end="")
-exit_without_teardown(3)
+try:
+    exit_without_teardown(3)
+finally:  # what cProfile does once the command returns: reached only by the ordinary exit
+    print(" and the caller's code after it", end="")
 """
 
 
-@pytest.mark.parametrize("case", ["plain", "thread"])
+@pytest.mark.parametrize("case", ["plain", "thread", "profiled"])
 def test_the_command_exits_with_its_code_output_flushed_and_atexit_handlers_run(case):
     proc = subprocess.run(
         [sys.executable, "-c", EXIT_SCRIPT, case], capture_output=True, text=True, timeout=60, env=_env()
     )
     assert proc.returncode == 3
-    assert proc.stdout == ("buffered outputthread finished\n" if case == "thread" else "buffered output")
+    assert (
+        proc.stdout
+        == {
+            "plain": "buffered output",
+            "thread": "buffered output and the caller's code after itthread finished\n",
+            "profiled": "buffered output and the caller's code after it",
+        }[case]
+    )
     assert proc.stderr == "atexit handler ran\n"
 
 
