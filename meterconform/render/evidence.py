@@ -44,10 +44,9 @@ def home_clause(event: dict) -> str:
     clauses = event.clauses
     if not clauses:
         return ""
-    if event.verdict == "PASS" and not event.was_judged(clauses[0]):
-        judged = [c for c in clauses if event.was_judged(c)]
-        if judged:
-            return next((c for c in judged if c != "PROTO.TIMEOUT"), judged[0])
+    judged = event.judged_clauses
+    if event.verdict == "PASS" and clauses[0] not in judged and judged:
+        return next((c for c in judged if c != "PROTO.TIMEOUT"), judged[0])
     return clauses[0]
 
 

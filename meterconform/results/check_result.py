@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 # Written only when set (build_event adds them for some checks only); every other field is always written.
@@ -82,6 +83,12 @@ class CheckResult:
     def broken_clauses(self) -> list[str]:
         """The clauses the check found broken: the one it failed on, then the others (`also_failed`, deep depth)."""
         return [c for c in [self.failed_clause, *(f["clause"] for f in self.also_failed or ())] if c]
+
+    @cached_property
+    def judged_clauses(self) -> tuple[str, ...]:
+        """The clauses it cites that its verdict helpers judged in at least one example, in citation order (every
+        one of them for results written before that was recorded)."""
+        return tuple(c for c in self.clauses if self.was_judged(c))
 
     def was_judged(self, cid: str) -> bool:
         """Whether the check's verdict helpers judged clause `cid` in at least one example (True for results
