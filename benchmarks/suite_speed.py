@@ -1,18 +1,23 @@
 """Suite speed: `meterconform run` with one worker and with two, side by side, and where each run's time goes.
 
-    python benchmarks/suite_speed.py [--rounds 2] [--latency-ms 20] [--raw-seconds 4]
+    python benchmarks/suite_speed.py [--rounds 2] [--latency-ms 20] [--raw-seconds 4] [--install checkout]
 
-Each run is `meterconform run` exactly as a user types it, from a fresh directory, on the embedded reference
-endpoint (ci depth). The configurations alternate round by round and each keeps its best wall time, so a burst
-of other work on the machine slows all of them alike; the load average is printed before and after. Per
-configuration: wall and CPU time (the run's processes together), the checks' span (the first check's start to
-the last one's end, from the events) and the rest of the wall time split into start-up (imports, pytest's
-configuration, collection, endpoint start: up to the first check) and reports (after the last check), and how
-many cores other work on the machine kept busy meanwhile (/proc/stat: what the run could not have). The
-one-worker run also gives the embedded endpoint's share of the CPU: every thread of the process but the main
-one (the endpoint serves each connection in a thread of its own), read from /proc while the run goes (Linux).
-Once per round, two CPU-bound processes are timed against one: on a shared machine that ratio, not 2, is what
--n 2 / -n 1 can reach at that moment.
+Each run is `meterconform run` exactly as a user types it, on the embedded reference endpoint (ci depth), every
+default report written (the HTML page among them), in one working directory, as a user runs it again and again in a
+project: its first run there is printed on its own (it leaves Hypothesis's caches in ./.hypothesis). The runs use
+this checkout installed the way the README installs it (`pip install .`: a wheel, its bytecode compiled;
+scripts/wheel_venv.py builds it in a few seconds); `--install checkout` runs the development install instead (an
+editable install: Python compiles meterconform's modules at every start where it keeps no bytecode, and Hypothesis
+scans them for constants, since they are not in site-packages). The configurations alternate round by round and each
+keeps its best wall time, so a burst of other work on the machine slows all of them alike; the load average is
+printed before and after. Per configuration: wall and CPU time (the run's processes together), the checks' span (the
+first check's start to the last one's end, from the events) and the rest of the wall time split into start-up
+(imports, pytest's configuration, collection, endpoint start: up to the first check) and reports (after the last
+check), and how many cores other work on the machine kept busy meanwhile (/proc/stat: what the run could not have).
+The one-worker run also gives the embedded endpoint's share of the CPU: every thread of the process but the main one
+(the endpoint serves each connection in a thread of its own), read from /proc while the run goes (Linux). Once per
+round, two CPU-bound processes are timed against one: on a shared machine that ratio, not 2, is what -n 2 / -n 1 can
+reach at that moment.
 
 --latency-ms L: then, against a reference endpoint in this process that holds each answer back L ms (the
 latency switch of benchmarks/fuzz_scaling.py; a fresh endpoint for each run), one worker (-n 1) against the
@@ -36,6 +41,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.fuzz_scaling import Instrument, load_average, machine, raw_rate  # noqa: E402
 from meterconform.reference import ReferenceEndpoint  # noqa: E402
+from scripts.wheel_venv import wheel_venv  # noqa: E402
+
+PYTHON = [Path(sys.executable)]  # the interpreter the runs use: this one, or the wheel install's (--install wheel)
 
 
 def _clock_ticks() -> int:
@@ -64,29 +72,28 @@ def _machine_busy() -> float | None:
     return (user + nice + system + irq + softirq) / _clock_ticks()
 
 
-def suite_run(options: list[str], *, env_extra: dict[str, str] | None = None, watch_threads: bool = False) -> dict:
-    """`meterconform run OPTIONS` from a fresh directory: wall and CPU time, exit code, the checks' span, the
-    per-check verdicts; with watch_threads, the CPU of the process's non-main threads (the embedded endpoint)."""
+def suite_run(
+    options: list[str],
+    *,
+    workdir: str | Path | None = None,
+    env_extra: dict[str, str] | None = None,
+    watch_threads: bool = False,
+) -> dict:
+    """`meterconform run OPTIONS` in `workdir` (default: a fresh directory): wall and CPU time, exit code, the
+    checks' span, the per-check verdicts; with watch_threads, the CPU of the process's non-main threads (the
+    embedded endpoint)."""
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [
-            sys.executable,
-            "-m",
-            "meterconform",
-            "run",
-            "--report-dir",
-            str(Path(tmp) / "reports"),
-            "--no-html",
-            *options,
-        ]
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("METERCONFORM_", "PYTEST_XDIST"))}
-        env["METERCONFORM_STATE_DIR"] = str(Path(tmp) / "state")  # a named endpoint's batch-key history stays here
+        where = Path(workdir or tmp)
+        cmd = [str(PYTHON[0]), "-m", "meterconform", "run", "--report-dir", str(where / "reports"), *options]
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("METERCONFORM_", "PYTEST_XDIST", "PYTHONPATH"))}
+        env["METERCONFORM_STATE_DIR"] = str(where / "state")  # a named endpoint's batch-key history stays here
         env.update(env_extra or {})
         out_path = Path(tmp) / "output.txt"
         with out_path.open("w") as out:
             busy_before = _machine_busy()
             started = time.time()
             t0 = time.perf_counter()
-            proc = subprocess.Popen(cmd, cwd=tmp, env=env, stdout=out, stderr=subprocess.STDOUT)
+            proc = subprocess.Popen(cmd, cwd=where, env=env, stdout=out, stderr=subprocess.STDOUT)
             main_cpu = 0.0
             while True:
                 if watch_threads:
@@ -99,7 +106,7 @@ def suite_run(options: list[str], *, env_extra: dict[str, str] | None = None, wa
             busy_after = _machine_busy()
             proc.returncode = os.waitstatus_to_exitcode(status)
         output = out_path.read_text()
-        events = Path(tmp) / "reports" / "events.jsonl"
+        events = where / "reports" / "events.jsonl"
         if not events.exists():
             raise SystemExit(f"`{' '.join(cmd[1:])}` wrote no events (exit {proc.returncode}):\n{output[-3000:]}")
         rows = [json.loads(line) for line in events.read_text().splitlines()]
@@ -173,7 +180,7 @@ def describe(name: str, run: dict) -> str:
     )
 
 
-def latency_runs(latency_ms: float, rounds: int) -> dict[str, dict]:
+def latency_runs(latency_ms: float, rounds: int, workdir: str | Path) -> dict[str, dict]:
     """One worker against the default, each against a fresh reference endpoint holding every answer back."""
     best: dict[str, dict] = {}
     for _ in range(rounds):
@@ -182,7 +189,7 @@ def latency_runs(latency_ms: float, rounds: int) -> dict[str, dict]:
             url = endpoint.start()
             Instrument(endpoint).latency = latency_ms / 1000
             try:
-                run = suite_run(["--endpoint-url", url, *options])
+                run = suite_run(["--endpoint-url", url, *options], workdir=workdir)
             finally:
                 endpoint.stop()
             if name not in best or run["wall"] < best[name]["wall"]:
@@ -204,21 +211,34 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--raw-seconds", type=float, default=0.0, help="also measure raw boto3 calls/s this long (default: no)"
     )
+    parser.add_argument(
+        "--install",
+        choices=("wheel", "checkout"),
+        default="wheel",
+        help="run this checkout built and installed as a wheel, as `pip install .` does (default), or as installed "
+        "for development (the interpreter running this script)",
+    )
     args = parser.parse_args(argv)
 
     print(f"machine: {machine()}")
     print(f"load average before: {load_average()}", flush=True)
-    capacity: list[float] = []
-    runs = best_of(
-        args.rounds,
-        capacity=capacity,
-        configs={
-            "-n 1": {"options": ["-n", "1"], "watch_threads": True},
-            "-n 2": {"options": ["-n", "2"]},
-            "default (no -n)": {"options": []},
-        },
-    )
-    slow = latency_runs(args.latency_ms, 1) if args.latency_ms else {}
+    with tempfile.TemporaryDirectory() as install, tempfile.TemporaryDirectory() as workdir:
+        if args.install == "wheel":
+            PYTHON[0] = wheel_venv(Path(install)) / "bin" / "python"
+        how = "as a wheel, by scripts/wheel_venv.py" if args.install == "wheel" else "this checkout, for development"
+        print(f"meterconform installed {how} ({PYTHON[0]})", flush=True)
+        first = suite_run([], workdir=workdir)
+        capacity: list[float] = []
+        runs = best_of(
+            args.rounds,
+            capacity=capacity,
+            configs={
+                "-n 1": {"options": ["-n", "1"], "watch_threads": True, "workdir": workdir},
+                "-n 2": {"options": ["-n", "2"], "workdir": workdir},
+                "default (no -n)": {"options": [], "workdir": workdir},
+            },
+        )
+        slow = latency_runs(args.latency_ms, 1, workdir) if args.latency_ms else {}
     raw = None
     if args.raw_seconds:
         endpoint = ReferenceEndpoint()
@@ -228,7 +248,12 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             endpoint.stop()
     print(f"load average after:  {load_average()}")
-    print(f"meterconform run on the embedded reference endpoint (ci depth), best of {args.rounds}, alternating:")
+    print("the first run in a fresh working directory (it fills ./.hypothesis; not among the figures below):")
+    print(describe("default (no -n)", first))
+    print(
+        f"meterconform run on the embedded reference endpoint (ci depth), again in that directory, best of "
+        f"{args.rounds}, alternating:"
+    )
     for name, run in runs.items():
         print(describe(name, run))
     one, two, default = runs["-n 1"], runs["-n 2"], runs["default (no -n)"]
@@ -265,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
             f"raw boto3 BatchMeterUsage (1 record) on a reference endpoint in this process, {args.raw_seconds:g} s: "
             f"1 client {raw[0]:.1f} calls/s, 2 clients {raw[1]:.1f} calls/s"
         )
-    return 0 if all(r["code"] == 0 for r in (*runs.values(), *slow.values())) else 1
+    return 0 if all(r["code"] == 0 for r in (first, *runs.values(), *slow.values())) else 1
 
 
 if __name__ == "__main__":

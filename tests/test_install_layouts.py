@@ -3,68 +3,25 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
-import sysconfig
 from pathlib import Path
 
 import pytest
 
+from scripts.wheel_venv import BuildError
+from scripts.wheel_venv import wheel_venv as build_wheel_venv
 from tests.suites.runner import REPO
 
 SELECTION = ["suites/test_register_usage.py", "suites/test_resolve_customer.py"]
-UNBUILT = (".git", ".venv", "build", "*.egg-info", ".hypothesis", ".ruff_cache", "reports", "__pycache__")
 
 
 @pytest.fixture(scope="module")
 def wheel_venv(tmp_path_factory) -> Path:
-    """A venv holding this checkout built as a wheel (no editable finder), reusing this venv's dependencies
-    through a .pth line (a path line: this venv's own .pth files, the editable install among them, stay off)."""
-    tmp = tmp_path_factory.mktemp("install")
-    # Built from a copy: setuptools builds in the source tree (build/), where two xdist workers building at once
-    # collide, and the checkout stays as it was.
-    source = tmp / "source"
-    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(*UNBUILT))
-    built = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp / "dist"), str(source)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
-    venv = tmp / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
-    site = Path(
-        subprocess.run(
-            [str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    )
-    deps = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
-    (site / "_meterconform_selftest_deps.pth").write_text("\n".join(sorted(deps)) + "\n")
-    wheel = next((tmp / "dist").glob("meterconform-*.whl"))
-    installed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "--python",
-            str(venv / "bin" / "python"),
-            "install",
-            "-q",
-            "--no-deps",
-            "--no-index",
-            str(wheel),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert installed.returncode == 0, installed.stdout[-3000:] + installed.stderr[-3000:]
-    return venv
+    """A venv holding this checkout built as a wheel (scripts/wheel_venv.py)."""
+    try:
+        return build_wheel_venv(tmp_path_factory.mktemp("install"))
+    except BuildError as exc:
+        pytest.fail(str(exc))
 
 
 def _pytest(venv: Path, args: list[str], cwd: Path) -> subprocess.CompletedProcess:
