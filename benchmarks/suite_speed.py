@@ -173,7 +173,7 @@ def describe(name: str, run: dict) -> str:
     return (
         f"{name:<22} {run['wall']:6.1f} s wall {run['cpu']:6.1f} s CPU, exit {run['code']}; checks {run['span']:.1f} "
         "s, "
-        f"start-up {run['startup']:.1f} s + reports {run['reports']:.1f} s = {100 * overhead / run['wall']:.0f} % of "
+        f"start-up {run['startup']:.2f} s + reports {run['reports']:.2f} s = {100 * overhead / run['wall']:.0f} % of "
         "the wall "
         f"time\n{'':<22} {run['checks']} checks ({counts}), {run['requests']} requests, {run['workers']} worker(s); "
         f"other work kept {'?' if run['others'] is None else format(run['others'], '.1f')} cores busy meanwhile"
@@ -270,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     overhead = default["startup"] + default["reports"]
     print(
-        f"start-up + collection + reports in the default run: {overhead:.1f} s of {default['wall']:.1f} s = "
+        f"start-up + collection + reports in the default run: {overhead:.2f} s of {default['wall']:.2f} s = "
         f"{100 * overhead / default['wall']:.0f} % (target <= 20 %)"
     )
     same = one["by_check"] == two["by_check"] == default["by_check"]
