@@ -3,13 +3,17 @@
 A run under a CI service gets the same `ci` depth as a local run, deliberately: Hypothesis's own built-in
 "ci" profile (loaded when the CI variable is set) derandomizes and drops the example database. `meterconform
 run` fixes a seed instead (printed in the header), and Hypothesis reads no example database under a fixed
-seed; `run --database URL` and `fuzz` leave the seed open so that stored failures replay first."""
+seed; `run --database URL` and `fuzz` leave the seed open so that stored failures replay first. The depths say
+`derandomize=False` outright: they are registered on top of whatever profile is active at import, and under a CI
+service that is Hypothesis's "ci" one, whose derandomizing would make it ignore the seed (a run's header would
+name a seed that did not draw its examples)."""
 
 from __future__ import annotations
 
 from hypothesis import HealthCheck, Phase, settings
 
 _COMMON = dict(
+    derandomize=False,
     deadline=None,
     suppress_health_check=[
         HealthCheck.function_scoped_fixture,
