@@ -95,6 +95,7 @@ EXPECTED: dict[str, set[str]] = {
         "MU.WINDOW.RECENT",
         "MU.WINDOW.STALE",
         "TAG.VALUE.REQUIRED",
+        "ALLOC.UNIQUE_TAGS",
     },
     "null-optional-rejected": {"PROTO.NULL.OPTIONAL"},
     # Coerced numbers and strings also meet the wrong-type checks (17 for a Nonce, "1" for a quantity).
