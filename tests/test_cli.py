@@ -332,9 +332,11 @@ def test_every_command_module_is_a_command_and_a_broken_one_is_not_hidden(monkey
         cli.build_parser()
 
 
+@pytest.mark.parametrize("ci", [False, True], ids=["local", "under CI"])
 @pytest.mark.parametrize("option, database", [([], "a directory"), (["--no-example-database"], "None")])
-def test_no_example_database_keeps_none(option, database, tmp_path):
-    """--no-example-database was accepted and then ignored: Hypothesis kept its directory database."""
+def test_no_example_database_keeps_none(option, database, ci, tmp_path):
+    """--no-example-database was accepted and then ignored: Hypothesis kept its directory database. Without it
+    the directory database is kept under a CI service too, whose Hypothesis profile would keep none."""
     (tmp_path / "test_db.py").write_text(
         "from hypothesis import settings\n\n"
         "def test_database():\n"
@@ -360,7 +362,7 @@ def test_no_example_database_keeps_none(option, database, tmp_path):
         cwd=tmp_path,
         capture_output=True,
         text=True,
-        env={k: v for k, v in _env().items() if k != "CI"},  # under CI=true Hypothesis's own ci profile keeps none
+        env={**{k: v for k, v in _env().items() if k != "CI"}, **({"CI": "true"} if ci else {})},
         timeout=120,
     )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]

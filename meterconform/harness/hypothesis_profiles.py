@@ -4,16 +4,21 @@ A run under a CI service gets the same `ci` depth as a local run, deliberately: 
 "ci" profile (loaded when the CI variable is set) derandomizes and drops the example database. `meterconform
 run` fixes a seed instead (printed in the header), and Hypothesis reads no example database under a fixed
 seed; `run --database URL` and `fuzz` leave the seed open so that stored failures replay first. The depths say
-`derandomize=False` outright: they are registered on top of whatever profile is active at import, and under a CI
-service that is Hypothesis's "ci" one, whose derandomizing would make it ignore the seed (a run's header would
-name a seed that did not draw its examples)."""
+`derandomize=False` and the example database (./.hypothesis/examples) outright: they are registered on top of
+whatever profile is active at import, and under a CI service that is Hypothesis's "ci" one, whose derandomizing
+would make it ignore the seed (a run's header would name a seed that did not draw its examples) and which keeps
+no database (a campaign's later rounds would not replay what its earlier ones found)."""
 
 from __future__ import annotations
 
 from hypothesis import HealthCheck, Phase, settings
+from hypothesis.database import DirectoryBasedExampleDatabase
+
+from .database import LOCAL_DIR
 
 _COMMON = dict(
     derandomize=False,
+    database=DirectoryBasedExampleDatabase(LOCAL_DIR),
     deadline=None,
     suppress_health_check=[
         HealthCheck.function_scoped_fixture,
