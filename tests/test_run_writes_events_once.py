@@ -13,12 +13,13 @@ import pytest
 
 WATCH = textwrap.dedent(
     """
-    import json, sys
+    import json, os, sys
 
     opened = []
 
     def audit(event, args):
-        if event == "open" and isinstance(args[0], str) and args[0].endswith("events.jsonl"):
+        path = args[0] if event == "open" else None
+        if isinstance(path, (str, bytes, os.PathLike)) and os.fsdecode(path).endswith("events.jsonl"):
             mode = args[1] if isinstance(args[1], str) else ("w" if args[2] & 1 or args[2] & 2 else "r")
             opened.append(mode)
 
