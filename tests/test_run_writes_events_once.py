@@ -1,5 +1,5 @@
-"""`meterconform run` writes events.jsonl once, at the end, with how the run ended, and never reads it back: the
-reports are written from the results the run holds in memory."""
+"""`meterconform run` and `fuzz` write events.jsonl once, at the end, with how the run ended, and never read it
+back: the reports are written from the results the run holds in memory."""
 
 from __future__ import annotations
 
@@ -59,3 +59,19 @@ def test_a_run_writes_its_events_once_and_never_reads_them(tmp_path, interrupt):
     assert meta["completion"]["state"] == ("interrupted" if interrupt else "complete")
     checks = [json.loads(line) for line in events[1:]]
     assert len(checks) == (1 if interrupt else 2) and all(c["verdict"] == "PASS" for c in checks)
+
+
+def test_a_campaign_writes_its_merged_events_once_and_never_reads_them(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("METERCONFORM_", "PYTEST_XDIST"))}
+    proc = subprocess.run(
+        [sys.executable, "-c", WATCH, "fuzz", "--duration", "6s", "--no-html", "--report-dir", "reports"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode in (0, 4), proc.stdout[-3000:] + proc.stderr[-3000:]  # 4: the budget ended first
+    assert json.loads(proc.stdout.rsplit("OPENED ", 1)[1]) == ["w"]
+    meta = json.loads((tmp_path / "reports" / "events.jsonl").read_text(encoding="utf-8").splitlines()[0])["meta"]
+    assert meta["completion"]["state"] in ("complete", "uncovered") and meta["campaign"]["rounds"] >= 1

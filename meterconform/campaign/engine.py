@@ -162,7 +162,6 @@ def _campaign(
     if not meta.get("endpoint"):
         meta["endpoint"] = url
     run = RunResults(meta, sorted(merged.values(), key=lambda r: r.nodeid))
-    run.write(work / "events.jsonl")
     print()
     print("clause x outcome coverage")
     coverage = run.coverage
@@ -183,9 +182,8 @@ def _campaign(
         completion=completion,
     ):
         print(line)
-    code = finish_run(
-        args, work, work / "events.jsonl", completion, staged.final
-    )  # the gate's words match the exit code
+    # events.jsonl is written there, once, with the completion; the gate's words match the exit code
+    code = finish_run(args, work, work / "events.jsonl", completion, staged.final, run=run)
     staged.commit()
     if gone is not None:
         print(

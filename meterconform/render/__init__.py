@@ -83,14 +83,12 @@ def finish_run(
     events_path: Path,
     completion: Completion = COMPLETE,
     shown: Path | None = None,
-    run: RunResults | None = None,
+    *,
+    run: RunResults,
 ) -> int:
-    """After `meterconform run` or `fuzz`: record the run's completion in the events file's meta line, write every
-    report from the events and compute the exit code.
-
-    junit.xml and conformance.json, which pytest wrote during the run, are rewritten from the events, so
-    `run` and `meterconform report` write the same files (and the baseline shows in both)."""
-    run = run if run is not None else RunResults.load(events_path)  # `run`: the events, already read by the caller
+    """After `meterconform run` or `fuzz`: write the run's results to `events_path`, its meta line saying how the run
+    ended, then every report from the same results, and compute the exit code. `run` and `meterconform report`
+    write the same files (and the baseline shows in both)."""
     run.meta["completion"] = completion.to_meta()
     if shown is not None:  # the staging directory is renamed to `shown`
         run.sources = [str(shown / events_path.name)]
