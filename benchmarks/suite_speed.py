@@ -43,8 +43,6 @@ from benchmarks.fuzz_scaling import Instrument, load_average, machine, raw_rate 
 from meterconform.reference import ReferenceEndpoint  # noqa: E402
 from scripts.wheel_venv import wheel_venv  # noqa: E402
 
-PYTHON = [Path(sys.executable)]  # the interpreter the runs use: this one, or the wheel install's (--install wheel)
-
 
 def _clock_ticks() -> int:
     try:
@@ -76,15 +74,16 @@ def suite_run(
     options: list[str],
     *,
     workdir: str | Path | None = None,
+    python: str | Path = sys.executable,
     env_extra: dict[str, str] | None = None,
     watch_threads: bool = False,
 ) -> dict:
-    """`meterconform run OPTIONS` in `workdir` (default: a fresh directory): wall and CPU time, exit code, the
-    checks' span, the per-check verdicts; with watch_threads, the CPU of the process's non-main threads (the
-    embedded endpoint)."""
+    """`meterconform run OPTIONS` with `python`'s install, in `workdir` (default: a fresh directory): wall and CPU
+    time, exit code, the checks' span, the per-check verdicts; with watch_threads, the CPU of the process's non-main
+    threads (the embedded endpoint)."""
     with tempfile.TemporaryDirectory() as tmp:
         where = Path(workdir or tmp)
-        cmd = [str(PYTHON[0]), "-m", "meterconform", "run", "--report-dir", str(where / "reports"), *options]
+        cmd = [str(python), "-m", "meterconform", "run", "--report-dir", str(where / "reports"), *options]
         env = {k: v for k, v in os.environ.items() if not k.startswith(("METERCONFORM_", "PYTEST_XDIST", "PYTHONPATH"))}
         env["METERCONFORM_STATE_DIR"] = str(where / "state")  # a named endpoint's batch-key history stays here
         env.update(env_extra or {})
@@ -180,7 +179,7 @@ def describe(name: str, run: dict) -> str:
     )
 
 
-def latency_runs(latency_ms: float, rounds: int, workdir: str | Path) -> dict[str, dict]:
+def latency_runs(latency_ms: float, rounds: int, workdir: str | Path, python: str | Path) -> dict[str, dict]:
     """One worker against the default, each against a fresh reference endpoint holding every answer back."""
     best: dict[str, dict] = {}
     for _ in range(rounds):
@@ -189,7 +188,7 @@ def latency_runs(latency_ms: float, rounds: int, workdir: str | Path) -> dict[st
             url = endpoint.start()
             Instrument(endpoint).latency = latency_ms / 1000
             try:
-                run = suite_run(["--endpoint-url", url, *options], workdir=workdir)
+                run = suite_run(["--endpoint-url", url, *options], workdir=workdir, python=python)
             finally:
                 endpoint.stop()
             if name not in best or run["wall"] < best[name]["wall"]:
@@ -224,21 +223,23 @@ def main(argv: list[str] | None = None) -> int:
     print(f"load average before: {load_average()}", flush=True)
     with tempfile.TemporaryDirectory() as install, tempfile.TemporaryDirectory() as workdir:
         if args.install == "wheel":
-            PYTHON[0] = wheel_venv(Path(install)) / "bin" / "python"
+            python = wheel_venv(Path(install)) / "bin" / "python"
+        else:
+            python = Path(sys.executable)
         how = "as a wheel, by scripts/wheel_venv.py" if args.install == "wheel" else "this checkout, for development"
-        print(f"meterconform installed {how} ({PYTHON[0]})", flush=True)
-        first = suite_run([], workdir=workdir)
+        print(f"meterconform installed {how} ({python})", flush=True)
+        first = suite_run([], workdir=workdir, python=python)
         capacity: list[float] = []
         runs = best_of(
             args.rounds,
             capacity=capacity,
             configs={
-                "-n 1": {"options": ["-n", "1"], "watch_threads": True, "workdir": workdir},
-                "-n 2": {"options": ["-n", "2"], "workdir": workdir},
-                "default (no -n)": {"options": [], "workdir": workdir},
+                "-n 1": {"options": ["-n", "1"], "watch_threads": True, "workdir": workdir, "python": python},
+                "-n 2": {"options": ["-n", "2"], "workdir": workdir, "python": python},
+                "default (no -n)": {"options": [], "workdir": workdir, "python": python},
             },
         )
-        slow = latency_runs(args.latency_ms, 1, workdir) if args.latency_ms else {}
+        slow = latency_runs(args.latency_ms, 1, workdir, python) if args.latency_ms else {}
     raw = None
     if args.raw_seconds:
         endpoint = ReferenceEndpoint()
