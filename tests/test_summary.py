@@ -71,3 +71,26 @@ def test_the_summary_lists_them_before_the_verdict():
         "verdict: CONFORMANT",
     ]
     assert "skipped (no verdict), why:" not in render_summary(EVENTS[-1:], {})
+
+
+RAW_REQUEST = """POST http://127.0.0.1:4566/ (SigV4-signed by meterconform's raw client)
+X-Amz-Target: AWSMPMeteringService.registerusage
+Content-Type: application/x-amz-json-1.1
+X-Amz-Date: 20261206T123714Z
+Authorization: ***redacted***
+
+{"ProductCode": "prod-1",
+ "PublicKeyVersion": 1}"""
+
+
+def test_a_raw_request_reproduces_in_one_line_with_its_target_and_body():
+    from meterconform.results.failing import reproduction_line
+
+    assert reproduction_line(RAW_REQUEST) == (
+        "POST http://127.0.0.1:4566/ (SigV4-signed by meterconform's raw client); "
+        'X-Amz-Target: AWSMPMeteringService.registerusage; body {"ProductCode": "prod-1", "PublicKeyVersion": 1}'
+    )
+    cli = "aws meteringmarketplace meter-usage --cli-input-json '{}'\naws meteringmarketplace meter-usage --x"
+    assert reproduction_line(cli) == "aws meteringmarketplace meter-usage --cli-input-json '{}'"
+    with_script = cli + "\n\ndef client(access_key_id):\n    return boto3.client('meteringmarketplace')"
+    assert reproduction_line(with_script) == "aws meteringmarketplace meter-usage --cli-input-json '{}'"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from .check_result import CheckResult, results_of
 from .events import GATING
 
@@ -54,6 +56,21 @@ def _first_line(text: str | None) -> str:
     return ((text or "").strip().splitlines() or [""])[0]
 
 
+_REQUEST_LINE = re.compile(r"[A-Z]+ \S+://")  # "POST http://host/": a raw request, not an aws CLI command
+
+
+def reproduction_line(text: str) -> str:
+    """A reproduction in one line: its first line (an aws CLI command), or for a request meterconform sends raw (a
+    request line, headers, a blank line, the body) the request line, its X-Amz-Target and its body, which are
+    what makes it that request; the signature and date headers are left to the HTML page."""
+    head, _, body = (text or "").strip().partition("\n\n")
+    lines = head.splitlines()
+    if not body or len(lines) < 2 or not _REQUEST_LINE.match(lines[0]):
+        return _first_line(text)
+    target = next((line for line in lines[1:] if line.lower().startswith("x-amz-target:")), None)
+    return "; ".join(part for part in (lines[0], target, "body " + " ".join(body.split())) if part)
+
+
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit] + f"… ({len(text)} characters)"
 
@@ -83,7 +100,7 @@ def failure_lines(events: list[CheckResult | dict], report: str = "conformance.h
         else:
             lines.append(f"    {_clip(_first_line(failure.get('reason')), 240)}")
         if failure.get("reproduction"):
-            lines.append(f"    reproduce: {_clip(_first_line(failure['reproduction']), REPRODUCTION_CHARS)}")
+            lines.append(f"    reproduce: {_clip(reproduction_line(failure['reproduction']), REPRODUCTION_CHARS)}")
         if len(evs) > 1:
             lines.append(f"    and {len(evs) - 1} more — see {report}")
     return lines
